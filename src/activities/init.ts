@@ -2,7 +2,7 @@
 // then wait until the kube-system pods run ("watch the pods of the components get started").
 import { readFile } from 'node:fs/promises';
 import { ApplicationFailure } from '@temporalio/activity';
-import { caCertHashCommand } from '../kubeadm/certs';
+import { caCertHashCommand, parseCaCertHash } from '../kubeadm/certs';
 import { renderInitConfig } from '../kubeadm/config';
 import { alreadyDoneBy } from '../kubeadm/failures';
 import { parseJoinCommands } from '../kubeadm/join-command';
@@ -59,7 +59,7 @@ async function waitForApiAndHash(remote: Remote): Promise<string> {
     return undefined;
   });
   const hash = await remote.check(caCertHashCommand(), 'computing the CA certificate hash');
-  return `sha256:${hash.stdout.trim()}`;
+  return parseCaCertHash(hash.stdout);
 }
 
 export async function installCni({ spec }: ClusterInput): Promise<StepResult> {

@@ -6,7 +6,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { supportedVersionProblem } from '../kubeadm/version';
 import { ClusterSpec, GATED_PHASES, GatedPhase, HostSpec, Topology } from './types';
-import { isDnsName, isIPv4, isIPv4Cidr } from './addresses';
+import { checkCidrs, isDnsName, isIP } from '../kubeadm/validate';
 
 export class ClusterFileError extends Error {
   constructor(readonly file: string, readonly problems: string[]) {
@@ -116,16 +116,18 @@ export function validateClusterFile(doc: unknown, file: string, checkFiles = tru
 
   const lb = section('loadBalancer');
   const lbHost = str(lb, 'host', 'loadBalancer.host') ?? '';
-  if (lbHost && !isIPv4(lbHost) && !isDnsName(lbHost)) {
-    problems.push(`loadBalancer.host: "${lbHost}" is neither an IPv4 address nor a DNS name`);
+  if (lbHost && !isAddress(lbHost)) {
+    problems.push(`loadBalancer.host: "${lbHost}" is neither an IP address nor a DNS name`);
   }
   const lbPort = port(lb, 'port', 'loadBalancer.port', 6443);
 
   const net = section('networking');
   const podSubnet = str(net, 'podSubnet', 'networking.podSubnet') ?? '';
-  if (podSubnet && !isIPv4Cidr(podSubnet)) problems.push(`networking.podSubnet: "${podSubnet}" is not a CIDR such as 192.168.0.0/16`);
+  const podProblem = podSubnet ? cidrProblem('networking.podSubnet', podSubnet) : undefined;
+  if (podProblem) problems.push(podProblem);
   const serviceSubnet = str(net, 'serviceSubnet', 'networking.serviceSubnet', false);
-  if (serviceSubnet && !isIPv4Cidr(serviceSubnet)) problems.push(`networking.serviceSubnet: "${serviceSubnet}" is not a CIDR such as 10.96.0.0/12`);
+  const svcProblem = serviceSubnet ? cidrProblem('networking.serviceSubnet', serviceSubnet) : undefined;
+  if (svcProblem) problems.push(svcProblem);
 
   const cni = section('cni');
   const cniManifest = path(str(cni, 'manifest', 'cni.manifest'), 'cni.manifest', 'the CNI manifest');
@@ -156,11 +158,14 @@ export function validateClusterFile(doc: unknown, file: string, checkFiles = tru
         problems.push(`${field}.name: "${hostName}" is not a valid node name (lower-case letters, digits, '-' and '.')`);
       }
       const address = str(h, 'address', `${field}.address`) ?? '';
-      if (address && !isIPv4(address) && !isDnsName(address)) {
-        problems.push(`${field}.address: "${address}" is neither an IPv4 address nor a DNS name`);
+      if (address && !isAddress(address)) {
+        problems.push(`${field}.address: "${address}" is neither an IP address nor a DNS name`);
       }
       for (const k of Object.keys(h)) {
         if (!['name', 'address', 'port'].includes(k)) problems.push(`${field}.${k}: unknown field; hosts take name, address and port`);
+      }
+      if (key === 'controlPlanes' && address && isAddress(address) && !isIP(address)) {
+        problems.push(`${field}.address: "${address}" must be an IP address: kubeadm advertises the API server on it`);
       }
       return { name: hostName, address, port: port(h, 'port', `${field}.port`, sshPort) };
     });
@@ -205,6 +210,20 @@ export function validateClusterFile(doc: unknown, file: string, checkFiles = tru
     controlPlanes, workers, approvals,
     workerConcurrency: wc as number,
   };
+}
+
+/** A host name or IP; an all-numeric dotted string is a mistyped IP, not a name. */
+function isAddress(s: string): boolean {
+  return isIP(s) || (!/^[\d.]+$/.test(s) && isDnsName(s));
+}
+
+function cidrProblem(field: string, value: string): string | undefined {
+  try {
+    checkCidrs(field, value);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 function isObject(v: unknown): v is Raw {

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The one-command demo: set up, start the Temporal dev server (SQLite, Web UI), a local fleet of
+# 3 control planes + 3 workers behind HAProxy, and a worker; then run the whole stacked procedure
+# through the CLI with approvals given automatically, printing progress as it goes.
+# The dev server stays up afterwards so the run can be inspected in the Web UI; `npm run down` stops it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CONTROL_PLANES=${CONTROL_PLANES:-3}
+WORKERS=${WORKERS:-3}
+FLEET=.run/fleet
+
+bash scripts/setup.sh
+bash scripts/server.sh start
+node lib/fleet/cli.js down --dir "$FLEET" >/dev/null 2>&1 || true
+echo "Bringing up the local fleet: $CONTROL_PLANES control planes, $WORKERS workers, HAProxy"
+node lib/fleet/cli.js up --dir "$FLEET" --control-planes "$CONTROL_PLANES" --workers "$WORKERS"
+
+mkdir -p .run
+node lib/src/worker.js >.run/worker.log 2>&1 &
+WORKER_PID=$!
+cleanup() {
+  kill "$WORKER_PID" 2>/dev/null && wait "$WORKER_PID" 2>/dev/null || true
+  if [ "${KEEP_FLEET:-0}" != 1 ]; then node lib/fleet/cli.js down --dir "$FLEET" >/dev/null 2>&1 || true; fi
+}
+trap cleanup EXIT
+echo "Worker started (log: .run/worker.log)"
+
+set +e
+node lib/src/client/cli.js start "$FLEET/cluster.yaml" --auto-approve "demo (auto-approve)"
+code=$?
+set -e
+echo
+echo "Web UI: http://localhost:8233/namespaces/default/workflows/kubeadm-ha-fleet"
+echo "The dev server keeps running for the Web UI; stop everything with: npm run down"
+exit $code

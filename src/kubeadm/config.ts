@@ -1,0 +1,148 @@
+// Renders kubeadm-config.yaml for `kubeadm init --config` and `kubeadm join --config`.
+// Field names per apiVersion: reference kubeadm.md §3.2-§3.5. `--config` cannot be mixed with
+// --control-plane/--certificate-key (§3.6), so a control-plane join is expressed in the file.
+import { stringify } from 'yaml';
+import { configApiVersion, kubeVersionString, parseKubeVersion, type KubeadmConfigApiVersion, type KubeVersion } from './version';
+import {
+  checkAbsolutePath,
+  checkCaHash,
+  checkCertificateKey,
+  checkCidrs,
+  checkEtcdEndpoint,
+  checkHostPort,
+  checkIP,
+  checkNodeName,
+  checkPort,
+  checkSan,
+  checkToken,
+} from './validate';
+
+export const DEFAULT_BIND_PORT = 6443;
+
+export interface InitConfigInput {
+  kubernetesVersion: string;
+  nodeName: string;
+  advertiseAddress: string;
+  bindPort?: number;
+  /** "host:port" of the load balancer. */
+  controlPlaneEndpoint: string;
+  certSANs: string[];
+  podSubnet: string;
+  serviceSubnet?: string;
+  etcd?: { external: { endpoints: string[]; caFile: string; certFile: string; keyFile: string } };
+  /** InitConfiguration.certificateKey (v1beta2+, 1.15+) for `--upload-certs` with a key we chose. */
+  certificateKey?: string;
+}
+
+export interface JoinConfigInput {
+  kubernetesVersion: string;
+  nodeName: string;
+  apiServerEndpoint: string;
+  token: string;
+  caCertHashes: string[];
+  controlPlane?: { advertiseAddress: string; bindPort?: number; certificateKey?: string };
+}
+
+function apiVersionFor(field: string, version: string): { v: KubeVersion; apiVersion: KubeadmConfigApiVersion } {
+  let v: KubeVersion;
+  try {
+    v = parseKubeVersion(version);
+    return { v, apiVersion: configApiVersion(v) };
+  } catch (e) {
+    throw new Error(`${field}: ${(e as Error).message}`);
+  }
+}
+
+function certificateKeyFor(apiVersion: KubeadmConfigApiVersion, field: string, key: string): string {
+  if (apiVersion === 'kubeadm.k8s.io/v1beta1') {
+    throw new Error(
+      `${field}: ${apiVersion} (Kubernetes 1.13-1.14) has no certificateKey field; ` +
+        'distribute the shared certificates manually (sharedControlPlaneFiles) instead',
+    );
+  }
+  return checkCertificateKey(field, key);
+}
+
+function renderDocs(docs: object[]): string {
+  return docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n');
+}
+
+export function renderInitConfig(input: InitConfigInput): string {
+  const { v, apiVersion } = apiVersionFor('kubernetesVersion', input.kubernetesVersion);
+  const init: Record<string, unknown> = {
+    apiVersion,
+    kind: 'InitConfiguration',
+    nodeRegistration: { name: checkNodeName('nodeName', input.nodeName) },
+    localAPIEndpoint: {
+      advertiseAddress: checkIP('advertiseAddress', input.advertiseAddress),
+      bindPort: checkPort('bindPort', input.bindPort ?? DEFAULT_BIND_PORT),
+    },
+  };
+  if (input.certificateKey !== undefined) {
+    init.certificateKey = certificateKeyFor(apiVersion, 'certificateKey', input.certificateKey);
+  }
+
+  checkHostPort('controlPlaneEndpoint', input.controlPlaneEndpoint);
+  if (!Array.isArray(input.certSANs)) throw new Error('certSANs: expected a list of IP addresses or DNS names');
+  const sans = [...new Set(input.certSANs.map((s, i) => checkSan(`certSANs[${i}]`, s)))];
+  const networking: Record<string, string> = { podSubnet: checkCidrs('podSubnet', input.podSubnet) };
+  if (input.serviceSubnet !== undefined) networking.serviceSubnet = checkCidrs('serviceSubnet', input.serviceSubnet);
+
+  const cluster: Record<string, unknown> = {
+    apiVersion,
+    kind: 'ClusterConfiguration',
+    kubernetesVersion: kubeVersionString(v),
+    controlPlaneEndpoint: input.controlPlaneEndpoint,
+  };
+  if (sans.length > 0) cluster.apiServer = { certSANs: sans };
+  cluster.networking = networking;
+  if (input.etcd !== undefined) {
+    const ext = input.etcd.external;
+    if (!ext || !Array.isArray(ext.endpoints) || ext.endpoints.length === 0) {
+      throw new Error('etcd.external.endpoints: at least one etcd URL is required');
+    }
+    cluster.etcd = {
+      external: {
+        endpoints: ext.endpoints.map((e, i) => checkEtcdEndpoint(`etcd.external.endpoints[${i}]`, e)),
+        caFile: checkAbsolutePath('etcd.external.caFile', ext.caFile),
+        certFile: checkAbsolutePath('etcd.external.certFile', ext.certFile),
+        keyFile: checkAbsolutePath('etcd.external.keyFile', ext.keyFile),
+      },
+    };
+  }
+  return renderDocs([init, cluster]);
+}
+
+export function renderJoinConfig(input: JoinConfigInput): string {
+  const { apiVersion } = apiVersionFor('kubernetesVersion', input.kubernetesVersion);
+  checkHostPort('apiServerEndpoint', input.apiServerEndpoint);
+  if (!Array.isArray(input.caCertHashes) || input.caCertHashes.length === 0) {
+    throw new Error('caCertHashes: at least one sha256:<64 hex> CA public key hash is required');
+  }
+  const join: Record<string, unknown> = {
+    apiVersion,
+    kind: 'JoinConfiguration',
+    discovery: {
+      bootstrapToken: {
+        apiServerEndpoint: input.apiServerEndpoint,
+        token: checkToken('token', input.token),
+        caCertHashes: input.caCertHashes.map((h, i) => checkCaHash(`caCertHashes[${i}]`, h)),
+      },
+    },
+    nodeRegistration: { name: checkNodeName('nodeName', input.nodeName) },
+  };
+  const cp = input.controlPlane;
+  if (cp !== undefined) {
+    const controlPlane: Record<string, unknown> = {
+      localAPIEndpoint: {
+        advertiseAddress: checkIP('controlPlane.advertiseAddress', cp.advertiseAddress),
+        bindPort: checkPort('controlPlane.bindPort', cp.bindPort ?? DEFAULT_BIND_PORT),
+      },
+    };
+    if (cp.certificateKey !== undefined) {
+      controlPlane.certificateKey = certificateKeyFor(apiVersion, 'controlPlane.certificateKey', cp.certificateKey);
+    }
+    join.controlPlane = controlPlane;
+  }
+  return renderDocs([join]);
+}

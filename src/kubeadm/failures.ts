@@ -1,0 +1,165 @@
+// Classifies a failed kubeadm command from its exit code and output so the orchestrator knows
+// whether retrying can help. Texts: reference kubeadm.md §5.1-§5.5, §3.6, §6.1, §10.6.
+
+export type KubeadmFailureKind =
+  | 'preflight'
+  | 'missing-shared-certs'
+  | 'no-control-plane-endpoint'
+  | 'discovery-token'
+  | 'discovery-ca-hash'
+  | 'discovery-unreachable'
+  | 'certificate-key'
+  | 'config-invalid'
+  | 'unknown';
+
+export interface KubeadmFailure {
+  kind: KubeadmFailureKind;
+  retryable: boolean;
+  /** One line, < 300 chars, tokens and keys redacted, says what to do. */
+  summary: string;
+  /** Check names from "[ERROR <Name>]: ..." lines, e.g. "Port-6443". */
+  preflightErrors: string[];
+}
+
+const MAX_SUMMARY = 299;
+
+/** Replaces bootstrap tokens and certificate keys; CA hashes (public) stay. */
+export function redactSecrets(s: string): string {
+  return s
+    .replace(/\b[a-z0-9]{6}\.[a-z0-9]{16}\b/g, '<token>')
+    .replace(/(^|[^:a-fA-F0-9])[a-fA-F0-9]{64}(?![a-fA-F0-9])/g, '$1<key>');
+}
+
+function summary(text: string): string {
+  const s = redactSecrets(text).replace(/\s+/g, ' ').trim();
+  return s.length > MAX_SUMMARY ? `${s.slice(0, MAX_SUMMARY - 1)}…` : s;
+}
+
+function result(kind: KubeadmFailureKind, retryable: boolean, text: string, preflightErrors: string[] = []): KubeadmFailure {
+  return { kind, retryable, summary: summary(text), preflightErrors };
+}
+
+interface PreflightError {
+  name: string;
+  message: string;
+}
+
+function preflightErrorsOf(text: string): PreflightError[] {
+  const out: PreflightError[] = [];
+  for (const m of text.matchAll(/\[ERROR ([^\]\s]+)\]: ([^\n]*)/g)) {
+    if (!out.some((e) => e.name === m[1])) out.push({ name: m[1], message: m[2].trim() });
+  }
+  return out;
+}
+
+/** Files/dirs whose presence is what a re-run of init or join trips over (§6.1). */
+const DONE_EVIDENCE = /^FileAvailable--etc-kubernetes-(kubelet\.conf|manifests-(kube-apiserver|kube-controller-manager|kube-scheduler|etcd)\.yaml)$/;
+const DONE_COMPATIBLE =
+  /^(Port-(6443|\d+)|FileAvailable--etc-kubernetes-.*|DirAvailable--var-lib-etcd|DirAvailable--etc-kubernetes-manifests)$/;
+
+/**
+ * True when a preflight failure shows the node already ran init/join: kubelet.conf or a kubeadm
+ * static-pod manifest exists and every other error is a port/file left by that run. Ports alone
+ * (e.g. Port-6443) are not enough: a load balancer on the node may hold them.
+ */
+export function alreadyDoneBy(f: KubeadmFailure): boolean {
+  if (f.kind !== 'preflight' || f.preflightErrors.length === 0) return false;
+  return f.preflightErrors.some((n) => DONE_EVIDENCE.test(n)) && f.preflightErrors.every((n) => DONE_COMPATIBLE.test(n));
+}
+
+function lastErrorLine(text: string): string {
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('To see the stack trace'));
+  return lines.find((l) => /^error execution phase/.test(l)) ?? lines.find((l) => /^(error|Error|unknown flag)/.test(l)) ?? lines[lines.length - 1] ?? '';
+}
+
+export function classifyKubeadmFailure(exitCode: number | null, stdout: string, stderr: string): KubeadmFailure {
+  const text = `${stdout ?? ''}\n${stderr ?? ''}`.replace(/\r\n?/g, '\n');
+
+  // §5.1: "[preflight] Some fatal errors occurred:" + "\t[ERROR <Name>]: <msg>" lines.
+  const pf = preflightErrorsOf(text);
+  if (pf.length > 0) {
+    const names = pf.map((e) => e.name);
+    const f = result('preflight', false, '', names);
+    const list = pf.map((e) => (pf.length <= 2 ? `${e.name} (${e.message})` : e.name)).join(', ');
+    const advice = alreadyDoneBy(f)
+      ? "the node already ran kubeadm init/join: confirm with kubectl get nodes, or run 'kubeadm reset -f' to redo it"
+      : 'fix the node (or skip a check with --ignore-preflight-errors=<name>), then rerun';
+    f.summary = summary(`kubeadm preflight failed, ${advice}. Checks: ${list}`);
+    return f;
+  }
+
+  // §3.6 and §10.6: flag/config problems; rerunning the same command cannot succeed.
+  if (/can not mix '--config' with arguments/.test(text)) {
+    const m = /can not mix '--config' with arguments \[([^\]]*)\]/.exec(text);
+    return result('config-invalid', false, `kubeadm refused the command line: --config cannot be combined with [${m?.[1] ?? ''}]; move those settings into the config file`);
+  }
+  const cfg =
+    /unknown flag: \S+/.exec(text) ??
+    /no kind "[^"]+" is registered for version "[^"]+"/.exec(text) ??
+    /your configuration file uses an? (old|new|unsupported)[^\n]*/i.exec(text) ??
+    /(unknown|unsupported|unrecognized) apiVersion[^\n]*/i.exec(text) ??
+    /strict decoding error[^\n]*/.exec(text) ??
+    /invalid configuration for GroupVersionKind[^\n]*/.exec(text);
+  if (cfg) {
+    return result('config-invalid', false, `kubeadm rejected its command line or config: ${cfg[0]}. Render the config for this kubeadm version and rerun`);
+  }
+
+  // §5.3: control-plane join preconditions.
+  if (/doesn't have a stable controlPlaneEndpoint address/.test(text)) {
+    return result(
+      'no-control-plane-endpoint',
+      false,
+      'The cluster has no controlPlaneEndpoint, so control planes cannot join: it must be set at kubeadm init (ClusterConfiguration.controlPlaneEndpoint); rebuild the first control plane',
+    );
+  }
+  if (/conditions for hosting a new control plane instance is not satisfied/.test(text) || /failure loading (certificate|key) for/.test(text)) {
+    const missing = [...new Set([...text.matchAll(/couldn't load the (?:certificate|private key) file (\S+?):/g)].map((m) => m[1]))];
+    const what = missing.length > 0 ? missing.join(', ') : 'the shared CA and service-account files';
+    return result(
+      'missing-shared-certs',
+      false,
+      `Control-plane join found no shared certificates: missing ${what}. Copy them from the first control plane (or use --upload-certs with a certificate key), then rerun`,
+    );
+  }
+
+  // §5.4: kubeadm-certs Secret / certificate key.
+  if (/Secret "kubeadm-certs" was not found/.test(text)) {
+    return result('certificate-key', false, 'The kubeadm-certs Secret is gone (it expires after two hours): run kubeadm init phase upload-certs --upload-certs --certificate-key <key> on a control plane, then kubeadm reset -f here and rejoin');
+  }
+  if (/error decoding secret data with provided key|cipher: message authentication failed|error decoding certificate key|the Secret does not include the required certificate or key/.test(text)) {
+    return result('certificate-key', false, 'The certificate key does not decrypt the kubeadm-certs Secret (wrong, superseded or malformed key): re-upload the certs with the key you pass, then kubeadm reset -f here and rejoin');
+  }
+
+  // §5.4 / §1.6: discovery.
+  if (/none of the public keys "[^"]*" are pinned|invalid hash[ ,"]|expected a 32 byte SHA-256 hash/.test(text)) {
+    const actual = /none of the public keys "(sha256:[a-f0-9]{64})" are pinned/.exec(text);
+    return result(
+      'discovery-ca-hash',
+      false,
+      `The --discovery-token-ca-cert-hash is malformed or does not match the cluster CA${actual ? ` (cluster CA is ${actual[1]})` : ''}: recompute it from /etc/kubernetes/pki/ca.crt on a control plane`,
+    );
+  }
+  if (/could not find a JWS signature in the cluster-info ConfigMap for token ID|is invalid for this cluster or it has expired|the bootstrap token "[^"]*" was not of the form/.test(text)) {
+    return result('discovery-token', false, 'The bootstrap token is unknown, expired or malformed: create a new one with kubeadm token create on a control plane and rejoin');
+  }
+  if (/failed to request the cluster-info ConfigMap|couldn't validate the identity of the API Server/.test(text)) {
+    const why = /(connection refused|context deadline exceeded|Client\.Timeout exceeded|no route to host|i\/o timeout|network is unreachable|no such host)/i.exec(text);
+    return result(
+      'discovery-unreachable',
+      true,
+      `Join could not reach the API server through the control-plane endpoint${why ? ` (${why[1]})` : ''}: check the load balancer and that a control plane is up, then retry`,
+    );
+  }
+
+  if (exitCode === null) {
+    return result('unknown', true, 'kubeadm did not finish (killed or timed out); it may have left partial state: run kubeadm reset -f on the node before retrying');
+  }
+  if (/error execution phase wait-control-plane|timed out waiting for the condition/.test(text)) {
+    return result('unknown', false, 'The control plane did not become healthy (wait-control-plane): check the kubelet (journalctl -xeu kubelet) and container runtime, run kubeadm reset -f, then retry');
+  }
+  const last = lastErrorLine(text);
+  return result('unknown', false, `kubeadm failed (exit ${exitCode})${last ? `: ${last}` : ''}`);
+}

@@ -1,0 +1,79 @@
+// Kubernetes version parsing and the kubeadm config API version per release
+// (reference kubeadm.md §3.1 support matrix).
+
+export interface KubeVersion {
+  major: number;
+  minor: number;
+  patch: number;
+  /** The input as given, trimmed (e.g. "v1.31.4" or "1.31.4"). */
+  raw: string;
+}
+
+export type KubeadmConfigApiVersion =
+  | 'kubeadm.k8s.io/v1beta1'
+  | 'kubeadm.k8s.io/v1beta2'
+  | 'kubeadm.k8s.io/v1beta3'
+  | 'kubeadm.k8s.io/v1beta4';
+
+/** Oldest release whose HA procedure (v1beta1 config, control-plane join) we drive (the seed page). */
+export const MIN_SUPPORTED = '1.13.0';
+
+// Optional pre-release/build suffix as in "v1.31.0-rc.1" or "v1.25.16+rke2r2".
+const VERSION_RE = /^v?(\d+)\.(\d+)\.(\d+)(?:[-+][0-9A-Za-z.+-]+)?$/;
+
+export function parseKubeVersion(v: string): KubeVersion {
+  const raw = typeof v === 'string' ? v.trim() : '';
+  const m = VERSION_RE.exec(raw);
+  if (!m) {
+    throw new Error(
+      `invalid Kubernetes version ${JSON.stringify(v)}: expected "vMAJOR.MINOR.PATCH" or "MAJOR.MINOR.PATCH", e.g. "v1.31.4"`,
+    );
+  }
+  return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]), raw };
+}
+
+/** Negative, zero or positive like a sort comparator (pre-release suffixes ignored). */
+export function compareKubeVersions(a: KubeVersion, b: KubeVersion): number {
+  return a.major - b.major || a.minor - b.minor || a.patch - b.patch;
+}
+
+/** True when `v` is at least `min` ("1.15" or "1.15.0"). */
+export function atLeast(v: KubeVersion, min: string): boolean {
+  const m = parseKubeVersion(/^\d+\.\d+$/.test(min) ? `${min}.0` : min);
+  return compareKubeVersions(v, m) >= 0;
+}
+
+/** "v1.31.4" whatever the input form (kubernetesVersion field, messages). */
+export function kubeVersionString(v: KubeVersion): string {
+  return v.raw.startsWith('v') ? v.raw : `v${v.raw}`;
+}
+
+/** Why this version cannot be driven, or undefined when it can. */
+export function supportedVersionProblem(v: KubeVersion | string): string | undefined {
+  let kv: KubeVersion;
+  try {
+    kv = typeof v === 'string' ? parseKubeVersion(v) : v;
+  } catch (e) {
+    return (e as Error).message;
+  }
+  if (kv.major !== 1) {
+    return `Kubernetes ${kubeVersionString(kv)} is not supported: only 1.x releases (${MIN_SUPPORTED} or newer) are known to kubeadm-ha`;
+  }
+  if (!atLeast(kv, MIN_SUPPORTED)) {
+    return (
+      `Kubernetes ${kubeVersionString(kv)} is not supported: kubeadm-ha needs ${MIN_SUPPORTED} or newer ` +
+      `(the kubeadm.k8s.io/v1beta1 config API and control-plane join first shipped in 1.13)`
+    );
+  }
+  return undefined;
+}
+
+/** §3.1: 1.13-1.14 v1beta1, 1.15-1.21 v1beta2, 1.22-1.30 v1beta3, 1.31+ v1beta4. Throws below 1.13. */
+export function configApiVersion(v: KubeVersion): KubeadmConfigApiVersion {
+  const problem = supportedVersionProblem(v);
+  if (problem) throw new Error(problem);
+  if (v.minor <= 14) return 'kubeadm.k8s.io/v1beta1';
+  if (v.minor <= 21) return 'kubeadm.k8s.io/v1beta2';
+  if (v.minor <= 30) return 'kubeadm.k8s.io/v1beta3';
+  return 'kubeadm.k8s.io/v1beta4';
+}

@@ -1,0 +1,155 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseAllDocuments } from 'yaml';
+import { renderInitConfig, renderJoinConfig, type InitConfigInput, type JoinConfigInput } from '../../src/kubeadm/config';
+
+const HASH = 'sha256:8817bb69522a72618241f20adfede139743f48403367cec3f4144b43f918b97d';
+const KEY = 'f9ea00c50ef12a386949dfb84b3abb2aa1053cc84f3792cd4b8aa6cc42c1fd57';
+const TOKEN = '38tjlt.ibkwbtflmj6w8qmg';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function docs(yamlText: string): any[] {
+  const parsed = parseAllDocuments(yamlText);
+  for (const d of parsed) assert.equal(d.errors.length, 0, String(d.errors));
+  return parsed.map((d) => d.toJS());
+}
+
+function initInput(version: string, extra: Partial<InitConfigInput> = {}): InitConfigInput {
+  return {
+    kubernetesVersion: version,
+    nodeName: 'cp0',
+    advertiseAddress: '10.0.0.6',
+    controlPlaneEndpoint: 'lb.example.com:6443',
+    certSANs: ['lb.example.com'],
+    podSubnet: '192.168.0.0/16',
+    ...extra,
+  };
+}
+
+function joinInput(version: string, extra: Partial<JoinConfigInput> = {}): JoinConfigInput {
+  return { kubernetesVersion: version, nodeName: 'w0', apiServerEndpoint: 'lb.example.com:6443', token: TOKEN, caCertHashes: [HASH], ...extra };
+}
+
+test('init config for 1.13 matches the seed page fields (v1beta1)', () => {
+  const [init, cluster] = docs(renderInitConfig(initInput('1.13.5')));
+  assert.deepEqual(init, {
+    apiVersion: 'kubeadm.k8s.io/v1beta1',
+    kind: 'InitConfiguration',
+    nodeRegistration: { name: 'cp0' },
+    localAPIEndpoint: { advertiseAddress: '10.0.0.6', bindPort: 6443 },
+  });
+  assert.deepEqual(cluster, {
+    apiVersion: 'kubeadm.k8s.io/v1beta1',
+    kind: 'ClusterConfiguration',
+    kubernetesVersion: 'v1.13.5',
+    controlPlaneEndpoint: 'lb.example.com:6443',
+    apiServer: { certSANs: ['lb.example.com'] },
+    networking: { podSubnet: '192.168.0.0/16' },
+  });
+});
+
+test('init config apiVersion per release, with service subnet, bind port and external etcd', () => {
+  for (const [v, api] of [['v1.15.0', 'v1beta2'], ['v1.28.2', 'v1beta3'], ['v1.33.0', 'v1beta4']]) {
+    const out = renderInitConfig(
+      initInput(v, {
+        bindPort: 8443,
+        serviceSubnet: '10.96.0.0/12',
+        certSANs: ['lb.example.com', '10.0.0.100', 'lb.example.com'],
+        etcd: {
+          external: {
+            endpoints: ['https://10.0.0.11:2379', 'https://10.0.0.12:2379', 'https://10.0.0.13:2379'],
+            caFile: '/etc/kubernetes/pki/etcd/ca.crt',
+            certFile: '/etc/kubernetes/pki/apiserver-etcd-client.crt',
+            keyFile: '/etc/kubernetes/pki/apiserver-etcd-client.key',
+          },
+        },
+      }),
+    );
+    const [init, cluster] = docs(out);
+    assert.equal(init.apiVersion, `kubeadm.k8s.io/${api}`);
+    assert.equal(cluster.apiVersion, `kubeadm.k8s.io/${api}`);
+    assert.equal(init.localAPIEndpoint.bindPort, 8443);
+    assert.equal(init.certificateKey, undefined);
+    assert.equal(cluster.kubernetesVersion, v);
+    assert.deepEqual(cluster.apiServer.certSANs, ['lb.example.com', '10.0.0.100']);
+    assert.deepEqual(cluster.networking, { podSubnet: '192.168.0.0/16', serviceSubnet: '10.96.0.0/12' });
+    assert.equal(cluster.etcd.external.endpoints.length, 3);
+    assert.equal(cluster.etcd.external.keyFile, '/etc/kubernetes/pki/apiserver-etcd-client.key');
+    assert.equal(cluster.etcd.local, undefined);
+    assert.equal(cluster.apiServer.extraArgs, undefined); // no extraArgs rendered (v1beta4 would need list form)
+  }
+});
+
+test('init certificateKey only from v1beta2 on', () => {
+  const [init] = docs(renderInitConfig(initInput('1.22.0', { certificateKey: KEY })));
+  assert.equal(init.certificateKey, KEY);
+  assert.throws(() => renderInitConfig(initInput('1.14.0', { certificateKey: KEY })), /^Error: certificateKey: kubeadm\.k8s\.io\/v1beta1/);
+});
+
+test('init input validation names the field', () => {
+  const bad: Array<[Partial<InitConfigInput>, RegExp]> = [
+    [{ kubernetesVersion: '1.12.5' }, /^Error: kubernetesVersion: .*not supported/],
+    [{ kubernetesVersion: 'stable' }, /^Error: kubernetesVersion: invalid/],
+    [{ controlPlaneEndpoint: 'lb.example.com' }, /^Error: controlPlaneEndpoint: /],
+    [{ controlPlaneEndpoint: 'lb.example.com:70000' }, /^Error: controlPlaneEndpoint: .*port/],
+    [{ advertiseAddress: 'cp0.example.com' }, /^Error: advertiseAddress: .*not an IP/],
+    [{ nodeName: 'CP_0' }, /^Error: nodeName: /],
+    [{ podSubnet: '192.168.0.0' }, /^Error: podSubnet: /],
+    [{ certSANs: ['bad name'] }, /^Error: certSANs\[0\]: /],
+    [{ bindPort: 0 }, /^Error: bindPort: /],
+    [{ etcd: { external: { endpoints: ['10.0.0.11:2379'], caFile: '/a', certFile: '/b', keyFile: '/c' } } }, /^Error: etcd\.external\.endpoints\[0\]: /],
+  ];
+  for (const [patch, re] of bad) assert.throws(() => renderInitConfig(initInput('1.28.0', patch)), re, JSON.stringify(patch));
+  // IPv6 endpoint and dual-stack subnet are fine
+  const [, cluster] = docs(renderInitConfig(initInput('1.28.0', { controlPlaneEndpoint: '[fd00::10]:6443', podSubnet: '10.244.0.0/16,fd00:10:244::/56' })));
+  assert.equal(cluster.controlPlaneEndpoint, '[fd00::10]:6443');
+});
+
+test('worker join config (v1beta1 and v1beta4)', () => {
+  for (const [v, api] of [['1.13.5', 'v1beta1'], ['1.31.4', 'v1beta4']]) {
+    const [join, more] = docs(renderJoinConfig(joinInput(v)));
+    assert.equal(more, undefined);
+    assert.deepEqual(join, {
+      apiVersion: `kubeadm.k8s.io/${api}`,
+      kind: 'JoinConfiguration',
+      discovery: { bootstrapToken: { apiServerEndpoint: 'lb.example.com:6443', token: TOKEN, caCertHashes: [HASH] } },
+      nodeRegistration: { name: 'w0' },
+    });
+  }
+});
+
+test('control-plane join is expressed in the file (no --control-plane flag with --config)', () => {
+  const [j13] = docs(renderJoinConfig(joinInput('1.13.5', { nodeName: 'cp1', controlPlane: { advertiseAddress: '10.0.0.7' } })));
+  assert.deepEqual(j13.controlPlane, { localAPIEndpoint: { advertiseAddress: '10.0.0.7', bindPort: 6443 } });
+  assert.equal('certificateKey' in j13.controlPlane, false);
+
+  for (const [v, api] of [['1.15.0', 'v1beta2'], ['1.30.0', 'v1beta3'], ['1.34.0', 'v1beta4']]) {
+    const [j] = docs(renderJoinConfig(joinInput(v, { nodeName: 'cp1', controlPlane: { advertiseAddress: '10.0.0.7', bindPort: 6443, certificateKey: KEY } })));
+    assert.equal(j.apiVersion, `kubeadm.k8s.io/${api}`);
+    assert.deepEqual(j.controlPlane, { localAPIEndpoint: { advertiseAddress: '10.0.0.7', bindPort: 6443 }, certificateKey: KEY });
+  }
+});
+
+test('certificateKey on v1beta1 is refused', () => {
+  assert.throws(
+    () => renderJoinConfig(joinInput('1.14.3', { controlPlane: { advertiseAddress: '10.0.0.7', certificateKey: KEY } })),
+    /^Error: controlPlane\.certificateKey: kubeadm\.k8s\.io\/v1beta1 .*manually/,
+  );
+});
+
+test('join input validation names the field and never echoes secrets', () => {
+  assert.throws(() => renderJoinConfig(joinInput('1.28.0', { token: 'ABCDEF.0123456789abcdef' })), (e: Error) => e.message.startsWith('token: ') && !e.message.includes('ABCDEF'));
+  assert.throws(() => renderJoinConfig(joinInput('1.28.0', { caCertHashes: ['84938d2a22203a8e56a787ec0c6ddad7bc7dbd52ebabc62fd5f4dbea72b14d1f'] })), /^Error: caCertHashes\[0\]: .*sha256:/);
+  assert.throws(() => renderJoinConfig(joinInput('1.28.0', { caCertHashes: [] })), /^Error: caCertHashes: /);
+  assert.throws(() => renderJoinConfig(joinInput('1.28.0', { apiServerEndpoint: 'https://lb:6443' })), /^Error: apiServerEndpoint: /);
+  assert.throws(
+    () => renderJoinConfig(joinInput('1.28.0', { controlPlane: { advertiseAddress: '10.0.0.7', certificateKey: 'zz' + KEY.slice(2) } })),
+    (e: Error) => e.message.startsWith('controlPlane.certificateKey: ') && !e.message.includes(KEY.slice(2)),
+  );
+  assert.throws(() => renderJoinConfig(joinInput('1.28.0', { controlPlane: { advertiseAddress: 'cp1' } })), /^Error: controlPlane\.advertiseAddress: /);
+});
+
+test('upper-case hash is normalised to lower case', () => {
+  const [j] = docs(renderJoinConfig(joinInput('1.28.0', { caCertHashes: [HASH.toUpperCase().replace('SHA256', 'sha256')] })));
+  assert.deepEqual(j.discovery.bootstrapToken.caCertHashes, [HASH]);
+});

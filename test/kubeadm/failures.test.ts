@@ -1,0 +1,110 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { alreadyDoneBy, classifyKubeadmFailure, redactSecrets, type KubeadmFailure } from '../../src/kubeadm/failures';
+import { fixture } from './fixtures';
+
+const KEY = 'f9ea00c50ef12a386949dfb84b3abb2aa1053cc84f3792cd4b8aa6cc42c1fd57';
+const TOKEN = '38tjlt.ibkwbtflmj6w8qmg';
+
+function check(f: KubeadmFailure, kind: KubeadmFailure['kind'], retryable: boolean): void {
+  assert.equal(f.kind, kind, f.summary);
+  assert.equal(f.retryable, retryable, f.summary);
+  assert.ok(f.summary.length > 0 && f.summary.length < 300, `summary length ${f.summary.length}`);
+  assert.ok(!f.summary.includes(TOKEN) && !f.summary.includes(KEY), 'summary leaks a secret');
+  assert.ok(!f.summary.includes('\n'));
+}
+
+test('re-run init: preflight, not retryable, already done (§6.1)', () => {
+  const f = classifyKubeadmFailure(1, fixture('preflight-reinit-1.28.stdout.txt'), fixture('preflight-reinit-1.28.stderr.txt'));
+  check(f, 'preflight', false);
+  assert.deepEqual(f.preflightErrors, [
+    'Port-6443', 'Port-10259', 'Port-10257',
+    'FileAvailable--etc-kubernetes-manifests-kube-apiserver.yaml',
+    'FileAvailable--etc-kubernetes-manifests-kube-controller-manager.yaml',
+    'FileAvailable--etc-kubernetes-manifests-kube-scheduler.yaml',
+    'FileAvailable--etc-kubernetes-manifests-etcd.yaml',
+    'Port-10250', 'Port-2379', 'Port-2380', 'DirAvailable--var-lib-etcd',
+  ]);
+  assert.equal(alreadyDoneBy(f), true);
+  assert.match(f.summary, /already ran kubeadm init\/join/);
+});
+
+test('re-join worker: already done', () => {
+  const f = classifyKubeadmFailure(1, '[preflight] Running pre-flight checks\n', fixture('preflight-rejoin-worker.stderr.txt'));
+  check(f, 'preflight', false);
+  assert.deepEqual(f.preflightErrors, ['FileAvailable--etc-kubernetes-kubelet.conf', 'Port-10250', 'FileAvailable--etc-kubernetes-pki-ca.crt']);
+  assert.equal(alreadyDoneBy(f), true);
+});
+
+test('preflight errors that are not "already done"', () => {
+  for (const [file, names] of [
+    ['preflight-small-node.stderr.txt', ['NumCPU', 'Mem']],
+    ['preflight-not-root.stderr.txt', ['IsPrivilegedUser']],
+    ['preflight-port-only.stderr.txt', ['Port-6443']],
+    ['preflight-swap-1.22.stderr.txt', ['Swap']],
+  ] as const) {
+    const f = classifyKubeadmFailure(1, '', fixture(file));
+    check(f, 'preflight', false);
+    assert.deepEqual(f.preflightErrors, names);
+    assert.equal(alreadyDoneBy(f), false, file);
+    assert.match(f.summary, /--ignore-preflight-errors/);
+  }
+  assert.match(classifyKubeadmFailure(1, '', fixture('preflight-small-node.stderr.txt')).summary, /NumCPU \(the number of available CPUs 1/);
+});
+
+test('control-plane join without shared certificates (§5.3)', () => {
+  for (const file of ['cp-join-missing-certs.stderr.txt', 'cp-join-missing-certs-old.stderr.txt']) {
+    const f = classifyKubeadmFailure(1, '', fixture(file));
+    check(f, 'missing-shared-certs', false);
+    assert.match(f.summary, /\/etc\/kubernetes\/pki\/ca\.crt/);
+    assert.equal(alreadyDoneBy(f), false);
+  }
+  assert.match(classifyKubeadmFailure(1, '', fixture('cp-join-missing-certs.stderr.txt')).summary, /sa\.key.*front-proxy-ca\.crt.*etcd\/ca\.crt/);
+});
+
+test('control-plane join without controlPlaneEndpoint (new and old wording)', () => {
+  check(classifyKubeadmFailure(1, '', fixture('cp-join-no-endpoint.stderr.txt')), 'no-control-plane-endpoint', false);
+  check(classifyKubeadmFailure(1, '', fixture('cp-join-no-endpoint-old.stderr.txt')), 'no-control-plane-endpoint', false);
+});
+
+test('discovery failures (§5.4)', () => {
+  check(classifyKubeadmFailure(1, '', fixture('join-token-unknown.stderr.txt')), 'discovery-token', false);
+  const hash = classifyKubeadmFailure(1, '', fixture('join-ca-hash-mismatch.stderr.txt'));
+  check(hash, 'discovery-ca-hash', false);
+  assert.match(hash.summary, /sha256:8817bb69/);
+  check(classifyKubeadmFailure(1, '', fixture('join-bad-hash-format.stderr.txt')), 'discovery-ca-hash', false);
+  for (const file of ['join-refused.stderr.txt', 'join-deadline.stderr.txt', 'join-client-timeout-old.stderr.txt']) {
+    check(classifyKubeadmFailure(1, '', fixture(file)), 'discovery-unreachable', true);
+  }
+  assert.match(classifyKubeadmFailure(1, '', fixture('join-refused.stderr.txt')).summary, /connection refused/);
+});
+
+test('certificate key / kubeadm-certs Secret failures', () => {
+  const expired = classifyKubeadmFailure(1, '', fixture('join-certs-secret-expired.stderr.txt'));
+  check(expired, 'certificate-key', false);
+  assert.match(expired.summary, /upload-certs/);
+  check(classifyKubeadmFailure(1, '', fixture('join-certs-wrong-key.stderr.txt')), 'certificate-key', false);
+});
+
+test('config errors are not retryable (§3.6, §10.6)', () => {
+  const mixed = classifyKubeadmFailure(1, '', fixture('init-mixed-config.stderr.txt'));
+  check(mixed, 'config-invalid', false);
+  assert.match(mixed.summary, /\[certificate-key\]/);
+  check(classifyKubeadmFailure(1, '', fixture('join-mixed-config.stderr.txt')), 'config-invalid', false);
+  check(classifyKubeadmFailure(1, '', fixture('unknown-flag.stderr.txt')), 'config-invalid', false);
+});
+
+test('unknown failures: wait-control-plane, killed, anything else', () => {
+  const w = classifyKubeadmFailure(1, '', fixture('init-wait-control-plane.stderr.txt'));
+  check(w, 'unknown', false);
+  assert.match(w.summary, /wait-control-plane/);
+  check(classifyKubeadmFailure(null, '', ''), 'unknown', true);
+  const other = classifyKubeadmFailure(1, '', `error execution phase kubelet-start: token ${TOKEN} and key ${KEY} failed\nTo see the stack trace of this error execute with --v=5 or higher\n`);
+  check(other, 'unknown', false);
+  assert.match(other.summary, /<token>.*<key>/);
+});
+
+test('redactSecrets keeps CA hashes', () => {
+  const h = 'sha256:8817bb69522a72618241f20adfede139743f48403367cec3f4144b43f918b97d';
+  assert.equal(redactSecrets(`--token ${TOKEN} --discovery-token-ca-cert-hash ${h} --certificate-key ${KEY}`), `--token <token> --discovery-token-ca-cert-hash ${h} --certificate-key <key>`);
+});
