@@ -44,17 +44,27 @@ export async function onHosts<T>(spec: ClusterSpec, hosts: HostSpec[], fn: (...r
 
 function remoteFor(host: HostSpec, session: HostSession, setNote: (n: string) => void): Remote {
   const ctx = Context.current();
-  const run = (command: string, opts: Omit<RunOptions, 'signal' | 'onOutput'> = {}) => {
+  const run = async (command: string, opts: Omit<RunOptions, 'signal' | 'onOutput'> = {}) => {
     setNote(`${host.name}: ${command.split('\n')[0]}`);
-    return session.run(command, {
-      ...opts,
-      signal: ctx.cancellationSignal,
-      onOutput: (stream, chunk) => {
-        for (const line of chunk.split('\n')) {
-          if (line.trim()) ctx.log.info(`[${host.name}] ${stream === 'stderr' ? '! ' : ''}${redact(line)}`);
-        }
-      },
-    });
+    // Whole lines only: a secret split across two chunks would slip past the redactor.
+    const partial = { stdout: '', stderr: '' };
+    const emit = (stream: 'stdout' | 'stderr', line: string) => {
+      if (line.trim()) ctx.log.info(`[${host.name}] ${stream === 'stderr' ? '! ' : ''}${redact(line)}`);
+    };
+    try {
+      return await session.run(command, {
+        ...opts,
+        signal: ctx.cancellationSignal,
+        onOutput: (stream, chunk) => {
+          const lines = (partial[stream] + chunk).split('\n');
+          partial[stream] = lines.pop() ?? '';
+          lines.forEach((line) => emit(stream, line));
+        },
+      });
+    } finally {
+      emit('stdout', partial.stdout);
+      emit('stderr', partial.stderr);
+    }
   };
   return {
     host, session, run,

@@ -1,6 +1,7 @@
 // Classifies a failed kubeadm command from its exit code and output so the orchestrator knows
 // whether retrying can help. Texts: reference kubeadm.md §5.1-§5.5, §3.6, §6.1, §10.6.
 
+import { redact } from '../common/redact';
 export type KubeadmFailureKind =
   | 'preflight'
   | 'missing-shared-certs'
@@ -23,15 +24,8 @@ export interface KubeadmFailure {
 
 const MAX_SUMMARY = 299;
 
-/** Replaces bootstrap tokens and certificate keys; CA hashes (public) stay. */
-export function redactSecrets(s: string): string {
-  return s
-    .replace(/\b[a-z0-9]{6}\.[a-z0-9]{16}\b/g, '<token>')
-    .replace(/(^|[^:a-fA-F0-9])[a-fA-F0-9]{64}(?![a-fA-F0-9])/g, '$1<key>');
-}
-
 function summary(text: string): string {
-  const s = redactSecrets(text).replace(/\s+/g, ' ').trim();
+  const s = redact(text).replace(/\s+/g, ' ').trim();
   return s.length > MAX_SUMMARY ? `${s.slice(0, MAX_SUMMARY - 1)}…` : s;
 }
 
@@ -135,12 +129,8 @@ export function classifyKubeadmFailure(exitCode: number | null, stdout: string, 
 
   // §5.4 / §1.6: discovery.
   if (/none of the public keys "[^"]*" are pinned|invalid hash[ ,"]|expected a 32 byte SHA-256 hash/.test(text)) {
-    const actual = /none of the public keys "(sha256:[a-f0-9]{64})" are pinned/.exec(text);
-    return result(
-      'discovery-ca-hash',
-      false,
-      `The --discovery-token-ca-cert-hash is malformed or does not match the cluster CA${actual ? ` (cluster CA is ${actual[1]})` : ''}: recompute it from /etc/kubernetes/pki/ca.crt on a control plane`,
-    );
+    return result('discovery-ca-hash', false,
+      'The CA hash given to kubeadm (--discovery-token-ca-cert-hash) is malformed or does not match the cluster CA: recompute it from /etc/kubernetes/pki/ca.crt on a control plane');
   }
   if (/could not find a JWS signature in the cluster-info ConfigMap for token ID|is invalid for this cluster or it has expired|the bootstrap token "[^"]*" was not of the form/.test(text)) {
     return result('discovery-token', false, 'The bootstrap token is unknown, expired or malformed: create a new one with kubeadm token create on a control plane and rejoin');

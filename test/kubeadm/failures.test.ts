@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { alreadyDoneBy, classifyKubeadmFailure, redactSecrets, type KubeadmFailure } from '../../src/kubeadm/failures';
+import { alreadyDoneBy, classifyKubeadmFailure, type KubeadmFailure } from '../../src/kubeadm/failures';
 import { fixture } from './fixtures';
 
 const KEY = 'f9ea00c50ef12a386949dfb84b3abb2aa1053cc84f3792cd4b8aa6cc42c1fd57';
@@ -71,7 +71,7 @@ test('discovery failures (§5.4)', () => {
   check(classifyKubeadmFailure(1, '', fixture('join-token-unknown.stderr.txt')), 'discovery-token', false);
   const hash = classifyKubeadmFailure(1, '', fixture('join-ca-hash-mismatch.stderr.txt'));
   check(hash, 'discovery-ca-hash', false);
-  assert.match(hash.summary, /sha256:8817bb69/);
+  assert.match(hash.summary, /The CA hash given to kubeadm \(--discovery-token-ca-cert-hash\) is malformed or does not match/);
   check(classifyKubeadmFailure(1, '', fixture('join-bad-hash-format.stderr.txt')), 'discovery-ca-hash', false);
   for (const file of ['join-refused.stderr.txt', 'join-deadline.stderr.txt', 'join-client-timeout-old.stderr.txt']) {
     check(classifyKubeadmFailure(1, '', fixture(file)), 'discovery-unreachable', true);
@@ -101,10 +101,7 @@ test('unknown failures: wait-control-plane, killed, anything else', () => {
   check(classifyKubeadmFailure(null, '', ''), 'unknown', true);
   const other = classifyKubeadmFailure(1, '', `error execution phase kubelet-start: token ${TOKEN} and key ${KEY} failed\nTo see the stack trace of this error execute with --v=5 or higher\n`);
   check(other, 'unknown', false);
-  assert.match(other.summary, /<token>.*<key>/);
+  assert.match(other.summary, /token \*\*\* and key \*\*\* failed/);
+  assert.doesNotMatch(other.summary, new RegExp(`${TOKEN}|${KEY}`));
 });
 
-test('redactSecrets keeps CA hashes', () => {
-  const h = 'sha256:8817bb69522a72618241f20adfede139743f48403367cec3f4144b43f918b97d';
-  assert.equal(redactSecrets(`--token ${TOKEN} --discovery-token-ca-cert-hash ${h} --certificate-key ${KEY}`), `--token <token> --discovery-token-ca-cert-hash ${h} --certificate-key <key>`);
-});

@@ -1,0 +1,47 @@
+// Builds an SshTarget from the cluster file: reads the key and known_hosts on the worker.
+import { readFile, stat } from 'node:fs/promises';
+import { utils } from 'ssh2';
+import { SshError } from './errors';
+import { parseKnownHosts } from './known-hosts';
+import type { SshTarget } from './session';
+
+export async function loadTarget(
+  host: { name: string; address: string; port: number },
+  ssh: { user: string; privateKeyFile: string; knownHostsFile: string },
+): Promise<SshTarget> {
+  const ref = { name: host.name, host: host.address, port: host.port };
+  const keyFile = ssh.privateKeyFile;
+  let privateKey: Buffer;
+  try {
+    const st = await stat(keyFile);
+    // Same rule as OpenSSH ("UNPROTECTED PRIVATE KEY FILE!"); ssh2 itself does not check.
+    if ((st.mode & 0o077) !== 0) {
+      throw new SshError('bad-private-key', ref,
+        `private key file ${keyFile} is accessible by group/others (mode ${(st.mode & 0o777).toString(8)}); run \`chmod 600 ${keyFile}\``);
+    }
+    privateKey = await readFile(keyFile);
+  } catch (err) {
+    if (err instanceof SshError) throw err;
+    throw new SshError('bad-private-key', ref, `cannot read private key file ${keyFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const parsed = utils.parseKey(privateKey);
+  if (parsed instanceof Error) {
+    throw new SshError('bad-private-key', ref, `private key file ${keyFile} cannot be parsed (${parsed.message}); encrypted keys are not supported`);
+  }
+  let text: string;
+  try {
+    text = await readFile(ssh.knownHostsFile, 'utf8');
+  } catch (err) {
+    throw new SshError('unknown-host', ref,
+      `cannot read known_hosts file ${ssh.knownHostsFile} (${(err as NodeJS.ErrnoException).code ?? 'error'}); create it with the verified host keys`);
+  }
+  return {
+    name: host.name,
+    host: host.address,
+    port: host.port,
+    user: ssh.user,
+    privateKey,
+    knownHostsFile: ssh.knownHostsFile,
+    knownHosts: parseKnownHosts(text),
+  };
+}
