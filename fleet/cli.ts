@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// node lib/fleet/cli.js up|down|status|fault --dir <dir> ...
+import { clearFaults, fleetDown, fleetStatus, fleetUp, setFault } from './index';
+import { CommandFaultMode } from './types';
+
+const USAGE = `usage:
+  cli.js up --dir D --control-planes N --workers M [--kubernetes-version v1.31.4] [--discovery-timeout 5m0s]
+  cli.js down --dir D
+  cli.js status --dir D
+  cli.js fault --dir D --host H --command "kubeadm join" --mode fail-once|hang|slow [--delay-ms N] [--message TEXT]
+  cli.js fault --dir D --host H --sshd down|up
+  cli.js fault --dir D --lb drop|refuse|normal
+  cli.js fault --dir D --clear`;
+
+function parse(argv: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
+    const eq = a.indexOf('=');
+    if (eq > 0) out[a.slice(2, eq)] = a.slice(eq + 1);
+    else if (a === '--clear') out.clear = 'true';
+    else out[a.slice(2)] = argv[++i] ?? '';
+  }
+  return out;
+}
+
+async function main(): Promise<number> {
+  const [verb, ...rest] = process.argv.slice(2);
+  const o = parse(rest);
+  if (!o.dir) throw new Error(USAGE);
+  switch (verb) {
+    case 'up': {
+      const t = Date.now();
+      const info = await fleetUp({
+        dir: o.dir,
+        controlPlanes: Number(o['control-planes'] ?? 3),
+        workers: Number(o.workers ?? 3),
+        kubernetesVersion: o['kubernetes-version'],
+        discoveryTimeout: o['discovery-timeout'],
+      });
+      console.log(JSON.stringify(info, null, 2));
+      console.error(`fleet up in ${((Date.now() - t) / 1000).toFixed(1)}s; cluster file ${info.clusterFile}`);
+      return 0;
+    }
+    case 'down':
+      await fleetDown(o.dir);
+      return 0;
+    case 'status':
+      console.log(JSON.stringify(fleetStatus(o.dir), null, 2));
+      return 0;
+    case 'fault':
+      if (o.clear) clearFaults(o.dir);
+      else if (o.lb) setFault(o.dir, { lb: o.lb as 'drop' | 'refuse' | 'normal' });
+      else if (o.host && o.sshd) setFault(o.dir, { host: o.host, sshd: o.sshd as 'down' | 'up' });
+      else if (o.host && o.command && o.mode) {
+        setFault(o.dir, {
+          host: o.host,
+          command: o.command,
+          mode: o.mode as CommandFaultMode,
+          delayMs: o['delay-ms'] ? Number(o['delay-ms']) : undefined,
+          message: o.message,
+        });
+      } else throw new Error(USAGE);
+      return 0;
+    default:
+      throw new Error(USAGE);
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: Error) => {
+    console.error(e.message);
+    process.exit(1);
+  },
+);

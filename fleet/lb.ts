@@ -1,0 +1,84 @@
+// The load balancer: a real HAProxy in TCP mode with TCP health checks on every control plane,
+// plus the iptables blackhole used by the "drop" fault.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { LB_ADDRESS, LB_PORT, iptablesTag, lbDir } from './layout';
+import { alive, readPid, sh, sleepSync, stopPidFile } from './proc';
+
+export function writeHaproxyConfig(dir: string, controlPlanes: Array<{ name: string; address: string }>): string {
+  const d = lbDir(dir);
+  fs.mkdirSync(d, { recursive: true });
+  const cfg = [
+    'global',
+    '    maxconn 4000',
+    `    stats socket ${d}/haproxy.sock mode 600 level admin`,
+    'defaults',
+    '    mode tcp',
+    '    timeout connect 3s',
+    '    timeout client 300s',
+    '    timeout server 300s',
+    '    timeout check 1s',
+    'frontend apiserver',
+    `    bind ${LB_ADDRESS}:${LB_PORT}`,
+    '    default_backend controlplanes',
+    'backend controlplanes',
+    '    balance roundrobin',
+    // TCP connect check, as the HA guide asks; quick so a freshly started apiserver is routed soon.
+    '    default-server check inter 500ms fall 2 rise 1',
+    ...controlPlanes.map((c) => `    server ${c.name} ${c.address}:${LB_PORT}`),
+    '',
+  ].join('\n');
+  fs.writeFileSync(path.join(d, 'haproxy.cfg'), cfg);
+  return path.join(d, 'haproxy.cfg');
+}
+
+export function startHaproxy(dir: string): number {
+  const d = lbDir(dir);
+  const pidFile = path.join(d, 'haproxy.pid');
+  const running = readPid(pidFile);
+  if (alive(running)) return running!;
+  sh('haproxy', ['-c', '-q', '-f', path.join(d, 'haproxy.cfg')]);
+  sh('haproxy', ['-f', path.join(d, 'haproxy.cfg'), '-D', '-p', pidFile]);
+  const until = Date.now() + 5000;
+  while (Date.now() < until) {
+    const pid = readPid(pidFile);
+    if (alive(pid)) return pid!;
+    sleepSync(20);
+  }
+  throw new Error('haproxy did not start');
+}
+
+export function stopHaproxy(dir: string): void {
+  stopPidFile(path.join(lbDir(dir), 'haproxy.pid'), 'haproxy');
+}
+
+export function haproxyPid(dir: string): number {
+  const pid = readPid(path.join(lbDir(dir), 'haproxy.pid'));
+  return alive(pid) ? pid! : 0;
+}
+
+function dropRule(dir: string): string[] {
+  return ['OUTPUT', '-d', `${LB_ADDRESS}/32`, '-p', 'tcp', '--dport', String(LB_PORT), '-m', 'comment', '--comment', iptablesTag(dir), '-j', 'DROP'];
+}
+
+/** Blackhole packets to the LB: connects then time out, as with a broken LB path. */
+export function addDrop(dir: string): void {
+  const rule = dropRule(dir);
+  if (!hasDrop(dir)) sh('iptables', ['-I', ...rule]);
+}
+
+export function hasDrop(dir: string): boolean {
+  return listOurRules(dir).length > 0;
+}
+
+/** Our rules, found by comment tag in `iptables -S` (works after a crash too). */
+function listOurRules(dir: string): string[] {
+  const tag = iptablesTag(dir);
+  return sh('iptables', ['-S', 'OUTPUT'], { allowFail: true })
+    .split('\n')
+    .filter((l) => l.startsWith('-A ') && l.includes(tag));
+}
+
+export function removeDrops(dir: string): void {
+  for (let i = 0; i < 10 && hasDrop(dir); i++) sh('iptables', ['-D', ...dropRule(dir)], { allowFail: true });
+}

@@ -1,0 +1,126 @@
+// Stand-in kube-apiserver (also holding the ports of the other control-plane static pods).
+// Serves HTTPS with the node's real apiserver certificate; state comes from <dir>/cluster.
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as https from 'node:https';
+import * as net from 'node:net';
+import * as YAML from 'yaml';
+import { hostEnv } from './env';
+import { liveTokens, readState, updateState } from './state';
+import { nodeViews, podViews } from './views';
+import { signCSR } from './pki';
+import { applyObjects } from './apply';
+
+const e = hostEnv();
+const PKI = '/etc/kubernetes/pki';
+const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
+
+/** Detached HS256 JWS over the cluster-info kubeconfig, as the bootstrap signer controller does. */
+function jws(content: string, id: string, secret: string): string {
+  const header = b64url(JSON.stringify({ alg: 'HS256', kid: id }));
+  const sig = crypto.createHmac('sha256', secret).update(`${header}.${b64url(content)}`).digest();
+  return `${header}..${b64url(sig)}`;
+}
+
+function clusterInfo(): unknown {
+  const s = readState(e.dir);
+  const kubeconfig = YAML.stringify({
+    apiVersion: 'v1',
+    clusters: [{ cluster: { 'certificate-authority-data': Buffer.from(s.caCert).toString('base64'), server: `https://${s.controlPlaneEndpoint || `${e.address}:6443`}` }, name: '' }],
+    contexts: null,
+    'current-context': '',
+    kind: 'Config',
+    preferences: {},
+    users: null,
+  });
+  const data: Record<string, string> = { kubeconfig };
+  for (const t of liveTokens(s)) if (t.usages.includes('signing')) data[`jws-kubeconfig-${t.id}`] = jws(kubeconfig, t.id, t.secret);
+  return { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'cluster-info', namespace: 'kube-public' }, data };
+}
+
+function notFound(kind: string, name: string): [number, unknown] {
+  return [404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: `${kind} "${name}" not found`, reason: 'NotFound', code: 404 }];
+}
+
+async function route(method: string, url: URL, body: any, auth: string): Promise<[number, unknown]> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const p = url.pathname;
+  if (['/healthz', '/livez', '/readyz'].includes(p)) return [200, 'ok'];
+  if (p === '/version') return [200, { major: '1', minor: String(e.minor), gitVersion: e.version, platform: 'linux/amd64' }];
+  if (p === '/api/v1/namespaces/kube-public/configmaps/cluster-info') return [200, clusterInfo()];
+  const s = readState(e.dir);
+  if (p === '/api/v1/namespaces/kube-system/configmaps/kubeadm-config') {
+    return [200, { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'kubeadm-config', namespace: 'kube-system' }, data: { ClusterConfiguration: YAML.stringify(s.clusterConfiguration) } }];
+  }
+  if (p === '/api/v1/nodes' && method === 'GET') return [200, { kind: 'NodeList', items: nodeViews(s, e.dir) }];
+  if (p === '/api/v1/nodes' && method === 'POST') {
+    updateState(e.dir, (st) => {
+      st.nodes[body.name] = { name: body.name, role: body.role, address: body.address, version: body.version, createdAt: st.nodes[body.name]?.createdAt ?? Date.now() };
+    });
+    return [201, { name: body.name }];
+  }
+  const node = /^\/api\/v1\/nodes\/([^/]+)$/.exec(p);
+  if (node && method === 'DELETE') {
+    const found = updateState(e.dir, (st) => {
+      const had = !!st.nodes[node[1]];
+      delete st.nodes[node[1]];
+      return had;
+    });
+    return found ? [200, { name: node[1] }] : notFound('nodes', node[1]);
+  }
+  if (p === '/api/v1/pods') return [200, { kind: 'PodList', items: podViews(s, e.dir) }];
+  if (p === '/api/v1/namespaces/kube-system/secrets' && method === 'POST') {
+    updateState(e.dir, (st) => st.tokens.push(body));
+    return [201, { id: body.id }];
+  }
+  if (p === '/api/v1/namespaces/kube-system/secrets' && method === 'GET') return [200, { items: s.tokens }];
+  if (p === '/api/v1/namespaces/kube-system/secrets/kubeadm-certs') {
+    if (method === 'PUT') {
+      updateState(e.dir, (st) => (st.certsSecret = body));
+      return [200, {}];
+    }
+    if (!s.certsSecret || s.certsSecret.expires < Date.now()) return notFound('secrets', 'kubeadm-certs');
+    return [200, s.certsSecret];
+  }
+  if (p === '/apis/certificates.k8s.io/v1/certificatesigningrequests' && method === 'POST') {
+    const tok = auth.replace(/^Bearer /, '');
+    const ok = liveTokens(s).some((t) => `${t.id}.${t.secret}` === tok && t.usages.includes('authentication'));
+    if (!ok) return [401, { kind: 'Status', status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 }];
+    const cert = await signCSR(`${PKI}/ca.crt`, `${PKI}/ca.key`, body.csr, 'client');
+    return [201, { certificate: cert }];
+  }
+  if (p === '/apis/fleet.local/v1/apply' && method === 'POST') return [200, applyObjects(e.dir, body.objects)];
+  return notFound('path', p);
+}
+
+function serve(): void {
+  const server = https.createServer({ cert: fs.readFileSync(`${PKI}/apiserver.crt`), key: fs.readFileSync(`${PKI}/apiserver.key`) }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      let body: unknown;
+      try {
+        body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined;
+      } catch {
+        body = undefined;
+      }
+      route(req.method ?? 'GET', new URL(req.url ?? '/', 'https://x'), body, String(req.headers.authorization ?? '')).then(
+        ([code, out]) => {
+          res.writeHead(code, { 'content-type': typeof out === 'string' ? 'text/plain' : 'application/json', 'x-fleet-node': e.host });
+          res.end(typeof out === 'string' ? out : JSON.stringify(out));
+        },
+        (err: Error) => {
+          res.writeHead(500, { 'x-fleet-node': e.host });
+          res.end(JSON.stringify({ message: err.message }));
+        },
+      );
+    });
+  });
+  server.listen(6443, e.address, () => console.log(`kube-apiserver stand-in for ${e.host} on ${e.address}:6443`));
+  // The other control-plane components only need to hold their ports (preflight sees them).
+  const ports = [10257, 10259];
+  if (fs.existsSync('/etc/kubernetes/manifests/etcd.yaml')) ports.push(2379, 2380);
+  for (const port of ports) net.createServer((c) => c.destroy()).listen(port, e.address);
+}
+
+process.on('SIGTERM', () => process.exit(0));
+serve();

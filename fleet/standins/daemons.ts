@@ -1,0 +1,44 @@
+// Stand-in daemons (kube-apiserver "static pods", kubelet) run detached from the SSH session,
+// inside the host's mount namespace, with pid files in the host's run dir so reset and
+// `fleet down` can stop them.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { logDir, runDir } from '../layout';
+import { alive, readPid, stopPidFile, sleepSync } from '../proc';
+import { hostEnv } from './env';
+
+export type DaemonKind = 'apiserver' | 'kubelet';
+
+export function pidFile(kind: DaemonKind): string {
+  const e = hostEnv();
+  return path.join(runDir(e.dir, e.host), `${kind}.pid`);
+}
+
+export function daemonRunning(kind: DaemonKind): boolean {
+  return alive(readPid(pidFile(kind)));
+}
+
+export function startDaemon(kind: DaemonKind): number {
+  const e = hostEnv();
+  if (daemonRunning(kind)) return readPid(pidFile(kind))!;
+  fs.mkdirSync(logDir(e.dir, e.host), { recursive: true });
+  const log = fs.openSync(path.join(logDir(e.dir, e.host), `${kind}.log`), 'a');
+  // detached => setsid: the daemon outlives the SSH session and is not in its process group.
+  const child = spawn(process.execPath, [path.join(__dirname, `${kind}.js`)], {
+    detached: true,
+    stdio: ['ignore', log, log],
+    env: process.env,
+    cwd: '/',
+  });
+  fs.closeSync(log);
+  child.unref();
+  fs.writeFileSync(pidFile(kind), String(child.pid));
+  return child.pid!;
+}
+
+export function stopDaemon(kind: DaemonKind): void {
+  stopPidFile(pidFile(kind), 'node');
+  // Give the kernel a moment to release the listening sockets.
+  sleepSync(20);
+}

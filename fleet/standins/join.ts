@@ -1,0 +1,169 @@
+// kubeadm join (worker or additional control plane).
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as YAML from 'yaml';
+import { hostEnv } from './env';
+import { ExitError, phaseError } from './errors';
+import { parseFlags } from './flags';
+import { RUNNING_PREFLIGHT, joinControlPlaneEpilogue, joinWorkerEpilogue, markControlPlane, notReadyToJoinControlPlane, pullImages } from './texts';
+import { MANIFESTS, controlPlanePortChecks, dirAvailable, fileAvailable, localEtcdChecks, portCheck, privilegedUser, runChecks } from './preflight';
+import { JoinOptions, joinOptions } from './joinconfig';
+import { discover } from './discovery';
+import { PKI, generateCerts } from './certs';
+import { writeAdminKubeconfigs } from './kubeconfigs';
+import { writeControlPlaneManifests, writeKubeletFiles } from './manifests';
+import { fmtSeconds, out, startAndWait, writeKubeletClient, writeKubeletConf } from './nodesetup';
+import { ApiError, apiRequest } from './http';
+import { createCSR } from './pki';
+import { readState, updateState } from './state';
+import { decryptCerts } from './uploadcerts';
+
+export const JOIN_FLAGS = {
+  config: 'string', 'ignore-preflight-errors': 'list', 'skip-phases': 'list', 'dry-run': 'bool', v: 'string', 'node-name': 'string',
+  token: 'string', 'discovery-token': 'string', 'tls-bootstrap-token': 'string', 'discovery-token-ca-cert-hash': 'list',
+  'discovery-token-unsafe-skip-ca-verification': 'bool', 'discovery-file': 'string', 'control-plane': 'bool', 'certificate-key': 'string',
+  'apiserver-advertise-address': 'string', 'apiserver-bind-port': 'string', 'cri-socket': 'string', patches: 'string',
+} as const;
+
+const REQUIRED_SHARED: Array<[string, string]> = [
+  [`${PKI}/ca.crt`, 'failure loading certificate for CA: couldn\'t load the certificate file'],
+  [`${PKI}/ca.key`, 'failure loading key for CA: couldn\'t load the private key file'],
+  [`${PKI}/sa.key`, 'failure loading key for service account: couldn\'t load the private key file'],
+  [`${PKI}/sa.pub`, 'failure loading key for service account: couldn\'t load the public key file'],
+  [`${PKI}/front-proxy-ca.crt`, 'failure loading certificate for front-proxy CA: couldn\'t load the certificate file'],
+  [`${PKI}/front-proxy-ca.key`, 'failure loading key for front-proxy CA: couldn\'t load the private key file'],
+  [`${PKI}/etcd/ca.crt`, 'failure loading certificate for etcd CA: couldn\'t load the certificate file'],
+  [`${PKI}/etcd/ca.key`, 'failure loading key for etcd CA: couldn\'t load the private key file'],
+];
+
+function sharedCertProblems(): string[] {
+  const probs: string[] = [];
+  for (const [file, text] of REQUIRED_SHARED) {
+    // A missing key next to a missing cert is reported once (for the cert), as kubeadm does.
+    if (file.endsWith('.key') && file !== `${PKI}/sa.key` && !fs.existsSync(file.replace(/\.key$/, '.crt'))) continue;
+    if (file === `${PKI}/sa.pub` && !fs.existsSync(`${PKI}/sa.key`)) continue;
+    if (!fs.existsSync(file)) probs.push(`${text} ${file}: open ${file}: no such file or directory`);
+  }
+  return probs;
+}
+
+async function api(server: string, caPem: string, method: string, path: string, body: unknown, bearer?: string): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  return apiRequest({ server, method, path, body, caPem, bearer, timeoutMs: 10000 });
+}
+
+export async function join(argv: string[]): Promise<number> {
+  const e = hostEnv();
+  const p = parseFlags(argv, JOIN_FLAGS, { v: 'v' });
+  const o: JoinOptions = joinOptions(p, e);
+  for (const w of o.warnings) process.stderr.write(w + '\n');
+  const cp = o.controlPlane;
+
+  out(RUNNING_PREFLIGHT);
+  await runChecks([privilegedUser()], o.ignore);
+  await runChecks(
+    [
+      dirAvailable('/etc/kubernetes/manifests'),
+      fileAvailable('/etc/kubernetes/kubelet.conf'),
+      fileAvailable('/etc/kubernetes/bootstrap-kubelet.conf'),
+      ...(cp ? [] : [fileAvailable(`${PKI}/ca.crt`)]),
+      portCheck(e.address, 10250),
+    ],
+    o.ignore,
+  );
+  out('[preflight] Reading configuration from the cluster...');
+  out("[preflight] FYI: You can look at this config file with 'kubectl -n kube-system get cm kubeadm-config -o yaml'");
+  const d = await discover(o.endpoint, o.token, o.caCertHashes, o.unsafeSkip, o.discoveryTimeoutMs);
+  let cfg: { controlPlaneEndpoint?: string; clusterName?: string; kubernetesVersion?: string; etcd?: { external?: unknown } } = {};
+  try {
+    const r = await api(d.server, d.caPem, 'GET', '/api/v1/namespaces/kube-system/configmaps/kubeadm-config', undefined);
+    cfg = YAML.parse(r.body?.data?.ClusterConfiguration ?? '{}') ?? {};
+  } catch (err) {
+    throw phaseError('preflight', `unable to fetch the kubeadm-config ConfigMap: failed to get config map: Get "${d.server}/api/v1/namespaces/kube-system/configmaps/kubeadm-config?timeout=10s": ${(err as Error).message}`);
+  }
+  const version = cfg.kubernetesVersion ?? e.version;
+  const clusterName = cfg.clusterName ?? 'kubernetes';
+  const stacked = !cfg.etcd?.external;
+
+  if (cp) {
+    if (!cfg.controlPlaneEndpoint) throw phaseError('preflight', notReadyToJoinControlPlane("unable to add a new control plane instance to a cluster that doesn't have a stable controlPlaneEndpoint address"));
+    if (!cp.certificateKey) {
+      const probs = sharedCertProblems();
+      if (probs.length) throw phaseError('preflight', notReadyToJoinControlPlane(e.minor >= 19 ? `[${probs.join(', ')}]` : probs[0]));
+    }
+    out('[preflight] Running pre-flight checks before initializing the new control plane instance');
+    await runChecks([...controlPlanePortChecks(e.address, cp.bindPort, e.minor), ...MANIFESTS.map(fileAvailable), ...(stacked ? localEtcdChecks(e.address) : [])], o.ignore);
+    out(...pullImages(e.minor));
+    if (cp.certificateKey) {
+      out('[download-certs] Downloading the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace');
+      const r = await api(d.server, d.caPem, 'GET', '/api/v1/namespaces/kube-system/secrets/kubeadm-certs', undefined, o.tlsToken).catch((err: ApiError) => {
+        throw phaseError('control-plane-prepare/download-certs', `error downloading certs: error downloading the secret: ${err.message}`);
+      });
+      if (r.status === 404) throw phaseError('control-plane-prepare/download-certs', 'error downloading certs: error downloading the secret: Secret "kubeadm-certs" was not found in the "kube-system" Namespace. This Secret might have expired. Please, run `kubeadm init phase upload-certs --upload-certs` on a control plane to generate a new one');
+      let files: Array<[string, Buffer]>;
+      try {
+        files = decryptCerts(cp.certificateKey, r.body);
+      } catch (err) {
+        throw phaseError('control-plane-prepare/download-certs', `error downloading certs: ${(err as Error).message}`);
+      }
+      for (const [path, buf] of files) {
+        fs.mkdirSync(path.replace(/\/[^/]+$/, ''), { recursive: true });
+        if (buf.length) fs.writeFileSync(path, buf, { mode: path.endsWith('.key') ? 0o600 : 0o644 });
+      }
+    }
+    const endpoint = cfg.controlPlaneEndpoint;
+    out(...(await generateCerts({ nodeName: o.nodeName, advertiseAddress: cp.advertiseAddress, controlPlaneEndpoint: endpoint, certSANs: [], serviceSubnet: '10.96.0.0/12', minor: e.minor, createShared: false })));
+    out(...(await writeAdminKubeconfigs({ nodeName: o.nodeName, advertiseAddress: cp.advertiseAddress, bindPort: cp.bindPort, endpoint, clusterName, caPem: d.caPem, minor: e.minor, init: false })));
+    out('[control-plane] Using manifest folder "/etc/kubernetes/manifests"');
+    for (const c of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler']) out(`[control-plane] Creating static Pod manifest for "${c}"`);
+    if (stacked) out('[check-etcd] Checking that the etcd cluster is healthy');
+  } else {
+    fs.mkdirSync(PKI, { recursive: true });
+    fs.writeFileSync(`${PKI}/ca.crt`, d.caPem);
+  }
+
+  // kubelet-start: TLS bootstrap with the bootstrap token -> kubelet client certificate.
+  writeKubeletFiles(cp?.advertiseAddress ?? e.address);
+  out('[kubelet-start] Writing kubelet configuration to file "/var/lib/kubelet/config.yaml"');
+  out('[kubelet-start] Writing kubelet environment file with flags to file "/var/lib/kubelet/kubeadm-flags.env"');
+  out('[kubelet-start] Starting the kubelet');
+  const keyFile = '/var/lib/kubelet/pki/kubelet-client.key.tmp';
+  const csr = await createCSR(keyFile, `/O=system:nodes/CN=system:node:${o.nodeName}`);
+  const signed = await api(d.server, d.caPem, 'POST', '/apis/certificates.k8s.io/v1/certificatesigningrequests', { csr }, o.tlsToken).catch((err: ApiError) => {
+    throw phaseError('kubelet-start', `error uploading crisocket: ${err.message}`);
+  });
+  if (signed.status !== 201) throw phaseError('kubelet-start', 'a Node with name "' + o.nodeName + '" could not be created: Unauthorized');
+  writeKubeletClient(signed.body.certificate, fs.readFileSync(keyFile, 'utf8'));
+  fs.rmSync(keyFile, { force: true });
+  writeKubeletConf(d.server, d.caPem, clusterName, o.nodeName);
+  if (e.minor >= 26) out('[kubelet-check] Waiting for a healthy kubelet at http://127.0.0.1:10248/healthz. This can take up to 4m0s');
+  const kt = await startAndWait('kubelet', `http://${e.address}:10250`, undefined, 240e3);
+  if (e.minor >= 26) out(`[kubelet-check] The kubelet is healthy after ${fmtSeconds(kt)}`);
+  out('[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap');
+  const reg = await api(d.server, d.caPem, 'POST', '/api/v1/nodes', { name: o.nodeName, role: cp ? 'control-plane' : 'worker', address: cp?.advertiseAddress ?? e.address, version }).catch((err: ApiError) => {
+    throw phaseError('kubelet-start', `error waiting for the kubelet to perform the TLS Bootstrap: ${err.message}`);
+  });
+  if (reg.status !== 201) throw phaseError('kubelet-start', 'error waiting for the kubelet to perform the TLS Bootstrap');
+
+  if (cp) {
+    const members = readState(e.dir).etcdMembers;
+    const all = [...members.filter((m) => m.name !== o.nodeName), { name: o.nodeName, peerURL: `https://${cp.advertiseAddress}:2380` }];
+    if (stacked) {
+      updateState(e.dir, (s) => {
+        s.etcdMembers = s.etcdMembers.filter((m) => m.name !== o.nodeName);
+        s.etcdMembers.push({ id: crypto.randomBytes(8).toString('hex'), name: o.nodeName, peerURL: `https://${cp.advertiseAddress}:2380`, clientURL: `https://${cp.advertiseAddress}:2379` });
+      });
+      out('[etcd] Announced new etcd member joining to the existing etcd cluster', '[etcd] Creating static Pod manifest for "etcd"');
+      fs.mkdirSync('/var/lib/etcd/member/wal', { recursive: true });
+      fs.writeFileSync('/var/lib/etcd/member/wal/0000000000000000-0000000000000000.wal', crypto.randomBytes(64));
+    }
+    writeControlPlaneManifests({ nodeName: o.nodeName, address: cp.advertiseAddress, bindPort: cp.bindPort, version, podSubnet: '', serviceSubnet: '10.96.0.0/12', initialCluster: all.map((m) => `${m.name}=${m.peerURL}`).join(','), initialClusterState: 'existing' }, stacked);
+    if (stacked) out('[etcd] Waiting for the new etcd member to join the cluster. This can take up to 40s');
+    await startAndWait('apiserver', `https://${cp.advertiseAddress}:${cp.bindPort}`, d.caPem, 240e3);
+    out(...markControlPlane(e.minor, o.nodeName));
+    process.stdout.write(joinControlPlaneEpilogue(e.minor, stacked));
+  } else {
+    process.stdout.write(joinWorkerEpilogue(e.minor));
+  }
+  if (!o.token) throw new ExitError('unreachable');
+  return 0;
+}

@@ -1,0 +1,103 @@
+// fleet up / down / status.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DEFAULT_K8S_VERSION, LB_ADDRESS, LB_PORT, SSH_PORT, clusterDir, controlPlaneAddress, fleetFile, hostDir, workerAddress } from './layout';
+import { prepareMachine } from './system';
+import { HostSetup, prepareHost, startHost, stopHostAll } from './hosts';
+import { haproxyPid, removeDrops, startHaproxy, stopHaproxy, writeHaproxyConfig } from './lb';
+import { writeClientKey, writeClusterFile, writeCniManifest } from './files';
+import { alive, readPid } from './proc';
+import { FleetHost, FleetInfo, FleetOptions } from './types';
+
+export async function fleetUp(opts: FleetOptions): Promise<FleetInfo> {
+  const dir = path.resolve(opts.dir);
+  const version = opts.kubernetesVersion ?? DEFAULT_K8S_VERSION;
+  if (!/^v1\.\d+\.\d+$/.test(version)) throw new Error(`bad --kubernetes-version ${version}`);
+  if (opts.controlPlanes < 1 || opts.controlPlanes > 250 || opts.workers < 0 || opts.workers > 250) {
+    throw new Error('control planes must be 1..250, workers 0..250');
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  // sshd reads authorized_keys with the login user's rights: the path must be traversable (mkdtemp gives 0700).
+  fs.chmodSync(dir, 0o755);
+  // Re-running up replaces the previous fleet in this dir.
+  if (fs.existsSync(fleetFile(dir)) || fs.existsSync(path.join(dir, 'hosts'))) await fleetDown(dir);
+  prepareMachine();
+  for (const f of ['faults.json', 'known_hosts']) fs.rmSync(path.join(dir, f), { force: true });
+  fs.rmSync(clusterDir(dir), { recursive: true, force: true });
+  fs.rmSync(path.join(dir, 'hosts'), { recursive: true, force: true });
+  fs.mkdirSync(clusterDir(dir), { recursive: true });
+
+  const pub = writeClientKey(dir);
+  const setups: HostSetup[] = [];
+  const common = { dir, kubernetesVersion: version, discoveryTimeout: opts.discoveryTimeout ?? '5m0s' };
+  for (let i = 1; i <= opts.controlPlanes; i++) setups.push({ ...common, name: `cp${i}`, role: 'control-plane', address: controlPlaneAddress(i) });
+  for (let i = 1; i <= opts.workers; i++) setups.push({ ...common, name: `w${i}`, role: 'worker', address: workerAddress(i) });
+
+  const known = setups.map((h) => prepareHost(h, pub, setups));
+  fs.writeFileSync(path.join(dir, 'known_hosts'), known.join('\n') + '\n');
+  const hosts: FleetHost[] = [];
+  try {
+    for (const h of setups) hosts.push({ name: h.name, role: h.role, address: h.address, port: SSH_PORT, sshdPid: startHost(dir, h.name) });
+    writeHaproxyConfig(dir, setups.filter((h) => h.role === 'control-plane'));
+    const lbPid = startHaproxy(dir);
+    const info: FleetInfo = {
+      dir,
+      kubernetesVersion: version,
+      hosts,
+      loadBalancer: { host: LB_ADDRESS, port: LB_PORT, pid: lbPid },
+      clusterFile: writeClusterFile(dir, version, hosts),
+      privateKeyFile: path.join(dir, 'id_ed25519'),
+      knownHostsFile: path.join(dir, 'known_hosts'),
+      cniManifest: writeCniManifest(dir),
+      createdAt: new Date().toISOString(),
+    };
+    fs.writeFileSync(fleetFile(dir), JSON.stringify(info, null, 2) + '\n');
+    return info;
+  } catch (e) {
+    fs.writeFileSync(fleetFile(dir), JSON.stringify({ dir, hosts }, null, 2));
+    await fleetDown(dir);
+    throw e;
+  }
+}
+
+/** Stops everything this fleet started, found through pid files (works after a crash). */
+export async function fleetDown(dir: string): Promise<void> {
+  dir = path.resolve(dir);
+  removeDrops(dir);
+  stopHaproxy(dir);
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(path.join(dir, 'hosts'));
+  } catch {
+    /* nothing was started */
+  }
+  for (const n of names) stopHostAll(dir, n);
+  // Mount namespaces vanish with their last process; nothing is mounted in the parent view.
+  fs.rmSync(fleetFile(dir), { force: true });
+}
+
+export interface FleetStatus {
+  dir: string;
+  up: boolean;
+  hosts: Array<{ name: string; address: string; sshd: boolean; daemons: Record<string, boolean> }>;
+  loadBalancer: { running: boolean };
+}
+
+export function fleetStatus(dir: string): FleetStatus {
+  dir = path.resolve(dir);
+  let info: FleetInfo | undefined;
+  try {
+    info = JSON.parse(fs.readFileSync(fleetFile(dir), 'utf8')) as FleetInfo;
+  } catch {
+    /* not up */
+  }
+  const hosts = (info?.hosts ?? []).map((h) => {
+    const run = path.join(hostDir(dir, h.name), 'run');
+    const daemons: Record<string, boolean> = {};
+    for (const f of fs.existsSync(run) ? fs.readdirSync(run) : []) {
+      if (f.endsWith('.pid') && f !== 'sshd.pid') daemons[f.slice(0, -4)] = alive(readPid(path.join(run, f)));
+    }
+    return { name: h.name, address: h.address, sshd: alive(readPid(path.join(run, 'sshd.pid'))), daemons };
+  });
+  return { dir, up: !!info, hosts, loadBalancer: { running: haproxyPid(dir) > 0 } };
+}
