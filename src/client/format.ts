@@ -35,6 +35,10 @@ export function formatProgress(p: Progress, workflowStatus: string, workflowId: 
 /** One line per change worth telling while watching a run. */
 export function progressEvents(prev: Progress | undefined, next: Progress): string[] {
   const events: string[] = [];
+  // In causal order: a decision, then the phases it let run, their hosts, then the next gate.
+  for (const d of next.decisions.slice(prev?.decisions.length ?? 0)) {
+    events.push(`${d.phase} ${d.verdict} by ${d.approver}${d.comment ? ` — "${d.comment}"` : ''}`);
+  }
   for (const ph of next.phases) {
     const before = prev?.phases.find((x) => x.name === ph.name)?.state;
     if (before !== ph.state && ph.state !== 'pending') events.push(`phase ${ph.name}: ${ph.state}  (${ph.title})`);
@@ -47,9 +51,6 @@ export function progressEvents(prev: Progress | undefined, next: Progress): stri
   }
   if (next.awaitingApproval && prev?.awaitingApproval !== next.awaitingApproval) {
     events.push(`waiting for approval of "${next.awaitingApproval}"`);
-  }
-  for (const d of next.decisions.slice(prev?.decisions.length ?? 0)) {
-    events.push(`${d.phase} ${d.verdict} by ${d.approver}${d.comment ? ` — "${d.comment}"` : ''}`);
   }
   if (next.lastError && next.lastError !== prev?.lastError) events.push(`error: ${next.lastError}`);
   return events;

@@ -45,7 +45,7 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
   let nodes: HaClusterResult['nodes'] = [];
 
   // Runs one step per host; a host's failure is recorded and the others go on, then the phase fails.
-  const onHosts = async (hosts: HostSpec[], limit: number, step: string, fn: (h: HostSpec) => Promise<string>, onSuccess: 'running' | 'done' = 'running') => {
+  const onHosts = async (hosts: HostSpec[], limit: number, step: string, fn: (h: HostSpec) => Promise<string>, onSuccess: 'pending' | 'running' | 'done' = 'running') => {
     const failures: string[] = [];
     await mapWithLimit(hosts, limit, async (host) => {
       progress.setHost(host.name, 'running', step);
@@ -67,7 +67,7 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
         const role = spec.controlPlanes.includes(host) ? 'control-plane' : 'worker';
         const r = await acts.inspectHost({ spec, host, role });
         return `kubeadm ${r.kubeadmVersion}, ${r.state === 'clean' ? 'clean' : `already a ${r.state}`}`;
-      }),
+      }, 'pending'),
     },
     {
       name: 'probeLoadBalancer', title: 'Probe the load balancer from the first control plane',

@@ -9,9 +9,10 @@ export const PROJECT_ROOT = resolve(__dirname, '../../..');
 export const TEMPORAL_CLI = process.env.TEMPORAL_CLI_PATH ?? resolve(PROJECT_ROOT, '.tools/venv/bin/temporal');
 
 let runtimeInstalled = false;
-export function quietRuntime(): void {
+/** The SDK's Runtime can be installed once per process: the first call wins (default: warnings only). */
+export function quietRuntime(logger: DefaultLogger = new DefaultLogger('WARN')): void {
   if (runtimeInstalled) return;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger });
   runtimeInstalled = true;
 }
 
