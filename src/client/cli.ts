@@ -2,7 +2,7 @@
 // kubeadm-ha: start, approve, reject, watch, list and cancel HA cluster runs.
 import { parseArgs, ParseArgsConfig } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { ClusterFileError } from '../config/cluster-file';
+import { ClusterFileError, loadClusterFile } from '../config/cluster-file';
 import { GATED_PHASES } from '../config/types';
 import { cancel, decide, list, start, status, UsageError, watch } from './commands';
 import { temporalTarget, TemporalTarget } from './connection';
@@ -13,16 +13,24 @@ const COMMON = `Common options:
   --ui URL              Web UI base for links (default: $TEMPORAL_UI_URL or http://localhost:8233)
   -h, --help            Show help for the command`;
 
+type Values = Record<string, string | boolean | undefined>;
 interface Verb {
   usage: string;
   summary: string;
   options: NonNullable<ParseArgsConfig['options']>;
   positionals: string[];
-  run(client: Client, t: TemporalTarget, pos: string[], v: Record<string, string | boolean | undefined>, print: (s: string) => void): Promise<number>;
+  /** Flags that must be given, with how to describe them when missing. */
+  required?: Record<string, string>;
+  /** Local checks before connecting to Temporal (a bad cluster file needs no server to be refused). */
+  check?(pos: string[]): void;
+  run(client: Client, t: TemporalTarget, pos: string[], v: Values, print: (s: string) => void): Promise<number>;
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 const phases = GATED_PHASES.join('|');
+const knownPhase = ([, phase]: string[]) => {
+  if (!(GATED_PHASES as readonly string[]).includes(phase)) throw new UsageError(`"${phase}" is not a phase with an approval gate; use one of ${GATED_PHASES.join(', ')}`);
+};
 
 const VERBS: Record<string, Verb> = {
   start: {
@@ -30,6 +38,7 @@ const VERBS: Record<string, Verb> = {
     summary: 'Validate a cluster file and start a run. --watch follows it to the end; --auto-approve NAME approves every gate as NAME (demos, CI).',
     options: { watch: { type: 'boolean' }, 'auto-approve': { type: 'string' } },
     positionals: ['cluster-file'],
+    check: ([file]) => { loadClusterFile(file); },
     run: (c, t, [file], v, print) => start(c, t, { clusterFile: file, watch: Boolean(v.watch) || v['auto-approve'] !== undefined, autoApprove: str(v['auto-approve']) }, print),
   },
   approve: {
@@ -37,14 +46,18 @@ const VERBS: Record<string, Verb> = {
     summary: 'Approve the phase that is waiting. Refused when that phase is not the one waiting.',
     options: { as: { type: 'string' }, comment: { type: 'string' } },
     positionals: ['cluster', 'phase'],
-    run: (c, _t, [cluster, phase], v, print) => decide(c, cluster, phase, 'approve', required(v.as, '--as NAME (who approves)'), str(v.comment), print),
+    required: { as: '--as NAME (who approves)' },
+    check: knownPhase,
+    run: (c, _t, [cluster, phase], v, print) => decide(c, cluster, phase, 'approve', String(v.as), str(v.comment), print),
   },
   reject: {
     usage: `kubeadm-ha reject <cluster> <${phases}> --as NAME [--reason TEXT]`,
     summary: 'Reject the phase that is waiting; the run stops there, before the phase changes anything.',
     options: { as: { type: 'string' }, reason: { type: 'string' } },
     positionals: ['cluster', 'phase'],
-    run: (c, _t, [cluster, phase], v, print) => decide(c, cluster, phase, 'reject', required(v.as, '--as NAME (who rejects)'), str(v.reason), print),
+    required: { as: '--as NAME (who rejects)' },
+    check: knownPhase,
+    run: (c, _t, [cluster, phase], v, print) => decide(c, cluster, phase, 'reject', String(v.as), str(v.reason), print),
   },
   status: {
     usage: 'kubeadm-ha status <cluster> [--json]',
@@ -75,11 +88,6 @@ const VERBS: Record<string, Verb> = {
     run: (c, _t, [cluster], _v, print) => cancel(c, cluster, print),
   },
 };
-
-function required(v: unknown, what: string): string {
-  if (typeof v !== 'string' || v.trim() === '') throw new UsageError(`missing ${what}`);
-  return v;
-}
 
 function mainHelp(): string {
   const verbs = Object.entries(VERBS).map(([name, v]) => `  ${name.padEnd(8)} ${v.summary}`).join('\n');
@@ -112,6 +120,11 @@ export async function main(argv: string[], print: (s: string) => void = console.
   if (parsed.positionals.length !== verb.positionals.length) {
     throw new UsageError(`expected ${verb.positionals.map((p) => `<${p}>`).join(' ') || 'no arguments'}\nUsage: ${verb.usage}`);
   }
+  for (const [flag, what] of Object.entries(verb.required ?? {})) {
+    const value = v[flag];
+    if (typeof value !== 'string' || value.trim() === '') throw new UsageError(`missing ${what}\nUsage: ${verb.usage}`);
+  }
+  verb.check?.(parsed.positionals);
   const t = temporalTarget({ address: str(v.address), namespace: str(v.namespace), ui: str(v.ui) });
   let connection: Connection;
   try {
