@@ -4,10 +4,7 @@
 
 export type ProbeOutcome = 'refused' | 'accepted' | 'timeout' | 'unresolvable' | 'unreachable';
 
-/** Single-quotes a word for a POSIX shell. */
-export function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
+import { shellQuote } from '../common/shell-quote';
 
 /**
  * A remote command that opens one TCP connection with bash's /dev/tcp under coreutils `timeout`.

@@ -2,11 +2,9 @@
 // with a pidfile: OpenSSH 9.2 ignores signal() for root logins and after stdin EOF, and closing a
 // non-pty channel leaves the process running, so killing the group is the only reliable abort.
 
-/** POSIX single-quote quoting: safe for any byte string except NUL. */
-export function shellQuote(arg: string): string {
-  if (arg.includes('\0')) throw new Error('shellQuote: argument contains a NUL byte');
-  return `'${arg.replace(/'/g, `'\\''`)}'`;
-}
+import { shellQuote } from '../common/shell-quote';
+
+export { shellQuote };
 
 /** Remote pidfile path for one command; random, so it cannot be guessed or collide. */
 export function pidfilePath(id: string): string {
