@@ -50,7 +50,7 @@ export interface HostProgress {
   /** Short, redacted note: the last step, or why it failed. */
   detail?: string;
 }
-export type RunStatus = 'running' | 'awaiting-approval' | 'completed' | 'failed' | 'rejected';
+export type RunStatus = 'running' | 'awaiting-approval' | 'completed' | 'failed' | 'rejected' | 'cancelled';
 export interface Progress {
   cluster: string;
   status: RunStatus;

@@ -31,8 +31,11 @@ export class ApprovalGates {
   /** Waits for a decision on `phase`; returns it (approved or rejected). */
   async waitFor(phase: GatedPhase): Promise<Decision> {
     this.awaiting = phase;
-    await condition(() => this.decisionFor(phase) !== undefined);
-    this.awaiting = undefined;
+    try {
+      await condition(() => this.decisionFor(phase) !== undefined);
+    } finally {
+      this.awaiting = undefined; // also when the run is cancelled while waiting
+    }
     return this.decisionFor(phase)!;
   }
 

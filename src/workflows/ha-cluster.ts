@@ -135,6 +135,7 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
       }
       if (isCancellation(err)) {
         progress.setPhase(phase.name, 'failed');
+        progress.status = 'cancelled';
         show('cancelled', `Cancelled during **${phase.name}**`);
         throw err;
       }

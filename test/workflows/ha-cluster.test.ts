@@ -149,6 +149,18 @@ describe('haClusterWorkflow on a real dev server', () => {
     });
   });
 
+  it('a cancelled run ends Cancelled, not Failed, and says so', async () => {
+    const calls: string[] = [];
+    await run(fakeActivities(calls), { spec: spec(['init']) }, async (h) => {
+      await waitFor(h, 'init');
+      await h.cancel();
+      await assert.rejects(h.result(), (err: unknown) => err instanceof WorkflowFailedError && err.cause?.name === 'CancelledFailure');
+      assert.equal((await h.describe()).status.name, 'CANCELLED');
+      assert.equal((await h.query(progressQuery)).status, 'cancelled');
+      assert.ok(!calls.includes('kubeadmInit'));
+    });
+  });
+
   it('retries a step that can heal, and the retry shows in history', async () => {
     const calls: string[] = [];
     let failures = 0;
