@@ -30,7 +30,14 @@ case "${1:-start}" in
     exit 1
     ;;
   stop)
-    if running; then kill "$(cat "$RUN/pid")"; echo "Temporal dev server stopped"; fi
+    if running; then
+      pid=$(cat "$RUN/pid")
+      kill "$pid"
+      # Return only once it is gone, so the port is free for whoever starts next.
+      for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+      kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+      echo "Temporal dev server stopped"
+    fi
     rm -f "$RUN/pid"
     ;;
   status)

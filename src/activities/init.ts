@@ -10,7 +10,7 @@ import { parseGetPods } from '../kubeadm/kubectl';
 import type { ClusterInput, InitResult, StepResult } from './types';
 import { onHosts, pollUntil, Remote, tail } from './host-context';
 import { kubeadmFailure } from './kubeadm-failure';
-import { ADMIN_CONF, CNI_MANIFEST, INIT_CONFIG, KUBECTL } from './paths';
+import { ADMIN_CONF, CNI_MANIFEST, INIT_CONFIG, KUBECTL, stateFile } from './paths';
 
 const API_WAIT_TRIES = 30;
 
@@ -27,7 +27,7 @@ export async function kubeadmInit({ spec }: ClusterInput): Promise<InitResult> {
       kubernetesVersion: spec.kubernetesVersion, nodeName: cp.name, advertiseAddress: cp.address,
       controlPlaneEndpoint: endpoint, certSANs: [spec.loadBalancer.host], podSubnet: spec.networking.podSubnet,
       ...(spec.networking.serviceSubnet ? { serviceSubnet: spec.networking.serviceSubnet } : {}),
-    }), { mode: 0o600 });
+    }), stateFile(0o600));
     const r = await remote.run(`kubeadm init --config ${INIT_CONFIG}`);
     if (r.exitCode !== 0) {
       const { failure, error } = kubeadmFailure(cp.name, 'kubeadm init', r);
@@ -65,7 +65,7 @@ async function waitForApiAndHash(remote: Remote): Promise<string> {
 export async function installCni({ spec }: ClusterInput): Promise<StepResult> {
   const manifest = await readFile(spec.cniManifest);
   return onHosts(spec, [spec.controlPlanes[0]], async (remote) => {
-    await remote.session.writeFile(CNI_MANIFEST, manifest, { mode: 0o644 });
+    await remote.session.writeFile(CNI_MANIFEST, manifest, stateFile(0o644));
     const r = await remote.check(`${KUBECTL} apply -f ${CNI_MANIFEST}`, 'kubectl apply of the CNI manifest');
     return { alreadyDone: false, detail: r.stdout.trim().split('\n').join(', ') };
   });

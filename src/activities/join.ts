@@ -10,7 +10,7 @@ import { parseKubeVersion } from '../kubeadm/version';
 import type { HostInput, StepResult } from './types';
 import { onHosts, tail } from './host-context';
 import { kubeadmFailure } from './kubeadm-failure';
-import { JOIN_CONFIG, KUBELET_CONF } from './paths';
+import { JOIN_CONFIG, KUBELET_CONF, stateFile } from './paths';
 
 export const joinControlPlane = (input: HostInput) => join(input, true);
 export const joinWorker = (input: HostInput) => join(input, false);
@@ -36,7 +36,7 @@ async function join({ spec, host }: HostInput, controlPlane: boolean): Promise<S
       kubernetesVersion: spec.kubernetesVersion, nodeName: host.name, apiServerEndpoint: material.endpoint,
       token: material.token, caCertHashes: material.caCertHashes,
       ...(controlPlane ? { controlPlane: { advertiseAddress: host.address } } : {}),
-    }), { mode: 0o600 });
+    }), stateFile(0o600));
     let r;
     try {
       node.step(`kubeadm join as ${role}`);
