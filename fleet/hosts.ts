@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { HOST_MOUNTS, LOGIN_USER, SSH_PORT, hostDir, logDir, runDir } from './layout';
-import { alive, readPid, sh, sleepSync, stopPidFile } from './proc';
+import { sh, stopPidFile, waitForPidFile } from './proc';
 import { userIds } from './system';
 import { HostRole } from './types';
 
@@ -97,13 +97,7 @@ export function startHost(dir: string, name: string): number {
   const r = spawnSync('unshare', ['--mount', '--uts', '--propagation', 'private', '--', '/bin/sh', '-c', script], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`starting sshd for ${name} failed: ${r.stderr}`);
   // sshd daemonises and writes its PidFile once it listens.
-  const until = Date.now() + 5000;
-  while (Date.now() < until) {
-    const pid = readPid(pidFile);
-    if (alive(pid)) return pid!;
-    sleepSync(20);
-  }
-  throw new Error(`sshd for ${name} did not write ${pidFile}; see ${d}/sshd.log`);
+  return waitForPidFile(pidFile, `sshd for ${name} did not write ${pidFile}; see ${d}/sshd.log`);
 }
 
 export function stopHostSshd(dir: string, name: string): boolean {

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LB_ADDRESS, LB_PORT, iptablesTag, lbDir } from './layout';
-import { alive, readPid, sh, sleepSync, stopPidFile } from './proc';
+import { alive, readPid, sh, stopPidFile, waitForPidFile } from './proc';
 
 export function writeHaproxyConfig(dir: string, controlPlanes: Array<{ name: string; address: string }>): string {
   const d = lbDir(dir);
@@ -39,13 +39,7 @@ export function startHaproxy(dir: string): number {
   if (alive(running)) return running!;
   sh('haproxy', ['-c', '-q', '-f', path.join(d, 'haproxy.cfg')]);
   sh('haproxy', ['-f', path.join(d, 'haproxy.cfg'), '-D', '-p', pidFile]);
-  const until = Date.now() + 5000;
-  while (Date.now() < until) {
-    const pid = readPid(pidFile);
-    if (alive(pid)) return pid!;
-    sleepSync(20);
-  }
-  throw new Error('haproxy did not start');
+  return waitForPidFile(pidFile, `haproxy did not start; check ${path.join(d, 'haproxy.cfg')}`);
 }
 
 export function stopHaproxy(dir: string): void {

@@ -53,6 +53,17 @@ export function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** Waits until a daemon has written its pidfile and that process lives; throws with `failure` otherwise. */
+export function waitForPidFile(file: string, failure: string, timeoutMs = 5000): number {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const pid = readPid(file);
+    if (alive(pid)) return pid!;
+    sleepSync(20);
+  }
+  throw new Error(failure);
+}
+
 /**
  * TERM, wait up to `graceMs`, then KILL. `expect` must occur in the process's cmdline, which
  * protects against pid reuse after a crash.

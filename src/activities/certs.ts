@@ -6,12 +6,12 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { sharedControlPlaneFiles } from '../kubeadm/certs';
 import { parseKubeVersion } from '../kubeadm/version';
 import type { HostInput, StepResult } from './types';
-import { onHosts } from './host-context';
+import { withSessions } from './host-context';
 import { KUBELET_CONF } from './paths';
 
 export async function distributeCerts({ spec, host }: HostInput): Promise<StepResult> {
   const files = sharedControlPlaneFiles(spec.topology, parseKubeVersion(spec.kubernetesVersion));
-  return onHosts(spec, [spec.controlPlanes[0], host], async (source, target) => {
+  return withSessions(spec, [spec.controlPlanes[0], host], async (source, target) => {
     if ((await target.run(`test -f ${KUBELET_CONF}`)).exitCode === 0) {
       return { alreadyDone: true, detail: 'already joined; certificates left as they are' };
     }

@@ -21,7 +21,7 @@ export interface Remote {
 }
 
 /** Runs `fn` with SSH sessions to `hosts` (opened in order), closing them whatever happens. */
-export async function onHosts<T>(spec: ClusterSpec, hosts: HostSpec[], fn: (...remotes: Remote[]) => Promise<T>): Promise<T> {
+export async function withSessions<T>(spec: ClusterSpec, hosts: HostSpec[], fn: (...remotes: Remote[]) => Promise<T>): Promise<T> {
   const ctx = Context.current();
   let note = 'connecting';
   const beat = setInterval(() => ctx.heartbeat({ step: note }), HEARTBEAT_MS);
@@ -104,11 +104,16 @@ export function toFailure(err: unknown): unknown {
   return ApplicationFailure.retryable(redact(err instanceof Error ? err.message : String(err)), 'ActivityError');
 }
 
-/** Polls `probe` until it returns a value, sleeping between tries (cancellable). */
-export async function pollUntil<T>(probe: () => Promise<T | undefined>, intervalMs = 2000): Promise<T> {
-  for (;;) {
+/**
+ * Polls `probe` until it returns a value, sleeping between tries (cancellable). With `attempts`,
+ * gives up after that many tries by throwing `giveUp()`.
+ */
+export async function pollUntil<T>(probe: () => Promise<T | undefined>,
+  opts: { attempts?: number; giveUp?: () => Error; intervalMs?: number } = {}): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
     const value = await probe();
     if (value !== undefined) return value;
-    await Context.current().sleep(intervalMs);
+    if (opts.attempts !== undefined && attempt >= opts.attempts) throw opts.giveUp?.() ?? new Error(`gave up after ${attempt} tries`);
+    await Context.current().sleep(opts.intervalMs ?? 2000);
   }
 }

@@ -8,7 +8,7 @@ import { alreadyDoneBy } from '../kubeadm/failures';
 import { parseJoinCommands } from '../kubeadm/join-command';
 import { parseGetPods } from '../kubeadm/kubectl';
 import type { ClusterInput, InitResult, StepResult } from './types';
-import { onHosts, pollUntil, Remote, tail } from './host-context';
+import { withSessions, pollUntil, Remote, tail } from './host-context';
 import { kubeadmFailure } from './kubeadm-failure';
 import { ADMIN_CONF, CNI_MANIFEST, INIT_CONFIG, KUBECTL, stateFile } from './paths';
 
@@ -17,7 +17,7 @@ const API_WAIT_TRIES = 30;
 export async function kubeadmInit({ spec }: ClusterInput): Promise<InitResult> {
   const cp = spec.controlPlanes[0];
   const endpoint = `${spec.loadBalancer.host}:${spec.loadBalancer.port}`;
-  return onHosts(spec, [cp], async (remote) => {
+  return withSessions(spec, [cp], async (remote) => {
     // A retry after a lost worker must never run kubeadm init twice: admin.conf means it ran.
     if ((await remote.run(`test -f ${ADMIN_CONF}`)).exitCode === 0) {
       return { alreadyDone: true, endpoint, caCertHash: await waitForApiAndHash(remote) };
@@ -45,18 +45,17 @@ export async function kubeadmInit({ spec }: ClusterInput): Promise<InitResult> {
 }
 
 async function waitForApiAndHash(remote: Remote): Promise<string> {
-  let tries = 0;
   let last = '';
   await pollUntil(async () => {
     const r = await remote.run(`${KUBECTL} get nodes`);
     if (r.exitCode === 0) return true;
     last = r.stderr;
-    if (++tries >= API_WAIT_TRIES) {
-      throw ApplicationFailure.nonRetryable(`${remote.host.name}: ${ADMIN_CONF} exists but the API server does not answer (${tail(last, 300)}); ` +
-        'check the node, or run `kubeadm reset -f` on it to start over', 'HostNotReady');
-    }
     remote.step('waiting for the API server');
     return undefined;
+  }, {
+    attempts: API_WAIT_TRIES,
+    giveUp: () => ApplicationFailure.nonRetryable(`${remote.host.name}: ${ADMIN_CONF} exists but the API server does not answer (${tail(last, 300)}); ` +
+      'check the node, or run `kubeadm reset -f` on it to start over', 'HostNotReady'),
   });
   const hash = await remote.check(caCertHashCommand(), 'computing the CA certificate hash');
   return parseCaCertHash(hash.stdout);
@@ -64,7 +63,7 @@ async function waitForApiAndHash(remote: Remote): Promise<string> {
 
 export async function installCni({ spec }: ClusterInput): Promise<StepResult> {
   const manifest = await readFile(spec.cniManifest);
-  return onHosts(spec, [spec.controlPlanes[0]], async (remote) => {
+  return withSessions(spec, [spec.controlPlanes[0]], async (remote) => {
     await remote.session.writeFile(CNI_MANIFEST, manifest, stateFile(0o644));
     const r = await remote.check(`${KUBECTL} apply -f ${CNI_MANIFEST}`, 'kubectl apply of the CNI manifest');
     return { alreadyDone: false, detail: r.stdout.trim().split('\n').join(', ') };
@@ -72,7 +71,7 @@ export async function installCni({ spec }: ClusterInput): Promise<StepResult> {
 }
 
 export async function waitForSystemPods({ spec }: ClusterInput): Promise<StepResult> {
-  return onHosts(spec, [spec.controlPlanes[0]], (remote) => pollUntil(async () => {
+  return withSessions(spec, [spec.controlPlanes[0]], (remote) => pollUntil(async () => {
     const r = await remote.check(`${KUBECTL} get pods -n kube-system`, 'kubectl get pods -n kube-system');
     const pods = parseGetPods(r.stdout);
     const waiting = pods.filter((p) => p.status !== 'Running');

@@ -3,11 +3,11 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { parseKubeVersion } from '../kubeadm/version';
 import type { HostInput, HostReport, Role } from './types';
-import { onHosts } from './host-context';
+import { withSessions } from './host-context';
 import { APISERVER_MANIFEST, KUBELET_CONF } from './paths';
 
 export async function inspectHost({ spec, host, role }: HostInput & { role: Role }): Promise<HostReport> {
-  return onHosts(spec, [host], async (remote) => {
+  return withSessions(spec, [host], async (remote) => {
     const r = await remote.check(
       `hostname; kubeadm version -o short; if [ -f ${APISERVER_MANIFEST} ]; then echo control-plane; ` +
         `elif [ -f ${KUBELET_CONF} ]; then echo worker; else echo clean; fi`,

@@ -8,7 +8,7 @@ import { alreadyDoneBy } from '../kubeadm/failures';
 import { parseJoinCommands } from '../kubeadm/join-command';
 import { parseKubeVersion } from '../kubeadm/version';
 import type { HostInput, StepResult } from './types';
-import { onHosts, tail } from './host-context';
+import { withSessions, tail } from './host-context';
 import { kubeadmFailure } from './kubeadm-failure';
 import { JOIN_CONFIG, KUBELET_CONF, stateFile } from './paths';
 
@@ -17,7 +17,7 @@ export const joinWorker = (input: HostInput) => join(input, false);
 
 async function join({ spec, host }: HostInput, controlPlane: boolean): Promise<StepResult> {
   const role = controlPlane ? 'control plane' : 'worker';
-  return onHosts(spec, [spec.controlPlanes[0], host], async (first, node) => {
+  return withSessions(spec, [spec.controlPlanes[0], host], async (first, node) => {
     const joined = async () => (await node.run(`test -f ${KUBELET_CONF}`)).exitCode === 0;
     if (await joined()) return { alreadyDone: true, detail: `already joined (${KUBELET_CONF} exists)` };
     if (controlPlane) {

@@ -4,11 +4,11 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { classifyProbe, probeCommand, probeVerdict } from '../kubeadm/load-balancer';
 import type { ClusterInput, ProbeResult } from './types';
-import { onHosts } from './host-context';
+import { withSessions } from './host-context';
 
 export async function probeLoadBalancer({ spec }: ClusterInput): Promise<ProbeResult> {
   const { host, port } = spec.loadBalancer;
-  return onHosts(spec, [spec.controlPlanes[0]], async (remote) => {
+  return withSessions(spec, [spec.controlPlanes[0]], async (remote) => {
     const r = await remote.run(probeCommand(host, port, 5), { sudo: false });
     const outcome = classifyProbe(r.exitCode, r.stdout, r.stderr);
     const verdict = probeVerdict(outcome, `${host}:${port}`);

@@ -85,14 +85,17 @@ export function validateClusterFile(doc: unknown, file: string, checkFiles = tru
     if (raw === undefined) return '';
     const p = resolvePath(raw, base);
     if (!checkFiles) return p;
+    let mode: number;
     try {
       accessSync(p, constants.R_OK);
-      if (!statSync(p).isFile()) throw new Error('not a regular file');
+      const st = statSync(p);
+      if (!st.isFile()) throw new Error('not a regular file');
+      mode = st.mode;
     } catch (e) {
       problems.push(`${field}: cannot read ${what} ${p} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path and permissions`);
       return p;
     }
-    if (mustBePrivate && (statSync(p).mode & 0o077) !== 0) {
+    if (mustBePrivate && (mode & 0o077) !== 0) {
       problems.push(`${field}: ${p} is readable by group or others; run: chmod 600 ${p}`);
     }
     return p;

@@ -67,16 +67,21 @@ function renderDocs(docs: object[]): string {
   return docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n');
 }
 
+/** kubeadm's APIEndpoint (InitConfiguration.localAPIEndpoint, JoinConfiguration.controlPlane.localAPIEndpoint). */
+function apiEndpoint(fieldPrefix: string, advertiseAddress: string, bindPort?: number): { advertiseAddress: string; bindPort: number } {
+  return {
+    advertiseAddress: checkIP(`${fieldPrefix}advertiseAddress`, advertiseAddress),
+    bindPort: checkPort(`${fieldPrefix}bindPort`, bindPort ?? DEFAULT_BIND_PORT),
+  };
+}
+
 export function renderInitConfig(input: InitConfigInput): string {
   const { v, apiVersion } = apiVersionFor('kubernetesVersion', input.kubernetesVersion);
   const init: Record<string, unknown> = {
     apiVersion,
     kind: 'InitConfiguration',
     nodeRegistration: { name: checkNodeName('nodeName', input.nodeName) },
-    localAPIEndpoint: {
-      advertiseAddress: checkIP('advertiseAddress', input.advertiseAddress),
-      bindPort: checkPort('bindPort', input.bindPort ?? DEFAULT_BIND_PORT),
-    },
+    localAPIEndpoint: apiEndpoint('', input.advertiseAddress, input.bindPort),
   };
   if (input.certificateKey !== undefined) {
     init.certificateKey = certificateKeyFor(apiVersion, 'certificateKey', input.certificateKey);
@@ -134,10 +139,7 @@ export function renderJoinConfig(input: JoinConfigInput): string {
   const cp = input.controlPlane;
   if (cp !== undefined) {
     const controlPlane: Record<string, unknown> = {
-      localAPIEndpoint: {
-        advertiseAddress: checkIP('controlPlane.advertiseAddress', cp.advertiseAddress),
-        bindPort: checkPort('controlPlane.bindPort', cp.bindPort ?? DEFAULT_BIND_PORT),
-      },
+      localAPIEndpoint: apiEndpoint('controlPlane.', cp.advertiseAddress, cp.bindPort),
     };
     if (cp.certificateKey !== undefined) {
       controlPlane.certificateKey = certificateKeyFor(apiVersion, 'controlPlane.certificateKey', cp.certificateKey);
