@@ -1,14 +1,17 @@
 #!/usr/bin/env node
-// node lib/fleet/cli.js up|down|status|fault --dir <dir> ...
-import { clearFaults, fleetDown, fleetStatus, fleetUp, setFault } from './index';
+// node lib/fleet/cli.js up|down|status|fault|timing --dir <dir> ...
+import { clearFaults, fleetDown, fleetStatus, fleetUp, setFault, setTiming } from './index';
 import { CommandFaultMode } from './types';
 
 const USAGE = `usage:
-  cli.js up --dir D --control-planes N --workers M [--kubernetes-version v1.31.4] [--discovery-timeout 5m0s]
+  cli.js up --dir D --control-planes N --workers M [--slot S] [--kubernetes-version v1.31.4] [--discovery-timeout 5m0s]
+           [--init-ms N] [--join-ms N]
   cli.js down --dir D
   cli.js status --dir D
-  cli.js fault --dir D --host H --command "kubeadm join" --mode fail-once|hang|slow [--delay-ms N] [--message TEXT]
+  cli.js timing --dir D [--init-ms N] [--join-ms N]
+  cli.js fault --dir D --host H --command "kubeadm join" --mode fail|fail-once|hang|slow [--phase P] [--delay-ms N] [--message TEXT]
   cli.js fault --dir D --host H --sshd down|up
+  cli.js fault --dir D --host H --cut-ssh
   cli.js fault --dir D --lb drop|refuse|normal
   cli.js fault --dir D --clear`;
 
@@ -19,7 +22,7 @@ function parse(argv: string[]): Record<string, string> {
     if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
     const eq = a.indexOf('=');
     if (eq > 0) out[a.slice(2, eq)] = a.slice(eq + 1);
-    else if (a === '--clear') out.clear = 'true';
+    else if (a === '--clear' || a === '--cut-ssh') out[a.slice(2)] = 'true';
     else out[a.slice(2)] = argv[++i] ?? '';
   }
   return out;
@@ -29,6 +32,8 @@ async function main(): Promise<number> {
   const [verb, ...rest] = process.argv.slice(2);
   const o = parse(rest);
   if (!o.dir) throw new Error(USAGE);
+  const num = (k: string): number | undefined => (o[k] === undefined ? undefined : Number(o[k]));
+  const timing = { initMs: num('init-ms'), joinMs: num('join-ms') };
   switch (verb) {
     case 'up': {
       const t = Date.now();
@@ -38,6 +43,8 @@ async function main(): Promise<number> {
         workers: Number(o.workers ?? 3),
         kubernetesVersion: o['kubernetes-version'],
         discoveryTimeout: o['discovery-timeout'],
+        slot: num('slot'),
+        timing,
       });
       console.log(JSON.stringify(info, null, 2));
       console.error(`fleet up in ${((Date.now() - t) / 1000).toFixed(1)}s; cluster file ${info.clusterFile}`);
@@ -46,6 +53,9 @@ async function main(): Promise<number> {
     case 'down':
       await fleetDown(o.dir);
       return 0;
+    case 'timing':
+      console.log(JSON.stringify(setTiming(o.dir, timing)));
+      return 0;
     case 'status':
       console.log(JSON.stringify(fleetStatus(o.dir), null, 2));
       return 0;
@@ -53,13 +63,15 @@ async function main(): Promise<number> {
       if (o.clear) clearFaults(o.dir);
       else if (o.lb) setFault(o.dir, { lb: o.lb as 'drop' | 'refuse' | 'normal' });
       else if (o.host && o.sshd) setFault(o.dir, { host: o.host, sshd: o.sshd as 'down' | 'up' });
+      else if (o.host && o['cut-ssh']) setFault(o.dir, { host: o.host, cutSsh: true });
       else if (o.host && o.command && o.mode) {
         setFault(o.dir, {
           host: o.host,
           command: o.command,
           mode: o.mode as CommandFaultMode,
-          delayMs: o['delay-ms'] ? Number(o['delay-ms']) : undefined,
+          delayMs: num('delay-ms'),
           message: o.message,
+          phase: o.phase,
         });
       } else throw new Error(USAGE);
       return 0;

@@ -3,13 +3,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fleetFile } from './layout';
 import { addDrop, removeDrops, startHaproxy, stopHaproxy } from './lb';
-import { startHost, stopHostSshd } from './hosts';
+import { cutSshSessions, startHost, stopHostSshd } from './hosts';
 import { updateFaults } from './faultfile';
 import { CommandFault, CommandFaultMode, FleetInfo } from './types';
 
 export type FaultSpec =
-  | { host: string; command: string; mode: CommandFaultMode; delayMs?: number; message?: string }
+  | { host: string; command: string; mode: CommandFaultMode; delayMs?: number; message?: string; phase?: string }
   | { host: string; sshd: 'down' | 'up' }
+  /** Drops the host's established SSH connections once; its sshd keeps listening. */
+  | { host: string; cutSsh: true }
   | { lb: 'drop' | 'refuse' | 'normal' };
 
 export function setFault(dir: string, spec: FaultSpec): void {
@@ -20,8 +22,14 @@ export function setFault(dir: string, spec: FaultSpec): void {
     else startHost(dir, spec.host);
     return;
   }
+  if ('cutSsh' in spec) {
+    knownHost(dir, spec.host);
+    cutSshSessions(dir, spec.host);
+    return;
+  }
   knownHost(dir, spec.host);
-  const fault: CommandFault = { command: spec.command.trim(), mode: spec.mode, delayMs: spec.delayMs, message: spec.message };
+  if (!['fail', 'fail-once', 'hang', 'slow'].includes(spec.mode)) throw new Error(`unknown fault mode ${spec.mode}`);
+  const fault: CommandFault = { command: spec.command.trim(), mode: spec.mode, delayMs: spec.delayMs, message: spec.message, phase: spec.phase };
   updateFaults(dir, (f) => {
     const h = (f.hosts[spec.host] ??= { commands: [] });
     h.commands = h.commands.filter((c) => c.command !== fault.command);
@@ -30,7 +38,7 @@ export function setFault(dir: string, spec: FaultSpec): void {
 }
 
 function setLbFault(dir: string, mode: 'drop' | 'refuse' | 'normal'): void {
-  if (mode === 'drop') addDrop(dir);
+  if (mode === 'drop') addDrop(dir, fleetInfo(dir).loadBalancer.host);
   else removeDrops(dir);
   if (mode === 'refuse') stopHaproxy(dir);
   else startHaproxy(dir);
@@ -45,14 +53,16 @@ export function clearFaults(dir: string): void {
   updateFaults(dir, (f) => {
     f.hosts = {};
   });
-  const info = JSON.parse(fs.readFileSync(fleetFile(dir), 'utf8')) as FleetInfo;
-  for (const h of info.hosts) {
+  for (const h of fleetInfo(dir).hosts) {
     const pidFile = path.join(dir, 'hosts', h.name, 'run', 'sshd.pid');
     if (!fs.existsSync(pidFile)) startHost(dir, h.name);
   }
 }
 
+function fleetInfo(dir: string): FleetInfo {
+  return JSON.parse(fs.readFileSync(fleetFile(dir), 'utf8')) as FleetInfo;
+}
+
 function knownHost(dir: string, host: string): void {
-  const info = JSON.parse(fs.readFileSync(fleetFile(dir), 'utf8')) as FleetInfo;
-  if (!info.hosts.some((h) => h.name === host)) throw new Error(`unknown host ${host}`);
+  if (!fleetInfo(dir).hosts.some((h) => h.name === host)) throw new Error(`unknown host ${host}`);
 }

@@ -2,7 +2,7 @@
 // stand-in CNI manifest.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LB_ADDRESS, LB_PORT, LOGIN_USER, SSH_PORT } from './layout';
+import { LB_PORT, LOGIN_USER, SSH_PORT } from './layout';
 import { sh } from './proc';
 import { FleetHost } from './types';
 
@@ -15,15 +15,15 @@ export function writeClientKey(dir: string): string {
   return fs.readFileSync(key + '.pub', 'utf8');
 }
 
-export function writeClusterFile(dir: string, version: string, hosts: FleetHost[]): string {
+export function writeClusterFile(dir: string, name: string, version: string, lbAddress: string, hosts: FleetHost[]): string {
   const line = (h: FleetHost): string => `  - { name: ${h.name}, address: ${h.address} }`;
   const cps = hosts.filter((h) => h.role === 'control-plane');
   const ws = hosts.filter((h) => h.role === 'worker');
   const text = [
-    'name: fleet',
+    `name: ${name}`,
     `kubernetesVersion: ${version}`,
     'topology: stacked',
-    `loadBalancer: { host: ${LB_ADDRESS}, port: ${LB_PORT} }`,
+    `loadBalancer: { host: ${lbAddress}, port: ${LB_PORT} }`,
     'networking: { podSubnet: 192.168.0.0/16 }',
     'cni: { manifest: ./cni.yaml }',
     `ssh: { user: ${LOGIN_USER}, privateKeyFile: ./id_ed25519, knownHostsFile: ./known_hosts, port: ${SSH_PORT} }`,

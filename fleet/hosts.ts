@@ -1,9 +1,10 @@
 // One simulated host = a real sshd in its own mount+UTS namespace with per-host bind mounts.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { HOST_MOUNTS, LOGIN_USER, SSH_PORT, hostDir, logDir, runDir } from './layout';
-import { sh, stopPidFile, waitForPidFile } from './proc';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { HOST_MOUNTS, LOGIN_USER, SSH_PORT, hostDir, invocationsFile, logDir, runDir } from './layout';
+import { cmdline, readPid, stopPidFile, stopPidFiles, waitForPidFile } from './proc';
 import { userIds } from './system';
 import { HostRole } from './types';
 
@@ -12,6 +13,7 @@ export interface HostSetup {
   name: string;
   role: HostRole;
   address: string;
+  lbAddress: string;
   kubernetesVersion: string;
   discoveryTimeout: string;
 }
@@ -53,19 +55,25 @@ function wrapper(h: HostSetup, script: string): string {
     '#!/bin/sh',
     '# kubeadm-ha local fleet stand-in wrapper: fixes this host\'s identity, then runs the stand-in.',
     `export FLEET_DIR=${q(path.resolve(h.dir))} FLEET_HOST=${q(h.name)} FLEET_ADDRESS=${q(h.address)}`,
-    `export FLEET_ROLE=${q(h.role)} FLEET_K8S_VERSION=${q(h.kubernetesVersion)}`,
+    `export FLEET_ROLE=${q(h.role)} FLEET_K8S_VERSION=${q(h.kubernetesVersion)} FLEET_LB=${q(h.lbAddress)}`,
     `export FLEET_DISCOVERY_TIMEOUT=${q(h.discoveryTimeout)} NODE_PATH=${q(nodePath)}`,
     `exec ${q(process.execPath)} ${q(path.join(standins, script))} "$@"`,
     '',
   ].join('\n');
 }
 
-export function prepareHost(h: HostSetup, clientPub: string, peers: Array<{ name: string; address: string }>): string {
+const run = promisify(execFile);
+
+/** Async so that up prepares many hosts at once (key generation dominates). */
+export async function prepareHost(h: HostSetup, clientPub: string, peers: Array<{ name: string; address: string }>): Promise<string> {
   const d = hostDir(h.dir, h.name);
   fs.rmSync(d, { recursive: true, force: true });
   for (const [, sub] of HOST_MOUNTS) fs.mkdirSync(path.join(d, sub), { recursive: true });
   fs.mkdirSync(runDir(h.dir, h.name), { recursive: true });
   fs.mkdirSync(logDir(h.dir, h.name), { recursive: true });
+  // kubeadm without sudo (e.g. `kubeadm version`) is recorded too.
+  fs.writeFileSync(invocationsFile(h.dir, h.name), '');
+  fs.chmodSync(invocationsFile(h.dir, h.name), 0o666);
   // Like a node with the kubelet package installed: the manifests dir exists but is empty.
   fs.mkdirSync(path.join(d, 'etc-kubernetes', 'manifests'), { recursive: true });
   const { uid, gid } = userIds(LOGIN_USER);
@@ -74,46 +82,115 @@ export function prepareHost(h: HostSetup, clientPub: string, peers: Array<{ name
 
   const base = fs.readFileSync('/etc/hosts', 'utf8').replace(/\n?$/, '\n');
   fs.writeFileSync(`${d}/etc-hosts`, base + '# kubeadm-ha fleet\n' + peers.map((p) => `${p.address}\t${p.name}\n`).join(''));
-  sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', `${d}/ssh_host_ed25519_key`, '-C', h.name]);
+  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', `${d}/ssh_host_ed25519_key`, '-C', h.name]);
   fs.writeFileSync(`${d}/authorized_keys`, clientPub, { mode: 0o644 });
   fs.writeFileSync(`${d}/sshd_config`, sshdConfig(h));
   const sbin = path.join(d, 'usr-local-sbin');
   fs.writeFileSync(path.join(sbin, 'kubeadm'), wrapper(h, 'kubeadm.js'), { mode: 0o755 });
   fs.writeFileSync(path.join(sbin, 'kubectl'), wrapper(h, 'kubectl.js'), { mode: 0o755 });
-  sh(SSHD, ['-t', '-f', `${d}/sshd_config`]);
+  await run(SSHD, ['-t', '-f', `${d}/sshd_config`]);
   const pub = fs.readFileSync(`${d}/ssh_host_ed25519_key.pub`, 'utf8').trim().split(/\s+/);
   return `[${h.address}]:${SSH_PORT} ${pub[0]} ${pub[1]}`;
 }
 
-/** Start sshd inside a fresh mount+UTS namespace; returns its pid. */
-export function startHost(dir: string, name: string): number {
+/** unshare arguments that start the host's sshd inside a fresh mount+UTS namespace. */
+function launch(dir: string, name: string): string[] {
   const d = hostDir(dir, name);
-  const pidFile = path.join(runDir(dir, name), 'sshd.pid');
-  fs.rmSync(pidFile, { force: true });
+  fs.rmSync(sshdPidFile(dir, name), { force: true });
   const mounts = HOST_MOUNTS.map(([target, sub]) => `mount --bind ${q(path.join(d, sub))} ${q(target)}`);
   // Own /etc/hosts so the hostname resolves (sudo complains otherwise) and hosts know each other.
   mounts.push(`mount --bind ${q(d + '/etc-hosts')} /etc/hosts`);
   const script = [...mounts, `hostname ${q(name)}`, `exec ${SSHD} -f ${q(d + '/sshd_config')} -E ${q(d + '/sshd.log')}`].join(' && ');
-  const r = spawnSync('unshare', ['--mount', '--uts', '--propagation', 'private', '--', '/bin/sh', '-c', script], { encoding: 'utf8' });
+  return ['--mount', '--uts', '--propagation', 'private', '--', '/bin/sh', '-c', script];
+}
+
+const sshdPidFile = (dir: string, name: string): string => path.join(runDir(dir, name), 'sshd.pid');
+
+/** sshd daemonises and writes its PidFile once it listens. */
+function waitForSshd(dir: string, name: string): number {
+  const file = sshdPidFile(dir, name);
+  return waitForPidFile(file, `sshd for ${name} did not write ${file}; see ${hostDir(dir, name)}/sshd.log`);
+}
+
+/** Starts the host's sshd; returns its pid. */
+export function startHost(dir: string, name: string): number {
+  const r = spawnSync('unshare', launch(dir, name), { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`starting sshd for ${name} failed: ${r.stderr}`);
-  // sshd daemonises and writes its PidFile once it listens.
-  return waitForPidFile(pidFile, `sshd for ${name} did not write ${pidFile}; see ${d}/sshd.log`);
+  return waitForSshd(dir, name);
+}
+
+/** Starts many hosts' sshds at once; returns their pids in order. */
+export async function startHosts(dir: string, names: string[]): Promise<number[]> {
+  await inBatches(names, (n) => run('unshare', launch(dir, n)).catch((e: Error & { stderr?: string }) => {
+    throw new Error(`starting sshd for ${n} failed: ${e.stderr ?? e.message}`);
+  }));
+  return names.map((n) => waitForSshd(dir, n));
+}
+
+/** Runs `fn` over `items`, 32 at a time (enough to keep two cores busy with forks and key generation). */
+export async function inBatches<T, R>(items: T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += 32) out.push(...(await Promise.all(items.slice(i, i + 32).map(fn))));
+  return out;
 }
 
 export function stopHostSshd(dir: string, name: string): boolean {
-  return stopPidFile(path.join(runDir(dir, name), 'sshd.pid'), 'sshd');
+  return stopPidFile(sshdPidFile(dir, name), 'sshd');
 }
 
-/** Stops every pid file under hosts/<name>/run (sshd and stand-in daemons). */
-export function stopHostAll(dir: string, name: string): void {
-  const rd = runDir(dir, name);
-  let files: string[] = [];
-  try {
-    files = fs.readdirSync(rd).filter((f) => f.endsWith('.pid'));
-  } catch {
-    return;
+/**
+ * Drops every established SSH connection to the host, as a network cut would, while the listener
+ * keeps accepting: kills the listener's per-connection sshd processes ("sshd: kha [priv]" and its
+ * privilege-separated child); the commands they ran are left alone. Returns how many were killed.
+ */
+export function cutSshSessions(dir: string, name: string): number {
+  const listener = readPid(path.join(runDir(dir, name), 'sshd.pid'));
+  if (!listener) return 0;
+  const children = new Map<number, Array<{ pid: number; comm: string }>>();
+  for (const f of fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    let stat = '';
+    try {
+      stat = fs.readFileSync(`/proc/${f}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), { pid: Number(f), comm }]);
   }
-  // Daemons first, sshd last, so nothing new gets started from a session meanwhile.
-  files.sort((a, b) => (a === 'sshd.pid' ? 1 : b === 'sshd.pid' ? -1 : 0));
-  for (const f of files) stopPidFile(path.join(rd, f), f === 'sshd.pid' ? 'sshd' : 'node');
+  const victims: number[] = [];
+  const walk = (pid: number): void => {
+    for (const c of children.get(pid) ?? []) {
+      // OpenSSH >= 9.8 names the per-connection binary sshd-session.
+      if (!c.comm.startsWith('sshd')) continue;
+      victims.push(c.pid);
+      walk(c.pid);
+    }
+  };
+  walk(listener);
+  for (const pid of victims) {
+    if (!cmdline(pid).startsWith('sshd')) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  return victims.length;
+}
+
+/** Stops every pid file under hosts/<name>/run of these hosts (sshd and stand-in daemons). */
+export function stopHosts(dir: string, names: string[]): void {
+  const daemons: Array<{ file: string; expect: string }> = [];
+  const sshds: Array<{ file: string; expect: string }> = [];
+  for (const name of names) {
+    const rd = runDir(dir, name);
+    for (const f of fs.existsSync(rd) ? fs.readdirSync(rd).filter((x) => x.endsWith('.pid')) : []) {
+      if (f === 'sshd.pid') sshds.push({ file: path.join(rd, f), expect: 'sshd' });
+      else daemons.push({ file: path.join(rd, f), expect: 'node' });
+    }
+  }
+  // Daemons first, sshds last, so nothing new gets started from a session meanwhile.
+  stopPidFiles(daemons);
+  stopPidFiles(sshds);
 }

@@ -4,8 +4,10 @@
 import * as path from 'node:path';
 
 export const SSH_PORT = 2222;
-export const LB_ADDRESS = '127.0.30.1';
 export const LB_PORT = 6443;
+/** Fleets side by side: slot S owns 127.S.0.0/16 (slot 0 keeps the addresses of the README and demo). */
+export const MAX_SLOT = 99;
+export const MAX_WORKERS = 500;
 export const DEFAULT_K8S_VERSION = 'v1.31.4';
 export const LOGIN_USER = 'kha';
 
@@ -19,8 +21,10 @@ export const HOST_MOUNTS: ReadonlyArray<[string, string]> = [
   ['/usr/local/sbin', 'usr-local-sbin'],
 ];
 
-export const controlPlaneAddress = (i: number): string => `127.0.10.${i}`;
-export const workerAddress = (i: number): string => `127.0.20.${i}`;
+export const controlPlaneAddress = (slot: number, i: number): string => `127.${slot}.10.${i}`;
+/** 250 workers per /24 (127.S.20.x, 127.S.21.x): .0 and .255 stay unused. */
+export const workerAddress = (slot: number, i: number): string => `127.${slot}.${20 + Math.floor((i - 1) / 250)}.${((i - 1) % 250) + 1}`;
+export const lbAddress = (slot: number): string => `127.${slot}.30.1`;
 
 export function hostDir(dir: string, name: string): string {
   return path.join(dir, 'hosts', name);
@@ -36,6 +40,8 @@ export const clusterDir = (dir: string): string => path.join(dir, 'cluster');
 export const lbDir = (dir: string): string => path.join(dir, 'lb');
 export const faultsFile = (dir: string): string => path.join(dir, 'faults.json');
 export const fleetFile = (dir: string): string => path.join(dir, 'fleet.json');
+export const timingFile = (dir: string): string => path.join(dir, 'timing.json');
+export const invocationsFile = (dir: string, name: string): string => path.join(logDir(dir, name), 'kubeadm-invocations.jsonl');
 
 /** iptables comment tag so `down` can find our rules even after a crash. */
 export function iptablesTag(dir: string): string {

@@ -2,10 +2,10 @@
 // plus the iptables blackhole used by the "drop" fault.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LB_ADDRESS, LB_PORT, iptablesTag, lbDir } from './layout';
+import { LB_PORT, iptablesTag, lbDir } from './layout';
 import { alive, readPid, sh, stopPidFile, waitForPidFile } from './proc';
 
-export function writeHaproxyConfig(dir: string, controlPlanes: Array<{ name: string; address: string }>): string {
+export function writeHaproxyConfig(dir: string, address: string, controlPlanes: Array<{ name: string; address: string }>): string {
   const d = lbDir(dir);
   fs.mkdirSync(d, { recursive: true });
   const cfg = [
@@ -19,7 +19,7 @@ export function writeHaproxyConfig(dir: string, controlPlanes: Array<{ name: str
     '    timeout server 300s',
     '    timeout check 1s',
     'frontend apiserver',
-    `    bind ${LB_ADDRESS}:${LB_PORT}`,
+    `    bind ${address}:${LB_PORT}`,
     '    default_backend controlplanes',
     'backend controlplanes',
     '    balance roundrobin',
@@ -51,13 +51,9 @@ export function haproxyPid(dir: string): number {
   return alive(pid) ? pid! : 0;
 }
 
-function dropRule(dir: string): string[] {
-  return ['OUTPUT', '-d', `${LB_ADDRESS}/32`, '-p', 'tcp', '--dport', String(LB_PORT), '-m', 'comment', '--comment', iptablesTag(dir), '-j', 'DROP'];
-}
-
 /** Blackhole packets to the LB: connects then time out, as with a broken LB path. */
-export function addDrop(dir: string): void {
-  const rule = dropRule(dir);
+export function addDrop(dir: string, address: string): void {
+  const rule = ['OUTPUT', '-d', `${address}/32`, '-p', 'tcp', '--dport', String(LB_PORT), '-m', 'comment', '--comment', iptablesTag(dir), '-j', 'DROP'];
   if (!hasDrop(dir)) sh('iptables', ['-I', ...rule]);
 }
 
@@ -73,6 +69,7 @@ function listOurRules(dir: string): string[] {
     .filter((l) => l.startsWith('-A ') && l.includes(tag));
 }
 
+/** Deletes each listed rule as listed, so no address needs to be known (fleet.json may be gone). */
 export function removeDrops(dir: string): void {
-  for (let i = 0; i < 10 && hasDrop(dir); i++) sh('iptables', ['-D', ...dropRule(dir)], { allowFail: true });
+  for (const rule of listOurRules(dir)) sh('sh', ['-c', `iptables ${rule.replace(/^-A /, '-D ')}`], { allowFail: true });
 }

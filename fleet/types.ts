@@ -10,6 +10,16 @@ export interface FleetOptions {
   kubernetesVersion?: string;
   /** Default discovery timeout of stand-in `kubeadm join` when its config sets none (Go duration). */
   discoveryTimeout?: string;
+  /** 0..99, fixes the addresses (see layout.ts); default: the lowest free slot from env KHA_FLEET_FIRST_SLOT (0). */
+  slot?: number;
+  /** Time the stand-ins spend inside init/join (default none); changeable later with setTiming. */
+  timing?: Partial<FleetTiming>;
+}
+
+/** Where real kubeadm spends its time: init waits for the control plane, join for the TLS bootstrap. */
+export interface FleetTiming {
+  initMs: number;
+  joinMs: number;
 }
 
 export interface FleetHost {
@@ -23,6 +33,9 @@ export interface FleetHost {
 
 export interface FleetInfo {
   dir: string;
+  slot: number;
+  /** `name` in the cluster file: "fleet" on slot 0, "fleet-<slot>" otherwise (distinct workflow ids). */
+  clusterName: string;
   kubernetesVersion: string;
   hosts: FleetHost[];
   loadBalancer: { host: string; port: number; pid: number };
@@ -33,7 +46,8 @@ export interface FleetInfo {
   createdAt: string;
 }
 
-export type CommandFaultMode = 'fail-once' | 'hang' | 'slow';
+/** fail fails every time until cleared; fail-once is consumed by its first firing. */
+export type CommandFaultMode = 'fail' | 'fail-once' | 'hang' | 'slow';
 
 export interface CommandFault {
   /** Prefix of the command line, e.g. "kubeadm join". */
@@ -41,6 +55,8 @@ export interface CommandFault {
   mode: CommandFaultMode;
   delayMs?: number;
   message?: string;
+  /** kubeadm phase (e.g. "kubelet-start", "etcd", "wait-control-plane") where the fault acts instead of at the start. */
+  phase?: string;
   /** fail-once faults are consumed. */
   consumed?: boolean;
 }

@@ -1,20 +1,22 @@
 // fleet up / down / status.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_K8S_VERSION, LB_ADDRESS, LB_PORT, SSH_PORT, clusterDir, controlPlaneAddress, fleetFile, hostDir, workerAddress } from './layout';
+import { DEFAULT_K8S_VERSION, LB_PORT, MAX_WORKERS, SSH_PORT, clusterDir, controlPlaneAddress, fleetFile, hostDir, lbAddress, workerAddress } from './layout';
 import { prepareMachine } from './system';
-import { HostSetup, prepareHost, startHost, stopHostAll } from './hosts';
+import { HostSetup, inBatches, prepareHost, startHosts, stopHosts } from './hosts';
 import { haproxyPid, removeDrops, startHaproxy, stopHaproxy, writeHaproxyConfig } from './lb';
 import { writeClientKey, writeClusterFile, writeCniManifest } from './files';
 import { alive, readPid } from './proc';
+import { claimSlot, releaseSlots } from './slots';
+import { setTiming } from './timing';
 import { FleetHost, FleetInfo, FleetOptions } from './types';
 
 export async function fleetUp(opts: FleetOptions): Promise<FleetInfo> {
   const dir = path.resolve(opts.dir);
   const version = opts.kubernetesVersion ?? DEFAULT_K8S_VERSION;
   if (!/^v1\.\d+\.\d+$/.test(version)) throw new Error(`bad --kubernetes-version ${version}`);
-  if (opts.controlPlanes < 1 || opts.controlPlanes > 250 || opts.workers < 0 || opts.workers > 250) {
-    throw new Error('control planes must be 1..250, workers 0..250');
+  if (opts.controlPlanes < 1 || opts.controlPlanes > 250 || opts.workers < 0 || opts.workers > MAX_WORKERS) {
+    throw new Error(`control planes must be 1..250, workers 0..${MAX_WORKERS}`);
   }
   fs.mkdirSync(dir, { recursive: true });
   // sshd reads authorized_keys with the login user's rights: the path must be traversable (mkdtemp gives 0700).
@@ -22,30 +24,37 @@ export async function fleetUp(opts: FleetOptions): Promise<FleetInfo> {
   // Re-running up replaces the previous fleet in this dir.
   if (fs.existsSync(fleetFile(dir)) || fs.existsSync(path.join(dir, 'hosts'))) await fleetDown(dir);
   prepareMachine();
-  for (const f of ['faults.json', 'known_hosts']) fs.rmSync(path.join(dir, f), { force: true });
+  const slot = claimSlot(dir, opts.slot);
+  const lb = lbAddress(slot);
+  for (const f of ['faults.json', 'known_hosts', 'timing.json']) fs.rmSync(path.join(dir, f), { force: true });
   fs.rmSync(clusterDir(dir), { recursive: true, force: true });
   fs.rmSync(path.join(dir, 'hosts'), { recursive: true, force: true });
   fs.mkdirSync(clusterDir(dir), { recursive: true });
 
+  setTiming(dir, opts.timing ?? {});
   const pub = writeClientKey(dir);
   const setups: HostSetup[] = [];
-  const common = { dir, kubernetesVersion: version, discoveryTimeout: opts.discoveryTimeout ?? '5m0s' };
-  for (let i = 1; i <= opts.controlPlanes; i++) setups.push({ ...common, name: `cp${i}`, role: 'control-plane', address: controlPlaneAddress(i) });
-  for (let i = 1; i <= opts.workers; i++) setups.push({ ...common, name: `w${i}`, role: 'worker', address: workerAddress(i) });
+  const common = { dir, lbAddress: lb, kubernetesVersion: version, discoveryTimeout: opts.discoveryTimeout ?? '5m0s' };
+  for (let i = 1; i <= opts.controlPlanes; i++) setups.push({ ...common, name: `cp${i}`, role: 'control-plane', address: controlPlaneAddress(slot, i) });
+  for (let i = 1; i <= opts.workers; i++) setups.push({ ...common, name: `w${i}`, role: 'worker', address: workerAddress(slot, i) });
 
-  const known = setups.map((h) => prepareHost(h, pub, setups));
+  const known = await inBatches(setups, (h) => prepareHost(h, pub, setups));
   fs.writeFileSync(path.join(dir, 'known_hosts'), known.join('\n') + '\n');
   const hosts: FleetHost[] = [];
   try {
-    for (const h of setups) hosts.push({ name: h.name, role: h.role, address: h.address, port: SSH_PORT, sshdPid: startHost(dir, h.name) });
-    writeHaproxyConfig(dir, setups.filter((h) => h.role === 'control-plane'));
+    const pids = await startHosts(dir, setups.map((h) => h.name));
+    setups.forEach((h, i) => hosts.push({ name: h.name, role: h.role, address: h.address, port: SSH_PORT, sshdPid: pids[i] }));
+    writeHaproxyConfig(dir, lb, setups.filter((h) => h.role === 'control-plane'));
     const lbPid = startHaproxy(dir);
+    const clusterName = slot === 0 ? 'fleet' : `fleet-${slot}`;
     const info: FleetInfo = {
       dir,
+      slot,
+      clusterName,
       kubernetesVersion: version,
       hosts,
-      loadBalancer: { host: LB_ADDRESS, port: LB_PORT, pid: lbPid },
-      clusterFile: writeClusterFile(dir, version, hosts),
+      loadBalancer: { host: lb, port: LB_PORT, pid: lbPid },
+      clusterFile: writeClusterFile(dir, clusterName, version, lb, hosts),
       privateKeyFile: path.join(dir, 'id_ed25519'),
       knownHostsFile: path.join(dir, 'known_hosts'),
       cniManifest: writeCniManifest(dir),
@@ -71,9 +80,10 @@ export async function fleetDown(dir: string): Promise<void> {
   } catch {
     /* nothing was started */
   }
-  for (const n of names) stopHostAll(dir, n);
+  stopHosts(dir, names);
   // Mount namespaces vanish with their last process; nothing is mounted in the parent view.
   fs.rmSync(fleetFile(dir), { force: true });
+  releaseSlots(dir);
 }
 
 export interface FleetStatus {

@@ -15,7 +15,7 @@ case "${1:-start}" in
     if running; then echo "Temporal dev server already running (pid $(cat "$RUN/pid")), Web UI http://localhost:$UI_PORT"; exit 0; fi
     .tools/venv/bin/temporal server start-dev --ip 127.0.0.1 --port "$PORT" --ui-port "$UI_PORT" \
       --db-filename "$RUN/temporal.db" --log-level warn \
-      --search-attribute KubeadmHaCluster=Keyword --search-attribute KubeadmHaPhase=Keyword \
+      --search-attribute KubeadmHaCluster=Keyword --search-attribute KubeadmHaPhase=Keyword --search-attribute KubeadmHaStatus=Keyword \
       >"$RUN/server.log" 2>&1 &
     echo $! >"$RUN/pid"
     for _ in $(seq 1 120); do

@@ -34,3 +34,5 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 npx tsc --build
+# The worker loads the workflow code bundled here, not at every start.
+node lib/src/workflow-bundle.js >/dev/null

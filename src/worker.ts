@@ -5,6 +5,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import { createActivities } from './activities';
 import { ensureSearchAttributes, temporalTarget } from './client/connection';
 import { TASK_QUEUE } from './shared/definitions';
+import { workflowBundleOption } from './workflow-bundle';
 
 export async function runWorker(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger((process.env.LOG_LEVEL as 'INFO' | undefined) ?? 'INFO') });
@@ -17,7 +18,7 @@ export async function runWorker(): Promise<void> {
     connection,
     namespace: target.namespace,
     taskQueue: TASK_QUEUE,
-    workflowsPath: require.resolve('./workflows'),
+    workflowBundle: await workflowBundleOption((s) => console.log(`kubeadm-ha worker: ${s}`)),
     activities: createActivities(),
     // Let a running kubeadm finish (or be stopped properly) when the worker is asked to stop.
     shutdownGraceTime: '30s',

@@ -10,6 +10,7 @@ import { liveTokens, readState, updateState } from './state';
 import { nodeViews, podViews } from './views';
 import { signCSR } from './pki';
 import { applyObjects } from './apply';
+import { exec } from './etcdctl';
 
 const e = hostEnv();
 const PKI = '/etc/kubernetes/pki';
@@ -53,12 +54,19 @@ async function route(method: string, url: URL, body: any, auth: string): Promise
   }
   if (p === '/api/v1/nodes' && method === 'GET') return [200, { kind: 'NodeList', items: nodeViews(s, e.dir) }];
   if (p === '/api/v1/nodes' && method === 'POST') {
+    // The kubelet's registration: a re-registering Node keeps its labels (its role), a new one has none.
     updateState(e.dir, (st) => {
-      st.nodes[body.name] = { name: body.name, role: body.role, address: body.address, version: body.version, createdAt: st.nodes[body.name]?.createdAt ?? Date.now() };
+      const old = st.nodes[body.name];
+      st.nodes[body.name] = { name: body.name, role: old?.role ?? 'worker', address: body.address, version: body.version, createdAt: old?.createdAt ?? Date.now() };
     });
     return [201, { name: body.name }];
   }
   const node = /^\/api\/v1\/nodes\/([^/]+)$/.exec(p);
+  if (node && method === 'PATCH') {
+    // mark-control-plane's label.
+    const found = updateState(e.dir, (st) => !!st.nodes[node[1]] && ((st.nodes[node[1]].role = body.role), true));
+    return found ? [200, { name: node[1] }] : notFound('nodes', node[1]);
+  }
   if (node && method === 'DELETE') {
     const found = updateState(e.dir, (st) => {
       const had = !!st.nodes[node[1]];
@@ -68,6 +76,11 @@ async function route(method: string, url: URL, body: any, auth: string): Promise
     return found ? [200, { name: node[1] }] : notFound('nodes', node[1]);
   }
   if (p === '/api/v1/pods') return [200, { kind: 'PodList', items: podViews(s, e.dir) }];
+  const execIn = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/.exec(p);
+  if (execIn && method === 'POST') {
+    const pod = podViews(s, e.dir).find((x) => x.namespace === execIn[1] && x.name === execIn[2]);
+    return pod ? [200, exec(e.dir, pod, body.command)] : notFound('pods', execIn[2]);
+  }
   if (p === '/api/v1/namespaces/kube-system/secrets' && method === 'POST') {
     updateState(e.dir, (st) => st.tokens.push(body));
     return [201, { id: body.id }];

@@ -15,6 +15,8 @@ export interface HostEnv {
   dir: string;
   host: string;
   address: string;
+  /** The fleet's load balancer address. */
+  lb: string;
   role: string;
   version: string;
   minor: number;
@@ -29,6 +31,7 @@ export function hostEnv(): HostEnv {
     dir: need('FLEET_DIR'),
     host: process.env.FLEET_HOST || os.hostname(),
     address: need('FLEET_ADDRESS'),
+    lb: need('FLEET_LB'),
     role: process.env.FLEET_ROLE ?? '',
     version,
     minor: Number(version.split('.')[1]),

@@ -1,11 +1,13 @@
-// Runtime faults read at start of every stand-in command (see fleet/faults.ts).
+// Runtime faults (see fleet/faults.ts), read from the fault file when a stand-in command starts and
+// at each kubeadm phase that can carry one, so a test can switch them while a run goes on.
 import { readFaults, updateFaults } from '../faultfile';
+import { CommandFault } from '../types';
 import { ExitError } from './errors';
 import { hostEnv } from './env';
 
 function defaultMessage(line: string): ExitError {
   if (line.startsWith('kubeadm join')) {
-    return new ExitError('error execution phase preflight: couldn\'t validate the identity of the API Server: failed to request the cluster-info ConfigMap: Get "https://127.0.30.1:6443/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s": net/http: TLS handshake timeout');
+    return new ExitError(`error execution phase preflight: couldn't validate the identity of the API Server: failed to request the cluster-info ConfigMap: Get "https://${hostEnv().lb}:6443/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s": net/http: TLS handshake timeout`);
   }
   if (line.startsWith('kubeadm')) {
     const v = hostEnv().version;
@@ -14,21 +16,43 @@ function defaultMessage(line: string): ExitError {
   return new ExitError('Unable to connect to the server: net/http: TLS handshake timeout', 1, false);
 }
 
-export async function applyFaults(tool: string, argv: string[]): Promise<void> {
+/** "etcd" names kubeadm's phase "control-plane-join/etcd" too. */
+const phaseMatches = (wanted: string | undefined, phase: string | undefined): boolean =>
+  wanted === phase || (!!wanted && !!phase && phase.endsWith(`/${wanted}`));
+
+function find(line: string, phase: string | undefined): CommandFault | undefined {
   const e = hostEnv();
-  const line = [tool, ...argv].join(' ');
   const faults = readFaults(e.dir).hosts[e.host]?.commands ?? [];
-  const f = faults.find((c) => line === c.command || line.startsWith(c.command + ' ') || (c.command.endsWith(' ') && line.startsWith(c.command)));
-  if (!f) return;
+  return faults.find(
+    (c) => (line === c.command || line.startsWith(c.command + ' ') || (c.command.endsWith(' ') && line.startsWith(c.command))) && phaseMatches(c.phase, phase),
+  );
+}
+
+async function act(f: CommandFault, tool: string, failure: () => ExitError): Promise<void> {
+  const e = hostEnv();
   if (f.mode === 'slow') await new Promise((r) => setTimeout(r, f.delayMs ?? 5000));
   if (f.mode === 'hang') await new Promise(() => setInterval(() => undefined, 1 << 30));
+  let fire = f.mode === 'fail';
   if (f.mode === 'fail-once') {
-    const fire = updateFaults(e.dir, (ff) => {
-      const c = ff.hosts[e.host]?.commands.find((x) => x.command === f.command && x.mode === 'fail-once');
+    fire = updateFaults(e.dir, (ff) => {
+      const c = ff.hosts[e.host]?.commands.find((x) => x.command === f.command && x.mode === 'fail-once' && x.phase === f.phase);
       if (!c || c.consumed) return false;
       c.consumed = true;
       return true;
     });
-    if (fire) throw f.message ? new ExitError(f.message, 1, tool === 'kubeadm') : defaultMessage(line);
   }
+  if (fire) throw f.message ? new ExitError(f.message, 1, tool === 'kubeadm') : failure();
+}
+
+/** Faults without a phase act when the command starts. */
+export async function applyFaults(tool: string, argv: string[]): Promise<void> {
+  const line = [tool, ...argv].join(' ');
+  const f = find(line, undefined);
+  if (f) await act(f, tool, () => defaultMessage(line));
+}
+
+/** A fault for `phase` of this kubeadm command acts here; `failure` is what kubeadm prints when the phase fails. */
+export async function phaseFault(phase: string, failure: () => ExitError): Promise<void> {
+  const f = find(['kubeadm', ...process.argv.slice(2)].join(' '), phase);
+  if (f) await act(f, 'kubeadm', failure);
 }

@@ -4,14 +4,16 @@ import * as fs from 'node:fs';
 import { hostEnv, parseDuration } from './env';
 import { ExitError, phaseError } from './errors';
 import { bool, parseFlags } from './flags';
-import { RUNNING_PREFLIGHT, initEpilogue, markControlPlane, pullImages } from './texts';
+import { RUNNING_PREFLIGHT, WAIT_CONTROL_PLANE_FAILED, initEpilogue, markControlPlane, pullImages } from './texts';
 import { MANIFESTS, controlPlanePortChecks, fileAvailable, localEtcdChecks, portCheck, privilegedUser, runChecks } from './preflight';
 import { PKI, generateCerts } from './certs';
-import { writeControlPlaneManifests, writeKubeletFiles } from './manifests';
+import { writeControlPlaneManifests, writeEtcdManifest, writeKubeletFiles } from './manifests';
 import { writeAdminKubeconfigs } from './kubeconfigs';
-import { out, startAndWait, writeKubeletConf, fmtSeconds } from './nodesetup';
+import { out, sleep, startAndWait, writeKubeletConf, fmtSeconds } from './nodesetup';
 import { caCertHash } from './pki';
-import { updateState } from './state';
+import { newEtcdId, updateState } from './state';
+import { phaseFault } from './faultcheck';
+import { readTiming } from '../timing';
 import { InitOptions, initOptions } from './initconfig';
 import { callWithRetry, urlError } from './client';
 import { parseKubeconfig } from './kubeconfig';
@@ -30,6 +32,16 @@ export function randomToken(): string {
   const a = 'abcdefghijklmnopqrstuvwxyz0123456789';
   const pick = (n: number): string => Array.from({ length: n }, () => a[crypto.randomInt(a.length)]).join('');
   return `${pick(6)}.${pick(16)}`;
+}
+
+/**
+ * Real control planes take minutes to come up (images, etcd, the API server's start): the fleet's
+ * timing.json says how long, then a wait-control-plane fault may strike as kubeadm's timeout would.
+ * Everything earlier phases wrote (certs, kubeconfigs incl. kubelet.conf, manifests) is on disk by now.
+ */
+async function controlPlaneBootTime(dir: string): Promise<void> {
+  await sleep(readTiming(dir).initMs);
+  await phaseFault('wait-control-plane', () => new ExitError(WAIT_CONTROL_PLANE_FAILED));
 }
 
 export async function init(argv: string[]): Promise<number> {
@@ -72,13 +84,16 @@ export async function init(argv: string[]): Promise<number> {
     nodeName: o.nodeName, address: o.advertiseAddress, bindPort: o.bindPort, version: o.kubernetesVersion, podSubnet: o.podSubnet,
     serviceSubnet: o.serviceSubnet, initialCluster: `${o.nodeName}=https://${o.advertiseAddress}:2380`, initialClusterState: 'new' as const,
   };
-  writeControlPlaneManifests(mctx, !o.externalEtcd);
-  if (!o.externalEtcd) out('[etcd] Creating static Pod manifest for local etcd in "/etc/kubernetes/manifests"');
+  if (!o.externalEtcd) {
+    writeEtcdManifest(mctx);
+    out('[etcd] Creating static Pod manifest for local etcd in "/etc/kubernetes/manifests"');
+    fs.mkdirSync('/var/lib/etcd/member/snap', { recursive: true });
+    fs.mkdirSync('/var/lib/etcd/member/wal', { recursive: true });
+    fs.writeFileSync('/var/lib/etcd/member/wal/0000000000000000-0000000000000000.wal', crypto.randomBytes(64));
+  }
+  writeControlPlaneManifests(mctx);
   out('[control-plane] Using manifest folder "/etc/kubernetes/manifests"');
   for (const c of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler']) out(`[control-plane] Creating static Pod manifest for "${c}"`);
-  fs.mkdirSync('/var/lib/etcd/member/snap', { recursive: true });
-  fs.mkdirSync('/var/lib/etcd/member/wal', { recursive: true });
-  fs.writeFileSync('/var/lib/etcd/member/wal/0000000000000000-0000000000000000.wal', crypto.randomBytes(64));
 
   // kubelet-start + wait for the control plane
   writeKubeletFiles(o.advertiseAddress);
@@ -92,10 +107,12 @@ export async function init(argv: string[]): Promise<number> {
     out('[kubelet-check] Waiting for a healthy kubelet at http://127.0.0.1:10248/healthz. This can take up to 4m0s');
     out(`[kubelet-check] The kubelet is healthy after ${fmtSeconds(await startAndWait('kubelet', `http://${e.address}:10250`, undefined, 240e3))}`);
     out('[api-check] Waiting for a healthy API server. This can take up to 4m0s');
+    await controlPlaneBootTime(e.dir);
     out(`[api-check] The API server is healthy after ${fmtSeconds(await startAndWait('apiserver', `https://${o.advertiseAddress}:${o.bindPort}`, caPem, 240e3))}`);
   } else {
     out('[wait-control-plane] Waiting for the kubelet to boot up the control plane as static Pods from directory "/etc/kubernetes/manifests". This can take up to 4m0s');
     await startAndWait('kubelet', `http://${e.address}:10250`, undefined, 240e3);
+    await controlPlaneBootTime(e.dir);
     out(`[apiclient] All control plane components are healthy after ${fmtSeconds(await startAndWait('apiserver', `https://${o.advertiseAddress}:${o.bindPort}`, caPem, 240e3))}`);
   }
 
@@ -116,8 +133,10 @@ export async function init(argv: string[]): Promise<number> {
     s.caCert = caPem;
     s.clusterConfiguration = o.clusterConfiguration;
     s.tokens = [{ id: token.split('.')[0], secret: token.split('.')[1], expires: o.tokenTTLms ? Date.now() + o.tokenTTLms : null, usages: ['signing', 'authentication'], description: "The default bootstrap token generated by 'kubeadm init'.", groups: ['system:bootstrappers:kubeadm:default-node-token'] }];
-    s.nodes = { [o.nodeName]: { name: o.nodeName, role: 'control-plane', address: o.advertiseAddress, createdAt: Date.now(), version: o.kubernetesVersion } };
-    s.etcdMembers = o.externalEtcd ? [] : [{ id: crypto.randomBytes(8).toString('hex'), name: o.nodeName, peerURL: `https://${o.advertiseAddress}:2380`, clientURL: `https://${o.advertiseAddress}:2379` }];
+    // The kubelet registered the Node once the API server answered; mark-control-plane labels it below.
+    s.nodes = { [o.nodeName]: { name: o.nodeName, role: 'worker', address: o.advertiseAddress, createdAt: Date.now(), version: o.kubernetesVersion } };
+    s.etcdClusterId = newEtcdId();
+    s.etcdMembers = o.externalEtcd ? [] : [{ id: newEtcdId(), name: o.nodeName, peerURL: `https://${o.advertiseAddress}:2380`, clientURL: `https://${o.advertiseAddress}:2379` }];
     s.applied = {};
     s.cniApplied = false;
     s.certsSecret = certKey ? encryptCerts(certKey, o.externalEtcd) : undefined;
@@ -127,6 +146,7 @@ export async function init(argv: string[]): Promise<number> {
   if (certKey) {
     out('[upload-certs] Storing the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace', '[upload-certs] Using certificate key:', bool(p, 'skip-certificate-key-print') ? '<value withheld>' : certKey);
   } else out('[upload-certs] Skipping phase. Please see --upload-certs');
+  updateState(e.dir, (s) => (s.nodes[o.nodeName].role = 'control-plane'));
   out(...markControlPlane(e.minor, o.nodeName));
   out(
     `[bootstrap-token] Using token: ${token}`,

@@ -1,21 +1,25 @@
 // kubeadm join (worker or additional control plane).
 import * as crypto from 'node:crypto';
+// kubeadm join (worker or additional control plane).
 import * as fs from 'node:fs';
 import * as YAML from 'yaml';
 import { hostEnv } from './env';
 import { ExitError, phaseError } from './errors';
 import { parseFlags } from './flags';
-import { RUNNING_PREFLIGHT, joinControlPlaneEpilogue, joinWorkerEpilogue, markControlPlane, notReadyToJoinControlPlane, pullImages } from './texts';
+import { CRISOCKET_TIMEOUT, ETCD_MEMBER_ADD_FAILED, RUNNING_PREFLIGHT, joinControlPlaneEpilogue, joinWorkerEpilogue, markControlPlane, notReadyToJoinControlPlane, pullImages } from './texts';
 import { MANIFESTS, controlPlanePortChecks, dirAvailable, fileAvailable, localEtcdChecks, portCheck, privilegedUser, runChecks } from './preflight';
 import { JoinOptions, joinOptions } from './joinconfig';
 import { discover } from './discovery';
 import { PKI, generateCerts } from './certs';
 import { writeAdminKubeconfigs } from './kubeconfigs';
-import { writeControlPlaneManifests, writeKubeletFiles } from './manifests';
-import { fmtSeconds, out, startAndWait, writeKubeletClient, writeKubeletConf } from './nodesetup';
+import { ManifestContext, writeControlPlaneManifests, writeEtcdManifest, writeKubeletFiles } from './manifests';
+import { fmtSeconds, out, sleep, startAndWait, writeKubeletClient, writeKubeletConf } from './nodesetup';
+import { writeKubeconfig } from './kubeconfig';
+import { phaseFault } from './faultcheck';
+import { readTiming } from '../timing';
 import { ApiError, apiRequest } from './http';
 import { createCSR } from './pki';
-import { readState, updateState } from './state';
+import { newEtcdId, readState, updateState } from './state';
 import { decryptCerts } from './uploadcerts';
 
 export const JOIN_FLAGS = {
@@ -113,6 +117,7 @@ export async function join(argv: string[]): Promise<number> {
     const endpoint = cfg.controlPlaneEndpoint;
     out(...(await generateCerts({ nodeName: o.nodeName, advertiseAddress: cp.advertiseAddress, controlPlaneEndpoint: endpoint, certSANs: [], serviceSubnet: '10.96.0.0/12', minor: e.minor, createShared: false })));
     out(...(await writeAdminKubeconfigs({ nodeName: o.nodeName, advertiseAddress: cp.advertiseAddress, bindPort: cp.bindPort, endpoint, clusterName, caPem: d.caPem, minor: e.minor, init: false })));
+    writeControlPlaneManifests(manifestContext(o.nodeName, cp, version, readState(e.dir).etcdMembers));
     out('[control-plane] Using manifest folder "/etc/kubernetes/manifests"');
     for (const c of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler']) out(`[control-plane] Creating static Pod manifest for "${c}"`);
     if (stacked) out('[check-etcd] Checking that the etcd cluster is healthy');
@@ -121,44 +126,26 @@ export async function join(argv: string[]): Promise<number> {
     fs.writeFileSync(`${PKI}/ca.crt`, d.caPem);
   }
 
-  // kubelet-start: TLS bootstrap with the bootstrap token -> kubelet client certificate.
-  writeKubeletFiles(cp?.advertiseAddress ?? e.address);
-  out('[kubelet-start] Writing kubelet configuration to file "/var/lib/kubelet/config.yaml"');
-  out('[kubelet-start] Writing kubelet environment file with flags to file "/var/lib/kubelet/kubeadm-flags.env"');
-  out('[kubelet-start] Starting the kubelet');
-  const keyFile = '/var/lib/kubelet/pki/kubelet-client.key.tmp';
-  const csr = await createCSR(keyFile, `/O=system:nodes/CN=system:node:${o.nodeName}`);
-  const signed = await api(d.server, d.caPem, 'POST', '/apis/certificates.k8s.io/v1/certificatesigningrequests', { csr }, o.tlsToken).catch((err: ApiError) => {
-    throw phaseError('kubelet-start', `error uploading crisocket: ${err.message}`);
-  });
-  if (signed.status !== 201) throw phaseError('kubelet-start', 'a Node with name "' + o.nodeName + '" could not be created: Unauthorized');
-  writeKubeletClient(signed.body.certificate, fs.readFileSync(keyFile, 'utf8'));
-  fs.rmSync(keyFile, { force: true });
-  writeKubeletConf(d.server, d.caPem, clusterName, o.nodeName);
-  if (e.minor >= 26) out('[kubelet-check] Waiting for a healthy kubelet at http://127.0.0.1:10248/healthz. This can take up to 4m0s');
-  const kt = await startAndWait('kubelet', `http://${e.address}:10250`, undefined, 240e3);
-  if (e.minor >= 26) out(`[kubelet-check] The kubelet is healthy after ${fmtSeconds(kt)}`);
-  out('[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap');
-  const reg = await api(d.server, d.caPem, 'POST', '/api/v1/nodes', { name: o.nodeName, role: cp ? 'control-plane' : 'worker', address: cp?.advertiseAddress ?? e.address, version }).catch((err: ApiError) => {
-    throw phaseError('kubelet-start', `error waiting for the kubelet to perform the TLS Bootstrap: ${err.message}`);
-  });
-  if (reg.status !== 201) throw phaseError('kubelet-start', 'error waiting for the kubelet to perform the TLS Bootstrap');
+  await kubeletStart(o, d, clusterName, version, cp?.advertiseAddress ?? e.address);
 
   if (cp) {
-    const members = readState(e.dir).etcdMembers;
-    const all = [...members.filter((m) => m.name !== o.nodeName), { name: o.nodeName, peerURL: `https://${cp.advertiseAddress}:2380` }];
     if (stacked) {
-      updateState(e.dir, (s) => {
+      await phaseFault('control-plane-join/etcd', () => phaseError('control-plane-join/etcd', ETCD_MEMBER_ADD_FAILED));
+      const members = updateState(e.dir, (s) => {
         s.etcdMembers = s.etcdMembers.filter((m) => m.name !== o.nodeName);
-        s.etcdMembers.push({ id: crypto.randomBytes(8).toString('hex'), name: o.nodeName, peerURL: `https://${cp.advertiseAddress}:2380`, clientURL: `https://${cp.advertiseAddress}:2379` });
+        s.etcdMembers.push({ id: newEtcdId(), name: o.nodeName, peerURL: `https://${cp.advertiseAddress}:2380`, clientURL: `https://${cp.advertiseAddress}:2379` });
+        return s.etcdMembers;
       });
+      writeEtcdManifest(manifestContext(o.nodeName, cp, version, members));
       out('[etcd] Announced new etcd member joining to the existing etcd cluster', '[etcd] Creating static Pod manifest for "etcd"');
       fs.mkdirSync('/var/lib/etcd/member/wal', { recursive: true });
       fs.writeFileSync('/var/lib/etcd/member/wal/0000000000000000-0000000000000000.wal', crypto.randomBytes(64));
+      out('[etcd] Waiting for the new etcd member to join the cluster. This can take up to 40s');
     }
-    writeControlPlaneManifests({ nodeName: o.nodeName, address: cp.advertiseAddress, bindPort: cp.bindPort, version, podSubnet: '', serviceSubnet: '10.96.0.0/12', initialCluster: all.map((m) => `${m.name}=${m.peerURL}`).join(','), initialClusterState: 'existing' }, stacked);
-    if (stacked) out('[etcd] Waiting for the new etcd member to join the cluster. This can take up to 40s');
     await startAndWait('apiserver', `https://${cp.advertiseAddress}:${cp.bindPort}`, d.caPem, 240e3);
+    await api(d.server, d.caPem, 'PATCH', `/api/v1/nodes/${o.nodeName}`, { role: 'control-plane' }).catch((err: ApiError) => {
+      throw phaseError('control-plane-join/mark-control-plane', `error applying control-plane label and taints: ${err.message}`);
+    });
     out(...markControlPlane(e.minor, o.nodeName));
     process.stdout.write(joinControlPlaneEpilogue(e.minor, stacked));
   } else {
@@ -166,4 +153,53 @@ export async function join(argv: string[]): Promise<number> {
   }
   if (!o.token) throw new ExitError('unreachable');
   return 0;
+}
+
+function manifestContext(nodeName: string, cp: NonNullable<JoinOptions['controlPlane']>, version: string, members: Array<{ name: string; peerURL: string }>): ManifestContext {
+  const all = [...members.filter((m) => m.name !== nodeName), { name: nodeName, peerURL: `https://${cp.advertiseAddress}:2380` }];
+  return {
+    nodeName, address: cp.advertiseAddress, bindPort: cp.bindPort, version, podSubnet: '', serviceSubnet: '10.96.0.0/12',
+    initialCluster: all.map((m) => `${m.name}=${m.peerURL}`).join(','), initialClusterState: 'existing',
+  };
+}
+
+/**
+ * The kubelet-start phase in kubeadm's order (cmd/kubeadm/app/cmd/phases/join/kubelet.go): write
+ * bootstrap-kubelet.conf and the kubelet's files, start the kubelet, wait for its TLS bootstrap
+ * (which writes kubelet.conf and registers the Node, without a role), annotate the CRI socket. The
+ * bootstrap kubeconfig is removed when the phase returns, as kubeadm's deferred os.Remove does; a
+ * killed join leaves it behind.
+ */
+async function kubeletStart(o: JoinOptions, d: { server: string; caPem: string }, clusterName: string, version: string, nodeIP: string): Promise<void> {
+  const e = hostEnv();
+  const bootstrapConf = '/etc/kubernetes/bootstrap-kubelet.conf';
+  writeKubeconfig(bootstrapConf, { clusterName, server: d.server, caPem: d.caPem, user: 'tls-bootstrap-token-user', token: o.tlsToken });
+  try {
+    writeKubeletFiles(nodeIP);
+    out('[kubelet-start] Writing kubelet configuration to file "/var/lib/kubelet/config.yaml"');
+    out('[kubelet-start] Writing kubelet environment file with flags to file "/var/lib/kubelet/kubeadm-flags.env"');
+    out('[kubelet-start] Starting the kubelet');
+    if (e.minor >= 26) out('[kubelet-check] Waiting for a healthy kubelet at http://127.0.0.1:10248/healthz. This can take up to 4m0s');
+    const kt = await startAndWait('kubelet', `http://${e.address}:10250`, undefined, 240e3);
+    if (e.minor >= 26) out(`[kubelet-check] The kubelet is healthy after ${fmtSeconds(kt)}`);
+    out('[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap');
+    // Real joins spend most of their time here (the fleet's timing.json says how long).
+    await sleep(readTiming(e.dir).joinMs);
+    const keyFile = '/var/lib/kubelet/pki/kubelet-client.key.tmp';
+    const csr = await createCSR(keyFile, `/O=system:nodes/CN=system:node:${o.nodeName}`);
+    const signed = await api(d.server, d.caPem, 'POST', '/apis/certificates.k8s.io/v1/certificatesigningrequests', { csr }, o.tlsToken).catch((err: ApiError) => {
+      throw phaseError('kubelet-start', `error waiting for the kubelet to perform the TLS Bootstrap: ${err.message}`);
+    });
+    if (signed.status !== 201) throw phaseError('kubelet-start', 'a Node with name "' + o.nodeName + '" could not be created: Unauthorized');
+    writeKubeletClient(signed.body.certificate, fs.readFileSync(keyFile, 'utf8'));
+    fs.rmSync(keyFile, { force: true });
+    writeKubeletConf(d.server, d.caPem, clusterName, o.nodeName);
+    const reg = await api(d.server, d.caPem, 'POST', '/api/v1/nodes', { name: o.nodeName, address: nodeIP, version }).catch((err: ApiError) => {
+      throw phaseError('kubelet-start', `error waiting for the kubelet to perform the TLS Bootstrap: ${err.message}`);
+    });
+    if (reg.status !== 201) throw phaseError('kubelet-start', 'error waiting for the kubelet to perform the TLS Bootstrap');
+    await phaseFault('kubelet-start', () => phaseError('kubelet-start', CRISOCKET_TIMEOUT));
+  } finally {
+    fs.rmSync(bootstrapConf, { force: true });
+  }
 }

@@ -12,6 +12,7 @@ import { encryptCerts, randomKey } from './uploadcerts';
 import { updateState } from './state';
 import { out } from './nodesetup';
 import { loadConfigFile } from './config';
+import { recordInvocation } from '../invocations';
 
 const GIT: Record<string, [string, string, string]> = {
   'v1.31.4': ['a78aa47129b8539636eb86a9d00e31b2720fe06b', '2024-12-10T18:44:28Z', 'go1.22.9'],
@@ -51,6 +52,7 @@ function uploadCerts(argv: string[]): number {
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
+  recordInvocation(hostEnv().dir, hostEnv().host, argv);
   await applyFaults('kubeadm', argv);
   const [cmd, ...rest] = argv;
   switch (cmd) {

@@ -12,6 +12,8 @@ export interface KubeconfigParts {
   /** kubelet.conf after TLS bootstrap points at a file instead of embedding. */
   certFile?: string;
   keyFile?: string;
+  /** bootstrap-kubelet.conf authenticates with the bootstrap token. */
+  token?: string;
 }
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
@@ -23,6 +25,7 @@ export function kubeconfigText(p: KubeconfigParts): string {
   if (p.keyFile) user['client-key'] = p.keyFile;
   if (p.certPem) user['client-certificate-data'] = b64(p.certPem);
   if (p.keyPem) user['client-key-data'] = b64(p.keyPem);
+  if (p.token) user.token = p.token;
   return YAML.stringify({
     apiVersion: 'v1',
     clusters: [{ cluster: { 'certificate-authority-data': b64(p.caPem), server: p.server }, name: p.clusterName }],

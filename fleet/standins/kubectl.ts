@@ -1,4 +1,4 @@
-// Stand-in `kubectl`: get nodes/pods, get cm kubeadm-config, apply -f, delete node — talking
+// Stand-in `kubectl`: get nodes/pods, get cm kubeadm-config, apply -f, delete node, exec — talking
 // HTTPS to the server in the kubeconfig (normally the load balancer).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -11,10 +11,11 @@ import { LoadedKubeconfig, parseKubeconfig } from './kubeconfig';
 import { hostEnv, parseDuration } from './env';
 import { controlPlaneRoles } from './texts';
 import { NodeView, PodView } from './views';
+import type { ExecResult } from './etcdctl';
 
 const FLAGS = {
   kubeconfig: 'string', namespace: 'string', 'all-namespaces': 'bool', filename: 'list', output: 'string', watch: 'bool',
-  'request-timeout': 'string', v: 'string', 'no-headers': 'bool', server: 'string',
+  'request-timeout': 'string', v: 'string', 'no-headers': 'bool', server: 'string', container: 'string',
 } as const;
 const fail = (msg: string): ExitError => new ExitError(msg, 1, false);
 
@@ -88,7 +89,7 @@ function readManifests(files: string[]): unknown[] {
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   await applyFaults('kubectl', argv);
-  const p = parseFlags(argv, FLAGS, { n: 'namespace', A: 'all-namespaces', f: 'filename', o: 'output', w: 'watch', v: 'v', s: 'server' }, false);
+  const p = parseFlags(argv, FLAGS, { n: 'namespace', A: 'all-namespaces', f: 'filename', o: 'output', w: 'watch', v: 'v', s: 'server', c: 'container' }, false);
   const kc = kubeconfig(str(p, 'kubeconfig'));
   if (str(p, 'server')) kc.server = str(p, 'server')!;
   const timeout = str(p, 'request-timeout') ? parseDuration(str(p, 'request-timeout')!) || 30000 : 30000;
@@ -137,6 +138,19 @@ async function main(): Promise<number> {
   if (verb === 'delete' && ['node', 'nodes', 'no'].includes(res) && name) {
     await request(kc, 'DELETE', `/api/v1/nodes/${name}`, undefined, timeout);
     process.stdout.write(`node "${name}" deleted\n`);
+    return 0;
+  }
+  if (verb === 'exec') {
+    // p.args: exec <pod> <command...> (everything after `--` is the command).
+    const [, pod, ...command] = p.args;
+    if (!pod) throw fail('error: expected \'exec POD_NAME COMMAND [ARG1] [ARG2] ... [ARGN]\'.\nPOD_NAME and COMMAND are required arguments for the exec command');
+    if (!command.length) throw fail('error: you must specify at least one command for the container');
+    const r = (await request(kc, 'POST', `/api/v1/namespaces/${ns}/pods/${pod}/exec`, { command }, timeout)) as ExecResult;
+    if ('error' in r) throw fail(`error: ${r.error}`);
+    process.stdout.write(r.stdout);
+    process.stderr.write(r.stderr);
+    // kubectl's exec reports a failing remote command this way and exits with its code.
+    if (r.exitCode !== 0) throw new ExitError(`command terminated with exit code ${r.exitCode}`, r.exitCode, false);
     return 0;
   }
   if (verb === 'version') {

@@ -37,32 +37,38 @@ function pod(name: string, image: string, command: string[], port: number, schem
   };
 }
 
-export function writeControlPlaneManifests(c: ManifestContext, withEtcd: boolean): void {
-  const dir = '/etc/kubernetes/manifests';
-  fs.mkdirSync(dir, { recursive: true });
-  const reg = 'registry.k8s.io';
-  const w = (n: string, o: unknown): void => fs.writeFileSync(`${dir}/${n}.yaml`, YAML.stringify(o));
-  if (withEtcd) {
-    w('etcd', pod('etcd', `${reg}/etcd:3.5.15-0`, [
-      'etcd', `--advertise-client-urls=https://${c.address}:2379`, '--cert-file=/etc/kubernetes/pki/etcd/server.crt', '--data-dir=/var/lib/etcd',
-      `--initial-advertise-peer-urls=https://${c.address}:2380`, `--initial-cluster=${c.initialCluster}`,
-      ...(c.initialClusterState === 'existing' ? ['--initial-cluster-state=existing'] : []),
-      '--key-file=/etc/kubernetes/pki/etcd/server.key', `--listen-client-urls=https://127.0.0.1:2379,https://${c.address}:2379`,
-      `--listen-peer-urls=https://${c.address}:2380`, `--name=${c.nodeName}`, '--peer-cert-file=/etc/kubernetes/pki/etcd/peer.crt',
-      '--peer-key-file=/etc/kubernetes/pki/etcd/peer.key', '--trusted-ca-file=/etc/kubernetes/pki/etcd/ca.crt',
-    ], 2381, 'HTTP', '127.0.0.1'));
-  }
-  w('kube-apiserver', pod('kube-apiserver', `${reg}/kube-apiserver:${c.version}`, [
+const DIR = '/etc/kubernetes/manifests';
+const REG = 'registry.k8s.io';
+function write(name: string, o: unknown): void {
+  fs.mkdirSync(DIR, { recursive: true });
+  fs.writeFileSync(`${DIR}/${name}.yaml`, YAML.stringify(o));
+}
+
+/** The etcd phase (init: etcd/local, join: control-plane-join/etcd). */
+export function writeEtcdManifest(c: ManifestContext): void {
+  write('etcd', pod('etcd', `${REG}/etcd:3.5.15-0`, [
+    'etcd', `--advertise-client-urls=https://${c.address}:2379`, '--cert-file=/etc/kubernetes/pki/etcd/server.crt', '--data-dir=/var/lib/etcd',
+    `--initial-advertise-peer-urls=https://${c.address}:2380`, `--initial-cluster=${c.initialCluster}`,
+    ...(c.initialClusterState === 'existing' ? ['--initial-cluster-state=existing'] : []),
+    '--key-file=/etc/kubernetes/pki/etcd/server.key', `--listen-client-urls=https://127.0.0.1:2379,https://${c.address}:2379`,
+    `--listen-peer-urls=https://${c.address}:2380`, `--name=${c.nodeName}`, '--peer-cert-file=/etc/kubernetes/pki/etcd/peer.crt',
+    '--peer-key-file=/etc/kubernetes/pki/etcd/peer.key', '--trusted-ca-file=/etc/kubernetes/pki/etcd/ca.crt',
+  ], 2381, 'HTTP', '127.0.0.1'));
+}
+
+/** The control-plane phase (join: control-plane-prepare/control-plane). */
+export function writeControlPlaneManifests(c: ManifestContext): void {
+  write('kube-apiserver', pod('kube-apiserver', `${REG}/kube-apiserver:${c.version}`, [
     'kube-apiserver', `--advertise-address=${c.address}`, '--authorization-mode=Node,RBAC', '--client-ca-file=/etc/kubernetes/pki/ca.crt',
     '--enable-bootstrap-token-auth=true', '--etcd-servers=https://127.0.0.1:2379', `--secure-port=${c.bindPort}`,
     '--service-account-key-file=/etc/kubernetes/pki/sa.pub', '--service-account-signing-key-file=/etc/kubernetes/pki/sa.key',
     `--service-cluster-ip-range=${c.serviceSubnet}`, '--tls-cert-file=/etc/kubernetes/pki/apiserver.crt', '--tls-private-key-file=/etc/kubernetes/pki/apiserver.key',
   ], c.bindPort, 'HTTPS', c.address));
-  w('kube-controller-manager', pod('kube-controller-manager', `${reg}/kube-controller-manager:${c.version}`, [
+  write('kube-controller-manager', pod('kube-controller-manager', `${REG}/kube-controller-manager:${c.version}`, [
     'kube-controller-manager', '--allocate-node-cidrs=true', `--cluster-cidr=${c.podSubnet}`, '--cluster-signing-cert-file=/etc/kubernetes/pki/ca.crt',
     '--cluster-signing-key-file=/etc/kubernetes/pki/ca.key', '--kubeconfig=/etc/kubernetes/controller-manager.conf', '--leader-elect=true',
   ], 10257, 'HTTPS', '127.0.0.1'));
-  w('kube-scheduler', pod('kube-scheduler', `${reg}/kube-scheduler:${c.version}`, [
+  write('kube-scheduler', pod('kube-scheduler', `${REG}/kube-scheduler:${c.version}`, [
     'kube-scheduler', '--kubeconfig=/etc/kubernetes/scheduler.conf', '--leader-elect=true',
   ], 10259, 'HTTPS', '127.0.0.1'));
 }

@@ -4,6 +4,7 @@ import { apiRequest } from './http';
 import { daemonRunning, startDaemon, DaemonKind } from './daemons';
 import { kubeconfigText } from './kubeconfig';
 import { ExitError } from './errors';
+import { WAIT_CONTROL_PLANE_FAILED } from './texts';
 
 export const out = (...lines: string[]): void => {
   for (const l of lines) process.stdout.write(l + '\n');
@@ -27,7 +28,7 @@ export function writeKubeletConf(server: string, caPem: string, clusterName: str
   fs.writeFileSync('/etc/kubernetes/kubelet.conf', text, { mode: 0o600 });
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export function fmtSeconds(ms: number): string {
   return ms < 1000 ? `${ms.toFixed(6)}ms` : `${(ms / 1000).toFixed(9)}s`;
@@ -53,17 +54,5 @@ export async function startAndWait(kind: DaemonKind, url: string, caPem: string 
     }
     await sleep(50);
   }
-  throw new ExitError(
-    [
-      '',
-      'Unfortunately, an error has occurred:',
-      '\ttimed out waiting for the condition',
-      '',
-      'This error is likely caused by:',
-      '\t- The kubelet is not running',
-      '\t- The kubelet is unhealthy due to a misconfiguration of the node in some way (required cgroups disabled)',
-      '',
-      `error execution phase wait-control-plane: couldn't initialize a Kubernetes cluster`,
-    ].join('\n'),
-  );
+  throw new ExitError(WAIT_CONTROL_PLANE_FAILED);
 }

@@ -1,5 +1,6 @@
 // Cluster-wide state ("what the API server and etcd would know"), kept in <dir>/cluster/ outside
 // the host namespaces, guarded by a lock because worker joins run in parallel.
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { clusterDir } from '../layout';
@@ -17,6 +18,7 @@ export interface BootstrapToken {
 
 export interface NodeRecord {
   name: string;
+  /** The kubelet registers every Node as 'worker' (no role label); mark-control-plane labels it. */
   role: 'control-plane' | 'worker';
   address: string;
   createdAt: number;
@@ -24,6 +26,7 @@ export interface NodeRecord {
 }
 
 export interface EtcdMember {
+  /** 16 hex digits (see newEtcdId) */
   id: string;
   name: string;
   peerURL: string;
@@ -56,6 +59,7 @@ export interface ClusterState {
   tokens: BootstrapToken[];
   nodes: Record<string, NodeRecord>;
   etcdMembers: EtcdMember[];
+  etcdClusterId: string;
   applied: Record<string, AppliedObject>;
   cniApplied: boolean;
   certsSecret?: CertsSecret;
@@ -72,6 +76,7 @@ export function emptyState(): ClusterState {
     tokens: [],
     nodes: {},
     etcdMembers: [],
+    etcdClusterId: '',
     applied: {},
     cniApplied: false,
   };
@@ -97,6 +102,13 @@ export function updateState<T>(dir: string, fn: (s: ClusterState) => T): T {
     fs.renameSync(tmp, file(dir));
     return out;
   });
+}
+
+/** etcd IDs are random uint64s; a non-zero top digit keeps etcdctl's %x rendering at 16 digits. */
+export function newEtcdId(): string {
+  const b = crypto.randomBytes(8);
+  b[0] |= 0x10;
+  return b.toString('hex');
 }
 
 export function liveTokens(s: ClusterState, now = Date.now()): BootstrapToken[] {

@@ -152,6 +152,34 @@ export function notReadyToJoinControlPlane(reason: string): string {
   ].join('\n');
 }
 
+/**
+ * wait-control-plane giving up (kubeadm's cmd/kubeadm/app/cmd/phases/init/waitcontrolplane.go:
+ * kubeletFailTempl, then the phase runner's "error execution phase" wrapping).
+ */
+export const WAIT_CONTROL_PLANE_FAILED = [
+  '',
+  'Unfortunately, an error has occurred:',
+  '\ttimed out waiting for the condition',
+  '',
+  'This error is likely caused by:',
+  '\t- The kubelet is not running',
+  '\t- The kubelet is unhealthy due to a misconfiguration of the node in some way (required cgroups disabled)',
+  '',
+  "error execution phase wait-control-plane: couldn't initialize a Kubernetes cluster",
+].join('\n');
+
+/**
+ * kubelet-start after the TLS bootstrap: the Node exists, annotating it with the CRI socket timed out
+ * (cmd/kubeadm/app/cmd/phases/join/kubelet.go wraps patchnode.AnnotateCRISocket's error).
+ */
+export const CRISOCKET_TIMEOUT = 'error uploading crisocket: timed out waiting for the condition';
+
+/**
+ * control-plane-join/etcd when the etcd cluster refuses the new member (etcdphase
+ * CreateStackedEtcdStaticPodManifestFile -> MemberAdd; etcd's ErrNotEnoughStartedMembers).
+ */
+export const ETCD_MEMBER_ADD_FAILED = 'error creating local etcd static pod manifest file: etcdserver: re-configuration failed due to not enough started members';
+
 export function controlPlaneRoles(minor: number): string {
   return minor <= 19 ? 'master' : minor <= 23 ? 'control-plane,master' : 'control-plane';
 }

@@ -1,10 +1,13 @@
 // What every activity does around its work on a host: one SSH connection per host, reused for the
 // whole activity; a heartbeat every 2 s so a dead worker is noticed within seconds; Temporal
-// cancellation wired to the remote command; output streamed to the worker log, redacted.
+// cancellation wired to the remote command; output streamed to the worker log, redacted; and
+// steps that change a host run journaled, so a retry from any worker re-attaches instead of
+// running them twice.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { ClusterSpec, HostSpec } from '../config/types';
+import type { HostSpec, SshSpec } from '../config/types';
 import { redact } from '../common/redact';
 import { SshError } from '../ssh/errors';
+import { JournaledStep, runJournaled, StepOutcome } from '../ssh/journal';
 import { HostSession, loadTarget, openSession, RunOptions, RunResult } from '../ssh/session';
 
 export const HEARTBEAT_MS = 2000;
@@ -18,56 +21,92 @@ export interface Remote {
   check(command: string, what: string, opts?: Omit<RunOptions, 'signal' | 'onOutput'>): Promise<RunResult>;
   /** Records what the activity is doing now (heartbeat details: redacted, small). */
   step(note: string): void;
+  /**
+   * Runs a step that changes the host under the host lock and its journal: started once, whoever
+   * asks; a retry re-attaches to it while it runs, or takes its recorded result.
+   */
+  journaled(step: JournaledStep): Promise<StepOutcome>;
+}
+
+interface Beat {
+  note: string;
+  /** Output offset of the journaled step seen so far: a retry streams only what is new. */
+  offset?: number;
 }
 
 /** Runs `fn` with SSH sessions to `hosts` (opened in order), closing them whatever happens. */
-export async function withSessions<T>(spec: ClusterSpec, hosts: HostSpec[], fn: (...remotes: Remote[]) => Promise<T>): Promise<T> {
+export async function withSessions<T>(ssh: SshSpec, hosts: HostSpec[], fn: (...remotes: Remote[]) => Promise<T>): Promise<T> {
   const ctx = Context.current();
-  let note = 'connecting';
-  const beat = setInterval(() => ctx.heartbeat({ step: note }), HEARTBEAT_MS);
-  ctx.heartbeat({ step: note });
+  const beat: Beat = { note: 'connecting' };
+  const send = () => ctx.heartbeat({ step: beat.note, ...(beat.offset !== undefined ? { offset: beat.offset } : {}) });
+  const timer = setInterval(send, HEARTBEAT_MS);
+  send();
   const remotes: Remote[] = [];
   try {
     for (const host of hosts) {
-      const target = await loadTarget(host, spec.ssh);
+      const target = await loadTarget(host, ssh);
       const session = await openSession(target, { signal: ctx.cancellationSignal });
-      remotes.push(remoteFor(host, session, (n) => (note = redact(n).slice(0, 200))));
+      remotes.push(remoteFor(host, session, beat));
     }
     return await fn(...remotes);
   } catch (err) {
     throw toFailure(err);
   } finally {
-    clearInterval(beat);
+    clearInterval(timer);
     await Promise.all(remotes.map((r) => r.session.close().catch(() => undefined)));
   }
 }
 
-function remoteFor(host: HostSpec, session: HostSession, setNote: (n: string) => void): Remote {
+/** Streams output to the worker log in whole lines: a secret split across two chunks would slip past the redactor. */
+function lineLogger(host: string, stream: 'stdout' | 'stderr') {
   const ctx = Context.current();
+  let partial = '';
+  const emit = (line: string) => {
+    if (line.trim()) ctx.log.info(`[${host}] ${stream === 'stderr' ? '! ' : ''}${redact(line)}`);
+  };
+  return {
+    write(chunk: string) {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      lines.forEach(emit);
+    },
+    flush() {
+      emit(partial);
+      partial = '';
+    },
+  };
+}
+
+function remoteFor(host: HostSpec, session: HostSession, beat: Beat): Remote {
+  const ctx = Context.current();
+  const setNote = (n: string) => { beat.note = redact(n).slice(0, 200); };
   const run = async (command: string, opts: Omit<RunOptions, 'signal' | 'onOutput'> = {}) => {
     setNote(`${host.name}: ${command.split('\n')[0]}`);
-    // Whole lines only: a secret split across two chunks would slip past the redactor.
-    const partial = { stdout: '', stderr: '' };
-    const emit = (stream: 'stdout' | 'stderr', line: string) => {
-      if (line.trim()) ctx.log.info(`[${host.name}] ${stream === 'stderr' ? '! ' : ''}${redact(line)}`);
-    };
+    const logs = { stdout: lineLogger(host.name, 'stdout'), stderr: lineLogger(host.name, 'stderr') };
     try {
-      return await session.run(command, {
-        ...opts,
+      return await session.run(command, { ...opts, signal: ctx.cancellationSignal, onOutput: (stream, chunk) => logs[stream].write(chunk) });
+    } finally {
+      logs.stdout.flush();
+      logs.stderr.flush();
+    }
+  };
+  const journaled = async (step: JournaledStep) => {
+    setNote(`${host.name}: ${step.command.split('\n')[0]} (journal ${step.id})`);
+    const log = lineLogger(host.name, 'stdout');
+    const previous = (ctx.info.heartbeatDetails as Beat | undefined)?.offset;
+    try {
+      return await runJournaled(session, step, {
         signal: ctx.cancellationSignal,
-        onOutput: (stream, chunk) => {
-          const lines = (partial[stream] + chunk).split('\n');
-          partial[stream] = lines.pop() ?? '';
-          lines.forEach((line) => emit(stream, line));
-        },
+        onOutput: (chunk) => log.write(chunk),
+        ...(previous !== undefined ? { fromOffset: previous } : {}),
+        onOffset: (offset) => { beat.offset = offset; },
       });
     } finally {
-      emit('stdout', partial.stdout);
-      emit('stderr', partial.stderr);
+      log.flush();
     }
   };
   return {
-    host, session, run,
+    host, session, run, journaled,
     step: (n) => setNote(`${host.name}: ${n}`),
     async check(command, what, opts) {
       const r = await run(command, opts);

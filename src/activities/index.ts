@@ -1,15 +1,17 @@
-// The activities the worker registers; names match KubeadmHaActivities.
+// The activities the worker registers; their names and types are KubeadmHaActivities.
 import type { KubeadmHaActivities } from './types';
 import { distributeCerts } from './certs';
+import { cleanNode } from './clean';
 import { installCni, kubeadmInit, waitForSystemPods } from './init';
-import { inspectHost } from './inspect';
-import { joinControlPlane, joinWorker } from './join';
+import { inspectHost, readCluster } from './inspect';
+import { joinNode } from './join';
 import { probeLoadBalancer } from './load-balancer';
-import { verifyNodesReady } from './nodes';
+import { verifyNodes } from './nodes';
+import { deleteJoinTokens, ensureJoinToken } from './tokens';
 
 export function createActivities(): KubeadmHaActivities {
   return {
-    inspectHost, probeLoadBalancer, kubeadmInit, installCni, waitForSystemPods,
-    distributeCerts, joinControlPlane, joinWorker, verifyNodesReady,
+    inspectHost, readCluster, probeLoadBalancer, kubeadmInit, installCni, waitForSystemPods,
+    distributeCerts, ensureJoinToken, deleteJoinTokens, joinNode, cleanNode, verifyNodes,
   };
 }

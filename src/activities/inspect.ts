@@ -1,34 +1,48 @@
-// inspectHost: before anything changes, prove we can reach the host with a pinned host key,
-// that sudo works without a password, and that kubeadm matches the cluster's version.
+// inspectHost: before anything changes, prove we can reach the host with a pinned host key, that
+// sudo works without a password and that kubeadm matches the cluster's version, and gather what
+// kubeadm already did there (the facts that decide which phases touch this host).
+// readCluster: the cluster as the first control plane's API server and etcd report it.
 import { ApplicationFailure } from '@temporalio/activity';
+import { caCertHashCommand, parseCaCertHash } from '../kubeadm/certs';
+import { etcdctlCommand, parseMemberList } from '../kubeadm/etcd';
+import { hostFactsCommand, parseHostFacts } from '../kubeadm/host-facts';
+import { parseGetNodes } from '../kubeadm/kubectl';
+import { KUBECTL } from '../kubeadm/paths';
 import { parseKubeVersion } from '../kubeadm/version';
-import type { HostInput, HostReport, Role } from './types';
+import { busySteps } from '../ssh/journal';
+import type { HostFacts, KubeadmHaActivities } from './types';
 import { withSessions } from './host-context';
-import { APISERVER_MANIFEST, KUBELET_CONF } from './paths';
 
-export async function inspectHost({ spec, host, role }: HostInput & { role: Role }): Promise<HostReport> {
-  return withSessions(spec, [host], async (remote) => {
-    const r = await remote.check(
-      `hostname; kubeadm version -o short; if [ -f ${APISERVER_MANIFEST} ]; then echo control-plane; ` +
-        `elif [ -f ${KUBELET_CONF} ]; then echo worker; else echo clean; fi`,
-      'inspecting the host (hostname, kubeadm version -o short, /etc/kubernetes)',
-    );
-    const [hostname = '', kubeadmVersion = '', state = 'clean'] = r.stdout.trim().split('\n').map((l) => l.trim());
-    const want = parseKubeVersion(spec.kubernetesVersion);
+export const inspectHost: KubeadmHaActivities['inspectHost'] = async ({ host, ssh, role, kubernetesVersion }) =>
+  withSessions(ssh, [host], async (remote): Promise<HostFacts> => {
+    const r = await remote.check(hostFactsCommand(), 'inspecting the host (hostname, kubeadm version -o short, /etc/kubernetes)');
+    const facts = parseHostFacts(r.stdout);
+    const want = parseKubeVersion(kubernetesVersion);
     let have;
     try {
-      have = parseKubeVersion(kubeadmVersion);
+      have = parseKubeVersion(facts.kubeadmVersion);
     } catch {
-      throw ApplicationFailure.nonRetryable(`${host.name}: cannot read the kubeadm version ("${kubeadmVersion}"); is kubeadm installed?`, 'HostNotReady');
+      throw ApplicationFailure.nonRetryable(`${host.name}: cannot read the kubeadm version ("${facts.kubeadmVersion}"); is kubeadm installed?`, 'HostNotReady');
     }
     if (have.major !== want.major || have.minor !== want.minor) {
       throw ApplicationFailure.nonRetryable(
         `${host.name}: kubeadm is ${have.raw} but the cluster file asks for ${want.raw}; install kubeadm ${want.major}.${want.minor} or change kubernetesVersion`,
         'VersionMismatch');
     }
-    if (state === 'control-plane' && role === 'worker') {
+    if (role === 'worker' && facts.files.manifests.includes('kube-apiserver')) {
       throw ApplicationFailure.nonRetryable(`${host.name}: listed as a worker but it runs a control plane; fix the cluster file or run kubeadm reset -f on it`, 'HostNotReady');
     }
-    return { name: host.name, hostname, kubeadmVersion, state: state as HostReport['state'] };
+    const busy = await busySteps(remote.session);
+    return { name: host.name, hostname: facts.hostname, kubeadmVersion: facts.kubeadmVersion, files: facts.files, ...(busy.length ? { busy: busy.join(', ') } : {}) };
   });
-}
+
+export const readCluster: KubeadmHaActivities['readCluster'] = async ({ host, ssh, stacked }) =>
+  withSessions(ssh, [host], async (remote) => {
+    const nodes = await remote.run(`${KUBECTL} get nodes`);
+    if (nodes.exitCode !== 0) return null;
+    const hash = parseCaCertHash((await remote.check(caCertHashCommand(), 'computing the CA certificate hash')).stdout);
+    const view = { nodes: parseGetNodes(nodes.stdout), caCertHash: hash };
+    if (!stacked) return view;
+    const members = await remote.run(etcdctlCommand(KUBECTL, host.name, ['member', 'list']));
+    return members.exitCode === 0 ? { ...view, etcdMembers: parseMemberList(members.stdout) } : view;
+  });

@@ -1,56 +1,59 @@
-// joinControlPlane / joinWorker. Join material is minted fresh on the first control plane for each
-// join (`kubeadm token create --print-join-command`), kept in memory, and handed to kubeadm in a 0600
-// JoinConfiguration that is removed afterwards: no token in argv, logs or workflow history.
+// joinNode: `kubeadm join` of a worker or an additional control plane. The token's secret goes
+// into a 0600 JoinConfiguration that the journal removes when the join ends, whoever is watching:
+// never into argv, logs or workflow history. A retry re-attaches to a join still running.
 import { ApplicationFailure } from '@temporalio/activity';
-import { sharedControlPlaneFiles } from '../kubeadm/certs';
 import { renderJoinConfig } from '../kubeadm/config';
-import { alreadyDoneBy } from '../kubeadm/failures';
-import { parseJoinCommands } from '../kubeadm/join-command';
-import { parseKubeVersion } from '../kubeadm/version';
-import type { HostInput, StepResult } from './types';
-import { withSessions, tail } from './host-context';
-import { kubeadmFailure } from './kubeadm-failure';
-import { JOIN_CONFIG, KUBELET_CONF, stateFile } from './paths';
+import { etcdctlCommand, memberOf, parseMemberList } from '../kubeadm/etcd';
+import { parseGetNodes } from '../kubeadm/kubectl';
+import { isControlPlaneRow } from '../kubeadm/node-state';
+import { joinConfigPath, KUBECTL, KUBELET_CONF, stateFile } from '../kubeadm/paths';
+import type { HostSpec, SshSpec } from '../config/types';
+import { journalState } from '../ssh/journal';
+import type { KubeadmHaActivities, Role, StepResult } from './types';
+import { withSessions } from './host-context';
+import { kubeadmOutcome } from './kubeadm-failure';
+import { tokenSecret } from './tokens';
 
-export const joinControlPlane = (input: HostInput) => join(input, true);
-export const joinWorker = (input: HostInput) => join(input, false);
+export const joinNode: KubeadmHaActivities['joinNode'] = async (input) => {
+  const { host, ssh, stepId, role, tokenHost } = input;
+  const what = `kubeadm join as ${role}`;
+  const file = joinConfigPath(stepId);
+  const secret = await tokenSecret(ssh, tokenHost, input.token.id);
+  const o = await withSessions(ssh, [host], async (node) => {
+    // Only the first attempt writes the config; a retry that finds the join started just attaches.
+    if ((await journalState(node.session, stepId)) === 'absent') {
+      await node.session.writeFile(file, renderJoinConfig({
+        kubernetesVersion: input.kubernetesVersion, nodeName: host.name, apiServerEndpoint: input.endpoint,
+        token: secret, caCertHashes: [input.caCertHash],
+        ...(role === 'control-plane' ? { controlPlane: { advertiseAddress: host.address } } : {}),
+      }), stateFile(0o600));
+    }
+    node.step(what);
+    return node.journaled({ id: stepId, command: `kubeadm join --config ${file}`, guard: `test -f ${KUBELET_CONF}`, removeAfter: [file] });
+  });
+  const how = kubeadmOutcome(host.name, what, o);
+  if (how === 'already-done') {
+    // kubelet.conf alone proves nothing: confirm the join in the cluster's own view.
+    const problem = await joinedProblem(ssh, tokenHost, host, role);
+    if (problem) throw ApplicationFailure.create({ message: `${host.name}: ${problem}`, type: 'HalfDone', nonRetryable: true });
+  }
+  const result: StepResult = {
+    host: host.name, alreadyDone: how === 'already-done', attached: o.attached,
+    detail: how === 'already-done' ? `already joined as ${role}` : `joined as ${role}${o.attached ? ' (waited for the running join)' : ''}`,
+  };
+  return result;
+};
 
-async function join({ spec, host }: HostInput, controlPlane: boolean): Promise<StepResult> {
-  const role = controlPlane ? 'control plane' : 'worker';
-  return withSessions(spec, [spec.controlPlanes[0], host], async (first, node) => {
-    const joined = async () => (await node.run(`test -f ${KUBELET_CONF}`)).exitCode === 0;
-    if (await joined()) return { alreadyDone: true, detail: `already joined (${KUBELET_CONF} exists)` };
-    if (controlPlane) {
-      const needed = sharedControlPlaneFiles(spec.topology, parseKubeVersion(spec.kubernetesVersion)).map((f) => f.path);
-      const missing = await node.run(`for f in ${needed.join(' ')}; do [ -f "$f" ] || echo "$f"; done`);
-      if (missing.stdout.trim()) {
-        throw ApplicationFailure.nonRetryable(`${host.name}: shared certificates are missing (${missing.stdout.trim().split('\n').join(', ')}); ` +
-          'the distributeCerts phase must copy them first', 'KubeadmMissingSharedCerts');
-      }
-    }
-    first.step(`minting a join token for ${host.name}`);
-    const minted = await first.check('kubeadm token create --print-join-command --ttl 1h', 'kubeadm token create --print-join-command');
-    const material = parseJoinCommands(minted.stdout)[0];
-    if (!material) throw ApplicationFailure.retryable(`${first.host.name}: kubeadm token create printed no join command: ${tail(minted.stdout)}`, 'KubeadmFailed');
-    await node.session.writeFile(JOIN_CONFIG, renderJoinConfig({
-      kubernetesVersion: spec.kubernetesVersion, nodeName: host.name, apiServerEndpoint: material.endpoint,
-      token: material.token, caCertHashes: material.caCertHashes,
-      ...(controlPlane ? { controlPlane: { advertiseAddress: host.address } } : {}),
-    }), stateFile(0o600));
-    let r;
-    try {
-      node.step(`kubeadm join as ${role}`);
-      r = await node.run(`kubeadm join --config ${JOIN_CONFIG}`);
-    } finally {
-      // Not tied to cancellation: the token file must go even when the join was cancelled.
-      await node.session.run(`rm -f ${JOIN_CONFIG}`).catch(() => undefined);
-    }
-    if (r.exitCode !== 0) {
-      const { failure, error } = kubeadmFailure(host.name, `kubeadm join as ${role}`, r);
-      // An earlier attempt may have finished after its worker died.
-      if (alreadyDoneBy(failure) && (await joined())) return { alreadyDone: true, detail: 'already joined by an earlier attempt' };
-      throw error;
-    }
-    return { alreadyDone: false, detail: `joined as ${role}` };
+/** Why a node is not joined in the cluster's view, or undefined when it is. */
+async function joinedProblem(ssh: SshSpec, cp: HostSpec, node: HostSpec, role: Role): Promise<string | undefined> {
+  return withSessions(ssh, [cp], async (remote) => {
+    const nodes = await remote.check(`${KUBECTL} get nodes`, 'kubectl get nodes');
+    const row = parseGetNodes(nodes.stdout).find((n) => n.name === node.name);
+    if (!row) return `${KUBELET_CONF} exists but no Node ${node.name} is registered`;
+    if (role === 'worker') return undefined;
+    if (!isControlPlaneRow(row)) return `Node ${node.name} is registered without the control-plane role`;
+    const members = await remote.run(etcdctlCommand(KUBECTL, cp.name, ['member', 'list']));
+    if (members.exitCode === 0 && !memberOf(parseMemberList(members.stdout), node)) return `${node.name} is not an etcd member`;
+    return undefined;
   });
 }

@@ -3,16 +3,14 @@
 // a timeout means the load balancer cannot reach the node, and retrying will not fix that.
 import { ApplicationFailure } from '@temporalio/activity';
 import { classifyProbe, probeCommand, probeVerdict } from '../kubeadm/load-balancer';
-import type { ClusterInput, ProbeResult } from './types';
+import type { KubeadmHaActivities } from './types';
 import { withSessions } from './host-context';
 
-export async function probeLoadBalancer({ spec }: ClusterInput): Promise<ProbeResult> {
-  const { host, port } = spec.loadBalancer;
-  return withSessions(spec, [spec.controlPlanes[0]], async (remote) => {
-    const r = await remote.run(probeCommand(host, port, 5), { sudo: false });
+export const probeLoadBalancer: KubeadmHaActivities['probeLoadBalancer'] = async ({ host, ssh, loadBalancer }) =>
+  withSessions(ssh, [host], async (remote) => {
+    const r = await remote.run(probeCommand(loadBalancer.host, loadBalancer.port, 5), { sudo: false });
     const outcome = classifyProbe(r.exitCode, r.stdout, r.stderr);
-    const verdict = probeVerdict(outcome, `${host}:${port}`);
+    const verdict = probeVerdict(outcome, `${loadBalancer.host}:${loadBalancer.port}`);
     if (!verdict.ok) throw ApplicationFailure.nonRetryable(`${remote.host.name}: ${verdict.message}`, 'LoadBalancerUnreachable');
     return { outcome, message: verdict.message };
   });
-}

@@ -1,27 +1,32 @@
-// verifyNodesReady: the procedure ends when every node of the cluster file is listed and Ready.
+// verifyNodes: the procedure ends when every node of the cluster file is registered with its role
+// and Ready.
 import { ApplicationFailure } from '@temporalio/activity';
 import { parseGetNodes } from '../kubeadm/kubectl';
-import type { ClusterInput, NodesResult } from './types';
+import { isControlPlaneRow } from '../kubeadm/node-state';
+import { KUBECTL } from '../kubeadm/paths';
+import type { KubeadmHaActivities, NodesResult } from './types';
 import { withSessions, pollUntil } from './host-context';
-import { KUBECTL } from './paths';
 
 const READY_TRIES = 150; // x 2 s: five minutes for kubelets to report Ready
 
-export async function verifyNodesReady({ spec }: ClusterInput): Promise<NodesResult> {
-  const expected = [...spec.controlPlanes, ...spec.workers].map((h) => h.name);
-  let notReady = expected;
-  return withSessions(spec, [spec.controlPlanes[0]], (remote) => pollUntil(async () => {
-    const r = await remote.check(`${KUBECTL} get nodes`, 'kubectl get nodes');
-    const rows = parseGetNodes(r.stdout);
-    notReady = expected.filter((name) => !rows.find((n) => n.name === name)?.ready);
-    if (notReady.length === 0) {
-      return { nodes: rows.filter((n) => expected.includes(n.name)).map((n) => ({ name: n.name, ready: n.ready, roles: n.roles })) };
+export const verifyNodes: KubeadmHaActivities['verifyNodes'] = async ({ host, ssh, expected }) => {
+  let problems: string[] = [];
+  return withSessions(ssh, [host], (remote) => pollUntil(async (): Promise<NodesResult | undefined> => {
+    const rows = parseGetNodes((await remote.check(`${KUBECTL} get nodes`, 'kubectl get nodes')).stdout);
+    problems = expected.flatMap(({ name, role }) => {
+      const n = rows.find((r) => r.name === name);
+      if (!n) return [`${name} is not registered`];
+      if (role === 'control-plane' && !isControlPlaneRow(n)) return [`${name} lacks the control-plane role`];
+      if (role === 'worker' && isControlPlaneRow(n)) return [`${name} is a control plane but listed as a worker`];
+      return n.ready ? [] : [`${name} is not Ready`];
+    });
+    if (problems.length === 0) {
+      return { nodes: rows.filter((n) => expected.some((e) => e.name === n.name)).map((n) => ({ name: n.name, ready: n.ready, roles: n.roles })) };
     }
-    remote.step(`waiting for ${notReady.join(', ')} to be Ready`);
+    remote.step(`waiting: ${problems.slice(0, 5).join(', ')}`);
     return undefined;
   }, {
     attempts: READY_TRIES,
-    giveUp: () => ApplicationFailure.nonRetryable(`nodes not Ready after ${(READY_TRIES * 2) / 60} minutes: ${notReady.join(', ')}; ` +
-      'check their kubelet and the CNI', 'NodesNotReady'),
+    giveUp: () => ApplicationFailure.nonRetryable(`nodes not right after ${(READY_TRIES * 2) / 60} minutes: ${problems.join('; ')}; check their kubelet and the CNI`, 'NodesNotReady'),
   }));
-}
+};

@@ -1,36 +1,55 @@
 // The activities' contract, shared by the workflow (types only) and the implementations.
-// Results carry no secrets: they are stored in workflow history.
-import type { ClusterSpec, HostSpec } from '../config/types';
+// Inputs carry only what the step needs (the host, the SSH settings, a few cluster facts), never
+// the whole cluster spec, so history stays small per host at any fleet size. Results carry no
+// secrets: they are stored in workflow history.
+import type { HostSpec, SshSpec, Topology } from '../config/types';
+import type { InitConfigInput } from '../kubeadm/config';
+import type { ClusterView, NodeFiles } from '../kubeadm/node-state';
 
 export type Role = 'control-plane' | 'worker';
 
-export interface ClusterInput {
-  spec: ClusterSpec;
-}
-export interface HostInput {
-  spec: ClusterSpec;
+/** Where a step acts: one host and how to reach it. */
+export interface OnHost {
   host: HostSpec;
+  ssh: SshSpec;
+}
+/** A step that changes the host runs journaled under this id: a retry with the same id re-attaches. */
+export interface Journaled {
+  stepId: string;
 }
 
-export interface HostReport {
+export interface HostFacts {
   name: string;
   hostname: string;
   kubeadmVersion: string;
-  /** What kubeadm already did on this host. */
-  state: 'clean' | 'control-plane' | 'worker';
+  files: NodeFiles;
+  /** Journal id of a step still running on the host (from this or an earlier run), if any. */
+  busy?: string;
 }
 export interface ProbeResult {
   outcome: string;
   message: string;
 }
-export interface InitResult {
+export interface StepResult {
+  host: string;
   alreadyDone: boolean;
-  endpoint: string;
+  /** true when a retry found the remote command already started and waited for it. */
+  attached?: boolean;
+  detail: string;
+}
+export interface InitResult extends StepResult {
   /** Public: sha256 of the cluster CA's public key (kubeadm's discovery pin). */
   caCertHash: string;
 }
-export interface StepResult {
-  alreadyDone: boolean;
+export interface TokenRef {
+  /** The bootstrap token's ID (public: `kubeadm token list` shows it); the secret stays on the hosts and in worker memory. */
+  id: string;
+  /** Worker clock, ISO. */
+  expiresAt: string;
+}
+export interface CleanupResult {
+  host: string;
+  cleaned: boolean;
   detail: string;
 }
 export interface NodesResult {
@@ -38,18 +57,26 @@ export interface NodesResult {
 }
 
 export interface KubeadmHaActivities {
-  inspectHost(input: HostInput & { role: Role }): Promise<HostReport>;
-  probeLoadBalancer(input: ClusterInput): Promise<ProbeResult>;
-  kubeadmInit(input: ClusterInput): Promise<InitResult>;
-  installCni(input: ClusterInput): Promise<StepResult>;
-  waitForSystemPods(input: ClusterInput): Promise<StepResult>;
-  distributeCerts(input: HostInput): Promise<StepResult>;
-  joinControlPlane(input: HostInput): Promise<StepResult>;
-  joinWorker(input: HostInput): Promise<StepResult>;
-  verifyNodesReady(input: ClusterInput): Promise<NodesResult>;
+  inspectHost(input: OnHost & { role: Role; kubernetesVersion: string }): Promise<HostFacts>;
+  /** null when no API server answers through admin.conf. */
+  readCluster(input: OnHost & { stacked: boolean }): Promise<(ClusterView & { caCertHash: string }) | null>;
+  probeLoadBalancer(input: OnHost & { loadBalancer: { host: string; port: number } }): Promise<ProbeResult>;
+  kubeadmInit(input: OnHost & Journaled & { config: InitConfigInput; stacked: boolean }): Promise<InitResult>;
+  installCni(input: OnHost & Journaled & { manifestFile: string }): Promise<StepResult>;
+  waitForSystemPods(input: OnHost): Promise<StepResult>;
+  distributeCerts(input: OnHost & Journaled & { source: HostSpec; topology: Topology; kubernetesVersion: string }): Promise<StepResult>;
+  ensureJoinToken(input: OnHost & { current?: TokenRef; ttlSeconds: number; minRemainingSeconds: number; description: string }): Promise<TokenRef>;
+  deleteJoinTokens(input: OnHost & { ids: string[] }): Promise<{ deleted: string[] }>;
+  joinNode(input: OnHost & Journaled & {
+    role: Role; kubernetesVersion: string; endpoint: string; caCertHash: string; token: TokenRef;
+    /** The first control plane, where the token's secret is kept. */
+    tokenHost: HostSpec;
+  }): Promise<StepResult>;
+  cleanNode(input: OnHost & Journaled & { role: Role; stacked: boolean; healthy?: HostSpec }): Promise<CleanupResult>;
+  verifyNodes(input: OnHost & { expected: { name: string; role: Role }[] }): Promise<NodesResult>;
 }
 
-/** Failure types that retrying cannot heal; the workflow's retry policies list them. */
+/** Failure types that Temporal must not retry: either nothing heals them, or the workflow heals them itself. */
 export const NON_RETRYABLE_TYPES = [
   'HostKeyRejected',
   'SshAuthFailed',
@@ -59,7 +86,14 @@ export const NON_RETRYABLE_TYPES = [
   'KubeadmConfigInvalid',
   'KubeadmMissingSharedCerts',
   'KubeadmDiscoveryRejected',
+  'KubeadmFailed',
+  'KubeadmTransient',
   'LoadBalancerUnreachable',
   'HostNotReady',
+  'HalfDone',
+  'StepFailed',
+  'NodesNotReady',
   'VersionMismatch',
 ];
+/** Failures the workflow heals by cleaning the node (`kubeadm reset -f`) and running the step again. */
+export const HEALED_BY_RESET = ['KubeadmTransient', 'HalfDone'];

@@ -4,7 +4,8 @@ import { parseArgs, ParseArgsConfig } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { ClusterFileError, loadClusterFile } from '../config/cluster-file';
 import { GATED_PHASES } from '../config/types';
-import { cancel, decide, list, start, status, UsageError, watch } from './commands';
+import { cancel, decide, list, resolve, start, status, UsageError, watch } from './commands';
+import type { ParkVerdict } from '../shared/definitions';
 import { temporalTarget, TemporalTarget } from './connection';
 
 const COMMON = `Common options:
@@ -31,6 +32,19 @@ const phases = GATED_PHASES.join('|');
 const knownPhase = ([, phase]: string[]) => {
   if (!(GATED_PHASES as readonly string[]).includes(phase)) throw new UsageError(`"${phase}" is not a phase with an approval gate; use one of ${GATED_PHASES.join(', ')}`);
 };
+
+function parkVerb(action: ParkVerdict, summary: string): Record<string, Verb> {
+  return {
+    [action]: {
+      usage: `kubeadm-ha ${action} <cluster> <host> --as NAME [--reason TEXT]`,
+      summary,
+      options: { as: { type: 'string' }, reason: { type: 'string' } },
+      positionals: ['cluster', 'host'],
+      required: { as: `--as NAME (who decides to ${action})` },
+      run: (c, _t, [cluster, host], v, print) => resolve(c, cluster, host, action, String(v.as), str(v.reason), print),
+    },
+  };
+}
 
 const VERBS: Record<string, Verb> = {
   start: {
@@ -59,6 +73,9 @@ const VERBS: Record<string, Verb> = {
     check: knownPhase,
     run: (c, _t, [cluster, phase], v, print) => decide(c, cluster, phase, 'reject', String(v.as), str(v.reason), print),
   },
+  ...parkVerb('retry', 'Run the step parked on <host> again, after you fixed the host (a half-done node is reset first).'),
+  ...parkVerb('skip', 'Skip the worker parked on <host>: the run goes on and ends "completed with skipped hosts".'),
+  ...parkVerb('abort', 'End the run at the step parked on <host>: it stops cleanly and leaves the hosts as they are.'),
   status: {
     usage: 'kubeadm-ha status <cluster> [--json]',
     summary: 'Show phases, hosts, approvals and the last error of the cluster\'s run.',

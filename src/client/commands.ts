@@ -1,10 +1,12 @@
 // What each CLI verb does, against a Temporal client. Argument parsing lives in cli.ts.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Client, WorkflowExecutionAlreadyStartedError, WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { loadClusterFile } from '../config/cluster-file';
 import type { GatedPhase } from '../config/types';
 import {
-  approveUpdate, ClusterNameKey, PhaseKey, Progress, progressQuery, rejectUpdate, TASK_QUEUE, workflowIdFor,
+  approveUpdate, ClusterNameKey, ParkVerdict, PhaseKey, Progress, PROGRESS_MEMO, progressQuery, rejectUpdate, resolveUpdate,
+  StatusKey, TASK_QUEUE, workflowIdFor,
 } from '../shared/definitions';
 import type { HaClusterInput, HaClusterResult } from '../workflows/ha-cluster';
 import { ensureSearchAttributes, TemporalTarget, workflowUrl } from './connection';
@@ -27,7 +29,7 @@ export async function start(client: Client, t: TemporalTarget, o: StartOptions, 
     await client.workflow.start('haClusterWorkflow', {
       taskQueue: TASK_QUEUE, workflowId, args: [input],
       workflowIdConflictPolicy: 'FAIL',
-      typedSearchAttributes: [{ key: ClusterNameKey, value: spec.name }, { key: PhaseKey, value: 'starting' }],
+      typedSearchAttributes: [{ key: ClusterNameKey, value: spec.name }, { key: PhaseKey, value: 'starting' }, { key: StatusKey, value: 'running' }],
       staticSummary: `kubeadm HA cluster **${spec.name}** (${spec.topology} etcd, Kubernetes ${spec.kubernetesVersion}): ` +
         `${spec.controlPlanes.length} control planes, ${spec.workers.length} workers`,
     });
@@ -50,9 +52,11 @@ export async function start(client: Client, t: TemporalTarget, o: StartOptions, 
 export async function watch(client: Client, t: TemporalTarget, cluster: string, print: (s: string) => void, autoApprove?: string): Promise<number> {
   const handle = client.workflow.getHandle(workflowIdFor(cluster));
   let prev: Progress | undefined;
+  let warned = false;
   for (;;) {
-    const desc = await handle.describe();
-    const p = await handle.query(progressQuery).catch(() => undefined);
+    const { desc, progress: p, note } = await readProgress(client, handle);
+    if (note && !warned) print(note);
+    warned = note !== undefined;
     if (p) {
       for (const e of progressEvents(prev, p)) print(e);
       if (autoApprove && p.awaitingApproval) {
@@ -63,18 +67,68 @@ export async function watch(client: Client, t: TemporalTarget, cluster: string, 
     }
     if (desc.status.name !== 'RUNNING') {
       print(`Run ${desc.status.name.toLowerCase()}: ${workflowUrl(t, handle.workflowId)}`);
-      if (desc.status.name === 'COMPLETED') {
-        const r = (await handle.result()) as HaClusterResult;
-        if (r.outcome === 'rejected') {
-          print(`Rejected at ${r.rejection?.phase} by ${r.rejection?.approver}${r.rejection?.comment ? `: ${r.rejection.comment}` : ''}`);
-          return 3;
-        }
-        print(table([['NODE', 'READY', 'ROLES'], ...r.nodes.map((n) => [n.name, String(n.ready), n.roles.join(',') || '<none>'])]));
-        return 0;
-      }
+      if (desc.status.name === 'COMPLETED') return outcomeCode((await handle.result()) as HaClusterResult, print);
       return 1;
     }
     await sleep(1000);
+  }
+}
+
+/** Exit code and last words for a run that completed: built, built with skipped workers, rejected or aborted. */
+function outcomeCode(r: HaClusterResult, print: (s: string) => void): number {
+  if (r.outcome === 'rejected') {
+    print(`Rejected at ${r.rejection?.phase} by ${r.rejection?.approver}${r.rejection?.comment ? `: ${r.rejection.comment}` : ''}`);
+    return 3;
+  }
+  if (r.outcome === 'aborted') {
+    print(`Aborted by ${r.abort?.approver} at ${r.abort?.step} on ${r.abort?.host}${r.abort?.comment ? `: ${r.abort.comment}` : ''}; the hosts were left as they are`);
+    return 4;
+  }
+  if (r.outcome === 'completed-with-skipped') print(`Completed with skipped hosts: ${r.skipped.join(', ')}`);
+  print(table([['NODE', 'READY', 'ROLES'], ...r.nodes.map((n) => [n.name, String(n.ready), n.roles.join(',') || '<none>'])]));
+  return 0;
+}
+
+/**
+ * A run's progress, whatever state it is in: a closed run from its memo (no worker needed), an open
+ * one by query, or from its memo with a note at once when no worker polls the task queue.
+ */
+export async function readProgress(client: Client, handle: WorkflowHandle): Promise<{ desc: Awaited<ReturnType<WorkflowHandle['describe']>>; progress?: Progress; note?: string }> {
+  const desc = await handle.describe();
+  const memo = desc.memo?.[PROGRESS_MEMO] as Progress | undefined;
+  if (desc.status.name !== 'RUNNING') return { desc, progress: memo };
+  if (!(await workerPolling(client))) {
+    return { desc, progress: memo, note: `no worker is polling task queue "${TASK_QUEUE}"; the run waits for one: start it with npm run worker (showing the last recorded progress)` };
+  }
+  try {
+    return { desc, progress: await client.connection.withDeadline(Date.now() + 10_000, () => handle.query(progressQuery)) };
+  } catch {
+    return { desc, progress: memo, note: 'the worker did not answer the progress query in 10 s (showing the last recorded progress)' };
+  }
+}
+
+/** A worker polled the workflow task queue within the last long-poll interval (about a minute). */
+async function workerPolling(client: Client): Promise<boolean> {
+  const r = await client.workflowService.describeTaskQueue({
+    namespace: client.options.namespace, taskQueue: { name: TASK_QUEUE },
+    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+  });
+  const recent = Date.now() - 75_000;
+  return (r.pollers ?? []).some((p) => {
+    const s = p.lastAccessTime?.seconds;
+    return s !== undefined && s !== null && Number(s) * 1000 >= recent;
+  });
+}
+
+export async function resolve(client: Client, cluster: string, host: string, action: ParkVerdict, approver: string, reason: string | undefined, print: (s: string) => void): Promise<number> {
+  const handle = client.workflow.getHandle(workflowIdFor(cluster));
+  try {
+    const d = await handle.executeUpdate(resolveUpdate, { args: [{ host, action, approver, ...(reason ? { reason } : {}) }] });
+    print(`${d.step} on ${d.host}: ${d.verdict} by ${d.approver} at ${d.at}`);
+    return 0;
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) throw new UsageError(`refused: ${err.cause?.message ?? err.message}`);
+    throw err;
   }
 }
 
@@ -94,10 +148,13 @@ export async function decide(client: Client, cluster: string, phase: string, ver
 
 export async function status(client: Client, cluster: string, json: boolean, print: (s: string) => void): Promise<number> {
   const handle = client.workflow.getHandle(workflowIdFor(cluster));
-  const desc = await handle.describe();
-  const p = await handle.query(progressQuery);
-  print(json ? JSON.stringify({ workflowId: handle.workflowId, runId: desc.runId, workflowStatus: desc.status.name, ...p }, null, 2)
-    : formatProgress(p, desc.status.name, handle.workflowId));
+  const { desc, progress: p, note } = await readProgress(client, handle);
+  if (json) {
+    print(JSON.stringify({ workflowId: handle.workflowId, runId: desc.runId, workflowStatus: desc.status.name, ...(note ? { note } : {}), ...p }, null, 2));
+    return 0;
+  }
+  if (note) print(`Note: ${note}`);
+  print(p ? formatProgress(p, desc.status.name, handle.workflowId) : `Run ${handle.workflowId} is ${desc.status.name}; it recorded no progress (started by an older kubeadm-ha, or terminated before its first phase)`);
   return 0;
 }
 
@@ -107,7 +164,7 @@ export async function list(client: Client, json: boolean, print: (s: string) => 
     rows.push({
       cluster: String(wf.typedSearchAttributes.get(ClusterNameKey) ?? ''),
       workflowId: wf.workflowId,
-      status: wf.status.name,
+      status: String(wf.typedSearchAttributes.get(StatusKey) ?? wf.status.name),
       phase: String(wf.typedSearchAttributes.get(PhaseKey) ?? ''),
       started: wf.startTime.toISOString(),
     });

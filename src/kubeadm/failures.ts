@@ -1,5 +1,9 @@
-// Classifies a failed kubeadm command from its exit code and output so the orchestrator knows
-// whether retrying can help. Texts: reference kubeadm.md §5.1-§5.5, §3.6, §6.1, §10.6.
+// Classifies a failed kubeadm command by what heals it. A transient failure (kubelet-start or
+// TLS-bootstrap timeouts, discovery timeouts, an API server or etcd not yet reachable, a node left
+// half-done by an earlier attempt) is healed by `kubeadm reset -f` and a new attempt; anything else
+// (bad config, a refused token or CA hash, preflight on a clean node) needs an operator.
+// Texts: kubeadm cmd/kubeadm/app/preflight/checks.go, cmd/kubeadm/app/cmd/phases/join/*.go,
+// cmd/kubeadm/app/discovery/token/token.go, cmd/kubeadm/app/util/error.go.
 
 import { redact } from '../common/redact';
 export type KubeadmFailureKind =
@@ -11,11 +15,16 @@ export type KubeadmFailureKind =
   | 'discovery-unreachable'
   | 'certificate-key'
   | 'config-invalid'
+  | 'kubelet-start'
+  | 'etcd-join'
+  | 'wait-control-plane'
+  | 'incomplete'
   | 'unknown';
 
 export interface KubeadmFailure {
   kind: KubeadmFailureKind;
-  retryable: boolean;
+  /** Healed by resetting the node and running the step again; otherwise an operator must act. */
+  transient: boolean;
   /** One line, < 300 chars, tokens and keys redacted, says what to do. */
   summary: string;
   /** Check names from "[ERROR <Name>]: ..." lines, e.g. "Port-6443". */
@@ -29,8 +38,8 @@ function summary(text: string): string {
   return s.length > MAX_SUMMARY ? `${s.slice(0, MAX_SUMMARY - 1)}…` : s;
 }
 
-function result(kind: KubeadmFailureKind, retryable: boolean, text: string, preflightErrors: string[] = []): KubeadmFailure {
-  return { kind, retryable, summary: summary(text), preflightErrors };
+function result(kind: KubeadmFailureKind, transient: boolean, text: string, preflightErrors: string[] = []): KubeadmFailure {
+  return { kind, transient, summary: summary(text), preflightErrors };
 }
 
 interface PreflightError {
@@ -77,10 +86,12 @@ export function classifyKubeadmFailure(exitCode: number | null, stdout: string, 
   if (pf.length > 0) {
     const names = pf.map((e) => e.name);
     const f = result('preflight', false, '', names);
+    // Files left by an earlier init/join: resetting the node heals it.
+    f.transient = alreadyDoneBy(f);
     const list = pf.map((e) => (pf.length <= 2 ? `${e.name} (${e.message})` : e.name)).join(', ');
-    const advice = alreadyDoneBy(f)
-      ? "the node already ran kubeadm init/join: confirm with kubectl get nodes, or run 'kubeadm reset -f' to redo it"
-      : 'fix the node (or skip a check with --ignore-preflight-errors=<name>), then rerun';
+    const advice = f.transient
+      ? "an earlier kubeadm init/join left its files on the node: 'kubeadm reset -f' clears them before the next attempt"
+      : 'fix the node (or skip a check with --ignore-preflight-errors=<name>), then retry';
     f.summary = summary(`kubeadm preflight failed, ${advice}. Checks: ${list}`);
     return f;
   }
@@ -144,11 +155,24 @@ export function classifyKubeadmFailure(exitCode: number | null, stdout: string, 
     );
   }
 
-  if (exitCode === null) {
-    return result('unknown', true, 'kubeadm did not finish (killed or timed out); it may have left partial state: run kubeadm reset -f on the node before retrying');
+  // A join's kubelet-start phase: the TLS bootstrap or the Node registration timed out (kubelet
+  // slow to start, API server busy). kubelet.conf may already exist; reset and rejoin heals it.
+  if (/error execution phase kubelet-start/.test(text)) {
+    return result('kubelet-start', true, `kubelet-start did not finish (${lastErrorLine(text).replace(/^error execution phase kubelet-start: /, '')}): the node is reset and joined again`);
   }
-  if (/error execution phase wait-control-plane|timed out waiting for the condition/.test(text)) {
-    return result('unknown', false, 'The control plane did not become healthy (wait-control-plane): check the kubelet (journalctl -xeu kubelet) and container runtime, run kubeadm reset -f, then retry');
+  // A control plane's local etcd member could not join (not enough started members, or the
+  // cluster was briefly unhealthy): reset removes the member, and a new attempt adds it again.
+  if (/error execution phase (control-plane-join\/etcd|check-etcd)|etcdserver: |etcd cluster is not healthy/.test(text)) {
+    return result('etcd-join', true, `the local etcd member did not join (${lastErrorLine(text)}): the node is reset and joined again`);
+  }
+  if (/error execution phase wait-control-plane|error execution phase upload-config|couldn't initialize a Kubernetes cluster/.test(text)) {
+    return result('wait-control-plane', true, `The control plane did not become healthy (${lastErrorLine(text)}): the node is reset and the step runs again; if it keeps failing check the kubelet (journalctl -xeu kubelet) and the container runtime`);
+  }
+  if (exitCode === null) {
+    return result('incomplete', true, 'kubeadm did not finish (killed or timed out); the node is reset before the next attempt');
+  }
+  if (/timed out waiting for the condition/.test(text)) {
+    return result('kubelet-start', true, `kubeadm timed out waiting (${lastErrorLine(text)}): the node is reset and the step runs again`);
   }
   const last = lastErrorLine(text);
   return result('unknown', false, `kubeadm failed (exit ${exitCode})${last ? `: ${last}` : ''}`);

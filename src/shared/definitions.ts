@@ -8,11 +8,38 @@ export const TASK_QUEUE = 'kubeadm-ha';
 export const WORKFLOW_TYPE = 'haClusterWorkflow';
 
 export const ClusterNameKey = defineSearchAttributeKey('KubeadmHaCluster', SearchAttributeType.KEYWORD);
+/** The phase the run is in, or was in when it ended, parked or failed. */
 export const PhaseKey = defineSearchAttributeKey('KubeadmHaPhase', SearchAttributeType.KEYWORD);
-export const SEARCH_ATTRIBUTES = [ClusterNameKey, PhaseKey];
+/** running, awaiting-approval, parked, completed, completed-with-skipped, aborted, rejected, cancelled, failed. */
+export const StatusKey = defineSearchAttributeKey('KubeadmHaStatus', SearchAttributeType.KEYWORD);
+export const SEARCH_ATTRIBUTES = [ClusterNameKey, PhaseKey, StatusKey];
+/** Memo key holding the compact progress view, so a closed run can be shown without a worker. */
+export const PROGRESS_MEMO = 'progress';
 
 export function workflowIdFor(clusterName: string): string {
   return `kubeadm-ha-${clusterName}`;
+}
+
+/**
+ * One mechanism for every decision an operator takes: approving a gate, or resolving a parked step.
+ * Each waiting item has a key: `gate:<phase>` or `park:<step>:<host>:<attempt>`.
+ */
+export type GateVerdict = 'approved' | 'rejected';
+export type ParkVerdict = 'retry' | 'skip' | 'abort';
+export type Verdict = GateVerdict | ParkVerdict;
+
+export interface Decision {
+  key: string;
+  /** The gate's phase, or the phase of the parked step. */
+  phase: string;
+  host?: string;
+  step?: string;
+  attempt?: number;
+  verdict: Verdict;
+  approver: string;
+  comment?: string;
+  /** Workflow time (ISO) when the decision was taken. */
+  at: string;
 }
 
 export interface ApprovalInput {
@@ -25,23 +52,25 @@ export interface RejectionInput {
   approver: string;
   reason?: string;
 }
-export interface Decision {
-  phase: GatedPhase;
-  verdict: 'approved' | 'rejected';
+/** Resolves the step parked on `host`: retry it (after fixing the host), skip it (workers only), or abort the run. */
+export interface ParkDecisionInput {
+  host: string;
+  action: ParkVerdict;
   approver: string;
-  comment?: string;
-  /** Workflow time (ISO) when the decision was taken. */
-  at: string;
+  reason?: string;
 }
 
-/** Signals: fire-and-forget, usable from the Web UI and `temporal workflow signal`. */
+/** Signals: fire-and-forget, usable from the Web UI and `temporal workflow signal`; ignored when nothing matches. */
 export const approveSignal = defineSignal<[ApprovalInput]>('approve');
 export const rejectSignal = defineSignal<[RejectionInput]>('reject');
-/** Updates: what the CLI uses; the validator refuses a phase that is not waiting. */
+export const resolveSignal = defineSignal<[ParkDecisionInput]>('resolve');
+/** Updates: what the CLI uses; validators refuse a decision nothing waits for. */
 export const approveUpdate = defineUpdate<Decision, [ApprovalInput]>('approvePhase');
 export const rejectUpdate = defineUpdate<Decision, [RejectionInput]>('rejectPhase');
+export const resolveUpdate = defineUpdate<Decision, [ParkDecisionInput]>('resolveParked');
 
-export type HostState = 'pending' | 'running' | 'done' | 'failed';
+export type HostState = 'pending' | 'running' | 'done' | 'parked' | 'skipped' | 'failed';
+export const HOST_STATES: readonly HostState[] = ['pending', 'running', 'done', 'parked', 'skipped', 'failed'];
 export interface HostProgress {
   name: string;
   address: string;
@@ -50,16 +79,48 @@ export interface HostProgress {
   /** Short, redacted note: the last step, or why it failed. */
   detail?: string;
 }
-export type RunStatus = 'running' | 'awaiting-approval' | 'completed' | 'failed' | 'rejected' | 'cancelled';
+
+export interface AttemptRecord {
+  attempt: number;
+  /** kubeadm's own text (redacted) or the SSH failure. */
+  error: string;
+  at: string;
+}
+/** A step that used its retries, or failed in a way retrying cannot heal, waiting for an operator. */
+export interface ParkedStep {
+  key: string;
+  phase: string;
+  step: string;
+  host: string;
+  role: 'control-plane' | 'worker';
+  attempts: AttemptRecord[];
+  options: ParkVerdict[];
+  since: string;
+}
+/** A half-done node cleaned before a step ran again. */
+export interface Cleanup {
+  host: string;
+  step: string;
+  detail: string;
+  at: string;
+}
+
+export type RunStatus =
+  | 'running' | 'awaiting-approval' | 'parked'
+  | 'completed' | 'completed-with-skipped' | 'aborted' | 'rejected' | 'cancelled' | 'failed';
+export type PhaseState = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
 export interface Progress {
   cluster: string;
   status: RunStatus;
-  /** Current phase name (see PHASES). */
+  /** Current phase name, or the one the run ended in. */
   phase: string;
-  phases: { name: string; title: string; state: 'pending' | 'running' | 'done' | 'failed' | 'skipped' }[];
+  phases: { name: string; title: string; state: PhaseState; reason?: string }[];
   awaitingApproval?: GatedPhase;
+  parked: ParkedStep[];
   decisions: Decision[];
   hosts: HostProgress[];
+  counts: Record<HostState, number>;
+  cleanups: Cleanup[];
   lastError?: string;
 }
 export const progressQuery = defineQuery<Progress>('progress');

@@ -1,35 +1,44 @@
-// The kubeadm HA procedure (stacked etcd), phase by phase, as in the kubeadm page:
-// load balancer, first control plane, CNI, shared certificates, other control planes, workers.
-// The workflow only decides; activities act on the hosts.
-import {
-  ActivityCancellationType, ActivityFailure, ApplicationFailure, isCancellation, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes,
-} from '@temporalio/workflow';
-import type { KubeadmHaActivities } from '../activities/types';
-import { NON_RETRYABLE_TYPES } from '../activities/types';
+// The kubeadm HA procedure (stacked etcd), phase by phase, as in the kubeadm page: load balancer,
+// first control plane, CNI, shared certificates, other control planes, workers. Phases are data:
+// facts gathered once from the hosts decide which hosts each phase touches, and a phase with
+// nothing to do is skipped with its reason (and its gate is not asked). The workflow only decides;
+// activities act on the hosts.
+import { CancellationScope, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { HostFacts, Role } from '../activities/types';
 import type { ClusterSpec, GatedPhase, HostSpec } from '../config/types';
-import { Decision, PhaseKey, progressQuery } from '../shared/definitions';
-import { ApprovalGates } from './approvals';
+import { controlPlaneState, initState, type ClusterView, type NodeState, workerState } from '../kubeadm/node-state';
+import { Decision, Progress, progressQuery } from '../shared/definitions';
+import { activitiesFor, type RetryTuning } from './activities';
 import { mapWithLimit } from './concurrency';
+import { Decisions } from './decisions';
+import { DEFAULT_TOKEN_TUNING, JoinTokens, type TokenTuning } from './join-token';
 import { RunProgress } from './progress';
+import { AbortedByOperator, failureOf, SKIPPED, StepRunner } from './steps';
 
 export interface HaClusterInput {
   spec: ClusterSpec;
-  /** Overrides for activity retries (tests use few, fast attempts). */
-  retry?: { maximumAttempts?: number; initialInterval?: string; maximumInterval?: string };
+  /** Test and operator overrides: activity retries, join-token lifetime. */
+  tuning?: { retry?: RetryTuning; token?: TokenTuning };
 }
 export interface HaClusterResult {
-  outcome: 'completed' | 'rejected';
+  outcome: 'completed' | 'completed-with-skipped' | 'rejected' | 'aborted';
   decisions: Decision[];
   nodes: { name: string; ready: boolean; roles: string[] }[];
+  /** Workers the operator skipped. */
+  skipped: string[];
   rejection?: Decision;
+  abort?: Decision;
+  progress: Progress;
 }
 
 interface Phase {
   name: string;
   title: string;
-  /** Approval this phase waits for, when the cluster file lists it. */
+  /** Approval this phase waits for, when the cluster file lists it and the phase has work to do. */
   gate?: GatedPhase;
-  run(): Promise<void>;
+  /** The hosts this phase touches, given the facts; a string is the reason it is skipped. */
+  plan(): HostSpec[] | string;
+  run(hosts: HostSpec[]): Promise<void>;
 }
 
 class RejectedAtGate extends Error {
@@ -40,145 +49,204 @@ class RejectedAtGate extends Error {
 
 export async function haClusterWorkflow(input: HaClusterInput): Promise<HaClusterResult> {
   const { spec } = input;
-  const acts = activitiesFor(input);
+  const acts = activitiesFor(input.tuning?.retry);
+  const ssh = spec.ssh;
+  const stacked = spec.topology === 'stacked';
   const [firstCp, ...otherCps] = spec.controlPlanes;
-  let nodes: HaClusterResult['nodes'] = [];
+  const at = (host: HostSpec) => ({ host, ssh });
+  const endpoint = `${spec.loadBalancer.host}:${spec.loadBalancer.port}`;
+  const roleOf = (h: HostSpec): Role => (spec.controlPlanes.includes(h) ? 'control-plane' : 'worker');
 
-  // Runs one step per host; a host's failure is recorded and the others go on, then the phase fails.
-  const onHosts = async (hosts: HostSpec[], limit: number, step: string, fn: (h: HostSpec) => Promise<string>, onSuccess: 'pending' | 'running' | 'done' = 'running') => {
-    const failures: string[] = [];
-    await mapWithLimit(hosts, limit, async (host) => {
-      progress.setHost(host.name, 'running', step);
-      try {
-        progress.setHost(host.name, onSuccess, await fn(host));
-      } catch (err) {
-        const message = failureMessage(err);
-        progress.setHost(host.name, 'failed', message);
-        failures.push(message.startsWith(`${host.name}`) ? message : `${host.name}: ${message}`);
-      }
+  // Facts, gathered once by inspectHosts and kept up to date by the steps of this run.
+  const files = new Map<string, HostFacts>();
+  let cluster: ClusterView | undefined;
+  const states = new Map<string, NodeState>();
+  let caCertHash = '';
+  let nodes: HaClusterResult['nodes'] = [];
+  const skipped: string[] = [];
+
+  const decisions = new Decisions();
+  const tokens = new JoinTokens(acts, at(firstCp), input.tuning?.token ?? DEFAULT_TOKEN_TUNING, `kubeadm-ha ${workflowInfo().workflowId}`);
+  const notJoined = (hosts: HostSpec[]) => hosts.filter((h) => states.get(h.name)?.state !== 'joined');
+  const initDone = () => states.get(firstCp.name)?.state === 'joined';
+
+  const cleanNode = (host: HostSpec) => async (stepId: string) =>
+    (await acts.cleanNode({ ...at(host), stepId, role: roleOf(host), stacked, ...(host === firstCp ? {} : { healthy: firstCp }) })).detail;
+  const copyCerts = (host: HostSpec, stepId: string) =>
+    acts.distributeCerts({ ...at(host), stepId, source: firstCp, topology: spec.topology, kubernetesVersion: spec.kubernetesVersion });
+  const join = (host: HostSpec) => async (stepId: string) => {
+    const r = await acts.joinNode({
+      ...at(host), stepId, role: roleOf(host), kubernetesVersion: spec.kubernetesVersion, endpoint, caCertHash,
+      token: await tokens.fresh(), tokenHost: firstCp,
     });
-    if (failures.length > 0) throw ApplicationFailure.nonRetryable(`${step} failed on ${failures.length} host(s): ${failures.join('; ')}`, 'HostsFailed');
+    return r.detail;
   };
+
+  /** One step per host, at most `limit` at once; a parked host waits while the others go on. */
+  const onHosts = async (phase: string, hosts: HostSpec[], limit: number, step: string,
+    fn: (h: HostSpec) => (stepId: string) => Promise<string>, opts: { clean?: (h: HostSpec) => (id: string) => Promise<string>; done?: boolean } = {}) => {
+    await mapWithLimit(hosts, limit, async (host) => {
+      if (runner.abort) return;
+      const halfDone = states.get(host.name)?.state === 'half-done';
+      progress.setHost(host.name, 'running', halfDone ? `${step}: first cleaning what an earlier attempt left` : step);
+      const r = await runner.run({
+        phase, step, host, role: roleOf(host), skippable: roleOf(host) === 'worker',
+        startWithClean: halfDone, run: fn(host), ...(opts.clean ? { clean: opts.clean(host) } : {}),
+      });
+      if (r === SKIPPED) {
+        skipped.push(host.name);
+        progress.setHost(host.name, 'skipped', `skipped by ${decisions.taken[decisions.taken.length - 1]?.approver ?? 'operator'}`);
+        return;
+      }
+      states.set(host.name, opts.done ? { state: 'joined', detail: r } : { state: 'clean' });
+      progress.setHost(host.name, opts.done ? 'done' : 'running', r);
+    });
+  };
+  const onFirst = (phase: string, step: string, fn: (stepId: string) => Promise<string>, clean?: (id: string) => Promise<string>) =>
+    runner.run({ phase, step, host: firstCp, role: 'control-plane', skippable: false, run: fn, ...(clean ? { clean } : {}) });
 
   const phases: Phase[] = [
     {
-      name: 'inspectHosts', title: 'Check SSH access, sudo and kubeadm on every host',
-      run: () => onHosts([...spec.controlPlanes, ...spec.workers], spec.workerConcurrency, 'inspect', async (host) => {
-        const role = spec.controlPlanes.includes(host) ? 'control-plane' : 'worker';
-        const r = await acts.inspectHost({ spec, host, role });
-        return `kubeadm ${r.kubeadmVersion}, ${r.state === 'clean' ? 'clean' : `already a ${r.state}`}`;
-      }, 'pending'),
-    },
-    {
-      name: 'probeLoadBalancer', title: 'Probe the load balancer from the first control plane',
-      run: async () => { await acts.probeLoadBalancer({ spec }); },
-    },
-    {
-      name: 'init', title: `kubeadm init on ${firstCp.name}`, gate: 'init',
-      run: async () => {
-        progress.setHost(firstCp.name, 'running', 'kubeadm init');
-        const r = await acts.kubeadmInit({ spec });
-        progress.setHost(firstCp.name, 'running', r.alreadyDone ? 'already initialised' : `initialised, endpoint ${r.endpoint}`);
+      name: 'inspectHosts', title: 'Check SSH access, sudo, kubeadm and what is already done on every host',
+      plan: () => [...spec.controlPlanes, ...spec.workers],
+      run: async (hosts) => {
+        await onHosts('inspectHosts', hosts, spec.workerConcurrency, 'inspectHost', (host) => async () => {
+          const f = await acts.inspectHost({ ...at(host), role: roleOf(host), kubernetesVersion: spec.kubernetesVersion });
+          files.set(host.name, f);
+          return `kubeadm ${f.kubeadmVersion}${f.busy ? `, still running ${f.busy}` : ''}`;
+        });
+        if (files.get(firstCp.name)?.files.adminConf) {
+          const r = await onFirst('inspectHosts', 'readCluster', async () => {
+            const c = await acts.readCluster({ ...at(firstCp), stacked });
+            cluster = c ?? undefined;
+            caCertHash = c?.caCertHash ?? '';
+            return cluster ? `${cluster.nodes.length} nodes registered` : 'the API server does not answer';
+          });
+          if (r === SKIPPED) cluster = undefined;
+        }
+        for (const h of hosts) {
+          const f = files.get(h.name);
+          if (!f) continue;
+          const s = h === firstCp ? initState(f.files, cluster, h, stacked)
+            : roleOf(h) === 'control-plane' ? controlPlaneState(f.files, cluster, h, stacked) : workerState(f.files, cluster, h.name);
+          states.set(h.name, s);
+          progress.setHost(h.name, s.state === 'joined' ? 'done' : 'pending', s.state === 'clean' ? progress.detailOf(h.name) : `${s.state}: ${s.detail}`);
+        }
       },
     },
     {
-      name: 'installCni', title: 'Apply the CNI and wait for the kube-system pods',
+      name: 'probeLoadBalancer', title: 'Probe the load balancer from the first control plane',
+      plan: () => (initDone() ? 'the cluster already answers through the load balancer' : [firstCp]),
       run: async () => {
-        await acts.installCni({ spec });
-        await acts.waitForSystemPods({ spec });
-        progress.setHost(firstCp.name, 'done', 'control plane ready');
+        await onFirst('probeLoadBalancer', 'probeLoadBalancer', async () => (await acts.probeLoadBalancer({ ...at(firstCp), loadBalancer: spec.loadBalancer })).message);
+      },
+    },
+    {
+      name: 'init', title: `kubeadm init on ${firstCp.name}`, gate: 'init',
+      plan: () => (initDone() ? `${firstCp.name} is already initialised` : [firstCp]),
+      run: () => onHosts('init', [firstCp], 1, 'kubeadmInit', (host) => async (stepId) => {
+        const r = await acts.kubeadmInit({
+          ...at(host), stepId, stacked, config: {
+            kubernetesVersion: spec.kubernetesVersion, nodeName: host.name, advertiseAddress: host.address,
+            controlPlaneEndpoint: endpoint, certSANs: [spec.loadBalancer.host], podSubnet: spec.networking.podSubnet,
+            ...(spec.networking.serviceSubnet ? { serviceSubnet: spec.networking.serviceSubnet } : {}),
+          },
+        });
+        caCertHash = r.caCertHash;
+        return r.detail;
+      }, { clean: cleanNode, done: true }),
+    },
+    {
+      name: 'installCni', title: 'Apply the CNI and wait for the kube-system pods',
+      plan: () => (cluster && initDone() && cluster.nodes.every((n) => n.ready) ? 'the CNI works: every registered node is Ready' : [firstCp]),
+      run: async () => {
+        await onFirst('installCni', 'installCni', async (stepId) => (await acts.installCni({ ...at(firstCp), stepId, manifestFile: spec.cniManifest })).detail);
+        await onFirst('installCni', 'waitForSystemPods', async () => (await acts.waitForSystemPods(at(firstCp))).detail);
       },
     },
     {
       name: 'distributeCerts', title: 'Copy the shared certificates to the other control planes', gate: 'joinControlPlanes',
-      run: () => onHosts(otherCps, otherCps.length, 'copy certificates', async (host) => (await acts.distributeCerts({ spec, host })).detail),
+      plan: () => (notJoined(otherCps).length ? notJoined(otherCps) : 'every other control plane has joined'),
+      run: (hosts) => onHosts('distributeCerts', hosts, hosts.length, 'distributeCerts',
+        (host) => async (stepId) => (await copyCerts(host, stepId)).detail, { clean: cleanNode }),
     },
     {
-      // One at a time, as the procedure recommends (and requires before kubeadm 1.15).
+      // One at a time, as the procedure recommends (and requires before kubeadm 1.15). A failed try
+      // is cleaned by a reset, which also removes the shared certificates: they are copied again.
       name: 'joinControlPlanes', title: 'Join the other control planes, one at a time',
-      run: () => onHosts(otherCps, 1, 'join as control plane', async (host) => (await acts.joinControlPlane({ spec, host })).detail, 'done'),
+      plan: () => (notJoined(otherCps).length ? notJoined(otherCps) : 'every other control plane has joined'),
+      run: async (hosts) => {
+        await onHosts('joinControlPlanes', hosts, 1, 'joinNode', join, {
+          done: true,
+          clean: (host) => async (stepId) => `${await cleanNode(host)(stepId)}; ${(await copyCerts(host, `${stepId}.certs`)).detail}`,
+        });
+        await tokens.deleteMinted();
+      },
     },
     {
       name: 'joinWorkers', title: `Join the workers, at most ${spec.workerConcurrency} at a time`, gate: 'joinWorkers',
-      run: () => onHosts(spec.workers, spec.workerConcurrency, 'join as worker', async (host) => (await acts.joinWorker({ spec, host })).detail, 'done'),
+      plan: () => (spec.workers.length === 0 ? 'the cluster file lists no workers' : notJoined(spec.workers).length ? notJoined(spec.workers) : 'every worker has joined'),
+      run: async (hosts) => {
+        await onHosts('joinWorkers', hosts, spec.workerConcurrency, 'joinNode', join, { done: true, clean: cleanNode });
+        await tokens.deleteMinted();
+      },
     },
     {
-      name: 'verifyNodes', title: 'Verify every node is Ready',
-      run: async () => { nodes = (await acts.verifyNodesReady({ spec })).nodes; },
+      name: 'verifyNodes', title: 'Verify every node is registered with its role and Ready',
+      plan: () => [firstCp],
+      run: async () => {
+        const expected = [...spec.controlPlanes, ...spec.workers].filter((h) => !skipped.includes(h.name)).map((h) => ({ name: h.name, role: roleOf(h) }));
+        await onFirst('verifyNodes', 'verifyNodes', async () => {
+          nodes = (await acts.verifyNodes({ ...at(firstCp), expected })).nodes;
+          return `${nodes.length} nodes Ready`;
+        });
+      },
     },
   ];
 
-  const gates = new ApprovalGates();
-  const progress = new RunProgress(spec, phases, gates);
+  const progress = new RunProgress(spec, phases, decisions);
+  const runner = new StepRunner(decisions, progress);
   setHandler(progressQuery, () => progress.view());
-  const show = (phase: string, details: string) => {
-    upsertSearchAttributes([{ key: PhaseKey, value: phase }]);
-    setCurrentDetails(details);
-  };
+  const result = (outcome: HaClusterResult['outcome'], extra: Partial<HaClusterResult> = {}): HaClusterResult =>
+    ({ outcome, decisions: decisions.taken, nodes, skipped, ...extra, progress: progress.compactView() });
 
   for (const phase of phases) {
     try {
+      const hosts = phase.plan();
+      if (typeof hosts === 'string') {
+        progress.setPhase(phase.name, 'skipped', hosts);
+        continue;
+      }
       if (phase.gate && spec.approvals.includes(phase.gate)) {
-        show(`awaiting-approval:${phase.gate}`, `Waiting for approval of **${phase.gate}**: ${phase.title}`);
-        const decision = await gates.waitFor(phase.gate);
-        if (decision.verdict === 'rejected') throw new RejectedAtGate(decision);
+        const wait = decisions.waitForGate(phase.gate);
+        progress.changed();
+        const d = await wait;
+        if (d.verdict === 'rejected') throw new RejectedAtGate(d);
       }
       progress.setPhase(phase.name, 'running');
-      show(phase.name, `Running **${phase.name}**: ${phase.title}`);
-      await phase.run();
+      await phase.run(hosts);
+      if (runner.abort) throw new AbortedByOperator(runner.abort);
       progress.setPhase(phase.name, 'done');
     } catch (err) {
       if (err instanceof RejectedAtGate) {
         progress.status = 'rejected';
-        show('rejected', `Rejected at **${phase.gate}** by ${err.decision.approver}${err.decision.comment ? `: ${err.decision.comment}` : ''}`);
-        return { outcome: 'rejected', decisions: gates.decisions, nodes, rejection: err.decision };
+        progress.changed();
+        return result('rejected', { rejection: err.decision });
       }
-      if (isCancellation(err)) {
-        progress.setPhase(phase.name, 'failed');
-        progress.status = 'cancelled';
-        show('cancelled', `Cancelled during **${phase.name}**`);
-        throw err;
+      if (err instanceof AbortedByOperator) {
+        progress.status = 'aborted';
+        progress.lastError = `${phase.name}: aborted by ${err.decision.approver}${err.decision.comment ? ` (${err.decision.comment})` : ''}; the hosts were left as they are`;
+        progress.setPhase(phase.name, 'failed', progress.lastError);
+        return result('aborted', { abort: err.decision });
       }
-      progress.setPhase(phase.name, 'failed');
-      progress.status = 'failed';
-      progress.lastError = `${phase.name}: ${failureMessage(err)}`;
-      show('failed', `Failed in **${phase.name}**: ${progress.lastError}`);
-      throw ApplicationFailure.nonRetryable(progress.lastError, 'PhaseFailed');
+      progress.status = isCancellation(err) ? 'cancelled' : 'failed';
+      progress.lastError = `${phase.name}: ${isCancellation(err) ? 'cancelled' : failureOf(err).message}`;
+      // The memo must be written even though the run is being cancelled.
+      await CancellationScope.nonCancellable(async () => progress.setPhase(phase.name, 'failed'));
+      throw err;
     }
   }
-  progress.status = 'completed';
-  show('completed', `Cluster **${spec.name}** is up: ${nodes.length} nodes Ready`);
-  return { outcome: 'completed', decisions: gates.decisions, nodes };
-}
-
-function activitiesFor(input: HaClusterInput): KubeadmHaActivities {
-  const retry = {
-    initialInterval: input.retry?.initialInterval ?? '2s',
-    backoffCoefficient: 2,
-    maximumInterval: input.retry?.maximumInterval ?? '1m',
-    maximumAttempts: input.retry?.maximumAttempts ?? 5,
-    nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
-  };
-  // Activities heartbeat every ~2s, so a dead worker is noticed after heartbeatTimeout, not at the timeout.
-  const common = { heartbeatTimeout: '15s', retry, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
-  const quick = proxyActivities<KubeadmHaActivities>({ ...common, startToCloseTimeout: '3m' });
-  const long = proxyActivities<KubeadmHaActivities>({ ...common, startToCloseTimeout: '20m' });
-  return {
-    inspectHost: quick.inspectHost,
-    probeLoadBalancer: quick.probeLoadBalancer,
-    kubeadmInit: long.kubeadmInit,
-    installCni: quick.installCni,
-    waitForSystemPods: long.waitForSystemPods,
-    distributeCerts: quick.distributeCerts,
-    joinControlPlane: long.joinControlPlane,
-    joinWorker: long.joinWorker,
-    verifyNodesReady: long.verifyNodesReady,
-  };
-}
-
-/** The most useful sentence of a failure: the activity's own message, not the wrapper's. */
-function failureMessage(err: unknown): string {
-  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
-  if (err instanceof Error) return err.message;
-  return String(err);
+  progress.status = skipped.length ? 'completed-with-skipped' : 'completed';
+  progress.changed();
+  return result(skipped.length ? 'completed-with-skipped' : 'completed');
 }

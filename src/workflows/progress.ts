@@ -1,52 +1,118 @@
-// The run's progress as the `progress` query returns it. Only the workflow mutates it.
+// The run's progress as the `progress` query returns it, and what the Web UI and a worker-less
+// `status` read: search attributes (phase, status), current details, and a compact memo. Only the
+// workflow mutates it.
+import { setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ClusterSpec } from '../config/types';
-import type { HostProgress, HostState, Progress, RunStatus } from '../shared/definitions';
-import type { ApprovalGates } from './approvals';
+import {
+  Cleanup, HOST_STATES, HostProgress, HostState, PhaseKey, PhaseState, Progress, PROGRESS_MEMO, RunStatus, StatusKey,
+} from '../shared/definitions';
+import type { Decisions } from './decisions';
 
-type PhaseState = Progress['phases'][number]['state'];
+const MAX_CLEANUPS = 100;
 
 export class RunProgress {
   status: RunStatus = 'running';
   lastError: string | undefined;
-  private readonly phases: { name: string; title: string; state: PhaseState }[];
+  private readonly phases: Progress['phases'];
   private readonly hosts: HostProgress[];
+  private readonly byName = new Map<string, HostProgress>();
+  private readonly cleanups: Cleanup[] = [];
+  private shown = '';
 
-  constructor(private readonly spec: ClusterSpec, phases: { name: string; title: string }[], private readonly gates: ApprovalGates) {
-    this.phases = phases.map((p) => ({ ...p, state: 'pending' as PhaseState }));
+  constructor(private readonly spec: ClusterSpec, phases: { name: string; title: string }[], private readonly decisions: Decisions) {
+    this.phases = phases.map((p) => ({ name: p.name, title: p.title, state: 'pending' as PhaseState }));
     this.hosts = [
       ...spec.controlPlanes.map((h) => ({ name: h.name, address: h.address, role: 'control-plane' as const, state: 'pending' as HostState })),
       ...spec.workers.map((h) => ({ name: h.name, address: h.address, role: 'worker' as const, state: 'pending' as HostState })),
     ];
+    for (const h of this.hosts) this.byName.set(h.name, h);
   }
 
   get currentPhase(): string {
     return (this.phases.find((p) => p.state === 'running' || p.state === 'failed') ??
-      [...this.phases].reverse().find((p) => p.state === 'done') ?? this.phases[0]).name;
+      [...this.phases].reverse().find((p) => p.state !== 'pending') ?? this.phases[0]).name;
   }
 
-  setPhase(name: string, state: PhaseState): void {
+  setPhase(name: string, state: PhaseState, reason?: string): void {
     const phase = this.phases.find((p) => p.name === name);
-    if (phase) phase.state = state;
+    if (!phase) return;
+    phase.state = state;
+    if (reason) phase.reason = reason;
+    this.changed();
   }
 
   setHost(name: string, state: HostState, detail?: string): void {
-    const host = this.hosts.find((h) => h.name === name);
+    const host = this.byName.get(name);
     if (!host) return;
     host.state = state;
     if (detail === undefined) delete host.detail;
     else host.detail = detail;
   }
 
+  detailOf(name: string): string | undefined {
+    return this.byName.get(name)?.detail;
+  }
+
+  cleanup(host: string, step: string, detail: string): void {
+    this.cleanups.push({ host, step, detail, at: new Date().toISOString() });
+    if (this.cleanups.length > MAX_CLEANUPS) this.cleanups.shift();
+  }
+
+  counts(): Record<HostState, number> {
+    const c = Object.fromEntries(HOST_STATES.map((s) => [s, 0])) as Record<HostState, number>;
+    for (const h of this.hosts) c[h.state]++;
+    return c;
+  }
+
+  private runStatus(): RunStatus {
+    if (this.status !== 'running') return this.status;
+    if (this.decisions.parked.size > 0) return 'parked';
+    return this.decisions.awaitingGate ? 'awaiting-approval' : 'running';
+  }
+
   view(): Progress {
     return {
       cluster: this.spec.name,
-      status: this.gates.awaiting ? 'awaiting-approval' : this.status,
+      status: this.runStatus(),
       phase: this.currentPhase,
       phases: this.phases.map((p) => ({ ...p })),
-      ...(this.gates.awaiting ? { awaitingApproval: this.gates.awaiting } : {}),
-      decisions: [...this.gates.decisions],
+      ...(this.decisions.awaitingGate ? { awaitingApproval: this.decisions.awaitingGate } : {}),
+      parked: [...this.decisions.parked.values()],
+      decisions: [...this.decisions.taken],
       hosts: this.hosts.map((h) => ({ ...h })),
+      counts: this.counts(),
+      cleanups: [...this.cleanups],
       ...(this.lastError ? { lastError: this.lastError } : {}),
     };
+  }
+
+  /** The view kept in the memo: hosts that are done are counted, not listed, so it stays small at any size. */
+  compactView(): Progress {
+    const v = this.view();
+    return { ...v, hosts: v.hosts.filter((h) => h.state !== 'done' && h.state !== 'pending'), cleanups: v.cleanups.slice(-20) };
+  }
+
+  /**
+   * Publishes what changed to the Web UI (search attributes, current details) and the memo. Called
+   * at phase changes, parks, decisions and the end: a handful of events per run, not per host.
+   */
+  changed(): void {
+    const status = this.runStatus();
+    const phase = this.currentPhase;
+    const c = this.counts();
+    const counts = HOST_STATES.filter((s) => c[s] > 0).map((s) => `${c[s]} ${s}`).join(', ');
+    const parked = [...this.decisions.parked.values()].map((p) => `${p.step} on **${p.host}**`).join(', ');
+    const details = [
+      `**${status}** in **${phase}**${this.decisions.awaitingGate ? `: waiting for approval of **${this.decisions.awaitingGate}**` : ''}`,
+      `hosts: ${counts}`,
+      ...(parked ? [`parked: ${parked} (kubeadm-ha status ${this.spec.name})`] : []),
+      ...(this.lastError ? [`last error: ${this.lastError}`] : []),
+    ].join('\n\n');
+    const key = `${status}|${phase}|${details}`;
+    if (key === this.shown) return;
+    this.shown = key;
+    upsertSearchAttributes([{ key: PhaseKey, value: phase }, { key: StatusKey, value: status }]);
+    setCurrentDetails(details);
+    upsertMemo({ [PROGRESS_MEMO]: this.compactView() });
   }
 }

@@ -61,11 +61,12 @@ describe('stacked HA procedure on the local fleet', () => {
     assert.match(printed, /Run completed/);
 
     const status: string[] = [];
-    assert.equal(await main(['status', 'fleet', '--json', '--address', env.address], (s) => status.push(s)), 0);
+    assert.equal(await main(['status', fleet.clusterName, '--json', '--address', env.address], (s) => status.push(s)), 0);
     const p = JSON.parse(status.join(''));
     assert.equal(p.workflowStatus, 'COMPLETED');
     assert.equal(p.status, 'completed');
-    assert.deepEqual(p.hosts.map((h: { state: string }) => h.state), Array(6).fill('done'));
+    assert.deepEqual(p.counts, { pending: 0, running: 0, done: 6, parked: 0, skipped: 0, failed: 0 });
+    assert.deepEqual(p.phases.map((x: { state: string }) => x.state), Array(8).fill('done'));
     assert.deepEqual(p.decisions.map((d: { phase: string; approver: string }) => `${d.phase}:${d.approver}`),
       ['init:e2e-bot', 'joinControlPlanes:e2e-bot', 'joinWorkers:e2e-bot']);
   });
@@ -92,21 +93,22 @@ describe('stacked HA procedure on the local fleet', () => {
       assert.equal(caDigests.size, 1, 'every control plane has the same CA');
       for (const h of [...spec.controlPlanes, ...spec.workers]) {
         await sh(h.name, 'test -f /etc/kubernetes/kubelet.conf');
-        await sh(h.name, 'test ! -e /var/lib/kubeadm-ha/join-config.yaml');
+        assert.equal(await sh(h.name, 'ls /var/lib/kubeadm-ha | grep -c join-config || true'), '0', 'join configs (they hold a token) are removed');
+        assert.equal(await sh(h.name, 'stat -c "%a %U" /var/lib/kubeadm-ha/journal'), '700 root');
       }
       for (const w of spec.workers) {
         await sh(w.name, 'test ! -e /etc/kubernetes/admin.conf && test ! -e /etc/kubernetes/pki/ca.key');
       }
       const nodes = parseGetNodes(await sh('cp1', 'kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes'));
       assert.deepEqual(nodes.map((n) => `${n.name}:${n.ready}`).sort(), ['cp1', 'cp2', 'cp3', 'w1', 'w2', 'w3'].map((n) => `${n}:true`));
-      assert.match(await sh('cp1', 'grep server: /etc/kubernetes/admin.conf'), /https:\/\/127\.0\.30\.1:6443/);
+      assert.match(await sh('cp1', 'grep server: /etc/kubernetes/admin.conf'), new RegExp(`https://${fleet.loadBalancer.host.replace(/\./g, '\\.')}:6443`));
     } finally {
       await Promise.all(Object.values(sessions).map((s) => s.close()));
     }
   });
 
   it('kept join tokens, certificate keys and private keys out of history and logs', async () => {
-    const history = await historyText(env.client.workflow.getHandle(workflowIdFor('fleet')));
+    const history = await historyText(env.client.workflow.getHandle(workflowIdFor(fleet.clusterName)));
     assert.match(history, /e2e-bot/, 'approvals are in history');
     assert.doesNotMatch(history, TOKEN);
     assert.doesNotMatch(history, SECRET_PEM);

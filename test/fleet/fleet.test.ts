@@ -5,11 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { FleetInfo, fleetDown, fleetUp, setFault } from '../../fleet/index';
-import { INIT_CONFIG, alive, joinConfig, lbBackend, pidsOf, put, sh, ssh } from './helpers';
+import { alive, initConfig, joinConfig, lbBackend, pidsOf, put, sh, ssh } from './helpers';
 
-const CP1 = '127.0.10.1';
-const CP2 = '127.0.10.2';
-const W1 = '127.0.20.1';
 const KUBECTL = 'sudo -n kubectl --kubeconfig /etc/kubernetes/admin.conf';
 const HINT = 'To see the stack trace of this error execute with --v=5 or higher\n';
 
@@ -18,12 +15,19 @@ describe('local fleet', { timeout: 180000 }, () => {
   let info: FleetInfo;
   let token = '';
   let hash = '';
+  let [CP1, CP2, W1, LB] = ['', '', '', ''];
+  // Regex-escaped addresses for the exact texts.
+  let [eCP2, eW1, eLB] = ['', '', ''];
+  const esc = (s: string): string => s.replace(/\./g, '\\.');
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kha-fleet-'));
     const t = Date.now();
     info = await fleetUp({ dir, controlPlanes: 2, workers: 1 });
-    console.log(`fleet up: ${Date.now() - t} ms`);
+    console.log(`fleet up: ${Date.now() - t} ms (slot ${info.slot})`);
+    [CP1, CP2, W1] = info.hosts.map((h) => h.address);
+    LB = info.loadBalancer.host;
+    [eCP2, eW1, eLB] = [CP2, W1, LB].map(esc);
   });
 
   after(async () => {
@@ -33,13 +37,14 @@ describe('local fleet', { timeout: 180000 }, () => {
 
   it('writes the cluster file, keys and known_hosts', () => {
     const cluster = fs.readFileSync(info.clusterFile, 'utf8');
-    assert.match(cluster, /loadBalancer: \{ host: 127\.0\.30\.1, port: 6443 \}/);
-    assert.match(cluster, /- \{ name: cp2, address: 127\.0\.10\.2 \}/);
-    assert.match(cluster, /workers:\n {2}- \{ name: w1, address: 127\.0\.20\.1 \}/);
+    assert.match(cluster, new RegExp(`loadBalancer: \\{ host: ${eLB}, port: 6443 \\}`));
+    assert.match(cluster, new RegExp(`- \\{ name: cp2, address: ${eCP2} \\}`));
+    assert.match(cluster, new RegExp(`workers:\n {2}- \\{ name: w1, address: ${eW1} \\}`));
+    assert.match(cluster, new RegExp(`^name: ${info.clusterName}\n`));
     assert.equal(fs.statSync(info.privateKeyFile).mode & 0o777, 0o600);
     const known = fs.readFileSync(info.knownHostsFile, 'utf8').trim().split('\n');
     assert.equal(known.length, 3);
-    assert.match(known[0], /^\[127\.0\.10\.1\]:2222 ssh-ed25519 AAAA/);
+    assert.ok(known[0].startsWith(`[${CP1}]:2222 ssh-ed25519 AAAA`), known[0]);
     assert.match(fs.readFileSync(info.cniManifest, 'utf8'), /kind: DaemonSet/);
   });
 
@@ -54,15 +59,15 @@ describe('local fleet', { timeout: 180000 }, () => {
   });
 
   it('kubeadm init prints the epilogue with a token and the real CA hash', () => {
-    put(dir, CP1, '/var/lib/kubeadm-ha/kubeadm-config.yaml', INIT_CONFIG);
+    put(dir, CP1, '/var/lib/kubeadm-ha/kubeadm-config.yaml', initConfig(CP1, LB));
     const t = Date.now();
     const r = ssh(dir, CP1, 'sudo -n kubeadm init --config /var/lib/kubeadm-ha/kubeadm-config.yaml');
     console.log(`init: ${Date.now() - t} ms`);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^\[init\] Using Kubernetes version: v1\.31\.4\n\[preflight\] Running pre-flight checks\n/);
     assert.match(r.stdout, /\nYour Kubernetes control-plane has initialized successfully!\n/);
-    assert.match(r.stdout, /You can now join any number of control-plane nodes by copying certificate authorities\nand service account keys on each node and then running the following as root:\n\n {2}kubeadm join 127\.0\.30\.1:6443 --token [a-z0-9]{6}\.[a-z0-9]{16} \\\n\t--discovery-token-ca-cert-hash sha256:[a-f0-9]{64} \\\n\t--control-plane \n/);
-    const m = /\nkubeadm join 127\.0\.30\.1:6443 --token ([a-z0-9]{6}\.[a-z0-9]{16}) \\\n\t--discovery-token-ca-cert-hash (sha256:[a-f0-9]{64}) \n$/.exec(r.stdout);
+    assert.match(r.stdout, new RegExp(`You can now join any number of control-plane nodes by copying certificate authorities\nand service account keys on each node and then running the following as root:\n\n {2}kubeadm join ${eLB}:6443 --token [a-z0-9]{6}\\.[a-z0-9]{16} \\\\\n\t--discovery-token-ca-cert-hash sha256:[a-f0-9]{64} \\\\\n\t--control-plane \n`));
+    const m = new RegExp(`\nkubeadm join ${eLB}:6443 --token ([a-z0-9]{6}\\.[a-z0-9]{16}) \\\\\n\t--discovery-token-ca-cert-hash (sha256:[a-f0-9]{64}) \n$`).exec(r.stdout);
     assert.ok(m, r.stdout);
     [token, hash] = [m[1], m[2]];
     const pin = ssh(dir, CP1, 'sudo -n cat /etc/kubernetes/pki/ca.crt | openssl x509 -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -hex | sed "s/^.* //"');
@@ -86,7 +91,7 @@ describe('local fleet', { timeout: 180000 }, () => {
   });
 
   it('control-plane join without the shared certificates fails with the §5.3 text', () => {
-    put(dir, CP2, '/var/lib/kubeadm-ha/join-config.yaml', joinConfig({ token, hash, name: 'cp2', cpAddress: CP2 }));
+    put(dir, CP2, '/var/lib/kubeadm-ha/join-config.yaml', joinConfig({ lb: LB, token, hash, name: 'cp2', cpAddress: CP2 }));
     const r = ssh(dir, CP2, 'sudo -n kubeadm join --config /var/lib/kubeadm-ha/join-config.yaml');
     assert.equal(r.code, 1);
     const nf = (p: string): string => `open ${p}: no such file or directory`;
@@ -102,12 +107,12 @@ describe('local fleet', { timeout: 180000 }, () => {
   });
 
   it('join with a bad token or a wrong CA hash fails discovery (§5.4)', () => {
-    put(dir, CP2, '/tmp/bad-token.yaml', joinConfig({ token: 'abcdef.0123456789abcdef', hash, name: 'cp2', cpAddress: CP2, discovery: '2s' }));
+    put(dir, CP2, '/tmp/bad-token.yaml', joinConfig({ lb: LB, token: 'abcdef.0123456789abcdef', hash, name: 'cp2', cpAddress: CP2, discovery: '2s' }));
     let r = ssh(dir, CP2, 'sudo -n kubeadm join --config /tmp/bad-token.yaml');
     assert.equal(r.code, 1);
     assert.equal(r.stderr, `error execution phase preflight: couldn't validate the identity of the API Server: could not find a JWS signature in the cluster-info ConfigMap for token ID "abcdef"\n${HINT}`);
     const wrong = 'sha256:' + 'ab'.repeat(32);
-    put(dir, CP2, '/tmp/bad-hash.yaml', joinConfig({ token, hash: wrong, name: 'cp2', cpAddress: CP2 }));
+    put(dir, CP2, '/tmp/bad-hash.yaml', joinConfig({ lb: LB, token, hash: wrong, name: 'cp2', cpAddress: CP2 }));
     r = ssh(dir, CP2, 'sudo -n kubeadm join --config /tmp/bad-hash.yaml');
     assert.equal(r.code, 1);
     assert.equal(r.stderr, `error execution phase preflight: couldn't validate the identity of the API Server: cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "${hash}" are pinned\n${HINT}`);
@@ -127,7 +132,7 @@ describe('local fleet', { timeout: 180000 }, () => {
     assert.match(r.stdout, /\* A new etcd member was added to the local\/stacked etcd cluster\./);
     const seen = new Set<string>();
     for (let i = 0; i < 40 && seen.size < 2; i++) {
-      seen.add(await lbBackend());
+      seen.add(await lbBackend(LB));
       await new Promise((res) => setTimeout(res, 100));
     }
     assert.ok(seen.has('cp1') && seen.has('cp2'), `LB backends seen: ${[...seen]}`);
@@ -138,7 +143,7 @@ describe('local fleet', { timeout: 180000 }, () => {
     setFault(dir, { host: 'w1', command: 'kubeadm join', mode: 'fail-once' });
     const jc = ssh(dir, CP1, 'sudo -n kubeadm token create --print-join-command --ttl 1h');
     assert.equal(jc.code, 0, jc.stderr);
-    assert.match(jc.stdout, /^kubeadm join 127\.0\.30\.1:6443 --token [a-z0-9]{6}\.[a-z0-9]{16} --discovery-token-ca-cert-hash sha256:[a-f0-9]{64} \n$/);
+    assert.match(jc.stdout, new RegExp(`^kubeadm join ${eLB}:6443 --token [a-z0-9]{6}\\.[a-z0-9]{16} --discovery-token-ca-cert-hash sha256:[a-f0-9]{64} \n$`));
     const cmd = `sudo -n ${jc.stdout.trim()}`;
     let r = ssh(dir, W1, cmd);
     assert.equal(r.code, 1);
@@ -176,14 +181,14 @@ describe('local fleet', { timeout: 180000 }, () => {
     assert.equal(ssh(dir, W1, 'sudo -n kubeadm reset -f').code, 0);
     const jc = ssh(dir, CP1, 'sudo -n kubeadm token create --print-join-command').stdout;
     assert.equal(jc, '', 'token create needs the API through the LB');
-    put(dir, W1, '/var/lib/kubeadm-ha/join-config.yaml', joinConfig({ token, hash, name: 'w1', discovery: '2s' }));
+    put(dir, W1, '/var/lib/kubeadm-ha/join-config.yaml', joinConfig({ lb: LB, token, hash, name: 'w1', discovery: '2s' }));
     let r = ssh(dir, W1, 'sudo -n kubeadm join --config /var/lib/kubeadm-ha/join-config.yaml');
     assert.equal(r.code, 1);
-    assert.equal(r.stderr, `error execution phase preflight: couldn't validate the identity of the API Server: failed to request the cluster-info ConfigMap: Get "https://127.0.30.1:6443/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s": context deadline exceeded\n${HINT}`);
-    assert.match(sh('nc -z -w 1 127.0.30.1 6443 2>&1; echo rc=$?'), /rc=1/);
+    assert.equal(r.stderr, `error execution phase preflight: couldn't validate the identity of the API Server: failed to request the cluster-info ConfigMap: Get "https://${LB}:6443/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s": context deadline exceeded\n${HINT}`);
+    assert.match(sh(`nc -z -w 1 ${LB} 6443 2>&1; echo rc=$?`), /rc=1/);
     setFault(dir, { lb: 'refuse' });
     r = ssh(dir, CP1, `${KUBECTL} get nodes`);
-    assert.equal(r.stderr, 'The connection to the server 127.0.30.1:6443 was refused - did you specify the right host or port?\n');
+    assert.equal(r.stderr, `The connection to the server ${LB}:6443 was refused - did you specify the right host or port?\n`);
     setFault(dir, { lb: 'normal' });
     r = ssh(dir, W1, 'sudo -n kubeadm join --config /var/lib/kubeadm-ha/join-config.yaml');
     assert.equal(r.code, 0, r.stderr);

@@ -1,9 +1,10 @@
 // Helpers for driving the fleet over real SSH (strict host-key checking against the fleet's
 // known_hosts), as the orchestrator does.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
 import * as path from 'node:path';
+import { HOST_MOUNTS } from '../../fleet/layout';
 
 export interface Run {
   code: number;
@@ -11,16 +12,44 @@ export interface Run {
   stderr: string;
 }
 
-export function ssh(dir: string, address: string, command: string, opts: { user?: string; input?: string } = {}): Run {
-  const r = spawnSync(
-    'ssh',
-    [
-      '-i', path.join(dir, 'id_ed25519'), '-o', `UserKnownHostsFile=${path.join(dir, 'known_hosts')}`, '-o', 'StrictHostKeyChecking=yes',
-      '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', '-p', '2222', `${opts.user ?? 'kha'}@${address}`, command,
-    ],
-    { input: opts.input, encoding: 'utf8', timeout: 120000 },
-  );
+function sshArgs(dir: string, address: string, command: string, user = 'kha', knownHosts = path.join(dir, 'known_hosts')): string[] {
+  return [
+    '-i', path.join(dir, 'id_ed25519'), '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes',
+    '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', '-p', '2222', `${user}@${address}`, command,
+  ];
+}
+
+export function ssh(dir: string, address: string, command: string, opts: { user?: string; input?: string; knownHosts?: string } = {}): Run {
+  const r = spawnSync('ssh', sshArgs(dir, address, command, opts.user, opts.knownHosts), { input: opts.input, encoding: 'utf8', timeout: 120000 });
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+/** An ssh session left running (to kill the remote command midway, or cut the connection). */
+export function sshStart(dir: string, address: string, command: string): Promise<Run> {
+  const child = spawn('ssh', sshArgs(dir, address, command), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (b: Buffer) => (stdout += b));
+  child.stderr.on('data', (b: Buffer) => (stderr += b));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr })));
+}
+
+/** Polls `fn` until it returns something truthy. */
+export async function waitFor<T>(what: string, fn: () => T | undefined | null | false, timeoutMs = 20000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A file on a host as the fleet manager sees it (hosts/<name>/<mount>/...). */
+export function hostPath(dir: string, host: string, file: string): string {
+  const m = HOST_MOUNTS.find(([target]) => file.startsWith(target + '/'));
+  if (!m) throw new Error(`${file} is not under a host mount`);
+  return path.join(dir, 'hosts', host, m[1], file.slice(m[0].length + 1));
 }
 
 /** Writes a file on the host through SSH (like the orchestrator's upload). */
@@ -34,9 +63,9 @@ export function sh(cmd: string): string {
 }
 
 /** Which apiserver answered through the LB (the stand-in sets x-fleet-node). */
-export function lbBackend(): Promise<string> {
+export function lbBackend(lb: string): Promise<string> {
   return new Promise((resolve) => {
-    const req = https.get({ host: '127.0.30.1', port: 6443, path: '/healthz', rejectUnauthorized: false, agent: false, timeout: 2000 }, (res) => {
+    const req = https.get({ host: lb, port: 6443, path: '/healthz', rejectUnauthorized: false, agent: false, timeout: 2000 }, (res) => {
       res.resume();
       resolve(String(res.headers['x-fleet-node'] ?? ''));
     });
@@ -71,13 +100,13 @@ export function alive(pid: number): boolean {
   }
 }
 
-export function joinConfig(o: { token: string; hash: string; name: string; cpAddress?: string; discovery?: string }): string {
+export function joinConfig(o: { lb: string; token: string; hash: string; name: string; cpAddress?: string; discovery?: string }): string {
   return [
     'apiVersion: kubeadm.k8s.io/v1beta4',
     'kind: JoinConfiguration',
     'discovery:',
     '  bootstrapToken:',
-    '    apiServerEndpoint: "127.0.30.1:6443"',
+    `    apiServerEndpoint: "${o.lb}:6443"`,
     `    token: "${o.token}"`,
     `    caCertHashes: ["${o.hash}"]`,
     'timeouts:',
@@ -89,10 +118,11 @@ export function joinConfig(o: { token: string; hash: string; name: string; cpAdd
   ].join('\n');
 }
 
-export const INIT_CONFIG = `apiVersion: kubeadm.k8s.io/v1beta4
+export function initConfig(cp1: string, lb: string): string {
+  return `apiVersion: kubeadm.k8s.io/v1beta4
 kind: InitConfiguration
 localAPIEndpoint:
-  advertiseAddress: 127.0.10.1
+  advertiseAddress: ${cp1}
   bindPort: 6443
 nodeRegistration:
   name: cp1
@@ -100,9 +130,10 @@ nodeRegistration:
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: ClusterConfiguration
 kubernetesVersion: v1.31.4
-controlPlaneEndpoint: "127.0.30.1:6443"
+controlPlaneEndpoint: "${lb}:6443"
 apiServer:
-  certSANs: ["127.0.30.1"]
+  certSANs: ["${lb}"]
 networking:
   podSubnet: 192.168.0.0/16
 `;
+}

@@ -2,8 +2,9 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTES } from '../../src/shared/definitions';
+import { workflowBundleOption } from '../../src/workflow-bundle';
 
 export const PROJECT_ROOT = resolve(__dirname, '../../..');
 export const TEMPORAL_CLI = process.env.TEMPORAL_CLI_PATH ?? resolve(PROJECT_ROOT, '.tools/venv/bin/temporal');
@@ -28,13 +29,10 @@ export async function startDevServer(): Promise<TestWorkflowEnvironment> {
   });
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** Bundling takes ~10 s on two cores: once per test process. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+let bundle: Promise<{ codePath: string }> | undefined;
+/** The worker's own prebuilt bundle (scripts/setup.sh makes it), rebuilt only if the workflows changed. */
+export function workflowBundle(): Promise<{ codePath: string }> {
   quietRuntime();
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: require.resolve('../../src/workflows'),
-    logger: new DefaultLogger('ERROR'),
-  });
+  bundle ??= workflowBundleOption();
   return bundle;
 }

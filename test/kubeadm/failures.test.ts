@@ -6,17 +6,18 @@ import { fixture } from './fixtures';
 const KEY = 'f9ea00c50ef12a386949dfb84b3abb2aa1053cc84f3792cd4b8aa6cc42c1fd57';
 const TOKEN = '38tjlt.ibkwbtflmj6w8qmg';
 
-function check(f: KubeadmFailure, kind: KubeadmFailure['kind'], retryable: boolean): void {
+/** transient: healed by `kubeadm reset -f` and a new attempt; otherwise the step parks for an operator. */
+function check(f: KubeadmFailure, kind: KubeadmFailure['kind'], transient: boolean): void {
   assert.equal(f.kind, kind, f.summary);
-  assert.equal(f.retryable, retryable, f.summary);
+  assert.equal(f.transient, transient, f.summary);
   assert.ok(f.summary.length > 0 && f.summary.length < 300, `summary length ${f.summary.length}`);
   assert.ok(!f.summary.includes(TOKEN) && !f.summary.includes(KEY), 'summary leaks a secret');
   assert.ok(!f.summary.includes('\n'));
 }
 
-test('re-run init: preflight, not retryable, already done (§6.1)', () => {
+test('re-run init: preflight on files an earlier init left, healed by a reset', () => {
   const f = classifyKubeadmFailure(1, fixture('preflight-reinit-1.28.stdout.txt'), fixture('preflight-reinit-1.28.stderr.txt'));
-  check(f, 'preflight', false);
+  check(f, 'preflight', true);
   assert.deepEqual(f.preflightErrors, [
     'Port-6443', 'Port-10259', 'Port-10257',
     'FileAvailable--etc-kubernetes-manifests-kube-apiserver.yaml',
@@ -26,12 +27,12 @@ test('re-run init: preflight, not retryable, already done (§6.1)', () => {
     'Port-10250', 'Port-2379', 'Port-2380', 'DirAvailable--var-lib-etcd',
   ]);
   assert.equal(alreadyDoneBy(f), true);
-  assert.match(f.summary, /already ran kubeadm init\/join/);
+  assert.match(f.summary, /an earlier kubeadm init\/join left its files on the node/);
 });
 
-test('re-join worker: already done', () => {
+test('re-join worker: files of an earlier join, healed by a reset', () => {
   const f = classifyKubeadmFailure(1, '[preflight] Running pre-flight checks\n', fixture('preflight-rejoin-worker.stderr.txt'));
-  check(f, 'preflight', false);
+  check(f, 'preflight', true);
   assert.deepEqual(f.preflightErrors, ['FileAvailable--etc-kubernetes-kubelet.conf', 'Port-10250', 'FileAvailable--etc-kubernetes-pki-ca.crt']);
   assert.equal(alreadyDoneBy(f), true);
 });
@@ -86,7 +87,7 @@ test('certificate key / kubeadm-certs Secret failures', () => {
   check(classifyKubeadmFailure(1, '', fixture('join-certs-wrong-key.stderr.txt')), 'certificate-key', false);
 });
 
-test('config errors are not retryable (§3.6, §10.6)', () => {
+test('config errors need an operator (§3.6, §10.6)', () => {
   const mixed = classifyKubeadmFailure(1, '', fixture('init-mixed-config.stderr.txt'));
   check(mixed, 'config-invalid', false);
   assert.match(mixed.summary, /\[certificate-key\]/);
@@ -94,14 +95,24 @@ test('config errors are not retryable (§3.6, §10.6)', () => {
   check(classifyKubeadmFailure(1, '', fixture('unknown-flag.stderr.txt')), 'config-invalid', false);
 });
 
-test('unknown failures: wait-control-plane, killed, anything else', () => {
+test('transient failures a reset heals: wait-control-plane, kubelet-start, etcd join, a killed kubeadm', () => {
   const w = classifyKubeadmFailure(1, '', fixture('init-wait-control-plane.stderr.txt'));
-  check(w, 'unknown', false);
+  check(w, 'wait-control-plane', true);
   assert.match(w.summary, /wait-control-plane/);
-  check(classifyKubeadmFailure(null, '', ''), 'unknown', true);
-  const other = classifyKubeadmFailure(1, '', `error execution phase kubelet-start: token ${TOKEN} and key ${KEY} failed\nTo see the stack trace of this error execute with --v=5 or higher\n`);
+  check(classifyKubeadmFailure(null, '', ''), 'incomplete', true);
+  // kubeadm cmd/kubeadm/app/cmd/phases/join/kubelet.go: the crisocket upload after the TLS bootstrap.
+  const crisocket = classifyKubeadmFailure(1, '', 'error execution phase kubelet-start: error uploading crisocket: timed out waiting for the condition\nTo see the stack trace of this error execute with --v=5 or higher\n');
+  check(crisocket, 'kubelet-start', true);
+  assert.match(crisocket.summary, /kubelet-start did not finish \(error uploading crisocket: timed out waiting for the condition\)/);
+  assert.doesNotMatch(crisocket.summary, /wait-control-plane/, 'a worker join is not a control plane that failed to come up');
+  const etcd = classifyKubeadmFailure(1, '', 'error execution phase control-plane-join/etcd: error creating local etcd static pod manifest file: etcdserver: re-configuration failed due to not enough started members\n');
+  check(etcd, 'etcd-join', true);
+  assert.match(etcd.summary, /not enough started members/);
+});
+
+test('an unknown failure needs an operator, and its text is redacted', () => {
+  const other = classifyKubeadmFailure(1, '', `error execution phase addon/coredns: token ${TOKEN} and key ${KEY} failed\nTo see the stack trace of this error execute with --v=5 or higher\n`);
   check(other, 'unknown', false);
   assert.match(other.summary, /token \*\*\* and key \*\*\* failed/);
   assert.doesNotMatch(other.summary, new RegExp(`${TOKEN}|${KEY}`));
 });
-

@@ -1,63 +1,23 @@
-// The workflow's decisions on a real Temporal dev server, with stand-in activities:
-// phase order, approval gates (update + signal), rejection, retries, a failing join, and history.
+// The workflow's decisions on a real Temporal dev server, with stand-in activities: phase order,
+// approval gates (update + signal), rejection, retries that re-attach, reset-and-retry, parking
+// with retry / skip / abort, resuming from facts, and fresh join tokens after long waits.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowFailedError, WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import type { HostInput, KubeadmHaActivities } from '../../src/activities/types';
-import type { ClusterSpec, GatedPhase } from '../../src/config/types';
+import type { KubeadmHaActivities } from '../../src/activities/types';
+import type { GatedPhase } from '../../src/config/types';
 import {
-  approveSignal, approveUpdate, PhaseKey, progressQuery, rejectUpdate, TASK_QUEUE,
+  approveSignal, approveUpdate, PhaseKey, Progress, PROGRESS_MEMO, progressQuery, rejectUpdate, resolveSignal, resolveUpdate, StatusKey, TASK_QUEUE,
 } from '../../src/shared/definitions';
 import type { HaClusterInput, HaClusterResult } from '../../src/workflows/ha-cluster';
-import { historyText } from '../helpers/history';
-import { startDevServer, workflowBundle } from '../helpers/temporal';
+import { historyText, recordHistory } from '../helpers/history';
+import { startDevServer, TEMPORAL_CLI, workflowBundle } from '../helpers/temporal';
+import { Call, CLEAN, fakeActivities, JOINED_CP, JOINED_WORKER, preflight, spec, transient } from './fakes';
 
-const spec = (approvals: GatedPhase[] = []): ClusterSpec => ({
-  name: 'wf-test', kubernetesVersion: 'v1.31.4', topology: 'stacked',
-  loadBalancer: { host: 'lb.example', port: 6443 }, networking: { podSubnet: '192.168.0.0/16' },
-  cniManifest: '/dev/null', ssh: { user: 'kha', privateKeyFile: '/k', knownHostsFile: '/kh', port: 22 },
-  controlPlanes: ['cp1', 'cp2', 'cp3'].map((name, i) => ({ name, address: `10.0.0.${i + 1}`, port: 22 })),
-  workers: ['w1', 'w2', 'w3', 'w4'].map((name, i) => ({ name, address: `10.0.1.${i + 1}`, port: 22 })),
-  approvals, workerConcurrency: 2,
-});
-
-/** Activities that only record what ran; `fail` lets a test break one step. */
-function fakeActivities(calls: string[], fail: (name: string, host?: string) => void = () => undefined): KubeadmHaActivities {
-  let inFlightWorkers = 0;
-  const step = (name: string) => async (input: Partial<HostInput>) => {
-    const host = input.host?.name;
-    calls.push(host ? `${name}:${host}` : name);
-    fail(name, host);
-    return { alreadyDone: false, detail: `${name} ok` };
-  };
-  return {
-    inspectHost: async ({ host }) => { calls.push(`inspectHost:${host.name}`); return { name: host.name, hostname: host.name, kubeadmVersion: 'v1.31.4', state: 'clean' }; },
-    probeLoadBalancer: async () => { calls.push('probeLoadBalancer'); fail('probeLoadBalancer'); return { outcome: 'refused', message: 'ok' }; },
-    kubeadmInit: async () => { calls.push('kubeadmInit'); fail('kubeadmInit'); return { alreadyDone: false, endpoint: 'lb.example:6443', caCertHash: 'sha256:' + 'a'.repeat(64) }; },
-    installCni: step('installCni'),
-    waitForSystemPods: step('waitForSystemPods'),
-    distributeCerts: step('distributeCerts'),
-    joinControlPlane: step('joinControlPlane'),
-    joinWorker: async (input) => {
-      inFlightWorkers++;
-      calls.push(`joinWorker:${input.host.name}:inflight=${inFlightWorkers}`);
-      try {
-        await new Promise((r) => setTimeout(r, 50));
-        fail('joinWorker', input.host.name);
-        return { alreadyDone: false, detail: 'joined as worker' };
-      } finally {
-        inFlightWorkers--;
-      }
-    },
-    verifyNodesReady: async ({ spec: s }) => {
-      calls.push('verifyNodesReady');
-      return { nodes: [...s.controlPlanes, ...s.workers].map((h) => ({ name: h.name, ready: true, roles: [] })) };
-    },
-  };
-}
+const fast = { retry: { initialInterval: '50ms', maximumAttempts: 3 } };
 
 describe('haClusterWorkflow on a real dev server', () => {
   let env: TestWorkflowEnvironment;
@@ -68,134 +28,246 @@ describe('haClusterWorkflow on a real dev server', () => {
   });
   after(async () => { await env?.teardown(); });
 
-  async function run<T>(activities: KubeadmHaActivities, input: HaClusterInput,
-    body: (h: WorkflowHandle) => Promise<T>): Promise<T> {
-    const worker = await Worker.create({
-      connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle(), activities,
-    });
+  async function run<T>(activities: KubeadmHaActivities, input: HaClusterInput, body: (h: WorkflowHandle) => Promise<T>): Promise<T> {
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle(), activities });
     return worker.runUntil(async () => {
-      const h = await env.client.workflow.start('haClusterWorkflow', {
-        taskQueue: TASK_QUEUE, workflowId: `wf-test-${++n}-${Date.now()}`, args: [input],
-      });
+      const h = await env.client.workflow.start('haClusterWorkflow', { taskQueue: TASK_QUEUE, workflowId: `wf-test-${++n}-${Date.now()}`, args: [input] });
       return body(h);
     });
   }
-  const waitFor = async (h: WorkflowHandle, phase: GatedPhase) => {
-    for (let i = 0; i < 200; i++) {
-      if ((await h.query(progressQuery)).awaitingApproval === phase) return;
+  const until = async (h: WorkflowHandle, what: string, ok: (p: Progress) => boolean): Promise<Progress> => {
+    for (let i = 0; i < 400; i++) {
+      const p = await h.query(progressQuery);
+      if (ok(p)) return p;
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`never waited for ${phase}`);
+    throw new Error(`never saw: ${what}`);
   };
+  const waitFor = (h: WorkflowHandle, phase: GatedPhase) => until(h, `gate ${phase}`, (p) => p.awaitingApproval === phase);
+  const parkedOn = (h: WorkflowHandle, host: string) => until(h, `${host} parked`, (p) => p.parked.some((x) => x.host === host));
+  const names = (calls: Call[], name: string) => calls.filter((c) => c.name === name).map((c) => c.host);
 
-  it('runs the phases in the procedure\'s order, control planes one at a time, workers bounded', async () => {
-    const calls: string[] = [];
-    const result = await run(fakeActivities(calls), { spec: spec() }, (h) => h.result()) as HaClusterResult;
+  it("runs the phases in the procedure's order, control planes one at a time, one token per join phase", async () => {
+    const calls: Call[] = [];
+    let inflight = 0;
+    let most = 0;
+    const acts = fakeActivities(calls, {
+      behave: async (name) => {
+        if (name !== 'joinNode') return;
+        most = Math.max(most, ++inflight);
+        await new Promise((r) => setTimeout(r, 40));
+        inflight--;
+      },
+    });
+    const result = await run(acts, { spec: spec() }, (h) => h.result()) as HaClusterResult;
     assert.equal(result.outcome, 'completed');
     assert.equal(result.nodes.length, 7);
-    const order = calls.map((c) => c.split(':')[0]).filter((c, i, all) => all.indexOf(c) === i);
+    const order = calls.map((c) => c.name).filter((c, i, all) => all.indexOf(c) === i);
     assert.deepEqual(order, ['inspectHost', 'probeLoadBalancer', 'kubeadmInit', 'installCni', 'waitForSystemPods',
-      'distributeCerts', 'joinControlPlane', 'joinWorker', 'verifyNodesReady']);
-    assert.deepEqual(calls.filter((c) => c.startsWith('joinControlPlane')), ['joinControlPlane:cp2', 'joinControlPlane:cp3']);
-    assert.ok(!calls.some((c) => c.startsWith('distributeCerts:cp1') || c.startsWith('joinControlPlane:cp1')));
-    const inflight = calls.filter((c) => c.startsWith('joinWorker')).map((c) => Number(c.split('=')[1]));
-    assert.equal(Math.max(...inflight), 2, `workerConcurrency 2 must bound parallel joins: ${inflight}`);
+      'distributeCerts', 'ensureJoinToken', 'joinNode', 'deleteJoinTokens:tok1', 'deleteJoinTokens:tok2', 'verifyNodes']);
+    assert.deepEqual(names(calls, 'joinNode').slice(0, 2), ['cp2', 'cp3']);
+    assert.deepEqual(names(calls, 'distributeCerts').sort(), ['cp2', 'cp3']);
+    assert.equal(names(calls, 'ensureJoinToken').length, 2, 'one token per join phase, not per host');
+    assert.ok(most <= 2, `workerConcurrency 2 must bound parallel joins (saw ${most})`);
+    const ids = calls.filter((c) => c.stepId).map((c) => c.stepId!);
+    assert.equal(new Set(ids).size, ids.length, 'every step has its own journal id');
   });
 
   it('waits at each gate; the update refuses a phase that is not waiting; approvals land in history', async () => {
-    const calls: string[] = [];
+    const calls: Call[] = [];
     await run(fakeActivities(calls), { spec: spec(['init', 'joinControlPlanes', 'joinWorkers']) }, async (h) => {
       await waitFor(h, 'init');
-      assert.ok(!calls.includes('kubeadmInit'), 'init must not run before approval');
-      const p = await h.query(progressQuery);
-      assert.equal(p.status, 'awaiting-approval');
-      assert.equal((await h.describe()).typedSearchAttributes.get(PhaseKey), 'awaiting-approval:init');
+      assert.ok(!names(calls, 'kubeadmInit').length, 'init must not run before approval');
+      assert.equal((await h.query(progressQuery)).status, 'awaiting-approval');
+      const d0 = await h.describe();
+      assert.equal(d0.typedSearchAttributes.get(StatusKey), 'awaiting-approval');
+      assert.equal(d0.typedSearchAttributes.get(PhaseKey), 'probeLoadBalancer');
 
       await assert.rejects(h.executeUpdate(approveUpdate, { args: [{ phase: 'joinWorkers', approver: 'alice' }] }),
         (err: unknown) => err instanceof WorkflowUpdateFailedError && /"joinWorkers" is not waiting for approval; "init" is/.test(String(err.cause?.message)));
       await assert.rejects(h.executeUpdate(approveUpdate, { args: [{ phase: 'init', approver: ' ' }] }),
         (err: unknown) => err instanceof WorkflowUpdateFailedError && /approver name is required/.test(String(err.cause?.message)));
-
-      const d = await h.executeUpdate(approveUpdate, { args: [{ phase: 'init', approver: 'alice', comment: 'change 42' }] });
-      assert.equal(d.verdict, 'approved');
+      await h.executeUpdate(approveUpdate, { args: [{ phase: 'init', approver: 'alice', comment: 'change 42' }] });
       await waitFor(h, 'joinControlPlanes');
-      assert.ok(calls.includes('kubeadmInit') && !calls.some((c) => c.startsWith('distributeCerts')));
       await h.signal(approveSignal, { phase: 'joinControlPlanes', approver: 'bob' }); // as from the Web UI
       await waitFor(h, 'joinWorkers');
       await h.executeUpdate(approveUpdate, { args: [{ phase: 'joinWorkers', approver: 'carol' }] });
       const result = (await h.result()) as HaClusterResult;
+      await recordHistory(h, 'gates', env.address, TEMPORAL_CLI);
       assert.equal(result.outcome, 'completed');
-      assert.deepEqual(result.decisions.map((x) => `${x.phase}:${x.approver}`), ['init:alice', 'joinControlPlanes:bob', 'joinWorkers:carol']);
-
+      assert.deepEqual(result.decisions.map((x) => `${x.key}:${x.approver}`), ['gate:init:alice', 'gate:joinControlPlanes:bob', 'gate:joinWorkers:carol']);
       const history = await historyText(h);
       assert.match(history, /\\"approver\\":\\"alice\\",\\"comment\\":\\"change 42\\"/);
       assert.match(history, /EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED.*\\"approver\\":\\"bob\\"/);
-      assert.match(history, /EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED.*\\"approver\\":\\"carol\\"/);
-      assert.equal((await h.describe()).typedSearchAttributes.get(PhaseKey), 'completed');
+      const d = await h.describe();
+      assert.equal(d.typedSearchAttributes.get(StatusKey), 'completed');
+      assert.equal((d.memo?.[PROGRESS_MEMO] as Progress).status, 'completed', 'a closed run shows its progress from the memo');
     });
   });
 
   it('a rejection stops the run cleanly before the phase changes anything', async () => {
-    const calls: string[] = [];
+    const calls: Call[] = [];
     await run(fakeActivities(calls), { spec: spec(['init']) }, async (h) => {
       await waitFor(h, 'init');
       await h.executeUpdate(rejectUpdate, { args: [{ phase: 'init', approver: 'dave', reason: 'wrong LB' }] });
       const result = (await h.result()) as HaClusterResult;
       assert.equal(result.outcome, 'rejected');
       assert.equal(result.rejection?.approver, 'dave');
-      assert.ok(!calls.includes('kubeadmInit'));
-      assert.equal((await h.query(progressQuery)).status, 'rejected');
-      assert.equal((await h.describe()).status.name, 'COMPLETED');
+      assert.ok(!names(calls, 'kubeadmInit').length);
     });
   });
 
-  it('a cancelled run ends Cancelled, not Failed, and says so', async () => {
-    const calls: string[] = [];
+  it('a cancelled run ends Cancelled, and its memo says so', async () => {
+    const calls: Call[] = [];
     await run(fakeActivities(calls), { spec: spec(['init']) }, async (h) => {
       await waitFor(h, 'init');
       await h.cancel();
       await assert.rejects(h.result(), (err: unknown) => err instanceof WorkflowFailedError && err.cause?.name === 'CancelledFailure');
-      assert.equal((await h.describe()).status.name, 'CANCELLED');
-      assert.equal((await h.query(progressQuery)).status, 'cancelled');
-      assert.ok(!calls.includes('kubeadmInit'));
+      const d = await h.describe();
+      assert.equal(d.status.name, 'CANCELLED');
+      assert.equal((d.memo?.[PROGRESS_MEMO] as Progress).status, 'cancelled');
     });
   });
 
-  it('retries a step that can heal, and the retry shows in history', async () => {
-    const calls: string[] = [];
-    let failures = 0;
-    const acts = fakeActivities(calls, (name, host) => {
-      if (name === 'joinWorker' && host === 'w3' && Context.current().info.attempt === 1) {
-        failures++;
-        throw ApplicationFailure.retryable('w3: ssh connection lost', 'SshUnavailable');
-      }
+  it('a lost connection is retried by Temporal with the same journal id (the retry re-attaches)', async () => {
+    const calls: Call[] = [];
+    const acts = fakeActivities(calls, {
+      behave: (name, host, c) => {
+        if (name === 'joinNode' && host === 'w3' && c.attempt === 1) throw ApplicationFailure.retryable('w3: connection lost while a command was running', 'SshUnavailable');
+      },
     });
-    await run(acts, { spec: spec(), retry: { initialInterval: '100ms', maximumAttempts: 3 } }, async (h) => {
+    await run(acts, { spec: spec(), tuning: fast }, async (h) => {
       assert.equal(((await h.result()) as HaClusterResult).outcome, 'completed');
-      assert.equal(failures, 1);
-      const events = (await h.fetchHistory()).events ?? [];
-      assert.ok(events.some((e) => e.activityTaskStartedEventAttributes?.attempt === 2), 'second attempt recorded');
+      const w3 = calls.filter((c) => c.name === 'joinNode' && c.host === 'w3');
+      assert.deepEqual(w3.map((c) => c.attempt), [1, 2]);
+      assert.equal(w3[0].stepId, w3[1].stepId);
+      assert.ok(!names(calls, 'cleanNode').includes('w3'), 'no reset for a mere reconnect');
     });
   });
 
-  it('a join that cannot heal fails the run, names the host, and stops before the workers', async () => {
-    const calls: string[] = [];
-    const acts = fakeActivities(calls, (name, host) => {
-      if (name === 'joinControlPlane' && host === 'cp3') {
-        throw ApplicationFailure.nonRetryable('cp3: kubeadm join failed: [ERROR Port-10250]: Port 10250 is in use', 'KubeadmPreflight');
-      }
+  it('a transient kubeadm failure is healed: the node is reset, then joined under a new journal id', async () => {
+    const calls: Call[] = [];
+    let failed = false;
+    const acts = fakeActivities(calls, {
+      behave: (name, host) => {
+        if (name === 'joinNode' && host === 'cp2' && !failed) { failed = true; throw transient('cp2'); }
+      },
     });
-    await run(acts, { spec: spec(), retry: { initialInterval: '100ms', maximumAttempts: 5 } }, async (h) => {
-      await assert.rejects(h.result(), (err: unknown) => err instanceof WorkflowFailedError &&
-        /joinControlPlanes: join as control plane failed on 1 host\(s\): cp3: .*Port-10250/.test(String(err.cause?.message)));
-      assert.equal(calls.filter((c) => c === 'joinControlPlane:cp3').length, 1, 'non-retryable: one attempt');
-      assert.ok(!calls.some((c) => c.startsWith('joinWorker')));
+    await run(acts, { spec: spec(), tuning: fast }, async (h) => {
+      const result = (await h.result()) as HaClusterResult;
+      await recordHistory(h, 'healed-by-reset', env.address, TEMPORAL_CLI);
+      assert.equal(result.outcome, 'completed');
+      const cp2 = calls.filter((c) => c.host === 'cp2' && ['joinNode', 'cleanNode', 'distributeCerts'].includes(c.name)).map((c) => c.name);
+      assert.deepEqual(cp2, ['distributeCerts', 'joinNode', 'cleanNode', 'distributeCerts', 'joinNode'], 'reset wipes the certificates: they are copied again');
+      const ids = calls.filter((c) => c.host === 'cp2' && c.name === 'joinNode').map((c) => c.stepId);
+      assert.notEqual(ids[0], ids[1]);
+      assert.equal(result.progress.cleanups[0]?.host, 'cp2');
+    });
+  });
+
+  for (const action of ['retry', 'skip', 'abort'] as const) {
+    it(`a worker that keeps failing parks while the others finish; ${action} resolves it`, async () => {
+      const calls: Call[] = [];
+      let broken = true;
+      const acts = fakeActivities(calls, { behave: (name, host) => { if (name === 'joinNode' && host === 'w2' && broken) throw preflight('w2'); } });
+      await run(acts, { spec: spec(), tuning: fast }, async (h) => {
+        const p = await parkedOn(h, 'w2');
+        assert.equal(p.status, 'parked');
+        assert.deepEqual(p.parked[0].options, ['retry', 'skip', 'abort']);
+        assert.match(p.parked[0].attempts[0].error, /Port-10250/);
+        await until(h, 'other workers joined', (x) => ['w1', 'w3', 'w4'].every((w) => x.hosts.find((y) => y.name === w)?.state === 'done'));
+        assert.equal((await h.describe()).typedSearchAttributes.get(StatusKey), 'parked');
+        await assert.rejects(h.executeUpdate(resolveUpdate, { args: [{ host: 'w1', action, approver: 'erin' }] }),
+          (err: unknown) => err instanceof WorkflowUpdateFailedError && /nothing is parked on host "w1"; parked: w2/.test(String(err.cause?.message)));
+        broken = false;
+        if (action === 'retry') await h.signal(resolveSignal, { host: 'w2', action, approver: 'erin', reason: 'freed port 10250' });
+        else await h.executeUpdate(resolveUpdate, { args: [{ host: 'w2', action, approver: 'erin', reason: 'node broken' }] });
+        const r = (await h.result()) as HaClusterResult;
+        await recordHistory(h, `parked-${action}`, env.address, TEMPORAL_CLI);
+        const d = r.decisions.find((x) => x.host === 'w2')!;
+        assert.equal(d.verdict, action);
+        assert.equal(d.approver, 'erin');
+        assert.equal(d.key, 'park:joinNode:w2:1');
+        if (action === 'retry') {
+          assert.equal(r.outcome, 'completed');
+          assert.deepEqual(calls.filter((c) => c.host === 'w2' && c.name !== 'inspectHost').map((c) => c.name), ['joinNode', 'cleanNode', 'joinNode']);
+        } else if (action === 'skip') {
+          assert.equal(r.outcome, 'completed-with-skipped');
+          assert.deepEqual(r.skipped, ['w2']);
+          assert.deepEqual(calls.filter((c) => c.name === 'verifyNodes').length, 1);
+        } else {
+          assert.equal(r.outcome, 'aborted');
+          assert.ok(!names(calls, 'verifyNodes').length, 'nothing runs after an abort');
+          assert.match(r.progress.lastError ?? '', /aborted by erin .*left as they are/);
+        }
+      });
+    });
+  }
+
+  it('a control plane cannot be skipped', async () => {
+    const calls: Call[] = [];
+    let broken = true;
+    const acts = fakeActivities(calls, { behave: (name, host) => { if (name === 'joinNode' && host === 'cp3' && broken) throw preflight('cp3'); } });
+    await run(acts, { spec: spec(), tuning: fast }, async (h) => {
+      await parkedOn(h, 'cp3');
+      await assert.rejects(h.executeUpdate(resolveUpdate, { args: [{ host: 'cp3', action: 'skip', approver: 'erin' }] }),
+        (err: unknown) => err instanceof WorkflowUpdateFailedError && /only a worker can be skipped/.test(String(err.cause?.message)));
+      assert.ok(!names(calls, 'joinNode').some((x) => x?.startsWith('w')), 'workers wait for the control planes');
+      broken = false;
+      await h.executeUpdate(resolveUpdate, { args: [{ host: 'cp3', action: 'retry', approver: 'erin' }] });
+      assert.equal(((await h.result()) as HaClusterResult).outcome, 'completed');
+    });
+  });
+
+  it('a new run resumes from the facts: done phases are skipped with their reason and their gates are not asked', async () => {
+    const calls: Call[] = [];
+    const cp = (name: string) => ({ name, status: 'Ready', roles: ['control-plane'], version: 'v1.31.4', ready: true });
+    const acts = fakeActivities(calls, {
+      files: { cp1: JOINED_CP, cp2: { ...JOINED_CP, adminConf: false }, cp3: CLEAN, w1: { ...CLEAN, kubeletConf: true }, w2: JOINED_WORKER, w3: CLEAN, w4: CLEAN },
+      cluster: {
+        caCertHash: `sha256:${'b'.repeat(64)}`,
+        nodes: [cp('cp1'), cp('cp2'), { name: 'w2', status: 'Ready', roles: [], version: 'v1.31.4', ready: true }],
+        etcdMembers: [{ id: 'a1', name: 'cp1', peerURLs: ['https://10.0.0.1:2380'], clientURLs: [], started: true, learner: false },
+          { id: 'a2', name: 'cp2', peerURLs: ['https://10.0.0.2:2380'], clientURLs: [], started: true, learner: false }],
+      },
+    });
+    await run(acts, { spec: spec(['init', 'joinControlPlanes', 'joinWorkers']), tuning: fast }, async (h) => {
+      await waitFor(h, 'joinControlPlanes');
       const p = await h.query(progressQuery);
-      assert.equal(p.status, 'failed');
-      assert.equal(p.hosts.find((x) => x.name === 'cp3')?.state, 'failed');
-      assert.equal(p.hosts.find((x) => x.name === 'cp2')?.state, 'done');
-      assert.match(p.lastError ?? '', /Port 10250 is in use/);
-      assert.equal(p.phases.find((x) => x.name === 'joinControlPlanes')?.state, 'failed');
+      const phase = (name: string) => p.phases.find((x) => x.name === name)!;
+      assert.equal(phase('init').state, 'skipped');
+      assert.match(phase('init').reason ?? '', /cp1 is already initialised/);
+      assert.equal(phase('probeLoadBalancer').state, 'skipped');
+      assert.ok(!p.decisions.length && !names(calls, 'kubeadmInit').length, 'the init gate was not asked');
+      await h.executeUpdate(approveUpdate, { args: [{ phase: 'joinControlPlanes', approver: 'x' }] });
+      await waitFor(h, 'joinWorkers');
+      await h.executeUpdate(approveUpdate, { args: [{ phase: 'joinWorkers', approver: 'x' }] });
+      assert.equal(((await h.result()) as HaClusterResult).outcome, 'completed');
+      assert.deepEqual(names(calls, 'distributeCerts'), ['cp3']);
+      assert.deepEqual(names(calls, 'joinNode').sort(), ['cp3', 'w1', 'w3', 'w4']);
+      assert.deepEqual(names(calls, 'cleanNode'), ['w1'], 'the half-done worker is reset before its join');
+      assert.ok(calls.filter((c) => c.name === 'joinNode').every((c) => c.host), 'joins use the CA hash read from the cluster');
+    });
+  });
+
+  it('a token that ran short while a host was parked is replaced before that host joins', async () => {
+    const calls: Call[] = [];
+    let broken = true;
+    const acts = fakeActivities(calls, { tokenTtlMs: 1500, behave: (name, host) => { if (name === 'joinNode' && host === 'w1' && broken) throw preflight('w1'); } });
+    await run(acts, { spec: spec([], 2), tuning: { ...fast, token: { ttlSeconds: 2, minRemainingSeconds: 1 } } }, async (h) => {
+      await parkedOn(h, 'w1');
+      await until(h, 'w2 joined', (p) => p.hosts.find((x) => x.name === 'w2')?.state === 'done');
+      await new Promise((r) => setTimeout(r, 1600)); // the wave's token has now expired
+      broken = false;
+      await h.executeUpdate(resolveUpdate, { args: [{ host: 'w1', action: 'retry', approver: 'x' }] });
+      assert.equal(((await h.result()) as HaClusterResult).outcome, 'completed');
+      const w = calls.filter((c) => c.name === 'joinNode' && c.host?.startsWith('w'));
+      const w2 = w.find((c) => c.host === 'w2')!;
+      const w1 = w.filter((c) => c.host === 'w1');
+      assert.equal(w1[0].token, w2.token, 'one token for the wave');
+      assert.notEqual(w1[w1.length - 1].token, w2.token, 'a fresh token after the wait');
+      const deleted = calls.filter((c) => c.name.startsWith('deleteJoinTokens:')).map((c) => c.name);
+      assert.ok(deleted.some((d) => d.includes(w2.token!) && d.includes(w1[w1.length - 1].token!)), `minted tokens are deleted: ${deleted}`);
     });
   });
 });

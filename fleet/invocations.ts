@@ -1,0 +1,40 @@
+// The per-host log of stand-in kubeadm invocations: a start record before the command does anything
+// and an end record when it exits. A killed process leaves only its start record.
+import * as fs from 'node:fs';
+import { invocationsFile } from './layout';
+
+export interface Invocation {
+  pid: number;
+  argv: string[];
+  start: number;
+  end?: number;
+  exitCode?: number;
+}
+
+/** Called by the stand-in first thing; the end record is appended from the exit handler. */
+export function recordInvocation(dir: string, host: string, argv: string[]): void {
+  const file = invocationsFile(dir, host);
+  // One write per record with O_APPEND: lines of concurrent invocations do not interleave.
+  fs.appendFileSync(file, JSON.stringify({ pid: process.pid, argv, start: Date.now() }) + '\n');
+  process.on('exit', (exitCode) => fs.appendFileSync(file, JSON.stringify({ pid: process.pid, end: Date.now(), exitCode }) + '\n'));
+}
+
+export function readInvocations(dir: string, host: string): Invocation[] {
+  let text = '';
+  try {
+    text = fs.readFileSync(invocationsFile(dir, host), 'utf8');
+  } catch {
+    return [];
+  }
+  const all: Invocation[] = [];
+  for (const line of text.split('\n').filter(Boolean)) {
+    const r = JSON.parse(line) as Partial<Invocation>;
+    if (r.argv) all.push({ pid: r.pid!, argv: r.argv, start: r.start! });
+    else {
+      // Pids get reused: an end belongs to the latest open start of that pid.
+      const open = all.filter((x) => x.pid === r.pid && x.end === undefined).pop();
+      if (open) Object.assign(open, { end: r.end, exitCode: r.exitCode });
+    }
+  }
+  return all;
+}

@@ -1,0 +1,171 @@
+// Remote shell text for journaled steps. Every script runs as root through session.run and gets
+// its inputs as positional arguments, never spliced into the script text.
+import { shellQuote } from '../common/shell-quote';
+
+/** Marker line on stderr after which the attach script prints the tail of the output. */
+export const END_MARKER = 'KHA-JOURNAL-END';
+export const OUTPUT_TAIL_BYTES = 256 * 1024;
+
+// Streaming redaction applied on the host, so secrets never reach the journal or the worker.
+// GNU sed, run with LC_ALL=C so arbitrary bytes pass through. Order matters: a PEM block is
+// collapsed first (its body lines are dropped one by one, so an unterminated block leaks nothing
+// at EOF); CA cert hashes (sha256:<hex>) are not secret and stay visible for debugging joins.
+export const REDACT_SED = [
+  '/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/{',
+  's/(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----).*(-----END [A-Z0-9 ]*PRIVATE KEY-----)/\\1***\\2/',
+  't',
+  's/(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----).*/\\1***/',
+  // Always taken: only to reset the substitution flag before the loop's own `t`.
+  't pem',
+  ':pem',
+  '$b',
+  'N',
+  's/\\n.*(-----END [A-Z0-9 ]*PRIVATE KEY-----)/\\1/',
+  't',
+  's/\\n.*//',
+  't pem',
+  '}',
+  // A line that is only a certificate key (kubeadm prints it after "Using certificate key:").
+  's/^([[:space:]]*)[0-9a-fA-F]{64}([[:space:]]*)$/\\1***\\2/',
+  // --token X, --tls-bootstrap-token=X, --certificate-key X; not --discovery-token-ca-cert-hash.
+  `s/(--([a-z-]*-)?token|--certificate-key)(=|[[:space:]]+)("[^"]*"|'[^']*'|[^[:space:]"']+)/\\1\\3***/g`,
+  // YAML/JSON values: token: x, "token": "x", certificateKey: x, client-key-data: x.
+  `s/(^|[^A-Za-z0-9_])(["']?([A-Za-z]*[tT]oken|certificateKey|client-key-data)["']?[[:space:]]*:[[:space:]]*)("[^"]*"|'[^']*'|[^[:space:]"',}]+)/\\1\\2***/g`,
+  's/\\b[a-z0-9]{6}\\.[a-z0-9]{16}\\b/***/g',
+].join('\n');
+
+// Shared by all scripts. Args: JOURNAL_DIR HOST_LOCK ID. "Alive" reads /proc and ignores zombies
+// (PID 1 may not reap orphans, so kill -0 would call a dead runner alive); the runner is also
+// identified by its $0, which names its entry folder, so a reused pid is never taken for it.
+const PRELUDE = `
+J=$1; LOCK=$2; id=$3; d=$1/$3; shift 3
+ralive() { p=$1; e=$2; read -r l <"/proc/$p/stat" 2>/dev/null || return 1
+  set -- \${l##*") "}; [ "$1" != Z ] && grep -qzxF -- "kha-journal-runner:$e" "/proc/$p/cmdline" 2>/dev/null; }
+galive() { for f in /proc/[0-9]*/stat; do read -r l <"$f" 2>/dev/null || continue
+  set -- \${l##*") "}; [ "$3" = "$pg" ] && [ "$1" != Z ] && return 0; done; return 1; }
+# The claiming runner writes pid right after its mkdir; a cancel tombstone has rc and no pid.
+waitpid() { i=0; while [ ! -s "$d/pid" ] && [ ! -e "$d/rc" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+  pg=$(cat "$d/pid" 2>/dev/null); }
+rmafter() { [ -f "$d/remove" ] || return 0; while IFS= read -r f; do [ -n "$f" ] && rm -f -- "$f"; done <"$d/remove"; }
+stamp() { date -u +%Y-%m-%dT%H:%M:%SZ >"$d/$1"; }
+setrc() { printf '%s\\n' "$1" >"$d/rc.tmp" && mv -f -- "$d/rc.tmp" "$d/rc"; }
+`;
+
+// Deletes entries untouched for 30 days unless their runner still lives.
+const HOUSEKEEP = `
+for old in $(find "$J" -mindepth 1 -maxdepth 1 -type d -mtime +30 2>/dev/null); do
+  [ -e "$old/rc" ] || ! ralive "$(cat "$old/pid" 2>/dev/null)" "$old" && rm -rf -- "$old"
+done
+`;
+
+// Detached runner. Args after the prelude: NONCE SED COMMAND HAS_GUARD GUARD REMOVE...
+// It claims the id itself, so claim and pid are written by one process with no gap in which a
+// killed SSH exec could leave a claimed folder without a runner.
+const RUNNER = `${PRELUDE}
+nonce=$1; sedp=$2; cmd=$3; hg=$4; guard=$5; shift 5
+um=$(umask); umask 077
+mkdir -- "$d" 2>/dev/null || exit 0
+echo "$nonce" >"$d/claim"
+: >"$d/out"
+echo $$ >"$d/pid.tmp" && mv -f -- "$d/pid.tmp" "$d/pid"
+printf '%s\\n' "$cmd" >"$d/cmd"
+[ $# -eq 0 ] || printf '%s\\n' "$@" >"$d/remove"
+${HOUSEKEEP}
+cd /
+SH=sh; command -v bash >/dev/null 2>&1 && SH=bash
+# The runner shell holds the host lock for the command's whole life; fd 9 is closed for the
+# command itself so daemons it starts never inherit the lock.
+exec 9>>"$LOCK"; flock -x 9 || exit 1
+[ -e "$d/rc" ] && exit 0
+stamp started
+if [ "$hg" = 1 ] && (umask "$um"; exec $SH -c "$guard" kha-guard) </dev/null >/dev/null 2>&1 9>&-; then
+  rc=already-done
+else
+  # No pipefail in sh: the left side records the command's own exit code.
+  { umask "$um"; $SH -c "$cmd" kha-step 2>&1; echo $? >"$d/code"; } </dev/null 9>&- |
+    LC_ALL=C sed -u -E "$sedp" >>"$d/out" 9>&-
+  rc=$(cat "$d/code" 2>/dev/null); rm -f -- "$d/code"
+  [ -n "$rc" ] || exit 1
+fi
+rmafter
+stamp finished
+setrc "$rc"
+`;
+
+// Start-or-attach. Args after the prelude: NONCE FROM_OFFSET RUNNER SED COMMAND HAS_GUARD GUARD REMOVE...
+// Streams new bytes of out to stdout every 0.2 s until rc exists or the runner is gone, then
+// prints "MARKER state rc size claimed" and the output tail on stderr.
+const ATTACH = `${PRELUDE}
+nonce=$1; off=$2; runner=$3; sedp=$4; shift 4
+end() { printf '${END_MARKER} %s %s %s %s\\n' "$1" "$2" "$3" "$4" >&2; }
+if [ ! -d "$d" ]; then
+  # Prove the host can redact before anything is claimed.
+  t=$(printf 'x abcdef.0123456789abcdef\\n' | LC_ALL=C sed -u -E "$sedp" 2>/dev/null)
+  command -v setsid >/dev/null && command -v flock >/dev/null && [ "$t" = 'x ***' ] || { end unsupported - 0 0; exit 0; }
+  [ -d "$J" ] || (umask 077 && mkdir -p -- "$J")
+  setsid -f sh -c "$runner" "kha-journal-runner:$d" "$J" "$LOCK" "$id" "$nonce" "$sedp" "$@" </dev/null >/dev/null 2>&1
+fi
+waitpid
+[ -d "$d" ] || { end unstarted - 0 0; exit 0; }
+claimed=0; [ "$(cat "$d/claim" 2>/dev/null)" = "$nonce" ] && claimed=1
+while :; do
+  fin=0; [ -e "$d/rc" ] && fin=1 || ralive "$pg" "$d" || fin=1
+  size=$(wc -c 2>/dev/null <"$d/out" || echo 0)
+  if [ "$size" -gt "$off" ]; then tail -c +$((off + 1)) "$d/out" | head -c $((size - off)); off=$size; fi
+  [ $fin = 1 ] && break
+  sleep 0.2
+done
+rc=$(cat "$d/rc" 2>/dev/null)
+case $rc in
+  '') state=died; rmafter ;;
+  *[!0-9]*) state=$rc ;;
+  *) state=finished ;;
+esac
+end "$state" "\${rc:--}" "$size" "$claimed"
+tail -c ${OUTPUT_TAIL_BYTES} "$d/out" >&2 2>/dev/null
+`;
+
+// Exit 0 = this call recorded the cancellation, 1 = the step had already ended. rc=cancelled
+// goes first so a runner still waiting for the lock never starts; a runner that finishes in the
+// same instant overwrites it with its real exit code, which then wins.
+const CANCEL = `${PRELUDE}
+[ -d "$J" ] || (umask 077 && mkdir -p -- "$J")
+if (umask 077 && mkdir -- "$d") 2>/dev/null; then : >"$d/out"; stamp finished; setrc cancelled; exit 0; fi
+waitpid
+[ -e "$d/rc" ] && exit 1
+setrc cancelled
+if [ -n "$pg" ] && ralive "$pg" "$d"; then
+  kill -TERM -"$pg" 2>/dev/null
+  i=0; while galive && [ $i -lt 20 ]; do sleep 0.1; i=$((i+1)); done
+  kill -KILL -"$pg" 2>/dev/null
+  i=0; while galive && [ $i -lt 20 ]; do sleep 0.1; i=$((i+1)); done
+fi
+rmafter
+[ "$(cat "$d/rc")" = cancelled ] || exit 1
+stamp finished
+`;
+
+const STATE = `${PRELUDE}
+[ -d "$d" ] || { echo absent; exit 0; }
+waitpid
+if [ -e "$d/rc" ] || ! ralive "$pg" "$d"; then echo finished; else echo running; fi
+`;
+
+function script(text: string, name: string, args: string[]): string {
+  return `sh -c ${shellQuote(text)} ${name} ${args.map(shellQuote).join(' ')}`;
+}
+
+export interface AttachArgs { dir: string; lock: string; id: string; nonce: string; fromOffset: number; command: string; guard?: string; removeAfter: string[] }
+
+export function attachScript(a: AttachArgs): string {
+  const rest = [a.command, a.guard === undefined ? '0' : '1', a.guard ?? '', ...a.removeAfter];
+  return script(ATTACH, 'kha-journal', [a.dir, a.lock, a.id, a.nonce, String(a.fromOffset), RUNNER, REDACT_SED, ...rest]);
+}
+
+export function cancelScript(dir: string, lock: string, id: string): string {
+  return script(CANCEL, 'kha-journal-cancel', [dir, lock, id]);
+}
+
+export function stateScript(dir: string, lock: string, id: string): string {
+  return script(STATE, 'kha-journal-state', [dir, lock, id]);
+}

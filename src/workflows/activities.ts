@@ -1,0 +1,41 @@
+// The activities as the workflow calls them, with timeouts, heartbeats and retries. Temporal
+// retries what a new attempt can heal by itself (a lost SSH connection, a dead worker: the retry
+// re-attaches to the journaled command); kubeadm failures come back at once and the workflow
+// decides (reset and run again, or park).
+import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import type { KubeadmHaActivities } from '../activities/types';
+import { NON_RETRYABLE_TYPES } from '../activities/types';
+
+export interface RetryTuning {
+  maximumAttempts?: number;
+  initialInterval?: string;
+  maximumInterval?: string;
+}
+
+export function activitiesFor(tuning: RetryTuning = {}): KubeadmHaActivities {
+  const retry = {
+    initialInterval: tuning.initialInterval ?? '2s',
+    backoffCoefficient: 2,
+    maximumInterval: tuning.maximumInterval ?? '1m',
+    maximumAttempts: tuning.maximumAttempts ?? 5,
+    nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
+  };
+  // Activities heartbeat every 2 s, so a dead worker is noticed after heartbeatTimeout, not at the timeout.
+  const common = { heartbeatTimeout: '15s', retry, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
+  const quick = proxyActivities<KubeadmHaActivities>({ ...common, startToCloseTimeout: '3m' });
+  const long = proxyActivities<KubeadmHaActivities>({ ...common, startToCloseTimeout: '30m' });
+  return {
+    inspectHost: quick.inspectHost,
+    readCluster: quick.readCluster,
+    probeLoadBalancer: quick.probeLoadBalancer,
+    kubeadmInit: long.kubeadmInit,
+    installCni: quick.installCni,
+    waitForSystemPods: long.waitForSystemPods,
+    distributeCerts: quick.distributeCerts,
+    ensureJoinToken: quick.ensureJoinToken,
+    deleteJoinTokens: quick.deleteJoinTokens,
+    joinNode: long.joinNode,
+    cleanNode: long.cleanNode,
+    verifyNodes: long.verifyNodes,
+  };
+}

@@ -1,0 +1,127 @@
+// One step on one host, as the workflow sees it: run it; when it fails in a way a reset heals,
+// clean the node and run it again; when it has used its retries, or cannot heal, park it for an
+// operator (retry, skip for workers, abort) while the other hosts carry on.
+import { ActivityFailure, ApplicationFailure, isCancellation, workflowInfo } from '@temporalio/workflow';
+import { HEALED_BY_RESET } from '../activities/types';
+import type { Role } from '../activities/types';
+import type { HostSpec } from '../config/types';
+import type { AttemptRecord, Decision, ParkVerdict } from '../shared/definitions';
+import type { Decisions } from './decisions';
+import type { RunProgress } from './progress';
+
+/** Automatic reset-and-retry rounds before a healable step parks anyway. */
+export const AUTO_HEALS = 2;
+
+export class AbortedByOperator extends Error {
+  constructor(readonly decision: Decision) {
+    super(`aborted by ${decision.approver}${decision.comment ? `: ${decision.comment}` : ''}`);
+  }
+}
+
+export interface StepSpec<T> {
+  phase: string;
+  /** Activity-level name, e.g. joinNode; with the host and try number it makes the journal id. */
+  step: string;
+  host: HostSpec;
+  role: Role;
+  /** Runs the step under a journal id; a new id per try, the same id across Temporal's retries of one try. */
+  run(stepId: string): Promise<T>;
+  /** Cleans what a failed try left (reset of a half-done node). Without it, failures park directly. */
+  clean?(stepId: string): Promise<string>;
+  /** Workers may be skipped by the operator; control planes and cluster steps may not. */
+  skippable: boolean;
+  /** The node is half-done from an earlier run: clean it before the first try. */
+  startWithClean?: boolean;
+}
+
+export const SKIPPED = Symbol('skipped');
+
+export class StepRunner {
+  private readonly tag = workflowInfo().runId.replace(/-/g, '').slice(0, 12);
+  /** Set once an operator aborts: no new step starts; running ones finish. */
+  abort: Decision | undefined;
+
+  constructor(private readonly decisions: Decisions, private readonly progress: RunProgress) {}
+
+  stepId(step: string, host: string, n: number | string): string {
+    return `${this.tag}.${step}.${host}.${n}`;
+  }
+
+  async run<T>(s: StepSpec<T>): Promise<T | typeof SKIPPED> {
+    const attempts: AttemptRecord[] = [];
+    let heals = 0;
+    if (s.startWithClean && s.clean && !(await this.cleanOrPark(s, 0, attempts))) return SKIPPED;
+    for (let n = 1; ; n++) {
+      if (this.abort) throw new AbortedByOperator(this.abort);
+      try {
+        return await s.run(this.stepId(s.step, s.host.name, n));
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        const f = failureOf(err);
+        attempts.push({ attempt: n, error: f.message, at: new Date().toISOString() });
+        const heal = s.clean !== undefined && HEALED_BY_RESET.includes(f.type) && heals < AUTO_HEALS;
+        if (heal) {
+          heals++;
+          this.progress.setHost(s.host.name, 'running', `${f.message} — cleaning the node, then ${s.step} again`);
+          if (!(await this.cleanOrPark(s, n, attempts))) return SKIPPED;
+          continue;
+        }
+        const decision = await this.park(s, n, attempts);
+        if (decision.verdict === 'skip') return SKIPPED;
+        if (decision.verdict === 'abort') {
+          this.abort = decision;
+          throw new AbortedByOperator(decision);
+        }
+        heals = 0;
+        if (s.clean && !(await this.cleanOrPark(s, n, attempts))) return SKIPPED;
+      }
+    }
+  }
+
+  /** A clean-up that fails parks like any step; the operator fixes the host and retries. False: skipped. */
+  private async cleanOrPark<T>(s: StepSpec<T>, n: number, attempts: AttemptRecord[]): Promise<boolean> {
+    for (let c = 1; ; c++) {
+      try {
+        const detail = await s.clean!(this.stepId(`clean-${s.step}`, s.host.name, `${n}-${c}`));
+        this.progress.cleanup(s.host.name, s.step, detail);
+        return true;
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        attempts.push({ attempt: n, error: `clean-up before retrying: ${failureOf(err).message}`, at: new Date().toISOString() });
+        const d = await this.park(s, n, attempts);
+        if (d.verdict === 'abort') {
+          this.abort = d;
+          throw new AbortedByOperator(d);
+        }
+        if (d.verdict === 'skip') return false;
+      }
+    }
+  }
+
+  private async park<T>(s: StepSpec<T>, n: number, attempts: AttemptRecord[]): Promise<Decision> {
+    const options: ParkVerdict[] = s.skippable ? ['retry', 'skip', 'abort'] : ['retry', 'abort'];
+    this.progress.setHost(s.host.name, 'parked', `${s.step} parked: ${attempts[attempts.length - 1].error}`);
+    const decided = this.decisions.park({
+      key: `park:${s.step}:${s.host.name}:${n}`, phase: s.phase, step: s.step, host: s.host.name, role: s.role,
+      attempts: [...attempts], options, since: new Date().toISOString(),
+    });
+    this.progress.changed(); // parked now: the Web UI and a worker-less status show it
+    const decision = await decided;
+    this.progress.setHost(s.host.name, decision.verdict === 'skip' ? 'skipped' : 'running', `${decision.verdict} by ${decision.approver}`);
+    this.progress.changed();
+    return decision;
+  }
+}
+
+/** The failure's type and its most useful sentence: the activity's own message, not the wrapper's. */
+export function failureOf(err: unknown): { type: string; message: string } {
+  let e: unknown = err;
+  if (e instanceof ActivityFailure && e.cause) e = e.cause;
+  if (e instanceof ApplicationFailure) return { type: e.type ?? 'Error', message: e.message };
+  if (e instanceof Error) {
+    // Timeouts (heartbeat, start-to-close) after the retries ran out.
+    const cause = (e as { cause?: Error }).cause;
+    return { type: e.name, message: cause?.message ? `${e.message}: ${cause.message}` : e.message };
+  }
+  return { type: 'Error', message: String(e) };
+}

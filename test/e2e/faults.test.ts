@@ -1,0 +1,140 @@
+// Recovery, tried the hard way: on fleets whose kubeadm takes realistic time, the worker is
+// SIGKILLed mid-step, the dev server is restarted, SSH is cut, an sshd goes away, a join fails
+// halfway. Each run must end with the hosts right: one init, every node joined once with its role,
+// one CA, and never two kubeadm commands at once on a host.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fleetDown, fleetUp, readInvocations, setFault, type FleetInfo } from '../../fleet';
+import { main } from '../../src/client/cli';
+import { loadClusterFile } from '../../src/config/cluster-file';
+import { workflowIdFor } from '../../src/shared/definitions';
+import type { HaClusterResult } from '../../src/workflows/ha-cluster';
+import { assertClusterBuilt, DevServer, eventually, running, WorkerProcess } from '../helpers/harness';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('recovery on the local fleet, with realistic step times', () => {
+  const server = new DevServer();
+  const logs = mkdtempSync(join(tmpdir(), 'kha-faults-'));
+  const dirs: string[] = [];
+  let worker: WorkerProcess;
+
+  before(async () => {
+    await server.start();
+    worker = new WorkerProcess(server, logs);
+    await worker.start();
+  });
+  after(async () => {
+    await worker?.stop();
+    await server.stop();
+    for (const d of dirs) {
+      await fleetDown(d).catch(() => undefined);
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  async function fleet(opts: { controlPlanes?: number; workers?: number; initMs?: number; joinMs?: number } = {}): Promise<FleetInfo> {
+    const dir = mkdtempSync(join(tmpdir(), 'kha-fault-fleet-'));
+    dirs.push(dir);
+    return fleetUp({ dir, controlPlanes: opts.controlPlanes ?? 3, workers: opts.workers ?? 2, timing: { initMs: opts.initMs ?? 6000, joinMs: opts.joinMs ?? 4000 } });
+  }
+  /** Starts a run through the CLI, approving every gate, and resolves with its exit code. */
+  function start(f: FleetInfo, out: string[] = []): Promise<number> {
+    return main(['start', f.clusterFile, '--auto-approve', 'fault-bot', '--address', server.address], (s) => out.push(s));
+  }
+  const cluster = (f: FleetInfo) => loadClusterFile(f.clusterFile).name;
+  const replaceWorker = async () => {
+    worker.kill();
+    await sleep(500);
+    worker = new WorkerProcess(server, logs);
+    await worker.start();
+  };
+
+  for (const [what, host, argv] of [
+    ['kubeadm init', 'cp1', ['init']],
+    ['a control-plane join', 'cp2', ['join']],
+    ['a worker join', 'w1', ['join']],
+  ] as const) {
+    it(`a worker SIGKILLed during ${what} is replaced; the new one re-attaches and nothing runs twice`, async () => {
+      const f = await fleet();
+      const run = start(f);
+      await running(f, host, ...argv);
+      await replaceWorker();
+      assert.equal(await run, 0);
+      await assertClusterBuilt(f);
+      const attached = readFileSync(worker.log, 'utf8');
+      assert.match(attached, /waited for the running (init|join)/, 'the new worker attached to the running command');
+    });
+  }
+
+  it('a worker SIGKILLed during the certificate copy is replaced, and the copy completes once', async () => {
+    const f = await fleet({ workers: 0 });
+    const out: string[] = [];
+    const run = start(f, out);
+    await eventually('distributeCerts running', async () => out.some((l) => /phase distributeCerts: running/.test(l)) || undefined);
+    await replaceWorker();
+    assert.equal(await run, 0);
+    await assertClusterBuilt(f);
+  });
+
+  it('the dev server stopped and restarted during the joins loses nothing', async () => {
+    const f = await fleet({ workers: 3 });
+    const run = start(f).catch(() => -1); // the CLI may lose its own connection: the run goes on
+    await running(f, 'cp2', 'join');
+    await server.stop();
+    await sleep(3000);
+    await server.start();
+    const code = await run;
+    const { client, close } = await server.client();
+    try {
+      const h = client.workflow.getHandle(workflowIdFor(cluster(f)));
+      const r = (await h.result()) as HaClusterResult;
+      assert.equal(r.outcome, 'completed', `CLI exit ${code}`);
+    } finally {
+      await close();
+    }
+    await assertClusterBuilt(f);
+  });
+
+  it('the SSH connection cut while kubeadm join runs: the join finishes on the host and is collected', async () => {
+    const f = await fleet({ controlPlanes: 1, workers: 2 });
+    const run = start(f);
+    await running(f, 'w2', 'join');
+    setFault(f.dir, { host: 'w2', cutSsh: true });
+    assert.equal(await run, 0);
+    await assertClusterBuilt(f);
+  });
+
+  it("a host's sshd down for 30 s during its join: the step waits and then completes", async () => {
+    const f = await fleet({ controlPlanes: 1, workers: 2, joinMs: 8000 });
+    const run = start(f);
+    await running(f, 'w1', 'join');
+    setFault(f.dir, { host: 'w1', sshd: 'down' });
+    await sleep(30_000);
+    setFault(f.dir, { host: 'w1', sshd: 'up' });
+    assert.equal(await run, 0);
+    await assertClusterBuilt(f);
+  });
+
+  it('a control-plane join that fails halfway (kubelet.conf written, then etcd) succeeds after a recorded reset', async () => {
+    const f = await fleet({ workers: 1 });
+    setFault(f.dir, { host: 'cp3', command: 'kubeadm join', mode: 'fail-once', phase: 'etcd' });
+    const out: string[] = [];
+    assert.equal(await start(f, out), 0, out.join('\n'));
+    await assertClusterBuilt(f);
+    const resets = readInvocations(f.dir, 'cp3').filter((i) => i.argv[0] === 'reset');
+    assert.equal(resets.length, 1, 'one reset of the half-done node');
+    assert.ok(out.some((l) => /cp3: cleaned before joinNode — kubeadm reset -f/.test(l)), out.join('\n'));
+  });
+
+  it('five clusters on five fleets at once, on one worker, all complete', async () => {
+    const fleets = await Promise.all(Array.from({ length: 5 }, () => fleet({ controlPlanes: 3, workers: 1, initMs: 2000, joinMs: 1000 })));
+    assert.equal(new Set(fleets.map(cluster)).size, 5, 'each fleet is its own cluster');
+    const codes = await Promise.all(fleets.map((f) => start(f)));
+    assert.deepEqual(codes, [0, 0, 0, 0, 0]);
+    for (const f of fleets) await assertClusterBuilt(f);
+  });
+});

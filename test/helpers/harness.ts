@@ -1,0 +1,181 @@
+// What the fault tests run on: a Temporal dev server that can be stopped and started again on its
+// SQLite file, kubeadm-ha workers as separate processes (so a test can SIGKILL one), and checks of
+// the hosts themselves once a run is over.
+import assert from 'node:assert/strict';
+import { ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { readInvocations, type FleetInfo } from '../../fleet';
+import { loadClusterFile } from '../../src/config/cluster-file';
+import { parseGetNodes } from '../../src/kubeadm/kubectl';
+import { parseMemberList, etcdctlCommand } from '../../src/kubeadm/etcd';
+import { KUBECTL } from '../../src/kubeadm/paths';
+import { PROGRESS_MEMO, Progress, SEARCH_ATTRIBUTES, workflowIdFor } from '../../src/shared/definitions';
+import { HostSession, loadTarget, openSession } from '../../src/ssh/session';
+import { PROJECT_ROOT, TEMPORAL_CLI } from './temporal';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address() as { port: number }; s.close(() => res(port)); });
+  });
+}
+
+/** `temporal server start-dev` on a SQLite file: stop() and start() keep every run. */
+export class DevServer {
+  address = '';
+  private proc: ChildProcess | undefined;
+  private port = 0;
+  readonly dir = mkdtempSync(join(tmpdir(), 'kha-temporal-'));
+
+  async start(): Promise<void> {
+    this.port ||= await freePort();
+    this.address = `127.0.0.1:${this.port}`;
+    const attrs = SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]);
+    this.proc = spawn(TEMPORAL_CLI, ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(this.port), '--headless',
+      '--db-filename', join(this.dir, 'temporal.db'), '--log-level', 'error', ...attrs], { stdio: 'ignore' });
+    for (let i = 0; i < 120; i++) {
+      try {
+        const c = await Connection.connect({ address: this.address, connectTimeout: 1000 });
+        await c.workflowService.getSystemInfo({});
+        await c.close();
+        return;
+      } catch {
+        await sleep(250);
+      }
+    }
+    throw new Error(`dev server on ${this.address} did not start`);
+  }
+
+  async stop(): Promise<void> {
+    const p = this.proc;
+    this.proc = undefined;
+    if (!p || p.exitCode !== null) return;
+    const gone = new Promise((r) => p.once('exit', r));
+    p.kill('SIGTERM');
+    await Promise.race([gone, sleep(10_000).then(() => p.kill('SIGKILL'))]);
+  }
+
+  async client(): Promise<{ client: Client; close: () => Promise<void> }> {
+    const connection = await Connection.connect({ address: this.address });
+    return { client: new Client({ connection }), close: () => connection.close() };
+  }
+}
+
+/** A kubeadm-ha worker in its own process, logging to a file a test can search. */
+export class WorkerProcess {
+  private proc: ChildProcess | undefined;
+  readonly log: string;
+  private static n = 0;
+
+  constructor(private readonly server: DevServer, logDir: string) {
+    this.log = join(logDir, `worker-${++WorkerProcess.n}.log`);
+  }
+
+  async start(): Promise<void> {
+    const out = createWriteStream(this.log, { flags: 'a' });
+    this.proc = spawn(process.execPath, [resolve(PROJECT_ROOT, 'lib/src/worker.js')], {
+      env: { ...process.env, TEMPORAL_ADDRESS: this.server.address, LOG_LEVEL: 'INFO' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.proc.stdout!.pipe(out);
+    this.proc.stderr!.pipe(out);
+    const ready = new Promise<void>((res, rej) => {
+      this.proc!.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('kubeadm-ha worker: task queue')) res(); });
+      this.proc!.once('exit', (code) => rej(new Error(`worker exited with ${code}; see ${this.log}`)));
+    });
+    await Promise.race([ready, sleep(60_000).then(() => { throw new Error(`worker did not start; see ${this.log}`); })]);
+  }
+
+  /** As a crash would: no shutdown, no goodbye to the server. */
+  kill(): void {
+    this.proc?.kill('SIGKILL');
+    this.proc = undefined;
+  }
+
+  async stop(): Promise<void> {
+    const p = this.proc;
+    this.proc = undefined;
+    if (!p || p.exitCode !== null) return;
+    const gone = new Promise((r) => p.once('exit', r));
+    p.kill('SIGTERM');
+    await Promise.race([gone, sleep(35_000).then(() => p.kill('SIGKILL'))]);
+  }
+}
+
+/** Polls until `ok` holds (or fails the test after `ms`). */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 120_000, every = 200): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(every);
+  }
+}
+
+/** Waits until a kubeadm command (argv prefix) is running on the host, per the fleet's invocation log. */
+export function running(fleet: FleetInfo, host: string, ...prefix: string[]): Promise<true> {
+  return eventually(`${prefix.join(' ')} running on ${host}`, async () =>
+    readInvocations(fleet.dir, host).some((i) => i.end === undefined && prefix.every((p, k) => i.argv[k] === p)) || undefined);
+}
+
+export async function progressMemo(client: Client, cluster: string): Promise<Progress | undefined> {
+  const d = await client.workflow.getHandle(workflowIdFor(cluster)).describe();
+  return d.memo?.[PROGRESS_MEMO] as Progress | undefined;
+}
+
+/**
+ * The hosts as the procedure must leave them: one successful `kubeadm init` in all, no two kubeadm
+ * commands ever overlapping on a host, one CA on every control plane, every node registered with
+ * its role and Ready, every stacked control plane an etcd member.
+ */
+export async function assertClusterBuilt(fleet: FleetInfo, opts: { skipped?: string[] } = {}): Promise<void> {
+  const spec = loadClusterFile(fleet.clusterFile);
+  const all = [...spec.controlPlanes, ...spec.workers];
+  let inits = 0;
+  for (const h of all) {
+    const inv = readInvocations(fleet.dir, h.name).filter((i) => ['init', 'join', 'reset'].includes(i.argv[0]));
+    inits += inv.filter((i) => i.argv[0] === 'init' && i.exitCode === 0).length;
+    const sorted = [...inv].sort((a, b) => a.start - b.start);
+    for (let i = 1; i < sorted.length; i++) {
+      const prev = sorted[i - 1];
+      assert.ok(prev.end !== undefined && prev.end <= sorted[i].start,
+        `${h.name}: kubeadm ${prev.argv[0]} (pid ${prev.pid}) and kubeadm ${sorted[i].argv[0]} (pid ${sorted[i].pid}) overlapped`);
+    }
+    const joins = inv.filter((i) => i.argv[0] === 'join' && i.exitCode === 0).length;
+    if (h !== spec.controlPlanes[0] && !opts.skipped?.includes(h.name)) assert.equal(joins, 1, `${h.name}: exactly one successful join`);
+  }
+  assert.equal(inits, 1, 'exactly one kubeadm init ever succeeded');
+  const sessions = new Map<string, HostSession>();
+  try {
+    const sh = async (host: string, cmd: string) => {
+      if (!sessions.has(host)) sessions.set(host, await openSession(await loadTarget(all.find((x) => x.name === host)!, spec.ssh)));
+      const r = await sessions.get(host)!.run(cmd);
+      assert.equal(r.exitCode, 0, `${host}: ${cmd}: ${r.stderr}`);
+      return r.stdout.trim();
+    };
+    const cas = new Set<string>();
+    for (const cp of spec.controlPlanes) cas.add((await sh(cp.name, 'sha256sum /etc/kubernetes/pki/ca.crt')).split(' ')[0]);
+    assert.equal(cas.size, 1, 'one CA on every control plane');
+    const first = spec.controlPlanes[0].name;
+    const nodes = parseGetNodes(await sh(first, `${KUBECTL} get nodes`));
+    for (const h of all) {
+      const n = nodes.find((x) => x.name === h.name);
+      if (opts.skipped?.includes(h.name)) continue;
+      assert.ok(n?.ready, `${h.name} registered and Ready`);
+      assert.equal(n!.roles.includes('control-plane'), spec.controlPlanes.includes(h), `${h.name} has its role`);
+    }
+    if (spec.topology === 'stacked') {
+      const members = parseMemberList(await sh(first, etcdctlCommand(KUBECTL, first, ['member', 'list'])));
+      assert.deepEqual(members.map((m) => m.name).sort(), spec.controlPlanes.map((c) => c.name).sort(), 'every control plane, and only they, are etcd members');
+    }
+  } finally {
+    await Promise.all([...sessions.values()].map((s) => s.close()));
+  }
+}

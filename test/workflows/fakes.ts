@@ -1,0 +1,84 @@
+// Stand-in activities for workflow tests: they record every call (with its journal id) and let a
+// test decide, per step and host, what happens. The real ones run in the e2e and fault tests.
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { HostFacts, KubeadmHaActivities, OnHost, TokenRef } from '../../src/activities/types';
+import type { ClusterSpec } from '../../src/config/types';
+import type { NodeFiles } from '../../src/kubeadm/node-state';
+
+export const spec = (approvals: ClusterSpec['approvals'] = [], workers = 4): ClusterSpec => ({
+  name: 'wf-test', kubernetesVersion: 'v1.31.4', topology: 'stacked',
+  loadBalancer: { host: 'lb.example', port: 6443 }, networking: { podSubnet: '192.168.0.0/16' },
+  cniManifest: '/dev/null', ssh: { user: 'kha', privateKeyFile: '/k', knownHostsFile: '/kh', port: 22 },
+  controlPlanes: ['cp1', 'cp2', 'cp3'].map((name, i) => ({ name, address: `10.0.0.${i + 1}`, port: 22 })),
+  workers: Array.from({ length: workers }, (_, i) => ({ name: `w${i + 1}`, address: `10.0.1.${i + 1}`, port: 22 })),
+  approvals, workerConcurrency: 2,
+});
+
+export const CLEAN: NodeFiles = { adminConf: false, kubeletConf: false, bootstrapKubeletConf: false, manifests: [], etcdData: false };
+export const JOINED_CP: NodeFiles = { adminConf: true, kubeletConf: true, bootstrapKubeletConf: false, manifests: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'], etcdData: true };
+export const JOINED_WORKER: NodeFiles = { ...CLEAN, kubeletConf: true };
+
+export interface Call {
+  name: string;
+  host?: string;
+  stepId?: string;
+  /** The join token's ID a join was given. */
+  token?: string;
+  attempt: number;
+}
+
+export interface FakeOptions {
+  /** Throw to fail a step; called with the step name, host and Temporal attempt. */
+  behave?: (name: string, host: string | undefined, call: Call) => void | Promise<void>;
+  files?: Record<string, NodeFiles>;
+  cluster?: Awaited<ReturnType<KubeadmHaActivities['readCluster']>>;
+  tokenTtlMs?: number;
+}
+
+export function fakeActivities(calls: Call[], o: FakeOptions = {}): KubeadmHaActivities {
+  let minted = 0;
+  const record = async (name: string, input: Partial<OnHost> & { stepId?: string; token?: TokenRef }) => {
+    const call: Call = {
+      name, host: input.host?.name, attempt: Context.current().info.attempt,
+      ...(input.stepId ? { stepId: input.stepId } : {}), ...(input.token ? { token: input.token.id } : {}),
+    };
+    calls.push(call);
+    await o.behave?.(name, call.host, call);
+    return call;
+  };
+  const step = (name: string) => async (input: OnHost & { stepId?: string }) => {
+    await record(name, input);
+    return { host: input.host.name, alreadyDone: false, detail: `${name} ok` };
+  };
+  return {
+    inspectHost: async (input): Promise<HostFacts> => {
+      await record('inspectHost', input);
+      return { name: input.host.name, hostname: input.host.name, kubeadmVersion: 'v1.31.4', files: o.files?.[input.host.name] ?? CLEAN };
+    },
+    readCluster: async (input) => { await record('readCluster', input); return o.cluster ?? null; },
+    probeLoadBalancer: async (input) => { await record('probeLoadBalancer', input); return { outcome: 'refused', message: 'ok' }; },
+    kubeadmInit: async (input) => { await record('kubeadmInit', input); return { host: input.host.name, alreadyDone: false, detail: 'initialised', caCertHash: `sha256:${'a'.repeat(64)}` }; },
+    installCni: step('installCni'),
+    waitForSystemPods: step('waitForSystemPods'),
+    distributeCerts: step('distributeCerts'),
+    joinNode: async (input) => {
+      await record('joinNode', input);
+      await new Promise((r) => setTimeout(r, 30));
+      return { host: input.host.name, alreadyDone: false, detail: `joined as ${input.role} with ${input.token.id}` };
+    },
+    cleanNode: async (input) => { await record('cleanNode', input); return { host: input.host.name, cleaned: true, detail: 'kubeadm reset -f' }; },
+    ensureJoinToken: async (input): Promise<TokenRef> => {
+      await record('ensureJoinToken', input);
+      return { id: `tok${++minted}`, expiresAt: new Date(Date.now() + (o.tokenTtlMs ?? 3600_000)).toISOString() };
+    },
+    deleteJoinTokens: async (input) => { calls.push({ name: `deleteJoinTokens:${input.ids.join(',')}`, attempt: 1 }); return { deleted: input.ids }; },
+    verifyNodes: async (input) => {
+      await record('verifyNodes', input);
+      return { nodes: input.expected.map((e) => ({ name: e.name, ready: true, roles: e.role === 'control-plane' ? ['control-plane'] : [] })) };
+    },
+  };
+}
+
+/** A failure kubeadm cannot heal by itself, as the real activities throw it. */
+export const preflight = (host: string) => ApplicationFailure.nonRetryable(`${host}: kubeadm join as worker failed (exit 1): kubeadm preflight failed. Checks: Port-10250 (Port 10250 is in use)`, 'KubeadmPreflight');
+export const transient = (host: string) => ApplicationFailure.nonRetryable(`${host}: kubeadm join as worker failed (exit 1): kubelet-start did not finish (error uploading crisocket: timed out waiting for the condition)`, 'KubeadmTransient');
