@@ -86,6 +86,15 @@ async function route(method: string, url: URL, body: any, auth: string): Promise
     return [201, { id: body.id }];
   }
   if (p === '/api/v1/namespaces/kube-system/secrets' && method === 'GET') return [200, { items: s.tokens }];
+  const tokenSecret = /^\/api\/v1\/namespaces\/kube-system\/secrets\/bootstrap-token-([a-z0-9]{6})$/.exec(p);
+  if (tokenSecret && method === 'DELETE') {
+    const found = updateState(e.dir, (st) => {
+      const before = st.tokens.length;
+      st.tokens = st.tokens.filter((t) => t.id !== tokenSecret[1]);
+      return st.tokens.length < before;
+    });
+    return found ? [200, {}] : notFound('secrets', `bootstrap-token-${tokenSecret[1]}`);
+  }
   if (p === '/api/v1/namespaces/kube-system/secrets/kubeadm-certs') {
     if (method === 'PUT') {
       updateState(e.dir, (st) => (st.certsSecret = body));

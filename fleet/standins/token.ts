@@ -62,6 +62,25 @@ export async function token(argv: string[]): Promise<number> {
     for (const r of rows) process.stdout.write(r.map((c, i) => (i < r.length - 1 ? c.padEnd(w[i] + 3) : c)).join('') + '\n');
     return 0;
   }
+  if (sub === 'delete') {
+    // kubeadm cmd/kubeadm/app/cmd/token.go, RunDeleteTokens: a token ID or a whole token per argument.
+    if (!p.args.length) throw new ExitError('missing argument; \'token delete\' is missing token of form "[a-z0-9]{6}" or "[a-z0-9]{6}\\.[a-z0-9]{16}"');
+    const kc = loadKubeconfigFile(kcFile);
+    for (const arg of p.args) {
+      const m = /^([a-z0-9]{6})(?:\.[a-z0-9]{16})?$/.exec(arg);
+      if (!m) throw new ExitError(`given token didn't match pattern "[a-z0-9]{6}" or "[a-z0-9]{6}\\.[a-z0-9]{16}"`);
+      const name = `bootstrap-token-${m[1]}`;
+      let status: number;
+      try {
+        status = (await call(kc, 'DELETE', `/api/v1/namespaces/kube-system/secrets/${name}`)).status;
+      } catch (err) {
+        throw new ExitError(`failed to delete bootstrap token with name "${name}": ${urlError('DELETE', kc.server, `/api/v1/namespaces/kube-system/secrets/${name}`, err)}`);
+      }
+      if (status === 404) throw new ExitError(`failed to delete bootstrap token with name "${name}": secrets "${name}" not found`);
+      process.stdout.write(`bootstrap token "${m[1]}" deleted\n`);
+    }
+    return 0;
+  }
   if (sub === 'generate') {
     process.stdout.write(randomToken() + '\n');
     return 0;

@@ -30,8 +30,10 @@ export const deleteJoinTokens: KubeadmHaActivities['deleteJoinTokens'] = async (
     const deleted: string[] = [];
     for (const id of ids) {
       // A token that already expired is gone from the cluster: that is fine.
-      const r = await cp.run(`kubeadm token delete ${shellQuote(id)}; rm -f ${shellQuote(tokenFile(id))}`);
-      if (r.exitCode === 0 || /not found/i.test(r.stderr + r.stdout)) deleted.push(id);
+      const r = await cp.run(`kubeadm token delete ${shellQuote(id)}`);
+      if (r.exitCode !== 0 && !/not found/i.test(r.stderr + r.stdout)) continue; // left to expire on its own
+      await cp.run(`rm -f ${shellQuote(tokenFile(id))}`);
+      deleted.push(id);
       secrets.delete(id);
     }
     return { deleted };

@@ -143,8 +143,9 @@ export async function journalState(session: HostSession, id: string): Promise<'a
   throw new Error(redact(`host ${session.target.name}: reading journaled step ${id} failed (exit ${r.exitCode}): ${r.stderr.trim()}`));
 }
 
-/** Ids of journaled steps still running on the host (from any worker or run): the host lock is held. */
+/** Ids of journaled steps whose runner is alive on the host (from any worker or run). */
 export async function busySteps(session: HostSession): Promise<string[]> {
-  const r = await session.run(`flock -n ${HOST_LOCK} true 2>/dev/null && exit 0; for d in ${JOURNAL_DIR}/*/; do [ -d "$d" ] && [ ! -e "$d/rc" ] && basename "$d"; done; true`);
+  const r = await session.run(`for d in ${JOURNAL_DIR}/*/; do [ -d "$d" ] && [ ! -e "$d/rc" ] && p=$(cat "$d/pid" 2>/dev/null) && ` +
+    `grep -qa kha-journal-runner "/proc/$p/cmdline" 2>/dev/null && basename "$d"; done; true`);
   return r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
 }

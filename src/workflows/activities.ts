@@ -17,7 +17,7 @@ export function activitiesFor(tuning: RetryTuning = {}): KubeadmHaActivities {
     initialInterval: tuning.initialInterval ?? '2s',
     backoffCoefficient: 2,
     maximumInterval: tuning.maximumInterval ?? '1m',
-    maximumAttempts: tuning.maximumAttempts ?? 5,
+    maximumAttempts: tuning.maximumAttempts ?? 8, // about 4 minutes of backoff: an sshd restart or a network blip heals
     nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
   };
   // Activities heartbeat every 2 s, so a dead worker is noticed after heartbeatTimeout, not at the timeout.

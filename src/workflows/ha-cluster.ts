@@ -67,11 +67,13 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
 
   const decisions = new Decisions();
   const tokens = new JoinTokens(acts, at(firstCp), input.tuning?.token ?? DEFAULT_TOKEN_TUNING, `kubeadm-ha ${workflowInfo().workflowId}`);
-  const notJoined = (hosts: HostSpec[]) => hosts.filter((h) => states.get(h.name)?.state !== 'joined');
+  const notJoined = (hosts: HostSpec[]) => hosts.filter((h) => !skipped.includes(h.name) && states.get(h.name)?.state !== 'joined');
   const initDone = () => states.get(firstCp.name)?.state === 'joined';
 
-  const cleanNode = (host: HostSpec) => async (stepId: string) =>
-    (await acts.cleanNode({ ...at(host), stepId, role: roleOf(host), stacked, ...(host === firstCp ? {} : { healthy: firstCp }) })).detail;
+  const cleanNode = (host: HostSpec) => async (stepId: string) => {
+    const r = await acts.cleanNode({ ...at(host), stepId, role: roleOf(host), stacked, ...(host === firstCp ? {} : { healthy: firstCp }) });
+    return r.cleaned ? r.detail : undefined;
+  };
   const copyCerts = (host: HostSpec, stepId: string) =>
     acts.distributeCerts({ ...at(host), stepId, source: firstCp, topology: spec.topology, kubernetesVersion: spec.kubernetesVersion });
   const join = (host: HostSpec) => async (stepId: string) => {
@@ -84,7 +86,7 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
 
   /** One step per host, at most `limit` at once; a parked host waits while the others go on. */
   const onHosts = async (phase: string, hosts: HostSpec[], limit: number, step: string,
-    fn: (h: HostSpec) => (stepId: string) => Promise<string>, opts: { clean?: (h: HostSpec) => (id: string) => Promise<string>; done?: boolean } = {}) => {
+    fn: (h: HostSpec) => (stepId: string) => Promise<string>, opts: { clean?: (h: HostSpec) => (id: string) => Promise<string | undefined>; done?: boolean } = {}) => {
     await mapWithLimit(hosts, limit, async (host) => {
       if (runner.abort) return;
       const halfDone = states.get(host.name)?.state === 'half-done';
@@ -96,10 +98,12 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
       if (r === SKIPPED) {
         skipped.push(host.name);
         progress.setHost(host.name, 'skipped', `skipped by ${decisions.taken[decisions.taken.length - 1]?.approver ?? 'operator'}`);
+        progress.hostFinished();
         return;
       }
       states.set(host.name, opts.done ? { state: 'joined', detail: r } : { state: 'clean' });
       progress.setHost(host.name, opts.done ? 'done' : 'running', r);
+      progress.hostFinished();
     });
   };
   const onFirst = (phase: string, step: string, fn: (stepId: string) => Promise<string>, clean?: (id: string) => Promise<string>) =>
@@ -178,7 +182,11 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
       run: async (hosts) => {
         await onHosts('joinControlPlanes', hosts, 1, 'joinNode', join, {
           done: true,
-          clean: (host) => async (stepId) => `${await cleanNode(host)(stepId)}; ${(await copyCerts(host, `${stepId}.certs`)).detail}`,
+          clean: (host) => async (stepId) => {
+            const cleaned = await cleanNode(host)(stepId);
+            const copied = (await copyCerts(host, `${stepId}.certs`)).detail;
+            return cleaned ? `${cleaned}; ${copied}` : undefined;
+          },
         });
         await tokens.deleteMinted();
       },

@@ -18,6 +18,7 @@ export class RunProgress {
   private readonly byName = new Map<string, HostProgress>();
   private readonly cleanups: Cleanup[] = [];
   private shown = '';
+  private finishedSincePublished = 0;
 
   constructor(private readonly spec: ClusterSpec, phases: { name: string; title: string }[], private readonly decisions: Decisions) {
     this.phases = phases.map((p) => ({ name: p.name, title: p.title, state: 'pending' as PhaseState }));
@@ -51,6 +52,15 @@ export class RunProgress {
 
   detailOf(name: string): string | undefined {
     return this.byName.get(name)?.detail;
+  }
+
+  /**
+   * A host's step ended. Publishes every tenth of the fleet, so the Web UI and a worker-less status
+   * stay current at any size for a bounded number of memo updates; every time while a step is parked.
+   */
+  hostFinished(): void {
+    this.finishedSincePublished++;
+    if (this.decisions.parked.size > 0 || this.finishedSincePublished >= Math.max(1, Math.ceil(this.hosts.length / 10))) this.changed();
   }
 
   cleanup(host: string, step: string, detail: string): void {
@@ -111,6 +121,7 @@ export class RunProgress {
     const key = `${status}|${phase}|${details}`;
     if (key === this.shown) return;
     this.shown = key;
+    this.finishedSincePublished = 0;
     upsertSearchAttributes([{ key: PhaseKey, value: phase }, { key: StatusKey, value: status }]);
     setCurrentDetails(details);
     upsertMemo({ [PROGRESS_MEMO]: this.compactView() });

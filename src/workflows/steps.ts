@@ -26,8 +26,8 @@ export interface StepSpec<T> {
   role: Role;
   /** Runs the step under a journal id; a new id per try, the same id across Temporal's retries of one try. */
   run(stepId: string): Promise<T>;
-  /** Cleans what a failed try left (reset of a half-done node). Without it, failures park directly. */
-  clean?(stepId: string): Promise<string>;
+  /** Cleans what a failed try left (reset of a half-done node); undefined when there was nothing to clean. Without it, failures park directly. */
+  clean?(stepId: string): Promise<string | undefined>;
   /** Workers may be skipped by the operator; control planes and cluster steps may not. */
   skippable: boolean;
   /** The node is half-done from an earlier run: clean it before the first try. */
@@ -83,7 +83,7 @@ export class StepRunner {
     for (let c = 1; ; c++) {
       try {
         const detail = await s.clean!(this.stepId(`clean-${s.step}`, s.host.name, `${n}-${c}`));
-        this.progress.cleanup(s.host.name, s.step, detail);
+        if (detail) this.progress.cleanup(s.host.name, s.step, detail);
         return true;
       } catch (err) {
         if (isCancellation(err)) throw err;
@@ -107,7 +107,8 @@ export class StepRunner {
     });
     this.progress.changed(); // parked now: the Web UI and a worker-less status show it
     const decision = await decided;
-    this.progress.setHost(s.host.name, decision.verdict === 'skip' ? 'skipped' : 'running', `${decision.verdict} by ${decision.approver}`);
+    const state = decision.verdict === 'skip' ? 'skipped' : decision.verdict === 'abort' ? 'failed' : 'running';
+    this.progress.setHost(s.host.name, state, `${decision.verdict} by ${decision.approver}${decision.comment ? `: ${decision.comment}` : ''}`);
     this.progress.changed();
     return decision;
   }

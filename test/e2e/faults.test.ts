@@ -3,7 +3,7 @@
 // halfway. Each run must end with the hosts right: one init, every node joined once with its role,
 // one CA, and never two kubeadm commands at once on a host.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +13,7 @@ import { loadClusterFile } from '../../src/config/cluster-file';
 import { workflowIdFor } from '../../src/shared/definitions';
 import type { HaClusterResult } from '../../src/workflows/ha-cluster';
 import { assertClusterBuilt, DevServer, eventually, running, WorkerProcess } from '../helpers/harness';
+import { historyText } from '../helpers/history';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -65,19 +66,29 @@ describe('recovery on the local fleet, with realistic step times', () => {
       await replaceWorker();
       assert.equal(await run, 0);
       await assertClusterBuilt(f);
-      const attached = readFileSync(worker.log, 'utf8');
-      assert.match(attached, /waited for the running (init|join)/, 'the new worker attached to the running command');
+      const { client, close } = await server.client();
+      try {
+        const history = await historyText(client.workflow.getHandle(workflowIdFor(cluster(f))));
+        assert.match(history, new RegExp(`\\\\"host\\\\":\\\\"${host}\\\\",\\\\"alreadyDone\\\\":false,\\\\"attached\\\\":true`), 'the new worker re-attached to the running command');
+      } finally {
+        await close();
+      }
     });
   }
 
   it('a worker SIGKILLed during the certificate copy is replaced, and the copy completes once', async () => {
     const f = await fleet({ workers: 0 });
-    const out: string[] = [];
-    const run = start(f, out);
-    await eventually('distributeCerts running', async () => out.some((l) => /phase distributeCerts: running/.test(l)) || undefined);
+    const run = start(f);
+    // The copy stages the files on cp2 (a root-only folder), then one journaled command installs them.
+    const stage = join(f.dir, 'hosts', 'cp2', 'var-lib-kubeadm-ha', 'stage');
+    await eventually('the certificates being staged on cp2', async () => (existsSync(stage) && readdirSync(stage).length > 0) || undefined, 120_000, 10);
     await replaceWorker();
     assert.equal(await run, 0);
     await assertClusterBuilt(f);
+    const journal = join(f.dir, 'hosts', 'cp2', 'var-lib-kubeadm-ha', 'journal');
+    const copies = readdirSync(journal).filter((id) => id.includes('.distributeCerts.'));
+    assert.equal(copies.length, 1, `one certificate install on cp2: ${copies}`);
+    assert.equal(readFileSync(join(journal, copies[0], 'rc'), 'utf8').trim(), '0');
   });
 
   it('the dev server stopped and restarted during the joins loses nothing', async () => {
@@ -119,15 +130,18 @@ describe('recovery on the local fleet, with realistic step times', () => {
     await assertClusterBuilt(f);
   });
 
-  it('a control-plane join that fails halfway (kubelet.conf written, then etcd) succeeds after a recorded reset', async () => {
+  it('joins that fail halfway (kubelet.conf written, then etcd or kubelet-start) succeed after a recorded reset', async () => {
     const f = await fleet({ workers: 1 });
     setFault(f.dir, { host: 'cp3', command: 'kubeadm join', mode: 'fail-once', phase: 'etcd' });
+    setFault(f.dir, { host: 'w1', command: 'kubeadm join', mode: 'fail-once', phase: 'kubelet-start' });
     const out: string[] = [];
     assert.equal(await start(f, out), 0, out.join('\n'));
     await assertClusterBuilt(f);
-    const resets = readInvocations(f.dir, 'cp3').filter((i) => i.argv[0] === 'reset');
-    assert.equal(resets.length, 1, 'one reset of the half-done node');
-    assert.ok(out.some((l) => /cp3: cleaned before joinNode — kubeadm reset -f/.test(l)), out.join('\n'));
+    for (const host of ['cp3', 'w1']) {
+      const resets = readInvocations(f.dir, host).filter((i) => i.argv[0] === 'reset');
+      assert.equal(resets.length, 1, `one reset of the half-done ${host}`);
+      assert.ok(out.some((l) => new RegExp(`${host}: cleaned before joinNode — kubeadm reset -f`).test(l)), out.join('\n'));
+    }
   });
 
   it('five clusters on five fleets at once, on one worker, all complete', async () => {

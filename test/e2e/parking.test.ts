@@ -65,6 +65,17 @@ describe('parking and the operator\'s decisions, on the local fleet', () => {
         assert.match(status.out, new RegExp(`kubeadm-ha skip ${name} w2 --as <your name>`));
         assert.equal(readInvocations(f.dir, 'w2').filter((i) => i.argv[0] === 'join').length, 1, 'an operator failure is not retried blindly');
 
+        if (action === 'abort') {
+          // Operators can always see a run: with no worker, status says so at once and shows the memo.
+          await worker.stop();
+          const t = Date.now();
+          const lonely = await cli('status', name);
+          assert.ok(Date.now() - t < 5000, `status answered in ${Date.now() - t} ms`);
+          assert.match(lonely.out, /no worker is polling task queue "kubeadm-ha"; .*start it with npm run worker/);
+          assert.match(lonely.out, /joinNode on w2 \(worker\) is parked/);
+          worker = new WorkerProcess(server, logs);
+          await worker.start();
+        }
         const refused = await cli(action, name, 'w1', '--as', 'alice').catch((e: Error) => ({ code: -1, out: e.message }));
         assert.match(refused.out, /refused: nothing is parked on host "w1"; parked: w2/);
         if (action === 'retry') clearFaults(f.dir);
@@ -86,8 +97,12 @@ describe('parking and the operator\'s decisions, on the local fleet', () => {
           assert.equal(ended.code, 4);
           assert.equal(r.outcome, 'aborted');
           assert.match(ended.out, /Aborted by alice at joinNode on w2: CHG-abort; the hosts were left as they are/);
+          await worker.stop(); // a closed run is shown from its memo, no worker needed
           const after = await cli('status', name);
-          assert.match(after.out, /Status: aborted/);
+          assert.match(after.out, /COMPLETED\nStatus: aborted/);
+          assert.match(after.out, /joinNode on w2: abort by alice at .* — "CHG-abort"/);
+          worker = new WorkerProcess(server, logs);
+          await worker.start();
         }
       } finally {
         await close();

@@ -158,6 +158,20 @@ describe('local fleet', { timeout: 180000 }, () => {
     assert.match(r.stderr, /\[ERROR FileAvailable--etc-kubernetes-kubelet\.conf\]: \/etc\/kubernetes\/kubelet\.conf already exists/);
   });
 
+  it('kubeadm token delete removes a token from the cluster, as kubeadm prints it', () => {
+    const tok = ssh(dir, CP1, 'sudo -n kubeadm token create --ttl 10m').stdout.trim();
+    assert.match(tok, /^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+    const id = tok.split('.')[0];
+    assert.ok(ssh(dir, CP1, 'sudo -n kubeadm token list').stdout.includes(tok));
+    const r = ssh(dir, CP1, `sudo -n kubeadm token delete ${id}`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `bootstrap token "${id}" deleted\n`);
+    assert.ok(!ssh(dir, CP1, 'sudo -n kubeadm token list').stdout.includes(tok));
+    const again = ssh(dir, CP1, `sudo -n kubeadm token delete ${id}`);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, new RegExp(`failed to delete bootstrap token with name "bootstrap-token-${id}": secrets "bootstrap-token-${id}" not found`));
+  });
+
   it('kubectl get nodes: NotReady until the CNI is applied, then Ready', () => {
     let r = ssh(dir, CP1, `${KUBECTL} get nodes`);
     assert.equal(r.code, 0, r.stderr);

@@ -204,6 +204,23 @@ describe('haClusterWorkflow on a real dev server', () => {
     });
   }
 
+  it('a worker skipped at inspection is left out of every later phase', async () => {
+    const calls: Call[] = [];
+    const acts = fakeActivities(calls, {
+      behave: (name, host) => {
+        if (name === 'inspectHost' && host === 'w3') throw ApplicationFailure.nonRetryable('w3: host key refused', 'HostKeyRejected');
+      },
+    });
+    await run(acts, { spec: spec(), tuning: fast }, async (h) => {
+      await parkedOn(h, 'w3');
+      await h.executeUpdate(resolveUpdate, { args: [{ host: 'w3', action: 'skip', approver: 'erin', reason: 'decommissioned' }] });
+      const r = (await h.result()) as HaClusterResult;
+      assert.equal(r.outcome, 'completed-with-skipped');
+      assert.ok(!names(calls, 'joinNode').includes('w3'));
+      assert.ok(!r.nodes.some((x) => x.name === 'w3'), 'verifyNodes does not expect it');
+    });
+  });
+
   it('a control plane cannot be skipped', async () => {
     const calls: Call[] = [];
     let broken = true;
