@@ -30,6 +30,7 @@ node lib/src/client/cli.js start "$FLEET/cluster.yaml" --auto-approve "demo (aut
 code=$?
 set -e
 echo
-echo "Web UI: http://localhost:8233/namespaces/default/workflows/kubeadm-ha-fleet"
+# The fleet names its cluster after its slot ("fleet" on slot 0).
+echo "Web UI: http://localhost:8233/namespaces/default/workflows/kubeadm-ha-$(awk '/^name:/ {print $2}' "$FLEET/cluster.yaml")"
 echo "The dev server keeps running for the Web UI; stop everything with: npm run down"
 exit $code

@@ -2,6 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, WorkflowExecutionAlreadyStartedError, WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import type { UpdateDefinition } from '@temporalio/common';
 import { loadClusterFile } from '../config/cluster-file';
 import type { GatedPhase } from '../config/types';
 import {
@@ -60,7 +61,7 @@ export async function watch(client: Client, t: TemporalTarget, cluster: string, 
     if (p) {
       for (const e of progressEvents(prev, p)) print(e);
       if (autoApprove && p.awaitingApproval) {
-        await handle.executeUpdate(approveUpdate, { args: [{ phase: p.awaitingApproval, approver: autoApprove, comment: 'approved automatically (--auto-approve)' }] })
+        await update(handle, approveUpdate, { phase: p.awaitingApproval, approver: autoApprove, comment: 'approved automatically (--auto-approve)' })
           .catch((err) => { if (!(err instanceof WorkflowUpdateFailedError)) throw err; });
       }
       prev = p;
@@ -71,6 +72,21 @@ export async function watch(client: Client, t: TemporalTarget, cluster: string, 
       return 1;
     }
     await sleep(1000);
+  }
+}
+
+/**
+ * Sends an update. Right after a worker restart the server may hand it to the old worker's queue and
+ * answer "wasn't processed by worker": that is not a refusal, so it is sent again for up to 30 s.
+ */
+async function update<Ret, Arg>(handle: WorkflowHandle, def: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
+  for (let i = 0; ; i++) {
+    try {
+      return await handle.executeUpdate(def, { args: [arg] });
+    } catch (err) {
+      if (!(err instanceof WorkflowUpdateFailedError) || !/wasn't processed by worker/.test(String(err.cause?.message)) || i >= 30) throw err;
+      await sleep(1000);
+    }
   }
 }
 
@@ -89,6 +105,8 @@ function outcomeCode(r: HaClusterResult, print: (s: string) => void): number {
   return 0;
 }
 
+const QUERY_DEADLINE_MS = 4000;
+
 /**
  * A run's progress, whatever state it is in: a closed run from its memo (no worker needed), an open
  * one by query, or from its memo with a note at once when no worker polls the task queue.
@@ -97,13 +115,13 @@ export async function readProgress(client: Client, handle: WorkflowHandle): Prom
   const desc = await handle.describe();
   const memo = desc.memo?.[PROGRESS_MEMO] as Progress | undefined;
   if (desc.status.name !== 'RUNNING') return { desc, progress: memo };
-  if (!(await workerPolling(client))) {
-    return { desc, progress: memo, note: `no worker is polling task queue "${TASK_QUEUE}"; the run waits for one: start it with npm run worker (showing the last recorded progress)` };
-  }
+  const noWorker = `no worker is polling task queue "${TASK_QUEUE}"; the run waits for one: start it with npm run worker (showing the last recorded progress)`;
+  if (!(await workerPolling(client))) return { desc, progress: memo, note: noWorker };
   try {
-    return { desc, progress: await client.connection.withDeadline(Date.now() + 10_000, () => handle.query(progressQuery)) };
+    // A live worker answers in milliseconds; the server lists a worker that just died for a minute more.
+    return { desc, progress: await client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(progressQuery)) };
   } catch {
-    return { desc, progress: memo, note: 'the worker did not answer the progress query in 10 s (showing the last recorded progress)' };
+    return { desc, progress: memo, note: `${noWorker}; none answered the progress query in ${QUERY_DEADLINE_MS / 1000} s` };
   }
 }
 
@@ -123,7 +141,7 @@ async function workerPolling(client: Client): Promise<boolean> {
 export async function resolve(client: Client, cluster: string, host: string, action: ParkVerdict, approver: string, reason: string | undefined, print: (s: string) => void): Promise<number> {
   const handle = client.workflow.getHandle(workflowIdFor(cluster));
   try {
-    const d = await handle.executeUpdate(resolveUpdate, { args: [{ host, action, approver, ...(reason ? { reason } : {}) }] });
+    const d = await update(handle, resolveUpdate, { host, action, approver, ...(reason ? { reason } : {}) });
     print(`${d.step} on ${d.host}: ${d.verdict} by ${d.approver} at ${d.at}`);
     return 0;
   } catch (err) {
@@ -136,8 +154,8 @@ export async function decide(client: Client, cluster: string, phase: string, ver
   const handle = client.workflow.getHandle(workflowIdFor(cluster));
   try {
     const d = verdict === 'approve'
-      ? await handle.executeUpdate(approveUpdate, { args: [{ phase: phase as GatedPhase, approver, ...(text ? { comment: text } : {}) }] })
-      : await handle.executeUpdate(rejectUpdate, { args: [{ phase: phase as GatedPhase, approver, ...(text ? { reason: text } : {}) }] });
+      ? await update(handle, approveUpdate, { phase: phase as GatedPhase, approver, ...(text ? { comment: text } : {}) })
+      : await update(handle, rejectUpdate, { phase: phase as GatedPhase, approver, ...(text ? { reason: text } : {}) });
     print(`${d.phase} ${d.verdict} by ${d.approver} at ${d.at}`);
     return 0;
   } catch (err) {

@@ -58,7 +58,7 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
   const roleOf = (h: HostSpec): Role => (spec.controlPlanes.includes(h) ? 'control-plane' : 'worker');
 
   // Facts, gathered once by inspectHosts and kept up to date by the steps of this run.
-  const files = new Map<string, HostFacts>();
+  const facts = new Map<string, HostFacts>();
   let cluster: ClusterView | undefined;
   const states = new Map<string, NodeState>();
   let caCertHash = '';
@@ -97,7 +97,8 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
       });
       if (r === SKIPPED) {
         skipped.push(host.name);
-        progress.setHost(host.name, 'skipped', `skipped by ${decisions.taken[decisions.taken.length - 1]?.approver ?? 'operator'}`);
+        const by = [...decisions.taken].reverse().find((d) => d.host === host.name && d.verdict === 'skip');
+        progress.setHost(host.name, 'skipped', `skipped by ${by?.approver}${by?.comment ? `: ${by.comment}` : ''}`);
         progress.hostFinished();
         return;
       }
@@ -106,8 +107,9 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
       progress.hostFinished();
     });
   };
-  const onFirst = (phase: string, step: string, fn: (stepId: string) => Promise<string>, clean?: (id: string) => Promise<string>) =>
-    runner.run({ phase, step, host: firstCp, role: 'control-plane', skippable: false, run: fn, ...(clean ? { clean } : {}) });
+  /** A cluster-level step on the first control plane: it parks like any other, but cannot be skipped. */
+  const onFirst = (phase: string, step: string, fn: (stepId: string) => Promise<string>) =>
+    runner.run({ phase, step, host: firstCp, role: 'control-plane', skippable: false, run: fn });
 
   const phases: Phase[] = [
     {
@@ -116,20 +118,19 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
       run: async (hosts) => {
         await onHosts('inspectHosts', hosts, spec.workerConcurrency, 'inspectHost', (host) => async () => {
           const f = await acts.inspectHost({ ...at(host), role: roleOf(host), kubernetesVersion: spec.kubernetesVersion });
-          files.set(host.name, f);
+          facts.set(host.name, f);
           return `kubeadm ${f.kubeadmVersion}${f.busy ? `, still running ${f.busy}` : ''}`;
         });
-        if (files.get(firstCp.name)?.files.adminConf) {
-          const r = await onFirst('inspectHosts', 'readCluster', async () => {
+        if (facts.get(firstCp.name)?.files.adminConf) {
+          await onFirst('inspectHosts', 'readCluster', async () => {
             const c = await acts.readCluster({ ...at(firstCp), stacked });
             cluster = c ?? undefined;
             caCertHash = c?.caCertHash ?? '';
             return cluster ? `${cluster.nodes.length} nodes registered` : 'the API server does not answer';
           });
-          if (r === SKIPPED) cluster = undefined;
         }
         for (const h of hosts) {
-          const f = files.get(h.name);
+          const f = facts.get(h.name);
           if (!f) continue;
           const s = h === firstCp ? initState(f.files, cluster, h, stacked)
             : roleOf(h) === 'control-plane' ? controlPlaneState(f.files, cluster, h, stacked) : workerState(f.files, cluster, h.name);

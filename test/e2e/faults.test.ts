@@ -3,55 +3,36 @@
 // halfway. Each run must end with the hosts right: one init, every node joined once with its role,
 // one CA, and never two kubeadm commands at once on a host.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fleetDown, fleetUp, readInvocations, setFault, type FleetInfo } from '../../fleet';
+import { readInvocations, setFault, type FleetInfo } from '../../fleet';
 import { main } from '../../src/client/cli';
 import { loadClusterFile } from '../../src/config/cluster-file';
 import { workflowIdFor } from '../../src/shared/definitions';
 import type { HaClusterResult } from '../../src/workflows/ha-cluster';
-import { assertClusterBuilt, DevServer, eventually, running, WorkerProcess } from '../helpers/harness';
+import { assertClusterBuilt, eventually, Rig, running } from '../helpers/harness';
 import { historyText } from '../helpers/history';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('recovery on the local fleet, with realistic step times', () => {
-  const server = new DevServer();
-  const logs = mkdtempSync(join(tmpdir(), 'kha-faults-'));
-  const dirs: string[] = [];
-  let worker: WorkerProcess;
+  const rig = new Rig();
+  const server = rig.server;
+  before(() => rig.up());
+  after(() => rig.down());
 
-  before(async () => {
-    await server.start();
-    worker = new WorkerProcess(server, logs);
-    await worker.start();
-  });
-  after(async () => {
-    await worker?.stop();
-    await server.stop();
-    for (const d of dirs) {
-      await fleetDown(d).catch(() => undefined);
-      rmSync(d, { recursive: true, force: true });
-    }
-  });
-
-  async function fleet(opts: { controlPlanes?: number; workers?: number; initMs?: number; joinMs?: number } = {}): Promise<FleetInfo> {
-    const dir = mkdtempSync(join(tmpdir(), 'kha-fault-fleet-'));
-    dirs.push(dir);
-    return fleetUp({ dir, controlPlanes: opts.controlPlanes ?? 3, workers: opts.workers ?? 2, timing: { initMs: opts.initMs ?? 6000, joinMs: opts.joinMs ?? 4000 } });
-  }
+  const fleet = (opts: { controlPlanes?: number; workers?: number; initMs?: number; joinMs?: number } = {}): Promise<FleetInfo> =>
+    rig.fleet({ controlPlanes: opts.controlPlanes ?? 3, workers: opts.workers ?? 2, timing: { initMs: opts.initMs ?? 6000, joinMs: opts.joinMs ?? 4000 } });
   /** Starts a run through the CLI, approving every gate, and resolves with its exit code. */
   function start(f: FleetInfo, out: string[] = []): Promise<number> {
     return main(['start', f.clusterFile, '--auto-approve', 'fault-bot', '--address', server.address], (s) => out.push(s));
   }
   const cluster = (f: FleetInfo) => loadClusterFile(f.clusterFile).name;
   const replaceWorker = async () => {
-    worker.kill();
+    rig.worker.kill();
     await sleep(500);
-    worker = new WorkerProcess(server, logs);
-    await worker.start();
+    await rig.newWorker();
   };
 
   for (const [what, host, argv] of [

@@ -1,46 +1,25 @@
 // A worker whose join keeps failing parks while the others finish; the operator then retries
 // (after fixing it), skips it or aborts, through the CLI. And a bootstrap token that expires while
-// the run waits for an approval is replaced before the joins. Real fleet, real dev server, real worker.
+// a host is parked is replaced before that host joins. Real fleet, real dev server, real worker.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { clearFaults, fleetDown, fleetUp, readInvocations, setFault, type FleetInfo } from '../../fleet';
+import { clearFaults, readInvocations, setFault, type FleetInfo } from '../../fleet';
 import { main } from '../../src/client/cli';
 import { loadClusterFile } from '../../src/config/cluster-file';
 import { resolveUpdate, TASK_QUEUE, workflowIdFor } from '../../src/shared/definitions';
 import type { HaClusterResult } from '../../src/workflows/ha-cluster';
-import { assertClusterBuilt, DevServer, eventually, progressMemo, WorkerProcess } from '../helpers/harness';
+import { assertClusterBuilt, eventually, progressMemo, Rig } from '../helpers/harness';
 
 const PORT_IN_USE = 'error execution phase preflight: [preflight] Some fatal errors occurred:\n\t[ERROR Port-10250]: Port 10250 is in use\n' +
   '[preflight] If you know what you are doing, you can make a check non-fatal with `--ignore-preflight-errors=...`';
 
 describe('parking and the operator\'s decisions, on the local fleet', () => {
-  const server = new DevServer();
-  const logs = mkdtempSync(join(tmpdir(), 'kha-park-'));
-  const dirs: string[] = [];
-  let worker: WorkerProcess;
+  const rig = new Rig();
+  const server = rig.server;
+  before(() => rig.up());
+  after(() => rig.down());
 
-  before(async () => {
-    await server.start();
-    worker = new WorkerProcess(server, logs);
-    await worker.start();
-  });
-  after(async () => {
-    await worker?.stop();
-    await server.stop();
-    for (const d of dirs) {
-      await fleetDown(d).catch(() => undefined);
-      rmSync(d, { recursive: true, force: true });
-    }
-  });
-
-  async function fleet(workers = 3): Promise<FleetInfo> {
-    const dir = mkdtempSync(join(tmpdir(), 'kha-park-fleet-'));
-    dirs.push(dir);
-    return fleetUp({ dir, controlPlanes: 1, workers, timing: { initMs: 1000, joinMs: 1000 } });
-  }
+  const fleet = (workers = 3): Promise<FleetInfo> => rig.fleet({ controlPlanes: 1, workers, timing: { initMs: 1000, joinMs: 1000 } });
   const cli = async (...argv: string[]) => {
     const out: string[] = [];
     const code = await main([...argv, '--address', server.address], (s) => out.push(s));
@@ -67,14 +46,13 @@ describe('parking and the operator\'s decisions, on the local fleet', () => {
 
         if (action === 'abort') {
           // Operators can always see a run: with no worker, status says so at once and shows the memo.
-          await worker.stop();
+          await rig.worker.stop();
           const t = Date.now();
           const lonely = await cli('status', name);
-          assert.ok(Date.now() - t < 5000, `status answered in ${Date.now() - t} ms`);
+          assert.ok(Date.now() - t < 6000, `status answered in ${Date.now() - t} ms`);
           assert.match(lonely.out, /no worker is polling task queue "kubeadm-ha"; .*start it with npm run worker/);
           assert.match(lonely.out, /joinNode on w2 \(worker\) is parked/);
-          worker = new WorkerProcess(server, logs);
-          await worker.start();
+          await rig.newWorker();
         }
         const refused = await cli(action, name, 'w1', '--as', 'alice').catch((e: Error) => ({ code: -1, out: e.message }));
         assert.match(refused.out, /refused: nothing is parked on host "w1"; parked: w2/);
@@ -97,12 +75,11 @@ describe('parking and the operator\'s decisions, on the local fleet', () => {
           assert.equal(ended.code, 4);
           assert.equal(r.outcome, 'aborted');
           assert.match(ended.out, /Aborted by alice at joinNode on w2: CHG-abort; the hosts were left as they are/);
-          await worker.stop(); // a closed run is shown from its memo, no worker needed
+          await rig.worker.stop(); // a closed run is shown from its memo, no worker needed
           const after = await cli('status', name);
           assert.match(after.out, /COMPLETED\nStatus: aborted/);
           assert.match(after.out, /joinNode on w2: abort by alice at .* — "CHG-abort"/);
-          worker = new WorkerProcess(server, logs);
-          await worker.start();
+          await rig.newWorker();
         }
       } finally {
         await close();

@@ -3,12 +3,12 @@
 // the hosts themselves once a run is over.
 import assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { readInvocations, type FleetInfo } from '../../fleet';
+import { fleetDown, fleetUp, readInvocations, type FleetInfo, type FleetOptions } from '../../fleet';
 import { loadClusterFile } from '../../src/config/cluster-file';
 import { parseGetNodes } from '../../src/kubeadm/kubectl';
 import { parseMemberList, etcdctlCommand } from '../../src/kubeadm/etcd';
@@ -18,6 +18,14 @@ import { HostSession, loadTarget, openSession } from '../../src/ssh/session';
 import { PROJECT_ROOT, TEMPORAL_CLI } from './temporal';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+async function stopProcess(p: ChildProcess | undefined, graceMs: number): Promise<void> {
+  if (!p || p.exitCode !== null) return;
+  const gone = new Promise((r) => p.once('exit', r));
+  p.kill('SIGTERM');
+  await Promise.race([gone, sleep(graceMs).then(() => p.kill('SIGKILL'))]);
+}
 
 function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -56,10 +64,7 @@ export class DevServer {
   async stop(): Promise<void> {
     const p = this.proc;
     this.proc = undefined;
-    if (!p || p.exitCode !== null) return;
-    const gone = new Promise((r) => p.once('exit', r));
-    p.kill('SIGTERM');
-    await Promise.race([gone, sleep(10_000).then(() => p.kill('SIGKILL'))]);
+    await stopProcess(p, 10_000);
   }
 
   async client(): Promise<{ client: Client; close: () => Promise<void> }> {
@@ -101,10 +106,41 @@ export class WorkerProcess {
   async stop(): Promise<void> {
     const p = this.proc;
     this.proc = undefined;
-    if (!p || p.exitCode !== null) return;
-    const gone = new Promise((r) => p.once('exit', r));
-    p.kill('SIGTERM');
-    await Promise.race([gone, sleep(35_000).then(() => p.kill('SIGKILL'))]);
+    await stopProcess(p, 35_000); // the worker's own shutdown grace is 30 s
+  }
+}
+
+/** A dev server, one worker process at a time, and the fleets a test file brings up, torn down together. */
+export class Rig {
+  readonly server = new DevServer();
+  worker!: WorkerProcess;
+  private readonly logs = mkdtempSync(join(tmpdir(), 'kha-rig-'));
+  private readonly dirs: string[] = [];
+
+  async up(): Promise<void> {
+    await this.server.start();
+    await this.newWorker();
+  }
+
+  async down(): Promise<void> {
+    await this.worker?.stop();
+    await this.server.stop();
+    for (const d of this.dirs) {
+      await fleetDown(d).catch(() => undefined);
+      rmSync(d, { recursive: true, force: true });
+    }
+  }
+
+  /** Starts a worker (after the previous one was killed or stopped). */
+  async newWorker(): Promise<void> {
+    this.worker = new WorkerProcess(this.server, this.logs);
+    await this.worker.start();
+  }
+
+  async fleet(opts: Omit<FleetOptions, 'dir'>): Promise<FleetInfo> {
+    const dir = mkdtempSync(join(tmpdir(), 'kha-rig-fleet-'));
+    this.dirs.push(dir);
+    return fleetUp({ dir, ...opts });
   }
 }
 
