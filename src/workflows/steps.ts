@@ -66,12 +66,7 @@ export class StepRunner {
           if (!(await this.cleanOrPark(s, n, attempts))) return SKIPPED;
           continue;
         }
-        const decision = await this.park(s, n, attempts);
-        if (decision.verdict === 'skip') return SKIPPED;
-        if (decision.verdict === 'abort') {
-          this.abort = decision;
-          throw new AbortedByOperator(decision);
-        }
+        if ((await this.park(s, attempts)) === 'skip') return SKIPPED;
         heals = 0;
         if (s.clean && !(await this.cleanOrPark(s, n, attempts))) return SKIPPED;
       }
@@ -88,21 +83,20 @@ export class StepRunner {
       } catch (err) {
         if (isCancellation(err)) throw err;
         attempts.push({ attempt: n, error: `clean-up before retrying: ${failureOf(err).message}`, at: new Date().toISOString() });
-        const d = await this.park(s, n, attempts);
-        if (d.verdict === 'abort') {
-          this.abort = d;
-          throw new AbortedByOperator(d);
-        }
-        if (d.verdict === 'skip') return false;
+        if ((await this.park(s, attempts)) === 'skip') return false;
       }
     }
   }
 
-  private async park<T>(s: StepSpec<T>, n: number, attempts: AttemptRecord[]): Promise<Decision> {
+  /**
+   * Parks the step until an operator decides; an abort ends the run (no new step starts). Keyed by the
+   * attempt records so far, which grow before every park: each park waits for a decision of its own.
+   */
+  private async park<T>(s: StepSpec<T>, attempts: AttemptRecord[]): Promise<'retry' | 'skip'> {
     const options: ParkVerdict[] = s.skippable ? ['retry', 'skip', 'abort'] : ['retry', 'abort'];
     this.progress.setHost(s.host.name, 'parked', `${s.step} parked: ${attempts[attempts.length - 1].error}`);
     const decided = this.decisions.park({
-      key: `park:${s.step}:${s.host.name}:${n}`, phase: s.phase, step: s.step, host: s.host.name, role: s.role,
+      key: `park:${s.step}:${s.host.name}:${attempts.length}`, phase: s.phase, step: s.step, host: s.host.name, role: s.role,
       attempts: [...attempts], options, since: new Date().toISOString(),
     });
     this.progress.changed(); // parked now: the Web UI and a worker-less status show it
@@ -110,7 +104,11 @@ export class StepRunner {
     const state = decision.verdict === 'skip' ? 'skipped' : decision.verdict === 'abort' ? 'failed' : 'running';
     this.progress.setHost(s.host.name, state, `${decision.verdict} by ${decision.approver}${decision.comment ? `: ${decision.comment}` : ''}`);
     this.progress.changed();
-    return decision;
+    if (decision.verdict === 'abort') {
+      this.abort = decision;
+      throw new AbortedByOperator(decision);
+    }
+    return decision.verdict === 'skip' ? 'skip' : 'retry';
   }
 }
 

@@ -204,6 +204,32 @@ describe('haClusterWorkflow on a real dev server', () => {
     });
   }
 
+  it('a clean-up that fails after a retry parks again and waits for a decision of its own', async () => {
+    const calls: Call[] = [];
+    let joinBroken = true;
+    let cleanBroken = true;
+    const acts = fakeActivities(calls, {
+      behave: (name, host) => {
+        if (host !== 'w1') return;
+        if (name === 'joinNode' && joinBroken) throw preflight('w1');
+        if (name === 'cleanNode' && cleanBroken) throw ApplicationFailure.nonRetryable('w1: kubeadm reset -f failed (exit 1)', 'StepFailed');
+      },
+    });
+    await run(acts, { spec: spec([], 1), tuning: fast }, async (h) => {
+      await parkedOn(h, 'w1');
+      joinBroken = false;
+      await h.executeUpdate(resolveUpdate, { args: [{ host: 'w1', action: 'retry', approver: 'erin' }] });
+      const again = await until(h, 'the clean-up parked', (p) => p.parked.some((x) => x.key === 'park:joinNode:w1:2'));
+      assert.match(again.parked[0].attempts[1].error, /clean-up before retrying: w1: kubeadm reset -f failed/);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(calls.filter((c) => c.name === 'cleanNode').length, 1, 'it waits instead of cleaning in a loop');
+      cleanBroken = false;
+      await h.executeUpdate(resolveUpdate, { args: [{ host: 'w1', action: 'retry', approver: 'erin' }] });
+      assert.equal(((await h.result()) as HaClusterResult).outcome, 'completed');
+      assert.deepEqual(calls.filter((c) => c.host === 'w1' && c.name !== 'inspectHost').map((c) => c.name), ['joinNode', 'cleanNode', 'cleanNode', 'joinNode']);
+    });
+  });
+
   it('a worker skipped at inspection is left out of every later phase', async () => {
     const calls: Call[] = [];
     const acts = fakeActivities(calls, {
