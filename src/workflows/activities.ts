@@ -2,7 +2,7 @@
 // retries what a new attempt can heal by itself (a lost SSH connection, a dead worker: the retry
 // re-attaches to the journaled command); kubeadm failures come back at once and the workflow
 // decides (reset and run again, or park).
-import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, ActivityInterfaceFor, ActivityOptions, proxyActivities } from '@temporalio/workflow';
 import type { KubeadmHaActivities } from '../activities/types';
 import { NON_RETRYABLE_TYPES } from '../activities/types';
 
@@ -24,18 +24,24 @@ export function activitiesFor(tuning: RetryTuning = {}): KubeadmHaActivities {
   const common = { heartbeatTimeout: '15s', retry, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
   const quick = proxyActivities<KubeadmHaActivities>({ ...common, startToCloseTimeout: '3m' });
   const long = proxyActivities<KubeadmHaActivities>({ ...common, startToCloseTimeout: '30m' });
+  // Each scheduled activity names its host, so the Web UI's timeline reads "joinNode w17", not a row of "joinNode".
+  // executeWithOptions deep-merges these options into the proxy's.
+  type Proxied = { executeWithOptions(options: ActivityOptions, args: unknown[]): Promise<unknown> };
+  const named = <K extends keyof KubeadmHaActivities>(proxy: ActivityInterfaceFor<KubeadmHaActivities>, name: K): KubeadmHaActivities[K] =>
+    ((input: Parameters<KubeadmHaActivities[K]>[0]) =>
+      (proxy[name] as unknown as Proxied).executeWithOptions({ summary: `${name} ${input.host.name}` } as ActivityOptions, [input])) as KubeadmHaActivities[K];
   return {
-    inspectHost: quick.inspectHost,
-    readCluster: quick.readCluster,
-    probeLoadBalancer: quick.probeLoadBalancer,
-    kubeadmInit: long.kubeadmInit,
-    installCni: quick.installCni,
-    waitForSystemPods: long.waitForSystemPods,
-    distributeCerts: quick.distributeCerts,
-    ensureJoinToken: quick.ensureJoinToken,
-    deleteJoinTokens: quick.deleteJoinTokens,
-    joinNode: long.joinNode,
-    cleanNode: long.cleanNode,
-    verifyNodes: long.verifyNodes,
+    inspectHost: named(quick, 'inspectHost'),
+    readCluster: named(quick, 'readCluster'),
+    probeLoadBalancer: named(quick, 'probeLoadBalancer'),
+    kubeadmInit: named(long, 'kubeadmInit'),
+    installCni: named(quick, 'installCni'),
+    waitForSystemPods: named(long, 'waitForSystemPods'),
+    distributeCerts: named(quick, 'distributeCerts'),
+    ensureJoinToken: named(quick, 'ensureJoinToken'),
+    deleteJoinTokens: named(quick, 'deleteJoinTokens'),
+    joinNode: named(long, 'joinNode'),
+    cleanNode: named(long, 'cleanNode'),
+    verifyNodes: named(long, 'verifyNodes'),
   };
 }

@@ -59,9 +59,15 @@ describe('haClusterWorkflow on a real dev server', () => {
         inflight--;
       },
     });
-    const result = await run(acts, { spec: spec() }, (h) => h.result()) as HaClusterResult;
+    let history = '';
+    const result = await run(acts, { spec: spec() }, async (h) => {
+      const r = await h.result();
+      history = await historyText(h);
+      return r;
+    }) as HaClusterResult;
     assert.equal(result.outcome, 'completed');
     assert.equal(result.nodes.length, 7);
+    assert.match(history, /"summary":\{"metadata":\{[^}]*\},"data":"\\"joinNode w3\\""/, 'each scheduled activity names its host for the Web UI');
     const order = calls.map((c) => c.name).filter((c, i, all) => all.indexOf(c) === i);
     assert.deepEqual(order, ['inspectHost', 'probeLoadBalancer', 'kubeadmInit', 'installCni', 'waitForSystemPods',
       'distributeCerts', 'ensureJoinToken', 'joinNode', 'deleteJoinTokens:tok1', 'deleteJoinTokens:tok2', 'verifyNodes']);
