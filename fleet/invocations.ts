@@ -1,5 +1,5 @@
 // The per-host log of stand-in kubeadm invocations: a start record before the command does anything
-// and an end record when it exits. A killed process leaves only its start record.
+// and an end record when it exits (also on SIGTERM). A SIGKILLed process leaves only its start record.
 import * as fs from 'node:fs';
 import { invocationsFile } from './layout';
 
@@ -17,6 +17,8 @@ export function recordInvocation(dir: string, host: string, argv: string[]): voi
   // One write per record with O_APPEND: lines of concurrent invocations do not interleave.
   fs.appendFileSync(file, JSON.stringify({ pid: process.pid, argv, start: Date.now() }) + '\n');
   process.on('exit', (exitCode) => fs.appendFileSync(file, JSON.stringify({ pid: process.pid, end: Date.now(), exitCode }) + '\n'));
+  // Like Go's default: SIGTERM ends kubeadm at once (128+15); the end record says when.
+  process.once('SIGTERM', () => process.exit(143));
 }
 
 export function readInvocations(dir: string, host: string): Invocation[] {

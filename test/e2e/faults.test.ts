@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { readInvocations, setFault, type FleetInfo } from '../../fleet';
+import { readInvocations, setFault, setTiming, type FleetInfo } from '../../fleet';
 import { main } from '../../src/client/cli';
 import { loadClusterFile } from '../../src/config/cluster-file';
 import { workflowIdFor } from '../../src/shared/definitions';
@@ -123,6 +123,30 @@ describe('recovery on the local fleet, with realistic step times', () => {
       assert.equal(resets.length, 1, `one reset of the half-done ${host}`);
       assert.ok(out.some((l) => new RegExp(`${host}: cleaned before joinNode — kubeadm reset -f`).test(l)), out.join('\n'));
     }
+  });
+
+  it('a run cancelled during the worker joins is started again: done phases are skipped and their gates not asked', async () => {
+    // Joins long enough that the cancellation (delivered with the next heartbeat) lands in the middle of one.
+    const f = await fleet({ workers: 3, joinMs: 20_000 });
+    const name = cluster(f);
+    const first = start(f);
+    await running(f, 'w1', 'join');
+    const out: string[] = [];
+    assert.equal(await main(['cancel', name, '--address', server.address], (s) => out.push(s)), 0);
+    assert.equal(await first, 1, 'the cancelled run ends with a failure exit code');
+    const killed = ['w1', 'w2', 'w3'].filter((w) => readInvocations(f.dir, w).some((i) => i.argv[0] === 'join' && i.exitCode === 143));
+    assert.ok(killed.length > 0, 'cancel stopped the running joins on the hosts');
+    await setTiming(f.dir, { joinMs: 2000 });
+    const again: string[] = [];
+    assert.equal(await start(f, again), 0, again.join('\n'));
+    const printed = again.join('\n');
+    for (const phase of ['probeLoadBalancer', 'init', 'distributeCerts', 'joinControlPlanes']) {
+      assert.match(printed, new RegExp(`phase ${phase}: skipped`), `${phase} is done and skipped`);
+    }
+    assert.doesNotMatch(printed, /waiting for approval of "(init|joinControlPlanes)"/, 'the gates of done phases are not asked again');
+    assert.match(printed, /joinWorkers approved by fault-bot/);
+    for (const w of killed) assert.match(printed, new RegExp(`${w}: cleaned before joinNode — kubeadm reset -f`), `${w} was half-done and is reset first`);
+    await assertClusterBuilt(f);
   });
 
   it('five clusters on five fleets at once, on one worker, all complete', async () => {
