@@ -1,4 +1,4 @@
-// kubeadm reset: best-effort revert of init/join on this host (reference §6.3).
+// kubeadm reset: best-effort revert of init/join on this host (cmd/kubeadm/app/cmd/phases/reset).
 import * as fs from 'node:fs';
 import * as readline from 'node:readline';
 import { hostEnv } from './env';

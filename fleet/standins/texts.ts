@@ -1,4 +1,4 @@
-// Exact kubeadm texts (reference kubeadm.md §4–§6), chosen by the emulated minor version.
+// Exact kubeadm texts, chosen by the emulated minor version.
 
 export const RUNNING_PREFLIGHT = '[preflight] Running pre-flight checks';
 

@@ -1,4 +1,5 @@
-// The seed's manual certificate distribution (reference kubeadm.md §1.3) and the CA hash (§1.6).
+// Manual certificate distribution (kubeadm docs, "Creating Highly Available Clusters with kubeadm",
+// Manual certificate distribution) and the CA hash (cmd/kubeadm/app/util/pubkeypin).
 import type { KubeVersion } from './version';
 import { CERT_KEY_RE } from './validate';
 
@@ -14,8 +15,8 @@ const cert = (path: string): SharedFile => ({ path, mode: 0o644, secret: false }
 const secret = (path: string): SharedFile => ({ path, mode: 0o600, secret: true });
 
 /**
- * Files to copy from the first control plane to each joining one before `kubeadm join` (§1.3
- * matrix). Only these: copying every certificate breaks the joining node's SANs.
+ * Files to copy from the first control plane to each joining one before `kubeadm join`, as that
+ * page lists them. Only these: copying every certificate breaks the joining node's SANs.
  * - etcd/ca.key only with stacked etcd ("Skip ... if you are using external etcd").
  * - external etcd adds apiserver-etcd-client.crt/.key: the CP-join preflight checks them
  *   (ExternalEtcdClientCertificates) though the docs' script omits them.
@@ -40,7 +41,7 @@ export function sharedControlPlaneFiles(topology: 'stacked' | 'external', _v: Ku
 
 /**
  * Prints the 64-hex SHA-256 of the CA's DER SubjectPublicKeyInfo (prepend "sha256:" for
- * --discovery-token-ca-cert-hash). `openssl pkey` works for RSA and ECDSA CAs alike (§1.6).
+ * --discovery-token-ca-cert-hash). `openssl pkey` works for RSA and ECDSA CAs alike (as pubkeypin hashes the SubjectPublicKeyInfo).
  */
 export function caCertHashCommand(): string {
   return "openssl x509 -pubkey -noout -in /etc/kubernetes/pki/ca.crt | openssl pkey -pubin -outform der | openssl dgst -sha256 -hex | sed 's/^.* //'";

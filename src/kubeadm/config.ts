@@ -1,6 +1,6 @@
 // Renders kubeadm-config.yaml for `kubeadm init --config` and `kubeadm join --config`.
-// Field names per apiVersion: reference kubeadm.md §3.2-§3.5. `--config` cannot be mixed with
-// --control-plane/--certificate-key (§3.6), so a control-plane join is expressed in the file.
+// Field names per apiVersion: kubeadm cmd/kubeadm/app/apis/kubeadm/v1beta{1,2,3,4}/types.go. `--config`
+// cannot be mixed with --control-plane/--certificate-key (cmd/kubeadm/app/cmd/join.go), so a control-plane join is expressed in the file.
 import { stringify } from 'yaml';
 import { configApiVersion, kubeVersionString, parseKubeVersion, type KubeadmConfigApiVersion, type KubeVersion } from './version';
 import {

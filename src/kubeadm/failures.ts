@@ -55,7 +55,7 @@ function preflightErrorsOf(text: string): PreflightError[] {
   return out;
 }
 
-/** Files/dirs whose presence is what a re-run of init or join trips over (§6.1). */
+/** Files/dirs whose presence is what a re-run of init or join trips over (the FileAvailable/DirAvailable checks of checks.go). */
 const DONE_EVIDENCE = /^FileAvailable--etc-kubernetes-(kubelet\.conf|manifests-(kube-apiserver|kube-controller-manager|kube-scheduler|etcd)\.yaml)$/;
 const DONE_COMPATIBLE =
   /^(Port-(6443|\d+)|FileAvailable--etc-kubernetes-.*|DirAvailable--var-lib-etcd|DirAvailable--etc-kubernetes-manifests)$/;
@@ -81,7 +81,7 @@ function lastErrorLine(text: string): string {
 export function classifyKubeadmFailure(exitCode: number | null, stdout: string, stderr: string): KubeadmFailure {
   const text = `${stdout ?? ''}\n${stderr ?? ''}`.replace(/\r\n?/g, '\n');
 
-  // §5.1: "[preflight] Some fatal errors occurred:" + "\t[ERROR <Name>]: <msg>" lines.
+  // cmd/kubeadm/app/preflight/checks.go: "[preflight] Some fatal errors occurred:" + "\t[ERROR <Name>]: <msg>" lines.
   const pf = preflightErrorsOf(text);
   if (pf.length > 0) {
     const names = pf.map((e) => e.name);
@@ -96,7 +96,7 @@ export function classifyKubeadmFailure(exitCode: number | null, stdout: string, 
     return f;
   }
 
-  // §3.6 and §10.6: flag/config problems; rerunning the same command cannot succeed.
+  // Flag and config problems (cobra's unknown flag, the config decoder's strict errors): rerunning the same command cannot succeed.
   if (/can not mix '--config' with arguments/.test(text)) {
     const m = /can not mix '--config' with arguments \[([^\]]*)\]/.exec(text);
     return result('config-invalid', false, `kubeadm refused the command line: --config cannot be combined with [${m?.[1] ?? ''}]; move those settings into the config file`);
@@ -112,7 +112,7 @@ export function classifyKubeadmFailure(exitCode: number | null, stdout: string, 
     return result('config-invalid', false, `kubeadm rejected its command line or config: ${cfg[0]}. Render the config for this kubeadm version and rerun`);
   }
 
-  // §5.3: control-plane join preconditions.
+  // cmd/kubeadm/app/cmd/phases/join/preflight.go: control-plane join preconditions.
   if (/doesn't have a stable controlPlaneEndpoint address/.test(text)) {
     return result(
       'no-control-plane-endpoint',
@@ -130,7 +130,7 @@ export function classifyKubeadmFailure(exitCode: number | null, stdout: string, 
     );
   }
 
-  // §5.4: kubeadm-certs Secret / certificate key.
+  // cmd/kubeadm/app/phases/copycerts/copycerts.go: the kubeadm-certs Secret and its certificate key.
   if (/Secret "kubeadm-certs" was not found/.test(text)) {
     return result('certificate-key', false, 'The kubeadm-certs Secret is gone (it expires after two hours): run kubeadm init phase upload-certs --upload-certs --certificate-key <key> on a control plane, then kubeadm reset -f here and rejoin');
   }
@@ -138,7 +138,7 @@ export function classifyKubeadmFailure(exitCode: number | null, stdout: string, 
     return result('certificate-key', false, 'The certificate key does not decrypt the kubeadm-certs Secret (wrong, superseded or malformed key): re-upload the certs with the key you pass, then kubeadm reset -f here and rejoin');
   }
 
-  // §5.4 / §1.6: discovery.
+  // cmd/kubeadm/app/discovery/token/token.go: discovery.
   if (/none of the public keys "[^"]*" are pinned|invalid hash[ ,"]|expected a 32 byte SHA-256 hash/.test(text)) {
     return result('discovery-ca-hash', false,
       'The CA hash given to kubeadm (--discovery-token-ca-cert-hash) is malformed or does not match the cluster CA: recompute it from /etc/kubernetes/pki/ca.crt on a control plane');

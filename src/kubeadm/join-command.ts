@@ -1,5 +1,6 @@
 // Extracts join commands from `kubeadm init` output and `kubeadm token create --print-join-command`,
-// every era: reference kubeadm.md §4.5 (parser spec), §4.1-§4.3 (templates), §1.5 (flattened forms).
+// every era: kubeadm cmd/kubeadm/app/cmd/util/join.go (the template), cmd/kubeadm/app/cmd/init.go
+// (the init epilogue of each version), cmd/kubeadm/app/cmd/token.go (--print-join-command).
 import { CA_HASH_RE, CERT_KEY_RE, TOKEN_RE, checkHostPort } from './validate';
 
 export interface JoinCommand {
@@ -33,7 +34,7 @@ function parseOne(words: string[]): JoinCommand | undefined {
   for (let i = 0; i < words.length; i++) {
     const w = words[i];
     if (!w.startsWith('--')) {
-      // 1.9-1.11 put --token first: the endpoint is the first non-flag argument (§4.5.5).
+      // 1.9-1.11 put --token first: the endpoint is the first non-flag argument.
       if (endpoint === undefined && isEndpoint(w)) endpoint = w;
       continue;
     }
@@ -58,14 +59,14 @@ function parseOne(words: string[]): JoinCommand | undefined {
 
 /**
  * All distinct join commands in order of appearance. The init epilogue repeats once per bootstrap
- * token (§4.2), so identical commands are reported once.
+ * token, so identical commands are reported once.
  */
 export function parseJoinCommands(output: string): JoinCommand[] {
   const text = (output ?? '')
     .replace(/\r\n?/g, '\n')
     .split(WITHHELD)
     .join(` ${WITHHELD_WORD} `)
-    // Continuations: 4 spaces (1.14-1.20) or TAB (1.21+) after "\<newline>" (§4.1).
+    // Continuations: 4 spaces (1.14-1.20) or TAB (1.21+) after "\<newline>".
     .replace(/\\\n/g, ' ');
   const seen = new Set<string>();
   const out: JoinCommand[] = [];
@@ -84,7 +85,7 @@ export function parseJoinCommands(output: string): JoinCommand[] {
 }
 
 /**
- * The key printed on the line after "[upload-certs] Using certificate key:" (§1.4), if shown
+ * The key printed on the line after "[upload-certs] Using certificate key:", if shown
  * (not with --skip-certificate-key-print). With several uploads the last one wins: each upload
  * without --certificate-key invalidates the previous key.
  */

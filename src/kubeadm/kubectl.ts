@@ -1,5 +1,5 @@
 // Reads `kubectl get nodes` / `kubectl get pods` tables and kubectl connection errors
-// (reference kubeadm.md §10.9).
+// (kubectl's table printer: k8s.io/cli-runtime/pkg/printers, tabwriter padding 3).
 
 export interface NodeRow {
   name: string;

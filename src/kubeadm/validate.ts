@@ -1,5 +1,6 @@
 // Input checks shared by the config renderers. Pure (no node: imports) so workflow code may use them.
-// Formats: reference kubeadm.md §1.5 (token), §1.6 (CA hash), §1.4 (certificate key).
+// Formats: k8s.io/cluster-bootstrap token/api BootstrapTokenPattern (token), kubeadm
+// cmd/kubeadm/app/util/pubkeypin (CA hash), cmd/kubeadm/app/phases/copycerts (certificate key).
 
 export const TOKEN_RE = /^[a-z0-9]{6}\.[a-z0-9]{16}$/;
 export const CA_HASH_RE = /^sha256:[a-f0-9]{64}$/;

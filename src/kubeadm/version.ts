@@ -1,5 +1,5 @@
 // Kubernetes version parsing and the kubeadm config API version per release
-// (reference kubeadm.md §3.1 support matrix).
+// (the kubeadm docs' "kubeadm Configuration" pages: which config API each version reads).
 
 export interface KubeVersion {
   major: number;
@@ -68,7 +68,7 @@ export function supportedVersionProblem(v: KubeVersion | string): string | undef
   return undefined;
 }
 
-/** §3.1: 1.13-1.14 v1beta1, 1.15-1.21 v1beta2, 1.22-1.30 v1beta3, 1.31+ v1beta4. Throws below 1.13. */
+/** 1.13-1.14 v1beta1, 1.15-1.21 v1beta2, 1.22-1.30 v1beta3, 1.31+ v1beta4. Throws below 1.13. */
 export function configApiVersion(v: KubeVersion): KubeadmConfigApiVersion {
   const problem = supportedVersionProblem(v);
   if (problem) throw new Error(problem);

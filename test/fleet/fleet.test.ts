@@ -90,7 +90,7 @@ describe('local fleet', { timeout: 180000 }, () => {
     assert.equal(r.stderr, expected);
   });
 
-  it('control-plane join without the shared certificates fails with the §5.3 text', () => {
+  it('control-plane join without the shared certificates fails with the preflight text of kubeadm', () => {
     put(dir, CP2, '/var/lib/kubeadm-ha/join-config.yaml', joinConfig({ lb: LB, token, hash, name: 'cp2', cpAddress: CP2 }));
     const r = ssh(dir, CP2, 'sudo -n kubeadm join --config /var/lib/kubeadm-ha/join-config.yaml');
     assert.equal(r.code, 1);
@@ -106,7 +106,7 @@ describe('local fleet', { timeout: 180000 }, () => {
     assert.equal(r.stderr, expected);
   });
 
-  it('join with a bad token or a wrong CA hash fails discovery (§5.4)', () => {
+  it('join with a bad token or a wrong CA hash fails discovery', () => {
     put(dir, CP2, '/tmp/bad-token.yaml', joinConfig({ lb: LB, token: 'abcdef.0123456789abcdef', hash, name: 'cp2', cpAddress: CP2, discovery: '2s' }));
     let r = ssh(dir, CP2, 'sudo -n kubeadm join --config /tmp/bad-token.yaml');
     assert.equal(r.code, 1);

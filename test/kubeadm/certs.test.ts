@@ -7,7 +7,7 @@ const v113 = parseKubeVersion('v1.13.5');
 const v128 = parseKubeVersion('v1.28.2');
 const P = '/etc/kubernetes/pki/';
 
-test('stacked 1.13: the seed page list, admin.conf included (§1.3)', () => {
+test('stacked 1.13: the seed page list, admin.conf included', () => {
   const files = sharedControlPlaneFiles('stacked', v113);
   assert.deepEqual(files.map((f) => f.path), [
     `${P}ca.crt`, `${P}ca.key`, `${P}sa.key`, `${P}sa.pub`, `${P}front-proxy-ca.crt`, `${P}front-proxy-ca.key`,
@@ -33,7 +33,7 @@ test('external etcd: no etcd/ca.key, adds apiserver-etcd-client pair', () => {
   assert.ok(!paths.some((p) => /apiserver\.(crt|key)$/.test(p)), 'never copy per-node certificates');
 });
 
-test('caCertHashCommand is the key-type-agnostic pipeline (§1.6)', () => {
+test('caCertHashCommand is the key-type-agnostic pipeline', () => {
   assert.equal(
     caCertHashCommand(),
     "openssl x509 -pubkey -noout -in /etc/kubernetes/pki/ca.crt | openssl pkey -pubin -outform der | openssl dgst -sha256 -hex | sed 's/^.* //'",

@@ -53,7 +53,7 @@ test('preflight errors that are not "already done"', () => {
   assert.match(classifyKubeadmFailure(1, '', fixture('preflight-small-node.stderr.txt')).summary, /NumCPU \(the number of available CPUs 1/);
 });
 
-test('control-plane join without shared certificates (§5.3)', () => {
+test('control-plane join without shared certificates', () => {
   for (const file of ['cp-join-missing-certs.stderr.txt', 'cp-join-missing-certs-old.stderr.txt']) {
     const f = classifyKubeadmFailure(1, '', fixture(file));
     check(f, 'missing-shared-certs', false);
@@ -68,7 +68,7 @@ test('control-plane join without controlPlaneEndpoint (new and old wording)', ()
   check(classifyKubeadmFailure(1, '', fixture('cp-join-no-endpoint-old.stderr.txt')), 'no-control-plane-endpoint', false);
 });
 
-test('discovery failures (§5.4)', () => {
+test('discovery failures', () => {
   check(classifyKubeadmFailure(1, '', fixture('join-token-unknown.stderr.txt')), 'discovery-token', false);
   const hash = classifyKubeadmFailure(1, '', fixture('join-ca-hash-mismatch.stderr.txt'));
   check(hash, 'discovery-ca-hash', false);
@@ -87,7 +87,7 @@ test('certificate key / kubeadm-certs Secret failures', () => {
   check(classifyKubeadmFailure(1, '', fixture('join-certs-wrong-key.stderr.txt')), 'certificate-key', false);
 });
 
-test('config errors need an operator (§3.6, §10.6)', () => {
+test('config errors need an operator', () => {
   const mixed = classifyKubeadmFailure(1, '', fixture('init-mixed-config.stderr.txt'));
   check(mixed, 'config-invalid', false);
   assert.match(mixed.summary, /\[certificate-key\]/);

@@ -9,7 +9,7 @@ const KEY = 'f9ea00c50ef12a386949dfb84b3abb2aa1053cc84f3792cd4b8aa6cc42c1fd57';
 const TOKEN = '38tjlt.ibkwbtflmj6w8qmg';
 const worker = { endpoint: 'lb.example.com:6443', token: TOKEN, caCertHashes: [H], controlPlane: false };
 
-test('1.13 init epilogue: one single-line join (§4.3)', () => {
+test('1.13 init epilogue: one single-line join', () => {
   assert.deepEqual(parseJoinCommands(fixture('init-1.13.stdout.txt')), [
     { endpoint: '192.168.0.200:6443', token: 'j04n3m.octy8zely83cy2ts', caCertHashes: [H13], controlPlane: false },
   ]);
@@ -25,7 +25,7 @@ test('seed page sample (extra spaces) and its --experimental-control-plane join'
   ]);
 });
 
-test('1.28 init with --upload-certs: TAB continuations, CP + worker commands, key line (§4.2)', () => {
+test('1.28 init with --upload-certs: TAB continuations, CP + worker commands, key line', () => {
   const out = fixture('init-1.28-upload-certs.stdout.txt');
   assert.ok(out.includes('\\\n\t--discovery-token-ca-cert-hash'), 'fixture keeps literal TAB continuations');
   assert.deepEqual(parseJoinCommands(out), [{ ...worker, controlPlane: true, certificateKey: KEY }, worker]);
@@ -61,7 +61,7 @@ test('<value withheld> is treated as absent', () => {
   assert.deepEqual(parseJoinCommands(tokenWithheld), []);
 });
 
-test('token create --print-join-command shapes of every era (§1.5)', () => {
+test('token create --print-join-command shapes of every era', () => {
   for (const f of ['print-join-1.13.txt', 'print-join-1.14-1.20.txt', 'print-join-1.21.txt', 'print-join-1.11.txt']) {
     assert.deepEqual(parseJoinCommands(fixture(f)), [worker], f);
   }

@@ -52,7 +52,7 @@ test('get pods: RESTARTS with "(5m ago)", -A namespace column, single spaces', (
   assert.deepEqual(parseGetPods(single), [{ name: 'etcd-cp0', ready: '1/1', status: 'Running', restarts: '2 (1h ago)', age: '3d' }]);
 });
 
-test('kubeconfigProblem recognises connection refused (§10.9)', () => {
+test('kubeconfigProblem recognises connection refused', () => {
   assert.match(kubeconfigProblem(fixture('kubectl-no-kubeconfig.stderr.txt')) ?? '', /no kubeconfig.*localhost:8080.*\/etc\/kubernetes\/admin\.conf/);
   assert.match(kubeconfigProblem(fixture('kubectl-api-down.stderr.txt')) ?? '', /lb\.example\.com:6443 refused/);
   assert.equal(kubeconfigProblem(''), undefined);

@@ -14,7 +14,7 @@ test('parseKubeVersion rejects other forms, naming the value and the expected fo
   }
 });
 
-test('configApiVersion follows the support matrix (§3.1)', () => {
+test('configApiVersion follows the support matrix', () => {
   const cases: Array<[string, string]> = [
     ['1.13.0', 'v1beta1'], ['v1.14.10', 'v1beta1'],
     ['1.15.0', 'v1beta2'], ['v1.21.14', 'v1beta2'],

@@ -1,4 +1,4 @@
-// redact() on real kubeadm output (epilogue of kubeadm init, reference kubeadm.md §4.2) and on
+// redact() on real kubeadm output (epilogue of kubeadm init, kubeadm's sources) and on
 // the other secret shapes the activities handle.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
