@@ -1,5 +1,5 @@
 // distributeCerts: the procedure's manual certificate copy. The shared CA and service-account keys
-// (and admin.conf, as the seed page does) go from the first control plane to a joining one inside
+// (and admin.conf, as the 1.13 HA page does) go from the first control plane to a joining one inside
 // this activity, never through workflow history. They are staged in a root-only folder, then one
 // journaled command installs them at their final paths with root ownership and kubeadm's modes
 // and verifies them by digest, under the host lock, so it never races a kubeadm command there.

@@ -20,7 +20,7 @@ const secret = (path: string): SharedFile => ({ path, mode: 0o600, secret: true 
  * - etcd/ca.key only with stacked etcd ("Skip ... if you are using external etcd").
  * - external etcd adds apiserver-etcd-client.crt/.key: the CP-join preflight checks them
  *   (ExternalEtcdClientCertificates) though the docs' script omits them.
- * - admin.conf, as the seed page does. Later pages drop it because the join writes its own, but a
+ * - admin.conf, as the 1.13 HA page does. Later pages drop it because the join writes its own, but a
  *   copied one is harmless: kubeadm reuses an existing admin.conf whose CA and server match.
  */
 export function sharedControlPlaneFiles(topology: 'stacked' | 'external', _v: KubeVersion): SharedFile[] {

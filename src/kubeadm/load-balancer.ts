@@ -1,4 +1,4 @@
-// The seed's `nc -v LOAD_BALANCER_IP PORT` check, read as the kubeadm HA guide and kubeadm/docs/ha-considerations.md describe it: refused is
+// The HA page's `nc -v LOAD_BALANCER_IP PORT` check, read as the kubeadm HA guide and kubeadm/docs/ha-considerations.md describe it: refused is
 // expected before the API server runs, an LB that accepts then closes is alive too, a timeout means
 // the LB cannot reach the control plane node.
 

@@ -15,7 +15,7 @@ export type KubeadmConfigApiVersion =
   | 'kubeadm.k8s.io/v1beta3'
   | 'kubeadm.k8s.io/v1beta4';
 
-/** Oldest release whose HA procedure (v1beta1 config, control-plane join) we drive (the seed page). */
+/** Oldest release whose HA procedure (v1beta1 config, control-plane join) we drive (the 1.13 "Creating Highly Available Clusters with kubeadm" page). */
 export const MIN_SUPPORTED = '1.13.0';
 
 // Optional pre-release/build suffix as in "v1.31.0-rc.1" or "v1.25.16+rke2r2".
