@@ -4,14 +4,13 @@
 // readCluster: the cluster as the first control plane's API server and etcd report it.
 import { ApplicationFailure } from '@temporalio/activity';
 import { caCertHashCommand, parseCaCertHash } from '../kubeadm/certs';
-import { etcdctlCommand, parseMemberList } from '../kubeadm/etcd';
 import { hostFactsCommand, parseHostFacts } from '../kubeadm/host-facts';
 import { parseGetNodes } from '../kubeadm/kubectl';
 import { KUBECTL } from '../kubeadm/paths';
 import { parseKubeVersion } from '../kubeadm/version';
 import { busySteps } from '../ssh/journal';
 import type { HostFacts, KubeadmHaActivities } from './types';
-import { withSessions } from './host-context';
+import { etcdMembers, withSessions } from './host-context';
 
 export const inspectHost: KubeadmHaActivities['inspectHost'] = async ({ host, ssh, role, kubernetesVersion }) =>
   withSessions(ssh, [host], async (remote): Promise<HostFacts> => {
@@ -43,6 +42,6 @@ export const readCluster: KubeadmHaActivities['readCluster'] = async ({ host, ss
     const hash = parseCaCertHash((await remote.check(caCertHashCommand(), 'computing the CA certificate hash')).stdout);
     const view = { nodes: parseGetNodes(nodes.stdout), caCertHash: hash };
     if (!stacked) return view;
-    const members = await remote.run(etcdctlCommand(KUBECTL, host.name, ['member', 'list']));
-    return members.exitCode === 0 ? { ...view, etcdMembers: parseMemberList(members.stdout) } : view;
+    const members = await etcdMembers(remote);
+    return members ? { ...view, etcdMembers: members } : view;
   });

@@ -3,14 +3,14 @@
 // never into argv, logs or workflow history. A retry re-attaches to a join still running.
 import { ApplicationFailure } from '@temporalio/activity';
 import { renderJoinConfig } from '../kubeadm/config';
-import { etcdctlCommand, memberOf, parseMemberList } from '../kubeadm/etcd';
+import { memberOf } from '../kubeadm/etcd';
 import { parseGetNodes } from '../kubeadm/kubectl';
 import { isControlPlaneRow } from '../kubeadm/node-state';
 import { joinConfigPath, KUBECTL, KUBELET_CONF, stateFile } from '../kubeadm/paths';
 import type { HostSpec, SshSpec } from '../config/types';
 import { journalState } from '../ssh/journal';
 import type { KubeadmHaActivities, Role, StepResult } from './types';
-import { withSessions } from './host-context';
+import { etcdMembers, withSessions } from './host-context';
 import { kubeadmOutcome } from './kubeadm-failure';
 import { tokenSecret } from './tokens';
 
@@ -52,8 +52,8 @@ async function joinedProblem(ssh: SshSpec, cp: HostSpec, node: HostSpec, role: R
     if (!row) return `${KUBELET_CONF} exists but no Node ${node.name} is registered`;
     if (role === 'worker') return undefined;
     if (!isControlPlaneRow(row)) return `Node ${node.name} is registered without the control-plane role`;
-    const members = await remote.run(etcdctlCommand(KUBECTL, cp.name, ['member', 'list']));
-    if (members.exitCode === 0 && !memberOf(parseMemberList(members.stdout), node)) return `${node.name} is not an etcd member`;
+    const members = await etcdMembers(remote);
+    if (members && !memberOf(members, node)) return `${node.name} is not an etcd member`;
     return undefined;
   });
 }

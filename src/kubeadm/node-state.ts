@@ -33,7 +33,11 @@ export const CONTROL_PLANE_MANIFESTS = ['kube-apiserver', 'kube-controller-manag
 
 export const isControlPlaneRow = (n: NodeRow): boolean => n.roles.includes('control-plane') || n.roles.includes('master');
 
-function leftovers(f: NodeFiles): string[] {
+/**
+ * What kubeadm's init or join left on a node (kubelet kubeconfigs, static-pod manifests, etcd data).
+ * admin.conf is not in it: the certificate copy puts one on a control plane before its join.
+ */
+export function leftovers(f: NodeFiles): string[] {
   return [
     ...(f.kubeletConf ? ['kubelet.conf'] : []),
     ...(f.bootstrapKubeletConf ? ['bootstrap-kubelet.conf'] : []),
