@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { HOST_MOUNTS, LOGIN_USER, SSH_PORT, hostDir, invocationsFile, logDir, runDir } from './layout';
-import { cmdline, readPid, stopPidFile, stopPidFiles, waitForPidFile } from './proc';
+import { cmdline, readPid, stopPidFile, stopPidFiles, stopPids, waitForPidFile } from './proc';
+import { daemonPids } from './standins/daemons';
 import { userIds } from './system';
 import { HostRole } from './types';
 
@@ -190,7 +191,11 @@ export function stopHosts(dir: string, names: string[]): void {
       else daemons.push({ file: path.join(rd, f), expect: 'node' });
     }
   }
-  // Daemons first, sshds last, so nothing new gets started from a session meanwhile.
-  stopPidFiles(daemons);
+  // Daemons first, sshds last, so nothing new gets started from a session meanwhile. Daemons whose
+  // starter died before writing a pid file are found by their argv.
+  const recorded = daemons.map((d) => ({ pid: readPid(d.file), expect: d.expect }));
+  const unrecorded = daemonPids(names.map((n) => runDir(dir, n))).map((pid) => ({ pid, expect: '.js' }));
+  stopPids([...recorded, ...unrecorded]);
+  for (const d of daemons) fs.rmSync(d.file, { force: true });
   stopPidFiles(sshds);
 }

@@ -37,6 +37,17 @@ export function cmdline(pid: number): string {
   }
 }
 
+/** Live processes whose cmdline (NULs as spaces) satisfies `match`: one pass over /proc. */
+export function pidsByCmdline(match: (cmdline: string) => boolean): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid !== process.pid && match(cmdline(pid)) && alive(pid)) pids.push(pid);
+  }
+  return pids;
+}
+
 /** Alive and not a zombie. */
 export function alive(pid: number | undefined): boolean {
   if (!pid) return false;

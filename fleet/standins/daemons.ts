@@ -1,11 +1,13 @@
 // Stand-in daemons (kube-apiserver "static pods", kubelet) run detached from the SSH session,
 // inside the host's mount namespace, with pid files in the host's run dir so reset and
-// `fleet down` can stop them.
+// `fleet down` can stop them. Each daemon's argv names its host's run dir, so it is found (as
+// systemd finds a unit's processes by cgroup) even when its starter was killed before writing the
+// pid file.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { logDir, runDir } from '../layout';
-import { alive, readPid, stopPidFile, sleepSync } from '../proc';
+import { alive, pidsByCmdline, readPid, sleepSync, stopPids } from '../proc';
 import { hostEnv } from './env';
 
 export type DaemonKind = 'apiserver' | 'kubelet';
@@ -25,7 +27,7 @@ export function startDaemon(kind: DaemonKind): number {
   fs.mkdirSync(logDir(e.dir, e.host), { recursive: true });
   const log = fs.openSync(path.join(logDir(e.dir, e.host), `${kind}.log`), 'a');
   // detached => setsid: the daemon outlives the SSH session and is not in its process group.
-  const child = spawn(process.execPath, [path.join(__dirname, `${kind}.js`)], {
+  const child = spawn(process.execPath, [path.join(__dirname, `${kind}.js`), daemonMarker(runDir(e.dir, e.host))], {
     detached: true,
     stdio: ['ignore', log, log],
     env: process.env,
@@ -37,8 +39,23 @@ export function startDaemon(kind: DaemonKind): number {
   return child.pid!;
 }
 
+/** The argv word that ties a daemon to its host. */
+export function daemonMarker(hostRunDir: string): string {
+  return `--run-dir=${hostRunDir}`;
+}
+
+/** Every daemon of these hosts (any kind unless given), with or without a pid file. */
+export function daemonPids(hostRunDirs: string[], kind?: DaemonKind): number[] {
+  const markers = hostRunDirs.map((d) => ` ${daemonMarker(d)} `);
+  const script = kind ? `/${kind}.js ` : '.js ';
+  return pidsByCmdline((c) => c.includes(script) && markers.some((m) => c.includes(m)));
+}
+
 export function stopDaemon(kind: DaemonKind): void {
-  stopPidFile(pidFile(kind), 'node');
+  const e = hostEnv();
+  const pids = new Set([readPid(pidFile(kind)), ...daemonPids([runDir(e.dir, e.host)], kind)]);
+  stopPids([...pids].map((pid) => ({ pid, expect: `/${kind}.js` })));
+  fs.rmSync(pidFile(kind), { force: true });
   // Give the kernel a moment to release the listening sockets.
   sleepSync(20);
 }
