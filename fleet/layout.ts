@@ -5,9 +5,10 @@ import * as path from 'node:path';
 
 export const SSH_PORT = 2222;
 export const LB_PORT = 6443;
-/** Fleets side by side: slot S owns 127.S.0.0/16 (slot 0 keeps the addresses of the README and demo). */
+/** Fleets side by side: slot S owns 127.S.0.0/16 and 198.18.S.0/24 (slot 0: the addresses of the README and demo). */
 export const MAX_SLOT = 99;
 export const MAX_WORKERS = 500;
+export const MAX_CONTROL_PLANES = 29;
 export const DEFAULT_K8S_VERSION = 'v1.31.4';
 export const LOGIN_USER = 'kha';
 
@@ -21,7 +22,15 @@ export const HOST_MOUNTS: ReadonlyArray<[string, string]> = [
   ['/usr/local/sbin', 'usr-local-sbin'],
 ];
 
-export const controlPlaneAddress = (slot: number, i: number): string => `127.${slot}.10.${i}`;
+/**
+ * Control planes (and etcd members) are advertised by kubeadm, which refuses a loopback advertise
+ * address (it then looks for a global address on lo: "unable to select an IP from lo network
+ * interface", ChooseBindAddress in k8s.io/apimachinery/pkg/util/net). They get addresses from
+ * 198.18.0.0/15 (RFC 2544, never routed), added to lo by `fleet up`: 198.18.S.1x and 198.18.S.4x.
+ */
+export const NODE_NET = '198.18';
+export const controlPlaneAddress = (slot: number, i: number): string => `${NODE_NET}.${slot}.${10 + i}`;
+export const etcdAddress = (slot: number, i: number): string => `${NODE_NET}.${slot}.${40 + i}`;
 /** 250 workers per /24 (127.S.20.x, 127.S.21.x): .0 and .255 stay unused. */
 export const workerAddress = (slot: number, i: number): string => `127.${slot}.${20 + Math.floor((i - 1) / 250)}.${((i - 1) % 250) + 1}`;
 export const lbAddress = (slot: number): string => `127.${slot}.30.1`;

@@ -3,7 +3,7 @@
 // whose fleet is down (and whose claimant is gone) is taken over.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MAX_SLOT, fleetFile } from './layout';
+import { MAX_SLOT, NODE_NET, fleetFile } from './layout';
 import { withFileLock } from './lock';
 import { alive } from './proc';
 import { FleetInfo } from './types';
@@ -46,7 +46,8 @@ function slotsListenedOn(): Set<number> {
     if (f[3] !== '0A') continue; // LISTEN
     const hex = f[1]?.split(':')[0] ?? '';
     const b = [6, 4, 2, 0].map((i) => parseInt(hex.slice(i, i + 2), 16));
-    if (b[0] === 127 && [10, 20, 21, 30].includes(b[2])) used.add(b[1]);
+    if (b[0] === 127 && [20, 21, 30].includes(b[2])) used.add(b[1]);
+    if (`${b[0]}.${b[1]}` === NODE_NET) used.add(b[2]);
   }
   return used;
 }
@@ -59,7 +60,7 @@ export function claimSlot(dir: string, wanted?: number): number {
     const taken = (s: number): string | undefined => {
       const c = readClaim(s);
       if (c && c.dir !== dir && (alive(c.pid) || fleetRuns(c.dir, s))) return `the fleet in ${c.dir}`;
-      return listened.has(s) && c?.dir !== dir ? `an unregistered process listening on 127.${s}.x.x` : undefined;
+      return listened.has(s) && c?.dir !== dir ? `an unregistered process listening on 127.${s}.x.x or ${NODE_NET}.${s}.x` : undefined;
     };
     let slot = wanted;
     if (slot !== undefined) {
@@ -79,6 +80,12 @@ export function claimSlot(dir: string, wanted?: number): number {
 }
 
 /** Frees every slot claimed for `dir` (fleetDown). */
+/** The slots this fleet dir holds. */
+export function slotsOf(dir: string): number[] {
+  if (!fs.existsSync(REGISTRY)) return [];
+  return fs.readdirSync(REGISTRY).filter((f) => /^\d+$/.test(f) && readClaim(Number(f))?.dir === dir).map(Number);
+}
+
 export function releaseSlots(dir: string): void {
   if (fs.existsSync(REGISTRY)) withFileLock(LOCK, () => release(dir));
 }

@@ -1,13 +1,14 @@
 // fleet up / down / status.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_K8S_VERSION, LB_PORT, MAX_WORKERS, SSH_PORT, clusterDir, controlPlaneAddress, fleetFile, hostDir, lbAddress, workerAddress } from './layout';
+import { DEFAULT_K8S_VERSION, LB_PORT, MAX_CONTROL_PLANES, MAX_WORKERS, SSH_PORT, clusterDir, controlPlaneAddress, fleetFile, hostDir, lbAddress, workerAddress } from './layout';
 import { prepareMachine } from './system';
 import { HostSetup, inBatches, prepareHost, startHosts, stopHosts } from './hosts';
 import { haproxyPid, removeDrops, startHaproxy, stopHaproxy, writeHaproxyConfig } from './lb';
 import { writeClientKey, writeClusterFile, writeCniManifest } from './files';
 import { alive, readPid } from './proc';
-import { claimSlot, releaseSlots } from './slots';
+import { claimSlot, releaseSlots, slotsOf } from './slots';
+import { addAddresses, removeAddresses } from './addresses';
 import { setTiming } from './timing';
 import { FleetHost, FleetInfo, FleetOptions } from './types';
 
@@ -15,8 +16,8 @@ export async function fleetUp(opts: FleetOptions): Promise<FleetInfo> {
   const dir = path.resolve(opts.dir);
   const version = opts.kubernetesVersion ?? DEFAULT_K8S_VERSION;
   if (!/^v1\.\d+\.\d+$/.test(version)) throw new Error(`bad --kubernetes-version ${version}`);
-  if (opts.controlPlanes < 1 || opts.controlPlanes > 250 || opts.workers < 0 || opts.workers > MAX_WORKERS) {
-    throw new Error(`control planes must be 1..250, workers 0..${MAX_WORKERS}`);
+  if (opts.controlPlanes < 1 || opts.controlPlanes > MAX_CONTROL_PLANES || opts.workers < 0 || opts.workers > MAX_WORKERS) {
+    throw new Error(`control planes must be 1..${MAX_CONTROL_PLANES}, workers 0..${MAX_WORKERS}`);
   }
   fs.mkdirSync(dir, { recursive: true });
   // sshd reads authorized_keys with the login user's rights: the path must be traversable (mkdtemp gives 0700).
@@ -38,6 +39,7 @@ export async function fleetUp(opts: FleetOptions): Promise<FleetInfo> {
   for (let i = 1; i <= opts.controlPlanes; i++) setups.push({ ...common, name: `cp${i}`, role: 'control-plane', address: controlPlaneAddress(slot, i) });
   for (let i = 1; i <= opts.workers; i++) setups.push({ ...common, name: `w${i}`, role: 'worker', address: workerAddress(slot, i) });
 
+  addAddresses(setups.filter((h) => h.role !== 'worker').map((h) => h.address));
   const known = await inBatches(setups, (h) => prepareHost(h, pub, setups));
   fs.writeFileSync(path.join(dir, 'known_hosts'), known.join('\n') + '\n');
   const hosts: FleetHost[] = [];
@@ -81,6 +83,7 @@ export async function fleetDown(dir: string): Promise<void> {
     /* nothing was started */
   }
   stopHosts(dir, names);
+  for (const slot of slotsOf(dir)) removeAddresses({ slot });
   // Mount namespaces vanish with their last process; nothing is mounted in the parent view.
   fs.rmSync(fleetFile(dir), { force: true });
   releaseSlots(dir);

@@ -1,6 +1,7 @@
 // Fleets side by side on their own slots, a 500-worker fleet, and cut SSH sessions.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -35,7 +36,8 @@ describe('fleets side by side', { timeout: 180000 }, () => {
     assert.notEqual(fa.slot, fb.slot);
     assert.ok(fa.slot >= Number(process.env.KHA_FLEET_FIRST_SLOT ?? 0));
     for (const f of [fa, fb]) {
-      assert.deepEqual(f.hosts.map((h) => h.address), [`127.${f.slot}.10.1`, `127.${f.slot}.20.1`]);
+      assert.deepEqual(f.hosts.map((h) => h.address), [`198.18.${f.slot}.11`, `127.${f.slot}.20.1`]);
+      assert.match(execFileSync('ip', ['-o', '-4', 'addr', 'show', 'dev', 'lo'], { encoding: 'utf8' }), new RegExp(` ${f.hosts[0].address.replace(/\./g, '\\.')}/32 `));
       assert.equal(f.loadBalancer.host, lbAddress(f.slot));
       assert.equal(f.clusterName, f.slot === 0 ? 'fleet' : `fleet-${f.slot}`);
       assert.match(fs.readFileSync(f.clusterFile, 'utf8'), new RegExp(`^name: ${f.clusterName}\n`));
@@ -50,6 +52,7 @@ describe('fleets side by side', { timeout: 180000 }, () => {
     await assert.rejects(fleetUp({ dir: newDir(), controlPlanes: 1, workers: 0, slot: fa.slot }), new RegExp(`slot ${fa.slot} is in use by the fleet in ${a}`));
     await fleetDown(a);
     assert.ok(!fs.existsSync(`/run/kubeadm-ha-fleets/${fa.slot}`));
+    assert.doesNotMatch(execFileSync('ip', ['-o', '-4', 'addr', 'show', 'dev', 'lo'], { encoding: 'utf8' }), new RegExp(` ${fa.hosts[0].address.replace(/\./g, '\\.')}/32 `), 'down removes its addresses from lo');
     assert.ok(!(await connects(fa.loadBalancer.host, 6443)));
     assert.equal(ssh(b, fb.hosts[0].address, 'hostname').stdout, 'cp1\n', 'the other fleet is untouched');
     const again = await fleetUp({ dir: a, controlPlanes: 1, workers: 0 });
