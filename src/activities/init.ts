@@ -4,6 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { ApplicationFailure } from '@temporalio/activity';
 import { caCertHashCommand, parseCaCertHash } from '../kubeadm/certs';
 import { renderInitConfig } from '../kubeadm/config';
+import { parseKubeVersion, uploadCertsFlag } from '../kubeadm/version';
+import { ensureCertificateKey } from './certificate-key';
 import { parseGetNodes, parseGetPods } from '../kubeadm/kubectl';
 import { isControlPlaneRow } from '../kubeadm/node-state';
 import { ADMIN_CONF, CNI_MANIFEST, INIT_CONFIG, KUBECTL, stateFile } from '../kubeadm/paths';
@@ -13,16 +15,33 @@ import { commandOutcome, kubeadmOutcome } from './kubeadm-failure';
 
 const API_WAIT_TRIES = 30;
 
-export const kubeadmInit: KubeadmHaActivities['kubeadmInit'] = async ({ host, ssh, stepId, config }) =>
+export const kubeadmInit: KubeadmHaActivities['kubeadmInit'] = async ({ host, ssh, stepId, config, uploadCerts }) =>
   withSessions(ssh, [host], async (remote): Promise<InitResult> => {
     remote.step('writing kubeadm-config.yaml');
-    await remote.session.writeFile(INIT_CONFIG, renderInitConfig(config), stateFile(0o600));
+    // With upload, the certificate key goes into the 0600 config: kubeadm reads it there, never from argv.
+    const certificateKey = uploadCerts ? await ensureCertificateKey(remote) : undefined;
+    await remote.session.writeFile(INIT_CONFIG, renderInitConfig({ ...config, ...(certificateKey ? { certificateKey } : {}) }), stateFile(0o600));
+    const flags = uploadCerts ? ` ${uploadCertsFlag(parseKubeVersion(config.kubernetesVersion))}` : '';
     // Guarded: admin.conf means an init already ran here (perhaps from an earlier run), so it never runs twice.
-    const o = await remote.journaled({ id: stepId, command: `kubeadm init --config ${INIT_CONFIG}`, guard: `test -f ${ADMIN_CONF}` });
+    const o = await remote.journaled({ id: stepId, command: `kubeadm init --config ${INIT_CONFIG}${flags}`, guard: `test -f ${ADMIN_CONF}` });
     const how = kubeadmOutcome(host.name, 'kubeadm init', o);
     const caCertHash = await confirmInitialised(remote);
     return { host: host.name, alreadyDone: how === 'already-done', attached: o.attached, caCertHash,
       detail: how === 'already-done' ? 'already initialised' : `initialised${o.attached ? ' (waited for the running init)' : ''}, endpoint ${config.controlPlaneEndpoint}` };
+  });
+
+/**
+ * `kubeadm init phase upload-certs`: uploads the shared certificates again, encrypted with the same
+ * key, for another two hours (the kubeadm-certs Secret's lifetime, cmd/kubeadm/app/phases/copycerts).
+ */
+export const uploadCerts: KubeadmHaActivities['uploadCerts'] = async ({ host, ssh, stepId, config }) =>
+  withSessions(ssh, [host], async (remote): Promise<StepResult> => {
+    const certificateKey = await ensureCertificateKey(remote);
+    await remote.session.writeFile(INIT_CONFIG, renderInitConfig({ ...config, certificateKey }), stateFile(0o600));
+    const flag = uploadCertsFlag(parseKubeVersion(config.kubernetesVersion));
+    const o = await remote.journaled({ id: stepId, command: `kubeadm init phase upload-certs ${flag} --config ${INIT_CONFIG}` });
+    commandOutcome(host.name, 'kubeadm init phase upload-certs', o);
+    return { host: host.name, alreadyDone: false, attached: o.attached, detail: 'certificates uploaded to Secret kubeadm-certs for two hours' };
   });
 
 /** Done in the cluster: the API server answers through admin.conf and this node is a control plane. */

@@ -13,19 +13,22 @@ import type { KubeadmHaActivities, Role, StepResult } from './types';
 import { etcdMembers, withSessions } from './host-context';
 import { kubeadmOutcome } from './kubeadm-failure';
 import { tokenSecret } from './tokens';
+import { certificateKey as certificateKeyOn } from './certificate-key';
 
 export const joinNode: KubeadmHaActivities['joinNode'] = async (input) => {
   const { host, ssh, stepId, role, tokenHost } = input;
   const what = `kubeadm join as ${role}`;
   const file = joinConfigPath(stepId);
   const secret = await tokenSecret(ssh, tokenHost, input.token.id);
+  // Upload mode: the control plane downloads the shared certificates with the key kept on tokenHost.
+  const certificateKey = role === 'control-plane' && input.downloadCerts ? await certificateKeyOn(ssh, tokenHost) : undefined;
   const o = await withSessions(ssh, [host], async (node) => {
     // Only the first attempt writes the config; a retry that finds the join started just attaches.
     if ((await journalState(node.session, stepId)) === 'absent') {
       await node.session.writeFile(file, renderJoinConfig({
         kubernetesVersion: input.kubernetesVersion, nodeName: host.name, apiServerEndpoint: input.endpoint,
         token: secret, caCertHashes: [input.caCertHash],
-        ...(role === 'control-plane' ? { controlPlane: { advertiseAddress: host.address } } : {}),
+        ...(role === 'control-plane' ? { controlPlane: { advertiseAddress: host.address, ...(certificateKey ? { certificateKey } : {}) } } : {}),
       }), stateFile(0o600));
     }
     node.step(what);

@@ -6,7 +6,7 @@ import type { HostSpec, SshSpec, Topology } from '../config/types';
 import type { InitConfigInput } from '../kubeadm/config';
 import type { ClusterView, NodeFiles } from '../kubeadm/node-state';
 
-export type Role = 'control-plane' | 'worker';
+export type Role = 'control-plane' | 'worker' | 'etcd';
 
 /** Where a step acts: one host and how to reach it. */
 export interface OnHost {
@@ -61,7 +61,16 @@ export interface KubeadmHaActivities {
   /** null when no API server answers through admin.conf. */
   readCluster(input: OnHost & { stacked: boolean }): Promise<(ClusterView & { caCertHash: string }) | null>;
   probeLoadBalancer(input: OnHost & { loadBalancer: { host: string; port: number } }): Promise<ProbeResult>;
-  kubeadmInit(input: OnHost & Journaled & { config: InitConfigInput; stacked: boolean }): Promise<InitResult>;
+  /** `uploadCerts`: `kubeadm init --upload-certs` with a certificate key kubeadm-ha makes and keeps on the host. */
+  kubeadmInit(input: OnHost & Journaled & { config: InitConfigInput; stacked: boolean; uploadCerts?: boolean }): Promise<InitResult>;
+  /** `kubeadm init phase upload-certs` again with the same key: two more hours for the control-plane joins. */
+  uploadCerts(input: OnHost & Journaled & { config: InitConfigInput }): Promise<StepResult>;
+  /** One member of an external etcd cluster; `caSource` is the member whose etcd CA it copies (none on the first). */
+  buildEtcdMember(input: OnHost & Journaled & { kubernetesVersion: string; members: HostSpec[]; caSource?: HostSpec }): Promise<StepResult>;
+  /** On an etcd member: waits until every member answers `etcdctl endpoint health` and is started in `member list`. */
+  checkEtcdCluster(input: OnHost & { members: HostSpec[] }): Promise<StepResult>;
+  /** The etcd CA and apiserver-etcd-client pair to the first control plane: from an etcd member, or from the operator's files. */
+  installEtcdClientCerts(input: OnHost & Journaled & { from: { host: HostSpec } | { caFile: string; certFile: string; keyFile: string } }): Promise<StepResult>;
   installCni(input: OnHost & Journaled & { manifestFile: string }): Promise<StepResult>;
   waitForSystemPods(input: OnHost): Promise<StepResult>;
   distributeCerts(input: OnHost & Journaled & { source: HostSpec; topology: Topology; kubernetesVersion: string }): Promise<StepResult>;
@@ -69,8 +78,10 @@ export interface KubeadmHaActivities {
   deleteJoinTokens(input: OnHost & { ids: string[] }): Promise<{ deleted: string[] }>;
   joinNode(input: OnHost & Journaled & {
     role: Role; kubernetesVersion: string; endpoint: string; caCertHash: string; token: TokenRef;
-    /** The first control plane, where the token's secret is kept. */
+    /** The first control plane, where the token's secret (and the certificate key) is kept. */
     tokenHost: HostSpec;
+    /** A control plane joining in upload mode downloads the shared certificates with the certificate key. */
+    downloadCerts?: boolean;
   }): Promise<StepResult>;
   cleanNode(input: OnHost & Journaled & { role: Role; stacked: boolean; healthy?: HostSpec }): Promise<CleanupResult>;
   verifyNodes(input: OnHost & { expected: { name: string; role: Role }[] }): Promise<NodesResult>;
@@ -94,6 +105,7 @@ export const NON_RETRYABLE_TYPES = [
   'StepFailed',
   'NodesNotReady',
   'VersionMismatch',
+  'EtcdUnhealthy',
 ];
 /** Failures the workflow heals by cleaning the node (`kubeadm reset -f`) and running the step again. */
 export const HEALED_BY_RESET = ['KubeadmTransient', 'HalfDone'];

@@ -4,8 +4,8 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { supportedVersionProblem } from '../kubeadm/version';
-import { ClusterSpec, GATED_PHASES, GatedPhase, HostSpec, Topology } from './types';
+import { parseKubeVersion, supportedVersionProblem, uploadCertsProblem } from '../kubeadm/version';
+import { CERTIFICATE_MODES, CertificateMode, ClusterSpec, EtcdSpec, GATED_PHASES, GatedPhase, HostSpec, Topology } from './types';
 import { checkCidrs, isDnsName, isIP } from '../kubeadm/validate';
 
 export class ClusterFileError extends Error {
@@ -17,8 +17,10 @@ export class ClusterFileError extends Error {
 
 type Raw = Record<string, unknown>;
 const TOPOLOGIES: Topology[] = ['stacked', 'external'];
-const KNOWN_KEYS = ['name', 'kubernetesVersion', 'topology', 'loadBalancer', 'networking', 'cni', 'ssh',
+const KNOWN_KEYS = ['name', 'kubernetesVersion', 'topology', 'etcd', 'certificates', 'loadBalancer', 'networking', 'cni', 'ssh',
   'controlPlanes', 'workers', 'approvals', 'workerConcurrency'];
+/** etcd needs a majority: an even count tolerates no more lost members than one less (etcd FAQ, "Why an odd number of cluster members?"). */
+const ETCD_SIZES = [1, 3, 5, 7];
 
 export function loadClusterFile(path: string): ClusterSpec {
   const file = resolve(path);
@@ -113,8 +115,13 @@ export function validateClusterFile(doc: unknown, file: string, checkFiles = tru
   const topology = (str(doc, 'topology', 'topology', false) ?? 'stacked') as Topology;
   if (!TOPOLOGIES.includes(topology)) {
     problems.push(`topology: "${topology}" is unknown; use one of ${TOPOLOGIES.join(', ')}`);
-  } else if (topology === 'external') {
-    problems.push('topology: "external" (external etcd) is not supported yet; use "stacked"');
+  }
+  const certificates = (str(doc, 'certificates', 'certificates', false) ?? 'copy') as CertificateMode;
+  if (!CERTIFICATE_MODES.includes(certificates)) {
+    problems.push(`certificates: "${certificates}" is unknown; use copy (the page's manual copy) or upload (kubeadm init --upload-certs)`);
+  } else if (certificates === 'upload' && kubernetesVersion && !supportedVersionProblem(kubernetesVersion)) {
+    const p = uploadCertsProblem(parseKubeVersion(kubernetesVersion));
+    if (p) problems.push(`certificates: ${p}; use copy`);
   }
 
   const lb = section('loadBalancer');
@@ -143,8 +150,8 @@ export function validateClusterFile(doc: unknown, file: string, checkFiles = tru
   const knownHostsFile = path(str(ssh, 'knownHostsFile', 'ssh.knownHostsFile', false) ?? '~/.ssh/known_hosts',
     'ssh.knownHostsFile', 'the known_hosts file');
 
-  const hosts = (key: 'controlPlanes' | 'workers', min: number): HostSpec[] => {
-    const v = doc[key] ?? [];
+  const hosts = (key: string, min: number, raw: unknown = doc[key]): HostSpec[] => {
+    const v = raw ?? [];
     if (!Array.isArray(v)) {
       problems.push(`${key}: must be a list of hosts ({ name, address })`);
       return [];
@@ -167,16 +174,19 @@ export function validateClusterFile(doc: unknown, file: string, checkFiles = tru
       for (const k of Object.keys(h)) {
         if (!['name', 'address', 'port'].includes(k)) problems.push(`${field}.${k}: unknown field; hosts take name, address and port`);
       }
-      if (key === 'controlPlanes' && address && isAddress(address) && !isIP(address)) {
-        problems.push(`${field}.address: "${address}" must be an IP address: kubeadm advertises the API server on it`);
+      if (key !== 'workers' && address && isAddress(address) && !isIP(address)) {
+        problems.push(`${field}.address: "${address}" must be an IP address: kubeadm advertises ${key === 'controlPlanes' ? 'the API server' : 'the etcd member'} on it`);
       }
       return { name: hostName, address, port: port(h, 'port', `${field}.port`, sshPort) };
     });
   };
   const controlPlanes = hosts('controlPlanes', 1);
   const workers = hosts('workers', 0);
+  const etcd = etcdSection(topology);
+  const etcdHosts = etcd && 'hosts' in etcd ? etcd.hosts : [];
   const seen = new Map<string, string>();
-  [...controlPlanes.map((h, i) => [h, `controlPlanes[${i}]`] as const), ...workers.map((h, i) => [h, `workers[${i}]`] as const)]
+  [...controlPlanes.map((h, i) => [h, `controlPlanes[${i}]`] as const), ...workers.map((h, i) => [h, `workers[${i}]`] as const),
+    ...etcdHosts.map((h, i) => [h, `etcd.hosts[${i}]`] as const)]
     .forEach(([h, field]) => {
       for (const [key, value] of [['name', h.name], ['address', `${h.address}:${h.port}`]] as const) {
         if (!h.name || !h.address) continue;
@@ -186,6 +196,42 @@ export function validateClusterFile(doc: unknown, file: string, checkFiles = tru
         else seen.set(k, field);
       }
     });
+
+  function etcdSection(t: Topology): EtcdSpec | undefined {
+    const raw = (doc as Raw).etcd;
+    if (t !== 'external') {
+      if (raw !== undefined) problems.push('etcd: only with topology: external (stacked etcd runs on the control planes)');
+      return undefined;
+    }
+    if (!isObject(raw)) {
+      problems.push('etcd: topology external needs an etcd mapping: either hosts (kubeadm-ha builds the etcd cluster) or endpoints, caFile, certFile and keyFile (an etcd cluster that already runs)');
+      return undefined;
+    }
+    if ('hosts' in raw) {
+      for (const k of Object.keys(raw)) if (k !== 'hosts') problems.push(`etcd.${k}: unknown field next to etcd.hosts; an etcd cluster kubeadm-ha builds takes only hosts`);
+      const list = hosts('etcd.hosts', 1, raw.hosts);
+      if (list.length > 0 && !ETCD_SIZES.includes(list.length)) {
+        problems.push(`etcd.hosts: ${list.length} members; etcd needs an odd count (${ETCD_SIZES.join(', ')}): ${list.length} members tolerate no more failures than ${list.length - 1}, and a split vote cannot elect a leader`);
+      }
+      return { hosts: list };
+    }
+    for (const k of Object.keys(raw)) {
+      if (!['endpoints', 'caFile', 'certFile', 'keyFile'].includes(k)) problems.push(`etcd.${k}: unknown field; an existing etcd cluster takes endpoints, caFile, certFile and keyFile (or give hosts for kubeadm-ha to build one)`);
+    }
+    const eps = Array.isArray(raw.endpoints) ? raw.endpoints : [];
+    if (eps.length === 0) problems.push('etcd.endpoints: give the etcd client URLs, e.g. [https://10.0.0.21:2379]');
+    const endpoints = eps.map((e, i) => {
+      const ok = typeof e === 'string' && /^https:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}\/?$/.test(e);
+      if (!ok) problems.push(`etcd.endpoints[${i}]: ${JSON.stringify(e)} is not an https://host:port client URL (the API server talks TLS to etcd)`);
+      return String(e);
+    });
+    return {
+      endpoints,
+      caFile: path(str(raw, 'caFile', 'etcd.caFile'), 'etcd.caFile', 'the etcd CA certificate'),
+      certFile: path(str(raw, 'certFile', 'etcd.certFile'), 'etcd.certFile', 'the etcd client certificate'),
+      keyFile: path(str(raw, 'keyFile', 'etcd.keyFile'), 'etcd.keyFile', 'the etcd client key', true),
+    };
+  }
 
   const approvalsRaw = doc.approvals ?? [...GATED_PHASES];
   let approvals: GatedPhase[] = [];
@@ -205,7 +251,7 @@ export function validateClusterFile(doc: unknown, file: string, checkFiles = tru
 
   if (problems.length > 0) throw new ClusterFileError(file, problems);
   return {
-    name, kubernetesVersion, topology,
+    name, kubernetesVersion, topology, ...(etcd ? { etcd } : {}), certificates,
     loadBalancer: { host: lbHost, port: lbPort },
     networking: { podSubnet, ...(serviceSubnet ? { serviceSubnet } : {}) },
     cniManifest,

@@ -4,7 +4,7 @@
 export type Topology = 'stacked' | 'external';
 
 /** Phases that can wait for an operator's approval before they run. */
-export const GATED_PHASES = ['init', 'joinControlPlanes', 'joinWorkers'] as const;
+export const GATED_PHASES = ['etcd', 'init', 'joinControlPlanes', 'joinWorkers'] as const;
 export type GatedPhase = (typeof GATED_PHASES)[number];
 
 export interface HostSpec {
@@ -25,11 +25,37 @@ export interface SshSpec {
   port: number;
 }
 
+/** External etcd that kubeadm-ha builds on these hosts (kubeadm's "Set up a High Availability etcd cluster" guide). */
+export interface BuiltEtcd {
+  hosts: HostSpec[];
+}
+/** An etcd cluster that already runs: the API servers reach it with this client certificate. */
+export interface ExistingEtcd {
+  /** https:// client URLs. */
+  endpoints: string[];
+  /** Absolute paths on the worker's machine; the files go to the first control plane inside an activity. */
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
+export type EtcdSpec = BuiltEtcd | ExistingEtcd;
+export const isBuiltEtcd = (e: EtcdSpec): e is BuiltEtcd => 'hosts' in e;
+
+/**
+ * How the other control planes get the shared certificates: `copy` (the page's manual copy, host to
+ * host through the worker) or `upload` (`kubeadm init --upload-certs` and a certificate key).
+ */
+export type CertificateMode = 'copy' | 'upload';
+export const CERTIFICATE_MODES: readonly CertificateMode[] = ['copy', 'upload'];
+
 export interface ClusterSpec {
   name: string;
   /** e.g. "v1.31.4" */
   kubernetesVersion: string;
   topology: Topology;
+  /** Only with topology external. */
+  etcd?: EtcdSpec;
+  certificates: CertificateMode;
   loadBalancer: { host: string; port: number };
   networking: { podSubnet: string; serviceSubnet?: string };
   /** Absolute path to the CNI manifest applied after init. */

@@ -89,3 +89,14 @@ export function initState(f: NodeFiles, cluster: ClusterView | undefined, node: 
   if (cp.state === 'joined' && f.adminConf) return { state: 'joined', detail: `initialised: ${cp.detail}` };
   return { state: 'half-done', detail: cp.state === 'half-done' ? cp.detail : 'admin.conf is missing' };
 }
+
+/**
+ * An external etcd member kubeadm-ha builds is done when its static pod manifest exists (the last
+ * thing the build writes); the cluster's health is checked afterwards. Member data or certificates
+ * without the manifest are what a failed build left.
+ */
+export function etcdHostState(f: NodeFiles): NodeState {
+  if (f.manifests.includes('etcd')) return { state: 'joined', detail: 'etcd static pod present' };
+  if (f.etcdData) return { state: 'half-done', detail: '/var/lib/etcd/member present but no etcd static pod' };
+  return { state: 'clean' };
+}

@@ -77,3 +77,17 @@ export function configApiVersion(v: KubeVersion): KubeadmConfigApiVersion {
   if (v.minor <= 30) return 'kubeadm.k8s.io/v1beta3';
   return 'kubeadm.k8s.io/v1beta4';
 }
+
+/**
+ * Why `kubeadm init --upload-certs` with a certificate key in the config file cannot be used, or
+ * undefined. 1.14 has the flag (--experimental-upload-certs) but its v1beta1 config has no
+ * certificateKey, and the key must not go into argv; v1beta2 (1.15) added the field.
+ */
+export function uploadCertsProblem(v: KubeVersion): string | undefined {
+  return v.minor >= 15 ? undefined : `Kubernetes ${kubeVersionString(v)} cannot upload certificates with a certificate key in the config file (certificateKey arrived in kubeadm.k8s.io/v1beta2, Kubernetes 1.15)`;
+}
+
+/** `--upload-certs` (1.15+); 1.14 called it --experimental-upload-certs. */
+export function uploadCertsFlag(v: KubeVersion): string {
+  return v.minor >= 15 ? '--upload-certs' : '--experimental-upload-certs';
+}

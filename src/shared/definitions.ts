@@ -74,7 +74,7 @@ export const HOST_STATES: readonly HostState[] = ['pending', 'running', 'done', 
 export interface HostProgress {
   name: string;
   address: string;
-  role: 'control-plane' | 'worker';
+  role: 'control-plane' | 'worker' | 'etcd';
   state: HostState;
   /** Short, redacted note: the last step, or why it failed. */
   detail?: string;
@@ -92,7 +92,7 @@ export interface ParkedStep {
   phase: string;
   step: string;
   host: string;
-  role: 'control-plane' | 'worker';
+  role: 'control-plane' | 'worker' | 'etcd';
   attempts: AttemptRecord[];
   options: ParkVerdict[];
   since: string;

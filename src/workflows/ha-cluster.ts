@@ -1,12 +1,15 @@
-// The kubeadm HA procedure (stacked etcd), phase by phase, as in the kubeadm page: load balancer,
-// first control plane, CNI, shared certificates, other control planes, workers. Phases are data:
+// The kubeadm HA procedure, phase by phase, as in the kubeadm page, for both topologies: load
+// balancer, the external etcd cluster (when kubeadm-ha builds it), first control plane, CNI, shared
+// certificates (copied, or uploaded with a certificate key), other control planes, workers. Phases are data:
 // facts gathered once from the hosts decide which hosts each phase touches, and a phase with
 // nothing to do is skipped with its reason (and its gate is not asked). The workflow only decides;
 // activities act on the hosts.
 import { CancellationScope, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { HostFacts, Role } from '../activities/types';
-import type { ClusterSpec, GatedPhase, HostSpec } from '../config/types';
-import { controlPlaneState, initState, type ClusterView, type NodeState, workerState } from '../kubeadm/node-state';
+import { type ClusterSpec, type GatedPhase, type HostSpec, isBuiltEtcd } from '../config/types';
+import type { InitConfigInput } from '../kubeadm/config';
+import { clientURL, externalEtcdConfig } from '../kubeadm/external-etcd';
+import { controlPlaneState, etcdHostState, initState, type ClusterView, type NodeState, workerState } from '../kubeadm/node-state';
 import { Decision, Progress, progressQuery } from '../shared/definitions';
 import { activitiesFor, type RetryTuning } from './activities';
 import { mapWithLimit } from './concurrency';
@@ -17,8 +20,8 @@ import { AbortedByOperator, failureOf, SKIPPED, StepRunner } from './steps';
 
 export interface HaClusterInput {
   spec: ClusterSpec;
-  /** Test and operator overrides: activity retries, join-token lifetime. */
-  tuning?: { retry?: RetryTuning; token?: TokenTuning };
+  /** Test and operator overrides: activity retries, join-token lifetime, uploaded-certificate lifetime. */
+  tuning?: { retry?: RetryTuning; token?: TokenTuning; uploadedCerts?: UploadedCertsTuning };
 }
 export interface HaClusterResult {
   outcome: 'completed' | 'completed-with-skipped' | 'rejected' | 'aborted';
@@ -30,6 +33,16 @@ export interface HaClusterResult {
   abort?: Decision;
   progress: Progress;
 }
+
+/**
+ * kubeadm deletes the uploaded certificates after two hours (cmd/kubeadm/app/phases/copycerts); they
+ * are uploaded again before a control-plane join with less than `minRemainingSeconds` left.
+ */
+export interface UploadedCertsTuning {
+  validSeconds: number;
+  minRemainingSeconds: number;
+}
+export const DEFAULT_UPLOADED_CERTS: UploadedCertsTuning = { validSeconds: 2 * 3600, minRemainingSeconds: 30 * 60 };
 
 interface Phase {
   name: string;
@@ -52,10 +65,22 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
   const acts = activitiesFor(input.tuning?.retry);
   const ssh = spec.ssh;
   const stacked = spec.topology === 'stacked';
+  // Histories from before the certificate modes have no `certificates`: they copied.
+  const upload = spec.certificates === 'upload';
+  const etcdHosts = spec.etcd && isBuiltEtcd(spec.etcd) ? spec.etcd.hosts : [];
   const [firstCp, ...otherCps] = spec.controlPlanes;
   const at = (host: HostSpec) => ({ host, ssh });
   const endpoint = `${spec.loadBalancer.host}:${spec.loadBalancer.port}`;
-  const roleOf = (h: HostSpec): Role => (spec.controlPlanes.includes(h) ? 'control-plane' : 'worker');
+  const roleOf = (h: HostSpec): Role => (spec.controlPlanes.includes(h) ? 'control-plane' : etcdHosts.includes(h) ? 'etcd' : 'worker');
+  const initConfig = (): InitConfigInput => ({
+    kubernetesVersion: spec.kubernetesVersion, nodeName: firstCp.name, advertiseAddress: firstCp.address,
+    controlPlaneEndpoint: endpoint, certSANs: [spec.loadBalancer.host], podSubnet: spec.networking.podSubnet,
+    ...(spec.networking.serviceSubnet ? { serviceSubnet: spec.networking.serviceSubnet } : {}),
+    ...(spec.etcd ? { etcd: externalEtcdConfig(isBuiltEtcd(spec.etcd) ? etcdHosts.map((h) => clientURL(h.address)) : spec.etcd.endpoints) } : {}),
+  });
+  const certsTuning = input.tuning?.uploadedCerts ?? DEFAULT_UPLOADED_CERTS;
+  /** Workflow time of the last upload with our key; unknown (so due) when the init ran in an earlier run. */
+  let certsUploadedAt: number | undefined;
 
   // Facts, gathered once by inspectHosts and kept up to date by the steps of this run.
   const facts = new Map<string, HostFacts>();
@@ -76,13 +101,25 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
   };
   const copyCerts = (host: HostSpec, stepId: string) =>
     acts.distributeCerts({ ...at(host), stepId, source: firstCp, topology: spec.topology, kubernetesVersion: spec.kubernetesVersion });
+  /** Upload mode: the certificates must outlive the control-plane join about to start. */
+  const uploadCertsIfDue = async (stepId: string) => {
+    const left = certsUploadedAt === undefined ? 0 : certsUploadedAt + certsTuning.validSeconds * 1000 - Date.now();
+    if (left >= certsTuning.minRemainingSeconds * 1000) return;
+    await acts.uploadCerts({ ...at(firstCp), stepId: `${stepId}.upload-certs`, config: initConfig() });
+    certsUploadedAt = Date.now();
+  };
   const join = (host: HostSpec) => async (stepId: string) => {
+    const downloadCerts = upload && roleOf(host) === 'control-plane';
+    if (downloadCerts) await uploadCertsIfDue(stepId);
     const r = await acts.joinNode({
       ...at(host), stepId, role: roleOf(host), kubernetesVersion: spec.kubernetesVersion, endpoint, caCertHash,
-      token: await tokens.fresh(), tokenHost: firstCp,
+      token: await tokens.fresh(), tokenHost: firstCp, ...(downloadCerts ? { downloadCerts } : {}),
     });
     return r.detail;
   };
+  const buildEtcdMember = (host: HostSpec) => async (stepId: string) =>
+    (await acts.buildEtcdMember({ ...at(host), stepId, kubernetesVersion: spec.kubernetesVersion, members: etcdHosts,
+      ...(host === etcdHosts[0] ? {} : { caSource: etcdHosts[0] }) })).detail;
 
   /** One step per host, at most `limit` at once; a parked host waits while the others go on. */
   const onHosts = async (phase: string, hosts: HostSpec[], limit: number, step: string,
@@ -114,7 +151,7 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
   const phases: Phase[] = [
     {
       name: 'inspectHosts', title: 'Check SSH access, sudo, kubeadm and what is already done on every host',
-      plan: () => [...spec.controlPlanes, ...spec.workers],
+      plan: () => [...spec.controlPlanes, ...etcdHosts, ...spec.workers],
       run: async (hosts) => {
         await onHosts('inspectHosts', hosts, spec.workerConcurrency, 'inspectHost', (host) => async () => {
           const f = await acts.inspectHost({ ...at(host), role: roleOf(host), kubernetesVersion: spec.kubernetesVersion });
@@ -132,8 +169,10 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
         for (const h of hosts) {
           const f = facts.get(h.name);
           if (!f) continue;
+          const role = roleOf(h);
           const s = h === firstCp ? initState(f.files, cluster, h, stacked)
-            : roleOf(h) === 'control-plane' ? controlPlaneState(f.files, cluster, h, stacked) : workerState(f.files, cluster, h.name);
+            : role === 'control-plane' ? controlPlaneState(f.files, cluster, h, stacked)
+              : role === 'etcd' ? etcdHostState(f.files) : workerState(f.files, cluster, h.name);
           states.set(h.name, s);
           progress.setHost(h.name, s.state === 'joined' ? 'done' : 'pending', s.state === 'clean' ? progress.detailOf(h.name) : `${s.state}: ${s.detail}`);
         }
@@ -146,18 +185,32 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
         await onFirst('probeLoadBalancer', 'probeLoadBalancer', async () => (await acts.probeLoadBalancer({ ...at(firstCp), loadBalancer: spec.loadBalancer })).message);
       },
     },
+    ...(etcdHosts.length ? [{
+      // kubeadm's "Set up a High Availability etcd cluster with kubeadm": the first member makes the
+      // etcd CA, the others copy it, then each makes its certificates and static pod; all healthy before init.
+      name: 'etcdCluster', title: `Build the external etcd cluster on ${etcdHosts.map((h) => h.name).join(', ')}`, gate: 'etcd' as const,
+      plan: () => (initDone() ? `${firstCp.name} is initialised: the control plane already uses etcd` : etcdHosts),
+      run: async () => {
+        const [first, ...others] = notJoined(etcdHosts).length ? etcdHosts : [];
+        if (first && notJoined([first]).length) await onHosts('etcdCluster', [first], 1, 'buildEtcdMember', buildEtcdMember, { clean: cleanNode, done: true });
+        const rest = notJoined(others);
+        await onHosts('etcdCluster', rest, rest.length, 'buildEtcdMember', buildEtcdMember, { clean: cleanNode, done: true });
+        await runner.run({ phase: 'etcdCluster', step: 'checkEtcdCluster', host: etcdHosts[0], role: 'etcd', skippable: false,
+          run: async () => (await acts.checkEtcdCluster({ ...at(etcdHosts[0]), members: etcdHosts })).detail });
+      },
+    } satisfies Phase] : []),
     {
       name: 'init', title: `kubeadm init on ${firstCp.name}`, gate: 'init',
       plan: () => (initDone() ? `${firstCp.name} is already initialised` : [firstCp]),
       run: () => onHosts('init', [firstCp], 1, 'kubeadmInit', (host) => async (stepId) => {
-        const r = await acts.kubeadmInit({
-          ...at(host), stepId, stacked, config: {
-            kubernetesVersion: spec.kubernetesVersion, nodeName: host.name, advertiseAddress: host.address,
-            controlPlaneEndpoint: endpoint, certSANs: [spec.loadBalancer.host], podSubnet: spec.networking.podSubnet,
-            ...(spec.networking.serviceSubnet ? { serviceSubnet: spec.networking.serviceSubnet } : {}),
-          },
-        });
+        // External etcd: the client certificates first (again after a reset, which removes them).
+        if (spec.etcd) {
+          await acts.installEtcdClientCerts({ ...at(host), stepId: `${stepId}.etcd-client`,
+            from: isBuiltEtcd(spec.etcd) ? { host: etcdHosts[0] } : { caFile: spec.etcd.caFile, certFile: spec.etcd.certFile, keyFile: spec.etcd.keyFile } });
+        }
+        const r = await acts.kubeadmInit({ ...at(host), stepId, stacked, config: initConfig(), ...(upload ? { uploadCerts: true } : {}) });
         caCertHash = r.caCertHash;
+        if (upload && !r.alreadyDone) certsUploadedAt = Date.now();
         return r.detail;
       }, { clean: cleanNode, done: true }),
     },
@@ -170,21 +223,23 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
       },
     },
     {
-      name: 'distributeCerts', title: 'Copy the shared certificates to the other control planes', gate: 'joinControlPlanes',
-      plan: () => (notJoined(otherCps).length ? notJoined(otherCps) : 'every other control plane has joined'),
+      name: 'distributeCerts', title: 'Copy the shared certificates to the other control planes', ...(upload ? {} : { gate: 'joinControlPlanes' as const }),
+      plan: () => (upload ? 'certificates: upload; the control planes download them with the certificate key'
+        : notJoined(otherCps).length ? notJoined(otherCps) : 'every other control plane has joined'),
       run: (hosts) => onHosts('distributeCerts', hosts, hosts.length, 'distributeCerts',
         (host) => async (stepId) => (await copyCerts(host, stepId)).detail, { clean: cleanNode }),
     },
     {
       // One at a time, as the procedure recommends (and requires before kubeadm 1.15). A failed try
       // is cleaned by a reset, which also removes the shared certificates: they are copied again.
-      name: 'joinControlPlanes', title: 'Join the other control planes, one at a time',
+      name: 'joinControlPlanes', title: 'Join the other control planes, one at a time', ...(upload ? { gate: 'joinControlPlanes' as const } : {}),
       plan: () => (notJoined(otherCps).length ? notJoined(otherCps) : 'every other control plane has joined'),
       run: async (hosts) => {
         await onHosts('joinControlPlanes', hosts, 1, 'joinNode', join, {
           done: true,
           clean: (host) => async (stepId) => {
             const cleaned = await cleanNode(host)(stepId);
+            if (upload) return cleaned;
             const copied = (await copyCerts(host, `${stepId}.certs`)).detail;
             return cleaned ? `${cleaned}; ${copied}` : undefined;
           },
@@ -204,6 +259,7 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
       name: 'verifyNodes', title: 'Verify every node is registered with its role and Ready',
       plan: () => [firstCp],
       run: async () => {
+        // etcd hosts run no kubelet that joins the cluster: they are no Nodes.
         const expected = [...spec.controlPlanes, ...spec.workers].filter((h) => !skipped.includes(h.name)).map((h) => ({ name: h.name, role: roleOf(h) }));
         await onFirst('verifyNodes', 'verifyNodes', async () => {
           nodes = (await acts.verifyNodes({ ...at(firstCp), expected })).nodes;

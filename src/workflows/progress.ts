@@ -25,6 +25,7 @@ export class RunProgress {
     this.hosts = [
       ...spec.controlPlanes.map((h) => ({ name: h.name, address: h.address, role: 'control-plane' as const, state: 'pending' as HostState })),
       ...spec.workers.map((h) => ({ name: h.name, address: h.address, role: 'worker' as const, state: 'pending' as HostState })),
+      ...(spec.etcd && 'hosts' in spec.etcd ? spec.etcd.hosts : []).map((h) => ({ name: h.name, address: h.address, role: 'etcd' as const, state: 'pending' as HostState })),
     ];
     for (const h of this.hosts) this.byName.set(h.name, h);
   }

@@ -57,7 +57,9 @@ describe('cluster file', () => {
     delete minimal.workerConcurrency;
     delete minimal.topology;
     const d = loadClusterFile(write(minimal));
-    assert.deepEqual(d.approvals, ['init', 'joinControlPlanes', 'joinWorkers'], 'every gate by default');
+    assert.deepEqual(d.approvals, ['etcd', 'init', 'joinControlPlanes', 'joinWorkers'], 'every gate by default');
+    assert.equal(d.certificates, 'copy', 'the page\'s manual copy by default');
+    assert.equal(d.etcd, undefined);
     assert.equal(d.workerConcurrency, 10);
     assert.equal(d.topology, 'stacked');
   });
@@ -117,6 +119,38 @@ describe('cluster file', () => {
     chmodSync(join(dir, 'open_key'), 0o644);
     p = problems({ ...good(), ssh: { ...good().ssh, privateKeyFile: './open_key' } }).join('\n');
     assert.match(p, /ssh\.privateKeyFile: .*open_key is readable by group or others; run: chmod 600/);
+  });
+
+  it('external etcd: hosts to build (an odd count) or an existing cluster (https endpoints and readable client files)', () => {
+    const etcdHosts = ['etcd1', 'etcd2', 'etcd3'].map((name, i) => ({ name, address: `10.0.2.${i + 1}` }));
+    const built = loadClusterFile(write({ ...good(), topology: 'external', etcd: { hosts: etcdHosts } }));
+    assert.deepEqual(built.etcd, { hosts: etcdHosts.map((h) => ({ ...h, port: 22 })) });
+    let p = problems({ ...good(), topology: 'external', etcd: { hosts: etcdHosts.slice(0, 2) } }).join('\n');
+    assert.match(p, /etcd\.hosts: 2 members; etcd needs an odd count \(1, 3, 5, 7\): 2 members tolerate no more failures than 1/);
+    p = problems({ ...good(), topology: 'external', etcd: { hosts: [...etcdHosts.slice(0, 2), { name: 'cp1', address: 'etcd3.example.com' }] } }).join('\n');
+    assert.match(p, /etcd\.hosts\[2\]\.name: duplicate host name "cp1", already used by controlPlanes\[0\]/);
+    assert.match(p, /etcd\.hosts\[2\]\.address: "etcd3\.example\.com" must be an IP address: kubeadm advertises the etcd member on it/);
+    assert.match(problems({ ...good(), topology: 'external' }).join('\n'), /etcd: topology external needs an etcd mapping: either hosts .* or endpoints, caFile, certFile and keyFile/);
+    assert.match(problems({ ...good(), etcd: { hosts: etcdHosts } }).join('\n'), /etcd: only with topology: external/);
+
+    writeFileSync(join(dir, 'etcd-ca.crt'), 'ca');
+    writeFileSync(join(dir, 'etcd-client.crt'), 'crt');
+    writeFileSync(join(dir, 'etcd-client.key'), 'key', { mode: 0o600 });
+    const existing = { endpoints: ['https://10.0.2.1:2379'], caFile: './etcd-ca.crt', certFile: './etcd-client.crt', keyFile: './etcd-client.key' };
+    const e = loadClusterFile(write({ ...good(), topology: 'external', etcd: existing }));
+    assert.deepEqual(e.etcd, { endpoints: ['https://10.0.2.1:2379'], caFile: join(dir, 'etcd-ca.crt'), certFile: join(dir, 'etcd-client.crt'), keyFile: join(dir, 'etcd-client.key') });
+    p = problems({ ...good(), topology: 'external', etcd: { ...existing, endpoints: ['http://10.0.2.1:2379'], keyFile: './none.key', hosts2: 1 } }).join('\n');
+    assert.match(p, /etcd\.endpoints\[0\]: "http:\/\/10\.0\.2\.1:2379" is not an https:\/\/host:port client URL/);
+    assert.match(p, /etcd\.keyFile: cannot read the etcd client key .*none\.key \(ENOENT\)/);
+    assert.match(p, /etcd\.hosts2: unknown field; an existing etcd cluster takes endpoints, caFile, certFile and keyFile/);
+  });
+
+  it('certificates: copy or upload; upload needs a config API with certificateKey (1.15+)', () => {
+    assert.equal(loadClusterFile(write({ ...good(), certificates: 'upload' })).certificates, 'upload');
+    assert.match(problems({ ...good(), certificates: 'uplaod' }).join('\n'), /certificates: "uplaod" is unknown; use copy .* or upload/);
+    assert.match(problems({ ...good(), certificates: 'upload', kubernetesVersion: 'v1.14.10' }).join('\n'),
+      /certificates: Kubernetes v1\.14\.10 cannot upload certificates with a certificate key in the config file .*1\.15\); use copy/);
+    assert.equal(loadClusterFile(write({ ...good(), kubernetesVersion: 'v1.13.5' })).certificates, 'copy');
   });
 
   it('reports YAML syntax errors and non-mapping files', () => {

@@ -6,7 +6,7 @@ import type { ClusterSpec } from '../../src/config/types';
 import type { NodeFiles } from '../../src/kubeadm/node-state';
 
 export const spec = (approvals: ClusterSpec['approvals'] = [], workers = 4): ClusterSpec => ({
-  name: 'wf-test', kubernetesVersion: 'v1.31.4', topology: 'stacked',
+  name: 'wf-test', kubernetesVersion: 'v1.31.4', topology: 'stacked', certificates: 'copy',
   loadBalancer: { host: 'lb.example', port: 6443 }, networking: { podSubnet: '192.168.0.0/16' },
   cniManifest: '/dev/null', ssh: { user: 'kha', privateKeyFile: '/k', knownHostsFile: '/kh', port: 22 },
   controlPlanes: ['cp1', 'cp2', 'cp3'].map((name, i) => ({ name, address: `10.0.0.${i + 1}`, port: 22 })),
@@ -25,6 +25,8 @@ export interface Call {
   /** The join token's ID a join was given. */
   token?: string;
   attempt: number;
+  /** What the activity was given. */
+  input?: unknown;
 }
 
 export interface FakeOptions {
@@ -39,7 +41,7 @@ export function fakeActivities(calls: Call[], o: FakeOptions = {}): KubeadmHaAct
   let minted = 0;
   const record = async (name: string, input: Partial<OnHost> & { stepId?: string; token?: TokenRef }) => {
     const call: Call = {
-      name, host: input.host?.name, attempt: Context.current().info.attempt,
+      name, host: input.host?.name, attempt: Context.current().info.attempt, input,
       ...(input.stepId ? { stepId: input.stepId } : {}), ...(input.token ? { token: input.token.id } : {}),
     };
     calls.push(call);
@@ -61,6 +63,10 @@ export function fakeActivities(calls: Call[], o: FakeOptions = {}): KubeadmHaAct
     installCni: step('installCni'),
     waitForSystemPods: step('waitForSystemPods'),
     distributeCerts: step('distributeCerts'),
+    uploadCerts: step('uploadCerts'),
+    buildEtcdMember: step('buildEtcdMember'),
+    checkEtcdCluster: step('checkEtcdCluster'),
+    installEtcdClientCerts: step('installEtcdClientCerts'),
     joinNode: async (input) => {
       await record('joinNode', input);
       await new Promise((r) => setTimeout(r, 30));

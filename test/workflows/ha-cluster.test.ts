@@ -47,6 +47,39 @@ describe('haClusterWorkflow on a real dev server', () => {
   const parkedOn = (h: WorkflowHandle, host: string) => until(h, `${host} parked`, (p) => p.parked.some((x) => x.host === host));
   const names = (calls: Call[], name: string) => calls.filter((c) => c.name === name).map((c) => c.host);
 
+  it('external etcd built by kubeadm-ha: the first member makes the CA, the others copy it, health before init, init uses etcd.external', async () => {
+    const calls: Call[] = [];
+    const etcd = { hosts: ['etcd1', 'etcd2', 'etcd3'].map((name, i) => ({ name, address: `10.0.2.${i + 1}`, port: 22 })) };
+    const result = await run(fakeActivities(calls), { spec: { ...spec([], 1), topology: 'external', etcd } }, (h) => h.result()) as HaClusterResult;
+    assert.equal(result.outcome, 'completed');
+    const order = calls.map((c) => c.name).filter((c, i, all) => all.indexOf(c) === i);
+    assert.deepEqual(order.slice(0, 7), ['inspectHost', 'probeLoadBalancer', 'buildEtcdMember', 'checkEtcdCluster', 'installEtcdClientCerts', 'kubeadmInit', 'installCni']);
+    assert.deepEqual(names(calls, 'inspectHost').sort(), ['cp1', 'cp2', 'cp3', 'etcd1', 'etcd2', 'etcd3', 'w1']);
+    const builds = calls.filter((c) => c.name === 'buildEtcdMember');
+    assert.equal(builds[0].host, 'etcd1', 'the CA is made on the first member before the others copy it');
+    assert.equal((builds[0].input as { caSource?: unknown }).caSource, undefined);
+    assert.deepEqual(builds.slice(1).map((b) => [b.host, (b.input as { caSource: { name: string } }).caSource.name]).sort(), [['etcd2', 'etcd1'], ['etcd3', 'etcd1']]);
+    assert.deepEqual((calls.find((c) => c.name === 'installEtcdClientCerts')!.input as { from: { host: { name: string } } }).from.host.name, 'etcd1');
+    const init = calls.find((c) => c.name === 'kubeadmInit')!.input as { config: { etcd: { external: { endpoints: string[] } } } };
+    assert.deepEqual(init.config.etcd.external.endpoints, ['https://10.0.2.1:2379', 'https://10.0.2.2:2379', 'https://10.0.2.3:2379']);
+    assert.deepEqual(result.nodes.map((n) => n.name).sort(), ['cp1', 'cp2', 'cp3', 'w1'], 'etcd hosts are no Nodes');
+    assert.deepEqual(names(calls, 'distributeCerts').sort(), ['cp2', 'cp3']);
+  });
+
+  it('upload mode: no copy, the init uploads, the certificates are uploaded again when too little of their lifetime is left', async () => {
+    const calls: Call[] = [];
+    const acts = fakeActivities(calls, { behave: async (name) => { if (name === 'joinNode') await new Promise((r) => setTimeout(r, 1200)); } });
+    // 3 s of lifetime, re-upload below 2 s left: cp2 joins on the init's upload, cp3 (1.2 s later) needs a new one.
+    const tuning = { ...fast, uploadedCerts: { validSeconds: 3, minRemainingSeconds: 2 } };
+    const result = await run(acts, { spec: { ...spec([], 0), certificates: 'upload' }, tuning }, (h) => h.result()) as HaClusterResult;
+    assert.equal(result.outcome, 'completed');
+    assert.deepEqual(names(calls, 'distributeCerts'), []);
+    assert.equal((calls.find((c) => c.name === 'kubeadmInit')!.input as { uploadCerts?: boolean }).uploadCerts, true);
+    const seq = calls.filter((c) => ['uploadCerts', 'joinNode'].includes(c.name)).map((c) => `${c.name} ${c.host}`);
+    assert.deepEqual(seq, ['joinNode cp2', 'uploadCerts cp1', 'joinNode cp3']);
+    for (const j of calls.filter((c) => c.name === 'joinNode')) assert.equal((j.input as { downloadCerts?: boolean }).downloadCerts, true);
+  });
+
   it("runs the phases in the procedure's order, control planes one at a time, one token per join phase", async () => {
     const calls: Call[] = [];
     let inflight = 0;
