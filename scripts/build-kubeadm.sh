@@ -12,6 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+command -v go >/dev/null || { echo "build-kubeadm: needs Go (go.dev/doc/install); the modules come from the Go module proxy" >&2; exit 1; }
 
 build_one() {
   local version=$1

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as YAML from 'yaml';
 import { ExitError } from './errors';
+import { realKubeadm, validateConfig } from './realkubeadm';
 
 const GROUP = 'kubeadm.k8s.io';
 /** [first minor, last minor] each version is readable; deprecated from `deprecated`. */
@@ -10,11 +11,11 @@ const VERSIONS: Record<string, { from: number; to: number; deprecated?: number }
   v1alpha3: { from: 12, to: 13 },
   v1beta1: { from: 13, to: 21, deprecated: 17 },
   v1beta2: { from: 15, to: 26, deprecated: 24 },
-  v1beta3: { from: 22, to: 35, deprecated: 31 },
+  v1beta3: { from: 22, to: 36, deprecated: 31 },
   v1beta4: { from: 31, to: 99 },
 };
 /** kubeadm's oldKnownAPIVersions: which release to use to migrate. */
-const OLD: Record<string, string> = { v1alpha1: 'v1.11', v1alpha2: 'v1.12', v1alpha3: 'v1.14', v1beta1: 'v1.15', v1beta2: 'v1.22' };
+const OLD: Record<string, string> = { v1alpha1: 'v1.11', v1alpha2: 'v1.12', v1alpha3: 'v1.14', v1beta1: 'v1.15', v1beta2: 'v1.22', v1beta3: 'v1.36' };
 const KINDS = ['InitConfiguration', 'ClusterConfiguration', 'JoinConfiguration', 'ResetConfiguration', 'UpgradeConfiguration', 'ClusterStatus'];
 
 export type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -25,10 +26,10 @@ export interface LoadedConfig {
   warnings: string[];
 }
 
-function klogWarn(msg: string): string {
+function klogWarn(msg: string, site = 'common.go:101'): string {
   const d = new Date();
   const p = (n: number, w = 2): string => String(n).padStart(w, '0');
-  return `W${p(d.getMonth() + 1)}${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds() * 1000, 6)} ${String(process.pid).padStart(7)} common.go:101] ${msg}`;
+  return `W${p(d.getMonth() + 1)}${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds() * 1000, 6)} ${String(process.pid).padStart(7)} ${site}] ${msg}`;
 }
 
 export function loadConfigFile(file: string, minor: number, wanted: string[]): LoadedConfig {
@@ -40,6 +41,13 @@ export function loadConfigFile(file: string, minor: number, wanted: string[]): L
   }
   const docs = new Map<string, Doc>();
   const warnings: string[] = [];
+  const real = realKubeadm(minor);
+  if (real) {
+    // Where the loaders log it: initconfiguration.go line 332 in 1.35, 334 in 1.36-1.37; joinconfiguration.go line 124.
+    const site = wanted.includes('JoinConfiguration') ? 'joinconfiguration.go:124' : `initconfiguration.go:${minor <= 35 ? 332 : 334}`;
+    const { strictError } = validateConfig(real, file);
+    if (strictError) warnings.push(klogWarn(strictError, site));
+  }
   let version = '';
   for (const d of YAML.parseAllDocuments(text)) {
     if (d.errors.length) throw new ExitError(`error converting YAML to JSON: yaml: ${d.errors[0].message.split('\n')[0]}`);

@@ -18,6 +18,7 @@ import { InitOptions, initOptions } from './initconfig';
 import { callWithRetry, urlError } from './client';
 import { parseKubeconfig } from './kubeconfig';
 import { encryptCerts, randomKey } from './uploadcerts';
+import { realInitPhase } from './realkubeadm';
 
 export const INIT_FLAGS = {
   config: 'string', 'ignore-preflight-errors': 'list', 'skip-phases': 'list', 'dry-run': 'bool', v: 'string', 'node-name': 'string',
@@ -67,8 +68,8 @@ export async function init(argv: string[]): Promise<number> {
   );
   out(...pullImages(e.minor));
 
-  // certs
-  const certLog = await generateCerts({
+  // certs (by the real kubeadm's phase when there is one for this release)
+  const certLog = realInitPhase(e.minor, 'certs', p) ?? await generateCerts({
     nodeName: o.nodeName, advertiseAddress: o.advertiseAddress, controlPlaneEndpoint: endpoint, certSANs: o.certSANs,
     serviceSubnet: o.serviceSubnet, minor: e.minor, createShared: true,
   });
@@ -77,7 +78,7 @@ export async function init(argv: string[]): Promise<number> {
   const hash = caCertHash(caPem);
 
   // kubeconfig
-  out(...(await writeAdminKubeconfigs({ ...o, endpoint, caPem, minor: e.minor, init: true })));
+  out(...(realInitPhase(e.minor, 'kubeconfig', p) ?? (await writeAdminKubeconfigs({ ...o, endpoint, caPem, minor: e.minor, init: true }))));
 
   // etcd + control-plane manifests
   const mctx = {

@@ -13,6 +13,7 @@ import { updateState } from './state';
 import { out } from './nodesetup';
 import { loadConfigFile } from './config';
 import { recordInvocation } from '../invocations';
+import { passThrough, realKubeadm } from './realkubeadm';
 
 const GIT: Record<string, [string, string, string]> = {
   'v1.31.4': ['a78aa47129b8539636eb86a9d00e31b2720fe06b', '2024-12-10T18:44:28Z', 'go1.22.9'],
@@ -50,10 +51,23 @@ function uploadCerts(argv: string[]): number {
   return 0;
 }
 
+/** What the real binary of the played release does here as on a node: no kubelet or cluster involved. */
+function realCommand(argv: string[]): boolean {
+  const [cmd, sub, phase] = argv;
+  return (
+    (cmd === 'init' && sub === 'phase' && (phase === 'certs' || phase === 'kubeconfig')) ||
+    (cmd === 'token' && sub === 'generate') ||
+    (cmd === 'certs' && sub === 'certificate-key') ||
+    (cmd === 'config' && sub === 'validate')
+  );
+}
+
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   recordInvocation(hostEnv().dir, hostEnv().host, argv);
   await applyFaults('kubeadm', argv);
+  const real = realKubeadm(hostEnv().minor);
+  if (real && realCommand(argv)) return passThrough(real, argv);
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'version':

@@ -32,6 +32,8 @@ export interface InitConfigInput {
   etcd?: { external: { endpoints: string[]; caFile: string; certFile: string; keyFile: string } };
   /** InitConfiguration.certificateKey (v1beta2+, 1.15+) for `--upload-certs` with a key we chose. */
   certificateKey?: string;
+  /** kube-apiserver flags (ClusterConfiguration.apiServer.extraArgs), name without "--" -> value. */
+  apiServerExtraArgs?: Record<string, string>;
 }
 
 export interface JoinConfigInput {
@@ -61,6 +63,20 @@ function certificateKeyFor(apiVersion: KubeadmConfigApiVersion, field: string, k
     );
   }
   return checkCertificateKey(field, key);
+}
+
+/**
+ * ControlPlaneComponent.extraArgs: a map up to v1beta3; v1beta4 made it a list of {name, value} so
+ * a flag can repeat (kubernetes.io/docs/reference/config-api/kubeadm-config.v1beta4/, "Convert the
+ * existing string/string extra argument maps to structured extra arguments"; types.go, type Arg).
+ */
+function extraArgsFor(apiVersion: KubeadmConfigApiVersion, field: string, args: Record<string, string>): unknown {
+  const entries = Object.entries(args).map(([name, value]) => {
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new Error(`${field}: ${JSON.stringify(name)} is not a flag name (lower case, digits and "-", without the leading "--")`);
+    if (typeof value !== 'string') throw new Error(`${field}.${name}: the value must be a string`);
+    return [name, value] as const;
+  });
+  return apiVersion === 'kubeadm.k8s.io/v1beta4' ? entries.map(([name, value]) => ({ name, value })) : Object.fromEntries(entries);
 }
 
 function renderDocs(docs: object[]): string {
@@ -99,7 +115,12 @@ export function renderInitConfig(input: InitConfigInput): string {
     kubernetesVersion: kubeVersionString(v),
     controlPlaneEndpoint: input.controlPlaneEndpoint,
   };
-  if (sans.length > 0) cluster.apiServer = { certSANs: sans };
+  const apiServer: Record<string, unknown> = {};
+  if (sans.length > 0) apiServer.certSANs = sans;
+  if (input.apiServerExtraArgs !== undefined && Object.keys(input.apiServerExtraArgs).length > 0) {
+    apiServer.extraArgs = extraArgsFor(apiVersion, 'apiServerExtraArgs', input.apiServerExtraArgs);
+  }
+  if (Object.keys(apiServer).length > 0) cluster.apiServer = apiServer;
   cluster.networking = networking;
   if (input.etcd !== undefined) {
     const ext = input.etcd.external;

@@ -13,6 +13,7 @@ import { loadClusterFile } from '../../src/config/cluster-file';
 import { parseGetNodes } from '../../src/kubeadm/kubectl';
 import { parseMemberList, etcdctlCommand } from '../../src/kubeadm/etcd';
 import { KUBECTL } from '../../src/kubeadm/paths';
+import { isControlPlaneRow } from '../../src/kubeadm/node-state';
 import { PROGRESS_MEMO, Progress, SEARCH_ATTRIBUTES, workflowIdFor } from '../../src/shared/definitions';
 import { HostSession, loadTarget, openSession } from '../../src/ssh/session';
 import { PROJECT_ROOT, TEMPORAL_CLI } from './temporal';
@@ -205,7 +206,8 @@ export async function assertClusterBuilt(fleet: FleetInfo, opts: { skipped?: str
       const n = nodes.find((x) => x.name === h.name);
       if (opts.skipped?.includes(h.name)) continue;
       assert.ok(n?.ready, `${h.name} registered and Ready`);
-      assert.equal(n!.roles.includes('control-plane'), spec.controlPlanes.includes(h), `${h.name} has its role`);
+      // Before 1.20 kubeadm labelled control planes "master".
+      assert.equal(isControlPlaneRow(n!), spec.controlPlanes.includes(h), `${h.name} has its role`);
     }
     if (spec.topology === 'stacked') {
       const members = parseMemberList(await sh(first, etcdctlCommand(KUBECTL, first, ['member', 'list'])));

@@ -153,3 +153,61 @@ test('upper-case hash is normalised to lower case', () => {
   const [j] = docs(renderJoinConfig(joinInput('1.28.0', { caCertHashes: [HASH.toUpperCase().replace('SHA256', 'sha256')] })));
   assert.deepEqual(j.discovery.bootstrapToken.caCertHashes, [HASH]);
 });
+
+// Every minor we drive, against the config API pages on kubernetes.io
+// (docs/reference/config-api/kubeadm-config.v1beta{1..4}/ and, for v1beta1/v1beta2, the godoc of
+// k8s.io/kubernetes/cmd/kubeadm/app/apis/kubeadm/v1beta{1,2}): which apiVersion a release reads, the
+// APIEndpoint shape, certificateKey from v1beta2 on, extraArgs a map before v1beta4, a list after.
+const API_BY_MINOR: Array<[number, number, string]> = [
+  [13, 14, 'v1beta1'],
+  [15, 21, 'v1beta2'],
+  [22, 30, 'v1beta3'],
+  [31, 37, 'v1beta4'],
+];
+
+for (const [from, to, api] of API_BY_MINOR) {
+  for (let minor = from; minor <= to; minor++) {
+    test(`1.${minor}: ${api} init and join documents`, () => {
+      const version = `v1.${minor}.3`;
+      const apiVersion = `kubeadm.k8s.io/${api}`;
+      const withKey = api !== 'v1beta1';
+      const [init, cluster] = docs(
+        renderInitConfig(initInput(version, { apiServerExtraArgs: { 'audit-log-maxage': '30', 'profiling': 'false' }, ...(withKey ? { certificateKey: KEY } : {}) })),
+      );
+      assert.deepEqual(init, {
+        apiVersion,
+        kind: 'InitConfiguration',
+        nodeRegistration: { name: 'cp0' },
+        localAPIEndpoint: { advertiseAddress: '10.0.0.6', bindPort: 6443 },
+        ...(withKey ? { certificateKey: KEY } : {}),
+      });
+      const extraArgs =
+        api === 'v1beta4'
+          ? [{ name: 'audit-log-maxage', value: '30' }, { name: 'profiling', value: 'false' }]
+          : { 'audit-log-maxage': '30', profiling: 'false' };
+      assert.deepEqual(cluster, {
+        apiVersion,
+        kind: 'ClusterConfiguration',
+        kubernetesVersion: version,
+        controlPlaneEndpoint: 'lb.example.com:6443',
+        apiServer: { certSANs: ['lb.example.com'], extraArgs },
+        networking: { podSubnet: '192.168.0.0/16' },
+      });
+
+      const [join] = docs(renderJoinConfig(joinInput(version, { nodeName: 'cp1', controlPlane: { advertiseAddress: '10.0.0.7', ...(withKey ? { certificateKey: KEY } : {}) } })));
+      assert.deepEqual(join, {
+        apiVersion,
+        kind: 'JoinConfiguration',
+        discovery: { bootstrapToken: { apiServerEndpoint: 'lb.example.com:6443', token: TOKEN, caCertHashes: [HASH] } },
+        nodeRegistration: { name: 'cp1' },
+        controlPlane: { localAPIEndpoint: { advertiseAddress: '10.0.0.7', bindPort: 6443 }, ...(withKey ? { certificateKey: KEY } : {}) },
+      });
+    });
+  }
+}
+
+test('apiServerExtraArgs: flag names without "--", empty map renders nothing', () => {
+  assert.throws(() => renderInitConfig(initInput('1.31.0', { apiServerExtraArgs: { '--profiling': 'false' } })), /^Error: apiServerExtraArgs: "--profiling" is not a flag name/);
+  const [, cluster] = docs(renderInitConfig(initInput('1.31.0', { apiServerExtraArgs: {} })));
+  assert.deepEqual(cluster.apiServer, { certSANs: ['lb.example.com'] });
+});

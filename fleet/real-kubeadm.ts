@@ -1,0 +1,35 @@
+// The real kubeadm releases the tests and the fleet's stand-in run: the newest patch of each of the
+// three newest minors (Kubernetes supports the newest three minors: kubernetes.io/releases). They are
+// built from source by scripts/build-kubeadm.sh into <repo>/.tools/kubeadm/<version>/kubeadm;
+// scripts/test.sh reads this list by running this file (`node lib/fleet/real-kubeadm.js`).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export const REAL_KUBEADM_VERSIONS = ['v1.35.4', 'v1.36.3', 'v1.37.2'] as const;
+
+/** The repository: the nearest directory above this file holding scripts/build-kubeadm.sh. */
+function repoRoot(): string {
+  for (let d = __dirname; path.dirname(d) !== d; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, 'scripts', 'build-kubeadm.sh'))) return d;
+  }
+  return process.cwd();
+}
+
+export function realKubeadmPath(version: string): string {
+  return path.join(repoRoot(), '.tools', 'kubeadm', version, 'kubeadm');
+}
+
+/** The listed release of this minor, whether built or not. */
+export function realKubeadmVersion(minor: number): string | undefined {
+  return REAL_KUBEADM_VERSIONS.find((v) => Number(v.split('.')[1]) === minor);
+}
+
+/** The built binary of this minor, or undefined (not listed, or not built yet). */
+export function realKubeadm(minor: number): string | undefined {
+  const version = realKubeadmVersion(minor);
+  if (!version) return undefined;
+  const bin = realKubeadmPath(version);
+  return fs.existsSync(bin) ? bin : undefined;
+}
+
+if (require.main === module) process.stdout.write(REAL_KUBEADM_VERSIONS.join(' ') + '\n');

@@ -1,0 +1,172 @@
+// Our rendered configs and our parsers against the real kubeadm of each release in
+// fleet/real-kubeadm.ts (built by scripts/build-kubeadm.sh; scripts/test.sh builds them first).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseAllDocuments, stringify } from 'yaml';
+import { REAL_KUBEADM_VERSIONS, realKubeadmPath } from '../../fleet/real-kubeadm';
+import { renderInitConfig, renderJoinConfig, type InitConfigInput } from '../../src/kubeadm/config';
+import { caCertHashCommand, parseCaCertHash } from '../../src/kubeadm/certs';
+import { parseCertificateKey, parseJoinCommands } from '../../src/kubeadm/join-command';
+
+const HASH = 'sha256:8817bb69522a72618241f20adfede139743f48403367cec3f4144b43f918b97d';
+const KEY = 'f9ea00c50ef12a386949dfb84b3abb2aa1053cc84f3792cd4b8aa6cc42c1fd57';
+const TOKEN = '38tjlt.ibkwbtflmj6w8qmg';
+const LB = '198.18.0.100:6443';
+const HINT = 'To see the stack trace of this error execute with --v=5 or higher\n';
+
+/**
+ * Preflight errors `kubeadm init --dry-run` must be told to ignore on a test machine; each check is in
+ * cmd/kubeadm/app/preflight/checks.go. The run happens in a fresh network namespace (no stand-in's
+ * listener makes a Port-* check fail) with net.ipv4.ip_forward=1 set there, as the "Container
+ * Runtimes" prerequisites page (kubernetes.io/docs/setup/production-environment/container-runtimes/)
+ * has every node do, so no Port-* or FileContent--proc-sys-net-ipv4-ip_forward entry is needed.
+ */
+const DRY_RUN_IGNORED = [
+  'CRI', // no container runtime: nothing listens on unix:///var/run/containerd/containerd.sock
+  'ContainerRuntimeVersion', // the same socket, asked for the runtime's version
+  'KubeletVersion', // no kubelet binary: "cannot execute 'kubelet --version'"
+  'SystemVerification', // also runs `kubelet --version` (to pick the cgroup checks)
+];
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+function initInput(version: string, extra: Partial<InitConfigInput> = {}): InitConfigInput {
+  return { kubernetesVersion: version, nodeName: 'cp1', advertiseAddress: '198.18.0.11', controlPlaneEndpoint: LB, certSANs: ['198.18.0.100', 'lb.example.com'], podSubnet: '192.168.0.0/16', ...extra };
+}
+
+const ETCD = {
+  external: {
+    endpoints: ['https://198.18.0.41:2379', 'https://198.18.0.42:2379', 'https://198.18.0.43:2379'],
+    caFile: '/etc/kubernetes/pki/etcd/ca.crt',
+    certFile: '/etc/kubernetes/pki/apiserver-etcd-client.crt',
+    keyFile: '/etc/kubernetes/pki/apiserver-etcd-client.key',
+  },
+};
+
+/** The same YAML with ClusterConfiguration.certificatesDir set (`--cert-dir` cannot be mixed with `--config`). */
+function withCertificatesDir(yamlText: string, dir: string): string {
+  return parseAllDocuments(yamlText)
+    .map((d) => {
+      const o = d.toJS();
+      if (o.kind === 'ClusterConfiguration') o.certificatesDir = dir;
+      return stringify(o, { lineWidth: 0 });
+    })
+    .join('---\n');
+}
+
+function spkiHash(certFile: string): string {
+  const der = new crypto.X509Certificate(fs.readFileSync(certFile)).publicKey.export({ type: 'spki', format: 'der' });
+  return 'sha256:' + crypto.createHash('sha256').update(der).digest('hex');
+}
+
+for (const version of REAL_KUBEADM_VERSIONS) {
+  const minor = Number(version.split('.')[1]);
+  describe(`the real kubeadm ${version}`, () => {
+    const bin = realKubeadmPath(version);
+    let dir = '';
+    let n = 0;
+    const timings: string[] = [];
+    const file = (text: string): string => {
+      const f = path.join(dir, `config-${n++}.yaml`);
+      fs.writeFileSync(f, text);
+      return f;
+    };
+    const kubeadm = (args: string[], opts: { netns?: boolean; env?: NodeJS.ProcessEnv } = {}): Run => {
+      assert.ok(fs.existsSync(bin), `${bin} is missing: run scripts/build-kubeadm.sh ${version}`);
+      const [cmd, argv] = opts.netns
+        ? ['unshare', ['--net', '--', 'sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward && exec "$0" "$@"', bin, ...args]]
+        : [bin, args];
+      const t = performance.now();
+      const r = spawnSync(cmd, argv, { encoding: 'utf8', env: { ...process.env, ...opts.env }, timeout: 60000 });
+      const run = { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '', ms: Math.round(performance.now() - t) };
+      timings.push(`${version} kubeadm ${args.slice(0, 2).join(' ')}: ${run.ms} ms`);
+      return run;
+    };
+    const validate = (text: string): Run => kubeadm(['config', 'validate', '--config', file(text)]);
+
+    before(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), `kha-real-kubeadm-${version}-`));
+    });
+    after(() => {
+      fs.rmSync(dir, { recursive: true, force: true });
+      console.log(`# ${timings.join('; ')}`);
+    });
+
+    it('validates every config we render for it', () => {
+      const join = { kubernetesVersion: version, apiServerEndpoint: LB, token: TOKEN, caCertHashes: [HASH] };
+      const configs: Record<string, string> = {
+        'init, stacked etcd': renderInitConfig(initInput(version, { apiServerExtraArgs: { 'audit-log-maxage': '30' } })),
+        'init, external etcd': renderInitConfig(initInput(version, { etcd: ETCD, serviceSubnet: '10.96.0.0/12', bindPort: 8443 })),
+        'init with certificateKey': renderInitConfig(initInput(version, { certificateKey: KEY })),
+        'join, worker': renderJoinConfig({ ...join, nodeName: 'w1' }),
+        'join, control plane': renderJoinConfig({ ...join, nodeName: 'cp2', controlPlane: { advertiseAddress: '198.18.0.12' } }),
+        'join, control plane with certificateKey': renderJoinConfig({ ...join, nodeName: 'cp3', controlPlane: { advertiseAddress: '198.18.0.13', certificateKey: KEY } }),
+      };
+      for (const [what, text] of Object.entries(configs)) {
+        const r = validate(text);
+        assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'ok\n', ''], `${what}:\n${text}`);
+      }
+    });
+
+    it('rejects an unknown field with the strict decoding error', () => {
+      const text = renderInitConfig(initInput(version)).replace('podSubnet:', 'podSubnett:');
+      const r = validate(text);
+      assert.equal(r.code, 1);
+      assert.equal(
+        r.stderr,
+        'error: error unmarshaling configuration schema.GroupVersionKind{Group:"kubeadm.k8s.io", Version:"v1beta4", Kind:"ClusterConfiguration"}: ' +
+          `strict decoding error: unknown field "networking.podSubnett"\n${HINT}`,
+      );
+    });
+
+    it('rejects config APIs it no longer reads (kubeadm.k8s.io/v1beta2; v1beta3 from 1.37)', () => {
+      const old = (api: string, use: string): string =>
+        `error: your configuration file uses an old API spec: "kubeadm.k8s.io/${api}" (kind: "ClusterConfiguration"). Please use kubeadm ${use} instead and run ` +
+        "'kubeadm config migrate --old-config old-config-file --new-config new-config-file', which will write the new, similar spec using a newer API version.\n" +
+        HINT;
+      // What we render for 1.21 (v1beta2) and 1.30 (v1beta3), with this release's kubernetesVersion.
+      const v1beta2 = validate(renderInitConfig(initInput('v1.21.14')).replaceAll('v1.21.14', version));
+      assert.deepEqual([v1beta2.code, v1beta2.stderr], [1, old('v1beta2', 'v1.22')]);
+      const v1beta3 = validate(renderInitConfig(initInput('v1.30.14')).replaceAll('v1.30.14', version));
+      if (minor >= 37) assert.deepEqual([v1beta3.code, v1beta3.stderr], [1, old('v1beta3', 'v1.36')]);
+      else assert.deepEqual([v1beta3.code, v1beta3.stdout], [0, 'ok\n'], v1beta3.stderr);
+    });
+
+    it('init --dry-run: our parsers read its join commands, CA hash and certificate key', () => {
+      const out = path.join(dir, 'dry-run');
+      fs.mkdirSync(out);
+      const config = file(withCertificatesDir(renderInitConfig(initInput(version, { certificateKey: KEY })), path.join(dir, 'pki')));
+      const r = kubeadm(['init', '--dry-run', '--upload-certs', '--config', config, `--ignore-preflight-errors=${DRY_RUN_IGNORED.join(',')}`], {
+        netns: true,
+        env: { KUBEADM_INIT_DRYRUN_DIR: out },
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(r.ms < 20000, `took ${r.ms} ms`);
+      // Only the ignored checks are reported as errors turned warnings.
+      for (const m of r.stderr.matchAll(/\[WARNING ([^\]]+)\]/g)) assert.ok(DRY_RUN_IGNORED.includes(m[1]) || ['Hostname', 'Service-kubelet'].includes(m[1]), m[0]);
+
+      const ca = path.join(out, 'ca.crt');
+      const hash = spkiHash(ca);
+      const shell = spawnSync('sh', ['-c', caCertHashCommand().replace('/etc/kubernetes/pki/ca.crt', ca)], { encoding: 'utf8' });
+      assert.equal(parseCaCertHash(shell.stdout), hash);
+      const token = /\[bootstrap-token\] Using token: (\S+)/.exec(r.stdout)?.[1];
+      assert.ok(token, 'the token line');
+      assert.deepEqual(parseJoinCommands(r.stdout), [
+        { endpoint: LB, token, caCertHashes: [hash], controlPlane: true, certificateKey: KEY },
+        { endpoint: LB, token, caCertHashes: [hash], controlPlane: false },
+      ]);
+      assert.equal(parseCertificateKey(r.stdout), KEY);
+      assert.ok(!fs.existsSync(path.join(dir, 'pki')), 'dry-run writes its certificates to KUBEADM_INIT_DRYRUN_DIR only');
+    });
+  });
+}
