@@ -17,6 +17,9 @@ export type KubeadmConfigApiVersion =
 
 /** Oldest release whose HA procedure (v1beta1 config, control-plane join) we drive (the 1.13 "Creating Highly Available Clusters with kubeadm" page). */
 export const MIN_SUPPORTED = '1.13.0';
+/** Newest minor whose kubeadm kubeadm-ha knows (config API, flags, texts); a newer one may change them. */
+export const NEWEST_MINOR = 37;
+const RANGE = `1.13 to 1.${NEWEST_MINOR}`;
 
 // Optional pre-release/build suffix as in "v1.31.0-rc.1" or "v1.25.16+rke2r2".
 const VERSION_RE = /^v?(\d+)\.(\d+)\.(\d+)(?:[-+][0-9A-Za-z.+-]+)?$/;
@@ -57,13 +60,16 @@ export function supportedVersionProblem(v: KubeVersion | string): string | undef
     return (e as Error).message;
   }
   if (kv.major !== 1) {
-    return `Kubernetes ${kubeVersionString(kv)} is not supported: only 1.x releases (${MIN_SUPPORTED} or newer) are known to kubeadm-ha`;
+    return `Kubernetes ${kubeVersionString(kv)} is not supported: kubeadm-ha supports ${RANGE}`;
   }
   if (!atLeast(kv, MIN_SUPPORTED)) {
     return (
-      `Kubernetes ${kubeVersionString(kv)} is not supported: kubeadm-ha needs ${MIN_SUPPORTED} or newer ` +
+      `Kubernetes ${kubeVersionString(kv)} is not supported: kubeadm-ha supports ${RANGE} ` +
       `(the kubeadm.k8s.io/v1beta1 config API and control-plane join first shipped in 1.13)`
     );
+  }
+  if (kv.minor > NEWEST_MINOR) {
+    return `Kubernetes ${kubeVersionString(kv)} is not supported yet: kubeadm-ha supports ${RANGE}; a newer kubeadm may change its config API, flags or texts`;
   }
   return undefined;
 }

@@ -29,7 +29,9 @@ test('versions older than MIN_SUPPORTED are refused clearly', () => {
   assert.equal(supportedVersionProblem('v1.13.0'), undefined);
   assert.equal(supportedVersionProblem(parseKubeVersion('1.34.2')), undefined);
   const p = supportedVersionProblem('v1.12.5');
-  assert.match(p ?? '', /v1\.12\.5 is not supported.*1\.13\.0 or newer/);
+  assert.match(p ?? '', /v1\.12\.5 is not supported: kubeadm-ha supports 1\.13 to 1\.37/);
+  assert.equal(supportedVersionProblem('v1.37.2'), undefined);
+  assert.match(supportedVersionProblem('v1.38.0') ?? '', /v1\.38\.0 is not supported yet: kubeadm-ha supports 1\.13 to 1\.37/);
   assert.match(supportedVersionProblem('2.0.0') ?? '', /not supported/);
   assert.match(supportedVersionProblem('latest') ?? '', /invalid Kubernetes version/);
   assert.throws(() => configApiVersion(parseKubeVersion('1.12.0')), /not supported/);
