@@ -4,7 +4,7 @@ import { clearFaults, fleetDown, fleetStatus, fleetUp, setFault, setTiming } fro
 import { CommandFaultMode } from './types';
 
 const USAGE = `usage:
-  cli.js up --dir D --control-planes N --workers M [--slot S] [--kubernetes-version v1.31.4] [--discovery-timeout 5m0s]
+  cli.js up --dir D --control-planes N --workers M [--etcd N] [--slot S] [--kubernetes-version v1.31.4] [--discovery-timeout 5m0s]
            [--init-ms N] [--join-ms N]
   cli.js down --dir D
   cli.js status --dir D
@@ -41,6 +41,7 @@ async function main(): Promise<number> {
         dir: o.dir,
         controlPlanes: Number(o['control-planes'] ?? 3),
         workers: Number(o.workers ?? 3),
+        etcdHosts: num('etcd'),
         kubernetesVersion: o['kubernetes-version'],
         discoveryTimeout: o['discovery-timeout'],
         slot: num('slot'),

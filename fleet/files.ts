@@ -19,10 +19,12 @@ export function writeClusterFile(dir: string, name: string, version: string, lbA
   const line = (h: FleetHost): string => `  - { name: ${h.name}, address: ${h.address} }`;
   const cps = hosts.filter((h) => h.role === 'control-plane');
   const ws = hosts.filter((h) => h.role === 'worker');
+  const etcd = hosts.filter((h) => h.role === 'etcd');
   const text = [
     `name: ${name}`,
     `kubernetesVersion: ${version}`,
-    'topology: stacked',
+    // With etcd hosts: external etcd, built by kubeadm-ha on them.
+    ...(etcd.length ? ['topology: external', 'etcd:', '  hosts:', ...etcd.map((h) => `  ${line(h)}`)] : ['topology: stacked']),
     `loadBalancer: { host: ${lbAddress}, port: ${LB_PORT} }`,
     'networking: { podSubnet: 192.168.0.0/16 }',
     'cni: { manifest: ./cni.yaml }',
@@ -30,7 +32,7 @@ export function writeClusterFile(dir: string, name: string, version: string, lbA
     'controlPlanes:',
     ...cps.map(line),
     ...(ws.length ? ['workers:', ...ws.map(line)] : ['workers: []']),
-    'approvals: [init, joinControlPlanes, joinWorkers]',
+    'approvals: [etcd, init, joinControlPlanes, joinWorkers]',
     'workerConcurrency: 10',
     '',
   ].join('\n');

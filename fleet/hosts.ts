@@ -38,7 +38,8 @@ function sshdConfig(h: HostSetup): string {
     'MaxSessions 32',
     'MaxStartups 100:30:200',
     'AcceptEnv LANG LC_*',
-    `SetEnv FLEET_HOST=${h.name}`,
+    // A node's PATH with the stand-ins in /usr/local/sbin (Debian's users get no sbin dirs otherwise).
+    `SetEnv FLEET_HOST=${h.name} PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
     'Subsystem sftp internal-sftp',
     'LogLevel VERBOSE',
     '',
@@ -66,7 +67,7 @@ function wrapper(h: HostSetup, script: string): string {
 const run = promisify(execFile);
 
 /** Async so that up prepares many hosts at once (key generation dominates). */
-export async function prepareHost(h: HostSetup, clientPub: string, peers: Array<{ name: string; address: string }>): Promise<string> {
+export async function prepareHost(h: HostSetup, clientPub: string, peers: Array<{ name: string; address: string; role: HostRole }>): Promise<string> {
   const d = hostDir(h.dir, h.name);
   fs.rmSync(d, { recursive: true, force: true });
   for (const [, sub] of HOST_MOUNTS) fs.mkdirSync(path.join(d, sub), { recursive: true });
@@ -82,13 +83,21 @@ export async function prepareHost(h: HostSetup, clientPub: string, peers: Array<
   fs.chmodSync(path.join(d, 'home-kha'), 0o755);
 
   const base = fs.readFileSync('/etc/hosts', 'utf8').replace(/\n?$/, '\n');
-  fs.writeFileSync(`${d}/etc-hosts`, base + '# kubeadm-ha fleet\n' + peers.map((p) => `${p.address}\t${p.name}\n`).join(''));
+  // All hosts share one network namespace, so a connection to an etcd member comes from the
+  // member's own address, not the dialling peer's. etcd checks a peer certificate's SANs against
+  // that address, then against its reverse lookup (checkSAN in etcd's pkg/transport/listener_tls.go):
+  // each etcd address also carries the other members' names, so a member's peer certificate matches.
+  const etcd = peers.filter((p) => p.role === 'etcd');
+  const aliases = etcd.map((m) => `${m.address}\t${etcd.filter((o) => o !== m).map((o) => o.name).join(' ')}\n`).filter(() => etcd.length > 1);
+  fs.writeFileSync(`${d}/etc-hosts`, base + '# kubeadm-ha fleet\n' + peers.map((p) => `${p.address}\t${p.name}\n`).join('') + aliases.join(''));
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', `${d}/ssh_host_ed25519_key`, '-C', h.name]);
   fs.writeFileSync(`${d}/authorized_keys`, clientPub, { mode: 0o644 });
   fs.writeFileSync(`${d}/sshd_config`, sshdConfig(h));
   const sbin = path.join(d, 'usr-local-sbin');
   fs.writeFileSync(path.join(sbin, 'kubeadm'), wrapper(h, 'kubeadm.js'), { mode: 0o755 });
   fs.writeFileSync(path.join(sbin, 'kubectl'), wrapper(h, 'kubectl.js'), { mode: 0o755 });
+  // Ahead of /usr/bin/systemctl on PATH (and sudo's secure_path): the kubelet is the only unit.
+  fs.writeFileSync(path.join(sbin, 'systemctl'), wrapper(h, 'systemctl.js'), { mode: 0o755 });
   await run(SSHD, ['-t', '-f', `${d}/sshd_config`]);
   const pub = fs.readFileSync(`${d}/ssh_host_ed25519_key.pub`, 'utf8').trim().split(/\s+/);
   return `[${h.address}]:${SSH_PORT} ${pub[0]} ${pub[1]}`;
@@ -188,6 +197,8 @@ export function stopHosts(dir: string, names: string[]): void {
     const rd = runDir(dir, name);
     for (const f of fs.existsSync(rd) ? fs.readdirSync(rd).filter((x) => x.endsWith('.pid')) : []) {
       if (f === 'sshd.pid') sshds.push({ file: path.join(rd, f), expect: 'sshd' });
+      // The real etcd an etcd host's kubelet stand-in runs (see standins/staticpod.ts).
+      else if (f === 'etcd.pid') daemons.push({ file: path.join(rd, f), expect: '/usr/bin/etcd' });
       else daemons.push({ file: path.join(rd, f), expect: 'node' });
     }
   }

@@ -7,4 +7,4 @@ export { setTiming, readTiming } from './timing';
 export { readInvocations } from './invocations';
 export type { Invocation } from './invocations';
 export * from './types';
-export { LB_PORT, SSH_PORT, controlPlaneAddress, lbAddress, workerAddress } from './layout';
+export { LB_PORT, SSH_PORT, controlPlaneAddress, etcdAddress, lbAddress, workerAddress } from './layout';

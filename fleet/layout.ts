@@ -9,6 +9,7 @@ export const LB_PORT = 6443;
 export const MAX_SLOT = 99;
 export const MAX_WORKERS = 500;
 export const MAX_CONTROL_PLANES = 29;
+export const MAX_ETCD_HOSTS = 7;
 export const DEFAULT_K8S_VERSION = 'v1.31.4';
 export const LOGIN_USER = 'kha';
 
@@ -20,6 +21,8 @@ export const HOST_MOUNTS: ReadonlyArray<[string, string]> = [
   ['/var/lib/kubeadm-ha', 'var-lib-kubeadm-ha'],
   ['/home/kha', 'home-kha'],
   ['/usr/local/sbin', 'usr-local-sbin'],
+  // Unit drop-ins (the external-etcd guide writes kubelet.service.d/ here); no systemd reads them.
+  ['/etc/systemd/system', 'etc-systemd-system'],
 ];
 
 /**

@@ -1,11 +1,14 @@
 // Public shapes of the fleet API (also written to <dir>/fleet.json).
 
-export type HostRole = 'control-plane' | 'worker';
+/** 'etcd': an external etcd member host (kubeadm's "Set up a High Availability etcd cluster with kubeadm"). */
+export type HostRole = 'control-plane' | 'worker' | 'etcd';
 
 export interface FleetOptions {
   dir: string;
   controlPlanes: number;
   workers: number;
+  /** External etcd hosts etcd1..N (default 0); their kubelet stand-in runs the real /usr/bin/etcd static pod. */
+  etcdHosts?: number;
   /** Emulated Kubernetes/kubeadm version, default v1.31.4. */
   kubernetesVersion?: string;
   /** Default discovery timeout of stand-in `kubeadm join` when its config sets none (Go duration). */
@@ -37,6 +40,7 @@ export interface FleetInfo {
   /** `name` in the cluster file: "fleet" on slot 0, "fleet-<slot>" otherwise (distinct workflow ids). */
   clusterName: string;
   kubernetesVersion: string;
+  /** Control planes, workers and etcd hosts (role 'etcd'; the cluster file lists only the first two). */
   hosts: FleetHost[];
   loadBalancer: { host: string; port: number; pid: number };
   clusterFile: string;

@@ -1,7 +1,7 @@
 // fleet up / down / status.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_K8S_VERSION, LB_PORT, MAX_CONTROL_PLANES, MAX_WORKERS, SSH_PORT, clusterDir, controlPlaneAddress, fleetFile, hostDir, lbAddress, workerAddress } from './layout';
+import { DEFAULT_K8S_VERSION, LB_PORT, MAX_CONTROL_PLANES, MAX_ETCD_HOSTS, MAX_WORKERS, SSH_PORT, clusterDir, controlPlaneAddress, etcdAddress, fleetFile, hostDir, lbAddress, workerAddress } from './layout';
 import { prepareMachine } from './system';
 import { HostSetup, inBatches, prepareHost, startHosts, stopHosts } from './hosts';
 import { haproxyPid, removeDrops, startHaproxy, stopHaproxy, writeHaproxyConfig } from './lb';
@@ -19,6 +19,9 @@ export async function fleetUp(opts: FleetOptions): Promise<FleetInfo> {
   if (opts.controlPlanes < 1 || opts.controlPlanes > MAX_CONTROL_PLANES || opts.workers < 0 || opts.workers > MAX_WORKERS) {
     throw new Error(`control planes must be 1..${MAX_CONTROL_PLANES}, workers 0..${MAX_WORKERS}`);
   }
+  const etcdHosts = opts.etcdHosts ?? 0;
+  if (!Number.isInteger(etcdHosts) || etcdHosts < 0 || etcdHosts > MAX_ETCD_HOSTS) throw new Error(`etcd hosts must be 0..${MAX_ETCD_HOSTS}`);
+  if (etcdHosts && !fs.existsSync('/usr/bin/etcd')) throw new Error('etcd hosts need /usr/bin/etcd (Debian package etcd-server); install it with: bash scripts/setup.sh');
   fs.mkdirSync(dir, { recursive: true });
   // sshd reads authorized_keys with the login user's rights: the path must be traversable (mkdtemp gives 0700).
   fs.chmodSync(dir, 0o755);
@@ -38,6 +41,7 @@ export async function fleetUp(opts: FleetOptions): Promise<FleetInfo> {
   const common = { dir, lbAddress: lb, kubernetesVersion: version, discoveryTimeout: opts.discoveryTimeout ?? '5m0s' };
   for (let i = 1; i <= opts.controlPlanes; i++) setups.push({ ...common, name: `cp${i}`, role: 'control-plane', address: controlPlaneAddress(slot, i) });
   for (let i = 1; i <= opts.workers; i++) setups.push({ ...common, name: `w${i}`, role: 'worker', address: workerAddress(slot, i) });
+  for (let i = 1; i <= etcdHosts; i++) setups.push({ ...common, name: `etcd${i}`, role: 'etcd', address: etcdAddress(slot, i) });
 
   addAddresses(setups.filter((h) => h.role !== 'worker').map((h) => h.address));
   const known = await inBatches(setups, (h) => prepareHost(h, pub, setups));

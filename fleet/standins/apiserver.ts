@@ -11,10 +11,13 @@ import { nodeViews, podViews } from './views';
 import { signCSR } from './pki';
 import { applyObjects } from './apply';
 import { exec } from './etcdctl';
+import { EtcdClient, etcdDelete, etcdGet, etcdList, etcdPut, etcdReachable, externalEtcdClient, nodeKey, nodeObject, nodeRecord, tokenKey, tokenSecret } from './etcdstore';
 
 const e = hostEnv();
 const PKI = '/etc/kubernetes/pki';
 const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
+/** etcd.external: Node objects and bootstrap token Secrets live in that etcd (the cluster state mirrors them). */
+const etcd: EtcdClient | undefined = externalEtcdClient();
 
 /** Detached HS256 JWS over the cluster-info kubeconfig, as the bootstrap signer controller does. */
 function jws(content: string, id: string, secret: string): string {
@@ -45,35 +48,53 @@ function notFound(kind: string, name: string): [number, unknown] {
 
 async function route(method: string, url: URL, body: any, auth: string): Promise<[number, unknown]> { // eslint-disable-line @typescript-eslint/no-explicit-any
   const p = url.pathname;
-  if (['/healthz', '/livez', '/readyz'].includes(p)) return [200, 'ok'];
+  if (['/healthz', '/livez', '/readyz'].includes(p)) {
+    if (etcd && p !== '/livez' && !(await etcdReachable(etcd))) return [500, '[-]etcd failed: reason withheld\nhealthz check failed'];
+    return [200, 'ok'];
+  }
   if (p === '/version') return [200, { major: '1', minor: String(e.minor), gitVersion: e.version, platform: 'linux/amd64' }];
   if (p === '/api/v1/namespaces/kube-public/configmaps/cluster-info') return [200, clusterInfo()];
   const s = readState(e.dir);
+  // The Nodes come from etcd (read back, not from the mirror).
+  if (etcd && (p === '/api/v1/nodes' || p === '/api/v1/pods' || /\/pods\/[^/]+\/exec$/.test(p))) {
+    s.nodes = Object.fromEntries((await etcdList(etcd, '/registry/minions/')).map(nodeRecord).map((n) => [n.name, n]));
+  }
   if (p === '/api/v1/namespaces/kube-system/configmaps/kubeadm-config') {
     return [200, { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'kubeadm-config', namespace: 'kube-system' }, data: { ClusterConfiguration: YAML.stringify(s.clusterConfiguration) } }];
   }
   if (p === '/api/v1/nodes' && method === 'GET') return [200, { kind: 'NodeList', items: nodeViews(s, e.dir) }];
   if (p === '/api/v1/nodes' && method === 'POST') {
     // The kubelet's registration: a re-registering Node keeps its labels (its role), a new one has none.
-    updateState(e.dir, (st) => {
-      const old = st.nodes[body.name];
-      st.nodes[body.name] = { name: body.name, role: old?.role ?? 'worker', address: body.address, version: body.version, createdAt: old?.createdAt ?? Date.now() };
+    const stored = etcd ? await etcdGet(etcd, nodeKey(body.name)) : undefined;
+    const rec = updateState(e.dir, (st) => {
+      const old = stored ? nodeRecord(stored) : st.nodes[body.name];
+      return (st.nodes[body.name] = { name: body.name, role: old?.role ?? 'worker', address: body.address, version: body.version, createdAt: old?.createdAt ?? Date.now() });
     });
+    if (etcd) await etcdPut(etcd, nodeKey(body.name), nodeObject(rec));
     return [201, { name: body.name }];
   }
   const node = /^\/api\/v1\/nodes\/([^/]+)$/.exec(p);
+  if (node && method === 'PATCH' && etcd) {
+    const stored = await etcdGet(etcd, nodeKey(node[1]));
+    if (!stored) return notFound('nodes', node[1]);
+    const rec = { ...nodeRecord(stored), role: body.role };
+    await etcdPut(etcd, nodeKey(node[1]), nodeObject(rec));
+    updateState(e.dir, (st) => void (st.nodes[node[1]] = rec));
+    return [200, { name: node[1] }];
+  }
   if (node && method === 'PATCH') {
     // mark-control-plane's label.
     const found = updateState(e.dir, (st) => !!st.nodes[node[1]] && ((st.nodes[node[1]].role = body.role), true));
     return found ? [200, { name: node[1] }] : notFound('nodes', node[1]);
   }
   if (node && method === 'DELETE') {
+    if (etcd && !(await etcdDelete(etcd, nodeKey(node[1])))) return notFound('nodes', node[1]);
     const found = updateState(e.dir, (st) => {
       const had = !!st.nodes[node[1]];
       delete st.nodes[node[1]];
       return had;
     });
-    return found ? [200, { name: node[1] }] : notFound('nodes', node[1]);
+    return found || etcd ? [200, { name: node[1] }] : notFound('nodes', node[1]);
   }
   if (p === '/api/v1/pods') return [200, { kind: 'PodList', items: podViews(s, e.dir) }];
   const execIn = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/.exec(p);
@@ -82,18 +103,20 @@ async function route(method: string, url: URL, body: any, auth: string): Promise
     return pod ? [200, exec(e.dir, pod, body.command)] : notFound('pods', execIn[2]);
   }
   if (p === '/api/v1/namespaces/kube-system/secrets' && method === 'POST') {
+    if (etcd) await etcdPut(etcd, tokenKey(body.id), tokenSecret(body));
     updateState(e.dir, (st) => st.tokens.push(body));
     return [201, { id: body.id }];
   }
   if (p === '/api/v1/namespaces/kube-system/secrets' && method === 'GET') return [200, { items: s.tokens }];
-  const tokenSecret = /^\/api\/v1\/namespaces\/kube-system\/secrets\/bootstrap-token-([a-z0-9]{6})$/.exec(p);
-  if (tokenSecret && method === 'DELETE') {
+  const tokenPath = /^\/api\/v1\/namespaces\/kube-system\/secrets\/bootstrap-token-([a-z0-9]{6})$/.exec(p);
+  if (tokenPath && method === 'DELETE') {
+    if (etcd) await etcdDelete(etcd, tokenKey(tokenPath[1]));
     const found = updateState(e.dir, (st) => {
       const before = st.tokens.length;
-      st.tokens = st.tokens.filter((t) => t.id !== tokenSecret[1]);
+      st.tokens = st.tokens.filter((t) => t.id !== tokenPath[1]);
       return st.tokens.length < before;
     });
-    return found ? [200, {}] : notFound('secrets', `bootstrap-token-${tokenSecret[1]}`);
+    return found ? [200, {}] : notFound('secrets', `bootstrap-token-${tokenPath[1]}`);
   }
   if (p === '/api/v1/namespaces/kube-system/secrets/kubeadm-certs') {
     if (method === 'PUT') {
@@ -145,4 +168,21 @@ function serve(): void {
 }
 
 process.on('SIGTERM', () => process.exit(0));
-serve();
+/**
+ * Like the real API server, which needs its storage before it serves: with etcd.external, retry etcd
+ * for a while, then exit (the init's wait-control-plane / api-check then fails).
+ */
+async function main(): Promise<void> {
+  if (etcd) {
+    const until = Date.now() + 15000;
+    while (!(await etcdReachable(etcd))) {
+      if (Date.now() > until) {
+        console.error(`Error: failed to reach etcd at ${etcd.endpoints.join(',')}: context deadline exceeded`);
+        process.exit(1);
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  serve();
+}
+void main();

@@ -13,6 +13,8 @@ export interface CertContext {
   minor: number;
   /** init creates the CAs and sa keys; a CP join reuses the copied ones. */
   createShared: boolean;
+  /** etcd.external: no etcd CA or etcd certs (the user brings apiserver-etcd-client, as kubeadm expects). */
+  externalEtcd?: boolean;
 }
 
 function firstServiceIP(subnet: string): string {
@@ -43,26 +45,34 @@ export async function generateCerts(c: CertContext): Promise<string[]> {
   const admins = c.minor >= 29 ? 'kubeadm:cluster-admins' : 'system:masters';
 
   // CAs first (sequentially only where a signer is needed), then leaves in parallel.
-  if (c.createShared) await Promise.all([createCA(PKI, 'ca', 'kubernetes'), createCA(PKI, 'front-proxy-ca', 'front-proxy-ca'), createCA(PKI, 'etcd/ca', 'etcd-ca')]);
+  const ext = !!c.externalEtcd;
+  if (c.createShared) await Promise.all([createCA(PKI, 'ca', 'kubernetes'), createCA(PKI, 'front-proxy-ca', 'front-proxy-ca'), ...(ext ? [] : [createCA(PKI, 'etcd/ca', 'etcd-ca')])]);
   await Promise.all([
     createCert(PKI, 'ca', 'apiserver', { subject: '/CN=kube-apiserver', usage: 'server', ...api }),
     createCert(PKI, 'ca', 'apiserver-kubelet-client', { subject: `/O=${admins}/CN=kube-apiserver-kubelet-client`, usage: 'client' }),
     createCert(PKI, 'front-proxy-ca', 'front-proxy-client', { subject: '/CN=front-proxy-client', usage: 'client' }),
-    createCert(PKI, 'etcd/ca', 'etcd/server', { subject: `/CN=${c.nodeName}`, usage: 'both', ...etcdSans }),
-    createCert(PKI, 'etcd/ca', 'etcd/peer', { subject: `/CN=${c.nodeName}`, usage: 'both', ...etcdSans }),
-    createCert(PKI, 'etcd/ca', 'etcd/healthcheck-client', { subject: '/CN=kube-etcd-healthcheck-client', usage: 'client' }),
-    createCert(PKI, 'etcd/ca', 'apiserver-etcd-client', { subject: '/CN=kube-apiserver-etcd-client', usage: 'client' }),
+    ...(ext ? [] : [
+      createCert(PKI, 'etcd/ca', 'etcd/server', { subject: `/CN=${c.nodeName}`, usage: 'both', ...etcdSans }),
+      createCert(PKI, 'etcd/ca', 'etcd/peer', { subject: `/CN=${c.nodeName}`, usage: 'both', ...etcdSans }),
+      createCert(PKI, 'etcd/ca', 'etcd/healthcheck-client', { subject: '/CN=kube-etcd-healthcheck-client', usage: 'client' }),
+      createCert(PKI, 'etcd/ca', 'apiserver-etcd-client', { subject: '/CN=kube-apiserver-etcd-client', usage: 'client' }),
+    ]),
     c.createShared ? generateSAKeys(PKI) : Promise.resolve(),
   ]);
   const gen = (n: string): string => `[certs] Generating "${n}" certificate and key`;
+  // kubeadm's init certs phase (cmd/kubeadm/app/cmd/phases/init/certs.go) skips the etcd-ca-signed ones with external etcd.
+  const skip = (n: string): string => `[certs] External etcd mode: Skipping ${n} certificate generation`;
+  const etcdLeaves = ext
+    ? ['etcd/server', 'etcd/peer', 'etcd/healthcheck-client', 'apiserver-etcd-client'].map(skip)
+    : [gen('etcd/server'), `[certs] etcd/server serving cert is signed for ${fmt(etcdSans)}`, gen('etcd/peer'), `[certs] etcd/peer serving cert is signed for ${fmt(etcdSans)}`, gen('etcd/healthcheck-client'), gen('apiserver-etcd-client')];
   if (c.createShared) {
-    log.push(gen('ca'), gen('apiserver'), `[certs] apiserver serving cert is signed for ${fmt(api)}`, gen('apiserver-kubelet-client'), gen('front-proxy-ca'), gen('front-proxy-client'), gen('etcd/ca'));
-    log.push(gen('etcd/server'), `[certs] etcd/server serving cert is signed for ${fmt(etcdSans)}`, gen('etcd/peer'), `[certs] etcd/peer serving cert is signed for ${fmt(etcdSans)}`);
-    log.push(gen('etcd/healthcheck-client'), gen('apiserver-etcd-client'), '[certs] Generating "sa" key and public key');
+    log.push(gen('ca'), gen('apiserver'), `[certs] apiserver serving cert is signed for ${fmt(api)}`, gen('apiserver-kubelet-client'), gen('front-proxy-ca'), gen('front-proxy-client'));
+    log.push(ext ? '[certs] External etcd mode: Skipping etcd/ca certificate authority generation' : gen('etcd/ca'), ...etcdLeaves, '[certs] Generating "sa" key and public key');
   } else {
-    // Order observed on control-plane joins: etcd certs, then the apiserver ones.
-    log.push(gen('etcd/server'), `[certs] etcd/server serving cert is signed for ${fmt(etcdSans)}`, gen('etcd/peer'), `[certs] etcd/peer serving cert is signed for ${fmt(etcdSans)}`);
-    log.push(gen('etcd/healthcheck-client'), gen('apiserver-etcd-client'), gen('apiserver'), `[certs] apiserver serving cert is signed for ${fmt(api)}`);
+    // Order observed on control-plane joins: etcd certs, then the apiserver ones. A join's CreatePKIAssets
+    // (cmd/kubeadm/app/phases/certs/certs.go) uses GetCertsWithoutEtcd with external etcd: no etcd lines.
+    if (!ext) log.push(...etcdLeaves);
+    log.push(gen('apiserver'), `[certs] apiserver serving cert is signed for ${fmt(api)}`);
     log.push(gen('apiserver-kubelet-client'), gen('front-proxy-client'), `[certs] Valid certificates and keys now exist in "${PKI}"`, '[certs] Using the existing "sa" key');
   }
   return log;

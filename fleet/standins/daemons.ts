@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { logDir, runDir } from '../layout';
-import { alive, pidsByCmdline, readPid, sleepSync, stopPids } from '../proc';
+import { alive, pidsByCmdline, readPid, sleepSync, stopPidFile, stopPids } from '../proc';
 import { hostEnv } from './env';
 
 export type DaemonKind = 'apiserver' | 'kubelet';
@@ -58,4 +58,10 @@ export function stopDaemon(kind: DaemonKind): void {
   fs.rmSync(pidFile(kind), { force: true });
   // Give the kernel a moment to release the listening sockets.
   sleepSync(20);
+}
+
+/** The real etcd an etcd host's kubelet stand-in started (staticpod.ts). */
+export function stopEtcdPod(): void {
+  const e = hostEnv();
+  stopPidFile(path.join(runDir(e.dir, e.host), 'etcd.pid'), '/usr/bin/etcd');
 }

@@ -7,7 +7,7 @@ import { hostEnv } from './env';
 import { ExitError, phaseError } from './errors';
 import { parseFlags } from './flags';
 import { CRISOCKET_TIMEOUT, ETCD_MEMBER_ADD_FAILED, RUNNING_PREFLIGHT, joinControlPlaneEpilogue, joinWorkerEpilogue, markControlPlane, notReadyToJoinControlPlane, pullImages } from './texts';
-import { MANIFESTS, controlPlanePortChecks, dirAvailable, fileAvailable, localEtcdChecks, portCheck, privilegedUser, runChecks } from './preflight';
+import { MANIFESTS, controlPlanePortChecks, dirAvailable, externalEtcdChecks, fileAvailable, localEtcdChecks, portCheck, privilegedUser, runChecks } from './preflight';
 import { JoinOptions, joinOptions } from './joinconfig';
 import { discover } from './discovery';
 import { PKI, generateCerts } from './certs';
@@ -40,9 +40,11 @@ const REQUIRED_SHARED: Array<[string, string]> = [
   [`${PKI}/etcd/ca.key`, 'failure loading key for etcd CA: couldn\'t load the private key file'],
 ];
 
-function sharedCertProblems(): string[] {
+/** certs.SharedCertificateExists: the etcd CA only with local/stacked etcd. */
+function sharedCertProblems(stacked: boolean): string[] {
   const probs: string[] = [];
   for (const [file, text] of REQUIRED_SHARED) {
+    if (!stacked && file.startsWith(`${PKI}/etcd/`)) continue;
     // A missing key next to a missing cert is reported once (for the cert), as kubeadm does.
     if (file.endsWith('.key') && file !== `${PKI}/sa.key` && !fs.existsSync(file.replace(/\.key$/, '.crt'))) continue;
     if (file === `${PKI}/sa.pub` && !fs.existsSync(`${PKI}/sa.key`)) continue;
@@ -77,7 +79,7 @@ export async function join(argv: string[]): Promise<number> {
   out('[preflight] Reading configuration from the cluster...');
   out("[preflight] FYI: You can look at this config file with 'kubectl -n kube-system get cm kubeadm-config -o yaml'");
   const d = await discover(o.endpoint, o.token, o.caCertHashes, o.unsafeSkip, o.discoveryTimeoutMs);
-  let cfg: { controlPlaneEndpoint?: string; clusterName?: string; kubernetesVersion?: string; etcd?: { external?: unknown } } = {};
+  let cfg: { controlPlaneEndpoint?: string; clusterName?: string; kubernetesVersion?: string; etcd?: { external?: ExternalEtcd } } = {};
   try {
     const r = await api(d.server, d.caPem, 'GET', '/api/v1/namespaces/kube-system/configmaps/kubeadm-config', undefined);
     cfg = YAML.parse(r.body?.data?.ClusterConfiguration ?? '{}') ?? {};
@@ -91,11 +93,11 @@ export async function join(argv: string[]): Promise<number> {
   if (cp) {
     if (!cfg.controlPlaneEndpoint) throw phaseError('preflight', notReadyToJoinControlPlane("unable to add a new control plane instance to a cluster that doesn't have a stable controlPlaneEndpoint address"));
     if (!cp.certificateKey) {
-      const probs = sharedCertProblems();
+      const probs = sharedCertProblems(stacked);
       if (probs.length) throw phaseError('preflight', notReadyToJoinControlPlane(e.minor >= 19 ? `[${probs.join(', ')}]` : probs[0]));
     }
     out('[preflight] Running pre-flight checks before initializing the new control plane instance');
-    await runChecks([...controlPlanePortChecks(e.address, cp.bindPort, e.minor), ...MANIFESTS.map(fileAvailable), ...(stacked ? localEtcdChecks(e.address) : [])], o.ignore);
+    await runChecks([...controlPlanePortChecks(e.address, cp.bindPort, e.minor), ...MANIFESTS.map(fileAvailable), ...(stacked ? localEtcdChecks(e.address) : externalEtcdChecks(cfg.etcd!.external!, !!cp.certificateKey))], o.ignore);
     out(...pullImages(e.minor));
     if (cp.certificateKey) {
       out('[download-certs] Downloading the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace');
@@ -115,9 +117,9 @@ export async function join(argv: string[]): Promise<number> {
       }
     }
     const endpoint = cfg.controlPlaneEndpoint;
-    out(...(await generateCerts({ nodeName: o.nodeName, advertiseAddress: cp.advertiseAddress, controlPlaneEndpoint: endpoint, certSANs: [], serviceSubnet: '10.96.0.0/12', minor: e.minor, createShared: false })));
+    out(...(await generateCerts({ nodeName: o.nodeName, advertiseAddress: cp.advertiseAddress, controlPlaneEndpoint: endpoint, certSANs: [], serviceSubnet: '10.96.0.0/12', minor: e.minor, createShared: false, externalEtcd: !stacked })));
     out(...(await writeAdminKubeconfigs({ nodeName: o.nodeName, advertiseAddress: cp.advertiseAddress, bindPort: cp.bindPort, endpoint, clusterName, caPem: d.caPem, minor: e.minor, init: false })));
-    writeControlPlaneManifests(manifestContext(o.nodeName, cp, version, readState(e.dir).etcdMembers));
+    writeControlPlaneManifests(manifestContext(o.nodeName, cp, version, readState(e.dir).etcdMembers, cfg.etcd?.external));
     out('[control-plane] Using manifest folder "/etc/kubernetes/manifests"');
     for (const c of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler']) out(`[control-plane] Creating static Pod manifest for "${c}"`);
     if (stacked) out('[check-etcd] Checking that the etcd cluster is healthy');
@@ -155,11 +157,14 @@ export async function join(argv: string[]): Promise<number> {
   return 0;
 }
 
-function manifestContext(nodeName: string, cp: NonNullable<JoinOptions['controlPlane']>, version: string, members: Array<{ name: string; peerURL: string }>): ManifestContext {
+type ExternalEtcd = { endpoints?: string[]; caFile?: string; certFile?: string; keyFile?: string };
+
+function manifestContext(nodeName: string, cp: NonNullable<JoinOptions['controlPlane']>, version: string, members: Array<{ name: string; peerURL: string }>, ext?: ExternalEtcd): ManifestContext {
   const all = [...members.filter((m) => m.name !== nodeName), { name: nodeName, peerURL: `https://${cp.advertiseAddress}:2380` }];
   return {
     nodeName, address: cp.advertiseAddress, bindPort: cp.bindPort, version, podSubnet: '', serviceSubnet: '10.96.0.0/12',
     initialCluster: all.map((m) => `${m.name}=${m.peerURL}`).join(','), initialClusterState: 'existing',
+    externalEtcd: ext ? { ...ext, endpoints: (ext.endpoints ?? []).map(String) } : undefined,
   };
 }
 

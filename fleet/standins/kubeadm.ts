@@ -14,6 +14,8 @@ import { out } from './nodesetup';
 import { loadConfigFile } from './config';
 import { recordInvocation } from '../invocations';
 import { passThrough, realKubeadm } from './realkubeadm';
+import { ETCD_CERT_PHASES, etcdCertPhase } from './etcdcerts';
+import { etcdLocalPhase } from './etcdlocal';
 
 const GIT: Record<string, [string, string, string]> = {
   'v1.31.4': ['a78aa47129b8539636eb86a9d00e31b2720fe06b', '2024-12-10T18:44:28Z', 'go1.22.9'],
@@ -74,6 +76,9 @@ async function main(): Promise<number> {
       return version(rest);
     case 'init':
       if (rest[0] === 'phase' && rest[1] === 'upload-certs') return uploadCerts(rest.slice(2));
+      // The phases of the external etcd guide (kubeadm's setup-ha-etcd-with-kubeadm page).
+      if (rest[0] === 'phase' && rest[1] === 'certs' && ETCD_CERT_PHASES.includes(rest[2])) return etcdCertPhase(rest[2], rest.slice(3));
+      if (rest[0] === 'phase' && rest[1] === 'etcd' && rest[2] === 'local') return etcdLocalPhase(rest.slice(3));
       if (rest[0] === 'phase') throw new ExitError(`the fleet stand-in does not implement "kubeadm init phase ${rest[1] ?? ''}"`);
       return init(rest);
     case 'join':

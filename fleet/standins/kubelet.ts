@@ -1,9 +1,13 @@
-// Stand-in kubelet: holds port 10250 on the node's address and answers /healthz.
+// Stand-in kubelet: holds port 10250 on the node's address and answers /healthz. On an external etcd
+// host it also runs the etcd static pod for real (staticpod.ts); other static pods are the API server
+// stand-in's business.
 import * as http from 'node:http';
 import { hostEnv } from './env';
+import { superviseEtcd } from './staticpod';
 
 const e = hostEnv();
-process.on('SIGTERM', () => process.exit(0));
+const etcd = e.role === 'etcd' ? superviseEtcd(e) : undefined;
+process.on('SIGTERM', () => void (etcd?.stop() ?? Promise.resolve()).then(() => process.exit(0)));
 http
   .createServer((req, res) => {
     res.writeHead(req.url === '/healthz' ? 200 : 404);

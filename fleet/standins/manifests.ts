@@ -12,6 +12,19 @@ export interface ManifestContext {
   /** etcd --initial-cluster value (all members including this one) */
   initialCluster: string;
   initialClusterState: 'new' | 'existing';
+  /** ClusterConfiguration.etcd.external; the stand-in API server then keeps its objects there. */
+  externalEtcd?: { endpoints: string[]; caFile?: string; certFile?: string; keyFile?: string };
+}
+
+/** The API server's etcd flags (cmd/kubeadm/app/phases/controlplane/manifests.go, getAPIServerCommand). */
+function apiserverEtcdFlags(c: ManifestContext): string[] {
+  const x = c.externalEtcd;
+  if (!x) {
+    return ['--etcd-cafile=/etc/kubernetes/pki/etcd/ca.crt', '--etcd-certfile=/etc/kubernetes/pki/apiserver-etcd-client.crt',
+      '--etcd-keyfile=/etc/kubernetes/pki/apiserver-etcd-client.key', '--etcd-servers=https://127.0.0.1:2379'];
+  }
+  return [...(x.caFile ? [`--etcd-cafile=${x.caFile}`] : []), ...(x.certFile ? [`--etcd-certfile=${x.certFile}`] : []),
+    ...(x.keyFile ? [`--etcd-keyfile=${x.keyFile}`] : []), `--etcd-servers=${x.endpoints.join(',')}`];
 }
 
 function pod(name: string, image: string, command: string[], port: number, scheme: 'HTTP' | 'HTTPS', host: string): unknown {
@@ -60,7 +73,7 @@ export function writeEtcdManifest(c: ManifestContext): void {
 export function writeControlPlaneManifests(c: ManifestContext): void {
   write('kube-apiserver', pod('kube-apiserver', `${REG}/kube-apiserver:${c.version}`, [
     'kube-apiserver', `--advertise-address=${c.address}`, '--authorization-mode=Node,RBAC', '--client-ca-file=/etc/kubernetes/pki/ca.crt',
-    '--enable-bootstrap-token-auth=true', '--etcd-servers=https://127.0.0.1:2379', `--secure-port=${c.bindPort}`,
+    '--enable-bootstrap-token-auth=true', ...apiserverEtcdFlags(c), `--secure-port=${c.bindPort}`,
     '--service-account-key-file=/etc/kubernetes/pki/sa.pub', '--service-account-signing-key-file=/etc/kubernetes/pki/sa.key',
     `--service-cluster-ip-range=${c.serviceSubnet}`, '--tls-cert-file=/etc/kubernetes/pki/apiserver.crt', '--tls-private-key-file=/etc/kubernetes/pki/apiserver.key',
   ], c.bindPort, 'HTTPS', c.address));

@@ -70,3 +70,18 @@ export const MANIFESTS = ['kube-apiserver', 'kube-controller-manager', 'kube-sch
 export function localEtcdChecks(address: string): Check[] {
   return [portCheck(address, 2379), portCheck(address, 2380), dirAvailable('/var/lib/etcd')];
 }
+
+/** An existing file (FileExistingCheck; kubeadm labels the external etcd ones ExternalEtcdClientCertificates). */
+export const fileExisting = (path: string, label?: string): Check => ({
+  name: label ?? `FileExisting-${dashed(path)}`,
+  run: async () => (fs.existsSync(path) ? null : `${path} doesn't exist`),
+});
+
+/**
+ * RunInitNodeChecks with etcd.external (cmd/kubeadm/app/preflight/checks.go): caFile, certFile and
+ * keyFile must exist, except on a control-plane join that downloads the certificates.
+ */
+export function externalEtcdChecks(ext: { caFile?: string; certFile?: string; keyFile?: string }, downloadCerts = false): Check[] {
+  if (downloadCerts) return [];
+  return [ext.caFile, ext.certFile, ext.keyFile].filter((f): f is string => !!f).map((f) => fileExisting(f, 'ExternalEtcdClientCertificates'));
+}

@@ -6,7 +6,7 @@ import { ExitError } from './errors';
 import { bool, list, parseFlags, str } from './flags';
 import { RESET_TRAILER, RUNNING_PREFLIGHT } from './texts';
 import { privilegedUser, runChecks } from './preflight';
-import { stopDaemon } from './daemons';
+import { stopDaemon, stopEtcdPod } from './daemons';
 import { updateState } from './state';
 import { out } from './nodesetup';
 
@@ -49,6 +49,8 @@ export async function reset(argv: string[]): Promise<number> {
   }
   out('[reset] Stopping the kubelet service');
   stopDaemon('kubelet');
+  // An etcd host's real etcd (the kubelet stand-in stops it too, unless the kubelet was killed).
+  stopEtcdPod();
   // The static Pods' containers go away with the cleanup (no kubelet restarts them).
   stopDaemon('apiserver');
   out('[reset] Unmounting mounted directories in "/var/lib/kubelet"');

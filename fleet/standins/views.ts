@@ -51,7 +51,9 @@ export function podViews(s: ClusterState, dir: string): PodView[] {
   for (const n of nodes) {
     const running = (name: string, ns = 'kube-system'): PodView => ({ name, namespace: ns, ready: '1/1', status: 'Running', restarts: 0, createdAt: n.createdAt, node: n.name });
     if (n.role === 'control-plane') {
-      for (const c of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']) pods.push(running(`${c}-${n.name}`));
+      // With etcd.external there are no etcd static pods on the control planes.
+      const external = !!(s.clusterConfiguration.etcd as { external?: unknown } | undefined)?.external;
+      for (const c of [...(external ? [] : ['etcd']), 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']) pods.push(running(`${c}-${n.name}`));
     }
     pods.push(running(`kube-proxy-${suffix(s.caCert + n.name, 5)}`));
     for (const o of Object.values(s.applied)) {

@@ -3,7 +3,9 @@
 // automatic approvals, and the local fleet (real sshd, HAProxy, real etcd for external etcd).
 // Each run is checked on the hosts, and its history and logs are searched for its secrets.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -12,6 +14,9 @@ import { readInvocations, type FleetInfo, type FleetOptions } from '../../fleet'
 import { createActivities } from '../../src/activities';
 import { main } from '../../src/client/cli';
 import { loadClusterFile } from '../../src/config/cluster-file';
+import type { HostSpec } from '../../src/config/types';
+import { shellQuote } from '../../src/common/shell-quote';
+import { etcdMemberCommand, KUBELET_ETCD_FILES, renderEtcdMemberConfig } from '../../src/kubeadm/external-etcd';
 import { TASK_QUEUE, workflowIdFor } from '../../src/shared/definitions';
 import { HostSession, loadTarget, openSession } from '../../src/ssh/session';
 import { assertClusterBuilt, Rig } from '../helpers/harness';
@@ -21,11 +26,67 @@ import { quietRuntime, startDevServer, workflowBundle } from '../helpers/tempora
 const TOKEN = /\b[a-z0-9]{6}\.[a-z0-9]{16}\b/;
 const SECRET_PEM = /PRIVATE KEY-----\s*[A-Za-z0-9+/]/;
 
+/** etcdctl v3 on an etcd host, with that member's healthcheck-client certificate. */
+const etcdctl = (fleet: FleetInfo, args: string) => {
+  const eps = fleet.hosts.filter((h) => h.role === 'etcd').map((h) => `https://${h.address}:2379`).join(',');
+  return `sudo -n env ETCDCTL_API=3 etcdctl --endpoints=${eps} --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key ${args}`;
+};
+
+/** The cluster's data is in the external etcd: one Node object per node under /registry/minions. */
+async function assertNodesInEtcd(fleet: FleetInfo, sh: (host: string, cmd: string) => Promise<string>) {
+  const keys = (await sh('etcd1', etcdctl(fleet, 'get /registry/minions --prefix --keys-only'))).split('\n').filter(Boolean).sort();
+  assert.deepEqual(keys, fleet.hosts.filter((h) => h.role !== 'etcd').map((h) => `/registry/minions/${h.name}`).sort());
+}
+
+/**
+ * An etcd cluster that runs before kubeadm-ha is asked to use it, made by hand on the fleet's etcd
+ * hosts as kubeadm's HA etcd guide does; its CA and an apiserver-etcd-client pair go to local files.
+ */
+async function existingEtcd(fleet: FleetInfo): Promise<Record<string, unknown>> {
+  const etcdHosts = fleet.hosts.filter((h) => h.role === 'etcd').map((h) => ({ name: h.name, address: h.address, port: h.port }));
+  const spec = loadClusterFile(fleet.clusterFile);
+  const run = async (host: HostSpec, cmd: string, input?: string) => {
+    const s = await openSession(await loadTarget(host, spec.ssh));
+    try {
+      const r = await s.run(cmd, input === undefined ? {} : { stdin: input });
+      assert.equal(r.exitCode, 0, `${host.name}: ${cmd}: ${r.stderr}`);
+      return r.stdout;
+    } finally {
+      await s.close();
+    }
+  };
+  let ca = '';
+  for (const [i, h] of etcdHosts.entries()) {
+    const config = renderEtcdMemberConfig(fleet.kubernetesVersion, h, etcdHosts);
+    const files = [...KUBELET_ETCD_FILES, { path: '/root/kubeadmcfg.yaml', content: config }];
+    for (const f of files) await run(h, `sudo -n mkdir -p $(dirname ${f.path}) && sudo -n tee ${f.path} >/dev/null`, f.content);
+    if (i === 0) {
+      await run(h, 'sudo -n kubeadm init phase certs etcd-ca');
+      ca = await run(h, 'sudo -n tar -C /etc/kubernetes/pki -cf - etcd/ca.crt etcd/ca.key | base64 -w0');
+    } else {
+      await run(h, 'sudo -n mkdir -p /etc/kubernetes/pki && base64 -d | sudo -n tar -C /etc/kubernetes/pki -xf -', ca);
+    }
+    await run(h, `sudo -n sh -c ${shellQuote(etcdMemberCommand('/root/kubeadmcfg.yaml'))}`);
+  }
+  const local = (name: string, content: string, mode: number) => {
+    const file = join(fleet.dir, name);
+    writeFileSync(file, content, { mode });
+    return file;
+  };
+  const read = (path: string) => run(etcdHosts[0], `sudo -n cat ${path}`);
+  return {
+    endpoints: etcdHosts.map((h) => `https://${h.address}:2379`),
+    caFile: local('etcd-ca.crt', await read('/etc/kubernetes/pki/etcd/ca.crt'), 0o644),
+    certFile: local('etcd-client.crt', await read('/etc/kubernetes/pki/apiserver-etcd-client.crt'), 0o644),
+    keyFile: local('etcd-client.key', await read('/etc/kubernetes/pki/apiserver-etcd-client.key'), 0o600),
+  };
+}
+
 interface Case {
   title: string;
   fleet: Omit<FleetOptions, 'dir'>;
   /** Changes to the fleet's cluster file. */
-  file?: Record<string, unknown>;
+  file?: Record<string, unknown> | ((fleet: FleetInfo) => Promise<Record<string, unknown>>);
   /** What this case must show on the hosts, beyond a built cluster. */
   check(fleet: FleetInfo, sh: (host: string, cmd: string) => Promise<string>): Promise<void>;
 }
@@ -36,6 +97,41 @@ const sameFile = async (sh: (host: string, cmd: string) => Promise<string>, host
   assert.equal(new Set(await Promise.all(hosts.map(async (h) => (await sh(h, `sudo -n sha256sum ${file}`)).split(' ')[0]))).size, 1, `${file} is the same on ${hosts.join(', ')}`);
 
 const CASES: Case[] = [
+  {
+    title: 'external etcd built by kubeadm-ha on three real etcd members, certificates copied',
+    fleet: { controlPlanes: 2, workers: 1, etcdHosts: 3 },
+    async check(fleet, sh) {
+      const health = await sh('etcd1', `${etcdctl(fleet, 'endpoint health')} 2>&1`);
+      assert.equal(health.match(/is healthy: successfully committed proposal/g)?.length, 3, health);
+      const members = (await sh('etcd2', etcdctl(fleet, 'member list'))).split('\n');
+      assert.deepEqual(members.map((m) => m.split(', ').slice(1, 3).join(' ')).sort(), ['started etcd1', 'started etcd2', 'started etcd3']);
+      await assertNodesInEtcd(fleet, sh);
+      for (const h of ['etcd1', 'etcd2', 'etcd3']) {
+        assert.equal(await sh(h, 'sudo -n openssl verify -CAfile /etc/kubernetes/pki/etcd/ca.crt /etc/kubernetes/pki/etcd/server.crt /etc/kubernetes/pki/etcd/peer.crt | grep -c ": OK$"'), '2');
+      }
+      await sameFile(sh, ['etcd1', 'etcd2', 'etcd3', 'cp1', 'cp2'], '/etc/kubernetes/pki/etcd/ca.crt');
+      await sameFile(sh, ['cp1', 'cp2'], '/etc/kubernetes/pki/apiserver-etcd-client.key');
+      for (const cp of ['cp1', 'cp2']) {
+        await sh(cp, 'test ! -e /etc/kubernetes/pki/etcd/ca.key && test ! -e /etc/kubernetes/manifests/etcd.yaml');
+        assert.match(await sh(cp, 'sudo -n grep -- --etcd-servers= /etc/kubernetes/manifests/kube-apiserver.yaml'), new RegExp(`--etcd-servers=https://${fleet.hosts.find((h) => h.name === 'etcd1')!.address.replace(/\./g, '\\.')}:2379,`));
+      }
+      assert.match(await sh('cp1', 'sudo -n cat /var/lib/kubeadm-ha/kubeadm-config.yaml'), /etcd:\n  external:\n    endpoints:\n      - https:\/\/[\d.]+:2379\n      - https:/);
+    },
+  },
+  {
+    title: 'external etcd that already runs (endpoints and client files from the cluster file), certificates uploaded',
+    fleet: { controlPlanes: 2, workers: 1, etcdHosts: 3 },
+    file: async (fleet) => ({ certificates: 'upload', etcd: await existingEtcd(fleet) }),
+    async check(fleet, sh) {
+      await assertNodesInEtcd(fleet, sh);
+      assert.deepEqual(initArgv(fleet), ['init --config /var/lib/kubeadm-ha/kubeadm-config.yaml --upload-certs']);
+      assert.equal(await sh('cp1', 'sudo -n sha256sum /etc/kubernetes/pki/apiserver-etcd-client.key').then((l) => l.split(' ')[0]),
+        createHash('sha256').update(readFileSync(join(fleet.dir, 'etcd-client.key'))).digest('hex'), 'the operator\'s client key, installed on cp1');
+      assert.equal(await sh('cp1', 'sudo -n stat -c "%a %U" /etc/kubernetes/pki/apiserver-etcd-client.key'), '600 root');
+      await sameFile(sh, ['cp1', 'cp2'], '/etc/kubernetes/pki/apiserver-etcd-client.key');
+      await sameFile(sh, ['cp1', 'cp2'], '/etc/kubernetes/pki/ca.key');
+    },
+  },
   {
     title: 'stacked etcd, certificates uploaded with a certificate key kubeadm-ha made',
     fleet: { controlPlanes: 3, workers: 1 },
@@ -97,7 +193,8 @@ describe('the procedure per topology, certificate mode and version, on the local
   for (const c of CASES) {
     it(c.title, async () => {
       const fleet = await rig.fleet(c.fleet);
-      const doc = { ...parse(readFileSync(fleet.clusterFile, 'utf8')), ...c.file };
+      const changes = typeof c.file === 'function' ? await c.file(fleet) : c.file;
+      const doc = { ...parse(readFileSync(fleet.clusterFile, 'utf8')), ...changes };
       delete doc.approvals; // every gate, approved by the CLI
       writeFileSync(fleet.clusterFile, stringify(doc));
       const out: string[] = [];
