@@ -28,6 +28,9 @@ export const inspectHost: KubeadmHaActivities['inspectHost'] = async ({ host, ss
         `${host.name}: kubeadm is ${have.raw} but the cluster file asks for ${want.raw}; install kubeadm ${want.major}.${want.minor} or change kubernetesVersion`,
         'VersionMismatch');
     }
+    if (role === 'etcd' && !facts.etcdctl) {
+      throw ApplicationFailure.nonRetryable(`${host.name}: etcdctl is not installed; the etcd cluster's health is checked with it (Debian/Ubuntu: apt-get install etcd-client)`, 'HostNotReady');
+    }
     if (role === 'worker' && facts.files.manifests.includes('kube-apiserver')) {
       throw ApplicationFailure.nonRetryable(`${host.name}: listed as a worker but it runs a control plane; fix the cluster file or run kubeadm reset -f on it`, 'HostNotReady');
     }

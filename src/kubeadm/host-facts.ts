@@ -8,6 +8,8 @@ export const STATIC_PODS = ['kube-apiserver', 'kube-controller-manager', 'kube-s
 export interface HostFactsReport {
   hostname: string;
   kubeadmVersion: string;
+  /** etcdctl on PATH (an external etcd member's health is checked with it). */
+  etcdctl: boolean;
   files: NodeFiles;
 }
 
@@ -17,6 +19,7 @@ export function hostFactsCommand(): string {
   return [
     'echo hostname=$(hostname)',
     'echo kubeadm=$(kubeadm version -o short 2>/dev/null)',
+    'command -v etcdctl >/dev/null && echo etcdctl=1',
     file('adminConf', ADMIN_CONF),
     file('kubeletConf', KUBELET_CONF),
     file('bootstrapKubeletConf', BOOTSTRAP_KUBELET_CONF),
@@ -35,6 +38,7 @@ export function parseHostFacts(stdout: string): HostFactsReport {
   return {
     hostname: kv.get('hostname') ?? '',
     kubeadmVersion: kv.get('kubeadm') ?? '',
+    etcdctl: kv.has('etcdctl'),
     files: {
       adminConf: kv.has('adminConf'),
       kubeletConf: kv.has('kubeletConf'),

@@ -8,9 +8,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { MockActivityEnvironment, TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Worker } from '@temporalio/worker';
 import { readInvocations, type FleetInfo, type FleetOptions } from '../../fleet';
+import { readState } from '../../fleet/standins/state';
 import { createActivities } from '../../src/activities';
 import { main } from '../../src/client/cli';
 import { loadClusterFile } from '../../src/config/cluster-file';
@@ -146,7 +147,19 @@ const CASES: Case[] = [
       for (const cp of ['cp2', 'cp3']) {
         assert.equal(await sh(cp, 'sudo -n ls /var/lib/kubeadm-ha/journal | grep -c distributeCerts || true'), '0', `${cp}: no certificate copy in upload mode`);
       }
-      return void key;
+      // The re-upload a later control-plane join gets when the certificates are about to expire.
+      const spec = loadClusterFile(fleet.clusterFile);
+      const before = readState(fleet.dir).certsSecret!.expires;
+      const cp1 = spec.controlPlanes[0];
+      const r: { detail: string } = await new MockActivityEnvironment().run(createActivities().uploadCerts, {
+        host: cp1, ssh: spec.ssh, stepId: 'e2e.uploadCerts.cp1.1',
+        config: { kubernetesVersion: spec.kubernetesVersion, nodeName: 'cp1', advertiseAddress: cp1.address, controlPlaneEndpoint: `${spec.loadBalancer.host}:${spec.loadBalancer.port}`, certSANs: [], podSubnet: spec.networking.podSubnet },
+      });
+      assert.match(r.detail, /uploaded/);
+      assert.deepEqual(readInvocations(fleet.dir, 'cp1').filter((i) => i.argv.includes('upload-certs')).map((i) => `${i.argv.join(' ')} ${i.exitCode}`),
+        ['init phase upload-certs --upload-certs --config /var/lib/kubeadm-ha/kubeadm-config.yaml 0']);
+      assert.ok(readState(fleet.dir).certsSecret!.expires > before, 'the kubeadm-certs Secret lives two more hours');
+      assert.equal(await sh('cp1', 'sudo -n cat /var/lib/kubeadm-ha/certificate-key'), key, 'with the same key');
     },
   },
   {
@@ -204,7 +217,7 @@ describe('the procedure per topology, certificate mode and version, on the local
 
       const spec = loadClusterFile(fleet.clusterFile);
       const sessions = new Map<string, HostSession>();
-      const hosts = [...spec.controlPlanes, ...spec.workers, ...(spec.etcd && 'hosts' in spec.etcd ? spec.etcd.hosts : [])];
+      const hosts: HostSpec[] = fleet.hosts.map((h) => ({ name: h.name, address: h.address, port: h.port }));
       const sh = async (host: string, cmd: string) => {
         if (!sessions.has(host)) sessions.set(host, await openSession(await loadTarget(hosts.find((h) => h.name === host)!, spec.ssh)));
         const r = await sessions.get(host)!.run(cmd);

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { etcdctlCommand, memberOf, parseMemberList } from '../../src/kubeadm/etcd';
 import { hostFactsCommand, parseHostFacts } from '../../src/kubeadm/host-facts';
 import type { NodeRow } from '../../src/kubeadm/kubectl';
-import { controlPlaneState, initState, NodeFiles, workerState } from '../../src/kubeadm/node-state';
+import { controlPlaneState, etcdHostState, initState, NodeFiles, workerState } from '../../src/kubeadm/node-state';
 
 const CLEAN: NodeFiles = { adminConf: false, kubeletConf: false, bootstrapKubeletConf: false, manifests: [], etcdData: false };
 const CP_FILES: NodeFiles = { ...CLEAN, adminConf: true, kubeletConf: true, manifests: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'], etcdData: true };
@@ -68,14 +68,23 @@ describe('node state', () => {
   });
 });
 
+describe('external etcd member state', () => {
+  it('done when its static pod manifest exists; member data without it is half-done', () => {
+    assert.deepEqual(etcdHostState({ ...CLEAN, manifests: ['etcd'], etcdData: true }), { state: 'joined', detail: 'etcd static pod present' });
+    assert.equal(etcdHostState({ ...CLEAN, etcdData: true }).state, 'half-done');
+    assert.deepEqual(etcdHostState(CLEAN), { state: 'clean' });
+  });
+});
+
 describe('host facts', () => {
   it('reads kubeadm\'s files and version from one command', () => {
     assert.match(hostFactsCommand(), /kubeadm version -o short/);
     const f = parseHostFacts('hostname=cp2\nkubeadm=v1.31.4\nkubeletConf=1\nmanifest.kube-apiserver=1\nmanifest.etcd=1\n');
     assert.deepEqual(f, {
-      hostname: 'cp2', kubeadmVersion: 'v1.31.4',
+      hostname: 'cp2', kubeadmVersion: 'v1.31.4', etcdctl: false,
       files: { adminConf: false, kubeletConf: true, bootstrapKubeletConf: false, etcdData: false, manifests: ['kube-apiserver', 'etcd'] },
     });
     assert.equal(parseHostFacts('hostname=x\nkubeadm=\n').kubeadmVersion, '');
+    assert.equal(parseHostFacts('hostname=etcd1\nkubeadm=v1.31.4\netcdctl=1\n').etcdctl, true);
   });
 });

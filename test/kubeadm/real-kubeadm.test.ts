@@ -10,6 +10,9 @@ import * as path from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { REAL_KUBEADM_VERSIONS, realKubeadmPath } from '../../fleet/real-kubeadm';
 import { renderInitConfig, renderJoinConfig, type InitConfigInput } from '../../src/kubeadm/config';
+import { renderEtcdMemberConfig } from '../../src/kubeadm/external-etcd';
+
+const ETCD_MEMBERS = [1, 2, 3].map((i) => ({ name: `etcd${i}`, address: `198.18.0.4${i}`, port: 22 }));
 import { caCertHashCommand, parseCaCertHash } from '../../src/kubeadm/certs';
 import { parseCertificateKey, parseJoinCommands } from '../../src/kubeadm/join-command';
 
@@ -111,6 +114,7 @@ for (const version of REAL_KUBEADM_VERSIONS) {
         'join, worker': renderJoinConfig({ ...join, nodeName: 'w1' }),
         'join, control plane': renderJoinConfig({ ...join, nodeName: 'cp2', controlPlane: { advertiseAddress: '198.18.0.12' } }),
         'join, control plane with certificateKey': renderJoinConfig({ ...join, nodeName: 'cp3', controlPlane: { advertiseAddress: '198.18.0.13', certificateKey: KEY } }),
+        'external etcd member (the HA etcd guide)': renderEtcdMemberConfig(version, ETCD_MEMBERS[1], ETCD_MEMBERS),
       };
       for (const [what, text] of Object.entries(configs)) {
         const r = validate(text);
