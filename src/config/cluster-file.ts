@@ -255,7 +255,7 @@ export function validateClusterFile(doc: unknown, file: string, checkFiles = tru
     loadBalancer: { host: lbHost, port: lbPort },
     networking: { podSubnet, ...(serviceSubnet ? { serviceSubnet } : {}) },
     cniManifest,
-    ssh: { user, privateKeyFile, knownHostsFile, port: sshPort },
+    ssh: { user, privateKeyFile, knownHostsFile, port: sshPort, hostKeyPolicy: 'strict', forwardAgent: false },
     controlPlanes, workers, approvals,
     workerConcurrency: wc as number,
   };

@@ -20,9 +20,18 @@ export interface SshSpec {
   user: string;
   /** Absolute path, resolved on the worker's machine. */
   privateKeyFile: string;
-  /** Absolute path; default ~/.ssh/known_hosts. Unknown or mismatched host keys are refused. */
+  /** Absolute path; default ~/.ssh/known_hosts. */
   knownHostsFile: string;
   port: number;
+  /**
+   * strict (default): a host must be in knownHostsFile. accept-new: an unknown host's key is recorded
+   * there on first use (OpenSSH StrictHostKeyChecking=accept-new). A changed key is always refused.
+   */
+  hostKeyPolicy: 'strict' | 'accept-new';
+  /** A bastion the worker reaches the hosts through (OpenSSH ProxyJump); its key is checked the same way. */
+  jumpHost?: { address: string; port: number; user: string };
+  /** Forward the worker's ssh-agent (SSH_AUTH_SOCK) to the hosts, as the kubeadm page's `ssh -A` does. */
+  forwardAgent: boolean;
 }
 
 /** External etcd that kubeadm-ha builds on these hosts (kubeadm's "Set up a High Availability etcd cluster" guide). */

@@ -8,7 +8,7 @@ import type { NodeFiles } from '../../src/kubeadm/node-state';
 export const spec = (approvals: ClusterSpec['approvals'] = [], workers = 4): ClusterSpec => ({
   name: 'wf-test', kubernetesVersion: 'v1.31.4', topology: 'stacked', certificates: 'copy',
   loadBalancer: { host: 'lb.example', port: 6443 }, networking: { podSubnet: '192.168.0.0/16' },
-  cniManifest: '/dev/null', ssh: { user: 'kha', privateKeyFile: '/k', knownHostsFile: '/kh', port: 22 },
+  cniManifest: '/dev/null', ssh: { user: 'kha', privateKeyFile: '/k', knownHostsFile: '/kh', port: 22, hostKeyPolicy: 'strict', forwardAgent: false },
   controlPlanes: ['cp1', 'cp2', 'cp3'].map((name, i) => ({ name, address: `10.0.0.${i + 1}`, port: 22 })),
   workers: Array.from({ length: workers }, (_, i) => ({ name: `w${i + 1}`, address: `10.0.1.${i + 1}`, port: 22 })),
   approvals, workerConcurrency: 2,
