@@ -40,7 +40,7 @@ describe('kubeadm-ha CLI', () => {
     await assert.rejects(run(['approve', 'c', 'init', ...NO_SERVER]), (e: unknown) => e instanceof UsageError && /missing --as NAME \(who approves\)/.test(e.message));
     await assert.rejects(run(['reject', 'c', 'init', '--as', ' ', ...NO_SERVER]), (e: unknown) => e instanceof UsageError && /missing --as NAME \(who rejects\)/.test(e.message));
     await assert.rejects(run(['approve', 'c', 'cni', '--as', 'alice', ...NO_SERVER]),
-      (e: unknown) => e instanceof UsageError && /"cni" is not a phase with an approval gate; use one of init, joinControlPlanes, joinWorkers/.test(e.message));
+      (e: unknown) => e instanceof UsageError && /"cni" is not a phase with an approval gate; use one of etcd, init, joinControlPlanes, joinWorkers/.test(e.message));
   });
 
   it('refuses a bad cluster file before connecting, naming the fields', async () => {
