@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, WorkflowExecutionAlreadyStartedError, WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { UpdateDefinition } from '@temporalio/common';
-import { loadClusterFile } from '../config/cluster-file';
+import { readClusterFile } from '../config/cluster-file';
 import type { GatedPhase } from '../config/types';
 import {
   approveUpdate, ClusterNameKey, ParkVerdict, PhaseKey, Progress, PROGRESS_MEMO, progressQuery, rejectUpdate, resolveUpdate,
@@ -22,7 +22,8 @@ export interface StartOptions {
 }
 
 export async function start(client: Client, t: TemporalTarget, o: StartOptions, print: (s: string) => void): Promise<number> {
-  const spec = loadClusterFile(o.clusterFile); // throws ClusterFileError before anything starts
+  const { spec, warnings } = readClusterFile(o.clusterFile); // throws ClusterFileError before anything starts
+  for (const w of warnings) print(`warning: ${w}`);
   await ensureSearchAttributes(client.connection, t.namespace);
   const workflowId = workflowIdFor(spec.name);
   const input: HaClusterInput = { spec };

@@ -1,282 +1,478 @@
 // Reads and validates a cluster file. Every problem is reported at once, each naming its field
 // and saying what to fix, so an operator fixes the file in one pass and no workflow starts.
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+// The shape is ./schema (zod); here: reading with bounds, turning zod's issues into those messages,
+// and the checks that need several fields or the files on disk.
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { accessSync, closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { utils as sshUtils } from 'ssh2';
 import { parse } from 'yaml';
+import type { z } from 'zod';
+import { isIP } from '../kubeadm/validate';
 import { parseKubeVersion, supportedVersionProblem, uploadCertsProblem } from '../kubeadm/version';
-import { CERTIFICATE_MODES, CertificateMode, ClusterSpec, EtcdSpec, GATED_PHASES, GatedPhase, HostSpec, Topology } from './types';
-import { checkCidrs, isDnsName, isIP } from '../kubeadm/validate';
+import { canonicalAddress, Cidr, cidrContains, cidrsOverlap, parseCidr, parseIp } from './net';
+import { cidrListProblem, clusterFileSchema, knownKeys, LIMITS } from './schema';
+import { describe, didYouMean, escapeControls, list, show, showKey } from './text';
+import { ClusterSpec, EtcdSpec, HostSpec } from './types';
+
+export { LIMITS } from './schema';
 
 export class ClusterFileError extends Error {
-  constructor(readonly file: string, readonly problems: string[]) {
-    super(`${file}: ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  constructor(readonly file: string, readonly problems: string[], readonly warnings: string[] = []) {
+    super(`${escapeControls(file)}: ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ClusterFileError';
   }
 }
 
+/** A valid file, and what is allowed but unwise (printed by `start`, never a reason to refuse). */
+export interface LoadedClusterFile {
+  spec: ClusterSpec;
+  warnings: string[];
+}
+
 type Raw = Record<string, unknown>;
-const TOPOLOGIES: Topology[] = ['stacked', 'external'];
-const KNOWN_KEYS = ['name', 'kubernetesVersion', 'topology', 'etcd', 'certificates', 'loadBalancer', 'networking', 'cni', 'ssh',
-  'controlPlanes', 'workers', 'approvals', 'workerConcurrency'];
 /** etcd needs a majority: an even count tolerates no more lost members than one less (etcd FAQ, "Why an odd number of cluster members?"). */
 const ETCD_SIZES = [1, 3, 5, 7];
+/** kubeadm's default networking.serviceSubnet (cmd/kubeadm/app/apis/kubeadm/v1beta4/defaults.go, DefaultServicesSubnet). */
+const DEFAULT_SERVICE_SUBNET = '10.96.0.0/12';
 
-export function loadClusterFile(path: string): ClusterSpec {
+/** Reads, parses and validates; throws ClusterFileError listing every problem. */
+export function readClusterFile(path: string): LoadedClusterFile {
   const file = resolve(path);
-  let text: string;
+  let data: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    data = readBounded(file, LIMITS.fileBytes);
   } catch (e) {
-    throw new ClusterFileError(file, [`cannot read the cluster file: ${(e as Error).message}`]);
+    if (e instanceof TooLarge) {
+      throw new ClusterFileError(file, [`the cluster file is larger than ${LIMITS.fileBytes / 1024} KiB (${e.size} bytes or more); a cluster file is far smaller: is it the right file?`]);
+    }
+    throw new ClusterFileError(file, [`cannot read the cluster file: ${escapeControls((e as Error).message)}`]);
   }
   let doc: unknown;
   try {
-    doc = parse(text);
+    // yaml's defaults refuse duplicate keys and cap alias expansion (maxAliasCount 100: no "billion laughs").
+    doc = parse(data.toString('utf8'));
   } catch (e) {
-    throw new ClusterFileError(file, [`not valid YAML: ${(e as Error).message.split('\n')[0]}`]);
+    throw new ClusterFileError(file, [`not valid YAML: ${escapeControls((e as Error).message.split('\n')[0])}`]);
   }
-  return validateClusterFile(doc, file);
+  return checkClusterFile(doc, file);
+}
+
+/** The validated spec of a cluster file (warnings dropped: `start` uses readClusterFile to print them). */
+export function loadClusterFile(path: string): ClusterSpec {
+  return readClusterFile(path).spec;
 }
 
 /** Validates a parsed cluster file; relative paths resolve against the file's folder. */
 export function validateClusterFile(doc: unknown, file: string, checkFiles = true): ClusterSpec {
-  const problems: string[] = [];
-  const base = dirname(file);
-  if (!isObject(doc)) throw new ClusterFileError(file, ['the file must be a YAML mapping (key: value), see the README example']);
-  for (const key of Object.keys(doc)) {
-    if (!KNOWN_KEYS.includes(key)) problems.push(`${key}: unknown field; known fields are ${KNOWN_KEYS.join(', ')}`);
-  }
-  const str = (obj: Raw, key: string, field: string, required = true): string | undefined => {
-    const v = obj[key];
-    if (v === undefined || v === null || v === '') {
-      if (required) problems.push(`${field}: missing; it is required`);
-      return undefined;
-    }
-    if (typeof v !== 'string' && typeof v !== 'number') {
-      problems.push(`${field}: must be a string, got ${typeof v}`);
-      return undefined;
-    }
-    return String(v);
-  };
-  const port = (obj: Raw, key: string, field: string, fallback?: number): number => {
-    const v = obj[key] ?? fallback;
-    if (v === undefined) {
-      problems.push(`${field}: missing; give a TCP port (1-65535)`);
-      return 0;
-    }
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) {
-      problems.push(`${field}: ${JSON.stringify(v)} is not a TCP port; use a whole number from 1 to 65535`);
-      return 0;
-    }
-    return v;
-  };
-  const section = (key: string): Raw => {
-    const v = doc[key];
-    if (v === undefined) {
-      problems.push(`${key}: missing; it is required`);
-      return {};
-    }
-    if (!isObject(v)) {
-      problems.push(`${key}: must be a mapping`);
-      return {};
-    }
-    return v;
-  };
-  const path = (raw: string | undefined, field: string, what: string, mustBePrivate = false): string => {
-    if (raw === undefined) return '';
-    const p = resolvePath(raw, base);
-    if (!checkFiles) return p;
-    let mode: number;
-    try {
-      accessSync(p, constants.R_OK);
-      const st = statSync(p);
-      if (!st.isFile()) throw new Error('not a regular file');
-      mode = st.mode;
-    } catch (e) {
-      problems.push(`${field}: cannot read ${what} ${p} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path and permissions`);
-      return p;
-    }
-    if (mustBePrivate && (mode & 0o077) !== 0) {
-      problems.push(`${field}: ${p} is readable by group or others; run: chmod 600 ${p}`);
-    }
-    return p;
-  };
+  return checkClusterFile(doc, file, checkFiles).spec;
+}
 
-  const name = str(doc, 'name', 'name') ?? '';
-  if (name && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name)) {
-    problems.push(`name: "${name}" must be lower-case letters, digits and '-', at most 63 characters (it becomes part of the workflow ID)`);
+/** As validateClusterFile, with the warnings. checkFiles=false skips reading the key and manifest files. */
+export function checkClusterFile(doc: unknown, file: string, checkFiles = true): LoadedClusterFile {
+  if (!isObject(doc)) throw new ClusterFileError(file, ['the file must be a YAML mapping (key: value), see the README example']);
+  const raw = dropNulls(doc) as Raw;
+  const base = dirname(file);
+  const parsed = clusterFileSchema.safeParse(raw, { error: defaultMessage });
+  const problems = parsed.success ? [] : issueProblems(parsed.error.issues, raw, []);
+  const warnings: string[] = [];
+  crossChecks(raw, base, checkFiles, problems, warnings);
+  if (problems.length > 0 || !parsed.success) throw new ClusterFileError(file, bounded(problems), bounded(warnings));
+  return { spec: toSpec(parsed.data, base), warnings: bounded(warnings) };
+}
+
+// ---- from zod's issues to messages -------------------------------------------------------------
+
+const EXPECTED: Record<string, string> = {
+  string: 'a string (quote it if YAML reads it as a number or true/false)', number: 'a number', int: 'a whole number',
+  boolean: 'true or false', object: 'a mapping (key: value)', array: 'a list',
+};
+
+/** Messages for zod's issues where the schema gives none; the field path is prefixed later. */
+function defaultMessage(iss: z.core.$ZodRawIssue): string | undefined {
+  const i = iss as unknown as { code: string; input?: unknown; expected?: string; values?: unknown[]; origin?: string; minimum?: number | bigint; maximum?: number | bigint };
+  const len = Array.isArray(i.input) || typeof i.input === 'string' ? i.input.length : undefined;
+  switch (i.code) {
+    case 'invalid_type':
+      return i.input === undefined ? 'missing; it is required' : `must be ${EXPECTED[i.expected ?? ''] ?? i.expected}, got ${describe(i.input)}`;
+    case 'invalid_value': {
+      const values = (i.values ?? []).map(String);
+      const near = typeof i.input === 'string' ? didYouMean(i.input, values) : undefined;
+      return `${show(i.input)} is unknown; use one of ${values.join(', ')}${near ? `; did you mean ${near}?` : ''}`;
+    }
+    case 'too_small':
+      if (i.origin === 'string' && Number(i.minimum) === 1) return 'missing; it is required';
+      if (i.origin === 'array') return `needs at least ${i.minimum}, found ${len}`;
+      return `${show(i.input)} is too small; the least is ${i.minimum}`;
+    case 'too_big':
+      if (i.origin === 'array') return `has ${len} entries; at most ${i.maximum} are allowed`;
+      if (i.origin === 'string') return `is ${len} characters long; at most ${i.maximum} are allowed`;
+      return `${show(i.input)} is too big; the most is ${i.maximum}`;
+    case 'unrecognized_keys':
+      return 'unknown field';
+    default:
+      return undefined;
   }
-  const kubernetesVersion = str(doc, 'kubernetesVersion', 'kubernetesVersion') ?? '';
-  if (kubernetesVersion) {
-    const p = supportedVersionProblem(kubernetesVersion);
-    if (p) problems.push(`kubernetesVersion: ${p}`);
+}
+
+let KNOWN: Map<string, string[]> | undefined;
+const EXISTING_ETCD_KEYS = ['endpoints', 'caFile', 'certFile', 'keyFile'];
+
+function fieldName(path: readonly PropertyKey[]): string {
+  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i === 0 ? '' : '.'}${showKey(String(k))}`)).join('');
+}
+
+function at(doc: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Raw)[k as string] : undefined), doc);
+}
+
+function issueProblems(issues: readonly z.core.$ZodIssue[], doc: Raw, base: PropertyKey[]): string[] {
+  const out: string[] = [];
+  for (const issue of issues) {
+    const path = [...base, ...issue.path];
+    if (issue.code === 'invalid_union') {
+      // etcd is the only union: the form the user meant is the one with hosts, or else the existing cluster.
+      const v = at(doc, path);
+      const branch = isObject(v) && 'hosts' in v ? issue.errors[0] : issue.errors[issue.errors.length - 1];
+      out.push(...issueProblems(branch, doc, path));
+    } else if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) out.push(`${fieldName([...path, key])}: ${unknownKey(key, path, doc)}`);
+    } else {
+      out.push(`${fieldName(path) || '(top level)'}: ${issue.message}`);
+    }
   }
-  const topology = (str(doc, 'topology', 'topology', false) ?? 'stacked') as Topology;
-  if (!TOPOLOGIES.includes(topology)) {
-    problems.push(`topology: "${topology}" is unknown; use one of ${TOPOLOGIES.join(', ')}`);
+  return out;
+}
+
+/** "unknown field; did you mean port?", or what the mapping takes. */
+function unknownKey(key: string, path: readonly PropertyKey[], doc: Raw): string {
+  KNOWN ??= knownKeys();
+  const where = path.map((k) => (typeof k === 'number' ? '[]' : String(k))).join('.').replace(/\.\[\]/g, '[]');
+  const isEtcd = where === 'etcd';
+  const built = isEtcd && isObject(doc.etcd) && 'hosts' in doc.etcd;
+  const known = isEtcd ? (built ? ['hosts'] : EXISTING_ETCD_KEYS) : KNOWN.get(where) ?? [];
+  const near = didYouMean(key, known);
+  if (near) return `unknown field; did you mean ${near}?`;
+  // The right key in the wrong place: "podSubnet" at the top level is networking.podSubnet.
+  if (key.length <= 64) {
+    for (const [p, keys] of KNOWN) {
+      const hit = p !== where && !p.includes('[]') && keys.find((k) => k.toLowerCase() === key.toLowerCase());
+      if (hit) return `unknown field here; did you mean ${p ? `${p}.` : ''}${hit}?`;
+    }
   }
-  const certificates = (str(doc, 'certificates', 'certificates', false) ?? 'copy') as CertificateMode;
-  if (!CERTIFICATE_MODES.includes(certificates)) {
-    problems.push(`certificates: "${certificates}" is unknown; use copy (the page's manual copy) or upload (kubeadm init --upload-certs)`);
-  } else if (certificates === 'upload' && kubernetesVersion && !supportedVersionProblem(kubernetesVersion)) {
-    const p = uploadCertsProblem(parseKubeVersion(kubernetesVersion));
+  if (isEtcd) {
+    return built ? 'unknown field next to etcd.hosts; an etcd cluster kubeadm-ha builds takes only hosts'
+      : 'unknown field; an existing etcd cluster takes endpoints, caFile, certFile and keyFile (or give hosts for kubeadm-ha to build one)';
+  }
+  if (where === '') return `unknown field; known fields are ${known.join(', ')}`;
+  return `unknown field; ${fieldName(path)} takes ${list(known)}`;
+}
+
+/** At most LIMITS.problems lines, each escaped (no raw control characters) and of bounded length. */
+function bounded(lines: string[]): string[] {
+  const safe = lines.map((l) => escapeControls(l.length > 600 ? `${l.slice(0, 600)}...` : l));
+  if (safe.length <= LIMITS.problems) return safe;
+  return [...safe.slice(0, LIMITS.problems), `and ${safe.length - LIMITS.problems} more (fix these first)`];
+}
+
+// ---- checks across fields, and of the files ------------------------------------------------------
+
+interface HostRef { field: string; name?: string; address?: string; port: number }
+
+function crossChecks(doc: Raw, base: string, checkFiles: boolean, problems: string[], warnings: string[]): void {
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const portOf = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65535 ? v : undefined);
+  const ssh = isObject(doc.ssh) ? doc.ssh : {};
+  const etcd = isObject(doc.etcd) ? doc.etcd : undefined;
+  const topology = doc.topology ?? 'stacked';
+
+  if (topology === 'stacked' && doc.etcd !== undefined) problems.push('etcd: only with topology: external (stacked etcd runs on the control planes)');
+  if (topology === 'external' && doc.etcd === undefined) {
+    problems.push('etcd: topology external needs an etcd mapping: either hosts (kubeadm-ha builds the etcd cluster) or endpoints, caFile, certFile and keyFile (an etcd cluster that already runs)');
+  }
+  const version = str(doc.kubernetesVersion);
+  if (doc.certificates === 'upload' && version && !supportedVersionProblem(version)) {
+    const p = uploadCertsProblem(parseKubeVersion(version));
     if (p) problems.push(`certificates: ${p}; use copy`);
   }
 
-  const lb = section('loadBalancer');
-  const lbHost = str(lb, 'host', 'loadBalancer.host') ?? '';
-  if (lbHost && !isAddress(lbHost)) {
-    problems.push(`loadBalancer.host: "${lbHost}" is neither an IP address nor a DNS name`);
-  }
-  const lbPort = port(lb, 'port', 'loadBalancer.port', 6443);
-
-  const net = section('networking');
-  const podSubnet = str(net, 'podSubnet', 'networking.podSubnet') ?? '';
-  const podProblem = podSubnet ? cidrProblem('networking.podSubnet', podSubnet) : undefined;
-  if (podProblem) problems.push(podProblem);
-  const serviceSubnet = str(net, 'serviceSubnet', 'networking.serviceSubnet', false);
-  const svcProblem = serviceSubnet ? cidrProblem('networking.serviceSubnet', serviceSubnet) : undefined;
-  if (svcProblem) problems.push(svcProblem);
-
-  const cni = section('cni');
-  const cniManifest = path(str(cni, 'manifest', 'cni.manifest'), 'cni.manifest', 'the CNI manifest');
-
-  const ssh = section('ssh');
-  const sshPort = port(ssh, 'port', 'ssh.port', 22);
-  const user = str(ssh, 'user', 'ssh.user') ?? '';
-  if (user && !/^[a-z_][a-z0-9_-]*$/.test(user)) problems.push(`ssh.user: "${user}" is not a valid Linux user name`);
-  const privateKeyFile = path(str(ssh, 'privateKeyFile', 'ssh.privateKeyFile'), 'ssh.privateKeyFile', 'the SSH private key', true);
-  const knownHostsFile = path(str(ssh, 'knownHostsFile', 'ssh.knownHostsFile', false) ?? '~/.ssh/known_hosts',
-    'ssh.knownHostsFile', 'the known_hosts file');
-
-  const hosts = (key: string, min: number, raw: unknown = doc[key]): HostSpec[] => {
-    const v = raw ?? [];
-    if (!Array.isArray(v)) {
-      problems.push(`${key}: must be a list of hosts ({ name, address })`);
-      return [];
-    }
-    if (v.length < min) problems.push(`${key}: needs at least ${min} host(s), found ${v.length}`);
-    return v.map((h, i) => {
-      const field = `${key}[${i}]`;
-      if (!isObject(h)) {
-        problems.push(`${field}: must be a mapping with name and address`);
-        return { name: '', address: '', port: sshPort };
-      }
-      const hostName = str(h, 'name', `${field}.name`) ?? '';
-      if (hostName && !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(hostName)) {
-        problems.push(`${field}.name: "${hostName}" is not a valid node name (lower-case letters, digits, '-' and '.')`);
-      }
-      const address = str(h, 'address', `${field}.address`) ?? '';
-      if (address && !isAddress(address)) {
-        problems.push(`${field}.address: "${address}" is neither an IP address nor a DNS name`);
-      }
-      for (const k of Object.keys(h)) {
-        if (!['name', 'address', 'port'].includes(k)) problems.push(`${field}.${k}: unknown field; hosts take name, address and port`);
-      }
-      if (key !== 'workers' && address && isAddress(address) && !isIP(address)) {
-        problems.push(`${field}.address: "${address}" must be an IP address: kubeadm advertises ${key === 'controlPlanes' ? 'the API server' : 'the etcd member'} on it`);
-      }
-      return { name: hostName, address, port: port(h, 'port', `${field}.port`, sshPort) };
-    });
-  };
-  const controlPlanes = hosts('controlPlanes', 1);
-  const workers = hosts('workers', 0);
-  const etcd = etcdSection(topology);
-  const etcdHosts = etcd && 'hosts' in etcd ? etcd.hosts : [];
-  const seen = new Map<string, string>();
-  [...controlPlanes.map((h, i) => [h, `controlPlanes[${i}]`] as const), ...workers.map((h, i) => [h, `workers[${i}]`] as const),
-    ...etcdHosts.map((h, i) => [h, `etcd.hosts[${i}]`] as const)]
-    .forEach(([h, field]) => {
-      for (const [key, value] of [['name', h.name], ['address', `${h.address}:${h.port}`]] as const) {
-        if (!h.name || !h.address) continue;
-        const k = `${key}=${value}`;
-        const first = seen.get(k);
-        if (first) problems.push(`${field}.${key}: duplicate host ${key} "${value}", already used by ${first}`);
-        else seen.set(k, field);
-      }
-    });
-
-  function etcdSection(t: Topology): EtcdSpec | undefined {
-    const raw = (doc as Raw).etcd;
-    if (t !== 'external') {
-      if (raw !== undefined) problems.push('etcd: only with topology: external (stacked etcd runs on the control planes)');
-      return undefined;
-    }
-    if (!isObject(raw)) {
-      problems.push('etcd: topology external needs an etcd mapping: either hosts (kubeadm-ha builds the etcd cluster) or endpoints, caFile, certFile and keyFile (an etcd cluster that already runs)');
-      return undefined;
-    }
-    if ('hosts' in raw) {
-      for (const k of Object.keys(raw)) if (k !== 'hosts') problems.push(`etcd.${k}: unknown field next to etcd.hosts; an etcd cluster kubeadm-ha builds takes only hosts`);
-      const list = hosts('etcd.hosts', 1, raw.hosts);
-      if (list.length > 0 && !ETCD_SIZES.includes(list.length)) {
-        problems.push(`etcd.hosts: ${list.length} members; etcd needs an odd count (${ETCD_SIZES.join(', ')}): ${list.length} members tolerate no more failures than ${list.length - 1}, and a split vote cannot elect a leader`);
-      }
-      return { hosts: list };
-    }
-    for (const k of Object.keys(raw)) {
-      if (!['endpoints', 'caFile', 'certFile', 'keyFile'].includes(k)) problems.push(`etcd.${k}: unknown field; an existing etcd cluster takes endpoints, caFile, certFile and keyFile (or give hosts for kubeadm-ha to build one)`);
-    }
-    const eps = Array.isArray(raw.endpoints) ? raw.endpoints : [];
-    if (eps.length === 0) problems.push('etcd.endpoints: give the etcd client URLs, e.g. [https://10.0.0.21:2379]');
-    const endpoints = eps.map((e, i) => {
-      const ok = typeof e === 'string' && /^https:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}\/?$/.test(e);
-      if (!ok) problems.push(`etcd.endpoints[${i}]: ${JSON.stringify(e)} is not an https://host:port client URL (the API server talks TLS to etcd)`);
-      return String(e);
-    });
-    return {
-      endpoints,
-      caFile: path(str(raw, 'caFile', 'etcd.caFile'), 'etcd.caFile', 'the etcd CA certificate'),
-      certFile: path(str(raw, 'certFile', 'etcd.certFile'), 'etcd.certFile', 'the etcd client certificate'),
-      keyFile: path(str(raw, 'keyFile', 'etcd.keyFile'), 'etcd.keyFile', 'the etcd client key', true),
-    };
-  }
-
-  const approvalsRaw = doc.approvals ?? [...GATED_PHASES];
-  let approvals: GatedPhase[] = [];
-  if (!Array.isArray(approvalsRaw)) {
-    problems.push(`approvals: must be a list drawn from ${GATED_PHASES.join(', ')} (or [] for none)`);
-  } else {
-    approvals = approvalsRaw.filter((p): p is GatedPhase => {
-      const ok = (GATED_PHASES as readonly unknown[]).includes(p);
-      if (!ok) problems.push(`approvals: "${String(p)}" is not a phase that can wait for approval; use ${GATED_PHASES.join(', ')}`);
-      return ok;
+  // Hosts: duplicates across every list, compared canonically (fd00:0:0::7 is fd00::7; DNS names ignore case).
+  const sshPort = portOf(ssh.port) ?? 22;
+  const hostLists: [string, unknown][] = [['controlPlanes', doc.controlPlanes], ['workers', doc.workers], ['etcd.hosts', etcd?.hosts]];
+  const hosts: HostRef[] = [];
+  for (const [key, v] of hostLists) {
+    if (!Array.isArray(v)) continue;
+    v.slice(0, LIMITS.workers).forEach((h, i) => {
+      if (isObject(h)) hosts.push({ field: `${key}[${i}]`, name: str(h.name), address: str(h.address), port: portOf(h.port) ?? sshPort });
     });
   }
-  const wc = doc.workerConcurrency ?? 10;
-  if (typeof wc !== 'number' || !Number.isInteger(wc) || wc < 1 || wc > 500) {
-    problems.push(`workerConcurrency: ${JSON.stringify(wc)} must be a whole number from 1 to 500`);
+  const seen = new Map<string, HostRef>();
+  for (const h of hosts) {
+    if (h.name !== undefined) {
+      const first = seen.get(`name=${h.name}`);
+      if (first) problems.push(`${h.field}.name: duplicate host name ${show(h.name)}, already used by ${first.field}`);
+      else seen.set(`name=${h.name}`, h);
+    }
+    if (h.address !== undefined) {
+      const k = `address=${canonicalAddress(h.address)}:${h.port}`;
+      const first = seen.get(k);
+      const hp = (a: string) => `${a.includes(':') ? `[${a}]` : a}:${h.port}`;
+      if (!first) seen.set(k, h);
+      else {
+        const same = first.address !== h.address ? ` (${show(h.address)} and ${show(first.address)} are the same address)` : '';
+        problems.push(`${h.field}.address: duplicate host address ${show(hp(h.address))}, already used by ${first.field}${same}`);
+      }
+    }
   }
 
-  if (problems.length > 0) throw new ClusterFileError(file, problems);
-  return {
-    name, kubernetesVersion, topology, ...(etcd ? { etcd } : {}), certificates,
-    loadBalancer: { host: lbHost, port: lbPort },
-    networking: { podSubnet, ...(serviceSubnet ? { serviceSubnet } : {}) },
-    cniManifest,
-    ssh: { user, privateKeyFile, knownHostsFile, port: sshPort, hostKeyPolicy: 'strict', forwardAgent: false },
-    controlPlanes, workers, approvals,
-    workerConcurrency: wc as number,
-  };
+  const etcdHosts = Array.isArray(etcd?.hosts) ? etcd.hosts.length : 0;
+  if (etcdHosts > 0 && etcdHosts % 2 === 0) {
+    problems.push(`etcd.hosts: ${etcdHosts} members; etcd needs an odd count (${ETCD_SIZES.join(', ')}): ${etcdHosts} members tolerate no more failures than ${etcdHosts - 1}, and a split vote cannot elect a leader`);
+  } else if (etcdHosts > 7) {
+    problems.push(`etcd.hosts: ${etcdHosts} members; kubeadm-ha builds ${list(ETCD_SIZES.map(String), 'or')} (the etcd FAQ advises at most 7: every write waits for a majority)`);
+  }
+  const cps = Array.isArray(doc.controlPlanes) ? doc.controlPlanes.length : 0;
+  if (topology === 'stacked' && cps >= 2 && cps % 2 === 0) {
+    warnings.push(`controlPlanes: ${cps} control planes tolerate no more failures than ${cps - 1}; use ${cps + 1 <= 7 ? cps + 1 : cps - 1}: each runs a stacked etcd member, and etcd needs a majority of its members (etcd FAQ, "Why an odd number of cluster members?")`);
+  }
+
+  networkChecks(doc, hosts, problems);
+  if (checkFiles) fileChecks(doc, base, problems);
 }
 
-/** A host name or IP; an all-numeric dotted string is a mistyped IP, not a name. */
-function isAddress(s: string): boolean {
-  return isIP(s) || (!/^[\d.]+$/.test(s) && isDnsName(s));
+/** Pod and service ranges: apart from each other, and holding none of the hosts' addresses. */
+function networkChecks(doc: Raw, hosts: HostRef[], problems: string[]): void {
+  const net = isObject(doc.networking) ? doc.networking : {};
+  const ranges = (v: unknown, kind: 'pod' | 'service'): Cidr[] | undefined =>
+    typeof v === 'string' && v !== '' && !cidrListProblem(kind)(v) ? v.split(',').map((c) => parseCidr(c)!) : undefined;
+  const pod = ranges(net.podSubnet, 'pod');
+  const svcGiven = net.serviceSubnet !== undefined;
+  const svc = svcGiven ? ranges(net.serviceSubnet, 'service') : [parseCidr(DEFAULT_SERVICE_SUBNET)!];
+  const svcName = svcGiven ? 'networking.serviceSubnet' : `kubeadm's default service range ${DEFAULT_SERVICE_SUBNET} (networking.serviceSubnet not set)`;
+  if (pod && svc) {
+    for (const p of pod) {
+      for (const s of svc) {
+        if (p.family === s.family && p.prefix === s.prefix && cidrsOverlap(p, s)) {
+          problems.push(`networking.podSubnet: ${show(p.text)} is the same range as ${svcName}; pods and services need separate ranges`);
+        } else if (cidrsOverlap(p, s)) {
+          problems.push(`networking.podSubnet: ${show(p.text)} overlaps ${svcName}${svcGiven ? ` ${show(s.text)}` : ''}; pick ranges that do not overlap`);
+        }
+      }
+    }
+  }
+  const lb = isObject(doc.loadBalancer) ? doc.loadBalancer : {};
+  const addresses: { field: string; address: string }[] = [];
+  if (typeof lb.host === 'string') addresses.push({ field: 'loadBalancer.host', address: lb.host });
+  for (const h of hosts) if (h.address) addresses.push({ field: `${h.field}.address`, address: h.address });
+  const etcd = isObject(doc.etcd) ? doc.etcd : {};
+  if (Array.isArray(etcd.endpoints)) {
+    etcd.endpoints.slice(0, LIMITS.endpoints).forEach((e, i) => {
+      const m = typeof e === 'string' ? /^https:\/\/\[?([^\]/]+?)\]?:\d+\/?$/.exec(e) : null;
+      if (m) addresses.push({ field: `etcd.endpoints[${i}]`, address: m[1] });
+    });
+  }
+  const ips = addresses.flatMap((a) => (isIP(a.address) ? [{ ...a, ip: parseIp(a.address)! }] : []));
+  for (const [field, list_] of [['networking.podSubnet', pod], ['networking.serviceSubnet', svcGiven ? svc : undefined]] as const) {
+    for (const c of list_ ?? []) {
+      const inside = ips.filter((a) => cidrContains(c, a.ip));
+      if (inside.length === 0) continue;
+      const named = inside.slice(0, 3).map((a) => `${a.field} ${a.address}`).join(', ');
+      const more = inside.length > 3 ? ` and ${inside.length - 3} more` : '';
+      problems.push(`${field}: ${show(c.text)} contains ${named}${more}; the ${field.endsWith('podSubnet') ? 'pod' : 'service'} range must hold none of the hosts' addresses: pick a range they are outside of`);
+    }
+  }
 }
 
-function cidrProblem(field: string, value: string): string | undefined {
+class TooLarge extends Error {
+  constructor(readonly size: number) {
+    super(`larger than the limit (${size} bytes or more)`);
+  }
+}
+
+/** A regular file's bytes, at most `max` (reading stops there, so /dev/zero or a huge file costs little). */
+function readBounded(p: string, max: number): Buffer {
+  const fd = openSync(p, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
-    checkCidrs(field, value);
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'not a regular file' });
+    if (st.size > max) throw new TooLarge(st.size);
+    const buf = Buffer.alloc(max + 1);
+    let n = 0;
+    for (let r; n <= max && (r = readSync(fd, buf, n, max + 1 - n, null)) > 0; ) n += r;
+    if (n > max) throw new TooLarge(n);
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function fileChecks(doc: Raw, base: string, problems: string[]): void {
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const sec = (v: unknown) => (isObject(v) ? v : {});
+  const cannot = (field: string, what: string, p: string, e: unknown) =>
+    problems.push(`${field}: cannot read ${what} ${showPath(p)} (${e instanceof TooLarge ? e.message : ((e as NodeJS.ErrnoException).code ?? (e as Error).message)}); check the path and permissions`);
+  const privateMode = (field: string, p: string) => {
+    if ((statSync(p).mode & 0o077) !== 0) problems.push(`${field}: ${showPath(p)} is readable by group or others; run: chmod 600 ${shellWord(p)}`);
+  };
+  /** The file's bytes, or undefined with the problem recorded. */
+  const read = (field: string, raw: unknown, what: string): [string, Buffer] | undefined => {
+    const given = str(raw);
+    if (given === undefined) return undefined;
+    const p = resolvePath(given, base);
+    try {
+      return [p, readBounded(p, LIMITS.keyFileBytes)];
+    } catch (e) {
+      cannot(field, what, p, e);
+      return undefined;
+    }
+  };
+
+  const manifest = str(sec(doc.cni).manifest);
+  if (manifest !== undefined) {
+    const p = resolvePath(manifest, base);
+    try {
+      accessSync(p, constants.R_OK);
+      if (!statSync(p).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'not a regular file' });
+    } catch (e) {
+      cannot('cni.manifest', 'the CNI manifest', p, e);
+    }
+  }
+
+  const ssh = sec(doc.ssh);
+  const key = read('ssh.privateKeyFile', ssh.privateKeyFile, 'the SSH private key');
+  if (key) {
+    privateMode('ssh.privateKeyFile', key[0]);
+    const p = sshKeyProblem(key[1]);
+    if (p) problems.push(`ssh.privateKeyFile: ${showPath(key[0])} ${p}`);
+  }
+  const knownHosts = str(ssh.knownHostsFile) ?? '~/.ssh/known_hosts';
+  const khPath = resolvePath(knownHosts, base);
+  const acceptNew = ssh.hostKeyPolicy === 'accept-new';
+  try {
+    accessSync(khPath, constants.R_OK | (acceptNew ? constants.W_OK : 0));
+    if (!statSync(khPath).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'not a regular file' });
+  } catch (e) {
+    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+    let dirOk = false;
+    try {
+      accessSync(dirname(khPath), constants.W_OK);
+      dirOk = true;
+    } catch { /* reported below */ }
+    // accept-new records new hosts, so a file that does not exist yet is fine where it can be created.
+    if (!(acceptNew && missing && dirOk)) {
+      cannot('ssh.knownHostsFile', acceptNew ? 'and write the known_hosts file (hostKeyPolicy accept-new records keys there)' : 'the known_hosts file', khPath, e);
+    }
+  }
+
+  const etcd = sec(doc.etcd);
+  if (doc.topology === 'external' && isObject(doc.etcd) && !('hosts' in etcd)) {
+    for (const [k, what] of [['caFile', 'the etcd CA certificate'], ['certFile', 'the etcd client certificate']] as const) {
+      const f = read(`etcd.${k}`, etcd[k], what);
+      const p = f && pemCertificateProblem(f[1]);
+      if (f && p) problems.push(`etcd.${k}: ${showPath(f[0])} ${p}; give ${what} in PEM form`);
+    }
+    const f = read('etcd.keyFile', etcd.keyFile, 'the etcd client key');
+    if (f) {
+      privateMode('etcd.keyFile', f[0]);
+      const p = pemPrivateKeyProblem(f[1]);
+      if (p) problems.push(`etcd.keyFile: ${showPath(f[0])} ${p}`);
+    }
+  }
+}
+
+/** Why ssh2 (the worker's SSH client) could not authenticate with this file, or undefined. */
+export function sshKeyProblem(data: Buffer): string | undefined {
+  const s = data.toString('latin1');
+  if (s.trim() === '') return 'is empty; give the SSH private key (e.g. ~/.ssh/id_ed25519)';
+  if (/-----BEGIN (ENCRYPTED )?PRIVATE KEY-----/.test(s)) {
+    return "is a PKCS#8 key, which the SSH client (ssh2) cannot read; convert it to the OpenSSH format: ssh-keygen -p -N '' -f <a copy>";
+  }
+  if (/-----BEGIN PUBLIC KEY-----/.test(s)) return 'is a public key; give the private key';
+  const k = sshUtils.parseKey(data);
+  if (k instanceof Error) {
+    if (/passphrase/i.test(k.message)) {
+      return "is protected by a passphrase, which kubeadm-ha cannot type: it needs an unencrypted key (decrypt a copy: ssh-keygen -p -N '' -f <copy>, chmod 600) or an agent";
+    }
+    return `is not an SSH private key (${k.message}); give an OpenSSH, PEM or PuTTY private key`;
+  }
+  const key = Array.isArray(k) ? k[0] : k;
+  if (!key.isPrivateKey()) return `is a public key (${key.type}); give the private key (the file without .pub)`;
+  return undefined;
+}
+
+function pemCertificateProblem(data: Buffer): string | undefined {
+  if (!data.toString('latin1').includes('-----BEGIN CERTIFICATE-----')) return 'is not a PEM certificate (no "-----BEGIN CERTIFICATE-----" line)';
+  try {
+    new X509Certificate(data);
     return undefined;
   } catch (e) {
-    return (e as Error).message;
+    return `holds no readable certificate (${(e as Error).message})`;
   }
+}
+
+function pemPrivateKeyProblem(data: Buffer): string | undefined {
+  const s = data.toString('latin1');
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(s)) return 'is not a PEM private key (no "-----BEGIN ... PRIVATE KEY-----" line); give the client certificate\'s key';
+  if (/ENCRYPTED/.test(s)) return 'is protected by a passphrase; the API server needs an unencrypted key (decrypt a copy: openssl pkey -in <key> -out <copy>, chmod 600)';
+  try {
+    // An empty passphrase: never a prompt on the terminal.
+    createPrivateKey({ key: data, format: 'pem', passphrase: '' });
+    return undefined;
+  } catch (e) {
+    return `holds no readable private key (${(e as Error).message})`;
+  }
+}
+
+// ---- the spec ------------------------------------------------------------------------------------
+
+function toSpec(d: z.output<typeof clusterFileSchema>, base: string): ClusterSpec {
+  const port = d.ssh.port;
+  const host = (h: { name: string; address: string; port?: number }): HostSpec => ({ name: h.name, address: h.address, port: h.port ?? port });
+  let etcd: EtcdSpec | undefined;
+  if (d.etcd) {
+    etcd = 'hosts' in d.etcd ? { hosts: d.etcd.hosts.map(host) }
+      : { endpoints: d.etcd.endpoints, caFile: resolvePath(d.etcd.caFile, base), certFile: resolvePath(d.etcd.certFile, base), keyFile: resolvePath(d.etcd.keyFile, base) };
+  }
+  const { jumpHost } = d.ssh;
+  return {
+    name: d.name, kubernetesVersion: d.kubernetesVersion, topology: d.topology, ...(etcd ? { etcd } : {}), certificates: d.certificates,
+    loadBalancer: { host: d.loadBalancer.host, port: d.loadBalancer.port },
+    networking: { podSubnet: d.networking.podSubnet, ...(d.networking.serviceSubnet ? { serviceSubnet: d.networking.serviceSubnet } : {}) },
+    cniManifest: resolvePath(d.cni.manifest, base),
+    ssh: {
+      user: d.ssh.user, privateKeyFile: resolvePath(d.ssh.privateKeyFile, base), knownHostsFile: resolvePath(d.ssh.knownHostsFile, base),
+      port, hostKeyPolicy: d.ssh.hostKeyPolicy,
+      ...(jumpHost ? { jumpHost: { address: jumpHost.address, port: jumpHost.port, user: jumpHost.user ?? d.ssh.user } } : {}),
+      forwardAgent: d.ssh.forwardAgent,
+    },
+    controlPlanes: d.controlPlanes.map(host), workers: d.workers.map(host), approvals: d.approvals,
+    workerConcurrency: d.workerConcurrency,
+  };
+}
+
+/** A path in a message: escaped, unquoted, cut only when absurdly long. */
+function showPath(p: string): string {
+  return escapeControls(p.length > 300 ? `${p.slice(0, 300)}...` : p);
+}
+
+/** A path as one shell word, for a command to copy. */
+function shellWord(p: string): string {
+  return /^[\w./~+-]+$/.test(p) ? p : `'${showPath(p).replace(/'/g, `'\\''`)}'`;
 }
 
 function isObject(v: unknown): v is Raw {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** An empty value (`key:` or `key: ~`) is the same as leaving the key out. */
+function dropNulls(v: unknown, depth = 0): unknown {
+  if (depth > 32) return v;
+  if (Array.isArray(v)) return v.map((x) => dropNulls(x, depth + 1));
+  if (!isObject(v)) return v;
+  const out: Raw = {};
+  for (const [k, x] of Object.entries(v)) if (x !== null) Object.defineProperty(out, k, { value: dropNulls(x, depth + 1), enumerable: true, writable: true, configurable: true });
+  return out;
 }
 
 function resolvePath(p: string, base: string): string {

@@ -1,79 +1,61 @@
 // The validated cluster file. It is the workflow's input, so it holds paths to secrets
 // (private key, known_hosts), never the secrets themselves: workflow input lives in history.
+//
+// One source of truth: the shapes are derived from the zod schema in ./schema (which also yields the
+// committed JSON Schema). Only type imports come from there, so workflow code that imports this
+// module does not load zod. The constants below are the schema's enums.
+import type { z } from 'zod';
+import type { builtEtcdSchema, clusterFileSchema, existingEtcdSchema, hostSchema } from './schema';
 
-export type Topology = 'stacked' | 'external';
+export const TOPOLOGIES = ['stacked', 'external'] as const;
+export type Topology = (typeof TOPOLOGIES)[number];
 
 /** Phases that can wait for an operator's approval before they run. */
 export const GATED_PHASES = ['etcd', 'init', 'joinControlPlanes', 'joinWorkers'] as const;
 export type GatedPhase = (typeof GATED_PHASES)[number];
 
-export interface HostSpec {
-  /** Node name in Kubernetes; unique within the cluster file. */
-  name: string;
-  /** IP address or DNS name the worker connects to over SSH; also the node's advertise address. */
-  address: string;
-  /** SSH port; defaults to ssh.port. */
-  port: number;
-}
-
-export interface SshSpec {
-  user: string;
-  /** Absolute path, resolved on the worker's machine. */
-  privateKeyFile: string;
-  /** Absolute path; default ~/.ssh/known_hosts. */
-  knownHostsFile: string;
-  port: number;
-  /**
-   * strict (default): a host must be in knownHostsFile. accept-new: an unknown host's key is recorded
-   * there on first use (OpenSSH StrictHostKeyChecking=accept-new). A changed key is always refused.
-   */
-  hostKeyPolicy: 'strict' | 'accept-new';
-  /** A bastion the worker reaches the hosts through (OpenSSH ProxyJump); its key is checked the same way. */
-  jumpHost?: { address: string; port: number; user: string };
-  /** Forward the worker's ssh-agent (SSH_AUTH_SOCK) to the hosts, as the kubeadm page's `ssh -A` does. */
-  forwardAgent: boolean;
-}
-
-/** External etcd that kubeadm-ha builds on these hosts (kubeadm's "Set up a High Availability etcd cluster" guide). */
-export interface BuiltEtcd {
-  hosts: HostSpec[];
-}
-/** An etcd cluster that already runs: the API servers reach it with this client certificate. */
-export interface ExistingEtcd {
-  /** https:// client URLs. */
-  endpoints: string[];
-  /** Absolute paths on the worker's machine; the files go to the first control plane inside an activity. */
-  caFile: string;
-  certFile: string;
-  keyFile: string;
-}
-export type EtcdSpec = BuiltEtcd | ExistingEtcd;
-export const isBuiltEtcd = (e: EtcdSpec): e is BuiltEtcd => 'hosts' in e;
-
 /**
  * How the other control planes get the shared certificates: `copy` (the page's manual copy, host to
  * host through the worker) or `upload` (`kubeadm init --upload-certs` and a certificate key).
  */
-export type CertificateMode = 'copy' | 'upload';
-export const CERTIFICATE_MODES: readonly CertificateMode[] = ['copy', 'upload'];
+export const CERTIFICATE_MODES = ['copy', 'upload'] as const;
+export type CertificateMode = (typeof CERTIFICATE_MODES)[number];
 
-export interface ClusterSpec {
-  name: string;
-  /** e.g. "v1.31.4" */
-  kubernetesVersion: string;
-  topology: Topology;
+/**
+ * strict (default): a host must be in knownHostsFile. accept-new: an unknown host's key is recorded
+ * there on first use (OpenSSH StrictHostKeyChecking=accept-new). A changed key is always refused.
+ */
+export const HOST_KEY_POLICIES = ['strict', 'accept-new'] as const;
+export type HostKeyPolicy = (typeof HOST_KEY_POLICIES)[number];
+
+/** T with the fields of O replacing its own: what loading adds to the file's shape (defaults from other fields, resolved paths). */
+type With<T, O> = Omit<T, keyof O> & O;
+
+/** The cluster file as written: what the JSON Schema describes (fields with defaults are optional). */
+export type ClusterFile = z.input<typeof clusterFileSchema>;
+type Parsed = z.output<typeof clusterFileSchema>;
+
+/** A host: name (node name), address (SSH and advertise address), port (SSH; defaults to ssh.port). */
+export type HostSpec = With<z.output<ReturnType<typeof hostSchema>>, { port: number }>;
+
+type ParsedSsh = Parsed['ssh'];
+/** Paths are absolute, resolved on the worker's machine; jumpHost.user defaults to ssh.user. */
+export type SshSpec = With<ParsedSsh, { jumpHost?: Required<NonNullable<ParsedSsh['jumpHost']>> }>;
+
+/** External etcd that kubeadm-ha builds on these hosts (kubeadm's "Set up a High Availability etcd cluster" guide). */
+export type BuiltEtcd = With<z.output<typeof builtEtcdSchema>, { hosts: HostSpec[] }>;
+/** An etcd cluster that already runs: the API servers reach it with this client certificate (absolute paths). */
+export type ExistingEtcd = z.output<typeof existingEtcdSchema>;
+export type EtcdSpec = BuiltEtcd | ExistingEtcd;
+export const isBuiltEtcd = (e: EtcdSpec): e is BuiltEtcd => 'hosts' in e;
+
+/** The loaded file: defaults applied, host ports filled in, paths absolute, cni.manifest as cniManifest. */
+export type ClusterSpec = With<Omit<Parsed, 'cni'>, {
   /** Only with topology external. */
   etcd?: EtcdSpec;
-  certificates: CertificateMode;
-  loadBalancer: { host: string; port: number };
-  networking: { podSubnet: string; serviceSubnet?: string };
   /** Absolute path to the CNI manifest applied after init. */
   cniManifest: string;
   ssh: SshSpec;
   controlPlanes: HostSpec[];
   workers: HostSpec[];
-  /** Phases that wait for approval. */
-  approvals: GatedPhase[];
-  /** Most workers joined at the same time. */
-  workerConcurrency: number;
-}
+}>;

@@ -59,11 +59,35 @@ export function checkPort(field: string, port: number): number {
   return port;
 }
 
-/** Node names must be RFC 1123 subdomains, lower case (Kubernetes object names). */
+const RFC1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const NODE_NAME_RULE = 'a lower-case RFC 1123 subdomain: labels of a-z, 0-9 and \'-\' that start and end with a letter or digit, joined by \'.\', e.g. "cp-0"';
+
+/**
+ * Why `name` cannot be a node name, or undefined. kubeadm's ValidateNodeRegistrationOptions
+ * (cmd/kubeadm/app/apis/kubeadm/validation/validation.go) checks nodeRegistration.name with
+ * apimachinery's IsDNS1123Subdomain (k8s.io/apimachinery/pkg/util/validation: at most 253 characters,
+ * `[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*`); each label is also held to 63
+ * characters (RFC 1123 section 2.1 / RFC 1035 section 2.3.4), since the node name is the host's name.
+ * The one check for node names: the cluster file and the config renderers both use it.
+ */
+export function nodeNameProblem(name: string): string | undefined {
+  const bad = (why: string) => `${JSON.stringify(name)} is not a valid node name: ${why} (${NODE_NAME_RULE})`;
+  if (typeof name !== 'string' || name === '') return bad('it is empty');
+  if (name.length > 253) return `${JSON.stringify(name.slice(0, 40))}... is not a valid node name: ${name.length} characters, at most 253 (${NODE_NAME_RULE})`;
+  if (name !== name.toLowerCase()) return bad('upper-case letters');
+  const labels = name.split('.');
+  if (labels.some((l) => l === '')) return bad('an empty label (a leading, trailing or doubled \'.\')');
+  const long = labels.find((l) => l.length > 63);
+  if (long !== undefined) return bad(`the label ${JSON.stringify(long.slice(0, 20))}... has ${long.length} characters, at most 63`);
+  const wrong = labels.find((l) => !RFC1123_LABEL.test(l));
+  if (wrong !== undefined) return bad(`the label ${JSON.stringify(wrong)} has a character other than a-z, 0-9 and '-', or starts or ends with '-'`);
+  return undefined;
+}
+
+/** Node names must be RFC 1123 subdomains, lower case (Kubernetes object names); see nodeNameProblem. */
 export function checkNodeName(field: string, name: string): string {
-  if (typeof name !== 'string' || !isDnsName(name) || name !== name.toLowerCase()) {
-    fail(field, `${JSON.stringify(name)} is not a valid node name (lower-case RFC 1123 subdomain, e.g. "cp-0")`);
-  }
+  const problem = nodeNameProblem(name);
+  if (problem) fail(field, problem);
   return name;
 }
 

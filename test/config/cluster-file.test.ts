@@ -1,11 +1,40 @@
 // The cluster file is checked before anything runs: every problem names its field and says what to do.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { generateKeyPairSync } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { stringify } from 'yaml';
-import { ClusterFileError, loadClusterFile } from '../../src/config/cluster-file';
+import { parse, stringify } from 'yaml';
+import { ClusterFileError, LIMITS, loadClusterFile, readClusterFile, validateClusterFile } from '../../src/config/cluster-file';
+import { clusterJsonSchemaText, SCHEMA_FILE } from '../../src/config/json-schema';
+import { canonicalAddress } from '../../src/config/net';
+import { checkNodeName } from '../../src/kubeadm/validate';
+
+const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+/** ssh2 reads PKCS#1 PEM, the OpenSSH format and PuTTY keys. */
+const SSH_KEY = rsa.privateKey.export({ type: 'pkcs1', format: 'pem' }) as string;
+const ENCRYPTED_SSH_KEY = rsa.privateKey.export({ type: 'pkcs1', format: 'pem', cipher: 'aes-128-cbc', passphrase: 'secret' }) as string;
+/** An OpenSSH public key line (what id_ed25519.pub holds). */
+const SSH_PUBLIC_KEY = (() => {
+  const raw = Buffer.from(generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }).x!, 'base64url');
+  const str = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
+  return `ssh-ed25519 ${Buffer.concat([str(Buffer.from('ssh-ed25519')), str(raw)]).toString('base64')} me@host\n`;
+})();
+/** A self-signed test certificate (no secret: its key is not kept). */
+const CERT = `-----BEGIN CERTIFICATE-----
+MIIBozCCAUmgAwIBAgIUFudStZElMMx6rqqAVwKc2g3j7UIwCgYIKoZIzj0EAwIw
+JjEkMCIGA1UEAwwba3ViZWFkbS1oYS10ZXN0LWV0Y2QtY2xpZW50MCAXDTI2MTIw
+MTIzNDAxM1oYDzIxMjYxMTA3MjM0MDEzWjAmMSQwIgYDVQQDDBtrdWJlYWRtLWhh
+LXRlc3QtZXRjZC1jbGllbnQwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAASjAhjP
+fMcyx1jstGAh1EFz2keduT4LeoEklJdXJwezdoJhLXBw7XCCmj4ICLDyhVuh5+Z4
+RwIo6Adf8jqLvfcLo1MwUTAdBgNVHQ4EFgQUm0A1D6Vrbt4NOBMI5AMc7TYMovsw
+HwYDVR0jBBgwFoAUm0A1D6Vrbt4NOBMI5AMc7TYMovswDwYDVR0TAQH/BAUwAwEB
+/zAKBggqhkjOPQQDAgNIADBFAiEAqDBhoKypOm1OB4/j9Mq0bRULPEjnJW6TOr9K
+IdDE7ysCIGu1BS46kSEqdVZ2mmAAgo6+vsEAQnJIjs3erZUqeMiW
+-----END CERTIFICATE-----
+`;
+const PEM_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
 
 describe('cluster file', () => {
   let dir: string;
@@ -40,7 +69,7 @@ describe('cluster file', () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'kha-cluster-'));
     writeFileSync(join(dir, 'cni.yaml'), 'kind: DaemonSet\n');
-    writeFileSync(join(dir, 'id_ed25519'), 'key', { mode: 0o600 });
+    writeFileSync(join(dir, 'id_ed25519'), SSH_KEY, { mode: 0o600 });
     writeFileSync(join(dir, 'known_hosts'), '');
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -104,7 +133,7 @@ describe('cluster file', () => {
     const doc = { ...good(), extra: 1, approvals: ['init', 'cni'], workerConcurrency: 0 };
     const p = problems(doc).join('\n');
     assert.match(p, /extra: unknown field/);
-    assert.match(p, /approvals: "cni" is not a phase that can wait for approval/);
+    assert.match(p, /approvals\[1\]: "cni" is not a phase that can wait for approval/);
     assert.match(p, /workerConcurrency: 0 must be a whole number from 1 to 500/);
   });
 
@@ -115,7 +144,7 @@ describe('cluster file', () => {
     let p = problems(doc).join('\n');
     assert.match(p, /ssh\.privateKeyFile: cannot read the SSH private key .*nope \(ENOENT\)/);
     assert.match(p, /cni\.manifest: cannot read the CNI manifest .*missing\.yaml/);
-    writeFileSync(join(dir, 'open_key'), 'key');
+    writeFileSync(join(dir, 'open_key'), SSH_KEY);
     chmodSync(join(dir, 'open_key'), 0o644);
     p = problems({ ...good(), ssh: { ...good().ssh, privateKeyFile: './open_key' } }).join('\n');
     assert.match(p, /ssh\.privateKeyFile: .*open_key is readable by group or others; run: chmod 600/);
@@ -133,9 +162,9 @@ describe('cluster file', () => {
     assert.match(problems({ ...good(), topology: 'external' }).join('\n'), /etcd: topology external needs an etcd mapping: either hosts .* or endpoints, caFile, certFile and keyFile/);
     assert.match(problems({ ...good(), etcd: { hosts: etcdHosts } }).join('\n'), /etcd: only with topology: external/);
 
-    writeFileSync(join(dir, 'etcd-ca.crt'), 'ca');
-    writeFileSync(join(dir, 'etcd-client.crt'), 'crt');
-    writeFileSync(join(dir, 'etcd-client.key'), 'key', { mode: 0o600 });
+    writeFileSync(join(dir, 'etcd-ca.crt'), CERT);
+    writeFileSync(join(dir, 'etcd-client.crt'), CERT);
+    writeFileSync(join(dir, 'etcd-client.key'), PEM_KEY, { mode: 0o600 });
     const existing = { endpoints: ['https://10.0.2.1:2379'], caFile: './etcd-ca.crt', certFile: './etcd-client.crt', keyFile: './etcd-client.key' };
     const e = loadClusterFile(write({ ...good(), topology: 'external', etcd: existing }));
     assert.deepEqual(e.etcd, { endpoints: ['https://10.0.2.1:2379'], caFile: join(dir, 'etcd-ca.crt'), certFile: join(dir, 'etcd-client.crt'), keyFile: join(dir, 'etcd-client.key') });
@@ -156,5 +185,213 @@ describe('cluster file', () => {
   it('reports YAML syntax errors and non-mapping files', () => {
     assert.match(problems('name: [unclosed').join('\n'), /not valid YAML/);
     assert.match(problems('- a\n- b\n').join('\n'), /must be a YAML mapping/);
+  });
+  const text = (doc: unknown) => problems(doc).join('\n');
+
+  it('suggests the field meant for a misspelt key, at every level', () => {
+    const doc = good() as Record<string, any>;
+    doc.loadBalancer.prot = 6443;
+    doc.networking = { podSubnets: '192.168.0.0/16' };
+    doc.ssh.privateKeyFle = './id_ed25519';
+    doc.controlPlanes[0].adress = '10.0.0.7';
+    doc.workrs = [];
+    doc.podSubnet = '10.0.0.0/8';
+    const p = text(doc);
+    assert.match(p, /^loadBalancer\.prot: unknown field; did you mean port\?$/m);
+    assert.match(p, /^networking\.podSubnets: unknown field; did you mean podSubnet\?$/m);
+    assert.match(p, /^networking\.podSubnet: missing; it is required$/m);
+    assert.match(p, /^ssh\.privateKeyFle: unknown field; did you mean privateKeyFile\?$/m);
+    assert.match(p, /^controlPlanes\[0\]\.adress: unknown field; did you mean address\?$/m);
+    assert.match(p, /^workrs: unknown field; did you mean workers\?$/m);
+    assert.match(p, /^podSubnet: unknown field here; did you mean networking\.podSubnet\?$/m);
+    assert.match(text({ ...good(), loadBalancer: { host: 'lb', zzz: 1 } }), /^loadBalancer\.zzz: unknown field; loadBalancer takes host and port$/m);
+    assert.match(text({ ...good(), workers: [{ name: 'w1', address: '10.0.1.1', role: 'x' }] }), /^workers\[0\]\.role: unknown field; workers\[0\] takes name, address and port$/m);
+    assert.match(text({ ...good(), topology: 'external', etcd: { endpoints: ['https://10.0.2.1:2379'], cafile: 'a', certFile: 'b', keyFile: 'c' } }),
+      /^etcd\.cafile: unknown field; did you mean caFile\?$/m);
+    assert.match(text({ ...good(), topology: 'stackd' }), /topology: "stackd" is unknown; use one of stacked, external; did you mean stacked\?/);
+  });
+
+  it('names wrong types and missing fields', () => {
+    const doc = good() as Record<string, any>;
+    doc.name = 123;
+    doc.workers = 'w1';
+    doc.ssh.forwardAgent = 'yes';
+    doc.ssh.hostKeyPolicy = 'tofu';
+    delete doc.ssh.privateKeyFile;
+    delete doc.controlPlanes[2].address;
+    doc.cni = ['./cni.yaml'];
+    const p = text(doc);
+    assert.match(p, /^name: must be a string \(quote it .*\), got the number 123$/m);
+    assert.match(p, /^workers: must be a list, got the text "w1"$/m);
+    assert.match(p, /^ssh\.forwardAgent: must be true or false, got the text "yes"$/m);
+    assert.match(p, /^ssh\.hostKeyPolicy: "tofu" is unknown; use one of strict, accept-new$/m);
+    assert.match(p, /^ssh\.privateKeyFile: missing; it is required$/m);
+    assert.match(p, /^controlPlanes\[2\]\.address: missing; it is required$/m);
+    assert.match(p, /^cni: must be a mapping \(key: value\), got a list$/m);
+    assert.match(text({ ...good(), controlPlanes: [] }), /^controlPlanes: needs at least 1, found 0$/m);
+  });
+
+  it('ssh: host-key policy, jump host and agent forwarding, with defaults', () => {
+    const d = loadClusterFile(write(good()));
+    assert.equal(d.ssh.hostKeyPolicy, 'strict');
+    assert.equal(d.ssh.forwardAgent, false);
+    assert.equal(d.ssh.jumpHost, undefined);
+    const j = loadClusterFile(write({ ...good(), ssh: { ...good().ssh, hostKeyPolicy: 'accept-new', forwardAgent: true, jumpHost: { address: 'bastion.example.com' } } }));
+    assert.equal(j.ssh.hostKeyPolicy, 'accept-new');
+    assert.equal(j.ssh.forwardAgent, true);
+    assert.deepEqual(j.ssh.jumpHost, { address: 'bastion.example.com', port: 22, user: 'ubuntu' });
+    const p = text({ ...good(), ssh: { ...good().ssh, jumpHost: { address: '10.0.0.300', port: 0, user: 'Bad User', via: 1 } } });
+    assert.match(p, /^ssh\.jumpHost\.address: "10\.0\.0\.300" is neither an IP address nor a DNS name$/m);
+    assert.match(p, /^ssh\.jumpHost\.port: 0 is not a TCP port/m);
+    assert.match(p, /^ssh\.jumpHost\.user: "Bad User" is not a valid Linux user name$/m);
+    assert.match(p, /^ssh\.jumpHost\.via: unknown field; ssh\.jumpHost takes address, port and user$/m);
+  });
+
+  it('reads the SSH private key: encrypted, empty, public, PKCS#8 and garbage keys are refused', () => {
+    const key = (name: string, content: string) => {
+      writeFileSync(join(dir, name), content, { mode: 0o600 });
+      return text({ ...good(), ssh: { ...good().ssh, privateKeyFile: `./${name}` } });
+    };
+    assert.match(key('enc', ENCRYPTED_SSH_KEY), /^ssh\.privateKeyFile: \S*enc is protected by a passphrase, .* needs an unencrypted key .* or an agent$/m);
+    assert.match(key('empty', ''), /^ssh\.privateKeyFile: \S*empty is empty; give the SSH private key/m);
+    assert.match(key('id.pub', SSH_PUBLIC_KEY), /^ssh\.privateKeyFile: \S*id\.pub is a public key \(ssh-ed25519\); give the private key/m);
+    assert.match(key('pk8', PEM_KEY), /^ssh\.privateKeyFile: \S*pk8 is a PKCS#8 key, which the SSH client \(ssh2\) cannot read/m);
+    assert.match(key('junk', 'hello\n'), /^ssh\.privateKeyFile: \S*junk is not an SSH private key \(Unsupported key format\)/m);
+    assert.match(text({ ...good(), ssh: { ...good().ssh, knownHostsFile: './no_known_hosts' } }), /^ssh\.knownHostsFile: cannot read the known_hosts file \S*no_known_hosts \(ENOENT\)/m);
+    // accept-new records keys, so a known_hosts file that does not exist yet is fine
+    loadClusterFile(write({ ...good(), ssh: { ...good().ssh, knownHostsFile: './no_known_hosts', hostKeyPolicy: 'accept-new' } }));
+  });
+
+  it('existing etcd: PEM certificates and an unencrypted PEM key kept private', () => {
+    writeFileSync(join(dir, 'bad.crt'), PEM_KEY);
+    writeFileSync(join(dir, 'open.key'), PEM_KEY, { mode: 0o644 });
+    chmodSync(join(dir, 'open.key'), 0o644);
+    writeFileSync(join(dir, 'cert-as.key'), CERT, { mode: 0o600 });
+    const etcd = { endpoints: ['https://10.0.2.1:2379'], caFile: './bad.crt', certFile: './bad.crt', keyFile: './open.key' };
+    let p = text({ ...good(), topology: 'external', etcd });
+    assert.match(p, /^etcd\.caFile: \S*bad\.crt is not a PEM certificate \(no "-----BEGIN CERTIFICATE-----" line\); give the etcd CA certificate in PEM form$/m);
+    assert.match(p, /^etcd\.certFile: \S*bad\.crt is not a PEM certificate/m);
+    assert.match(p, /^etcd\.keyFile: \S*open\.key is readable by group or others; run: chmod 600 /m);
+    p = text({ ...good(), topology: 'external', etcd: { ...etcd, caFile: './etcd-ca.crt', certFile: './etcd-client.crt', keyFile: './cert-as.key' } });
+    assert.match(p, /^etcd\.keyFile: \S*cert-as\.key is not a PEM private key/m);
+    const encrypted = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-128-cbc', passphrase: 'x' }) as string;
+    writeFileSync(join(dir, 'enc.key'), encrypted, { mode: 0o600 });
+    p = text({ ...good(), topology: 'external', etcd: { ...etcd, caFile: './etcd-ca.crt', certFile: './etcd-client.crt', keyFile: './enc.key' } });
+    assert.match(p, /^etcd\.keyFile: \S*enc\.key is protected by a passphrase; the API server needs an unencrypted key/m);
+  });
+
+  it('network ranges: apart, not everything, no host bits, holding no host address', () => {
+    const net = (networking: object, extra: object = {}) => text({ ...good(), networking, ...extra });
+    assert.match(net({ podSubnet: '10.96.0.0/16', serviceSubnet: '10.96.0.0/16' }), /^networking\.podSubnet: "10\.96\.0\.0\/16" is the same range as networking\.serviceSubnet; pods and services need separate ranges$/m);
+    assert.match(net({ podSubnet: '10.0.0.0/8', serviceSubnet: '10.96.0.0/12' }), /^networking\.podSubnet: "10\.0\.0\.0\/8" overlaps networking\.serviceSubnet "10\.96\.0\.0\/12"; pick ranges that do not overlap$/m);
+    assert.match(net({ podSubnet: '10.96.0.0/16' }), /^networking\.podSubnet: "10\.96\.0\.0\/16" overlaps kubeadm's default service range 10\.96\.0\.0\/12 \(networking\.serviceSubnet not set\)/m);
+    assert.match(net({ podSubnet: '0.0.0.0/0' }), /^networking\.podSubnet: "0\.0\.0\.0\/0" is every address; give the cluster's own pod range/m);
+    assert.match(net({ podSubnet: '192.168.0.0/16', serviceSubnet: '10.96.0.0/12,::/0' }), /^networking\.serviceSubnet: "::\/0" is every address/m);
+    assert.match(net({ podSubnet: '192.168.1.5/16' }), /^networking\.podSubnet: "192\.168\.1\.5\/16" has host bits set; the network address is 192\.168\.0\.0\/16: write that$/m);
+    assert.match(net({ podSubnet: '10.0.0.0/16' }), /^networking\.podSubnet: "10\.0\.0\.0\/16" contains controlPlanes\[0\]\.address 10\.0\.0\.7, controlPlanes\[1\]\.address 10\.0\.0\.8, controlPlanes\[2\]\.address 10\.0\.0\.9 and 1 more; the pod range must hold none of the hosts' addresses/m);
+    assert.match(net({ podSubnet: '192.168.0.0/16', serviceSubnet: '10.0.0.0/12' }, { loadBalancer: { host: '10.0.5.5' } }), /^networking\.serviceSubnet: "10\.0\.0\.0\/12" contains loadBalancer\.host 10\.0\.5\.5, controlPlanes\[0\]\.address 10\.0\.0\.7, controlPlanes\[1\]\.address 10\.0\.0\.8 and 2 more;/m);
+    assert.match(net({ podSubnet: '10.244.0.0/16,10.245.0.0/16' }), /^networking\.podSubnet: "10\.244\.0\.0\/16,10\.245\.0\.0\/16": give one range, or two for dual-stack \(one IPv4 and one IPv6\)$/m);
+    assert.match(net({ podSubnet: '192.168.0.0/16', serviceSubnet: '10.0.0.0/8' }), /^networking\.serviceSubnet: "10\.0\.0\.0\/8" is too large: kubeadm allows at most 2\^20 service addresses, so the mask must be \/12 or longer$/m);
+    assert.match(net({ podSubnet: '192.168.0.0/25' }), /^networking\.podSubnet: "192\.168\.0\.0\/25" is smaller than one node's pod range \(\/24\)/m);
+    const dual = loadClusterFile(write({ ...good(), networking: { podSubnet: '10.244.0.0/16,fd00:10:244::/56', serviceSubnet: '10.96.0.0/12,fd00:10:96::/112' } }));
+    assert.equal(dual.networking.podSubnet, '10.244.0.0/16,fd00:10:244::/56');
+  });
+
+  it('compares IPv6 addresses in canonical form', () => {
+    assert.equal(canonicalAddress('fd00:0:0::7'), 'fd00::7');
+    assert.equal(canonicalAddress('FD00:0000::0:7'), 'fd00::7');
+    assert.equal(canonicalAddress('::ffff:10.0.0.1'), '::ffff:a00:1');
+    assert.equal(canonicalAddress('1:0:0:2:0:0:0:3'), '1:0:0:2::3');
+    const doc = good();
+    doc.controlPlanes[0].address = 'fd00:0:0::7';
+    doc.workers.push({ name: 'w2', address: 'fd00::7', port: 22 });
+    assert.match(text(doc), /^workers\[1\]\.address: duplicate host address "\[fd00::7\]:22", already used by controlPlanes\[0\] \("fd00::7" and "fd00:0:0::7" are the same address\)$/m);
+  });
+
+  it('checks node names as kubeadm does, with the renderer\'s own function', () => {
+    const doc = good();
+    doc.controlPlanes[0].name = 'cp..1';
+    doc.controlPlanes[1].name = 'CP2';
+    doc.controlPlanes[2].name = `${'a'.repeat(64)}.example`;
+    doc.workers[0].name = '-w1';
+    const p = problems(doc);
+    const want = (field: string, name: string) => {
+      const fromRenderer = (() => { try { checkNodeName(field, name); } catch (e) { return (e as Error).message; } return 'accepted'; })();
+      assert.ok(p.includes(fromRenderer), `${fromRenderer}\nnot in\n${p.join('\n')}`);
+      return fromRenderer;
+    };
+    assert.match(want('controlPlanes[0].name', 'cp..1'), /"cp\.\.1" is not a valid node name: an empty label/);
+    assert.match(want('controlPlanes[1].name', 'CP2'), /upper-case letters/);
+    assert.match(want('controlPlanes[2].name', `${'a'.repeat(64)}.example`), /has 64 characters, at most 63/);
+    assert.match(want('workers[0].name', '-w1'), /the label "-w1" has a character other than/);
+    assert.match(text({ ...good(), workers: [{ name: `${'a.'.repeat(127)}a`, address: '10.0.1.1' }] }), /is not a valid node name: 255 characters, at most 253/);
+  });
+
+  it('warns about an even number of stacked control planes, and refuses nothing for it', () => {
+    const doc = good();
+    doc.controlPlanes.pop();
+    const { spec, warnings } = readClusterFile(write(doc));
+    assert.equal(spec.controlPlanes.length, 2);
+    assert.deepEqual(warnings.map((w) => w.split(':').slice(0, 2).join(':')), ['controlPlanes: 2 control planes tolerate no more failures than 1; use 3']);
+    assert.deepEqual(readClusterFile(write(good())).warnings, []);
+    const etcdHosts = ['etcd1', 'etcd2', 'etcd3'].map((name, i) => ({ name, address: `10.0.2.${i + 1}` }));
+    assert.deepEqual(readClusterFile(write({ ...doc, topology: 'external', etcd: { hosts: etcdHosts } })).warnings, [], 'external etcd: control planes hold no quorum');
+    const four = good();
+    four.controlPlanes.push({ name: 'cp4', address: '10.0.0.10' });
+    assert.match(readClusterFile(write(four)).warnings[0], /^controlPlanes: 4 control planes tolerate no more failures than 3; use 5/);
+  });
+
+  it('bounds its input: file size, list lengths and the number of problems listed', () => {
+    const huge = Array.from({ length: 40000 }, (_, i) => `unknownKey${i}: ${'x'.repeat(20)}`).join('\n');
+    assert.ok(huge.length > 1_000_000);
+    const started = Date.now();
+    assert.deepEqual(problems(huge), [`the cluster file is larger than 256 KiB (${Buffer.byteLength(huge)} bytes or more); a cluster file is far smaller: is it the right file?`]);
+    const many = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, 1]));
+    const p = problems({ ...good(), ...many });
+    assert.equal(p.length, LIMITS.problems + 1);
+    assert.equal(p[LIMITS.problems], `and ${5000 - LIMITS.problems} more (fix these first)`);
+    assert.ok(Date.now() - started < 10_000);
+    const workers = Array.from({ length: 1001 }, (_, i) => ({ name: `w${i}`, address: `10.1.${i >> 8}.${i & 255}` }));
+    assert.match(text({ ...good(), workers }), /^workers: has 1001 entries; at most 1000 are allowed$/m);
+  });
+
+  it('escapes control characters from the file and cuts long values', () => {
+    const { name: _, ...rest } = good();
+    const p = problems(`${stringify(rest)}"\\e[31mred\\0": 1\nname: "a\\nb\\u202e"\n`);
+    const all = p.join('\n');
+    assert.doesNotMatch(all, /[\u0000-\u0009\u000b-\u001f\u007f\u202e]/, 'no raw control character');
+    assert.ok(p.includes('"\\u001b[31mred\\0": unknown field; known fields are name, kubernetesVersion, topology, etcd, certificates, loadBalancer, networking, cni, ssh, controlPlanes, workers, approvals, workerConcurrency'), all);
+    assert.ok(p.some((l) => l.startsWith('name: "a\\nb\\u202e" must be lower-case letters')), all);
+    const long = text({ ...good(), loadBalancer: { host: `${'x'.repeat(300)}!` } });
+    assert.match(long, /^loadBalancer\.host: "x{80}\.\.\.\(221 more characters\)" is neither an IP address nor a DNS name$/m);
+  });
+
+  it('validateClusterFile without file checks (paths only resolved)', () => {
+    const { knownHostsFile: _, ...ssh } = good().ssh;
+    const spec = validateClusterFile({ ...good(), ssh: { ...ssh, privateKeyFile: '~/keys/absent' }, cni: { manifest: 'sub/cni.yaml' } }, join(dir, 'x.yaml'), false);
+    assert.equal(spec.ssh.privateKeyFile, join(homedir(), 'keys/absent'));
+    assert.equal(spec.ssh.knownHostsFile, join(homedir(), '.ssh/known_hosts'), 'the default known_hosts');
+    assert.equal(spec.cniManifest, join(dir, 'sub/cni.yaml'));
+  });
+
+  it("the README's cluster files are valid", () => {
+    const readme = readFileSync(join(__dirname, '../../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## The cluster file'), readme.indexOf('## Running it on your machines'));
+    const blocks = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => parse(m[1]) as Record<string, unknown>);
+    assert.ok(blocks.length >= 3, 'stacked, external built, external existing');
+    assert.match(section, /# yaml-language-server: \$schema=/);
+    const [stacked, built, existing] = blocks;
+    const file = join(dir, 'readme.yaml');
+    assert.equal(validateClusterFile(stacked, file, false).topology, 'stacked');
+    assert.equal(validateClusterFile(built, file, false).topology, 'external');
+    assert.ok('endpoints' in validateClusterFile({ ...stacked, ...existing }, file, false).etcd!);
+  });
+
+  it('schema/cluster.schema.json is the one the zod schema generates (npm run schema)', () => {
+    assert.equal(readFileSync(SCHEMA_FILE, 'utf8'), clusterJsonSchemaText(), 'stale: run npm run schema');
+    const schema = JSON.parse(clusterJsonSchemaText());
+    assert.equal(schema.additionalProperties, false);
+    assert.equal(schema.properties.loadBalancer.additionalProperties, false);
+    assert.deepEqual(schema.properties.ssh.properties.hostKeyPolicy.enum, ['strict', 'accept-new']);
   });
 });
