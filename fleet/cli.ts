@@ -5,7 +5,7 @@ import { CommandFaultMode } from './types';
 
 const USAGE = `usage:
   cli.js up --dir D --control-planes N --workers M [--etcd N] [--slot S] [--kubernetes-version v1.31.4] [--discovery-timeout 5m0s]
-           [--init-ms N] [--join-ms N]
+           [--init-ms N] [--join-ms N] [--bastion]
   cli.js down --dir D
   cli.js status --dir D
   cli.js timing --dir D [--init-ms N] [--join-ms N]
@@ -22,7 +22,7 @@ function parse(argv: string[]): Record<string, string> {
     if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
     const eq = a.indexOf('=');
     if (eq > 0) out[a.slice(2, eq)] = a.slice(eq + 1);
-    else if (a === '--clear' || a === '--cut-ssh') out[a.slice(2)] = 'true';
+    else if (a === '--clear' || a === '--cut-ssh' || a === '--bastion') out[a.slice(2)] = 'true';
     else out[a.slice(2)] = argv[++i] ?? '';
   }
   return out;
@@ -46,6 +46,7 @@ async function main(): Promise<number> {
         discoveryTimeout: o['discovery-timeout'],
         slot: num('slot'),
         timing,
+        bastion: o.bastion === 'true',
       });
       console.log(JSON.stringify(info, null, 2));
       console.error(`fleet up in ${((Date.now() - t) / 1000).toFixed(1)}s; cluster file ${info.clusterFile}`);

@@ -38,6 +38,10 @@ function sshdConfig(h: HostSetup): string {
     'MaxSessions 32',
     'MaxStartups 100:30:200',
     'AcceptEnv LANG LC_*',
+    // sshd_config(5) defaults, spelled out: the kubeadm HA page copies certificates with `ssh -A`, and
+    // the bastion relays the worker's connections to the hosts (ssh.jumpHost, direct-tcpip channels).
+    'AllowAgentForwarding yes',
+    ...(h.role === 'bastion' ? ['AllowTcpForwarding yes', 'PermitOpen any'] : []),
     // A node's PATH with the stand-ins in /usr/local/sbin (Debian's users get no sbin dirs otherwise).
     `SetEnv FLEET_HOST=${h.name} PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
     'Subsystem sftp internal-sftp',

@@ -37,6 +37,7 @@ export const etcdAddress = (slot: number, i: number): string => `${NODE_NET}.${s
 /** 250 workers per /24 (127.S.20.x, 127.S.21.x): .0 and .255 stay unused. */
 export const workerAddress = (slot: number, i: number): string => `127.${slot}.${20 + Math.floor((i - 1) / 250)}.${((i - 1) % 250) + 1}`;
 export const lbAddress = (slot: number): string => `127.${slot}.30.1`;
+export const bastionAddress = (slot: number): string => `127.${slot}.31.1`;
 
 export function hostDir(dir: string, name: string): string {
   return path.join(dir, 'hosts', name);

@@ -1,7 +1,10 @@
 // Public shapes of the fleet API (also written to <dir>/fleet.json).
 
-/** 'etcd': an external etcd member host (kubeadm's "Set up a High Availability etcd cluster with kubeadm"). */
-export type HostRole = 'control-plane' | 'worker' | 'etcd';
+/**
+ * 'etcd': an external etcd member host (kubeadm's "Set up a High Availability etcd cluster with kubeadm").
+ * 'bastion': the jump host of FleetOptions.bastion (no Kubernetes role; not in the cluster file's hosts).
+ */
+export type HostRole = 'control-plane' | 'worker' | 'etcd' | 'bastion';
 
 export interface FleetOptions {
   dir: string;
@@ -17,6 +20,11 @@ export interface FleetOptions {
   slot?: number;
   /** Time the stand-ins spend inside init/join (default none); changeable later with setTiming. */
   timing?: Partial<FleetTiming>;
+  /**
+   * Also start a jump host "bastion" on its own address (127.S.31.1:2222, same login user and key,
+   * AllowTcpForwarding yes), for ssh.jumpHost. The other hosts still accept direct connections.
+   */
+  bastion?: boolean;
 }
 
 /** Where real kubeadm spends its time: init waits for the control plane, join for the TLS bootstrap. */
@@ -42,6 +50,8 @@ export interface FleetInfo {
   kubernetesVersion: string;
   /** Control planes, workers and etcd hosts (role 'etcd'; the cluster file lists only the first two). */
   hosts: FleetHost[];
+  /** With FleetOptions.bastion: the jump host (its key is in knownHostsFile too). */
+  bastion?: FleetHost;
   loadBalancer: { host: string; port: number; pid: number };
   clusterFile: string;
   privateKeyFile: string;

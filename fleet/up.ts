@@ -1,7 +1,7 @@
 // fleet up / down / status.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_K8S_VERSION, LB_PORT, MAX_CONTROL_PLANES, MAX_ETCD_HOSTS, MAX_WORKERS, SSH_PORT, clusterDir, controlPlaneAddress, etcdAddress, fleetFile, hostDir, lbAddress, workerAddress } from './layout';
+import { DEFAULT_K8S_VERSION, LB_PORT, MAX_CONTROL_PLANES, MAX_ETCD_HOSTS, MAX_WORKERS, SSH_PORT, bastionAddress, clusterDir, controlPlaneAddress, etcdAddress, fleetFile, hostDir, lbAddress, workerAddress } from './layout';
 import { prepareMachine } from './system';
 import { HostSetup, inBatches, prepareHost, startHosts, stopHosts } from './hosts';
 import { haproxyPid, removeDrops, startHaproxy, stopHaproxy, writeHaproxyConfig } from './lb';
@@ -42,14 +42,20 @@ export async function fleetUp(opts: FleetOptions): Promise<FleetInfo> {
   for (let i = 1; i <= opts.controlPlanes; i++) setups.push({ ...common, name: `cp${i}`, role: 'control-plane', address: controlPlaneAddress(slot, i) });
   for (let i = 1; i <= opts.workers; i++) setups.push({ ...common, name: `w${i}`, role: 'worker', address: workerAddress(slot, i) });
   for (let i = 1; i <= etcdHosts; i++) setups.push({ ...common, name: `etcd${i}`, role: 'etcd', address: etcdAddress(slot, i) });
+  // On 127/8 like the workers: no address to add to lo.
+  if (opts.bastion) setups.push({ ...common, name: 'bastion', role: 'bastion', address: bastionAddress(slot) });
 
-  addAddresses(setups.filter((h) => h.role !== 'worker').map((h) => h.address));
+  addAddresses(setups.filter((h) => h.role !== 'worker' && h.role !== 'bastion').map((h) => h.address));
   const known = await inBatches(setups, (h) => prepareHost(h, pub, setups));
   fs.writeFileSync(path.join(dir, 'known_hosts'), known.join('\n') + '\n');
   const hosts: FleetHost[] = [];
+  let bastion: FleetHost | undefined;
   try {
     const pids = await startHosts(dir, setups.map((h) => h.name));
-    setups.forEach((h, i) => hosts.push({ name: h.name, role: h.role, address: h.address, port: SSH_PORT, sshdPid: pids[i] }));
+    setups.forEach((h, i) => {
+      const fh: FleetHost = { name: h.name, role: h.role, address: h.address, port: SSH_PORT, sshdPid: pids[i] };
+      if (h.role === 'bastion') bastion = fh; else hosts.push(fh);
+    });
     writeHaproxyConfig(dir, lb, setups.filter((h) => h.role === 'control-plane'));
     const lbPid = startHaproxy(dir);
     const clusterName = slot === 0 ? 'fleet' : `fleet-${slot}`;
@@ -59,6 +65,7 @@ export async function fleetUp(opts: FleetOptions): Promise<FleetInfo> {
       clusterName,
       kubernetesVersion: version,
       hosts,
+      ...(bastion ? { bastion } : {}),
       loadBalancer: { host: lb, port: LB_PORT, pid: lbPid },
       clusterFile: writeClusterFile(dir, clusterName, version, lb, hosts),
       privateKeyFile: path.join(dir, 'id_ed25519'),

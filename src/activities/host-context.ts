@@ -5,7 +5,7 @@
 // running them twice.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { HostSpec, SshSpec } from '../config/types';
-import { redact } from '../common/redact';
+import { redact, StreamRedactor } from '../common/redact';
 import { etcdctlCommand, EtcdMember, parseMemberList } from '../kubeadm/etcd';
 import { KUBECTL } from '../kubeadm/paths';
 import { SshError } from '../ssh/errors';
@@ -59,23 +59,19 @@ export async function withSessions<T>(ssh: SshSpec, hosts: HostSpec[], fn: (...r
   }
 }
 
-/** Streams output to the worker log in whole lines: a secret split across two chunks would slip past the redactor. */
+/**
+ * Streams output to the worker log in whole lines, through the streaming redactor: a secret split
+ * across two chunks, or a PEM private key spread over many lines, would slip past a per-chunk redact.
+ */
 function lineLogger(host: string, stream: 'stdout' | 'stderr') {
   const ctx = Context.current();
-  let partial = '';
-  const emit = (line: string) => {
-    if (line.trim()) ctx.log.info(`[${host}] ${stream === 'stderr' ? '! ' : ''}${redact(line)}`);
+  const redactor = new StreamRedactor();
+  const emit = (text: string) => {
+    for (const line of text.split('\n')) if (line.trim()) ctx.log.info(`[${host}] ${stream === 'stderr' ? '! ' : ''}${line}`);
   };
   return {
-    write(chunk: string) {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      lines.forEach(emit);
-    },
-    flush() {
-      emit(partial);
-      partial = '';
-    },
+    write(chunk: string) { emit(redactor.push(chunk)); },
+    flush() { emit(redactor.end()); },
   };
 }
 

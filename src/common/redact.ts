@@ -1,45 +1,264 @@
 // Second line of defence: every log line, error message and heartbeat detail passes through
-// redact() before it is persisted. The first line is to keep secrets out of argv (use stdin).
+// redact() before it is persisted, and journaled output passes through the same rules on the host
+// (REDACT_SED, run by GNU sed). The first line is to keep secrets out of argv (use stdin or 0600 files).
+//
+// One table, two engines. RULES are written once in the common subset of POSIX ERE (GNU sed -E,
+// https://www.gnu.org/software/sed/manual/html_node/ERE-syntax.html) and JavaScript regular
+// expressions: bracket expressions, [[:space:]], groups, alternation, {m,n}, ^ and $ per line, and
+// \b; no lookaround, no lazy quantifiers, no back-references in patterns. Every alternation is
+// unambiguous, so POSIX leftmost-longest and JavaScript leftmost-first matching agree. toJs()
+// translates a rule for JavaScript, sedScript() writes the sed program; both apply the rules to one
+// line at a time, after the PEM block state machine, in table order.
+//
+// Masked: PEM private key blocks (every body line), base64 of a PEM private key anywhere, *-key-data
+// and *.key values, bootstrap tokens, certificate keys (after --certificate-key, certificateKey: and
+// any standalone 64 hex, as kubeadm prints it after "[upload-certs] Using certificate key:"),
+// --token/--password/--secret style flag values, token/password/secret keys, Bearer tokens and URL
+// passwords. Not masked, because they are public and needed to debug a join: CA cert hashes
+// (sha256:<hex>), image digests (@sha256:<hex>) and certificates (BEGIN CERTIFICATE).
 
-const MASK = '***';
+export const MASK = '***';
 
-// PEM private keys, including a BEGIN without END (output cut off or chunked).
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g;
+/** Private key PEM kinds (RFC 7468 "PRIVATE KEY", "ENCRYPTED PRIVATE KEY"; OpenSSL RSA/EC/DSA; OpenSSH). */
+export const PEM_KINDS = ['', 'RSA ', 'EC ', 'DSA ', 'OPENSSH ', 'ENCRYPTED '];
+// Any kind: also unusual ones like "ANY PRIVATE KEY"; never CERTIFICATE or PUBLIC KEY.
+export const PEM_BEGIN = '-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----';
+export const PEM_END = '-----END [A-Z0-9 ]*PRIVATE KEY-----';
 
-// "[upload-certs] Using certificate key:" is followed by the key on the next line.
-const UPLOAD_CERTS_KEY = /(\[upload-certs\] Using certificate key:[ \t]*\r?\n[ \t]*)\S+/g;
+export interface Rule { name: string; pattern: string; replace: string; example: string }
 
-// Flag values: --token X, --certificate-key=X, --discovery-token-ca-cert-hash X, --password X,
-// --tls-bootstrap-token X, --client-secret X ... Whitespace stays on one line so a trailing
-// backslash continuation is never eaten, and a following flag (-x) is never taken as the value.
-// Flags start after whitespace/quote, and name parts are bounded: unbounded `[a-z-]*` around the
-// keyword made long dash-heavy output quadratic (seconds for 256 KiB).
-const FLAG_VALUE =
-  /(?<=^|[\s"'(=])(--?[A-Za-z0-9-]{0,40}?(?:token|certificate-key|ca-cert-hash|password|passwd|secret)[A-Za-z0-9-]{0,40})(=|[ \t]+)(?!-)(?!\\(?:\s|$))("[^"]*"|'[^']*'|\S+)/gi;
+// Base64 of "-----BEGIN <kind>PRIVATE KEY": the header sits at offset 0 of the blob, so its encoding
+// is fixed up to the last whole 3-byte group (RFC 4648 section 4).
+const PEM_B64_PREFIXES = [...new Set(PEM_KINDS.map((k) => {
+  const header = `-----BEGIN ${k}PRIVATE KEY`;
+  return Buffer.from(header.slice(0, header.length - (header.length % 3))).toString('base64');
+}))];
 
-// YAML / JSON keys: token: "x", certificateKey: x, "password": "x", tlsBootstrapToken: 'x'.
-const KEY_VALUE =
-  /(^|[\s{,-])(["']?)([A-Za-z_]{0,40}(?:[Tt]oken|TOKEN|[Cc]ertificate[Kk]ey|[Pp]assword|PASSWORD|[Ss]ecret|SECRET))\2([ \t]*[:=][ \t]*)("[^"\r\n]*"|'[^'\r\n]*'|[^\s,}"']+)/gm;
+const S = '[[:space:]]';
+// A flag value never starts with "-" (the next flag), a backslash (a line continuation) or "<" (kubeadm's "<value withheld>").
+const VALUE_BARE = `[^-<\\\\[:space:]"',}][^[:space:]"',}]*`;
+// Keys whose value is secret, matched whole (YAML, JSON, env, ini): token, tlsBootstrapToken,
+// ETCD_PASSWORD, client-secret, certificateKey, certificate-key.
+const SECRET_KEY = '[A-Za-z0-9_-]*([Tt]oken|TOKEN|[Pp]assword|PASSWORD|[Pp]asswd|PASSWD|[Ss]ecret|SECRET)|[Cc]ertificate[Kk]ey|certificate-key';
+// Keys whose value is key material when it is base64: kubeconfig client-key-data, Secret tls.key, ca.key.
+const KEY_DATA_KEY = '[A-Za-z0-9_-]*-key-data|[A-Za-z0-9_-]*\\.key|key';
+const KEY_PREFIX = `(^|[^A-Za-z0-9_.-])(["']?)`;
+const SEP = `(["']?[ \\t]*[:=][ \\t]*)`;
 
-// kubeadm bootstrap token: [a-z0-9]{6}.[a-z0-9]{16}
-const BOOTSTRAP_TOKEN = /\b[a-z0-9]{6}\.[a-z0-9]{16}\b/g;
+export const RULES: Rule[] = [
+  { name: 'base64 of a PEM private key, anywhere', pattern: `(${PEM_B64_PREFIXES.join('|')})[A-Za-z0-9+/]*={0,2}`, replace: MASK,
+    example: 'tls.key: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQo= -> tls.key: ***' },
+  { name: 'base64 value of a key-data key', pattern: `${KEY_PREFIX}(${KEY_DATA_KEY})${SEP}"?[A-Za-z0-9+/]{16,}={0,2}"?`, replace: `\\1\\2\\3\\4${MASK}`,
+    example: 'client-key-data: MIIEowIBAAKCAQEAx9... -> client-key-data: ***' },
+  { name: 'flag value: --token, --tls-bootstrap-token, --certificate-key, --password, --client-secret',
+    pattern: `(^|[[:space:]"'(=])(--?([A-Za-z0-9]+-)*([Tt]oken|certificate-key|[Pp]assword|[Pp]asswd|[Ss]ecret))(=|${S}+)("[^"]*"|'[^']*'|${VALUE_BARE})`,
+    replace: `\\1\\2\\5${MASK}`, example: 'kubeadm join x --token abcdef.0123456789abcdef -> kubeadm join x --token ***' },
+  { name: 'double-quoted value of a secret key', pattern: `${KEY_PREFIX}(${SECRET_KEY})${SEP}"[^"]*"`, replace: `\\1\\2\\3\\5"${MASK}"`,
+    example: '"password": "p@ss" -> "password": "***"' },
+  { name: "single-quoted value of a secret key", pattern: `${KEY_PREFIX}(${SECRET_KEY})${SEP}'[^']*'`, replace: `\\1\\2\\3\\5'${MASK}'`,
+    example: "certificateKey: 'f9ea...' -> certificateKey: '***'" },
+  { name: 'bare value of a secret key', pattern: `${KEY_PREFIX}(${SECRET_KEY})${SEP}[^[:space:]"',}]+`, replace: `\\1\\2\\3\\5${MASK}`,
+    example: '[bootstrap-token] Using token: 38tjlt.ibkwbtflmj6w8qmg -> ... Using token: ***' },
+  { name: 'bootstrap token [a-z0-9]{6}.[a-z0-9]{16}', pattern: '\\b[a-z0-9]{6}\\.[a-z0-9]{16}\\b', replace: MASK,
+    example: 'token 38tjlt.ibkwbtflmj6w8qmg. -> token ***.' },
+  // A standalone 64-hex string is a certificate key (kubeadm prints it alone on the line after
+  // "[upload-certs] Using certificate key:", and `kubeadm certs certificate-key` prints just it), unless
+  // it follows "sha256:" (CA cert hashes, image digests and IDs: public) or sits in a path or URL
+  // (container IDs in /run/containerd/..., containerd://<id>).
+  { name: 'standalone 64-hex certificate key; not sha256:<hex>, not in a path', pattern: '(^|[^0-9A-Za-z_:/.-])[0-9a-fA-F]{64}\\b',
+    replace: `\\1${MASK}`, example: 'f9ea00c50ef12a386949dfb84b3abb2aa1053cc84f3792cd4b8aa6cc42c1fd57 -> ***' },
+  { name: 'Bearer token', pattern: '(Bearer[ \\t]+)[A-Za-z0-9._~+/-]+=*', replace: `\\1${MASK}`, example: 'Authorization: Bearer eyJ... -> Authorization: Bearer ***' },
+  { name: 'password in a URL', pattern: '(://[^/[:space:]:@]+:)[^/[:space:]@]+@', replace: `\\1${MASK}@`, example: 'https://u:pw@h/ -> https://u:***@h/' },
+];
 
-// Any standalone 64-hex string (certificate keys, CA cert hashes).
-const HEX64 = /(?<![0-9A-Fa-f])[0-9A-Fa-f]{64}(?![0-9A-Fa-f])/g;
+// ---- JavaScript engine -------------------------------------------------------------------------
 
-const BEARER = /\b(Bearer[ \t]+)[A-Za-z0-9._~+/-]+=*/g;
+const POSIX_CLASSES: Record<string, string> = { space: ' \\t\\n\\r\\f\\v', xdigit: '0-9A-Fa-f', alnum: '0-9A-Za-z' };
 
+/** ERE subset -> JavaScript source: POSIX classes expanded, `.` never matches a newline (sed's lines have none). */
+export function toJs(ere: string): string {
+  let out = '';
+  for (let i = 0; i < ere.length; i++) {
+    const c = ere[i];
+    if (c === '\\') { out += ere.slice(i, i + 2); i++; continue; }
+    if (c === '.') { out += '[^\\n]'; continue; }
+    if (c !== '[') { out += c; continue; }
+    // Bracket expression: backslash is literal in POSIX, so escape it for JavaScript.
+    let j = i + 1;
+    let body = '';
+    if (ere[j] === '^') { body += '^'; j++; }
+    if (ere[j] === ']') { body += '\\]'; j++; }
+    while (j < ere.length && ere[j] !== ']') {
+      const m = /^\[:([a-z]+):\]/.exec(ere.slice(j));
+      if (m) {
+        const cls = POSIX_CLASSES[m[1]];
+        if (cls === undefined) throw new Error(`unsupported POSIX class [:${m[1]}:]`);
+        body += cls;
+        j += m[0].length;
+      } else {
+        // GNU sed reads \n, \t ... and \\ inside a list as escapes; any other backslash is literal.
+        if (ere[j] === '\\' && /[ntrfv]/.test(ere[j + 1] ?? '')) { body += ere.slice(j, j + 2); j += 2; continue; }
+        if (ere[j] === '\\') { body += '\\\\'; j += ere[j + 1] === '\\' ? 2 : 1; continue; }
+        body += ere[j];
+        j++;
+      }
+    }
+    if (j >= ere.length) throw new Error(`unterminated bracket expression in ${ere}`);
+    out += `[${body}]`;
+    i = j;
+  }
+  return out;
+}
+
+/** sed replacement (\1, &) -> String.prototype.replace replacement ($1, $&). */
+function toJsReplacement(sed: string): string {
+  return sed.replace(/\$/g, '$$$$').replace(/\\(\d)/g, '$$$1').replace(/&/g, '$$&');
+}
+
+const JS_RULES = RULES.map((r) => ({ re: new RegExp(toJs(r.pattern), 'g'), replace: toJsReplacement(r.replace) }));
+const JS_BEGIN = new RegExp(toJs(PEM_BEGIN));
+const JS_BEGIN_REST = new RegExp(`(${toJs(PEM_BEGIN)}).+$`);
+const JS_ONE_LINE = new RegExp(`(${toJs(PEM_BEGIN)})[^\\n]*(${toJs(PEM_END)})`, 'g');
+const JS_END = new RegExp(toJs(PEM_END));
+const JS_END_PREFIX = new RegExp(`^([ \\t\\r\\f\\v]*)[^ \\t\\n\\r\\f\\v][^\\n]*(${toJs(PEM_END)})`);
+const BASE64_LINE = /^[ \t]*[A-Za-z0-9+/]+={0,2}[ \t\r]*$/;
+
+function applyRules(line: string): string {
+  let s = line;
+  for (const r of JS_RULES) s = s.replace(r.re, r.replace);
+  return s;
+}
+
+type PemState = '' | 'B' | 'M';
+
+/**
+ * One line through the PEM state machine, then the rules; null = line dropped. The same machine
+ * as the sed program: BEGIN line kept (text after the marker masked), first body line becomes
+ * `***` (indent kept), later body lines are dropped, END line kept (text before it masked).
+ */
+function redactLine(line: string, st: { pem: PemState }): string | null {
+  if (st.pem !== '') {
+    if (JS_END.test(line)) {
+      st.pem = '';
+      return applyRules(line.replace(JS_END_PREFIX, `$1${MASK}$2`));
+    }
+    if (st.pem === 'B') { st.pem = 'M'; return line.replace(/^([ \t\r\f\v]*)[^\n]*$/, `$1${MASK}`); }
+    return null;
+  }
+  if (JS_BEGIN.test(line)) {
+    JS_ONE_LINE.lastIndex = 0;
+    if (JS_ONE_LINE.test(line)) return applyRules(line.replace(JS_ONE_LINE, `$1${MASK}$2`));
+    st.pem = 'B';
+    return applyRules(line.replace(JS_BEGIN_REST, `$1${MASK}`));
+  }
+  return applyRules(line);
+}
+
+/**
+ * Redacts a whole text (many lines). Body lines of a block whose BEGIN was cut off before the
+ * text starts (a tail of output) are masked too: base64 lines right before an orphan END.
+ */
 export function redact(text: string): string {
   if (!text) return text;
-  return text
-    .replace(PEM_BLOCK, (_m, kind: string) => `-----BEGIN ${kind}PRIVATE KEY-----${MASK}-----END ${kind}PRIVATE KEY-----`)
-    .replace(UPLOAD_CERTS_KEY, `$1${MASK}`)
-    .replace(FLAG_VALUE, `$1$2${MASK}`)
-    .replace(KEY_VALUE, (_m, pre: string, q: string, key: string, sep: string, value: string) => {
-      const quote = value.startsWith('"') ? '"' : value.startsWith("'") ? "'" : '';
-      return `${pre}${q}${key}${q}${sep}${quote}${MASK}${quote}`;
-    })
-    .replace(BOOTSTRAP_TOKEN, MASK)
-    .replace(HEX64, MASK)
-    .replace(BEARER, `$1${MASK}`);
+  const trailingNewline = text.endsWith('\n');
+  const lines = (trailingNewline ? text.slice(0, -1) : text).split('\n');
+  const st = { pem: '' as PemState };
+  const out: string[] = [];
+  // How many of the last entries of out are base64-looking lines passed through unchanged.
+  let b64Run = 0;
+  for (const line of lines) {
+    if (st.pem === '' && !JS_BEGIN.test(line) && JS_END.test(line)) {
+      // Orphan END: withdraw the base64 lines just before it.
+      if (b64Run > 0) out.splice(out.length - b64Run, b64Run, MASK);
+      b64Run = 0;
+      out.push(applyRules(line.replace(JS_END_PREFIX, `$1${MASK}$2`)));
+      continue;
+    }
+    const wasOutside = st.pem === '';
+    const r = redactLine(line, st);
+    if (r === null) continue;
+    b64Run = wasOutside && st.pem === '' && r === line && BASE64_LINE.test(line) ? b64Run + 1 : 0;
+    out.push(r);
+  }
+  return out.join('\n') + (trailingNewline ? '\n' : '');
+}
+
+/**
+ * Streaming redaction for output that arrives in chunks: whole lines only, so a secret or a PEM
+ * block split across chunks is still recognised. push() returns the redacted complete lines (each
+ * ending in '\n'); end() the redacted rest. A line longer than maxLine is cut there and treated
+ * as a line (a 64 KiB line without a newline is not a kubeadm secret).
+ */
+export class StreamRedactor {
+  private carry = '';
+  private readonly st = { pem: '' as PemState };
+  constructor(private readonly maxLine = 64 * 1024) {}
+
+  push(chunk: string): string {
+    let text = this.carry + chunk;
+    let out = '';
+    for (;;) {
+      let nl = text.indexOf('\n');
+      if (nl < 0 && text.length > this.maxLine) nl = this.maxLine - 1;
+      if (nl < 0) break;
+      const cut = text[nl] === '\n';
+      const r = redactLine(text.slice(0, cut ? nl : nl + 1), this.st);
+      if (r !== null) out += `${r}\n`;
+      text = text.slice(nl + 1);
+    }
+    this.carry = text;
+    return out;
+  }
+
+  end(): string {
+    const rest = this.carry;
+    this.carry = '';
+    if (!rest) return '';
+    return redactLine(rest, this.st) ?? '';
+  }
+}
+
+// ---- sed engine ---------------------------------------------------------------------------------
+
+/**
+ * The same machine as GNU sed -E text (run with LC_ALL=C). The PEM state lives in the hold space
+ * ('' outside a block, B after BEGIN, M once the body's *** was printed); G appends it to the line.
+ */
+export function sedScript(): string {
+  const esc = (s: string) => s.replace(/\//g, '\\/');
+  return [
+    'G',
+    '/\\n[BM]$/{',
+    `/${esc(PEM_END)}.*\\n[BM]$/{`,
+    `s/^(${S}*)[^[:space:]][^\\n]*(${esc(PEM_END)})/\\1${MASK}\\2/`,
+    's/\\n[BM]$//',
+    'x',
+    's/.*//',
+    'x',
+    'b rules',
+    '}',
+    '/\\nB$/{',
+    'x',
+    's/.*/M/',
+    'x',
+    `s/^([ \\t\\r\\f\\v]*)[^\\n]*\\n.*/\\1${MASK}/`,
+    'b',
+    '}',
+    'd',
+    '}',
+    's/\\n$//',
+    // Resets the t flag, which the s just above has set.
+    't clear',
+    ':clear',
+    `/${esc(PEM_BEGIN)}/{`,
+    `s/(${esc(PEM_BEGIN)})[^\\n]*(${esc(PEM_END)})/\\1${MASK}\\2/g`,
+    't rules',
+    `s/(${esc(PEM_BEGIN)}).+$/\\1${MASK}/`,
+    'x',
+    's/.*/B/',
+    'x',
+    '}',
+    ':rules',
+    ...RULES.map((r) => `s/${esc(r.pattern)}/${r.replace}/g`),
+  ].join('\n');
 }

@@ -13,6 +13,8 @@ export interface ChannelOutcome {
 
 export class ChannelOpenError extends Error {}
 export class NotConnectedError extends Error {}
+/** ssh2 closes the channel when the server answers auth-agent-req@openssh.com with a failure. */
+export class AgentForwardRefusedError extends Error {}
 
 function openOnce(client: Client, command: string): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
@@ -21,6 +23,7 @@ function openOnce(client: Client, command: string): Promise<ClientChannel> {
         if (!err) return resolve(stream);
         // reason 2 "open failed" = MaxSessions; other errors here mean the connection is gone.
         if ((err as { reason?: number }).reason !== undefined) reject(new ChannelOpenError(err.message));
+        else if (/agent forwarding/i.test(err.message)) reject(new AgentForwardRefusedError(err.message));
         else reject(new NotConnectedError(err.message));
       });
     } catch (err) {

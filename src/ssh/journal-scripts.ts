@@ -1,38 +1,17 @@
 // Remote shell text for journaled steps. Every script runs as root through session.run and gets
 // its inputs as positional arguments, never spliced into the script text.
+import { sedScript } from '../common/redact';
 import { shellQuote } from '../common/shell-quote';
 
 /** Marker line on stderr after which the attach script prints the tail of the output. */
 export const END_MARKER = 'KHA-JOURNAL-END';
 export const OUTPUT_TAIL_BYTES = 256 * 1024;
 
-// Streaming redaction applied on the host, so secrets never reach the journal or the worker.
-// GNU sed, run with LC_ALL=C so arbitrary bytes pass through. Order matters: a PEM block is
-// collapsed first (its body lines are dropped one by one, so an unterminated block leaks nothing
-// at EOF); CA cert hashes (sha256:<hex>) are not secret and stay visible for debugging joins.
-export const REDACT_SED = [
-  '/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/{',
-  's/(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----).*(-----END [A-Z0-9 ]*PRIVATE KEY-----)/\\1***\\2/',
-  't',
-  's/(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----).*/\\1***/',
-  // Always taken: only to reset the substitution flag before the loop's own `t`.
-  't pem',
-  ':pem',
-  '$b',
-  'N',
-  's/\\n.*(-----END [A-Z0-9 ]*PRIVATE KEY-----)/\\1/',
-  't',
-  's/\\n.*//',
-  't pem',
-  '}',
-  // A line that is only a certificate key (kubeadm prints it after "Using certificate key:").
-  's/^([[:space:]]*)[0-9a-fA-F]{64}([[:space:]]*)$/\\1***\\2/',
-  // --token X, --tls-bootstrap-token=X, --certificate-key X; not --discovery-token-ca-cert-hash.
-  `s/(--([a-z-]*-)?token|--certificate-key)(=|[[:space:]]+)("[^"]*"|'[^']*'|[^[:space:]"']+)/\\1\\3***/g`,
-  // YAML/JSON values: token: x, "token": "x", certificateKey: x, client-key-data: x.
-  `s/(^|[^A-Za-z0-9_])(["']?([A-Za-z]*[tT]oken|certificateKey|client-key-data)["']?[[:space:]]*:[[:space:]]*)("[^"]*"|'[^']*'|[^[:space:]"',}]+)/\\1\\2***/g`,
-  's/\\b[a-z0-9]{6}\\.[a-z0-9]{16}\\b/***/g',
-].join('\n');
+// Streaming redaction applied on the host, so secrets never reach the journal or the worker:
+// GNU sed, run with LC_ALL=C so arbitrary bytes pass through, line by line (sed -u). The program is
+// generated from the rule table in src/common/redact.ts, the same table the worker-side redact()
+// uses, so both mask the same things (test/ssh/redact.test.ts runs both on the same fixtures).
+export const REDACT_SED = sedScript();
 
 // Shared by all scripts. Args: JOURNAL_DIR HOST_LOCK ID. "Alive" reads /proc and ignores zombies
 // (PID 1 may not reap orphans, so kill -0 would call a dead runner alive); the runner is also

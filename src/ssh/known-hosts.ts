@@ -1,8 +1,11 @@
-// Strict known_hosts pinning (sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT"). No trust on first use:
-// a host without an entry is refused by the session layer.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+// known_hosts pinning (sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT"). Policy 'strict' (default): a host
+// without an entry is refused by the session layer. Policy 'accept-new' (ssh_config(5)
+// StrictHostKeyChecking=accept-new): an unknown host's key is appended here on first use. A key
+// that differs from a recorded one is refused under both policies.
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { appendFile, open, readFile, stat, unlink } from 'node:fs/promises';
 
-export interface KnownHostEntry { hosts: string; keyType: string; key: Buffer }
+export interface KnownHostEntry { hosts: string; keyType: string; key: Buffer; /** 1-based line in the file. */ line?: number }
 
 /**
  * Parses plain ("a,b,[c]:2222"), wildcard and hashed ("|1|salt|hmac") entries.
@@ -12,8 +15,9 @@ export interface KnownHostEntry { hosts: string; keyType: string; key: Buffer }
 export function parseKnownHosts(text: string): KnownHostEntry[] {
   const entries: KnownHostEntry[] = [];
   const revoked: Buffer[] = [];
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
+  const rows = text.split(/\r?\n/);
+  for (let n = 0; n < rows.length; n++) {
+    const line = rows[n].trim();
     if (!line || line.startsWith('#')) continue;
     const fields = line.split(/\s+/);
     if (fields[0].startsWith('@')) {
@@ -24,7 +28,7 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
     if (!hosts || !keyType || !b64) continue;
     const key = Buffer.from(b64, 'base64');
     if (key.length === 0) continue;
-    entries.push({ hosts, keyType, key });
+    entries.push({ hosts, keyType, key, line: n + 1 });
   }
   return entries.filter((e) => !revoked.some((r) => sameBytes(r, e.key)));
 }
@@ -43,7 +47,7 @@ function hostsFieldMatches(field: string, name: string): boolean {
   if (field.startsWith('|1|')) {
     const [, , salt, hash] = field.split('|');
     if (!salt || !hash) return false;
-    const mac = createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest();
+    const mac = createHmac('sha1', Buffer.from(salt, 'base64')).update(name.toLowerCase()).digest();
     return sameBytes(mac, Buffer.from(hash, 'base64'));
   }
   let matched = false;
@@ -57,18 +61,108 @@ function hostsFieldMatches(field: string, name: string): boolean {
   return matched;
 }
 
-/** Looks up "[host]:port", or the bare host when the port is 22, as OpenSSH writes them. */
-export function hostKeyVerifier(
-  entries: KnownHostEntry[],
-  host: string,
-  port: number,
-): { known: boolean; keyTypes: string[]; verify(key: Buffer): boolean } {
-  const name = port === 22 ? host : `[${host}]:${port}`;
+/**
+ * The name OpenSSH looks up and records: "[host]:port", or the bare host when the port is 22
+ * (sshd(8) SSH_KNOWN_HOSTS FILE FORMAT), lower-cased first as ssh(1) does with the host name before
+ * any lookup (OpenSSH ssh.c main(): lowercase(host)), so a hashed entry made for w1.example.com
+ * matches W1.Example.COM. Hashed entries are HMAC-SHA1 of that name (known_hosts HashKnownHosts).
+ */
+export function knownHostsName(host: string, port: number): string {
+  const h = host.toLowerCase();
+  return port === 22 ? h : `[${h}]:${port}`;
+}
+
+/** OpenSSH-style fingerprint of a wire-format public key: "SHA256:" + unpadded base64 (ssh-keygen -l). */
+export function fingerprint(key: Buffer): string {
+  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+}
+
+/** The key type named at the start of a wire-format public key blob (RFC 4253 section 6.6). */
+export function keyTypeOf(key: Buffer): string {
+  if (key.length < 4) return 'unknown';
+  const n = key.readUInt32BE(0);
+  return n > 0 && n < 64 && key.length >= 4 + n ? key.subarray(4, 4 + n).toString('latin1') : 'unknown';
+}
+
+/** A known_hosts line for `name`, hashed ("|1|salt|hmac", as ssh-keyscan -H writes) or plain. */
+export function knownHostsLine(name: string, key: Buffer, hashed: boolean): string {
+  let field = name;
+  if (hashed) {
+    const salt = randomBytes(20);
+    field = `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
+  }
+  return `${field} ${keyTypeOf(key)} ${key.toString('base64')}`;
+}
+
+export interface HostKeyVerifier {
+  known: boolean;
+  keyTypes: string[];
+  /** The recorded entries for this host (for the "which line to fix" message). */
+  entries: KnownHostEntry[];
+  verify(key: Buffer): boolean;
+}
+
+export function hostKeyVerifier(entries: KnownHostEntry[], host: string, port: number): HostKeyVerifier {
+  const name = knownHostsName(host, port);
   const candidates = entries.filter((e) => hostsFieldMatches(e.hosts, name));
   return {
     known: candidates.length > 0,
+    entries: candidates,
     keyTypes: [...new Set(candidates.map((e) => e.keyType))],
     // ssh2 hands over the raw host-key blob, byte-identical to the decoded known_hosts field.
     verify: (key: Buffer) => candidates.some((e) => sameBytes(e.key, key)),
   };
+}
+
+// ---- accept-new: recording a first-seen key --------------------------------------------------
+
+const chains = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs fn holding `file`.lock: in this process a promise chain per file (parallel activities
+ * connect at once), across processes an O_EXCL lock file (a lock older than 30 s is taken as left
+ * behind by a dead process and removed).
+ */
+async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  const prev = chains.get(file) ?? Promise.resolve();
+  const run = prev.catch(() => undefined).then(async () => {
+    const lock = `${file}.lock`;
+    for (let i = 0; ; i++) {
+      try { await (await open(lock, 'wx', 0o600)).close(); break; } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const st = await stat(lock).catch(() => undefined);
+        if (st && Date.now() - st.mtimeMs > 30_000) { await unlink(lock).catch(() => undefined); continue; }
+        if (i > 400) throw new Error(`known_hosts lock ${lock} is held for too long; remove it if no kubeadm-ha worker runs`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
+    try { return await fn(); } finally { await unlink(lock).catch(() => undefined); }
+  });
+  chains.set(file, run);
+  try { return await run; } finally { if (chains.get(file) === run) chains.delete(file); }
+}
+
+export type RecordOutcome =
+  | { outcome: 'added'; line: string }
+  | { outcome: 'known' }
+  | { outcome: 'changed'; entries: KnownHostEntry[] };
+
+/**
+ * accept-new: under the lock, re-reads `file` (another activity may have recorded the host in the
+ * meantime) and appends the key when the host is still unknown. Hashed when the file already holds
+ * hashed entries (as with ssh_config HashKnownHosts), plain otherwise. An existing file keeps its
+ * mode (appendFile); a new one is created 0600.
+ */
+export function recordHostKey(file: string, host: string, port: number, key: Buffer): Promise<RecordOutcome> {
+  return withLock(file, async () => {
+    let text = '';
+    try { text = await readFile(file, 'utf8'); } catch (err) { if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; }
+    const v = hostKeyVerifier(parseKnownHosts(text), host, port);
+    if (v.verify(key)) return { outcome: 'known' };
+    if (v.known) return { outcome: 'changed', entries: v.entries };
+    const hashed = parseKnownHosts(text).some((e) => e.hosts.startsWith('|1|'));
+    const line = knownHostsLine(knownHostsName(host, port), key, hashed);
+    await appendFile(file, `${text && !text.endsWith('\n') ? '\n' : ''}${line}\n`, { mode: 0o600 });
+    return { outcome: 'added', line };
+  });
 }

@@ -4,7 +4,7 @@ import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import type { KnownHostEntry } from './known-hosts';
 import { SshError, type HostRef } from './errors';
 import { connectClient, refOf, type ConnectOptions } from './connect';
-import { ChannelOpenError, drain, openExec, type ChannelOutcome } from './exec';
+import { AgentForwardRefusedError, ChannelOpenError, drain, openExec, type ChannelOutcome } from './exec';
 import { Semaphore } from './semaphore';
 import { killCommand, pidfilePath, wrapCommand } from './shell';
 import { linkAbort, type LinkedAbort } from './abort';
@@ -13,7 +13,15 @@ import { readFileOp, writeFileOp } from './files';
 export { shellQuote } from './shell';
 export { loadTarget } from './target';
 
-export interface SshTarget { name: string; host: string; port: number; user: string; privateKey: Buffer; knownHostsFile: string; knownHosts: KnownHostEntry[] }
+export interface SshTarget {
+  name: string; host: string; port: number; user: string; privateKey: Buffer; knownHostsFile: string; knownHosts: KnownHostEntry[];
+  /** Default 'strict': unknown hosts are refused; 'accept-new' records them in knownHostsFile. A changed key is always refused. */
+  hostKeyPolicy?: 'strict' | 'accept-new';
+  /** Forward the worker's ssh-agent (SSH_AUTH_SOCK) on every command channel (ssh -A). */
+  forwardAgent?: boolean;
+  /** Reached through this bastion (ssh -J): its key checked against the same file and policy. */
+  jump?: SshTarget;
+}
 
 export interface RunOptions {
   /** Default true: a non-root login runs the command via `sudo -n`; root runs it directly. */
@@ -134,6 +142,10 @@ class Session implements HostSession {
 
   private channelError(err: unknown): SshError {
     if (err instanceof SshError) return err;
+    if (err instanceof AgentForwardRefusedError) {
+      return new SshError('channel-open-failed', this.ref,
+        `the server refused agent forwarding (${err.message}); allow it in sshd_config (AllowAgentForwarding yes) or turn ssh.forwardAgent off`, { retryable: false });
+    }
     if (err instanceof ChannelOpenError) {
       return new SshError('channel-open-failed', this.ref, `the server refused a new channel (${err.message}); too many sessions on this connection (sshd MaxSessions)`);
     }

@@ -1,4 +1,5 @@
-// Builds an SshTarget from the cluster file: reads the key and known_hosts on the worker.
+// Builds an SshTarget from the cluster file: reads the key and known_hosts on the worker; with
+// ssh.jumpHost, also the bastion's target (same key, known_hosts file and host-key policy).
 import { readFile, stat } from 'node:fs/promises';
 import { utils } from 'ssh2';
 import { SshError } from './errors';
@@ -7,8 +8,12 @@ import type { SshTarget } from './session';
 
 export async function loadTarget(
   host: { name: string; address: string; port: number },
-  ssh: { user: string; privateKeyFile: string; knownHostsFile: string },
+  ssh: {
+    user: string; privateKeyFile: string; knownHostsFile: string;
+    hostKeyPolicy?: 'strict' | 'accept-new'; jumpHost?: { address: string; port: number; user: string }; forwardAgent?: boolean;
+  },
 ): Promise<SshTarget> {
+  const policy = ssh.hostKeyPolicy ?? 'strict';
   const ref = { name: host.name, host: host.address, port: host.port };
   const keyFile = ssh.privateKeyFile;
   let privateKey: Buffer;
@@ -32,7 +37,9 @@ export async function loadTarget(
   try {
     text = await readFile(ssh.knownHostsFile, 'utf8');
   } catch (err) {
-    throw new SshError('unknown-host', ref,
+    // accept-new creates the file with the first host it records.
+    if (policy === 'accept-new' && (err as NodeJS.ErrnoException).code === 'ENOENT') text = '';
+    else throw new SshError('unknown-host', ref,
       `cannot read known_hosts file ${ssh.knownHostsFile} (${(err as NodeJS.ErrnoException).code ?? 'error'}); create it with the verified host keys`);
   }
   return {
@@ -43,5 +50,12 @@ export async function loadTarget(
     privateKey,
     knownHostsFile: ssh.knownHostsFile,
     knownHosts: parseKnownHosts(text),
+    hostKeyPolicy: policy,
+    forwardAgent: ssh.forwardAgent === true,
+    // The agent is forwarded to the hosts only: the bastion just relays a TCP stream, as with ssh -J.
+    ...(ssh.jumpHost ? { jump: {
+      name: `jump host ${ssh.jumpHost.address}`, host: ssh.jumpHost.address, port: ssh.jumpHost.port, user: ssh.jumpHost.user,
+      privateKey, knownHostsFile: ssh.knownHostsFile, knownHosts: parseKnownHosts(text), hostKeyPolicy: policy, forwardAgent: false,
+    } } : {}),
   };
 }

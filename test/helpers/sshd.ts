@@ -92,7 +92,7 @@ function spawnSshd(cfg: string, dir: string, neutraliseRc: boolean): ChildProces
   return spawn('/usr/bin/unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script, 'sh', empty, cfg], { stdio });
 }
 
-export async function startSshd(opts: { host?: string; maxSessions?: number; neutraliseRc?: boolean } = {}): Promise<Sshd> {
+export async function startSshd(opts: { host?: string; maxSessions?: number; neutraliseRc?: boolean; extraConfig?: string[] } = {}): Promise<Sshd> {
   if (process.getuid?.() !== 0) throw new Error('startSshd needs root (it creates users and runs sshd)');
   ensureUsers();
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
@@ -126,6 +126,8 @@ export async function startSshd(opts: { host?: string; maxSessions?: number; neu
     'MaxStartups 100:30:200',
     'Subsystem sftp internal-sftp',
     'LogLevel VERBOSE',
+    // Keywords the lines above do not set, e.g. AllowTcpForwarding no (sshd_config(5): the first value obtained wins).
+    ...(opts.extraConfig ?? []),
     '',
   ].join('\n'));
 
