@@ -163,6 +163,18 @@ const CASES: Case[] = [
     },
   },
   {
+    title: 'every host reached through a jump host (ssh.jumpHost), as behind a bastion',
+    fleet: { controlPlanes: 2, workers: 1, bastion: true },
+    file: async (fleet) => ({ ssh: { ...parse(readFileSync(fleet.clusterFile, 'utf8')).ssh, jumpHost: { address: fleet.bastion!.address, port: fleet.bastion!.port } } }),
+    async check(fleet) {
+      // The worker's sessions to the hosts are tunnels through the bastion: one bastion login each.
+      const bastionLog = readFileSync(join(fleet.dir, 'hosts', 'bastion', 'sshd.log'), 'utf8');
+      const logins = (bastionLog.match(/Accepted publickey/g) ?? []).length;
+      const sessions = fleet.hosts.reduce((n, h) => n + (readFileSync(join(fleet.dir, 'hosts', h.name, 'sshd.log'), 'utf8').match(/Accepted publickey/g) ?? []).length, 0);
+      assert.ok(logins > 0 && logins === sessions, `${logins} bastion logins for ${sessions} host sessions`);
+    },
+  },
+  {
     title: 'Kubernetes 1.13, the HA page\'s oldest version (kubeadm.k8s.io/v1beta1)',
     fleet: { controlPlanes: 2, workers: 1, kubernetesVersion: 'v1.13.5' },
     async check(fleet, sh) {
