@@ -3,6 +3,8 @@
 import { Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
+import { kubeadmHaDataConverter } from './codec/data-converter';
+import { codecNotice, loadCodecKeys } from './codec/keys';
 import { ensureSearchAttributes, temporalTarget } from './client/connection';
 import { TASK_QUEUE } from './shared/definitions';
 import { workflowBundleOption } from './workflow-bundle';
@@ -10,6 +12,8 @@ import { workflowBundleOption } from './workflow-bundle';
 export async function runWorker(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger((process.env.LOG_LEVEL as 'INFO' | undefined) ?? 'INFO') });
   const target = temporalTarget();
+  const keys = loadCodecKeys(); // a bad or world-readable key file stops the worker here
+  console.log(`kubeadm-ha worker: ${codecNotice(keys)}`);
   const client = await Connection.connect({ address: target.address });
   await ensureSearchAttributes(client, target.namespace);
   await client.close();
@@ -20,6 +24,8 @@ export async function runWorker(): Promise<void> {
     taskQueue: TASK_QUEUE,
     workflowBundle: await workflowBundleOption((s) => console.log(`kubeadm-ha worker: ${s}`)),
     activities: createActivities(),
+    // Encrypts every payload, failure messages and stack traces included (the bundle carries the same failure converter).
+    dataConverter: kubeadmHaDataConverter(keys, 'this worker'),
     // Let a running kubeadm finish (or be stopped properly) when the worker is asked to stop.
     shutdownGraceTime: '30s',
   });

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { FAILURE_CONVERTER_PATH } from './codec/data-converter';
 
 const LIB_SRC = resolve(__dirname);
 export const BUNDLE_FILE = resolve(__dirname, '../workflow-bundle.js');
@@ -22,11 +23,16 @@ function sourcesDigest(): string {
     }
   };
   for (const d of ['workflows', 'shared', 'kubeadm', 'config', 'common']) walk(join(LIB_SRC, d));
+  h.update(readFileSync(FAILURE_CONVERTER_PATH));
   return h.digest('hex');
 }
 
 export async function buildWorkflowBundle(): Promise<string> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('WARN') });
+  // A custom failure converter runs inside the workflow sandbox, so it is bundled:
+  // https://typescript.temporal.io/api/interfaces/worker.BundleOptions#failureconverterpath
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('./workflows'), failureConverterPath: FAILURE_CONVERTER_PATH, logger: new DefaultLogger('WARN'),
+  });
   writeFileSync(BUNDLE_FILE, code);
   writeFileSync(DIGEST_FILE, sourcesDigest());
   return BUNDLE_FILE;

@@ -1,7 +1,13 @@
 #!/usr/bin/env node
-// kubeadm-ha: start, approve, reject, watch, list and cancel HA cluster runs.
+// kubeadm-ha: start, approve, reject, watch, list and cancel HA cluster runs; make payload keys, serve the codec.
+import { readFileSync } from 'node:fs';
 import { parseArgs, ParseArgsConfig } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
+import { createCodecServer } from '../codec/codec-server';
+import { kubeadmHaDataConverter } from '../codec/data-converter';
+import { EncryptionCodec } from '../codec/encryption-codec';
+import { codecNotice, loadCodecKeys, newKeyLine, KEY_FILE_ENV } from '../codec/keys';
+import { keygen } from './keygen';
 import { ClusterFileError, loadClusterFile } from '../config/cluster-file';
 import { GATED_PHASES } from '../config/types';
 import { cancel, decide, list, resolve, start, status, UsageError, watch } from './commands';
@@ -24,7 +30,9 @@ interface Verb {
   required?: Record<string, string>;
   /** Local checks before connecting to Temporal (a bad cluster file needs no server to be refused). */
   check?(pos: string[]): void;
-  run(client: Client, t: TemporalTarget, pos: string[], v: Values, print: (s: string) => void): Promise<number>;
+  run?(client: Client, t: TemporalTarget, pos: string[], v: Values, print: (s: string) => void): Promise<number>;
+  /** Verbs that need no Temporal connection (keys, the codec server). */
+  local?(pos: string[], v: Values, print: (s: string) => void): Promise<number>;
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
@@ -104,10 +112,55 @@ const VERBS: Record<string, Verb> = {
     positionals: ['cluster'],
     run: (c, _t, [cluster], _v, print) => cancel(c, cluster, print),
   },
+  keygen: {
+    usage: 'kubeadm-ha keygen [--file PATH [--rotate]]',
+    summary: `Print a new payload key line "<key-id> <base64>" for ${KEY_FILE_ENV}. --file creates that key file (mode 600) unless it exists; --rotate puts a new key on top of it (new payloads use it, older keys still decrypt).`,
+    options: { file: { type: 'string' }, rotate: { type: 'boolean' } },
+    positionals: [],
+    local: async (_p, v, print) => {
+      if (v.file === undefined) {
+        if (v.rotate) throw new UsageError('--rotate needs --file PATH');
+        print(newKeyLine());
+        return 0;
+      }
+      print(keygen(String(v.file), Boolean(v.rotate)));
+      return 0;
+    },
+  },
+  'codec-server': {
+    usage: 'kubeadm-ha codec-server [--port 8888] [--listen 127.0.0.1] [--origin URL]... [--token-file PATH]',
+    summary: `Serve POST /encode and /decode for the Temporal Web UI with the keys of ${KEY_FILE_ENV}, so the UI shows payloads decrypted. ` +
+      '--origin is the Web UI\'s origin allowed by CORS (default http://localhost:8233; repeat for more); --token-file requires "Authorization: Bearer <token>".',
+    options: { port: { type: 'string' }, origin: { type: 'string', multiple: true }, 'token-file': { type: 'string' }, listen: { type: 'string' } },
+    positionals: [],
+    local: (_p, v, print) => serveCodec(v, print),
+  },
 };
 
+async function serveCodec(v: Values, print: (s: string) => void): Promise<number> {
+  const port = Number(v.port ?? 8888);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${v.port}: not a port number`);
+  const keys = loadCodecKeys();
+  if (!keys.encryptKeyId) throw new UsageError('the codec server needs the payload keys: set KUBEADM_HA_CODEC_KEY_FILE (or KUBEADM_HA_CODEC_KEY)');
+  const tokenFile = str(v['token-file']);
+  const token = tokenFile ? readFileSync(tokenFile, 'utf8').trim() : undefined;
+  if (token === '') throw new UsageError(`--token-file ${tokenFile} is empty`);
+  const origins = (v.origin as unknown as string[] | undefined) ?? ['http://localhost:8233'];
+  const host = str(v.listen) ?? '127.0.0.1';
+  const server = createCodecServer({ codec: new EncryptionCodec(keys, 'this codec server'), origins, token, log: (s) => print(`codec-server: ${s}`) });
+  await new Promise<void>((res, rej) => { server.once('error', rej); server.listen(port, host, res); });
+  const { port: bound } = server.address() as { port: number };
+  print(`codec-server: http://${host}:${bound} for ${origins.join(', ')}; ${codecNotice(keys)}${token ? '; Authorization required' : ''}`);
+  await new Promise<void>((res) => {
+    const stop = () => server.close(() => res());
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+}
+
 function mainHelp(): string {
-  const verbs = Object.entries(VERBS).map(([name, v]) => `  ${name.padEnd(8)} ${v.summary}`).join('\n');
+  const verbs = Object.entries(VERBS).map(([name, v]) => `  ${name.padEnd(12)} ${v.summary}`).join('\n');
   return `kubeadm-ha: build highly available Kubernetes clusters with kubeadm, as a Temporal workflow.\n\n` +
     `Usage: kubeadm-ha <command> [options]\n\nCommands:\n${verbs}\n\n${COMMON}\n\nRun "kubeadm-ha <command> --help" for details.`;
 }
@@ -142,6 +195,9 @@ export async function main(argv: string[], print: (s: string) => void = console.
     if (typeof value !== 'string' || value.trim() === '') throw new UsageError(`missing ${what}\nUsage: ${verb.usage}`);
   }
   verb.check?.(parsed.positionals);
+  if (verb.local) return verb.local(parsed.positionals, v, print);
+  const keys = loadCodecKeys();
+  if (!keys.encryptKeyId) console.error(`kubeadm-ha: ${codecNotice(keys)}`);
   const t = temporalTarget({ address: str(v.address), namespace: str(v.namespace), ui: str(v.ui) });
   let connection: Connection;
   try {
@@ -150,7 +206,8 @@ export async function main(argv: string[], print: (s: string) => void = console.
     throw new UsageError(`cannot reach Temporal at ${t.address} (${(err as Error).message}); start it (npm run server) or set --address / TEMPORAL_ADDRESS`);
   }
   try {
-    return await verb.run(new Client({ connection, namespace: t.namespace }), t, parsed.positionals, v, print);
+    const client = new Client({ connection, namespace: t.namespace, dataConverter: kubeadmHaDataConverter(keys, 'this CLI') });
+    return await verb.run!(client, t, parsed.positionals, v, print);
   } finally {
     await connection.close();
   }

@@ -16,7 +16,7 @@ import { parseGetNodes } from '../../src/kubeadm/kubectl';
 import { TASK_QUEUE, workflowIdFor } from '../../src/shared/definitions';
 import { HostSession, loadTarget, openSession } from '../../src/ssh/session';
 import { historyText } from '../helpers/history';
-import { quietRuntime, startDevServer, workflowBundle } from '../helpers/temporal';
+import { dataConverter, quietRuntime, startDevServer, workflowBundle } from '../helpers/temporal';
 
 const TOKEN = /\b[a-z0-9]{6}\.[a-z0-9]{16}\b/;
 const SECRET_PEM = /PRIVATE KEY-----\s*[A-Za-z0-9+/]/;
@@ -37,6 +37,7 @@ describe('stacked HA procedure on the local fleet', () => {
     fleet = await fleetUp({ dir, controlPlanes: 3, workers: 3 });
     worker = await Worker.create({
       connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle(), activities: createActivities(),
+      dataConverter: dataConverter(),
     });
     running = worker.run();
   });

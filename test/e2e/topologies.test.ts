@@ -22,7 +22,7 @@ import { TASK_QUEUE, workflowIdFor } from '../../src/shared/definitions';
 import { HostSession, loadTarget, openSession } from '../../src/ssh/session';
 import { assertClusterBuilt, Rig } from '../helpers/harness';
 import { historyText } from '../helpers/history';
-import { quietRuntime, startDevServer, workflowBundle } from '../helpers/temporal';
+import { dataConverter, quietRuntime, startDevServer, workflowBundle } from '../helpers/temporal';
 
 const TOKEN = /\b[a-z0-9]{6}\.[a-z0-9]{16}\b/;
 const SECRET_PEM = /PRIVATE KEY-----\s*[A-Za-z0-9+/]/;
@@ -205,7 +205,7 @@ describe('the procedure per topology, certificate mode and version, on the local
   before(async () => {
     quietRuntime(new DefaultLogger('INFO', (e) => logs.push(`${e.level} ${e.message} ${JSON.stringify(e.meta ?? {})}`)));
     env = await startDevServer();
-    worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle(), activities: createActivities() });
+    worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle(), activities: createActivities(), dataConverter: dataConverter() });
     running = worker.run();
   });
   after(async () => {

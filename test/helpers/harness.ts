@@ -16,7 +16,7 @@ import { KUBECTL } from '../../src/kubeadm/paths';
 import { isControlPlaneRow } from '../../src/kubeadm/node-state';
 import { PROGRESS_MEMO, Progress, SEARCH_ATTRIBUTES, workflowIdFor } from '../../src/shared/definitions';
 import { HostSession, loadTarget, openSession } from '../../src/ssh/session';
-import { PROJECT_ROOT, TEMPORAL_CLI } from './temporal';
+import { dataConverter, PROJECT_ROOT, TEMPORAL_CLI } from './temporal';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -28,7 +28,7 @@ async function stopProcess(p: ChildProcess | undefined, graceMs: number): Promis
   await Promise.race([gone, sleep(graceMs).then(() => p.kill('SIGKILL'))]);
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer();
     s.once('error', rej);
@@ -36,18 +36,29 @@ function freePort(): Promise<number> {
   });
 }
 
-/** `temporal server start-dev` on a SQLite file: stop() and start() keep every run. */
+/** The dev server's Web UI: its port, and the codec server it tells the browser to call (if any). */
+export interface DevServerUi {
+  port: number;
+  codecEndpoint?: string;
+}
+
+/** `temporal server start-dev` on a SQLite file: stop() and start() keep every run. Headless unless `ui` is set. */
 export class DevServer {
   address = '';
   private proc: ChildProcess | undefined;
   private port = 0;
   readonly dir = mkdtempSync(join(tmpdir(), 'kha-temporal-'));
+  ui: DevServerUi | undefined;
 
   async start(): Promise<void> {
     this.port ||= await freePort();
     this.address = `127.0.0.1:${this.port}`;
     const attrs = SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]);
-    this.proc = spawn(TEMPORAL_CLI, ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(this.port), '--headless',
+    const ui = this.ui
+      ? ['--ui-ip', '127.0.0.1', '--ui-port', String(this.ui.port), '--ui-disable-news-fetch',
+        ...(this.ui.codecEndpoint ? ['--ui-codec-endpoint', this.ui.codecEndpoint] : [])]
+      : ['--headless'];
+    this.proc = spawn(TEMPORAL_CLI, ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(this.port), ...ui,
       '--db-filename', join(this.dir, 'temporal.db'), '--log-level', 'error', ...attrs], { stdio: 'ignore' });
     for (let i = 0; i < 120; i++) {
       try {
@@ -70,7 +81,7 @@ export class DevServer {
 
   async client(): Promise<{ client: Client; close: () => Promise<void> }> {
     const connection = await Connection.connect({ address: this.address });
-    return { client: new Client({ connection }), close: () => connection.close() };
+    return { client: new Client({ connection, dataConverter: dataConverter() }), close: () => connection.close() };
   }
 }
 

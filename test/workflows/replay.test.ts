@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import { HISTORIES_DIR } from '../helpers/history';
-import { workflowBundle } from '../helpers/temporal';
+import { dataConverter, workflowBundle } from '../helpers/temporal';
 
 describe('replay of saved histories', () => {
   const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).sort();
@@ -16,7 +16,7 @@ describe('replay of saved histories', () => {
   for (const file of files) {
     it(`replays ${file}`, async () => {
       const history = JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8'));
-      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file);
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter: dataConverter() }, history, file);
     });
   }
 });
