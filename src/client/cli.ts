@@ -11,6 +11,7 @@ import { keygen } from './keygen';
 import { ClusterFileError, loadClusterFile } from '../config/cluster-file';
 import { GATED_PHASES } from '../config/types';
 import { cancel, decide, list, resolve, start, status, UsageError, watch } from './commands';
+import { messageWithCauses, unreachableReason } from './reach';
 import type { ParkVerdict } from '../shared/definitions';
 import { temporalTarget, TemporalTarget } from './connection';
 
@@ -199,11 +200,13 @@ export async function main(argv: string[], print: (s: string) => void = console.
   const keys = loadCodecKeys();
   if (!keys.encryptKeyId) console.error(`kubeadm-ha: ${codecNotice(keys)}`);
   const t = temporalTarget({ address: str(v.address), namespace: str(v.namespace), ui: str(v.ui) });
+  const unreachable = await unreachableReason(t.address);
+  if (unreachable) throw new UsageError(`cannot reach Temporal at ${t.address}: ${unreachable}; start it (npm run server) or set --address / TEMPORAL_ADDRESS`);
   let connection: Connection;
   try {
     connection = await Connection.connect({ address: t.address });
   } catch (err) {
-    throw new UsageError(`cannot reach Temporal at ${t.address} (${(err as Error).message}); start it (npm run server) or set --address / TEMPORAL_ADDRESS`);
+    throw new UsageError(`cannot reach Temporal at ${t.address} (${messageWithCauses(err)}); start it (npm run server) or set --address / TEMPORAL_ADDRESS`);
   }
   try {
     const client = new Client({ connection, namespace: t.namespace, dataConverter: kubeadmHaDataConverter(keys, 'this CLI') });
@@ -216,7 +219,7 @@ export async function main(argv: string[], print: (s: string) => void = console.
 if (require.main === module) {
   main(process.argv.slice(2)).then((code) => process.exit(code), (err) => {
     if (err instanceof UsageError || err instanceof ClusterFileError) console.error(`kubeadm-ha: ${err.message}`);
-    else console.error(`kubeadm-ha: ${err instanceof Error ? err.message : String(err)}`);
+    else console.error(`kubeadm-ha: ${messageWithCauses(err)}`);
     process.exit(err instanceof ClusterFileError ? 2 : 1);
   });
 }

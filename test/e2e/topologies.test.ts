@@ -241,7 +241,9 @@ describe('the procedure per topology, certificate mode and version, on the local
         // Secrets of this run: its certificate key (upload mode), tokens, private keys.
         const history = await historyText(env.client.workflow.getHandle(workflowIdFor(fleet.clusterName)));
         const key = spec.certificates === 'upload' ? await sh('cp1', 'sudo -n cat /var/lib/kubeadm-ha/certificate-key') : undefined;
-        for (const [what, text] of [['history', history], ['worker log', logs.join('\n')]]) {
+        // Nor in any command line on the hosts (where ps shows it): the fleet logs kubeadm's argv.
+        const argv = fleet.hosts.flatMap((h) => readInvocations(fleet.dir, h.name).map((i) => i.argv.join(' '))).join('\n');
+        for (const [what, text] of [['history', history], ['worker log', logs.join('\n')], ['kubeadm argv on the hosts', argv]]) {
           assert.doesNotMatch(text, TOKEN, `no join token in the ${what}`);
           assert.doesNotMatch(text, SECRET_PEM, `no private key in the ${what}`);
           if (key) assert.ok(!text.includes(key), `the certificate key is not in the ${what}`);
