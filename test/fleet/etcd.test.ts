@@ -8,7 +8,7 @@ import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { FleetInfo, etcdAddress, fleetDown, fleetUp } from '../../fleet/index';
-import { alive, hostPath, joinConfig, put, ssh, waitFor } from './helpers';
+import { alive, hostPath, initConfig, joinConfig, put, ssh, waitFor } from './helpers';
 
 const HINT = 'To see the stack trace of this error execute with --v=5 or higher\n';
 const KUBECTL = 'sudo -n kubectl --kubeconfig /etc/kubernetes/admin.conf';
@@ -186,27 +186,7 @@ describe('external etcd hosts with real etcd', { timeout: 300000 }, () => {
   });
 
   it('control planes and a worker with etcd.external: Nodes and the bootstrap token live in etcd', () => {
-    const initCfg = `apiVersion: kubeadm.k8s.io/v1beta4
-kind: InitConfiguration
-localAPIEndpoint:
-  advertiseAddress: ${CP1}
-  bindPort: 6443
-nodeRegistration:
-  name: cp1
----
-apiVersion: kubeadm.k8s.io/v1beta4
-kind: ClusterConfiguration
-kubernetesVersion: v1.31.4
-controlPlaneEndpoint: "${LB}:6443"
-networking:
-  podSubnet: 192.168.0.0/16
-etcd:
-  external:
-    endpoints:
-${etcd.map(([, h]) => `    - https://${h}:2379\n`).join('')}    caFile: ${PKI}/etcd/ca.crt
-    certFile: ${PKI}/apiserver-etcd-client.crt
-    keyFile: ${PKI}/apiserver-etcd-client.key
-`;
+    const initCfg = initConfig(CP1, LB, etcd.map(([, h]) => `https://${h}:2379`));
     put(dir, CP1, '/var/lib/kubeadm-ha/kubeadm-config.yaml', initCfg);
     const INIT = 'sudo -n kubeadm init --config /var/lib/kubeadm-ha/kubeadm-config.yaml';
     let r = ssh(dir, CP1, INIT);

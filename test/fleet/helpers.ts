@@ -118,7 +118,8 @@ export function joinConfig(o: { lb: string; token: string; hash: string; name: s
   ].join('\n');
 }
 
-export function initConfig(cp1: string, lb: string): string {
+/** With `etcdEndpoints`: etcd.external at kubeadm's default client-certificate paths. */
+export function initConfig(cp1: string, lb: string, etcdEndpoints: string[] = []): string {
   return `apiVersion: kubeadm.k8s.io/v1beta4
 kind: InitConfiguration
 localAPIEndpoint:
@@ -135,5 +136,11 @@ apiServer:
   certSANs: ["${lb}"]
 networking:
   podSubnet: 192.168.0.0/16
-`;
+${etcdEndpoints.length ? `etcd:
+  external:
+    endpoints:
+${etcdEndpoints.map((e) => `    - ${e}\n`).join('')}    caFile: /etc/kubernetes/pki/etcd/ca.crt
+    certFile: /etc/kubernetes/pki/apiserver-etcd-client.crt
+    keyFile: /etc/kubernetes/pki/apiserver-etcd-client.key
+` : ''}`;
 }
