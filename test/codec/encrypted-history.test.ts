@@ -8,25 +8,17 @@ import { Client, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { main } from '../../src/client/cli';
-import { jsonPayloads } from '../../src/codec/codec-server';
 import { kubeadmHaDataConverter } from '../../src/codec/data-converter';
 import { KEY_FILE_ENV, loadCodecKeys } from '../../src/codec/keys';
 import { PROGRESS_MEMO, Progress, progressQuery, resolveUpdate, TASK_QUEUE, workflowIdFor } from '../../src/shared/definitions';
 import type { HaClusterResult } from '../../src/workflows/ha-cluster';
-import { historyText } from '../helpers/history';
+import { historyText, storedPayloads } from '../helpers/history';
 import { dataConverter, startDevServer, TEMPORAL_CLI, workflowBundle } from '../helpers/temporal';
 import { Call, fakeActivities, preflight, spec } from '../workflows/fakes';
 
 const CLUSTER = 'codec-run';
 const MARKER = 'lb-encrypted-marker.example';
 const b64 = (s: string) => Buffer.from(s).toString('base64');
-
-/** Payloads of a proto3 JSON history, leaving out search attributes (plain by design: cluster, phase, status). */
-function payloadsOf(doc: unknown): { metadata?: Record<string, string>; data?: string }[] {
-  const strip = (v: unknown): unknown => Array.isArray(v) ? v.map(strip)
-    : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'searchAttributes').map(([k, x]) => [k, strip(x)])) : v;
-  return jsonPayloads(strip(doc));
-}
 
 describe('encrypted payloads on a real dev server', () => {
   let env: TestWorkflowEnvironment;
@@ -55,7 +47,7 @@ describe('encrypted payloads on a real dev server', () => {
     assert.ok(keyId, 'the tests run with a key (test/helpers/temporal.ts)');
     const json = execFileSync(TEMPORAL_CLI, ['workflow', 'show', '-w', h.workflowId, '--output', 'json', '--address', env.address], { encoding: 'utf8' });
     const history = JSON.parse(json) as { events: { eventType: string; activityTaskFailedEventAttributes?: { failure: { message: string; stackTrace?: string; encodedAttributes?: unknown } } }[] };
-    const payloads = payloadsOf(history);
+    const payloads = storedPayloads(history);
     assert.ok(payloads.length > 10, `found ${payloads.length} payloads`);
     for (const p of payloads) {
       assert.equal(p.metadata?.encoding, b64('binary/encrypted'), `plain payload in history: ${JSON.stringify(p).slice(0, 200)}`);

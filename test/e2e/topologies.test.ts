@@ -3,6 +3,7 @@
 // automatic approvals, and the local fleet (real sshd, HAProxy, real etcd for external etcd).
 // Each run is checked on the hosts, and its history and logs are searched for its secrets.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,8 +22,8 @@ import { etcdMemberCommand, KUBELET_ETCD_FILES, renderEtcdMemberConfig } from '.
 import { TASK_QUEUE, workflowIdFor } from '../../src/shared/definitions';
 import { HostSession, loadTarget, openSession } from '../../src/ssh/session';
 import { assertClusterBuilt, Rig } from '../helpers/harness';
-import { historyText } from '../helpers/history';
-import { dataConverter, quietRuntime, startDevServer, workflowBundle } from '../helpers/temporal';
+import { historyText, storedPayloads } from '../helpers/history';
+import { dataConverter, quietRuntime, startDevServer, TEMPORAL_CLI, workflowBundle } from '../helpers/temporal';
 
 const TOKEN = /\b[a-z0-9]{6}\.[a-z0-9]{16}\b/;
 const SECRET_PEM = /PRIVATE KEY-----\s*[A-Za-z0-9+/]/;
@@ -241,6 +242,10 @@ describe('the procedure per topology, certificate mode and version, on the local
         // Secrets of this run: its certificate key (upload mode), tokens, private keys.
         const history = await historyText(env.client.workflow.getHandle(workflowIdFor(fleet.clusterName)));
         const key = spec.certificates === 'upload' ? await sh('cp1', 'sudo -n cat /var/lib/kubeadm-ha/certificate-key') : undefined;
+        // As stored (what `temporal workflow show` prints), every payload is ciphertext.
+        const stored = JSON.parse(execFileSync(TEMPORAL_CLI, ['workflow', 'show', '-w', workflowIdFor(fleet.clusterName), '--output', 'json', '--address', env.address], { encoding: 'utf8' }));
+        const payloads = storedPayloads(stored);
+        assert.ok(payloads.length > 20 && payloads.every((p) => p.metadata?.encoding === Buffer.from('binary/encrypted').toString('base64')), 'no plain payload in the stored history');
         // Nor in any command line on the hosts (where ps shows it): the fleet logs kubeadm's argv.
         const argv = fleet.hosts.flatMap((h) => readInvocations(fleet.dir, h.name).map((i) => i.argv.join(' '))).join('\n');
         for (const [what, text] of [['history', history], ['worker log', logs.join('\n')], ['kubeadm argv on the hosts', argv]]) {

@@ -14,6 +14,13 @@ export const HISTORIES_DIR = resolve(__dirname, '../../../test/fixtures/historie
 /** Every payload ({metadata: {k: base64}, data: base64}) in a history in its proto3 JSON form. */
 export { jsonPayloads };
 
+/** Payloads of a proto3 JSON history, leaving out search attributes (plain by design: cluster, phase, status). */
+export function storedPayloads(doc: unknown): { metadata?: Record<string, string>; data?: string }[] {
+  const strip = (v: unknown): unknown => Array.isArray(v) ? v.map(strip)
+    : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'searchAttributes').map(([k, x]) => [k, strip(x)])) : v;
+  return jsonPayloads(strip(doc));
+}
+
 /** The history JSON with each encrypted payload replaced by the one it holds (in place). */
 export async function decryptHistoryJson<T>(history: T): Promise<T> {
   const codec = new EncryptionCodec(loadCodecKeys(), 'the test');
