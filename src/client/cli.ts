@@ -86,11 +86,12 @@ const VERBS: Record<string, Verb> = {
   ...parkVerb('skip', 'Skip the worker parked on <host>: the run goes on and ends "completed with skipped hosts".'),
   ...parkVerb('abort', 'End the run at the step parked on <host>: it stops cleanly and leaves the hosts as they are.'),
   status: {
-    usage: 'kubeadm-ha status <cluster> [--json]',
-    summary: 'Show phases, hosts, approvals and the last error of the cluster\'s run.',
-    options: { json: { type: 'boolean' } },
+    usage: 'kubeadm-ha status <cluster> [--json] [--hosts]',
+    summary: 'Show phases, hosts, approvals and the last error of the cluster\'s run. Above 20 hosts the hosts are summarised ' +
+      '(counts per state and role, failed and parked hosts by name, the rate and ETA of the running phase); --hosts prints every host.',
+    options: { json: { type: 'boolean' }, hosts: { type: 'boolean' } },
     positionals: ['cluster'],
-    run: (c, _t, [cluster], v, print) => status(c, cluster, Boolean(v.json), print),
+    run: (c, _t, [cluster], v, print) => status(c, cluster, Boolean(v.json), print, Boolean(v.hosts)),
   },
   watch: {
     usage: 'kubeadm-ha watch <cluster>',

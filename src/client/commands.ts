@@ -11,7 +11,7 @@ import {
 } from '../shared/definitions';
 import type { HaClusterInput, HaClusterResult } from '../workflows/ha-cluster';
 import { ensureSearchAttributes, TemporalTarget, workflowUrl } from './connection';
-import { formatProgress, progressEvents, table } from './format';
+import { FAN_OUT_PHASES, formatProgress, HistoryMark, HostSummary, manyHosts, PhaseRate, progressEvents, rateFromHistory, table } from './format';
 
 export class UsageError extends Error {}
 
@@ -55,12 +55,14 @@ export async function watch(client: Client, t: TemporalTarget, cluster: string, 
   const handle = client.workflow.getHandle(workflowIdFor(cluster));
   let prev: Progress | undefined;
   let warned = false;
+  // Large clusters: one summary line per change of counts, at most every 5 s, instead of a line per host.
+  const summary = new HostSummary(5000);
   for (;;) {
     const { desc, progress: p, note } = await readProgress(client, handle);
     if (note && !warned) print(note);
     warned = note !== undefined;
     if (p) {
-      for (const e of progressEvents(prev, p)) print(e);
+      for (const e of progressEvents(prev, p, { summary, now: Date.now() })) print(e);
       if (autoApprove && p.awaitingApproval) {
         await update(handle, approveUpdate, { phase: p.awaitingApproval, approver: autoApprove, comment: 'approved automatically (--auto-approve)' })
           .catch((err) => { if (!(err instanceof WorkflowUpdateFailedError)) throw err; });
@@ -165,7 +167,7 @@ export async function decide(client: Client, cluster: string, phase: string, ver
   }
 }
 
-export async function status(client: Client, cluster: string, json: boolean, print: (s: string) => void): Promise<number> {
+export async function status(client: Client, cluster: string, json: boolean, print: (s: string) => void, allHosts = false): Promise<number> {
   const handle = client.workflow.getHandle(workflowIdFor(cluster));
   const { desc, progress: p, note } = await readProgress(client, handle);
   if (json) {
@@ -173,8 +175,36 @@ export async function status(client: Client, cluster: string, json: boolean, pri
     return 0;
   }
   if (note) print(`Note: ${note}`);
-  print(p ? formatProgress(p, desc.status.name, handle.workflowId) : `Run ${handle.workflowId} is ${desc.status.name}; it recorded no progress (started by an older kubeadm-ha, or terminated before its first phase)`);
+  const rate = p && desc.status.name === 'RUNNING' && manyHosts(p) && !allHosts ? await runningPhaseRate(handle, p).catch(() => undefined) : undefined;
+  print(p ? formatProgress(p, desc.status.name, handle.workflowId, { allHosts, ...(rate ? { rate } : {}) }) : `Run ${handle.workflowId} is ${desc.status.name}; it recorded no progress (started by an older kubeadm-ha, or terminated before its first phase)`);
   return 0;
+}
+
+/**
+ * The running fan-out phase's rate, from the history's own timestamps: the phase starts at the first
+ * search-attribute update naming it (search attributes are plain, not encrypted), and each of its
+ * hosts is done at the completion of its step's activity. Reads only event types and times.
+ */
+async function runningPhaseRate(handle: WorkflowHandle, p: Progress): Promise<PhaseRate | undefined> {
+  const phase = p.phases.find((ph) => ph.state === 'running')?.name;
+  if (!phase || !FAN_OUT_PHASES[phase]) return undefined;
+  const history = await handle.fetchHistory();
+  const marks: HistoryMark[] = [];
+  const typeOf = new Map<string, string>();
+  const at = (e: temporal.api.history.v1.IHistoryEvent) => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+  for (const e of history.events ?? []) {
+    const sa = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.[PhaseKey.name];
+    if (sa?.data) {
+      try {
+        marks.push({ t: at(e), kind: 'phase', phase: JSON.parse(Buffer.from(sa.data).toString('utf8')) as string });
+      } catch { /* not a keyword payload */ }
+    }
+    const s = e.activityTaskScheduledEventAttributes;
+    if (s?.activityType?.name) typeOf.set(String(e.eventId), s.activityType.name);
+    const c = e.activityTaskCompletedEventAttributes;
+    if (c) marks.push({ t: at(e), kind: 'completed', activityType: typeOf.get(String(c.scheduledEventId)) });
+  }
+  return rateFromHistory(phase, marks, p.counts.pending + p.counts.running, Date.now());
 }
 
 export async function list(client: Client, json: boolean, print: (s: string) => void): Promise<number> {
