@@ -19,6 +19,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { fleetDown, fleetUp, readInvocations, type FleetHost, type FleetInfo } from '../fleet';
 import { readState, updateState } from '../fleet/standins/state';
 import { kubeadmHaDataConverter } from '../src/codec/data-converter';
@@ -256,6 +257,7 @@ async function benchKubeadmHa(f: FleetInfo, workers: FleetHost[], concurrency: n
     }
     const joins = phases.joinNode ?? { first: 0, last: 0, n: 0 };
     const { ok, failed, kubeadmJoinMeanS } = joinsSince(f, workers, since);
+    writeFileSync(join(out, 'history-bytes.json'), JSON.stringify(historyBytesByEvent(history.events ?? []), null, 2));
     writeFileSync(join(out, 'kubeadm-ha-activities.json'), JSON.stringify(Object.fromEntries(Object.entries(phases).map(([k, v]) =>
       [k, { activities: v.n, spanS: (v.last - v.first) / 1000 }])), null, 2));
     return {
@@ -271,6 +273,25 @@ async function benchKubeadmHa(f: FleetInfo, workers: FleetHost[], concurrency: n
     await stop(server, 10_000);
   }
 }
+/** Where the history's bytes go: per event type (and per activity type for activity events), count and protobuf bytes. */
+function historyBytesByEvent(events: temporal.api.history.v1.IHistoryEvent[]): Record<string, { events: number; bytes: number }> {
+  const typeOf = new Map<string, string>();
+  const out: Record<string, { events: number; bytes: number }> = {};
+  for (const e of events) {
+    const kind = temporal.api.enums.v1.EventType[e.eventType ?? 0].replace(/^EVENT_TYPE_/, '');
+    const s = e.activityTaskScheduledEventAttributes;
+    if (s) typeOf.set(String(e.eventId), s.activityType?.name ?? '?');
+    const sched = e.activityTaskStartedEventAttributes?.scheduledEventId ?? e.activityTaskCompletedEventAttributes?.scheduledEventId
+      ?? e.activityTaskFailedEventAttributes?.scheduledEventId;
+    const activity = s ? typeOf.get(String(e.eventId)) : sched !== undefined && sched !== null ? typeOf.get(String(sched)) : undefined;
+    const key = activity ? `${kind} ${activity}` : kind;
+    const o = (out[key] ??= { events: 0, bytes: 0 });
+    o.events++;
+    o.bytes += temporal.api.history.v1.HistoryEvent.encode(e).finish().length;
+  }
+  return Object.fromEntries(Object.entries(out).sort((a, b) => b[1].bytes - a[1].bytes));
+}
+
 // ---------------------------------------------------------------- join material for the others
 
 async function joinMaterial(f: FleetInfo): Promise<{ token: string; caCertHash: string }> {

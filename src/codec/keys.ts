@@ -2,7 +2,8 @@
 // the first line encrypts, every line decrypts, so a new key goes on top and old ones stay below
 // until no history needs them), or KUBEADM_HA_CODEC_KEY ("<key-id>:<base64>") for a single key.
 import { randomBytes } from 'node:crypto';
-import { existsSync, linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 export const KEY_FILE_ENV = 'KUBEADM_HA_CODEC_KEY_FILE';
 export const KEY_ENV = 'KUBEADM_HA_CODEC_KEY';
@@ -88,6 +89,7 @@ export function newKeyLine(now = new Date()): string {
  */
 export function ensureKeyFile(path: string): string {
   if (existsSync(path)) return path;
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 }); // a clean clone has no .run yet
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, `${newKeyLine()}\n`, { mode: 0o600 });
   try {
