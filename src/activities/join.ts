@@ -6,9 +6,8 @@ import { renderJoinConfig } from '../kubeadm/config';
 import { memberOf } from '../kubeadm/etcd';
 import { parseGetNodes } from '../kubeadm/kubectl';
 import { isControlPlaneRow } from '../kubeadm/node-state';
-import { joinConfigPath, KUBECTL, KUBELET_CONF, stateFile } from '../kubeadm/paths';
+import { joinConfigPath, KUBECTL, KUBELET_CONF } from '../kubeadm/paths';
 import type { HostSpec, SshSpec } from '../config/types';
-import { journalState } from '../ssh/journal';
 import type { KubeadmHaActivities, Role, StepResult } from './types';
 import { etcdMembers, withSessions } from './host-context';
 import { kubeadmOutcome } from './kubeadm-failure';
@@ -22,17 +21,18 @@ export const joinNode: KubeadmHaActivities['joinNode'] = async (input) => {
   const secret = await tokenSecret(ssh, tokenHost, input.token.id);
   // Upload mode: the control plane downloads the shared certificates with the key kept on tokenHost.
   const certificateKey = role === 'control-plane' && input.downloadCerts ? await certificateKeyOn(ssh, tokenHost) : undefined;
-  const o = await withSessions(ssh, [host], async (node) => {
-    // Only the first attempt writes the config; a retry that finds the join started just attaches.
-    if ((await journalState(node.session, stepId)) === 'absent') {
-      await node.session.writeFile(file, renderJoinConfig({
-        kubernetesVersion: input.kubernetesVersion, nodeName: host.name, apiServerEndpoint: input.endpoint,
-        token: secret, caCertHashes: [input.caCertHash],
-        ...(role === 'control-plane' ? { controlPlane: { advertiseAddress: host.address, ...(certificateKey ? { certificateKey } : {}) } } : {}),
-      }), stateFile(0o600));
-    }
+  // One connection, one exec: the journal writes the config (0600, from stdin) only when it starts
+  // the join; a retry that finds the join started just attaches.
+  const config = renderJoinConfig({
+    kubernetesVersion: input.kubernetesVersion, nodeName: host.name, apiServerEndpoint: input.endpoint,
+    token: secret, caCertHashes: [input.caCertHash],
+    ...(role === 'control-plane' ? { controlPlane: { advertiseAddress: host.address, ...(certificateKey ? { certificateKey } : {}) } } : {}),
+  });
+  const o = await withSessions(ssh, [host], (node) => {
     node.step(what);
-    return node.journaled({ id: stepId, command: `kubeadm join --config ${file}`, guard: `test -f ${KUBELET_CONF}`, removeAfter: [file] });
+    return node.journaled({
+      id: stepId, command: `kubeadm join --config ${file}`, guard: `test -f ${KUBELET_CONF}`, input: { path: file, content: config }, removeAfter: [file],
+    });
   });
   const how = kubeadmOutcome(host.name, what, o);
   if (how === 'already-done') {

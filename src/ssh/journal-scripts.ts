@@ -71,21 +71,28 @@ stamp finished
 setrc "$rc"
 `;
 
-// Start-or-attach. Args after the prelude: NONCE FROM_OFFSET RUNNER SED COMMAND HAS_GUARD GUARD REMOVE...
-// Streams new bytes of out to stdout every 0.2 s until rc exists or the runner is gone, then
-// prints "MARKER state rc size claimed" and the output tail on stderr.
+// Start-or-attach. Args after the prelude: NONCE FROM_OFFSET RUNNER SED INPUT COMMAND HAS_GUARD GUARD REMOVE...
+// An unclaimed step first gets its INPUT file (when not empty) from stdin, 0600 under a 0700
+// folder, so a step that needs a secret file costs this one exec. Streams new bytes of out to
+// stdout every 0.2 s until rc exists or the runner is gone, then prints "MARKER state rc size
+// claimed" and the output tail on stderr.
 const ATTACH = `${PRELUDE}
-nonce=$1; off=$2; runner=$3; sedp=$4; shift 4
+nonce=$1; off=$2; runner=$3; sedp=$4; input=$5; shift 5; wrote=0
 end() { printf '${END_MARKER} %s %s %s %s\\n' "$1" "$2" "$3" "$4" >&2; }
 if [ ! -d "$d" ]; then
   # Prove the host can redact before anything is claimed.
   t=$(printf 'x abcdef.0123456789abcdef\\n' | LC_ALL=C sed -u -E "$sedp" 2>/dev/null)
   command -v setsid >/dev/null && command -v flock >/dev/null && [ "$t" = 'x ***' ] || { end unsupported - 0 0; exit 0; }
   [ -d "$J" ] || (umask 077 && mkdir -p -- "$J")
+  if [ -n "$input" ]; then
+    (umask 077 && mkdir -p -- "\${input%/*}" && cat >"$input.$nonce.tmp" && mv -f -- "$input.$nonce.tmp" "$input") ||
+      { rm -f -- "$input.$nonce.tmp"; end input-unwritable - 0 0; exit 0; }
+    wrote=1
+  fi
   setsid -f sh -c "$runner" "kha-journal-runner:$d" "$J" "$LOCK" "$id" "$nonce" "$sedp" "$@" </dev/null >/dev/null 2>&1
 fi
 waitpid
-[ -d "$d" ] || { end unstarted - 0 0; exit 0; }
+[ -d "$d" ] || { [ $wrote = 0 ] || rm -f -- "$input"; end unstarted - 0 0; exit 0; }
 claimed=0; [ "$(cat "$d/claim" 2>/dev/null)" = "$nonce" ] && claimed=1
 while :; do
   fin=0; [ -e "$d/rc" ] && fin=1 || ralive "$pg" "$d" || fin=1
@@ -100,6 +107,8 @@ case $rc in
   *[!0-9]*) state=$rc ;;
   *) state=finished ;;
 esac
+# Another attempt claimed the step while this one wrote the input: it may have removed its files already.
+[ $wrote = 1 ] && [ $claimed = 0 ] && rmafter
 end "$state" "\${rc:--}" "$size" "$claimed"
 tail -c ${OUTPUT_TAIL_BYTES} "$d/out" >&2 2>/dev/null
 `;
@@ -134,11 +143,15 @@ function script(text: string, name: string, args: string[]): string {
   return `sh -c ${shellQuote(text)} ${name} ${args.map(shellQuote).join(' ')}`;
 }
 
-export interface AttachArgs { dir: string; lock: string; id: string; nonce: string; fromOffset: number; command: string; guard?: string; removeAfter: string[] }
+export interface AttachArgs {
+  dir: string; lock: string; id: string; nonce: string; fromOffset: number; command: string; guard?: string; removeAfter: string[];
+  /** Written from stdin before the step is claimed; '' or undefined for none. */
+  inputPath?: string;
+}
 
 export function attachScript(a: AttachArgs): string {
   const rest = [a.command, a.guard === undefined ? '0' : '1', a.guard ?? '', ...a.removeAfter];
-  return script(ATTACH, 'kha-journal', [a.dir, a.lock, a.id, a.nonce, String(a.fromOffset), RUNNER, REDACT_SED, ...rest]);
+  return script(ATTACH, 'kha-journal', [a.dir, a.lock, a.id, a.nonce, String(a.fromOffset), RUNNER, REDACT_SED, a.inputPath ?? '', ...rest]);
 }
 
 export function cancelScript(dir: string, lock: string, id: string): string {

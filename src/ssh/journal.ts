@@ -20,6 +20,12 @@ export interface JournaledStep {
   guard?: string;
   /** Absolute paths removed on the host when the command ends (success, failure or cancellation). */
   removeAfter?: string[];
+  /**
+   * A file the command reads, written (root, 0600, under 0700 folders it creates) in the same exec
+   * as the start, from stdin: secrets in it never reach argv. Only an unclaimed step writes it; a
+   * retry that attaches leaves it alone. List it in removeAfter when it holds a secret.
+   */
+  input?: { path: string; content: string | Buffer };
 }
 
 export interface StepOutcome {
@@ -54,9 +60,9 @@ function checkId(id: string): void {
 
 function checkStep(step: JournaledStep): void {
   checkId(step.id);
-  for (const p of step.removeAfter ?? []) {
+  for (const p of [...(step.removeAfter ?? []), ...(step.input ? [step.input.path] : [])]) {
     // The runner keeps this list one path per line, and rm -f takes it verbatim.
-    if (!p.startsWith('/') || /[\n\0]/.test(p)) throw new Error(`removeAfter path ${JSON.stringify(p)} must be absolute and on one line`);
+    if (!p.startsWith('/') || /[\n\0]/.test(p)) throw new Error(`journaled step path ${JSON.stringify(p)} must be absolute and on one line`);
   }
 }
 
@@ -66,7 +72,7 @@ export async function runJournaled(session: HostSession, step: JournaledStep, op
   if (!Number.isSafeInteger(fromOffset) || fromOffset < 0) throw new Error(`fromOffset must be a non-negative integer, got ${fromOffset}`);
   const command = attachScript({
     dir: JOURNAL_DIR, lock: HOST_LOCK, id: step.id, nonce: randomBytes(8).toString('hex'), fromOffset,
-    command: step.command, guard: step.guard, removeAfter: step.removeAfter ?? [],
+    command: step.command, guard: step.guard, removeAfter: step.removeAfter ?? [], inputPath: step.input?.path,
   });
   let offset = fromOffset;
   const onOutput = (stream: 'stdout' | 'stderr', chunk: string) => {
@@ -78,7 +84,9 @@ export async function runJournaled(session: HostSession, step: JournaledStep, op
   let stderr: string;
   try {
     // The marker and the output tail arrive on stderr; stdout only streams.
-    ({ stderr } = await session.run(command, { signal: opts.signal, onOutput, maxBytes: OUTPUT_TAIL_BYTES + 64 * 1024 }));
+    ({ stderr } = await session.run(command, {
+      signal: opts.signal, onOutput, maxBytes: OUTPUT_TAIL_BYTES + 64 * 1024, ...(step.input ? { stdin: step.input.content } : {}),
+    }));
   } catch (err) {
     if (err instanceof SshError && err.kind === 'aborted' && opts.signal?.aborted) throw await cancelAfterAbort(session, step.id);
     throw err;
@@ -113,6 +121,7 @@ function parseEnd(session: HostSession, id: string, stderr: string): { result: S
   const m = MARKER_LINE.exec(stderr);
   if (!m) throw new Error(redact(`host ${session.target.name}: journaled step ${id} ended without a result: ${stderr.slice(-2000).trim()}`));
   const [, state, rc, size, claimed] = m;
+  if (state === 'input-unwritable') throw new Error(`host ${session.target.name}: journaled step ${id} could not write its input file; nothing was started (is the disk full or read-only?)`);
   if (state === 'unsupported') throw new Error(`host ${session.target.name}: journaled steps need setsid, flock and GNU sed (the redaction filter did not work)`);
   if (!STATES.has(state)) throw new Error(`host ${session.target.name}: journaled step ${id} could not be started (state ${state})`);
   const output = stderr.slice(m.index + m[0].length);

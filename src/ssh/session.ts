@@ -66,7 +66,6 @@ class Session implements HostSession {
   private readonly runSem = new Semaphore(RUN_CHANNELS);
   private readonly killSem = new Semaphore(1);
   private sftpP: Promise<SFTPWrapper> | undefined;
-  private sudoP: Promise<void> | undefined;
 
   constructor(readonly target: SshTarget, private readonly client: Client) {
     this.isRoot = target.user === 'root';
@@ -106,7 +105,6 @@ class Session implements HostSession {
     const abort = linkAbort(opts.signal, opts.timeoutMs);
     try {
       this.assertAlive();
-      if (sudo) await Promise.race([this.ensureSudo(), abort.aborted.then(() => { throw this.abortedError(abort, 'before the command started'); })]);
       let release: () => void;
       try { release = await this.runSem.acquire(abort.signal); } catch { throw this.abortedError(abort, 'before the command started'); }
       const pidfile = pidfilePath(randomBytes(8).toString('hex'));
@@ -121,6 +119,8 @@ class Session implements HostSession {
         if (first !== 'lost') return { ...first, exitCode: null };
         throw new SshError('connection-lost', this.ref, 'connection lost while a command was running; the remote outcome is unknown');
       }
+      // No separate `sudo -n true` round trip: sudo refusing exits 1 with its own message before
+      // running anything, and every command under it runs as root, so no inner sudo prints one.
       if (sudo && first.code === 1 && SUDO_REFUSED.test(first.stderr.toString('utf8'))) throw this.sudoError(first.stderr.toString('utf8'));
       return { ...first, exitCode: first.code };
     } finally {
@@ -159,19 +159,6 @@ class Session implements HostSession {
   private sudoError(stderr: string): SshError {
     return new SshError('sudo-failed', this.ref,
       `user ${this.target.user} cannot run sudo without a password (${stderr.trim().split('\n')[0]}); grant NOPASSWD sudo via /etc/sudoers.d or log in as root`);
-  }
-
-  // Checked once per session (not cached on failure), so a missing sudoers entry is reported
-  // as sudo-failed instead of as a confusing exit code 1 of the real command.
-  private ensureSudo(): Promise<void> {
-    this.sudoP ??= (async () => {
-      const release = await this.runSem.acquire();
-      let out: ChannelOutcome;
-      try { out = await drain(await openExec(this.client, 'sudo -n true'), { maxBytes: 4096 }); } catch (err) { throw this.channelError(err); } finally { release(); }
-      if (out.code === undefined) throw this.channelError(new Error('channel closed without exit status'));
-      if (out.code !== 0) throw this.sudoError(out.stderr.toString('utf8') || `exit code ${out.code}`);
-    })().catch((err) => { this.sudoP = undefined; throw err; });
-    return this.sudoP;
   }
 
   /** Kills the remote process group via a second channel, then builds the 'aborted' error. */

@@ -4,7 +4,6 @@
 // decides (reset and run again, or park).
 import { ActivityCancellationType, ActivityInterfaceFor, ActivityOptions, proxyActivities } from '@temporalio/workflow';
 import type { KubeadmHaActivities } from '../activities/types';
-import { NON_RETRYABLE_TYPES } from '../activities/types';
 
 export interface RetryTuning {
   maximumAttempts?: number;
@@ -18,7 +17,7 @@ export function activitiesFor(tuning: RetryTuning = {}): KubeadmHaActivities {
     backoffCoefficient: 2,
     maximumInterval: tuning.maximumInterval ?? '1m',
     maximumAttempts: tuning.maximumAttempts ?? 8, // about 4 minutes of backoff: an sshd restart or a network blip heals
-    nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
+    // Failures of the NON_RETRYABLE_TYPES come back non-retryable from the activities themselves (activities/index.ts).
   };
   // Activities heartbeat every 2 s, so a dead worker is noticed after heartbeatTimeout, not at the timeout.
   const common = { heartbeatTimeout: '15s', retry, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };

@@ -150,6 +150,40 @@ describe('journaled steps', () => {
     assert.equal(await sh(`test -e ${tmp('conf5')} || echo removed`), 'removed\n');
   });
 
+  it('writes the step input from stdin in the same exec (0600 root, 0700 folder), never in argv, and removes it after', async () => {
+    const id = newId();
+    const dir = tmp('in6');
+    const file = `${dir}/join.yaml`;
+    const hex = randomBytes(8).toString('hex');
+    const secret = `token: q7x9zz.${hex}`;
+    const seen = `${hex.slice(0, -1)}[${hex.slice(-1)}]`; // matches the secret, not this pattern in grep's own argv
+    let execs = 0;
+    const counting: HostSession = Object.create(s, { run: { value: (cmd: string, o?: object) => { execs++; return s.run(cmd, o); } } });
+    const step = { id, command: `stat -c '%a %U' ${dir} ${file}; wc -c <${file}; ps -eo args | grep -c '${seen}' || :`, input: { path: file, content: `${secret}\n` }, removeAfter: [file] };
+    const r = await runJournaled(counting, step);
+    assert.equal(execs, 1);
+    assert.equal(r.exitCode, 0, r.output);
+    assert.equal(r.output, `700 root\n600 root\n${secret.length + 1}\n0\n`);
+    assert.equal(await sh(`test -e ${file} || echo removed`), 'removed\n');
+    assert.doesNotMatch(await sh(`cat ${entry(id)}/cmd`), new RegExp(hex));
+    // A finished step is not written again: a late retry leaves nothing behind.
+    const again = await runJournaled(s, step);
+    assert.equal(again.attached, true);
+    assert.equal(await sh(`test -e ${file} || echo absent`), 'absent\n');
+  });
+
+  it('attempts racing to start one step with an input run it once and leave no input behind', async () => {
+    const id = newId();
+    const file = tmp('in9/join.yaml');
+    const command = `echo run >> ${tmp('count9')}; cat ${file} >/dev/null`;
+    // Losers write the input too (they saw no entry yet); whoever ends last must not leave a copy after the winner's clean-up.
+    const start = (nonce: string) => attachScript({ dir: JOURNAL_DIR, lock: HOST_LOCK, id, nonce, fromOffset: 0, command, removeAfter: [file], inputPath: file });
+    const burst = await h.run(['a', 'b', 'c', 'd', 'e', 'f'].map((n) => `(printf 'secret\\n' | ${start(n)}) 2>&1 &`).join(' ') + ' wait');
+    assert.equal(burst.stdout.match(/KHA-JOURNAL-END finished 0 \d+ 1/g)?.length, 1, burst.stdout);
+    assert.equal(await lines(tmp('count9')), 1);
+    assert.equal(await sh(`test -e ${file} || echo absent`), 'absent\n');
+  });
+
   it('an abort kills the remote process group, records cancelled and removes removeAfter files', async () => {
     const id = newId();
     const [secret, child] = [tmp('join6.conf'), tmp('child6.pid')];
