@@ -38,9 +38,11 @@ case "${1:-start}" in
       codec=(--ui-codec-endpoint "http://localhost:$CODEC_PORT")
     fi
     if running; then echo "Temporal dev server already running (pid $(cat "$RUN/pid")), Web UI http://localhost:$UI_PORT"; exit 0; fi
+    # The search attributes the workflow uses, from its own definitions (the worker registers them too).
+    mapfile -t attrs < <(node -e "for (const k of require('./lib/src/shared/definitions').SEARCH_ATTRIBUTES) console.log('--search-attribute\n' + k.name + '=Keyword')")
     .tools/venv/bin/temporal server start-dev --ip 127.0.0.1 --port "$PORT" --ui-port "$UI_PORT" "${codec[@]}" \
       --db-filename "$RUN/temporal.db" --log-level warn \
-      --search-attribute KubeadmHaCluster=Keyword --search-attribute KubeadmHaPhase=Keyword --search-attribute KubeadmHaStatus=Keyword \
+      "${attrs[@]}" \
       >"$RUN/server.log" 2>&1 &
     echo $! >"$RUN/pid"
     for _ in $(seq 1 120); do

@@ -12,7 +12,12 @@ export const ClusterNameKey = defineSearchAttributeKey('KubeadmHaCluster', Searc
 export const PhaseKey = defineSearchAttributeKey('KubeadmHaPhase', SearchAttributeType.KEYWORD);
 /** running, awaiting-approval, parked, completed, completed-with-skipped, aborted, rejected, cancelled, failed. */
 export const StatusKey = defineSearchAttributeKey('KubeadmHaStatus', SearchAttributeType.KEYWORD);
-export const SEARCH_ATTRIBUTES = [ClusterNameKey, PhaseKey, StatusKey];
+/**
+ * The phase where a step last parked, or where the run failed or was aborted; unset while nothing
+ * has. It stays once the run moves on, so "runs that failed in joinControlPlanes" can be searched.
+ */
+export const FailedPhaseKey = defineSearchAttributeKey('KubeadmHaFailedPhase', SearchAttributeType.KEYWORD);
+export const SEARCH_ATTRIBUTES = [ClusterNameKey, PhaseKey, StatusKey, FailedPhaseKey];
 /** Memo key holding the compact progress view, so a closed run can be shown without a worker. */
 export const PROGRESS_MEMO = 'progress';
 

@@ -4,7 +4,7 @@
 import { setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ClusterSpec } from '../config/types';
 import {
-  Cleanup, HOST_STATES, HostProgress, HostState, PhaseKey, PhaseState, Progress, PROGRESS_MEMO, RunStatus, StatusKey,
+  Cleanup, FailedPhaseKey, HOST_STATES, HostProgress, HostState, PhaseKey, PhaseState, Progress, PROGRESS_MEMO, RunStatus, StatusKey,
 } from '../shared/definitions';
 import type { Decisions } from './decisions';
 
@@ -18,6 +18,8 @@ export class RunProgress {
   private readonly byName = new Map<string, HostProgress>();
   private readonly cleanups: Cleanup[] = [];
   private shown = '';
+  /** Where a step last parked or the run failed (FailedPhaseKey). */
+  private failedPhase: string | undefined;
   private finishedSincePublished = 0;
 
   constructor(private readonly spec: ClusterSpec, phases: { name: string; title: string }[], private readonly decisions: Decisions) {
@@ -39,6 +41,7 @@ export class RunProgress {
     const phase = this.phases.find((p) => p.name === name);
     if (!phase) return;
     phase.state = state;
+    if (state === 'failed') this.failedPhase = name;
     if (reason) phase.reason = reason;
     this.changed();
   }
@@ -119,11 +122,15 @@ export class RunProgress {
       ...(parked ? [`parked: ${parked} (kubeadm-ha status ${this.spec.name})`] : []),
       ...(this.lastError ? [`last error: ${this.lastError}`] : []),
     ].join('\n\n');
-    const key = `${status}|${phase}|${details}`;
+    const lastParked = [...this.decisions.parked.values()].at(-1);
+    if (lastParked) this.failedPhase = lastParked.phase;
+    const key = `${status}|${phase}|${this.failedPhase}|${details}`;
     if (key === this.shown) return;
     this.shown = key;
     this.finishedSincePublished = 0;
-    upsertSearchAttributes([{ key: PhaseKey, value: phase }, { key: StatusKey, value: status }]);
+    // Still one upsert per change: a run with nothing failed keeps the history shape it had before the key existed.
+    upsertSearchAttributes([{ key: PhaseKey, value: phase }, { key: StatusKey, value: status },
+      ...(this.failedPhase ? [{ key: FailedPhaseKey, value: this.failedPhase }] : [])]);
     setCurrentDetails(details);
     upsertMemo({ [PROGRESS_MEMO]: this.compactView() });
   }

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { SEARCH_ATTRIBUTES } from '../../src/shared/definitions';
 import { PROJECT_ROOT } from '../helpers/temporal';
 
 const text = readFileSync(resolve(PROJECT_ROOT, 'temporal-compose.yml'), 'utf8');
@@ -18,6 +19,15 @@ describe('temporal-compose.yml', () => {
       for (const p of s.ports ?? []) assert.match(p, /^127\.0\.0\.1:/, `${name}: ${p}`);
       for (const d of Object.keys(s.depends_on ?? {})) assert.ok(compose.services[d], `${name} depends on unknown ${d}`);
     }
+  });
+
+  it('registers every search attribute the workflow uses, as Keyword', () => {
+    const job = Object.keys(compose.services).find((name) => {
+      const e = compose.services[name].environment;
+      return Array.isArray(e) && e.some((x) => x.startsWith('SEARCH_ATTRIBUTES='));
+    });
+    assert.ok(job, 'a service sets SEARCH_ATTRIBUTES');
+    assert.deepEqual(env(job).SEARCH_ATTRIBUTES.split(' ').sort(), SEARCH_ATTRIBUTES.map((k) => `${k.name}:Keyword`).sort());
   });
 
   it('points the Web UI at the codec server, and documents starting it for the UI origin', () => {

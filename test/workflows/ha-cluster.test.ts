@@ -10,7 +10,7 @@ import { Worker } from '@temporalio/worker';
 import type { KubeadmHaActivities } from '../../src/activities/types';
 import type { GatedPhase } from '../../src/config/types';
 import {
-  approveSignal, approveUpdate, PhaseKey, Progress, PROGRESS_MEMO, progressQuery, rejectUpdate, resolveSignal, resolveUpdate, StatusKey, TASK_QUEUE,
+  approveSignal, approveUpdate, FailedPhaseKey, PhaseKey, Progress, PROGRESS_MEMO, progressQuery, rejectUpdate, resolveSignal, resolveUpdate, StatusKey, TASK_QUEUE,
 } from '../../src/shared/definitions';
 import type { HaClusterInput, HaClusterResult } from '../../src/workflows/ha-cluster';
 import { historyText, recordHistory } from '../helpers/history';
@@ -215,7 +215,9 @@ describe('haClusterWorkflow on a real dev server', () => {
         assert.deepEqual(p.parked[0].options, ['retry', 'skip', 'abort']);
         assert.match(p.parked[0].attempts[0].error, /Port-10250/);
         await until(h, 'other workers joined', (x) => ['w1', 'w3', 'w4'].every((w) => x.hosts.find((y) => y.name === w)?.state === 'done'));
-        assert.equal((await h.describe()).typedSearchAttributes.get(StatusKey), 'parked');
+        const parked = (await h.describe()).typedSearchAttributes;
+        assert.equal(parked.get(StatusKey), 'parked');
+        assert.equal(parked.get(FailedPhaseKey), 'joinWorkers');
         await assert.rejects(h.executeUpdate(resolveUpdate, { args: [{ host: 'w1', action, approver: 'erin' }] }),
           (err: unknown) => err instanceof WorkflowUpdateFailedError && /nothing is parked on host "w1"; parked: w2/.test(String(err.cause?.message)));
         broken = false;
@@ -223,6 +225,9 @@ describe('haClusterWorkflow on a real dev server', () => {
         else await h.executeUpdate(resolveUpdate, { args: [{ host: 'w2', action, approver: 'erin', reason: 'node broken' }] });
         const r = (await h.result()) as HaClusterResult;
         await recordHistory(h, `parked-${action}`, env.address, TEMPORAL_CLI);
+        const ended = (await h.describe()).typedSearchAttributes;
+        assert.equal(ended.get(FailedPhaseKey), 'joinWorkers', 'where the run parked stays searchable once it moves on');
+        assert.equal(ended.get(PhaseKey), action === 'abort' ? 'joinWorkers' : 'verifyNodes');
         const d = r.decisions.find((x) => x.host === 'w2')!;
         assert.equal(d.verdict, action);
         assert.equal(d.approver, 'erin');
