@@ -7,6 +7,7 @@ import { kubeadmHaDataConverter } from './codec/data-converter';
 import { codecNotice, loadCodecKeys } from './codec/keys';
 import { ensureSearchAttributes, temporalTarget } from './client/connection';
 import { TASK_QUEUE } from './shared/definitions';
+import { sessionPool } from './ssh/pool';
 import { workflowBundleOption } from './workflow-bundle';
 
 export async function runWorker(): Promise<void> {
@@ -31,6 +32,7 @@ export async function runWorker(): Promise<void> {
   });
   console.log(`kubeadm-ha worker: task queue "${TASK_QUEUE}" on ${target.address} (namespace ${target.namespace})`);
   await worker.run();
+  await sessionPool().closeAll(); // else the pooled SSH connections keep the process up until their idle timeout
   await connection.close();
 }
 

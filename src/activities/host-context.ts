@@ -1,8 +1,8 @@
-// What every activity does around its work on a host: one SSH connection per host, reused for the
-// whole activity; a heartbeat every 2 s so a dead worker is noticed within seconds; Temporal
-// cancellation wired to the remote command; output streamed to the worker log, redacted; and
-// steps that change a host run journaled, so a retry from any worker re-attaches instead of
-// running them twice.
+// What every activity does around its work on a host: one SSH session per host, leased from the
+// worker's connection pool for the whole activity; a heartbeat every 2 s so a dead worker is noticed
+// within seconds; Temporal cancellation wired to the remote command; output streamed to the worker
+// log, redacted; and steps that change a host run journaled, so a retry from any worker re-attaches
+// instead of running them twice.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { HostSpec, SshSpec } from '../config/types';
 import { redact, StreamRedactor } from '../common/redact';
@@ -10,7 +10,8 @@ import { etcdctlCommand, EtcdMember, parseMemberList } from '../kubeadm/etcd';
 import { KUBECTL } from '../kubeadm/paths';
 import { SshError } from '../ssh/errors';
 import { JournaledStep, runJournaled, StepOutcome } from '../ssh/journal';
-import { HostSession, loadTarget, openSession, RunOptions, RunResult } from '../ssh/session';
+import { sessionPool, type SessionLease } from '../ssh/pool';
+import { HostSession, loadTarget, RunOptions, RunResult } from '../ssh/session';
 
 export const HEARTBEAT_MS = 2000;
 
@@ -36,26 +37,26 @@ interface Beat {
   offset?: number;
 }
 
-/** Runs `fn` with SSH sessions to `hosts` (opened in order), closing them whatever happens. */
+/**
+ * Runs `fn` with SSH sessions to `hosts` (leased in order from the process pool), handing them back
+ * whatever happens. A session whose connection was lost is retired by the pool, so a retry connects afresh.
+ */
 export async function withSessions<T>(ssh: SshSpec, hosts: HostSpec[], fn: (...remotes: Remote[]) => Promise<T>): Promise<T> {
   const ctx = Context.current();
   const beat: Beat = { note: 'connecting' };
   const send = () => ctx.heartbeat({ step: beat.note, ...(beat.offset !== undefined ? { offset: beat.offset } : {}) });
   const timer = setInterval(send, HEARTBEAT_MS);
   send();
-  const remotes: Remote[] = [];
+  const pool = sessionPool();
+  const leases: SessionLease[] = [];
   try {
-    for (const host of hosts) {
-      const target = await loadTarget(host, ssh);
-      const session = await openSession(target, { signal: ctx.cancellationSignal });
-      remotes.push(remoteFor(host, session, beat));
-    }
-    return await fn(...remotes);
+    for (const host of hosts) leases.push(await pool.lease(await loadTarget(host, ssh), { signal: ctx.cancellationSignal }));
+    return await fn(...leases.map((lease, i) => remoteFor(hosts[i], lease, beat)));
   } catch (err) {
     throw toFailure(err);
   } finally {
     clearInterval(timer);
-    await Promise.all(remotes.map((r) => r.session.close().catch(() => undefined)));
+    await Promise.all(leases.map((l) => l.close().catch(() => undefined)));
   }
 }
 

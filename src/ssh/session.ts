@@ -42,6 +42,8 @@ export interface RunResult { exitCode: number | null; signal?: string; stdout: s
 export interface HostSession {
   readonly target: SshTarget;
   readonly isRoot: boolean;
+  /** False once the connection is lost or closed: every command on it would fail. */
+  readonly usable: boolean;
   run(command: string, opts?: RunOptions): Promise<RunResult>;
   readFile(path: string, opts?: { sudo?: boolean }): Promise<Buffer>;
   writeFile(path: string, content: string | Buffer, opts: { mode: number; owner?: string; group?: string; mkdirMode?: number }): Promise<void>;
@@ -76,6 +78,8 @@ class Session implements HostSession {
     client.on('error', (err) => { this.lostReason ??= err.message; markLost(); });
     client.on('close', () => { this.lostReason ??= 'connection closed'; markLost(); });
   }
+
+  get usable(): boolean { return this.lostReason === undefined; }
 
   async run(command: string, opts: RunOptions = {}): Promise<RunResult> {
     const r = await this.runRaw(command, opts);

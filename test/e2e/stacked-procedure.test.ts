@@ -14,6 +14,7 @@ import { main } from '../../src/client/cli';
 import { loadClusterFile } from '../../src/config/cluster-file';
 import { parseGetNodes } from '../../src/kubeadm/kubectl';
 import { TASK_QUEUE, workflowIdFor } from '../../src/shared/definitions';
+import { sessionPool } from '../../src/ssh/pool';
 import { HostSession, loadTarget, openSession } from '../../src/ssh/session';
 import { historyText } from '../helpers/history';
 import { dataConverter, quietRuntime, startDevServer, workflowBundle } from '../helpers/temporal';
@@ -45,6 +46,7 @@ describe('stacked HA procedure on the local fleet', () => {
   after(async () => {
     worker?.shutdown();
     await running?.catch(() => undefined);
+    await sessionPool().closeAll(); // as the worker process does after run()
     await env?.teardown();
     if (dir) {
       await fleetDown(dir);

@@ -20,6 +20,7 @@ import type { HostSpec } from '../../src/config/types';
 import { shellQuote } from '../../src/common/shell-quote';
 import { etcdMemberCommand, KUBELET_ETCD_FILES, renderEtcdMemberConfig } from '../../src/kubeadm/external-etcd';
 import { TASK_QUEUE, workflowIdFor } from '../../src/shared/definitions';
+import { sessionPool } from '../../src/ssh/pool';
 import { HostSession, loadTarget, openSession } from '../../src/ssh/session';
 import { assertClusterBuilt, Rig } from '../helpers/harness';
 import { historyText, storedPayloads } from '../helpers/history';
@@ -212,6 +213,7 @@ describe('the procedure per topology, certificate mode and version, on the local
   after(async () => {
     worker?.shutdown();
     await running?.catch(() => undefined);
+    await sessionPool().closeAll(); // as the worker process does after run()
     await env?.teardown();
     await rig.down();
   });
