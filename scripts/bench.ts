@@ -51,6 +51,9 @@ interface Result {
   /** kubeadm-ha: mean joinNode schedule-to-start and start-to-close (history timestamps). */
   joinNodeScheduleToStartMeanS?: number;
   joinNodeStartToCloseMeanS?: number;
+  /** The whole machine (hosts, sshd, stand-ins, orchestrator) over the contender's run: CPU and processes started (/proc/stat). */
+  machineCpuS?: number;
+  forks?: number;
   historyEvents?: number;
   historyBytes?: number;
   peakRssMiB?: number;
@@ -61,6 +64,21 @@ function log(s: string): void {
 }
 
 /** utime+stime of one process, in seconds (proc(5): fields 14 and 15 of /proc/<pid>/stat). */
+/** Machine-wide CPU seconds (user+nice+system) and processes forked since boot, from /proc/stat. */
+function machineCounters(): { cpuS: number; forks: number } {
+  const stat = readFileSync('/proc/stat', 'utf8');
+  const cpu = stat.match(/^cpu\s+(\d+) (\d+) (\d+)/m)!;
+  return { cpuS: (Number(cpu[1]) + Number(cpu[2]) + Number(cpu[3])) / CLK_TCK, forks: Number(stat.match(/^processes (\d+)/m)![1]) };
+}
+
+/** Runs a contender and adds what the whole machine spent meanwhile. */
+async function withMachineCounters(fn: () => Promise<Result>): Promise<Result> {
+  const m0 = machineCounters();
+  const r = await fn();
+  const m1 = machineCounters();
+  return { ...r, machineCpuS: Math.round((m1.cpuS - m0.cpuS) * 10) / 10, forks: m1.forks - m0.forks };
+}
+
 function cpuOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -413,13 +431,13 @@ async function pidsWith(s: string): Promise<number[]> {
 
 function fmt(results: Result[], n: number): string {
   const floor = results.find((r) => r.contender.startsWith('floor'));
-  const rows = [['CONTENDER', 'WALL s', 'JOIN SPAN s', 'x FLOOR', 'CPU s', 'JOINED', 'JOIN ON HOST s', 'EVENTS/HOST', 'BYTES/HOST', 'PEAK RSS MiB']];
+  const rows = [['CONTENDER', 'WALL s', 'JOIN SPAN s', 'x FLOOR', 'CPU s', 'JOINED', 'JOIN ON HOST s', 'EVENTS/HOST', 'BYTES/HOST', 'PEAK RSS MiB', 'MACHINE CPU s', 'FORKS']];
   for (const r of results) {
     const span = r.joinSpanS ?? r.wallS;
     rows.push([r.contender, (r.runS ?? r.wallS).toFixed(1), span.toFixed(1), floor ? (span / floor.wallS).toFixed(2) : '-',
       `${r.cpuS.toFixed(1)}${r.cpuDetail ? ` (${Object.entries(r.cpuDetail).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')})` : ''}`,
       `${r.joined}/${n}`, r.kubeadmJoinMeanS !== undefined ? r.kubeadmJoinMeanS.toFixed(2) : '-', r.historyEvents ? (r.historyEvents / n).toFixed(1) : '-', r.historyBytes ? Math.round(r.historyBytes / n).toString() : '-',
-      r.peakRssMiB ? r.peakRssMiB.toFixed(0) : '-']);
+      r.peakRssMiB ? r.peakRssMiB.toFixed(0) : '-', r.machineCpuS?.toFixed(1) ?? '-', r.forks?.toString() ?? '-']);
   }
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd()).join('\n');
@@ -460,14 +478,14 @@ async function main(): Promise<number> {
   try {
     // kubeadm-ha runs the whole procedure (init included): the others need an initialised cp1.
     log('kubeadm-ha: dev server, worker, run');
-    results.push(await benchKubeadmHa(f, workers, c, out));
+    results.push(await withMachineCounters(() => benchKubeadmHa(f, workers, c, out)));
     log(`kubeadm-ha: ${JSON.stringify(results.at(-1))}`);
     if (!only.has('kubeadm-ha')) results.pop();
     for (const [name, fn] of [['floor', benchFloor], ['ansible', benchAnsible]] as const) {
       if (!only.has(name)) continue;
       if (joinedWorkers(f) > 0) await resetWorkers(f, workers, c);
       log(`${name}: joining ${n} workers, ${c} at once`);
-      const r = await fn(f, workers, c, out);
+      const r = await withMachineCounters(() => fn(f, workers, c, out));
       results.push(r);
       log(`${name}: ${JSON.stringify(r)}`);
     }
