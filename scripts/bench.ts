@@ -26,11 +26,14 @@ import { kubeadmHaDataConverter } from '../src/codec/data-converter';
 import { ensureKeyFile, KEY_ENV, KEY_FILE_ENV } from '../src/codec/keys';
 import { caCertHashCommand, parseCaCertHash } from '../src/kubeadm/certs';
 import { renderJoinConfig } from '../src/kubeadm/config';
+import { workerArgv } from '../src/worker-node-flags';
 import { PROGRESS_MEMO, type Progress, SEARCH_ATTRIBUTES, workflowIdFor } from '../src/shared/definitions';
 
 const ROOT = resolve(__dirname, '../..');
 const TEMPORAL_CLI = process.env.TEMPORAL_CLI_PATH ?? resolve(ROOT, '.tools/venv/bin/temporal');
 const BENCH_VENV = resolve(ROOT, '.bench-venv');
+/** The Ansible the figures in the README were measured with (PyPI). */
+const ANSIBLE_CORE = 'ansible-core==2.19.14';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const run = promisify(execFile);
 const CLK_TCK = 100; // USER_HZ on Linux (sysconf(_SC_CLK_TCK)); /proc/<pid>/stat counts in it
@@ -199,7 +202,7 @@ async function benchKubeadmHa(f: FleetInfo, workers: FleetHost[], concurrency: n
     }
     const env = { ...process.env, TEMPORAL_ADDRESS: address, LOG_LEVEL: 'INFO' };
     const workerLog = createWriteStream(join(out, 'worker.log'));
-    worker = spawn(process.execPath, [resolve(ROOT, 'lib/src/worker.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    worker = spawn(process.execPath, workerArgv(), { env, stdio: ['ignore', 'pipe', 'pipe'] });
     worker.stdout!.pipe(workerLog);
     worker.stderr!.pipe(workerLog);
     await new Promise<void>((res, rej) => {
@@ -354,7 +357,11 @@ async function benchFloor(f: FleetInfo, workers: FleetHost[], concurrency: numbe
 
 async function benchAnsible(f: FleetInfo, workers: FleetHost[], concurrency: number, out: string): Promise<Result> {
   const playbookBin = join(BENCH_VENV, 'bin/ansible-playbook');
-  if (!existsSync(playbookBin)) throw new Error(`no ${playbookBin}: python3 -m venv .bench-venv && .bench-venv/bin/pip install ansible-core`);
+  if (!existsSync(playbookBin)) {
+    log(`ansible: python3 -m venv .bench-venv && pip install ${ANSIBLE_CORE}`);
+    await run('python3', ['-m', 'venv', BENCH_VENV]);
+    await run(join(BENCH_VENV, 'bin/pip'), ['install', '-q', '--disable-pip-version-check', ANSIBLE_CORE]);
+  }
   const dir = join(out, 'ansible');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'host_vars'), { recursive: true, mode: 0o700 });

@@ -23,7 +23,7 @@ echo "Bringing up the local fleet: $CONTROL_PLANES control planes, $WORKERS work
 node lib/fleet/cli.js up --dir "$FLEET" --control-planes "$CONTROL_PLANES" --workers "$WORKERS"
 
 mkdir -p .run
-node lib/src/worker.js >.run/worker.log 2>&1 &
+bash scripts/worker.sh >.run/worker.log 2>&1 &
 WORKER_PID=$!
 cleanup() {
   kill "$WORKER_PID" 2>/dev/null && wait "$WORKER_PID" 2>/dev/null || true

@@ -6,7 +6,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { fleetDown, fleetUp, readInvocations, type FleetInfo, type FleetOptions } from '../../fleet';
 import { loadClusterFile } from '../../src/config/cluster-file';
@@ -16,7 +16,8 @@ import { KUBECTL } from '../../src/kubeadm/paths';
 import { isControlPlaneRow } from '../../src/kubeadm/node-state';
 import { PROGRESS_MEMO, Progress, SEARCH_ATTRIBUTES, workflowIdFor } from '../../src/shared/definitions';
 import { HostSession, loadTarget, openSession } from '../../src/ssh/session';
-import { dataConverter, PROJECT_ROOT, TEMPORAL_CLI } from './temporal';
+import { workerArgv } from '../../src/worker-node-flags';
+import { dataConverter, TEMPORAL_CLI } from './temporal';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -97,7 +98,7 @@ export class WorkerProcess {
 
   async start(): Promise<void> {
     const out = createWriteStream(this.log, { flags: 'a' });
-    this.proc = spawn(process.execPath, [resolve(PROJECT_ROOT, 'lib/src/worker.js')], {
+    this.proc = spawn(process.execPath, workerArgv(), {
       env: { ...process.env, TEMPORAL_ADDRESS: this.server.address, LOG_LEVEL: 'INFO' }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc.stdout!.pipe(out);
