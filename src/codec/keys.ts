@@ -89,7 +89,7 @@ export function newKeyLine(now = new Date()): string {
  */
 export function ensureKeyFile(path: string): string {
   if (existsSync(path)) return path;
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 }); // a clean clone has no .run yet
+  mkdirSync(dirname(path), { recursive: true }); // a clean clone has no .run yet (the file itself is 0600)
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, `${newKeyLine()}\n`, { mode: 0o600 });
   try {
