@@ -26,7 +26,7 @@ import { kubeadmHaDataConverter } from '../src/codec/data-converter';
 import { ensureKeyFile, KEY_ENV, KEY_FILE_ENV } from '../src/codec/keys';
 import { caCertHashCommand, parseCaCertHash } from '../src/kubeadm/certs';
 import { renderJoinConfig } from '../src/kubeadm/config';
-import { workerArgv } from '../src/worker-node-flags';
+import { workerArgv, workerEnv } from '../src/worker-node-flags';
 import { PROGRESS_MEMO, type Progress, SEARCH_ATTRIBUTES, workflowIdFor } from '../src/shared/definitions';
 
 const ROOT = resolve(__dirname, '../..');
@@ -86,6 +86,12 @@ function cpuOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+
+/** VmRSS (resident set now) of a process, in MiB (proc(5)). */
+function rssMiB(pid: number): number {
+  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
+  return m ? Math.round(Number(m[1]) / 102.4) / 10 : NaN;
 }
 
 /** VmHWM (peak resident set) of a process, in MiB (proc(5)). */
@@ -202,7 +208,7 @@ async function benchKubeadmHa(f: FleetInfo, workers: FleetHost[], concurrency: n
     }
     const env = { ...process.env, TEMPORAL_ADDRESS: address, LOG_LEVEL: 'INFO' };
     const workerLog = createWriteStream(join(out, 'worker.log'));
-    worker = spawn(process.execPath, workerArgv(), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    worker = spawn(process.execPath, workerArgv(), { env: workerEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     worker.stdout!.pipe(workerLog);
     worker.stderr!.pipe(workerLog);
     await new Promise<void>((res, rej) => {
@@ -220,9 +226,13 @@ async function benchKubeadmHa(f: FleetInfo, workers: FleetHost[], concurrency: n
     const handle = client.workflow.getHandle(workflowIdFor(f.clusterName));
     let desc = await handle.describe();
     let midStatus = false;
+    // The worker's memory over the run, with the phase it was in: where the peak comes from.
+    const rssTrace: { s: number; rssMiB: number; phase?: string }[] = [];
     while (desc.status.name === 'RUNNING') {
       await sleep(1000);
       desc = await handle.describe();
+      rssTrace.push({ s: Math.round(Number(process.hrtime.bigint() - t0) / 1e8) / 10, rssMiB: rssMiB(worker.pid!),
+        phase: (desc.memo?.[PROGRESS_MEMO] as Progress | undefined)?.phase });
       // Once, a third of the way through the joins: what `status` shows of a large cluster (it is in the figures, a query and a history read).
       const memo = desc.memo?.[PROGRESS_MEMO] as Progress | undefined;
       if (!midStatus && memo?.phase === 'joinWorkers' && memo.counts.done > workers.length / 3) {
@@ -235,6 +245,7 @@ async function benchKubeadmHa(f: FleetInfo, workers: FleetHost[], concurrency: n
     const runS = (desc.closeTime ? desc.closeTime.getTime() - desc.startTime.getTime() : NaN) / 1000;
     const cpu1 = { worker: cpuOf(worker.pid!), server: cpuOf(server.pid!) };
     const rss = peakRssMiB(worker.pid!);
+    writeFileSync(join(out, 'worker-rss.json'), JSON.stringify(rssTrace));
     const st = await run(process.execPath, [resolve(ROOT, 'lib/src/client/cli.js'), 'status', f.clusterName], { env }).catch((e) => ({ stdout: String(e) }));
     writeFileSync(join(out, 'status-after.txt'), st.stdout);
     if (desc.status.name !== 'COMPLETED') log(`run ended ${desc.status.name}; see ${out}/worker.log`);

@@ -1,5 +1,5 @@
 // Human-readable views of a run's progress, for `kubeadm-ha status` and `watch`. Pure.
-import { HOST_STATES, type HostProgress, type HostState, type ParkedStep, type Progress } from '../shared/definitions';
+import { HOST_STATES, RUNNING_NAMED, type HostProgress, type HostState, type ParkedStep, type Progress } from '../shared/definitions';
 
 /**
  * Above this many hosts, `status` summarises (counts per state and role, the hosts that need an
@@ -7,8 +7,6 @@ import { HOST_STATES, type HostProgress, type HostState, type ParkedStep, type P
  * counts instead of one line per host.
  */
 export const MANY_HOSTS = 20;
-/** How many running hosts `status` names before it only counts them. */
-const RUNNING_NAMED = 5;
 /**
  * Phases that finish hosts on many at once, with the activity of their step: the ones a rate and an
  * ETA make sense for. (inspectHosts and distributeCerts leave their hosts running until the phase
@@ -124,10 +122,12 @@ function hostSummary(p: Progress, rate?: PhaseRate): string[] {
   };
   named('failed', 'Failed');
   named('parked', 'Parked');
+  // Counted from the counts: the memo lists only the first RUNNING_NAMED running hosts.
   const run = p.hosts.filter((h) => h.state === 'running');
-  if (run.length > 0) {
+  const nRunning = Math.max(p.counts.running, run.length);
+  if (nRunning > 0) {
     const shown = run.slice(0, RUNNING_NAMED).map((h) => h.name).join(', ');
-    out.push('', `Running (${run.length}): ${shown}${run.length > RUNNING_NAMED ? `, … and ${run.length - RUNNING_NAMED} more` : ''}`);
+    out.push('', `Running (${nRunning}): ${shown}${nRunning > RUNNING_NAMED ? `, … and ${nRunning - RUNNING_NAMED} more` : ''}`);
   }
   named('skipped', 'Skipped');
   if (complete) out.push('', `(every host: kubeadm-ha status ${p.cluster} --hosts)`);

@@ -18,6 +18,8 @@ export const StatusKey = defineSearchAttributeKey('KubeadmHaStatus', SearchAttri
  */
 export const FailedPhaseKey = defineSearchAttributeKey('KubeadmHaFailedPhase', SearchAttributeType.KEYWORD);
 export const SEARCH_ATTRIBUTES = [ClusterNameKey, PhaseKey, StatusKey, FailedPhaseKey];
+/** How many running hosts `status` names for a large cluster (the rest it counts); the memo keeps as many. */
+export const RUNNING_NAMED = 5;
 /** Memo key holding the compact progress view, so a closed run can be shown without a worker. */
 export const PROGRESS_MEMO = 'progress';
 

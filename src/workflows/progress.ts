@@ -4,7 +4,7 @@
 import { setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ClusterSpec } from '../config/types';
 import {
-  Cleanup, FailedPhaseKey, HOST_STATES, HostProgress, HostState, PhaseKey, PhaseState, Progress, PROGRESS_MEMO, RunStatus, StatusKey,
+  Cleanup, FailedPhaseKey, HOST_STATES, RUNNING_NAMED, HostProgress, HostState, PhaseKey, PhaseState, Progress, PROGRESS_MEMO, RunStatus, StatusKey,
 } from '../shared/definitions';
 import type { Decisions } from './decisions';
 
@@ -100,10 +100,15 @@ export class RunProgress {
     };
   }
 
-  /** The view kept in the memo: hosts that are done are counted, not listed, so it stays small at any size. */
+  /**
+   * The view kept in the memo: hosts that are done or pending are counted, not listed, and running
+   * ones listed only as far as `status` names them, so it stays small at any size and concurrency.
+   * Hosts that need an operator (parked, failed, skipped) are all listed.
+   */
   compactView(): Progress {
     const v = this.view();
-    return { ...v, hosts: v.hosts.filter((h) => h.state !== 'done' && h.state !== 'pending'), cleanups: v.cleanups.slice(-20) };
+    const running = v.hosts.filter((h) => h.state === 'running').slice(0, RUNNING_NAMED);
+    return { ...v, hosts: v.hosts.filter((h) => h.state !== 'done' && h.state !== 'pending' && (h.state !== 'running' || running.includes(h))), cleanups: v.cleanups.slice(-20) };
   }
 
   /**

@@ -16,7 +16,7 @@ import { KUBECTL } from '../../src/kubeadm/paths';
 import { isControlPlaneRow } from '../../src/kubeadm/node-state';
 import { PROGRESS_MEMO, Progress, SEARCH_ATTRIBUTES, workflowIdFor } from '../../src/shared/definitions';
 import { HostSession, loadTarget, openSession } from '../../src/ssh/session';
-import { workerArgv } from '../../src/worker-node-flags';
+import { workerArgv, workerEnv } from '../../src/worker-node-flags';
 import { dataConverter, TEMPORAL_CLI } from './temporal';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -99,7 +99,7 @@ export class WorkerProcess {
   async start(): Promise<void> {
     const out = createWriteStream(this.log, { flags: 'a' });
     this.proc = spawn(process.execPath, workerArgv(), {
-      env: { ...process.env, TEMPORAL_ADDRESS: this.server.address, LOG_LEVEL: 'INFO' }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: workerEnv({ ...process.env, TEMPORAL_ADDRESS: this.server.address, LOG_LEVEL: 'INFO' }), stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc.stdout!.pipe(out);
     this.proc.stderr!.pipe(out);

@@ -10,7 +10,7 @@ import { Worker } from '@temporalio/worker';
 import type { KubeadmHaActivities } from '../../src/activities/types';
 import type { GatedPhase } from '../../src/config/types';
 import {
-  approveSignal, approveUpdate, FailedPhaseKey, PhaseKey, Progress, PROGRESS_MEMO, progressQuery, rejectUpdate, resolveSignal, resolveUpdate, StatusKey, TASK_QUEUE,
+  approveSignal, approveUpdate, FailedPhaseKey, PhaseKey, Progress, PROGRESS_MEMO, progressQuery, rejectUpdate, resolveSignal, resolveUpdate, RUNNING_NAMED, StatusKey, TASK_QUEUE,
 } from '../../src/shared/definitions';
 import type { HaClusterInput, HaClusterResult } from '../../src/workflows/ha-cluster';
 import { historyText, recordHistory } from '../helpers/history';
@@ -271,6 +271,32 @@ describe('haClusterWorkflow on a real dev server', () => {
       await h.executeUpdate(resolveUpdate, { args: [{ host: 'w1', action: 'retry', approver: 'erin' }] });
       assert.equal(((await h.result()) as HaClusterResult).outcome, 'completed');
       assert.deepEqual(calls.filter((c) => c.host === 'w1' && c.name !== 'inspectHost').map((c) => c.name), ['joinNode', 'cleanNode', 'cleanNode', 'joinNode']);
+    });
+  });
+
+  it('at scale the memo counts the running hosts and names only the first few; parked ones by name', async () => {
+    const calls: Call[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => { release = r; });
+    const acts = fakeActivities(calls, {
+      behave: async (name, host) => {
+        if (name === 'joinNode' && host === 'w7') throw preflight('w7');
+        if (name === 'joinNode' && host?.startsWith('w')) await held;
+      },
+    });
+    await run(acts, { spec: { ...spec([], 40), workerConcurrency: 12 }, tuning: fast }, async (h) => {
+      await parkedOn(h, 'w7');
+      const memo = async () => (await h.describe()).memo?.[PROGRESS_MEMO] as Progress;
+      // The park published the memo; wait for the other eleven joins to be running in it.
+      let m = await memo();
+      for (let i = 0; m.counts.running < 11 && i < 100; i++) { await new Promise((r) => setTimeout(r, 100)); m = await memo(); }
+      assert.equal(m.counts.running, 11);
+      assert.equal(m.hosts.filter((x) => x.state === 'running').length, RUNNING_NAMED);
+      assert.deepEqual(m.hosts.filter((x) => x.state === 'parked').map((x) => x.name), ['w7']);
+      assert.equal((await h.query(progressQuery)).hosts.filter((x) => x.state === 'running').length, 11, 'the query still lists every host');
+      release();
+      await h.executeUpdate(resolveUpdate, { args: [{ host: 'w7', action: 'skip', approver: 'erin' }] });
+      assert.equal(((await h.result()) as HaClusterResult).outcome, 'completed-with-skipped');
     });
   });
 
