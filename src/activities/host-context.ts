@@ -6,8 +6,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { HostSpec, SshSpec } from '../config/types';
 import { redact, StreamRedactor } from '../common/redact';
-import { etcdctlCommand, EtcdMember, parseMemberList } from '../kubeadm/etcd';
-import { KUBECTL } from '../kubeadm/paths';
 import { SshError } from '../ssh/errors';
 import { JournaledStep, runJournaled, StepOutcome } from '../ssh/journal';
 import { sessionPool, type SessionLease } from '../ssh/pool';
@@ -154,10 +152,4 @@ export async function pollUntil<T>(probe: () => Promise<T | undefined>,
     if (opts.attempts !== undefined && attempt >= opts.attempts) throw opts.giveUp?.() ?? new Error(`gave up after ${attempt} tries`);
     await Context.current().sleep(opts.intervalMs ?? 2000);
   }
-}
-
-/** The stacked etcd members, read through the etcd pod of the control plane `cp` is connected to; undefined when unreadable. */
-export async function etcdMembers(cp: Remote): Promise<EtcdMember[] | undefined> {
-  const r = await cp.run(etcdctlCommand(KUBECTL, cp.host.name, ['member', 'list']));
-  return r.exitCode === 0 ? parseMemberList(r.stdout) : undefined;
 }

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { ApplicationFailure } from '@temporalio/activity';
 import { caCertHashCommand, parseCaCertHash } from '../kubeadm/certs';
 import { renderInitConfig } from '../kubeadm/config';
+import { guardedInitCommand, SECOND_CLUSTER_EXIT } from '../kubeadm/init-command';
 import { parseKubeVersion, uploadCertsFlag } from '../kubeadm/version';
 import { ensureCertificateKey } from './certificate-key';
 import { parseGetNodes, parseGetPods } from '../kubeadm/kubectl';
@@ -23,7 +24,10 @@ export const kubeadmInit: KubeadmHaActivities['kubeadmInit'] = async ({ host, ss
     await remote.session.writeFile(INIT_CONFIG, renderInitConfig({ ...config, ...(certificateKey ? { certificateKey } : {}) }), stateFile(0o600));
     const flags = uploadCerts ? ` ${uploadCertsFlag(parseKubeVersion(config.kubernetesVersion))}` : '';
     // Guarded: admin.conf means an init already ran here (perhaps from an earlier run), so it never runs twice.
-    const o = await remote.journaled({ id: stepId, command: `kubeadm init --config ${INIT_CONFIG}${flags}`, guard: `test -f ${ADMIN_CONF}` });
+    const o = await remote.journaled({ id: stepId, command: guardedInitCommand(`kubeadm init --config ${INIT_CONFIG}${flags}`), guard: `test -f ${ADMIN_CONF}` });
+    if (o.state === 'finished' && o.exitCode === SECOND_CLUSTER_EXIT) {
+      throw ApplicationFailure.create({ message: `${host.name}: ${tail(o.output, 300)}; reset it only if its cluster is gone`, type: 'SecondClusterRefused', nonRetryable: true });
+    }
     const how = kubeadmOutcome(host.name, 'kubeadm init', o);
     const caCertHash = await confirmInitialised(remote);
     return { host: host.name, alreadyDone: how === 'already-done', attached: o.attached, caCertHash,

@@ -1,16 +1,16 @@
 // inspectHost: before anything changes, prove we can reach the host with a pinned host key, that
 // sudo works without a password and that kubeadm matches the cluster's version, and gather what
 // kubeadm already did there (the facts that decide which phases touch this host).
-// readCluster: the cluster as the first control plane's API server and etcd report it.
+// readCluster: the cluster as its API servers and etcd report it, read from the first control plane's
+// host, or the fact that could not be read and why (src/activities/cluster-facts.ts).
 import { ApplicationFailure } from '@temporalio/activity';
 import { caCertHashCommand, parseCaCertHash } from '../kubeadm/certs';
 import { hostFactsCommand, parseHostFacts } from '../kubeadm/host-facts';
-import { parseGetNodes } from '../kubeadm/kubectl';
-import { KUBECTL } from '../kubeadm/paths';
 import { parseKubeVersion } from '../kubeadm/version';
 import { busySteps } from '../ssh/journal';
-import type { HostFacts, KubeadmHaActivities } from './types';
-import { etcdMembers, withSessions } from './host-context';
+import type { ClusterReading, HostFacts, KubeadmHaActivities } from './types';
+import { readEtcdMembers, readNodes } from './cluster-facts';
+import { withSessions } from './host-context';
 
 export const inspectHost: KubeadmHaActivities['inspectHost'] = async ({ host, ssh, role, kubernetesVersion }) =>
   withSessions(ssh, [host], async (remote): Promise<HostFacts> => {
@@ -38,13 +38,15 @@ export const inspectHost: KubeadmHaActivities['inspectHost'] = async ({ host, ss
     return { name: host.name, hostname: facts.hostname, kubeadmVersion: facts.kubeadmVersion, files: facts.files, ...(busy.length ? { busy: busy.join(', ') } : {}) };
   });
 
-export const readCluster: KubeadmHaActivities['readCluster'] = async ({ host, ssh, stacked }) =>
-  withSessions(ssh, [host], async (remote) => {
-    const nodes = await remote.run(`${KUBECTL} get nodes`);
-    if (nodes.exitCode !== 0) return null;
-    const hash = parseCaCertHash((await remote.check(caCertHashCommand(), 'computing the CA certificate hash')).stdout);
-    const view = { nodes: parseGetNodes(nodes.stdout), caCertHash: hash };
+export const readCluster: KubeadmHaActivities['readCluster'] = async ({ host, ssh, stacked, controlPlanes }) =>
+  withSessions(ssh, [host], async (remote): Promise<ClusterReading> => {
+    // Older workflow code passed no control planes: the first one's own API server and etcd then.
+    const cps = controlPlanes ?? [host];
+    const api = await readNodes(remote, cps);
+    if ('unknown' in api) return api;
+    const caCertHash = parseCaCertHash((await remote.check(caCertHashCommand(), 'computing the CA certificate hash')).stdout);
+    const view = { nodes: api.nodes, caCertHash, via: api.via };
     if (!stacked) return view;
-    const members = await etcdMembers(remote);
-    return members ? { ...view, etcdMembers: members } : view;
+    const etcd = await readEtcdMembers(remote, cps);
+    return 'unknown' in etcd ? { ...view, etcdUnknown: etcd.unknown } : { ...view, etcdMembers: etcd.members, via: `${api.via}; etcd members: ${etcd.via}` };
   });

@@ -9,7 +9,8 @@ import { isControlPlaneRow } from '../kubeadm/node-state';
 import { joinConfigPath, KUBECTL, KUBELET_CONF } from '../kubeadm/paths';
 import type { HostSpec, SshSpec } from '../config/types';
 import type { KubeadmHaActivities, Role, StepResult } from './types';
-import { etcdMembers, withSessions } from './host-context';
+import { withSessions } from './host-context';
+import { readEtcdMembers } from './cluster-facts';
 import { kubeadmOutcome } from './kubeadm-failure';
 import { tokenSecret } from './tokens';
 import { certificateKey as certificateKeyOn } from './certificate-key';
@@ -55,8 +56,8 @@ async function joinedProblem(ssh: SshSpec, cp: HostSpec, node: HostSpec, role: R
     if (!row) return `${KUBELET_CONF} exists but no Node ${node.name} is registered`;
     if (role === 'worker') return undefined;
     if (!isControlPlaneRow(row)) return `Node ${node.name} is registered without the control-plane role`;
-    const members = await etcdMembers(remote);
-    if (members && !memberOf(members, node)) return `${node.name} is not an etcd member`;
+    const etcd = await readEtcdMembers(remote, [cp]);
+    if (!('unknown' in etcd) && !memberOf(etcd.members, node)) return `${node.name} is not an etcd member`;
     return undefined;
   });
 }

@@ -4,7 +4,7 @@
 // secrets: they are stored in workflow history.
 import type { HostSpec, SshSpec, Topology } from '../config/types';
 import type { InitConfigInput } from '../kubeadm/config';
-import type { ClusterView, NodeFiles } from '../kubeadm/node-state';
+import type { ClusterView, NodeFiles, UnknownFact } from '../kubeadm/node-state';
 
 export type Role = 'control-plane' | 'worker' | 'etcd';
 
@@ -47,6 +47,11 @@ export interface TokenRef {
   /** Worker clock, ISO. */
   expiresAt: string;
 }
+/**
+ * The cluster as its API server reports it, with how it was read (`via`); or the fact that could not
+ * be read. null: no API server answered (what versions before UnknownFact returned).
+ */
+export type ClusterReading = (ClusterView & { caCertHash: string; via?: string }) | { unknown: UnknownFact } | null;
 export interface CleanupResult {
   host: string;
   cleaned: boolean;
@@ -58,8 +63,8 @@ export interface NodesResult {
 
 export interface KubeadmHaActivities {
   inspectHost(input: OnHost & { role: Role; kubernetesVersion: string }): Promise<HostFacts>;
-  /** null when no API server answers through admin.conf. */
-  readCluster(input: OnHost & { stacked: boolean }): Promise<(ClusterView & { caCertHash: string }) | null>;
+  /** Read from `host` (the first control plane); `controlPlanes` are asked directly when the load balancer does not answer. */
+  readCluster(input: OnHost & { stacked: boolean; controlPlanes?: HostSpec[] }): Promise<ClusterReading>;
   probeLoadBalancer(input: OnHost & { loadBalancer: { host: string; port: number } }): Promise<ProbeResult>;
   /** `uploadCerts`: `kubeadm init --upload-certs` with a certificate key kubeadm-ha makes and keeps on the host. */
   kubeadmInit(input: OnHost & Journaled & { config: InitConfigInput; stacked: boolean; uploadCerts?: boolean }): Promise<InitResult>;
@@ -83,7 +88,11 @@ export interface KubeadmHaActivities {
     /** A control plane joining in upload mode downloads the shared certificates with the certificate key. */
     downloadCerts?: boolean;
   }): Promise<StepResult>;
-  cleanNode(input: OnHost & Journaled & { role: Role; stacked: boolean; healthy?: HostSpec }): Promise<CleanupResult>;
+  /**
+   * `healthy`: a control plane through which a stacked member is removed (none for the first control
+   * plane, which is then reset only with `approvedBy`, the operator who approved it).
+   */
+  cleanNode(input: OnHost & Journaled & { role: Role; stacked: boolean; healthy?: HostSpec; approvedBy?: string }): Promise<CleanupResult>;
   verifyNodes(input: OnHost & { expected: { name: string; role: Role }[] }): Promise<NodesResult>;
 }
 
@@ -106,6 +115,8 @@ export const NON_RETRYABLE_TYPES = [
   'NodesNotReady',
   'VersionMismatch',
   'EtcdUnhealthy',
+  'ResetRefused',
+  'SecondClusterRefused',
 ];
 /** Failures the workflow heals by cleaning the node (`kubeadm reset -f`) and running the step again. */
 export const HEALED_BY_RESET = ['KubeadmTransient', 'HalfDone'];

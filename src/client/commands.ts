@@ -104,6 +104,7 @@ function outcomeCode(r: HaClusterResult, print: (s: string) => void): number {
     return 4;
   }
   if (r.outcome === 'completed-with-skipped') print(`Completed with skipped hosts: ${r.skipped.join(', ')}`);
+  if (r.nothingToDo) print('Nothing to do: the hosts and the cluster already match the cluster file; no host was changed');
   print(table([['NODE', 'READY', 'ROLES'], ...r.nodes.map((n) => [n.name, String(n.ready), n.roles.join(',') || '<none>'])]));
   return 0;
 }

@@ -147,9 +147,13 @@ export function countsLine(p: Progress): string {
 export function formatParked(cluster: string, p: ParkedStep): string[] {
   const out = [`${p.step} on ${p.host} (${p.role}) is parked since ${p.since} after ${p.attempts.length} attempt(s):`];
   for (const a of p.attempts) out.push(`    attempt ${a.attempt} at ${a.at}: ${a.error}`);
+  if (p.retryWill?.length) {
+    out.push('  a retry will:');
+    p.retryWill.forEach((w, i) => out.push(`    ${i + 1}. ${w}`));
+  }
   out.push('  decide with one of:');
   const what: Record<string, string> = {
-    retry: 'after fixing the host; a half-done node is reset first',
+    retry: p.retryWill?.length ? 'after fixing the host; does the above' : 'after fixing the host; a half-done node is reset first',
     skip: 'leave this worker out; the run ends "completed with skipped hosts"',
     abort: 'end the run here, leaving the hosts as they are',
   };

@@ -1,7 +1,7 @@
 // What kubeadm has done on a host, read in one command: hostname, kubeadm version, kubeadm's
 // files (kubeconfigs, static-pod manifests, etcd data) and whether a journaled step holds the host.
 import type { NodeFiles } from './node-state';
-import { ADMIN_CONF, BOOTSTRAP_KUBELET_CONF, ETCD_DATA, KUBELET_CONF, MANIFESTS_DIR } from './paths';
+import { ADMIN_CONF, BOOTSTRAP_KUBELET_CONF, CA_CERT, ETCD_DATA, KUBELET_CONF, MANIFESTS_DIR } from './paths';
 
 export const STATIC_PODS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'];
 
@@ -24,6 +24,7 @@ export function hostFactsCommand(): string {
     file('kubeletConf', KUBELET_CONF),
     file('bootstrapKubeletConf', BOOTSTRAP_KUBELET_CONF),
     file('etcdData', ETCD_DATA),
+    file('caCert', CA_CERT),
     ...STATIC_PODS.map((m) => file(`manifest.${m}`, `${MANIFESTS_DIR}/${m}.yaml`)),
     'true',
   ].join('; ');
@@ -44,6 +45,7 @@ export function parseHostFacts(stdout: string): HostFactsReport {
       kubeletConf: kv.has('kubeletConf'),
       bootstrapKubeletConf: kv.has('bootstrapKubeletConf'),
       etcdData: kv.has('etcdData'),
+      caCert: kv.has('caCert'),
       manifests: STATIC_PODS.filter((m) => kv.has(`manifest.${m}`)),
     },
   };

@@ -3,6 +3,11 @@
 // kubelet-start leaves kubelet.conf behind but no control plane. Reference: kubeadm
 // cmd/kubeadm/app/cmd/phases/join (kubelet-start precedes control-plane-join/etcd and
 // mark-control-plane) and cmd/kubeadm/app/cmd/phases/reset (what reset removes).
+//
+// Four answers, not two: a fact that could not be read (no API server answered, the etcd member
+// list could not be read) makes the node **unknown**, never half-done. And a half-done node says
+// what ties it to a live cluster (a registered Node, an etcd member, being the first control plane):
+// such a node is reset only when an operator says so.
 import type { NodeRow } from './kubectl';
 import { type EtcdMember, memberOf } from './etcd';
 
@@ -15,23 +20,45 @@ export interface NodeFiles {
   manifests: string[];
   /** /var/lib/etcd/member exists (a local etcd member's data). */
   etcdData: boolean;
+  /** /etc/kubernetes/pki/ca.crt exists (absent in facts gathered before it was read). */
+  caCert?: boolean;
 }
 
-/** The cluster as a healthy control plane reports it; undefined when no API server answers. */
+/** A fact that could not be established: which, by what command, and how that failed. */
+export interface UnknownFact {
+  fact: string;
+  command: string;
+  exitCode: number | null;
+  error: string;
+}
+
+/** The cluster as its API server reports it. */
 export interface ClusterView {
   nodes: NodeRow[];
-  /** Stacked etcd only: undefined when it could not be read. */
+  /** Stacked etcd only. */
   etcdMembers?: EtcdMember[];
+  /** Stacked etcd only: why the member list could not be read. */
+  etcdUnknown?: UnknownFact;
 }
+
+/** What inspection knows of the cluster: its view, or why no API server could be asked or answered. */
+export type ClusterKnowledge = ClusterView | { unknown: UnknownFact };
 
 export type NodeState =
   | { state: 'clean' }
   | { state: 'joined'; detail: string }
-  | { state: 'half-done'; detail: string };
+  /**
+   * `live`: what ties the node to a live cluster (then only an operator may reset it); `removes`:
+   * what a reset takes away.
+   */
+  | { state: 'half-done'; detail: string; live: string[]; removes: string[] }
+  | { state: 'unknown'; detail: string; unknown: UnknownFact };
 
 export const CONTROL_PLANE_MANIFESTS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
 
 export const isControlPlaneRow = (n: NodeRow): boolean => n.roles.includes('control-plane') || n.roles.includes('master');
+
+const viewOf = (c: ClusterKnowledge): ClusterView | undefined => ('unknown' in c ? undefined : c);
 
 /**
  * What kubeadm's init or join left on a node (kubelet kubeconfigs, static-pod manifests, etcd data).
@@ -46,57 +73,97 @@ export function leftovers(f: NodeFiles): string[] {
   ];
 }
 
+/** One line for an unknown fact, as status and a park show it. */
+export function describeUnknown(u: UnknownFact): string {
+  return `${u.fact} could not be established: \`${u.command}\` ${u.exitCode === null ? 'did not finish' : `exited ${u.exitCode}`}: ${u.error}`;
+}
+
+function unknown(what: string, u: UnknownFact): NodeState {
+  return { state: 'unknown', detail: `${what}; ${describeUnknown(u)}`, unknown: u };
+}
+
+function halfDone(present: string, missing: string[], live: string[], removes: string[]): NodeState {
+  return { state: 'half-done', detail: `${present} but ${missing.join('; ')}`, live, removes };
+}
+
 /** A worker is joined when its Node is registered; files without a Node are a half-done join. */
-export function workerState(f: NodeFiles, cluster: ClusterView | undefined, name: string): NodeState {
-  const node = cluster?.nodes.find((n) => n.name === name);
+export function workerState(f: NodeFiles, cluster: ClusterKnowledge, name: string): NodeState {
   const files = leftovers(f);
-  if (node && f.kubeletConf) return { state: 'joined', detail: `Node ${name} is registered${node.ready ? ' and Ready' : ''}` };
   if (files.length === 0) return { state: 'clean' };
-  if (!cluster) return { state: 'half-done', detail: `${files.join(', ')} present but no API server answered to confirm the Node` };
-  return { state: 'half-done', detail: `${files.join(', ')} present but ${node ? 'kubelet.conf is missing' : `no Node ${name} is registered`}` };
+  const view = viewOf(cluster);
+  if (!view) return unknown(`${files.join(', ')} present`, (cluster as { unknown: UnknownFact }).unknown);
+  const node = view.nodes.find((n) => n.name === name);
+  if (node && f.kubeletConf) return { state: 'joined', detail: `Node ${name} is registered${node.ready ? ' and Ready' : ' (NotReady)'}` };
+  if (node) return halfDone(`${files.join(', ')} present`, ['kubelet.conf is missing'], [`Node ${name} is registered`], files);
+  return halfDone(`${files.join(', ')} present`, [`no Node ${name} is registered`], [], files);
 }
 
 /**
  * A control plane is joined when its Node has the control-plane role, its static-pod manifests
- * exist and, with stacked etcd, it is an etcd member. Anything kubeadm left short of that is half-done.
+ * exist and, with stacked etcd, it is an etcd member. Anything kubeadm left short of that is
+ * half-done; with a registered Node or an etcd member it belongs to the live cluster.
  */
-export function controlPlaneState(f: NodeFiles, cluster: ClusterView | undefined, node: { name: string; address: string }, stacked: boolean): NodeState {
+export function controlPlaneState(f: NodeFiles, cluster: ClusterKnowledge, node: { name: string; address: string }, stacked: boolean): NodeState {
   const files = leftovers(f);
-  const row = cluster?.nodes.find((n) => n.name === node.name);
-  const member = cluster?.etcdMembers ? memberOf(cluster.etcdMembers, node) : undefined;
+  const view = viewOf(cluster);
+  if (!view) {
+    if (files.length === 0) return { state: 'clean' };
+    return unknown(`${files.join(', ')} present`, (cluster as { unknown: UnknownFact }).unknown);
+  }
+  if (stacked && view.etcdUnknown && (files.length > 0 || view.nodes.some((n) => n.name === node.name))) {
+    return unknown(`whether ${node.name} is an etcd member decides whether it is joined`, view.etcdUnknown);
+  }
+  const row = view.nodes.find((n) => n.name === node.name);
+  const member = stacked && view.etcdMembers ? memberOf(view.etcdMembers, node) : undefined;
   const missing: string[] = [];
   if (!row) missing.push(`no Node ${node.name} is registered`);
   else if (!isControlPlaneRow(row)) missing.push(`Node ${node.name} lacks the control-plane role`);
   const absent = CONTROL_PLANE_MANIFESTS.filter((m) => !f.manifests.includes(m));
   if (absent.length) missing.push(`missing manifests ${absent.join(', ')}`);
   if (stacked) {
-    if (!cluster?.etcdMembers) missing.push('etcd membership could not be read');
-    else if (!member) missing.push('not an etcd member');
+    if (!member) missing.push('not an etcd member');
     if (!f.manifests.includes('etcd')) missing.push('missing manifest etcd');
   }
-  if (missing.length === 0 && f.kubeletConf) return { state: 'joined', detail: `control plane${stacked ? ' and etcd member' : ''}` };
+  if (!f.kubeletConf) missing.push('kubelet.conf is missing');
+  if (missing.length === 0) {
+    return { state: 'joined', detail: `Node ${node.name} is a control plane${row!.ready ? '' : ' (NotReady)'}${member ? `, etcd member ${member.id}` : ''}` };
+  }
   if (files.length === 0 && !member) return { state: 'clean' };
-  if (!cluster) return { state: 'half-done', detail: `${files.join(', ')} present but no API server answered to confirm the join` };
-  const present = files.length ? `${files.join(', ')} present` : `etcd member ${member!.id} listed`;
-  return { state: 'half-done', detail: `${present} but ${missing.join('; ') || 'kubelet.conf is missing'}` };
+  const live = [...(row ? [`Node ${node.name} is registered`] : []), ...(member ? [`etcd member ${member.id} (${member.name || 'unstarted'}) is listed`] : [])];
+  const removes = [...files, ...(member ? [`etcd member ${member.id}`] : [])];
+  return halfDone(files.length ? `${files.join(', ')} present` : `etcd member ${member!.id} listed`, missing, live, removes);
 }
 
-/** The first control plane after `kubeadm init`: admin.conf, an answering API server, and itself a control plane. */
-export function initState(f: NodeFiles, cluster: ClusterView | undefined, node: { name: string; address: string }, stacked: boolean): NodeState {
-  if (!f.adminConf && leftovers(f).length === 0) return { state: 'clean' };
-  if (!cluster) return { state: 'half-done', detail: `${f.adminConf ? 'admin.conf' : leftovers(f).join(', ')} present but the API server does not answer` };
-  const cp = controlPlaneState(f, cluster, node, stacked);
+/**
+ * The first control plane after `kubeadm init`: admin.conf, and itself a joined control plane. It
+ * holds the cluster's CA (and, stacked, its first etcd member's data): whatever else it is, it is
+ * live, and never reset without an operator. A CA alone is not a cluster: kubeadm init uses a CA
+ * that the operator placed there ("Using existing ca certificate authority").
+ */
+export function initState(f: NodeFiles, cluster: ClusterKnowledge, node: { name: string; address: string }, stacked: boolean): NodeState {
+  const files = leftovers(f);
+  if (!f.adminConf && files.length === 0) return { state: 'clean' };
+  const present = [...(f.adminConf ? ['admin.conf'] : []), ...files].join(', ');
+  const view = viewOf(cluster);
+  if (!view) return unknown(`${present} present`, (cluster as { unknown: UnknownFact }).unknown);
+  const cp = controlPlaneState(f, view, node, stacked);
+  if (cp.state === 'unknown') return cp;
   if (cp.state === 'joined' && f.adminConf) return { state: 'joined', detail: `initialised: ${cp.detail}` };
-  return { state: 'half-done', detail: cp.state === 'half-done' ? cp.detail : 'admin.conf is missing' };
+  const first = `${node.name} is the first control plane${f.caCert ? ': its CA is the cluster\'s' : ''}${f.etcdData ? ', its etcd data the cluster\'s state' : ''}`;
+  const removes = [...(f.adminConf ? ['admin.conf'] : []), ...(f.caCert ? ['the cluster CA and every certificate in /etc/kubernetes/pki'] : [])];
+  if (cp.state === 'half-done') return { ...cp, live: [first, ...cp.live], removes: [...cp.removes, ...removes] };
+  return halfDone(`${present} present`, ['admin.conf is missing'], [first], [...files, ...removes]);
 }
 
 /**
  * An external etcd member kubeadm-ha builds is done when its static pod manifest exists (the last
- * thing the build writes); the cluster's health is checked afterwards. Member data or certificates
- * without the manifest are what a failed build left.
+ * thing the build writes); the cluster's health is checked afterwards. Member data without the
+ * manifest is what a failed build left; it may hold a member of the running etcd cluster.
  */
 export function etcdHostState(f: NodeFiles): NodeState {
   if (f.manifests.includes('etcd')) return { state: 'joined', detail: 'etcd static pod present' };
-  if (f.etcdData) return { state: 'half-done', detail: '/var/lib/etcd/member present but no etcd static pod' };
+  if (f.etcdData) {
+    return halfDone('/var/lib/etcd/member present', ['no etcd static pod'], ['its data may be a member of the running etcd cluster'], ['/var/lib/etcd/member']);
+  }
   return { state: 'clean' };
 }

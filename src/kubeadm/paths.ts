@@ -14,6 +14,7 @@ export const KUBELET_CONF = '/etc/kubernetes/kubelet.conf';
 export const BOOTSTRAP_KUBELET_CONF = '/etc/kubernetes/bootstrap-kubelet.conf';
 export const MANIFESTS_DIR = '/etc/kubernetes/manifests';
 export const ETCD_DATA = '/var/lib/etcd/member';
+export const CA_CERT = '/etc/kubernetes/pki/ca.crt';
 export const KUBECTL = `kubectl --kubeconfig ${ADMIN_CONF}`;
 /** The certificate key of `--upload-certs`, kept 0600 on the first control plane for the control-plane joins. */
 export const CERTIFICATE_KEY_FILE = `${STATE_DIR}/certificate-key`;

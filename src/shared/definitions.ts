@@ -103,6 +103,8 @@ export interface ParkedStep {
   attempts: AttemptRecord[];
   options: ParkVerdict[];
   since: string;
+  /** What a retry does, in order (a reset names what it removes), when it is more than the step again. */
+  retryWill?: string[];
 }
 /** A half-done node cleaned before a step ran again. */
 export interface Cleanup {

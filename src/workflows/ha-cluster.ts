@@ -4,19 +4,22 @@
 // facts gathered once from the hosts decide which hosts each phase touches, and a phase with
 // nothing to do is skipped with its reason (and its gate is not asked). The workflow only decides;
 // activities act on the hosts.
-import { CancellationScope, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { HostFacts, Role } from '../activities/types';
 import { type ClusterSpec, type GatedPhase, type HostSpec, isBuiltEtcd } from '../config/types';
 import type { InitConfigInput } from '../kubeadm/config';
 import { clientURL, externalEtcdConfig } from '../kubeadm/external-etcd';
-import { controlPlaneState, etcdHostState, initState, type ClusterView, type NodeState, workerState } from '../kubeadm/node-state';
+import {
+  controlPlaneState, etcdHostState, initState, type ClusterKnowledge, type NodeState, type UnknownFact, workerState,
+} from '../kubeadm/node-state';
+import { ADMIN_CONF } from '../kubeadm/paths';
 import { Decision, Progress, progressQuery } from '../shared/definitions';
 import { activitiesFor, type RetryTuning } from './activities';
 import { mapWithLimit } from './concurrency';
 import { Decisions } from './decisions';
 import { DEFAULT_TOKEN_TUNING, JoinTokens, type TokenTuning } from './join-token';
 import { RunProgress } from './progress';
-import { AbortedByOperator, failureOf, SKIPPED, StepRunner } from './steps';
+import { AbortedByOperator, failureOf, type ResetPlan, SKIPPED, StepRunner } from './steps';
 
 export interface HaClusterInput {
   spec: ClusterSpec;
@@ -29,6 +32,8 @@ export interface HaClusterResult {
   nodes: { name: string; ready: boolean; roles: string[] }[];
   /** Workers the operator skipped. */
   skipped: string[];
+  /** Every phase that changes hosts was skipped: the cluster already matched the file. */
+  nothingToDo?: boolean;
   rejection?: Decision;
   abort?: Decision;
   progress: Progress;
@@ -53,6 +58,11 @@ interface Phase {
   plan(): HostSpec[] | string;
   run(hosts: HostSpec[]): Promise<void>;
 }
+
+/** Runs from before this patch reset a node whose facts could not be read; now it parks. */
+const UNKNOWN_PARKS = 'unknown-parks';
+/** Runs from before this patch applied the CNI again when any node was NotReady. */
+const CNI_FROM_READY_NODE = 'cni-from-ready-node';
 
 class RejectedAtGate extends Error {
   constructor(readonly decision: Decision) {
@@ -84,7 +94,8 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
 
   // Facts, gathered once by inspectHosts and kept up to date by the steps of this run.
   const facts = new Map<string, HostFacts>();
-  let cluster: ClusterView | undefined;
+  let cluster: ClusterKnowledge = { unknown: noApiServer() };
+  let clusterVia = '';
   const states = new Map<string, NodeState>();
   let caCertHash = '';
   let nodes: HaClusterResult['nodes'] = [];
@@ -95,9 +106,28 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
   const notJoined = (hosts: HostSpec[]) => hosts.filter((h) => !skipped.includes(h.name) && states.get(h.name)?.state !== 'joined');
   const initDone = () => states.get(firstCp.name)?.state === 'joined';
 
-  const cleanNode = (host: HostSpec) => async (stepId: string) => {
-    const r = await acts.cleanNode({ ...at(host), stepId, role: roleOf(host), stacked, ...(host === firstCp ? {} : { healthy: firstCp }) });
+  const cleanNode = (host: HostSpec) => async (stepId: string, approvedBy?: string) => {
+    const r = await acts.cleanNode({ ...at(host), stepId, role: roleOf(host), stacked, ...(host === firstCp ? {} : { healthy: firstCp }), ...(approvedBy ? { approvedBy } : {}) });
     return r.cleaned ? r.detail : undefined;
+  };
+  /**
+   * A reset of a node that belongs to a live cluster (a registered Node, an etcd member, the first
+   * control plane) needs an operator; what an earlier attempt of this same run left does not,
+   * except on the first control plane.
+   */
+  const resetPlan = (host: HostSpec, step: string) => (fromEarlierRun: boolean): ResetPlan => {
+    const s = states.get(host.name);
+    const half = fromEarlierRun && s?.state === 'half-done' ? s : undefined;
+    const removes = half ? half.removes.join(', ') : 'what the failed attempt left';
+    const memberToo = roleOf(host) === 'control-plane' && stacked && host !== firstCp;
+    const retryWill = [
+      `kubeadm reset -f on ${host.name}, removing ${removes}`,
+      ...(memberToo ? [`remove ${host.name}'s etcd member through ${firstCp.name}, if it is listed`] : []),
+      ...(step === 'joinNode' && roleOf(host) === 'control-plane' && !upload ? [`copy the shared certificates from ${firstCp.name} again`] : []),
+      `${step} on ${host.name}`,
+    ];
+    const live = half?.live ?? (host === firstCp ? [`${host.name} is the first control plane: it holds the cluster's CA${stacked ? ' and its etcd data' : ''}`] : []);
+    return live.length ? { needsOperator: `${half ? `${host.name} is half-done (${half.detail}) and ` : ''}belongs to a live cluster: ${live.join('; ')}`, retryWill } : { retryWill };
   };
   const copyCerts = (host: HostSpec, stepId: string) =>
     acts.distributeCerts({ ...at(host), stepId, source: firstCp, topology: spec.topology, kubernetesVersion: spec.kubernetesVersion });
@@ -123,14 +153,15 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
 
   /** One step per host, at most `limit` at once; a parked host waits while the others go on. */
   const onHosts = async (phase: string, hosts: HostSpec[], limit: number, step: string,
-    fn: (h: HostSpec) => (stepId: string) => Promise<string>, opts: { clean?: (h: HostSpec) => (id: string) => Promise<string | undefined>; done?: boolean } = {}) => {
+    fn: (h: HostSpec) => (stepId: string) => Promise<string>,
+    opts: { clean?: (h: HostSpec) => (id: string, approvedBy?: string) => Promise<string | undefined>; done?: boolean } = {}) => {
     await mapWithLimit(hosts, limit, async (host) => {
       if (runner.abort) return;
       const halfDone = states.get(host.name)?.state === 'half-done';
       progress.setHost(host.name, 'running', halfDone ? `${step}: first cleaning what an earlier attempt left` : step);
       const r = await runner.run({
         phase, step, host, role: roleOf(host), skippable: roleOf(host) === 'worker',
-        startWithClean: halfDone, run: fn(host), ...(opts.clean ? { clean: opts.clean(host) } : {}),
+        startWithClean: halfDone, run: fn(host), ...(opts.clean ? { clean: opts.clean(host), resetPlan: resetPlan(host, step) } : {}),
       });
       if (r === SKIPPED) {
         skipped.push(host.name);
@@ -148,6 +179,48 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
   const onFirst = (phase: string, step: string, fn: (stepId: string) => Promise<string>) =>
     runner.run({ phase, step, host: firstCp, role: 'control-plane', skippable: false, run: fn });
 
+  /** The cluster's view, read through the first control plane when it has admin.conf. */
+  async function readClusterFacts(): Promise<void> {
+    if (!facts.get(firstCp.name)?.files.adminConf) {
+      cluster = { unknown: noApiServer() };
+      return;
+    }
+    await onFirst('inspectHosts', 'readCluster', async () => {
+      const c = await acts.readCluster({ ...at(firstCp), stacked, controlPlanes: spec.controlPlanes });
+      if (c === null) {
+        cluster = { unknown: { fact: 'the cluster\'s Nodes', command: 'kubectl get nodes', exitCode: null, error: 'the API server does not answer' } };
+      } else if ('unknown' in c) {
+        cluster = c;
+      } else {
+        cluster = c;
+        caCertHash = c.caCertHash;
+        clusterVia = c.via ?? '';
+      }
+      return 'unknown' in cluster ? `unknown: ${cluster.unknown.error}` : `${cluster.nodes.length} nodes registered (read ${clusterVia || 'through the load balancer'})`;
+    });
+  }
+  function noApiServer(): UnknownFact {
+    return { fact: 'the cluster\'s Nodes', command: `test -f ${ADMIN_CONF}`, exitCode: 1, error: `${firstCp.name} has no ${ADMIN_CONF}, so no API server could be asked` };
+  }
+  function classify(h: HostSpec): NodeState {
+    const f = facts.get(h.name);
+    if (!f) return { state: 'clean' };
+    const role = roleOf(h);
+    const s = h === firstCp ? initState(f.files, cluster, h, stacked)
+      : role === 'control-plane' ? controlPlaneState(f.files, cluster, h, stacked)
+        : role === 'etcd' ? etcdHostState(f.files) : workerState(f.files, cluster, h.name);
+    states.set(h.name, s);
+    progress.setHost(h.name, s.state === 'joined' ? 'done' : 'pending', s.state === 'clean' ? progress.detailOf(h.name) : `${s.state}: ${s.detail}`);
+    return s;
+  }
+  /** The facts that show hosts are done, for a skipped phase's reason: each one for a few hosts, a count for many. */
+  const joinedFacts = (hosts: HostSpec[]): string => {
+    const details = hosts.map((h) => { const st = states.get(h.name); return `${h.name}: ${st?.state === 'joined' ? st.detail : st?.state}`; });
+    return hosts.length <= 5 ? details.join('; ') : `${hosts.length} hosts, e.g. ${details.slice(0, 2).join('; ')}`;
+  };
+  const readVia = () => (clusterVia ? ` (read ${clusterVia})` : '');
+  const initStateDetail = () => { const st = states.get(firstCp.name); return st?.state === 'joined' ? st.detail : ''; };
+
   const phases: Phase[] = [
     {
       name: 'inspectHosts', title: 'Check SSH access, sudo, kubeadm and what is already done on every host',
@@ -158,29 +231,34 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
           facts.set(host.name, f);
           return `kubeadm ${f.kubeadmVersion}${f.busy ? `, still running ${f.busy}` : ''}`;
         });
-        if (facts.get(firstCp.name)?.files.adminConf) {
-          await onFirst('inspectHosts', 'readCluster', async () => {
-            const c = await acts.readCluster({ ...at(firstCp), stacked });
-            cluster = c ?? undefined;
-            caCertHash = c?.caCertHash ?? '';
-            return cluster ? `${cluster.nodes.length} nodes registered` : 'the API server does not answer';
+        await readClusterFacts();
+        for (const h of hosts) classify(h);
+        // A node whose state could not be established parks: nothing is reset, initialised or
+        // joined on a guess. A retry (after fixing access) reads its facts and the cluster again.
+        const unknown = hosts.filter((h) => states.get(h.name)?.state === 'unknown');
+        if (unknown.length && patched(UNKNOWN_PARKS)) {
+          await mapWithLimit(unknown, unknown.length, async (host) => {
+            let tries = 0;
+            await runner.run({
+              phase: 'inspectHosts', step: 'classifyNode', host, role: roleOf(host), skippable: false, options: ['retry', 'abort'],
+              retryWill: [`inspect ${host.name} and read the cluster again (nothing on any host changes), then decide from what they say`],
+              run: async () => {
+                if (tries++ > 0) {
+                  facts.set(host.name, await acts.inspectHost({ ...at(host), role: roleOf(host), kubernetesVersion: spec.kubernetesVersion }));
+                  await readClusterFacts();
+                }
+                const state = classify(host);
+                if (state.state === 'unknown') throw ApplicationFailure.nonRetryable(`${host.name}: state unknown: ${state.detail}`, 'NodeStateUnknown');
+                return state.state;
+              },
+            });
           });
-        }
-        for (const h of hosts) {
-          const f = facts.get(h.name);
-          if (!f) continue;
-          const role = roleOf(h);
-          const s = h === firstCp ? initState(f.files, cluster, h, stacked)
-            : role === 'control-plane' ? controlPlaneState(f.files, cluster, h, stacked)
-              : role === 'etcd' ? etcdHostState(f.files) : workerState(f.files, cluster, h.name);
-          states.set(h.name, s);
-          progress.setHost(h.name, s.state === 'joined' ? 'done' : 'pending', s.state === 'clean' ? progress.detailOf(h.name) : `${s.state}: ${s.detail}`);
         }
       },
     },
     {
       name: 'probeLoadBalancer', title: 'Probe the load balancer from the first control plane',
-      plan: () => (initDone() ? 'the cluster already answers through the load balancer' : [firstCp]),
+      plan: () => (initDone() ? `${firstCp.name} is already initialised: the cluster's API server answered${readVia()}` : [firstCp]),
       run: async () => {
         await onFirst('probeLoadBalancer', 'probeLoadBalancer', async () => (await acts.probeLoadBalancer({ ...at(firstCp), loadBalancer: spec.loadBalancer })).message);
       },
@@ -189,7 +267,7 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
       // kubeadm's "Set up a High Availability etcd cluster with kubeadm": the first member makes the
       // etcd CA, the others copy it, then each makes its certificates and static pod; all healthy before init.
       name: 'etcdCluster', title: `Build the external etcd cluster on ${etcdHosts.map((h) => h.name).join(', ')}`, gate: 'etcd' as const,
-      plan: () => (initDone() ? `${firstCp.name} is initialised: the control plane already uses etcd` : etcdHosts),
+      plan: () => (initDone() ? `${firstCp.name} is initialised: the control plane already uses etcd (${joinedFacts(etcdHosts)})` : etcdHosts),
       run: async () => {
         const [first, ...others] = notJoined(etcdHosts).length ? etcdHosts : [];
         if (first && notJoined([first]).length) await onHosts('etcdCluster', [first], 1, 'buildEtcdMember', buildEtcdMember, { clean: cleanNode, done: true });
@@ -201,7 +279,7 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
     } satisfies Phase] : []),
     {
       name: 'init', title: `kubeadm init on ${firstCp.name}`, gate: 'init',
-      plan: () => (initDone() ? `${firstCp.name} is already initialised` : [firstCp]),
+      plan: () => (initDone() ? `${firstCp.name} is already initialised: ${initStateDetail()}${readVia()}` : [firstCp]),
       run: () => onHosts('init', [firstCp], 1, 'kubeadmInit', (host) => async (stepId) => {
         // External etcd: the client certificates first (again after a reset, which removes them).
         if (spec.etcd) {
@@ -216,7 +294,17 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
     },
     {
       name: 'installCni', title: 'Apply the CNI and wait for the kube-system pods',
-      plan: () => (cluster && initDone() && cluster.nodes.every((n) => n.ready) ? 'the CNI works: every registered node is Ready' : [firstCp]),
+      plan: () => {
+        const nodes = 'unknown' in cluster ? [] : cluster.nodes;
+        if (initDone() && nodes.length && nodes.every((n) => n.ready)) return 'the CNI works: every registered node is Ready';
+        // A node is Ready only once its network plugin is: one Ready node shows the CNI was applied
+        // (a NotReady one has another cause, such as a stopped kubelet, which a new apply does not heal).
+        const ready = nodes.filter((n) => n.ready);
+        if (initDone() && ready.length && patched(CNI_FROM_READY_NODE)) {
+          return `the CNI works: ${ready.length} of ${nodes.length} registered nodes are Ready (NotReady: ${nodes.filter((n) => !n.ready).map((n) => n.name).join(', ')})`;
+        }
+        return [firstCp];
+      },
       run: async () => {
         await onFirst('installCni', 'installCni', async (stepId) => (await acts.installCni({ ...at(firstCp), stepId, manifestFile: spec.cniManifest })).detail);
         await onFirst('installCni', 'waitForSystemPods', async () => (await acts.waitForSystemPods(at(firstCp))).detail);
@@ -225,7 +313,7 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
     {
       name: 'distributeCerts', title: 'Copy the shared certificates to the other control planes', ...(upload ? {} : { gate: 'joinControlPlanes' as const }),
       plan: () => (upload ? 'certificates: upload; the control planes download them with the certificate key'
-        : notJoined(otherCps).length ? notJoined(otherCps) : 'every other control plane has joined'),
+        : notJoined(otherCps).length ? notJoined(otherCps) : `every other control plane has joined: ${joinedFacts(otherCps)}`),
       run: (hosts) => onHosts('distributeCerts', hosts, hosts.length, 'distributeCerts',
         (host) => async (stepId) => (await copyCerts(host, stepId)).detail, { clean: cleanNode }),
     },
@@ -233,7 +321,7 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
       // One at a time, as the procedure recommends (and requires before kubeadm 1.15). A failed try
       // is cleaned by a reset, which also removes the shared certificates: they are copied again.
       name: 'joinControlPlanes', title: 'Join the other control planes, one at a time', ...(upload ? { gate: 'joinControlPlanes' as const } : {}),
-      plan: () => (notJoined(otherCps).length ? notJoined(otherCps) : 'every other control plane has joined'),
+      plan: () => (notJoined(otherCps).length ? notJoined(otherCps) : `every other control plane has joined: ${joinedFacts(otherCps)}`),
       run: async (hosts) => {
         await onHosts('joinControlPlanes', hosts, 1, 'joinNode', join, {
           done: true,
@@ -249,7 +337,7 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
     },
     {
       name: 'joinWorkers', title: `Join the workers, at most ${spec.workerConcurrency} at a time`, gate: 'joinWorkers',
-      plan: () => (spec.workers.length === 0 ? 'the cluster file lists no workers' : notJoined(spec.workers).length ? notJoined(spec.workers) : 'every worker has joined'),
+      plan: () => (spec.workers.length === 0 ? 'the cluster file lists no workers' : notJoined(spec.workers).length ? notJoined(spec.workers) : `every worker has joined: ${joinedFacts(spec.workers)}`),
       run: async (hosts) => {
         await onHosts('joinWorkers', hosts, spec.workerConcurrency, 'joinNode', join, { done: true, clean: cleanNode });
         await tokens.deleteMinted();
@@ -272,6 +360,9 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
   const progress = new RunProgress(spec, phases, decisions);
   const runner = new StepRunner(decisions, progress);
   setHandler(progressQuery, () => progress.view());
+  /** Phases that only read (inspection, the final check): a run where only they ran changed nothing. */
+  const readOnly = ['inspectHosts', 'verifyNodes'];
+  let changingPhasesRan = false;
   const result = (outcome: HaClusterResult['outcome'], extra: Partial<HaClusterResult> = {}): HaClusterResult =>
     ({ outcome, decisions: decisions.taken, nodes, skipped, ...extra, progress: progress.compactView() });
 
@@ -289,6 +380,7 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
         if (d.verdict === 'rejected') throw new RejectedAtGate(d);
       }
       progress.setPhase(phase.name, 'running');
+      if (!readOnly.includes(phase.name)) changingPhasesRan = true;
       await phase.run(hosts);
       if (runner.abort) throw new AbortedByOperator(runner.abort);
       progress.setPhase(phase.name, 'done');
@@ -313,5 +405,5 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
   }
   progress.status = skipped.length ? 'completed-with-skipped' : 'completed';
   progress.changed();
-  return result(skipped.length ? 'completed-with-skipped' : 'completed');
+  return result(skipped.length ? 'completed-with-skipped' : 'completed', changingPhasesRan ? {} : { nothingToDo: true });
 }
