@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // node lib/fleet/cli.js up|down|status|fault|timing --dir <dir> ...
 import { clearFaults, fleetDown, fleetStatus, fleetUp, setFault, setTiming } from './index';
-import { CommandFaultMode } from './types';
+import { CommandFaultMode, ControlPlaneComponent } from './types';
 
 const USAGE = `usage:
   cli.js up --dir D --control-planes N --workers M [--etcd N] [--slot S] [--kubernetes-version v1.31.4] [--discovery-timeout 5m0s]
@@ -12,6 +12,7 @@ const USAGE = `usage:
   cli.js fault --dir D --host H --command "kubeadm join" --mode fail|fail-once|hang|slow [--phase P] [--delay-ms N] [--message TEXT]
   cli.js fault --dir D --host H --sshd down|up
   cli.js fault --dir D --host H --cut-ssh
+  cli.js fault --dir D --host H --stop|--start kube-apiserver|etcd
   cli.js fault --dir D --lb drop|refuse|normal
   cli.js fault --dir D --clear`;
 
@@ -66,6 +67,7 @@ async function main(): Promise<number> {
       else if (o.lb) setFault(o.dir, { lb: o.lb as 'drop' | 'refuse' | 'normal' });
       else if (o.host && o.sshd) setFault(o.dir, { host: o.host, sshd: o.sshd as 'down' | 'up' });
       else if (o.host && o['cut-ssh']) setFault(o.dir, { host: o.host, cutSsh: true });
+      else if (o.host && (o.stop || o.start)) setFault(o.dir, { host: o.host, component: (o.stop || o.start) as ControlPlaneComponent, state: o.stop ? 'stopped' : 'running' });
       else if (o.host && o.command && o.mode) {
         setFault(o.dir, {
           host: o.host,

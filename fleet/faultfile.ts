@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import { faultsFile } from './layout';
 import { withFileLock } from './lock';
-import { FaultFile } from './types';
+import { ControlPlaneComponent, FaultFile } from './types';
 
 export function readFaults(dir: string): FaultFile {
   try {
@@ -23,3 +23,8 @@ export function updateFaults<T>(dir: string, fn: (f: FaultFile) => T): T {
   });
 }
 
+
+/** The components stopped on `host` (read by the stand-ins, which poll it). */
+export function stoppedComponents(dir: string, host: string): ControlPlaneComponent[] {
+  return readFaults(dir).hosts[host]?.stopped ?? [];
+}

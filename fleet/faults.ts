@@ -1,17 +1,20 @@
-// Fault switches. The file is read by the stand-ins at start; LB faults act on HAProxy/iptables.
+// Fault switches. The file is read by the stand-ins at start (the API server stand-in polls it for
+// stopped components); LB faults act on HAProxy/iptables.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fleetFile } from './layout';
 import { addDrop, removeDrops, startHaproxy, stopHaproxy } from './lb';
 import { cutSshSessions, startHost, stopHostSshd } from './hosts';
 import { updateFaults } from './faultfile';
-import { CommandFault, CommandFaultMode, FleetInfo } from './types';
+import { CommandFault, CommandFaultMode, ControlPlaneComponent, FleetInfo } from './types';
 
 export type FaultSpec =
   | { host: string; command: string; mode: CommandFaultMode; delayMs?: number; message?: string; phase?: string }
   | { host: string; sshd: 'down' | 'up' }
   /** Drops the host's established SSH connections once; its sshd keeps listening. */
   | { host: string; cutSsh: true }
+  /** Stops or starts a static pod's process: its ports then refuse connections (HAProxy's check drops the API server). */
+  | { host: string; component: ControlPlaneComponent; state: 'stopped' | 'running' }
   | { lb: 'drop' | 'refuse' | 'normal' };
 
 export function setFault(dir: string, spec: FaultSpec): void {
@@ -25,6 +28,16 @@ export function setFault(dir: string, spec: FaultSpec): void {
   if ('cutSsh' in spec) {
     knownHost(dir, spec.host);
     cutSshSessions(dir, spec.host);
+    return;
+  }
+  if ('component' in spec) {
+    knownHost(dir, spec.host);
+    if (!['kube-apiserver', 'etcd'].includes(spec.component)) throw new Error(`unknown component ${spec.component}`);
+    updateFaults(dir, (f) => {
+      const h = (f.hosts[spec.host] ??= { commands: [] });
+      h.stopped = (h.stopped ?? []).filter((c) => c !== spec.component);
+      if (spec.state === 'stopped') h.stopped.push(spec.component);
+    });
     return;
   }
   knownHost(dir, spec.host);
@@ -47,7 +60,7 @@ function setLbFault(dir: string, mode: 'drop' | 'refuse' | 'normal'): void {
   });
 }
 
-/** Clears command faults, restores the LB and restarts stopped sshds. */
+/** Clears command faults, starts stopped components, restores the LB and restarts stopped sshds. */
 export function clearFaults(dir: string): void {
   setLbFault(dir, 'normal');
   updateFaults(dir, (f) => {

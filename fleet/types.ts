@@ -75,7 +75,11 @@ export interface CommandFault {
   consumed?: boolean;
 }
 
+/** Control-plane static pods a fault can stop (their stand-ins close their listeners). */
+export type ControlPlaneComponent = 'kube-apiserver' | 'etcd';
+
 export interface FaultFile {
-  hosts: Record<string, { commands: CommandFault[] }>;
+  /** stopped: components down on that host until started again (or the faults are cleared). */
+  hosts: Record<string, { commands: CommandFault[]; stopped?: ControlPlaneComponent[] }>;
   lb?: 'drop' | 'refuse' | 'normal';
 }

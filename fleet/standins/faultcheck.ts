@@ -1,7 +1,7 @@
 // Runtime faults (see fleet/faults.ts), read from the fault file when a stand-in command starts and
 // at each kubeadm phase that can carry one, so a test can switch them while a run goes on.
-import { readFaults, updateFaults } from '../faultfile';
-import { CommandFault } from '../types';
+import { readFaults, stoppedComponents, updateFaults } from '../faultfile';
+import { CommandFault, ControlPlaneComponent } from '../types';
 import { ExitError } from './errors';
 import { hostEnv } from './env';
 
@@ -55,4 +55,10 @@ export async function applyFaults(tool: string, argv: string[]): Promise<void> {
 export async function phaseFault(phase: string, failure: () => ExitError): Promise<void> {
   const f = find(['kubeadm', ...process.argv.slice(2)].join(' '), phase);
   if (f) await act(f, 'kubeadm', failure);
+}
+
+/** The control-plane components a `stop` fault holds down on this host. */
+export function stoppedHere(): ControlPlaneComponent[] {
+  const e = hostEnv();
+  return stoppedComponents(e.dir, e.host);
 }

@@ -1,7 +1,7 @@
 // Stand-in activities for workflow tests: they record every call (with its journal id) and let a
 // test decide, per step and host, what happens. The real ones run in the e2e and fault tests.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { HostFacts, KubeadmHaActivities, OnHost, TokenRef } from '../../src/activities/types';
+import type { ClusterReading, HostFacts, KubeadmHaActivities, OnHost, TokenRef } from '../../src/activities/types';
 import type { ClusterSpec } from '../../src/config/types';
 import type { NodeFiles } from '../../src/kubeadm/node-state';
 
@@ -17,6 +17,20 @@ export const spec = (approvals: ClusterSpec['approvals'] = [], workers = 4): Clu
 export const CLEAN: NodeFiles = { adminConf: false, kubeletConf: false, bootstrapKubeletConf: false, manifests: [], etcdData: false };
 export const JOINED_CP: NodeFiles = { adminConf: true, kubeletConf: true, bootstrapKubeletConf: false, manifests: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'], etcdData: true };
 export const JOINED_WORKER: NodeFiles = { ...CLEAN, kubeletConf: true };
+const row = (name: string, roles: string[], ready = true) => ({ name, status: ready ? 'Ready' : 'NotReady', roles, version: 'v1.31.4', ready });
+/** The files and the cluster view of a finished 3+N stacked cluster from `spec`. */
+export function finished(workers = 4): { files: Record<string, NodeFiles>; cluster: ClusterReading & { nodes: unknown[] } } {
+  const cps = ['cp1', 'cp2', 'cp3'];
+  const ws = Array.from({ length: workers }, (_, i) => `w${i + 1}`);
+  return {
+    files: Object.fromEntries([...cps.map((c) => [c, { ...JOINED_CP, caCert: true }]), ...ws.map((w) => [w, JOINED_WORKER])]),
+    cluster: {
+      caCertHash: `sha256:${'b'.repeat(64)}`, via: 'through the load balancer',
+      nodes: [...cps.map((c) => row(c, ['control-plane'])), ...ws.map((w) => row(w, []))],
+      etcdMembers: cps.map((name, i) => ({ id: `a${i + 1}`, name, peerURLs: [`https://10.0.0.${i + 1}:2380`], clientURLs: [], started: true, learner: false })),
+    },
+  };
+}
 
 export interface Call {
   name: string;
@@ -33,7 +47,8 @@ export interface FakeOptions {
   /** Throw to fail a step; called with the step name, host and Temporal attempt. */
   behave?: (name: string, host: string | undefined, call: Call) => void | Promise<void>;
   files?: Record<string, NodeFiles>;
-  cluster?: Awaited<ReturnType<KubeadmHaActivities['readCluster']>>;
+  /** What readCluster answers (a function: read at each call). */
+  cluster?: ClusterReading | (() => ClusterReading);
   tokenTtlMs?: number;
 }
 
@@ -57,7 +72,7 @@ export function fakeActivities(calls: Call[], o: FakeOptions = {}): KubeadmHaAct
       await record('inspectHost', input);
       return { name: input.host.name, hostname: input.host.name, kubeadmVersion: 'v1.31.4', files: o.files?.[input.host.name] ?? CLEAN };
     },
-    readCluster: async (input) => { await record('readCluster', input); return o.cluster ?? null; },
+    readCluster: async (input) => { await record('readCluster', input); return (typeof o.cluster === 'function' ? o.cluster() : o.cluster) ?? null; },
     probeLoadBalancer: async (input) => { await record('probeLoadBalancer', input); return { outcome: 'refused', message: 'ok' }; },
     kubeadmInit: async (input) => { await record('kubeadmInit', input); return { host: input.host.name, alreadyDone: false, detail: 'initialised', caCertHash: `sha256:${'a'.repeat(64)}` }; },
     installCni: step('installCni'),

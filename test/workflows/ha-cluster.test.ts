@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowFailedError, WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import type { KubeadmHaActivities } from '../../src/activities/types';
+import type { ClusterReading, KubeadmHaActivities } from '../../src/activities/types';
 import type { GatedPhase } from '../../src/config/types';
 import {
   approveSignal, approveUpdate, FailedPhaseKey, PhaseKey, Progress, PROGRESS_MEMO, progressQuery, rejectUpdate, resolveSignal, resolveUpdate, RUNNING_NAMED, StatusKey, TASK_QUEUE,
@@ -15,7 +15,7 @@ import {
 import type { HaClusterInput, HaClusterResult } from '../../src/workflows/ha-cluster';
 import { historyText, recordHistory } from '../helpers/history';
 import { dataConverter, startDevServer, TEMPORAL_CLI, workflowBundle } from '../helpers/temporal';
-import { Call, CLEAN, fakeActivities, JOINED_CP, JOINED_WORKER, preflight, spec, transient } from './fakes';
+import { Call, CLEAN, fakeActivities, finished, JOINED_CP, JOINED_WORKER, preflight, spec, transient } from './fakes';
 
 const fast = { retry: { initialInterval: '50ms', maximumAttempts: 3 } };
 
@@ -381,6 +381,134 @@ describe('haClusterWorkflow on a real dev server', () => {
       assert.notEqual(w1[w1.length - 1].token, w2.token, 'a fresh token after the wait');
       const deleted = calls.filter((c) => c.name.startsWith('deleteJoinTokens:')).map((c) => c.name);
       assert.ok(deleted.some((d) => d.includes(w2.token!) && d.includes(w1[w1.length - 1].token!)), `minted tokens are deleted: ${deleted}`);
+    });
+  });
+
+  // Never destroy what works: what could not be read parks, and what belongs to a live cluster is reset only by an operator.
+  const CHANGING = ['probeLoadBalancer', 'kubeadmInit', 'installCni', 'distributeCerts', 'ensureJoinToken', 'joinNode', 'cleanNode', 'uploadCerts'];
+  const changes = (calls: Call[]) => calls.filter((c) => CHANGING.includes(c.name) || c.name.startsWith('deleteJoinTokens'));
+
+  it('a finished cluster: every phase is skipped with the facts that show it, and nothing changes', async () => {
+    const calls: Call[] = [];
+    const f = finished();
+    const r = await run(fakeActivities(calls, f), { spec: spec(['init', 'joinControlPlanes', 'joinWorkers']), tuning: fast }, (h) => h.result()) as HaClusterResult;
+    assert.equal(r.outcome, 'completed');
+    assert.equal(r.nothingToDo, true);
+    assert.deepEqual(changes(calls), [], 'no host-changing activity ran');
+    assert.deepEqual(r.decisions, [], 'no gate was asked');
+    const reason = (name: string) => r.progress.phases.find((p) => p.name === name)!;
+    assert.match(reason('init').reason ?? '', /^cp1 is already initialised: initialised: Node cp1 is a control plane, etcd member a1 \(read through the load balancer\)$/);
+    assert.match(reason('joinControlPlanes').reason ?? '', /cp2: Node cp2 is a control plane, etcd member a2; cp3: Node cp3 is a control plane, etcd member a3/);
+    assert.match(reason('joinWorkers').reason ?? '', /every worker has joined: w1: Node w1 is registered and Ready/);
+    for (const p of ['probeLoadBalancer', 'init', 'installCni', 'distributeCerts', 'joinControlPlanes', 'joinWorkers']) assert.equal(reason(p).state, 'skipped', p);
+  });
+
+  it('a NotReady node (its kubelet stopped) does not apply the CNI again', async () => {
+    const calls: Call[] = [];
+    const f = finished(1);
+    f.cluster.nodes[1] = { ...(f.cluster.nodes[1] as object), status: 'NotReady', ready: false };
+    const r = await run(fakeActivities(calls, f), { spec: spec([], 1), tuning: fast }, (h) => h.result()) as HaClusterResult;
+    assert.deepEqual(changes(calls), []);
+    assert.match(r.progress.phases.find((p) => p.name === 'installCni')!.reason ?? '', /the CNI works: 3 of 4 registered nodes are Ready \(NotReady: cp2\)/);
+  });
+
+  it('an etcd member list that cannot be read parks every stacked control plane as unknown; a retry reads again', async () => {
+    const calls: Call[] = [];
+    const f = finished(1);
+    const etcdUnknown = { fact: 'the etcd member list', command: 'curl -sS ... https://10.0.0.1:2379/v3/cluster/member/list', exitCode: 7, error: 'etcd gateway on cp1: exit 7: Failed to connect; kubectl exec etcd-cp1: exit 1: Error from server (Forbidden)' };
+    let readable = false;
+    const { etcdMembers, ...noMembers } = f.cluster as { etcdMembers: unknown };
+    const acts = fakeActivities(calls, { files: f.files, cluster: () => (readable ? f.cluster : { ...noMembers, etcdUnknown } as ClusterReading) });
+    await run(acts, { spec: spec([], 1), tuning: fast }, async (h) => {
+      const p = await until(h, 'three control planes parked', (x) => x.parked.length === 3);
+      for (const parked of p.parked) {
+        assert.equal(parked.step, 'classifyNode');
+        assert.deepEqual(parked.options, ['retry', 'abort']);
+        assert.match(parked.attempts[0].error, /state unknown: whether cp\d is an etcd member decides whether it is joined; the etcd member list could not be established: `curl -sS .*` exited 7: .*Forbidden/);
+        assert.match(parked.retryWill?.[0] ?? '', /nothing on any host changes/);
+      }
+      assert.equal(p.hosts.find((x) => x.name === 'w1')?.state, 'done', 'the worker is known joined');
+      assert.deepEqual(changes(calls), []);
+      await assert.rejects(h.executeUpdate(resolveUpdate, { args: [{ host: 'cp1', action: 'skip', approver: 'erin' }] }),
+        (err: unknown) => err instanceof WorkflowUpdateFailedError && /"skip" is not possible/.test(String(err.cause?.message)));
+      readable = true;
+      for (const cp of ['cp1', 'cp2', 'cp3']) await h.executeUpdate(resolveUpdate, { args: [{ host: cp, action: 'retry', approver: 'erin' }] });
+      const r = (await h.result()) as HaClusterResult;
+      assert.equal(r.outcome, 'completed');
+      assert.equal(r.nothingToDo, true);
+      assert.deepEqual(changes(calls), [], 'not a reset, an init or a join, before or after the retry');
+      assert.ok(names(calls, 'inspectHost').filter((x) => x === 'cp2').length === 2, 'the retry inspected the host again');
+      void etcdMembers;
+    });
+  });
+
+  it('no API server answers: hosts holding kubeadm files park as unknown, and an abort leaves them untouched', async () => {
+    const calls: Call[] = [];
+    const f = finished(2);
+    const unknown = { fact: "the cluster's Nodes", command: 'kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes --request-timeout=10s', exitCode: 1,
+      error: 'through the load balancer: exit 1: Unable to connect to the server: dial tcp 10.0.9.1:6443: i/o timeout; cp1\'s API server https://10.0.0.1:6443: exit 1: The connection to the server 10.0.0.1:6443 was refused' };
+    const acts = fakeActivities(calls, { files: { ...f.files, w2: CLEAN }, cluster: { unknown } });
+    await run(acts, { spec: spec([], 2), tuning: fast }, async (h) => {
+      const p = await until(h, 'parked', (x) => x.parked.length === 4);
+      assert.deepEqual(p.parked.map((x) => x.host).sort(), ['cp1', 'cp2', 'cp3', 'w1'], 'w2 holds nothing: it is clean, not unknown');
+      assert.match(p.parked.find((x) => x.host === 'cp1')!.attempts[0].error, /admin\.conf, kubelet\.conf, .* present; the cluster's Nodes could not be established: .*i\/o timeout.*was refused/);
+      await h.executeUpdate(resolveUpdate, { args: [{ host: 'w1', action: 'abort', approver: 'erin', reason: 'LB down' }] });
+      const r = (await h.result()) as HaClusterResult;
+      assert.equal(r.outcome, 'aborted');
+      assert.deepEqual(changes(calls), []);
+    });
+  });
+
+  it('a half-done control plane that is an etcd member parks for approval before its reset; the retry resets it and removes its member', async () => {
+    const calls: Call[] = [];
+    const f = finished(1);
+    f.files.cp3 = { ...JOINED_CP, manifests: ['kube-controller-manager', 'kube-scheduler', 'etcd'] };
+    const acts = fakeActivities(calls, f);
+    await run(acts, { spec: spec([], 1), tuning: fast }, async (h) => {
+      const p = await parkedOn(h, 'cp3');
+      const parked = p.parked[0];
+      assert.equal(parked.step, 'distributeCerts');
+      assert.match(parked.attempts[0].error, /^reset needs an operator: cp3 is half-done \(.*missing manifests kube-apiserver\) and belongs to a live cluster: Node cp3 is registered; etcd member a3 \(cp3\) is listed$/);
+      assert.deepEqual(parked.retryWill, [
+        'kubeadm reset -f on cp3, removing kubelet.conf, kube-controller-manager.yaml, kube-scheduler.yaml, etcd.yaml, /var/lib/etcd/member, etcd member a3',
+        "remove cp3's etcd member through cp1, if it is listed", 'distributeCerts on cp3']);
+      assert.deepEqual(changes(calls), [], 'nothing is reset before the operator decides');
+      await h.executeUpdate(resolveUpdate, { args: [{ host: 'cp3', action: 'retry', approver: 'erin', reason: 'CHG-1' }] });
+      const r = (await h.result()) as HaClusterResult;
+      assert.equal(r.outcome, 'completed');
+      const clean = calls.find((c) => c.name === 'cleanNode')!;
+      assert.deepEqual([clean.host, (clean.input as { approvedBy?: string }).approvedBy, (clean.input as { healthy?: { name: string } }).healthy?.name], ['cp3', 'erin', 'cp1']);
+      assert.deepEqual(changes(calls).map((c) => `${c.name} ${c.host ?? ''}`.trim()).filter((c) => !c.startsWith('ensureJoinToken') && !c.startsWith('deleteJoinTokens')),
+        ['cleanNode cp3', 'distributeCerts cp3', 'joinNode cp3']);
+    });
+  });
+
+  it('a half-done worker with no Node is reset and joined by itself, as before', async () => {
+    const calls: Call[] = [];
+    const f = finished(2);
+    f.cluster.nodes.splice(f.cluster.nodes.findIndex((n) => (n as { name: string }).name === 'w2'), 1);
+    const r = await run(fakeActivities(calls, f), { spec: spec([], 2), tuning: fast }, (h) => h.result()) as HaClusterResult;
+    assert.equal(r.outcome, 'completed');
+    assert.deepEqual(r.decisions, []);
+    assert.deepEqual(changes(calls).map((c) => `${c.name} ${c.host ?? ''}`.trim()).filter((c) => !/JoinToken/.test(c)), ['cleanNode w2', 'joinNode w2']);
+    assert.equal((calls.find((c) => c.name === 'cleanNode')!.input as { approvedBy?: string }).approvedBy, undefined);
+  });
+
+  it('the first control plane is never reset without an operator, even after its own init failed in this run', async () => {
+    const calls: Call[] = [];
+    let failed = false;
+    const acts = fakeActivities(calls, {
+      behave: (name) => { if (name === 'kubeadmInit' && !failed) { failed = true; throw ApplicationFailure.nonRetryable('cp1: kubeadm init failed (exit 1): wait-control-plane', 'KubeadmTransient'); } },
+    });
+    await run(acts, { spec: spec([], 1), tuning: fast }, async (h) => {
+      const p = await parkedOn(h, 'cp1');
+      assert.equal(p.parked[0].step, 'kubeadmInit');
+      assert.deepEqual(p.parked[0].retryWill, ['kubeadm reset -f on cp1, removing what the failed attempt left', 'kubeadmInit on cp1']);
+      assert.ok(!names(calls, 'cleanNode').length, 'no automatic reset of the first control plane');
+      await h.executeUpdate(resolveUpdate, { args: [{ host: 'cp1', action: 'retry', approver: 'erin' }] });
+      assert.equal(((await h.result()) as HaClusterResult).outcome, 'completed');
+      assert.equal((calls.find((c) => c.name === 'cleanNode')!.input as { approvedBy?: string }).approvedBy, 'erin');
+      assert.equal(names(calls, 'kubeadmInit').length, 2);
     });
   });
 });
