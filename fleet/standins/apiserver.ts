@@ -1,7 +1,9 @@
-// Stand-in kube-apiserver (also holding the ports of the other control-plane static pods).
-// Serves HTTPS with the node's real apiserver certificate; state comes from <dir>/cluster.
+// Stand-in kube-apiserver (also holding the ports of the other control-plane static pods, and on
+// stacked control planes etcd's v3 JSON gateway on 2379). Serves HTTPS with the node's real
+// certificates; state comes from <dir>/cluster; `stop` faults close the listeners (see switchable).
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import * as YAML from 'yaml';
@@ -10,7 +12,9 @@ import { liveTokens, readState, updateState } from './state';
 import { nodeViews, podViews } from './views';
 import { signCSR } from './pki';
 import { applyObjects } from './apply';
-import { exec } from './etcdctl';
+import { exec, membersResponse, removeMember } from './etcdctl';
+import { stoppedHere } from './faultcheck';
+import { ControlPlaneComponent } from '../types';
 import { EtcdClient, etcdDelete, etcdGet, etcdList, etcdPut, etcdReachable, externalEtcdClient, nodeKey, nodeObject, nodeRecord, tokenKey, tokenSecret } from './etcdstore';
 
 const e = hostEnv();
@@ -137,18 +141,67 @@ async function route(method: string, url: URL, body: any, auth: string): Promise
   return notFound('path', p);
 }
 
-function serve(): void {
-  const server = https.createServer({ cert: fs.readFileSync(`${PKI}/apiserver.crt`), key: fs.readFileSync(`${PKI}/apiserver.key`) }, (req, res) => {
+/** Reads a JSON request body; undefined when empty, null when it does not parse. */
+function readBody(req: http.IncomingMessage): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      let body: unknown;
       try {
-        body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined;
+        resolve(chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined);
       } catch {
-        body = undefined;
+        resolve(null);
       }
-      route(req.method ?? 'GET', new URL(req.url ?? '/', 'https://x'), body, String(req.headers.authorization ?? '')).then(
+    });
+  });
+}
+
+/** grpc-gateway's error body: the gRPC status (codes.NotFound = 5, InvalidArgument = 3). */
+const grpcError = (msg: string, code: number): { error: string; message: string; code: number } => ({ error: msg, message: msg, code });
+
+/**
+ * etcd's v3 JSON gateway (api/etcdserverpb/gw/rpc.pb.gw.go), for the two Cluster calls the
+ * orchestrator makes with curl: POST /v3/cluster/member/list and /v3/cluster/member/remove.
+ */
+function etcdGateway(method: string, p: string, body: any): [number, unknown] { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const post = method === 'POST';
+  if (post && body === null) return [400, grpcError('invalid character in request body', 3)];
+  if (post && p === '/v3/cluster/member/list') return [200, membersResponse(readState(e.dir), e.host)];
+  if (post && p === '/v3/cluster/member/remove') {
+    // uint64 in protobuf JSON: a decimal string or a number; absent is 0 (no such member).
+    const raw = (body as { ID?: unknown } | undefined)?.ID ?? '0';
+    if (!/^\d+$/.test(String(raw))) return [400, grpcError(`json: cannot unmarshal ${JSON.stringify(raw)} into uint64`, 3)];
+    if (!removeMember(e.dir, BigInt(String(raw)))) return [404, grpcError('etcdserver: member not found', 5)];
+    return [200, membersResponse(readState(e.dir), e.host)];
+  }
+  return [404, grpcError('Not Found', 5)];
+}
+
+/**
+ * A static pod's listener as its process: closed (connections refused, open ones cut) while a fault
+ * stops the component, listening again when it is started.
+ */
+function switchable(server: net.Server, ports: number[], component: ControlPlaneComponent): () => void {
+  const listeners = ports.map((port, i) => (i === 0 ? server : net.createServer((c) => c.destroy())).on('error', (err) => console.error(`${component} :${port}: ${err.message}`)));
+  let up = false;
+  return () => {
+    const want = !stoppedHere().includes(component);
+    if (want === up) return;
+    up = want;
+    listeners.forEach((l, i) => {
+      if (want) l.listen(ports[i], e.address, () => console.log(`${component} stand-in for ${e.host} on ${e.address}:${ports[i]}`));
+      else {
+        l.close();
+        (l as http.Server).closeAllConnections?.();
+      }
+    });
+  };
+}
+
+function serve(): void {
+  const server = https.createServer({ cert: fs.readFileSync(`${PKI}/apiserver.crt`), key: fs.readFileSync(`${PKI}/apiserver.key`) }, (req, res) => {
+    void readBody(req).then((body) =>
+      route(req.method ?? 'GET', new URL(req.url ?? '/', 'https://x'), body ?? undefined, String(req.headers.authorization ?? '')).then(
         ([code, out]) => {
           res.writeHead(code, { 'content-type': typeof out === 'string' ? 'text/plain' : 'application/json', 'x-fleet-node': e.host });
           res.end(typeof out === 'string' ? out : JSON.stringify(out));
@@ -157,14 +210,27 @@ function serve(): void {
           res.writeHead(500, { 'x-fleet-node': e.host });
           res.end(JSON.stringify({ message: err.message }));
         },
-      );
-    });
+      ));
   });
-  server.listen(6443, e.address, () => console.log(`kube-apiserver stand-in for ${e.host} on ${e.address}:6443`));
+  const sync = [switchable(server, [6443], 'kube-apiserver')];
   // The other control-plane components only need to hold their ports (preflight sees them).
-  const ports = [10257, 10259];
-  if (fs.existsSync('/etc/kubernetes/manifests/etcd.yaml')) ports.push(2379, 2380);
-  for (const port of ports) net.createServer((c) => c.destroy()).listen(port, e.address);
+  for (const port of [10257, 10259]) net.createServer((c) => c.destroy()).listen(port, e.address);
+  if (fs.existsSync('/etc/kubernetes/manifests/etcd.yaml')) {
+    // Mutual TLS as kubeadm configures etcd (--client-cert-auth with --trusted-ca-file).
+    const tls = { cert: fs.readFileSync(`${PKI}/etcd/server.crt`), key: fs.readFileSync(`${PKI}/etcd/server.key`), ca: fs.readFileSync(`${PKI}/etcd/ca.crt`), requestCert: true, rejectUnauthorized: true };
+    const gateway = https.createServer(tls, (req, res) => {
+      void readBody(req).then((body) => {
+        const [code, out] = etcdGateway(req.method ?? 'GET', new URL(req.url ?? '/', 'https://x').pathname, body);
+        res.writeHead(code, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(out));
+      });
+    });
+    sync.push(switchable(gateway, [2379, 2380], 'etcd'));
+  }
+  // Poll the fault file: cheap, and it is replaced by rename (which fs.watch on the path would miss).
+  const tick = (): void => sync.forEach((f) => f());
+  tick();
+  setInterval(tick, 200);
 }
 
 process.on('SIGTERM', () => process.exit(0));

@@ -1,6 +1,7 @@
 // `kubectl exec etcd-<node> -- etcdctl ... member list|remove`, served by the API server stand-in on
 // the cluster state's etcd members. Output as etcdctl v3 prints it (etcdctl/ctlv3/command/
 // printer_simple.go, printer_json.go, member_command.go); the exec plumbing's failures as kubectl's.
+// The member messages and MemberRemove are shared with the API server stand-in's etcd JSON gateway.
 import * as path from 'node:path';
 import { runDir } from '../layout';
 import { alive, readPid } from '../proc';

@@ -144,3 +144,21 @@ ${etcdEndpoints.map((e) => `    - ${e}\n`).join('')}    caFile: /etc/kubernetes/
     keyFile: /etc/kubernetes/pki/apiserver-etcd-client.key
 ` : ''}`;
 }
+
+/**
+ * A stacked 2-control-plane cluster as fleet.test.ts builds it: kubeadm init on cp1, the shared
+ * certificates copied by hand, then the control-plane join of cp2 (both through the LB).
+ */
+export function stackedControlPlanes(dir: string, cp1: string, cp2: string, lb: string): { token: string; hash: string } {
+  put(dir, cp1, '/var/lib/kubeadm-ha/kubeadm-config.yaml', initConfig(cp1, lb));
+  let r = ssh(dir, cp1, 'sudo -n kubeadm init --config /var/lib/kubeadm-ha/kubeadm-config.yaml');
+  const m = /\nkubeadm join \S+ --token (\S+) \\\n\t--discovery-token-ca-cert-hash (sha256:[a-f0-9]{64}) \n$/.exec(r.stdout);
+  if (r.code !== 0 || !m) throw new Error(`kubeadm init failed: ${r.stderr}`);
+  const files = 'ca.crt ca.key sa.key sa.pub front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key';
+  const tar = ssh(dir, cp1, `sudo -n tar -C /etc/kubernetes/pki -cf - ${files} | base64 -w0`).stdout;
+  if (ssh(dir, cp2, 'sudo -n mkdir -p /etc/kubernetes/pki && base64 -d | sudo -n tar -C /etc/kubernetes/pki -xf -', { input: tar }).code !== 0) throw new Error('copying the shared certificates failed');
+  put(dir, cp2, '/var/lib/kubeadm-ha/join-config.yaml', joinConfig({ lb, token: m[1], hash: m[2], name: 'cp2', cpAddress: cp2 }));
+  r = ssh(dir, cp2, 'sudo -n kubeadm join --config /var/lib/kubeadm-ha/join-config.yaml');
+  if (r.code !== 0) throw new Error(`control-plane join failed: ${r.stderr}`);
+  return { token: m[1], hash: m[2] };
+}
