@@ -14,12 +14,14 @@ import { createActivities } from '../../src/activities';
 import { main } from '../../src/client/cli';
 import { loadClusterFile } from '../../src/config/cluster-file';
 import { etcdGatewayCommand, parseGatewayMembers } from '../../src/kubeadm/etcd';
+import { parseGetNodes } from '../../src/kubeadm/kubectl';
+import { isControlPlaneRow } from '../../src/kubeadm/node-state';
 import { KUBECTL } from '../../src/kubeadm/paths';
 import { workflowIdFor } from '../../src/shared/definitions';
 import { sessionPool } from '../../src/ssh/pool';
 import { loadTarget, openSession } from '../../src/ssh/session';
 import type { HaClusterResult } from '../../src/workflows/ha-cluster';
-import { assertClusterBuilt, eventually, progressMemo, Rig } from '../helpers/harness';
+import { eventually, progressMemo, Rig } from '../helpers/harness';
 
 const EXEC_FORBIDDEN = 'Error from server (Forbidden): pods "etcd-cp1" is forbidden: User "kubernetes-admin" cannot create resource "pods/exec" in API group "" in the namespace "kube-system"';
 
@@ -56,6 +58,12 @@ describe('a re-run never destroys what works', () => {
     members: parseGatewayMembers(await sh(f, 'cp1', etcdGatewayCommand(f.hosts.find((h) => h.name === 'cp1')!.address, { list: true })))
       .map((m) => `${m.name}=${m.id}`).sort(),
   });
+  /** Every node of the cluster file registered, Ready and with its role. */
+  const assertAllReady = async (f: FleetInfo) => {
+    const rows = parseGetNodes(await sh(f, 'cp1', `${KUBECTL} get nodes`));
+    assert.deepEqual(rows.map((r) => `${r.name} ${r.ready} ${isControlPlaneRow(r)}`),
+      ['cp1 true true', 'cp2 true true', 'cp3 true true', 'w1 true false', 'w2 true false', 'w3 true false']);
+  };
   /** Every kubeadm command run on the hosts since `t0`, but `kubeadm version` (inspection reads it). */
   const kubeadmSince = (f: FleetInfo, t0: number) => f.hosts.flatMap((h) =>
     readInvocations(f.dir, h.name).filter((i) => i.start >= t0 && i.argv[0] !== 'version').map((i) => `${h.name} kubeadm ${i.argv.join(' ')}`));
@@ -67,9 +75,21 @@ describe('a re-run never destroys what works', () => {
       await close();
     }
   };
-  const memo = async (name: string) => {
+  const runId = async (name: string) => {
     const { client, close } = await server.client();
     try {
+      return (await client.workflow.getHandle(workflowIdFor(name)).describe()).runId;
+    } catch {
+      return undefined;
+    } finally {
+      await close();
+    }
+  };
+  /** The progress of the run started after `before` (a run id), once it exists. */
+  const memo = async (name: string, before: string | undefined) => {
+    const { client, close } = await server.client();
+    try {
+      if ((await client.workflow.getHandle(workflowIdFor(name)).describe()).runId === before) return undefined;
       return await progressMemo(client, name);
     } finally {
       await close();
@@ -89,10 +109,11 @@ describe('a re-run never destroys what works', () => {
     });
 
     /** Starts the run again; `during` acts while it goes on. Asserts nothing changed; returns the output. */
-    const unchanged = async (during?: () => Promise<void>): Promise<string> => {
+    const unchanged = async (during?: (previousRun: string | undefined) => Promise<void>): Promise<string> => {
       const t0 = Date.now();
+      const previous = await runId(name);
       const run = cli('start', f.clusterFile, '--auto-approve', 'ops-bot');
-      await during?.();
+      await during?.(previous);
       const { code, out } = await run;
       assert.equal(code, 0, out);
       assert.deepEqual(kubeadmSince(f, t0), [], 'no kubeadm command that changes a host ran');
@@ -120,8 +141,8 @@ describe('a re-run never destroys what works', () => {
     it('the load balancer down during inspection: the Nodes are read from cp1\'s own API server', async () => {
       setFault(f.dir, { lb: 'drop' });
       try {
-        const out = await unchanged(async () => {
-          await eventually('inspection done', async () => (await memo(name))?.phases.find((p) => p.name === 'inspectHosts')?.state === 'done' || undefined, 120_000, 500);
+        const out = await unchanged(async (previous) => {
+          await eventually('inspection done', async () => (await memo(name, previous))?.phases.find((p) => p.name === 'inspectHosts')?.state === 'done' || undefined, 120_000, 500);
           clearFaults(f.dir);
         });
         assert.match(out, /read cp1's API server https:\/\/[0-9.]+:6443 \(through the load balancer: exit 1: Unable to connect to the server: .*i\/o timeout/);
@@ -142,8 +163,8 @@ describe('a re-run never destroys what works', () => {
     it('a control plane\'s kubelet stopped: its Node is NotReady, it is still joined, and the CNI is not applied again', async () => {
       await sh(f, 'cp2', 'systemctl stop kubelet');
       try {
-        const out = await unchanged(async () => {
-          await eventually('verifyNodes waiting', async () => (await memo(name))?.phase === 'verifyNodes' || undefined, 120_000, 500);
+        const out = await unchanged(async (previous) => {
+          await eventually('verifyNodes waiting', async () => (await memo(name, previous))?.phase === 'verifyNodes' || undefined, 120_000, 500);
           await sh(f, 'cp2', 'systemctl start kubelet');
         });
         assert.match(out, /phase installCni: skipped .*NotReady: cp2/);
@@ -156,9 +177,10 @@ describe('a re-run never destroys what works', () => {
       const t0 = Date.now();
       setFault(f.dir, { host: 'cp1', command: `${KUBECTL} -n kube-system exec`, mode: 'fail', message: EXEC_FORBIDDEN });
       for (const cp of ['cp1', 'cp2', 'cp3']) setFault(f.dir, { host: cp, component: 'etcd', state: 'stopped' });
+      const previous = await runId(name);
       const run = cli('start', f.clusterFile, '--auto-approve', 'ops-bot');
       try {
-        await eventually('three control planes parked', async () => ((await memo(name))?.parked.length === 3) || undefined, 180_000, 500);
+        await eventually('three control planes parked', async () => ((await memo(name, previous))?.parked.length === 3) || undefined, 180_000, 500);
         const status = await cli('status', name);
         assert.match(status.out, /classifyNode on cp2 \(control-plane\) is parked/);
         assert.match(status.out, /state unknown: whether cp2 is an etcd member decides whether it is joined; the etcd member list could not be established: `curl -sS .*\/v3\/cluster\/member\/list'` exited 7: etcd gateway on cp1: exit 7: .*Failed to connect.*kubectl exec etcd-cp1: exit 1: Error from server \(Forbidden\)/);
@@ -184,18 +206,22 @@ describe('a re-run never destroys what works', () => {
       const t0 = Date.now();
       const { code, out } = await cli('start', f.clusterFile, '--auto-approve', 'ops-bot');
       assert.equal(code, 0, out);
-      assert.deepEqual(kubeadmSince(f, t0).map((l) => l.split(' ').slice(0, 3).join(' ')), ['w1 kubeadm reset', 'w1 kubeadm join']);
+      // Besides the join token, minted and deleted on cp1, only w1 changed.
+      const since = kubeadmSince(f, t0).map((l) => l.split(' ').slice(0, 4).join(' '));
+      assert.deepEqual(since.filter((l) => !l.startsWith('cp1 kubeadm token')), ['w1 kubeadm reset -f', 'w1 kubeadm join --config']);
+      assert.deepEqual(since.filter((l) => l.startsWith('cp1')).map((l) => l.split(' ')[3]).sort(), ['create', 'delete']);
       assert.deepEqual((await result(name)).decisions.filter((d) => d.host), [], 'no operator was asked');
       assert.deepEqual(await identity(f), built);
-      await assertClusterBuilt(f);
+      await assertAllReady(f);
     });
 
     it('a half-done control plane that is an etcd member parks for approval before its reset, and rejoins as a new member', async () => {
       await sh(f, 'cp3', 'rm /etc/kubernetes/manifests/kube-apiserver.yaml');
       const t0 = Date.now();
+      const previous = await runId(name);
       const run = cli('start', f.clusterFile, '--auto-approve', 'ops-bot');
       try {
-        await eventually('cp3 parked', async () => (await memo(name))?.parked.some((p) => p.host === 'cp3') || undefined, 120_000, 500);
+        await eventually('cp3 parked', async () => (await memo(name, previous))?.parked.some((p) => p.host === 'cp3') || undefined, 120_000, 500);
         const status = await cli('status', name);
         assert.match(status.out, /reset needs an operator: cp3 is half-done \(.*missing manifests kube-apiserver\) and belongs to a live cluster: Node cp3 is registered; etcd member [0-9a-f]+ \(cp3\) is listed/);
         assert.match(status.out, /a retry will:\n\s+1\. kubeadm reset -f on cp3, removing kubelet\.conf, .*etcd member [0-9a-f]+\n\s+2\. remove cp3's etcd member through cp1, if it is listed/);
@@ -206,14 +232,16 @@ describe('a re-run never destroys what works', () => {
       } finally {
         await run.catch(() => undefined);
       }
-      assert.deepEqual(kubeadmSince(f, t0).map((l) => l.split(' ').slice(0, 3).join(' ')), ['cp3 kubeadm reset', 'cp3 kubeadm join']);
+      const since = kubeadmSince(f, t0).map((l) => l.split(' ').slice(0, 4).join(' '));
+      assert.deepEqual(since.filter((l) => !l.startsWith('cp1 kubeadm token')), ['cp3 kubeadm reset -f', 'cp3 kubeadm join --config']);
       const now = await identity(f);
       assert.equal(now.ca, built.ca);
       assert.deepEqual(now.members.filter((m) => !m.startsWith('cp3=')), built.members.filter((m) => !m.startsWith('cp3=')));
       assert.notDeepEqual(now.members, built.members, 'cp3 was removed from etcd and joined as a new member');
       const d = (await result(name)).decisions.find((x) => x.host === 'cp3');
       assert.deepEqual([d?.verdict, d?.approver], ['retry', 'alice']);
-      await assertClusterBuilt(f);
+      assert.deepEqual(now.members.map((m) => m.split('=')[0]), ['cp1', 'cp2', 'cp3'], 'no ghost member, no duplicate');
+      await assertAllReady(f);
       built = now;
     });
 
