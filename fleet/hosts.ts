@@ -28,7 +28,11 @@ function sshdConfig(h: HostSetup): string {
     `Port ${SSH_PORT}`,
     `HostKey ${d}/ssh_host_ed25519_key`,
     `PidFile ${runDir(h.dir, h.name)}/sshd.pid`,
-    `AuthorizedKeysFile ${d}/authorized_keys`,
+    // sshd reads an AuthorizedKeysFile with the login user's rights, and a fleet under a 0700 folder
+    // (root's home, mktemp -d) is not traversable by that user: root reads it for sshd instead.
+    'AuthorizedKeysFile none',
+    `AuthorizedKeysCommand /usr/bin/cat "${d}/authorized_keys"`,
+    'AuthorizedKeysCommandUser root',
     'PermitRootLogin prohibit-password',
     'PubkeyAuthentication yes',
     'PasswordAuthentication no',

@@ -179,13 +179,17 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
   const onFirst = (phase: string, step: string, fn: (stepId: string) => Promise<string>) =>
     runner.run({ phase, step, host: firstCp, role: 'control-plane', skippable: false, run: fn });
 
-  /** The cluster's view, read through the first control plane when it has admin.conf. */
-  async function readClusterFacts(): Promise<void> {
+  /**
+   * The cluster's view, read through the first control plane when it has admin.conf. At inspection
+   * it is a step of the first control plane (it parks there if it fails); when an unknown host's
+   * retry reads it again, a failure stays that host's own park.
+   */
+  async function readClusterFacts(asStep = true): Promise<void> {
     if (!facts.get(firstCp.name)?.files.adminConf) {
       cluster = { unknown: noApiServer() };
       return;
     }
-    await onFirst('inspectHosts', 'readCluster', async () => {
+    const read = async () => {
       const c = await acts.readCluster({ ...at(firstCp), stacked, controlPlanes: spec.controlPlanes });
       if (c === null) {
         cluster = { unknown: { fact: 'the cluster\'s Nodes', command: 'kubectl get nodes', exitCode: null, error: 'the API server does not answer' } };
@@ -197,7 +201,9 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
         clusterVia = c.via ?? '';
       }
       return 'unknown' in cluster ? `unknown: ${cluster.unknown.error}` : `${cluster.nodes.length} nodes registered (read ${clusterVia || 'through the load balancer'})`;
-    });
+    };
+    if (asStep) await onFirst('inspectHosts', 'readCluster', read);
+    else await read();
   }
   function noApiServer(): UnknownFact {
     return { fact: 'the cluster\'s Nodes', command: `test -f ${ADMIN_CONF}`, exitCode: 1, error: `${firstCp.name} has no ${ADMIN_CONF}, so no API server could be asked` };
@@ -245,7 +251,7 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
               run: async () => {
                 if (tries++ > 0) {
                   facts.set(host.name, await acts.inspectHost({ ...at(host), role: roleOf(host), kubernetesVersion: spec.kubernetesVersion }));
-                  await readClusterFacts();
+                  await readClusterFacts(false);
                 }
                 const state = classify(host);
                 if (state.state === 'unknown') throw ApplicationFailure.nonRetryable(`${host.name}: state unknown: ${state.detail}`, 'NodeStateUnknown');

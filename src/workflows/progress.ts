@@ -9,6 +9,7 @@ import {
 import type { Decisions } from './decisions';
 
 const MAX_CLEANUPS = 100;
+const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 
 export class RunProgress {
   status: RunStatus = 'running';
@@ -120,11 +121,15 @@ export class RunProgress {
     const phase = this.currentPhase;
     const c = this.counts();
     const counts = HOST_STATES.filter((s) => c[s] > 0).map((s) => `${c[s]} ${s}`).join(', ');
-    const parked = [...this.decisions.parked.values()].map((p) => `${p.step} on **${p.host}**`).join(', ');
+    const parkedSteps = [...this.decisions.parked.values()];
+    const parked = parkedSteps.map((p) => `${p.step} on **${p.host}**`).join(', ');
+    // The first few parks with their reason and what a retry does, as status prints them.
+    const why = parkedSteps.slice(0, 3).map((p) => `**${p.host}**: ${clip(p.attempts.at(-1)?.error ?? '', 300)}` +
+      (p.retryWill?.length ? `; a retry will: ${p.retryWill.map((w, i) => `(${i + 1}) ${w}`).join(' ')}` : ''));
     const details = [
       `**${status}** in **${phase}**${this.decisions.awaitingGate ? `: waiting for approval of **${this.decisions.awaitingGate}**` : ''}`,
       `hosts: ${counts}`,
-      ...(parked ? [`parked: ${parked} (kubeadm-ha status ${this.spec.name})`] : []),
+      ...(parked ? [`parked: ${parked} (kubeadm-ha status ${this.spec.name})`, ...why] : []),
       ...(this.lastError ? [`last error: ${this.lastError}`] : []),
     ].join('\n\n');
     const lastParked = [...this.decisions.parked.values()].at(-1);

@@ -391,7 +391,11 @@ describe('haClusterWorkflow on a real dev server', () => {
   it('a finished cluster: every phase is skipped with the facts that show it, and nothing changes', async () => {
     const calls: Call[] = [];
     const f = finished();
-    const r = await run(fakeActivities(calls, f), { spec: spec(['init', 'joinControlPlanes', 'joinWorkers']), tuning: fast }, (h) => h.result()) as HaClusterResult;
+    const r = await run(fakeActivities(calls, f), { spec: spec(['init', 'joinControlPlanes', 'joinWorkers']), tuning: fast }, async (h) => {
+      const result = await h.result();
+      await recordHistory(h, 'nothing-to-do', env.address, TEMPORAL_CLI);
+      return result;
+    }) as HaClusterResult;
     assert.equal(r.outcome, 'completed');
     assert.equal(r.nothingToDo, true);
     assert.deepEqual(changes(calls), [], 'no host-changing activity ran');
@@ -434,6 +438,7 @@ describe('haClusterWorkflow on a real dev server', () => {
       readable = true;
       for (const cp of ['cp1', 'cp2', 'cp3']) await h.executeUpdate(resolveUpdate, { args: [{ host: cp, action: 'retry', approver: 'erin' }] });
       const r = (await h.result()) as HaClusterResult;
+      await recordHistory(h, 'unknown-retried', env.address, TEMPORAL_CLI);
       assert.equal(r.outcome, 'completed');
       assert.equal(r.nothingToDo, true);
       assert.deepEqual(changes(calls), [], 'not a reset, an init or a join, before or after the retry');
@@ -473,8 +478,12 @@ describe('haClusterWorkflow on a real dev server', () => {
         'kubeadm reset -f on cp3, removing kubelet.conf, kube-controller-manager.yaml, kube-scheduler.yaml, etcd.yaml, /var/lib/etcd/member, etcd member a3',
         "remove cp3's etcd member through cp1, if it is listed", 'distributeCerts on cp3']);
       assert.deepEqual(changes(calls), [], 'nothing is reset before the operator decides');
+      // The Web UI shows the run's current details: the park's reason and what a retry does.
+      const meta = await h.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+      assert.match(meta.currentDetails ?? '', /parked: distributeCerts on \*\*cp3\*\*.*\n\n\*\*cp3\*\*: reset needs an operator: cp3 is half-done .*; a retry will: \(1\) kubeadm reset -f on cp3, removing .* \(2\) remove cp3's etcd member through cp1/s);
       await h.executeUpdate(resolveUpdate, { args: [{ host: 'cp3', action: 'retry', approver: 'erin', reason: 'CHG-1' }] });
       const r = (await h.result()) as HaClusterResult;
+      await recordHistory(h, 'reset-approved', env.address, TEMPORAL_CLI);
       assert.equal(r.outcome, 'completed');
       const clean = calls.find((c) => c.name === 'cleanNode')!;
       assert.deepEqual([clean.host, (clean.input as { approvedBy?: string }).approvedBy, (clean.input as { healthy?: { name: string } }).healthy?.name], ['cp3', 'erin', 'cp1']);
