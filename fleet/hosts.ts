@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { HOST_MOUNTS, LOGIN_USER, SSH_PORT, hostDir, invocationsFile, logDir, runDir } from './layout';
+import { CODE_MOUNT, HOST_MOUNTS, LOGIN_USER, SSH_PORT, hostDir, invocationsFile, logDir, runDir } from './layout';
+import { repoRoot } from './real-kubeadm';
 import { cmdline, readPid, stopPidFile, stopPidFiles, stopPids, waitForPidFile } from './proc';
 import { daemonPids } from './standins/daemons';
 import { userIds } from './system';
@@ -57,10 +58,16 @@ function sshdConfig(h: HostSetup): string {
 /** Shell-quote for the tiny wrapper scripts. */
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** A path of the project as the hosts see it, under CODE_MOUNT (a path outside the project is left as it is). */
+function inHost(p: string): string {
+  const rel = path.relative(repoRoot(), p);
+  return rel.startsWith('..') || path.isAbsolute(rel) ? p : path.join(CODE_MOUNT, rel);
+}
+
 function wrapper(h: HostSetup, script: string): string {
-  const standins = path.join(__dirname, 'standins');
+  const standins = inHost(path.join(__dirname, 'standins'));
   // yaml must resolve even when the compiled code lives outside the project tree.
-  const nodePath = path.dirname(path.dirname(require.resolve('yaml/package.json')));
+  const nodePath = inHost(path.dirname(path.dirname(require.resolve('yaml/package.json'))));
   return [
     '#!/bin/sh',
     '# kubeadm-ha local fleet stand-in wrapper: fixes this host\'s identity, then runs the stand-in.',
@@ -79,6 +86,7 @@ export async function prepareHost(h: HostSetup, clientPub: string, peers: Array<
   const d = hostDir(h.dir, h.name);
   fs.rmSync(d, { recursive: true, force: true });
   for (const [, sub] of HOST_MOUNTS) fs.mkdirSync(path.join(d, sub), { recursive: true });
+  fs.mkdirSync(path.join(d, 'opt', path.basename(CODE_MOUNT)), { recursive: true });
   fs.mkdirSync(runDir(h.dir, h.name), { recursive: true });
   fs.mkdirSync(logDir(h.dir, h.name), { recursive: true });
   // kubeadm without sudo (e.g. `kubeadm version`) is recorded too.
@@ -116,6 +124,7 @@ function launch(dir: string, name: string): string[] {
   const d = hostDir(dir, name);
   fs.rmSync(sshdPidFile(dir, name), { force: true });
   const mounts = HOST_MOUNTS.map(([target, sub]) => `mount --bind ${q(path.join(d, sub))} ${q(target)}`);
+  mounts.push(`mount --bind ${q(repoRoot())} ${CODE_MOUNT}`);
   // Own /etc/hosts so the hostname resolves (sudo complains otherwise) and hosts know each other.
   mounts.push(`mount --bind ${q(d + '/etc-hosts')} /etc/hosts`);
   const script = [...mounts, `hostname ${q(name)}`, `exec ${SSHD} -f ${q(d + '/sshd_config')} -E ${q(d + '/sshd.log')}`].join(' && ');

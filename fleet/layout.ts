@@ -23,7 +23,15 @@ export const HOST_MOUNTS: ReadonlyArray<[string, string]> = [
   ['/usr/local/sbin', 'usr-local-sbin'],
   // Unit drop-ins (the external-etcd guide writes kubelet.service.d/ here); no systemd reads them.
   ['/etc/systemd/system', 'etc-systemd-system'],
+  // Holds CODE_MOUNT.
+  ['/opt', 'opt'],
 ];
+
+/**
+ * Where a host sees the project (lib/, node_modules/, .tools/), bind-mounted: the login user runs the
+ * stand-ins from there even when the clone's parents are 0700 (root's home, mktemp -d).
+ */
+export const CODE_MOUNT = '/opt/kubeadm-ha-fleet';
 
 /**
  * Control planes (and etcd members) are advertised by kubeadm, which refuses a loopback advertise

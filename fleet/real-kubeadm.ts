@@ -8,7 +8,7 @@ import * as path from 'node:path';
 export const REAL_KUBEADM_VERSIONS = ['v1.35.4', 'v1.36.3', 'v1.37.2'] as const;
 
 /** The repository: the nearest directory above this file holding scripts/build-kubeadm.sh. */
-function repoRoot(): string {
+export function repoRoot(): string {
   for (let d = __dirname; path.dirname(d) !== d; d = path.dirname(d)) {
     if (fs.existsSync(path.join(d, 'scripts', 'build-kubeadm.sh'))) return d;
   }

@@ -23,6 +23,9 @@ export async function fleetUp(opts: FleetOptions): Promise<FleetInfo> {
   if (!Number.isInteger(etcdHosts) || etcdHosts < 0 || etcdHosts > MAX_ETCD_HOSTS) throw new Error(`etcd hosts must be 0..${MAX_ETCD_HOSTS}`);
   if (etcdHosts && !fs.existsSync('/usr/bin/etcd')) throw new Error('etcd hosts need /usr/bin/etcd (Debian package etcd-server); install it with: bash scripts/setup.sh');
   fs.mkdirSync(dir, { recursive: true });
+  // The login user writes the invocation log and reads pid files here (kubeadm or systemctl without
+  // sudo); mkdtemp makes it 0700.
+  fs.chmodSync(dir, 0o755);
   // Re-running up replaces the previous fleet in this dir.
   if (fs.existsSync(fleetFile(dir)) || fs.existsSync(path.join(dir, 'hosts'))) await fleetDown(dir);
   prepareMachine();
