@@ -22,17 +22,23 @@ export interface HostSetup {
 
 const SSHD = '/usr/sbin/sshd'; // re-exec requires an absolute path
 
+/** A path as an sshd_config argument: double-quoted, so a folder with a space in its name works. */
+function configPath(p: string): string {
+  if (/["\n]/.test(p)) throw new Error(`the fleet folder ${JSON.stringify(p)} has a double quote or a newline in its path, which sshd_config cannot hold; choose another folder`);
+  return `"${p}"`;
+}
+
 function sshdConfig(h: HostSetup): string {
   const d = hostDir(h.dir, h.name);
   return [
     `ListenAddress ${h.address}`,
     `Port ${SSH_PORT}`,
-    `HostKey ${d}/ssh_host_ed25519_key`,
-    `PidFile ${runDir(h.dir, h.name)}/sshd.pid`,
+    `HostKey ${configPath(`${d}/ssh_host_ed25519_key`)}`,
+    `PidFile ${configPath(`${runDir(h.dir, h.name)}/sshd.pid`)}`,
     // sshd reads an AuthorizedKeysFile with the login user's rights, and a fleet under a 0700 folder
     // (root's home, mktemp -d) is not traversable by that user: root reads it for sshd instead.
     'AuthorizedKeysFile none',
-    `AuthorizedKeysCommand /usr/bin/cat "${d}/authorized_keys"`,
+    `AuthorizedKeysCommand /usr/bin/cat ${configPath(`${d}/authorized_keys`)}`,
     'AuthorizedKeysCommandUser root',
     'PermitRootLogin prohibit-password',
     'PubkeyAuthentication yes',

@@ -11,7 +11,8 @@ export function writeHaproxyConfig(dir: string, address: string, controlPlanes: 
   const cfg = [
     'global',
     '    maxconn 4000',
-    `    stats socket ${d}/haproxy.sock mode 600 level admin`,
+    // Quoted: the fleet folder may have a space in its path.
+    `    stats socket "${d}/haproxy.sock" mode 600 level admin`,
     'defaults',
     '    mode tcp',
     '    timeout connect 3s',
