@@ -20,7 +20,7 @@ export function workerEnv(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...base, ...WORKER_ENV };
 }
 
-// scripts/worker.sh: `env NAME=value … node FLAGS worker.js`
+// scripts/worker.sh: `env NAME=value … node FLAGS worker.js`, one word per line (the path may hold spaces).
 if (require.main === module) {
-  console.log([...Object.entries(WORKER_ENV).map(([k, v]) => `${k}=${v}`), 'node', ...workerArgv()].join(' '));
+  console.log([...Object.entries(WORKER_ENV).map(([k, v]) => `${k}=${v}`), 'node', ...workerArgv()].join('\n'));
 }
