@@ -33,7 +33,8 @@ trap cleanup EXIT
 echo "Worker started (log: .run/worker.log)"
 
 set +e
-node lib/src/client/cli.js start "$FLEET/cluster.yaml" --auto-approve "demo (auto-approve)"
+# Nobody is at the keyboard: a step that parks ends the demo with its diagnosis (exit 5), not a wait.
+node lib/src/client/cli.js start "$FLEET/cluster.yaml" --auto-approve "demo (auto-approve)" --exit-on-park
 code=$?
 set -e
 echo

@@ -57,12 +57,16 @@ function parkVerb(action: ParkVerdict, summary: string): Record<string, Verb> {
 
 const VERBS: Record<string, Verb> = {
   start: {
-    usage: 'kubeadm-ha start <cluster-file> [--watch] [--auto-approve NAME]',
-    summary: 'Validate a cluster file and start a run. --watch follows it to the end; --auto-approve NAME approves every gate as NAME (demos, CI).',
-    options: { watch: { type: 'boolean' }, 'auto-approve': { type: 'string' } },
+    usage: 'kubeadm-ha start <cluster-file> [--watch] [--auto-approve NAME] [--exit-on-park]',
+    summary: 'Validate a cluster file and start a run. --watch follows it to the end; --auto-approve NAME approves every gate as NAME (demos, CI); ' +
+      '--exit-on-park stops following (exit 5) as soon as a step parks, after printing why: for runs nobody is watching.',
+    options: { watch: { type: 'boolean' }, 'auto-approve': { type: 'string' }, 'exit-on-park': { type: 'boolean' } },
     positionals: ['cluster-file'],
     check: ([file]) => { loadClusterFile(file); },
-    run: (c, t, [file], v, print) => start(c, t, { clusterFile: file, watch: Boolean(v.watch) || v['auto-approve'] !== undefined, autoApprove: str(v['auto-approve']) }, print),
+    run: (c, t, [file], v, print) => start(c, t, {
+      clusterFile: file, watch: Boolean(v.watch) || v['auto-approve'] !== undefined || Boolean(v['exit-on-park']),
+      autoApprove: str(v['auto-approve']), exitOnPark: Boolean(v['exit-on-park']),
+    }, print),
   },
   approve: {
     usage: `kubeadm-ha approve <cluster> <${phases}> --as NAME [--comment TEXT]`,

@@ -19,7 +19,12 @@ export interface StartOptions {
   clusterFile: string;
   watch: boolean;
   autoApprove?: string;
+  /** Stop following with EXIT_PARKED once a step parks (the run stays parked for a decision). */
+  exitOnPark?: boolean;
 }
+
+/** The exit code of `start --exit-on-park` when a step parked: the run waits for an operator. */
+export const EXIT_PARKED = 5;
 
 export async function start(client: Client, t: TemporalTarget, o: StartOptions, print: (s: string) => void): Promise<number> {
   const { spec, warnings } = readClusterFile(o.clusterFile); // throws ClusterFileError before anything starts
@@ -47,11 +52,11 @@ export async function start(client: Client, t: TemporalTarget, o: StartOptions, 
     print(`Follow it with: kubeadm-ha status ${spec.name}`);
     return 0;
   }
-  return watch(client, t, spec.name, print, o.autoApprove);
+  return watch(client, t, spec.name, print, o.autoApprove, o.exitOnPark);
 }
 
 /** Prints progress as it changes until the run ends; approves gates itself when autoApprove names an approver. */
-export async function watch(client: Client, t: TemporalTarget, cluster: string, print: (s: string) => void, autoApprove?: string): Promise<number> {
+export async function watch(client: Client, t: TemporalTarget, cluster: string, print: (s: string) => void, autoApprove?: string, exitOnPark?: boolean): Promise<number> {
   const handle = client.workflow.getHandle(workflowIdFor(cluster));
   let prev: Progress | undefined;
   let warned = false;
@@ -68,6 +73,12 @@ export async function watch(client: Client, t: TemporalTarget, cluster: string, 
           .catch((err) => { if (!(err instanceof WorkflowUpdateFailedError)) throw err; });
       }
       prev = p;
+      if (exitOnPark && p.parked?.length) {
+        // The park's diagnosis (every attempt's error, what a retry does, the commands) was printed above.
+        print(`Stopped following: ${p.parked.map((x) => `${x.step} on ${x.host}`).join(', ')} parked and waits for an operator ` +
+          `(kubeadm-ha status ${cluster}; Web UI ${workflowUrl(t, handle.workflowId)})`);
+        return EXIT_PARKED;
+      }
     }
     if (desc.status.name !== 'RUNNING') {
       print(`Run ${desc.status.name.toLowerCase()}: ${workflowUrl(t, handle.workflowId)}`);

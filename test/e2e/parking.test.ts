@@ -114,4 +114,23 @@ describe('parking and the operator\'s decisions, on the local fleet', () => {
       await close();
     }
   });
+
+  it('start --exit-on-park (the demo: nobody at the keyboard) prints the park and exits 5 at once; the run stays parked for a decision', async () => {
+    const f = await fleet(1);
+    const name = loadClusterFile(f.clusterFile).name;
+    setFault(f.dir, { host: 'w1', command: 'kubeadm join', mode: 'fail', message: PORT_IN_USE });
+    const r = await cli('start', f.clusterFile, '--auto-approve', 'demo', '--exit-on-park');
+    assert.equal(r.code, 5, r.out);
+    assert.match(r.out, /joinNode on w1 \(worker\) is parked since .* after 1 attempt\(s\):\n\s+attempt 1 at .*Port-10250 \(Port 10250 is in use\)/);
+    assert.match(r.out, new RegExp(`Stopped following: joinNode on w1 parked and waits for an operator \\(kubeadm-ha status ${name}; Web UI http`));
+    const { client, close } = await server.client();
+    try {
+      assert.equal((await progressMemo(client, name))?.status, 'parked', 'the run itself still waits');
+      clearFaults(f.dir);
+      assert.equal((await cli('retry', name, 'w1', '--as', 'alice')).code, 0);
+      assert.equal(((await client.workflow.getHandle(workflowIdFor(name)).result()) as HaClusterResult).outcome, 'completed');
+    } finally {
+      await close();
+    }
+  });
 });
