@@ -20,6 +20,10 @@ interface Try {
   label: string;
 }
 
+/** The control planes, the one `remote` is on first (its own API server and etcd are the nearest). */
+const ownFirst = (remote: Remote, cps: Endpoint[]): Endpoint[] =>
+  [...cps].sort((a, b) => Number(b.name === remote.host.name) - Number(a.name === remote.host.name));
+
 /** Runs the tries in order until `parse` accepts one; else the fact is unknown, with every failure. */
 async function firstAnswer<T>(remote: Remote, fact: string, tries: Try[], parse: (stdout: string) => T): Promise<Reading<{ value: T; failed: string[] }>> {
   const failed: string[] = [];
@@ -42,7 +46,7 @@ async function firstAnswer<T>(remote: Remote, fact: string, tries: Try[], parse:
 
 /** `kubectl get nodes` through admin.conf's server (the load balancer), then each control plane's API server directly. */
 export async function readNodes(remote: Remote, controlPlanes: Endpoint[]): Promise<Reading<{ nodes: NodeRow[] }>> {
-  const own = [...controlPlanes].sort((a, b) => Number(b.name === remote.host.name) - Number(a.name === remote.host.name));
+  const own = ownFirst(remote, controlPlanes);
   const server = (a: string) => `https://${a.includes(':') ? `[${a}]` : a}:6443`;
   const r = await firstAnswer(remote, 'the cluster\'s Nodes', [
     { command: `${KUBECTL} get nodes ${REQUEST_TIMEOUT}`, label: 'through the load balancer' },
@@ -54,7 +58,7 @@ export async function readNodes(remote: Remote, controlPlanes: Endpoint[]): Prom
 
 /** The stacked etcd members, read from `remote`'s host: each member's gateway, then etcdctl in each etcd pod. */
 export async function readEtcdMembers(remote: Remote, controlPlanes: Endpoint[]): Promise<Reading<{ members: EtcdMember[] }>> {
-  const own = [...controlPlanes].sort((a, b) => Number(b.name === remote.host.name) - Number(a.name === remote.host.name));
+  const own = ownFirst(remote, controlPlanes);
   const r = await firstAnswer<EtcdMember[]>(remote, 'the etcd member list', [
     ...own.map((cp) => ({ command: etcdGatewayCommand(cp.address, { list: true }), label: `etcd gateway on ${cp.name}` })),
     ...own.map((cp) => ({ command: etcdctlCommand(KUBECTL, cp.name, ['member', 'list']), label: `kubectl exec etcd-${cp.name}` })),

@@ -58,8 +58,6 @@ export const CONTROL_PLANE_MANIFESTS = ['kube-apiserver', 'kube-controller-manag
 
 export const isControlPlaneRow = (n: NodeRow): boolean => n.roles.includes('control-plane') || n.roles.includes('master');
 
-const viewOf = (c: ClusterKnowledge): ClusterView | undefined => ('unknown' in c ? undefined : c);
-
 /**
  * What kubeadm's init or join left on a node (kubelet kubeconfigs, static-pod manifests, etcd data).
  * admin.conf is not in it: the certificate copy puts one on a control plane before its join.
@@ -90,9 +88,8 @@ function halfDone(present: string, missing: string[], live: string[], removes: s
 export function workerState(f: NodeFiles, cluster: ClusterKnowledge, name: string): NodeState {
   const files = leftovers(f);
   if (files.length === 0) return { state: 'clean' };
-  const view = viewOf(cluster);
-  if (!view) return unknown(`${files.join(', ')} present`, (cluster as { unknown: UnknownFact }).unknown);
-  const node = view.nodes.find((n) => n.name === name);
+  if ('unknown' in cluster) return unknown(`${files.join(', ')} present`, cluster.unknown);
+  const node = cluster.nodes.find((n) => n.name === name);
   if (node && f.kubeletConf) return { state: 'joined', detail: `Node ${name} is registered${node.ready ? ' and Ready' : ' (NotReady)'}` };
   if (node) return halfDone(`${files.join(', ')} present`, ['kubelet.conf is missing'], [`Node ${name} is registered`], files);
   return halfDone(`${files.join(', ')} present`, [`no Node ${name} is registered`], [], files);
@@ -105,16 +102,12 @@ export function workerState(f: NodeFiles, cluster: ClusterKnowledge, name: strin
  */
 export function controlPlaneState(f: NodeFiles, cluster: ClusterKnowledge, node: { name: string; address: string }, stacked: boolean): NodeState {
   const files = leftovers(f);
-  const view = viewOf(cluster);
-  if (!view) {
-    if (files.length === 0) return { state: 'clean' };
-    return unknown(`${files.join(', ')} present`, (cluster as { unknown: UnknownFact }).unknown);
+  if ('unknown' in cluster) return files.length === 0 ? { state: 'clean' } : unknown(`${files.join(', ')} present`, cluster.unknown);
+  if (stacked && cluster.etcdUnknown && (files.length > 0 || cluster.nodes.some((n) => n.name === node.name))) {
+    return unknown(`whether ${node.name} is an etcd member decides whether it is joined`, cluster.etcdUnknown);
   }
-  if (stacked && view.etcdUnknown && (files.length > 0 || view.nodes.some((n) => n.name === node.name))) {
-    return unknown(`whether ${node.name} is an etcd member decides whether it is joined`, view.etcdUnknown);
-  }
-  const row = view.nodes.find((n) => n.name === node.name);
-  const member = stacked && view.etcdMembers ? memberOf(view.etcdMembers, node) : undefined;
+  const row = cluster.nodes.find((n) => n.name === node.name);
+  const member = stacked && cluster.etcdMembers ? memberOf(cluster.etcdMembers, node) : undefined;
   const missing: string[] = [];
   if (!row) missing.push(`no Node ${node.name} is registered`);
   else if (!isControlPlaneRow(row)) missing.push(`Node ${node.name} lacks the control-plane role`);
@@ -144,9 +137,8 @@ export function initState(f: NodeFiles, cluster: ClusterKnowledge, node: { name:
   const files = leftovers(f);
   if (!f.adminConf && files.length === 0) return { state: 'clean' };
   const present = [...(f.adminConf ? ['admin.conf'] : []), ...files].join(', ');
-  const view = viewOf(cluster);
-  if (!view) return unknown(`${present} present`, (cluster as { unknown: UnknownFact }).unknown);
-  const cp = controlPlaneState(f, view, node, stacked);
+  if ('unknown' in cluster) return unknown(`${present} present`, cluster.unknown);
+  const cp = controlPlaneState(f, cluster, node, stacked);
   if (cp.state === 'unknown') return cp;
   if (cp.state === 'joined' && f.adminConf) return { state: 'joined', detail: `initialised: ${cp.detail}` };
   const first = `${node.name} is the first control plane${f.caCert ? ': its CA is the cluster\'s' : ''}${f.etcdData ? ', its etcd data the cluster\'s state' : ''}`;

@@ -191,12 +191,9 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
     }
     const read = async () => {
       const c = await acts.readCluster({ ...at(firstCp), stacked, controlPlanes: spec.controlPlanes });
-      if (c === null) {
-        cluster = { unknown: { fact: 'the cluster\'s Nodes', command: 'kubectl get nodes', exitCode: null, error: 'the API server does not answer' } };
-      } else if ('unknown' in c) {
-        cluster = c;
-      } else {
-        cluster = c;
+      // null: what versions before UnknownFact answered when no API server did.
+      cluster = c ?? { unknown: { fact: 'the cluster\'s Nodes', command: 'kubectl get nodes', exitCode: null, error: 'the API server does not answer' } };
+      if (c && !('unknown' in c)) {
         caCertHash = c.caCertHash;
         clusterVia = c.via ?? '';
       }
