@@ -1,22 +1,28 @@
 // The real kubeadm releases the tests and the fleet's stand-in run: the newest patch of each of the
 // three newest minors (Kubernetes supports the newest three minors: kubernetes.io/releases). They are
-// built from source by scripts/build-kubeadm.sh into <repo>/.tools/kubeadm/<version>/kubeadm;
+// built from source by scripts/build-kubernetes.sh into <repo>/.tools/kubernetes/<version>/kubeadm;
 // scripts/test.sh reads this list by running this file (`node lib/fleet/real-kubeadm.js`).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export const REAL_KUBEADM_VERSIONS = ['v1.35.4', 'v1.36.3', 'v1.37.2'] as const;
 
-/** The repository: the nearest directory above this file holding scripts/build-kubeadm.sh. */
+/**
+ * The releases the real fleet (fleet/real) runs: every binary, etcd, CoreDNS and the images built
+ * here by scripts/build-real.sh. The others stay on the stand-ins.
+ */
+export const REAL_FLEET_VERSIONS = ['v1.36.3', 'v1.37.2'] as const;
+
+/** The repository: the nearest directory above this file holding scripts/build-kubernetes.sh. */
 export function repoRoot(): string {
   for (let d = __dirname; path.dirname(d) !== d; d = path.dirname(d)) {
-    if (fs.existsSync(path.join(d, 'scripts', 'build-kubeadm.sh'))) return d;
+    if (fs.existsSync(path.join(d, 'scripts', 'build-kubernetes.sh'))) return d;
   }
   return process.cwd();
 }
 
 export function realKubeadmPath(version: string): string {
-  return path.join(repoRoot(), '.tools', 'kubeadm', version, 'kubeadm');
+  return path.join(repoRoot(), '.tools', 'kubernetes', version, 'kubeadm');
 }
 
 /** The listed release of this minor, whether built or not. */
@@ -32,4 +38,8 @@ export function realKubeadm(minor: number): string | undefined {
   return fs.existsSync(bin) ? bin : undefined;
 }
 
-if (require.main === module) process.stdout.write(REAL_KUBEADM_VERSIONS.join(' ') + '\n');
+if (require.main === module) {
+  // `node lib/fleet/real-kubeadm.js` lists the releases built for kubeadm alone; `... real` those of the real fleet.
+  const real = process.argv[2] === 'real';
+  process.stdout.write((real ? REAL_FLEET_VERSIONS : REAL_KUBEADM_VERSIONS.filter((v) => !(REAL_FLEET_VERSIONS as readonly string[]).includes(v))).join(' ') + '\n');
+}

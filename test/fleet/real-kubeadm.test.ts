@@ -32,7 +32,7 @@ describe('stand-in kubeadm playing v1.37.2 runs the real kubeadm', { timeout: 18
   const verify = (ca: string, cert: string): string => sh(`openssl verify -CAfile ${ca} ${cert} 2>&1`);
 
   before(async () => {
-    assert.ok(fs.existsSync(realKubeadmPath('v1.37.2')), 'run scripts/build-kubeadm.sh v1.37.2');
+    assert.ok(fs.existsSync(realKubeadmPath('v1.37.2')), 'run scripts/build-kubernetes.sh v1.37.2');
     f = await upOne('v1.37.2');
   });
   after(async () => {

@@ -1,5 +1,5 @@
 // Our rendered configs and our parsers against the real kubeadm of each release in
-// fleet/real-kubeadm.ts (built by scripts/build-kubeadm.sh; scripts/test.sh builds them first).
+// fleet/real-kubeadm.ts (built by scripts/build-kubernetes.sh; scripts/test.sh builds them first).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -85,7 +85,7 @@ for (const version of REAL_KUBEADM_VERSIONS) {
       return f;
     };
     const kubeadm = (args: string[], opts: { netns?: boolean; env?: NodeJS.ProcessEnv } = {}): Run => {
-      assert.ok(fs.existsSync(bin), `${bin} is missing: run scripts/build-kubeadm.sh ${version}`);
+      assert.ok(fs.existsSync(bin), `${bin} is missing: run scripts/build-kubernetes.sh ${version}`);
       const [cmd, argv] = opts.netns
         ? ['unshare', ['--net', '--', 'sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward && exec "$0" "$@"', bin, ...args]]
         : [bin, args];
