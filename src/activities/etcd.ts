@@ -5,7 +5,7 @@
 // waits until every member is healthy and listed.
 import { ApplicationFailure } from '@temporalio/activity';
 import {
-  ETCD_CA_CERT, ETCD_CA_COMMAND, ETCD_CA_KEY, ETCD_MANIFEST, KUBELET_ETCD_FILES,
+  ETCD_CA_CERT, ETCD_CA_COMMAND, ETCD_CA_KEY, ETCD_MANIFEST, kubeletEtcdFiles,
   clientURL, etcdMemberCommand, memberEtcdctl, parseEndpointHealth, renderEtcdMemberConfig,
 } from '../kubeadm/external-etcd';
 import { parseMemberList } from '../kubeadm/etcd';
@@ -18,11 +18,11 @@ import { readFrom, stageFiles } from './certs';
 const ETCD_CONFIG = `${STATE_DIR}/etcd-kubeadm-config.yaml`;
 const HEALTH_TRIES = 40;
 
-export const buildEtcdMember: KubeadmHaActivities['buildEtcdMember'] = async ({ host, ssh, stepId, kubernetesVersion, members, caSource }) =>
+export const buildEtcdMember: KubeadmHaActivities['buildEtcdMember'] = async ({ host, ssh, stepId, kubernetesVersion, members, caSource, kubeletConfiguration }) =>
   withSessions(ssh, caSource ? [caSource, host] : [host], async (...remotes): Promise<StepResult> => {
     const node = remotes[remotes.length - 1];
     node.step('writing the kubelet drop-in and the member config');
-    for (const f of KUBELET_ETCD_FILES) await node.session.writeFile(f.path, f.content, { mode: 0o644 });
+    for (const f of kubeletEtcdFiles(kubeletConfiguration)) await node.session.writeFile(f.path, f.content, { mode: 0o644 });
     await node.session.writeFile(ETCD_CONFIG, renderEtcdMemberConfig(kubernetesVersion, host, members), stateFile(0o600));
     const ca = caSource
       ? await stageFiles(node, stepId, await readFrom(remotes[0], [{ path: ETCD_CA_CERT, mode: 0o644 }, { path: ETCD_CA_KEY, mode: 0o600 }]))

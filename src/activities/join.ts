@@ -26,7 +26,7 @@ export const joinNode: KubeadmHaActivities['joinNode'] = async (input) => {
   // the join; a retry that finds the join started just attaches.
   const config = renderJoinConfig({
     kubernetesVersion: input.kubernetesVersion, nodeName: host.name, apiServerEndpoint: input.endpoint,
-    token: secret, caCertHashes: [input.caCertHash],
+    token: secret, caCertHashes: [input.caCertHash], ...(input.kubeadm ? { kubeadm: input.kubeadm } : {}),
     ...(role === 'control-plane' ? { controlPlane: { advertiseAddress: host.address, ...(certificateKey ? { certificateKey } : {}) } } : {}),
   });
   const o = await withSessions(ssh, [host], (node) => {

@@ -3,7 +3,7 @@
 // the whole cluster spec, so history stays small per host at any fleet size. Results carry no
 // secrets: they are stored in workflow history.
 import type { HostSpec, SshSpec, Topology } from '../config/types';
-import type { InitConfigInput } from '../kubeadm/config';
+import type { InitConfigInput, KubeadmNodeOptions } from '../kubeadm/config';
 import type { ClusterView, NodeFiles, UnknownFact } from '../kubeadm/node-state';
 
 export type Role = 'control-plane' | 'worker' | 'etcd';
@@ -71,7 +71,7 @@ export interface KubeadmHaActivities {
   /** `kubeadm init phase upload-certs` again with the same key: two more hours for the control-plane joins. */
   uploadCerts(input: OnHost & Journaled & { config: InitConfigInput }): Promise<StepResult>;
   /** One member of an external etcd cluster; `caSource` is the member whose etcd CA it copies (none on the first). */
-  buildEtcdMember(input: OnHost & Journaled & { kubernetesVersion: string; members: HostSpec[]; caSource?: HostSpec }): Promise<StepResult>;
+  buildEtcdMember(input: OnHost & Journaled & { kubernetesVersion: string; members: HostSpec[]; caSource?: HostSpec; kubeletConfiguration?: Record<string, unknown> }): Promise<StepResult>;
   /** On an etcd member: waits until every member answers `etcdctl endpoint health` and is started in `member list`. */
   checkEtcdCluster(input: OnHost & { members: HostSpec[] }): Promise<StepResult>;
   /** The etcd CA and apiserver-etcd-client pair to the first control plane: from an etcd member, or from the operator's files. */
@@ -87,6 +87,8 @@ export interface KubeadmHaActivities {
     tokenHost: HostSpec;
     /** A control plane joining in upload mode downloads the shared certificates with the certificate key. */
     downloadCerts?: boolean;
+    /** The cluster file's kubeadm section (preflight checks to ignore, patches). */
+    kubeadm?: KubeadmNodeOptions;
   }): Promise<StepResult>;
   /**
    * `healthy`: a control plane through which a stacked member is removed (none for the first control

@@ -192,6 +192,14 @@ function crossChecks(doc: Raw, base: string, checkFiles: boolean, problems: stri
     const p = uploadCertsProblem(parseKubeVersion(version));
     if (p) problems.push(`certificates: ${p}; use copy`);
   }
+  const kubeadmOptions = isObject(doc.kubeadm) ? doc.kubeadm : {};
+  if (version && !supportedVersionProblem(version)) {
+    const v = parseKubeVersion(version);
+    if (Array.isArray(kubeadmOptions.ignorePreflightErrors) && kubeadmOptions.ignorePreflightErrors.length > 0 && v.minor < 15) {
+      problems.push('kubeadm.ignorePreflightErrors: nodeRegistration.ignorePreflightErrors arrived in kubeadm.k8s.io/v1beta2 (Kubernetes 1.15)');
+    }
+    if (kubeadmOptions.patches !== undefined && v.minor < 22) problems.push('kubeadm.patches: patches.directory arrived in kubeadm.k8s.io/v1beta3 (Kubernetes 1.22)');
+  }
 
   // Hosts: duplicates across every list, compared canonically (fd00:0:0::7 is fd00::7; DNS names ignore case).
   const sshPort = portOf(ssh.port) ?? 22;
@@ -295,6 +303,9 @@ function toSpec(d: z.output<typeof clusterFileSchema>, base: string): ClusterSpe
     name: d.name, kubernetesVersion: d.kubernetesVersion, topology: d.topology, ...(etcd ? { etcd } : {}), certificates: d.certificates,
     loadBalancer: { host: d.loadBalancer.host, port: d.loadBalancer.port },
     networking: { podSubnet: d.networking.podSubnet, ...(d.networking.serviceSubnet ? { serviceSubnet: d.networking.serviceSubnet } : {}) },
+    ...(d.kubeletConfiguration && Object.keys(d.kubeletConfiguration).length ? { kubeletConfiguration: d.kubeletConfiguration } : {}),
+    ...(d.kubeProxyConfiguration && Object.keys(d.kubeProxyConfiguration).length ? { kubeProxyConfiguration: d.kubeProxyConfiguration } : {}),
+    kubeadm: { ignorePreflightErrors: d.kubeadm.ignorePreflightErrors, ...(d.kubeadm.patches ? { patches: d.kubeadm.patches } : {}) },
     cniManifest: resolvePath(d.cni.manifest, base),
     ssh: {
       user: d.ssh.user, privateKeyFile: resolvePath(d.ssh.privateKeyFile, base), knownHostsFile: resolvePath(d.ssh.knownHostsFile, base),

@@ -4,7 +4,7 @@
 // Checks that need several fields or the disk (overlapping ranges, duplicate hosts, key files) are
 // in ./cluster-file; this file holds what one field can say about itself.
 import { z } from 'zod';
-import { isDnsName, isIP, nodeNameProblem } from '../kubeadm/validate';
+import { isDnsName, isIP, isPreflightCheckName, nodeNameProblem } from '../kubeadm/validate';
 import { supportedVersionProblem } from '../kubeadm/version';
 import { addressBits, Cidr, hostBitsFixed, parseCidr } from './net';
 import { didYouMean, show } from './text';
@@ -132,6 +132,20 @@ const sshSchema = z.strictObject({
   forwardAgent: z.boolean().default(false).describe('Forward the worker\'s ssh-agent (SSH_AUTH_SOCK) to the hosts, as the kubeadm page\'s `ssh -A` does'),
 });
 
+/** kubeadm prints a check's name in "[ERROR <Name>]: ..." (cmd/kubeadm/app/preflight/checks.go); "all" is refused. */
+const preflightCheckProblem: Problem = (c) => c.toLowerCase() === 'all'
+  ? '"all" would skip every preflight check; name each check to ignore, as kubeadm prints it in "[ERROR <Name>]: ..."'
+  : isPreflightCheckName(c) ? undefined : `${show(c)} is not a kubeadm preflight check name (as printed in "[ERROR <Name>]: ...", e.g. SystemVerification)`;
+const hostPathProblem: Problem = (p) => (p.startsWith('/') && !/[\0\n]/.test(p) ? undefined : `${show(p)} must be an absolute path on the hosts`);
+
+/** A component config kubeadm takes beside its own documents: its fields only, apiVersion and kind are ours. */
+const componentConfig = (kind: string, apiVersion: string, example: string) => z.record(z.string().max(64), z.unknown()).superRefine((m, ctx) => {
+  for (const k of Object.keys(m)) {
+    if (k === 'apiVersion' || k === 'kind') ctx.addIssue({ code: 'custom', path: [k], message: `is set by kubeadm-ha (${apiVersion} ${kind}); give only its fields` });
+    else if (!/^[a-z][A-Za-z0-9]*$/.test(k)) ctx.addIssue({ code: 'custom', path: [k], message: `is not a ${kind} field name (camelCase, e.g. ${example})` });
+  }
+}).optional();
+
 const near = (input: unknown, values: readonly string[]) => {
   const hit = typeof input === 'string' ? didYouMean(input, values) : undefined;
   return hit ? `; did you mean ${hit}?` : '';
@@ -153,6 +167,16 @@ export const clusterFileSchema = z.strictObject({
     podSubnet: text(cidrListProblem('pod')).describe('networking.podSubnet; must match the CNI. Dual-stack: "v4/len,v6/len"'),
     serviceSubnet: text(cidrListProblem('service')).optional().describe('networking.serviceSubnet; kubeadm\'s default 10.96.0.0/12'),
   }),
+  kubeletConfiguration: componentConfig('KubeletConfiguration', 'kubelet.config.k8s.io/v1beta1', 'cgroupDriver')
+    .describe('Fields of the KubeletConfiguration every node runs with (kubelet.config.k8s.io/v1beta1): the kubeadm config\'s KubeletConfiguration, and the etcd hosts\' static-pod kubelet; e.g. { cgroupDriver: cgroupfs }'),
+  kubeProxyConfiguration: componentConfig('KubeProxyConfiguration', 'kubeproxy.config.k8s.io/v1alpha1', 'mode')
+    .describe('Fields of the cluster\'s KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1), e.g. { mode: nftables }'),
+  kubeadm: z.strictObject({
+    ignorePreflightErrors: z.array(text(preflightCheckProblem)).max(64).default([])
+      .describe('Preflight checks kubeadm init and join skip on every node (nodeRegistration.ignorePreflightErrors, 1.15+); each by name, never all'),
+    patches: text(hostPathProblem).optional()
+      .describe('A directory on every node whose kubeadm patches init and join apply (patches.directory, 1.22+), e.g. kubeletconfiguration+strategic.yaml'),
+  }).default({ ignorePreflightErrors: [] }).describe('Options kubeadm itself takes on each node'),
   cni: z.strictObject({ manifest: path('CNI manifest applied with kubectl after init') }),
   ssh: sshSchema,
   controlPlanes: hostList('the API server', LIMITS.controlPlanes).min(1).describe('The first runs kubeadm init; addresses must be IPs; 3 (or 5) for etcd quorum when stacked'),

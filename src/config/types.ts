@@ -58,4 +58,8 @@ export type ClusterSpec = With<Omit<Parsed, 'cni'>, {
   ssh: SshSpec;
   controlPlanes: HostSpec[];
   workers: HostSpec[];
+  /** Absent in the specs of histories from before the section existed. */
+  kubeadm?: Parsed['kubeadm'];
+  kubeletConfiguration?: Record<string, unknown>;
+  kubeProxyConfiguration?: Record<string, unknown>;
 }>;

@@ -15,9 +15,18 @@ import {
   checkPort,
   checkSan,
   checkToken,
+  isPreflightCheckName,
 } from './validate';
 
 export const DEFAULT_BIND_PORT = 6443;
+
+/** What kubeadm itself takes on each node, from the cluster file's kubeadm section. */
+export interface KubeadmNodeOptions {
+  /** nodeRegistration.ignorePreflightErrors (v1beta2+): check names, never "all". */
+  ignorePreflightErrors?: string[];
+  /** patches.directory (v1beta3+): a directory on the node. */
+  patches?: string;
+}
 
 export interface InitConfigInput {
   kubernetesVersion: string;
@@ -34,6 +43,11 @@ export interface InitConfigInput {
   certificateKey?: string;
   /** kube-apiserver flags (ClusterConfiguration.apiServer.extraArgs), name without "--" -> value. */
   apiServerExtraArgs?: Record<string, string>;
+  kubeadm?: KubeadmNodeOptions;
+  /** Fields of the cluster's KubeletConfiguration (kubeadm uploads it to the kubelet-config ConfigMap every node reads). */
+  kubeletConfiguration?: Record<string, unknown>;
+  /** Fields of the cluster's KubeProxyConfiguration (the kube-proxy ConfigMap). */
+  kubeProxyConfiguration?: Record<string, unknown>;
 }
 
 export interface JoinConfigInput {
@@ -43,6 +57,7 @@ export interface JoinConfigInput {
   token: string;
   caCertHashes: string[];
   controlPlane?: { advertiseAddress: string; bindPort?: number; certificateKey?: string };
+  kubeadm?: KubeadmNodeOptions;
 }
 
 function apiVersionFor(field: string, version: string): { v: KubeVersion; apiVersion: KubeadmConfigApiVersion } {
@@ -79,6 +94,31 @@ function extraArgsFor(apiVersion: KubeadmConfigApiVersion, field: string, args: 
   return apiVersion === 'kubeadm.k8s.io/v1beta4' ? entries.map(([name, value]) => ({ name, value })) : Object.fromEntries(entries);
 }
 
+/** nodeRegistration and patches for InitConfiguration and JoinConfiguration. */
+function nodeOptions(apiVersion: KubeadmConfigApiVersion, nodeName: string, opts: KubeadmNodeOptions = {}): Record<string, unknown> {
+  const nodeRegistration: Record<string, unknown> = { name: checkNodeName('nodeName', nodeName) };
+  const out: Record<string, unknown> = { nodeRegistration };
+  const ignored = opts.ignorePreflightErrors ?? [];
+  if (ignored.length > 0) {
+    if (apiVersion === 'kubeadm.k8s.io/v1beta1') throw new Error('kubeadm.ignorePreflightErrors: kubeadm.k8s.io/v1beta1 (Kubernetes 1.13-1.14) has no nodeRegistration.ignorePreflightErrors');
+    nodeRegistration.ignorePreflightErrors = ignored.map((c, i) => {
+      if (!isPreflightCheckName(c)) throw new Error(`kubeadm.ignorePreflightErrors[${i}]: ${JSON.stringify(c)} is not one preflight check's name`);
+      return c;
+    });
+  }
+  if (opts.patches !== undefined) {
+    if (apiVersion === 'kubeadm.k8s.io/v1beta1' || apiVersion === 'kubeadm.k8s.io/v1beta2') throw new Error(`kubeadm.patches: ${apiVersion} has no patches; it arrived in kubeadm.k8s.io/v1beta3 (Kubernetes 1.22)`);
+    out.patches = { directory: checkAbsolutePath('kubeadm.patches', opts.patches) };
+  }
+  return out;
+}
+
+function componentDoc(field: string, apiVersion: string, kind: string, fields: Record<string, unknown> | undefined): object | undefined {
+  if (fields === undefined || Object.keys(fields).length === 0) return undefined;
+  if ('apiVersion' in fields || 'kind' in fields) throw new Error(`${field}: give its fields only; apiVersion and kind are kubeadm-ha's`);
+  return { apiVersion, kind, ...fields };
+}
+
 function renderDocs(docs: object[]): string {
   return docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n');
 }
@@ -96,7 +136,7 @@ export function renderInitConfig(input: InitConfigInput): string {
   const init: Record<string, unknown> = {
     apiVersion,
     kind: 'InitConfiguration',
-    nodeRegistration: { name: checkNodeName('nodeName', input.nodeName) },
+    ...nodeOptions(apiVersion, input.nodeName, input.kubeadm),
     localAPIEndpoint: apiEndpoint('', input.advertiseAddress, input.bindPort),
   };
   if (input.certificateKey !== undefined) {
@@ -136,7 +176,12 @@ export function renderInitConfig(input: InitConfigInput): string {
       },
     };
   }
-  return renderDocs([init, cluster]);
+  // Component configs beside kubeadm's own documents (kubeadm's "kubeadm init --config" docs: KubeletConfiguration, KubeProxyConfiguration).
+  const components = [
+    componentDoc('kubeletConfiguration', 'kubelet.config.k8s.io/v1beta1', 'KubeletConfiguration', input.kubeletConfiguration),
+    componentDoc('kubeProxyConfiguration', 'kubeproxy.config.k8s.io/v1alpha1', 'KubeProxyConfiguration', input.kubeProxyConfiguration),
+  ].filter((d) => d !== undefined);
+  return renderDocs([init, cluster, ...components]);
 }
 
 export function renderJoinConfig(input: JoinConfigInput): string {
@@ -155,7 +200,7 @@ export function renderJoinConfig(input: JoinConfigInput): string {
         caCertHashes: input.caCertHashes.map((h, i) => checkCaHash(`caCertHashes[${i}]`, h)),
       },
     },
-    nodeRegistration: { name: checkNodeName('nodeName', input.nodeName) },
+    ...nodeOptions(apiVersion, input.nodeName, input.kubeadm),
   };
   const cp = input.controlPlane;
   if (cp !== undefined) {

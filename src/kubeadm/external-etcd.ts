@@ -35,41 +35,38 @@ export function externalEtcdConfig(endpoints: string[]) {
   return { external: { endpoints, caFile: ETCD_CA_CERT, certFile: APISERVER_ETCD_CLIENT_CERT, keyFile: APISERVER_ETCD_CLIENT_KEY } };
 }
 
+/** The guide's KubeletConfiguration for etcd hosts: a kubelet that only runs static pods. */
+const GUIDE_KUBELET_CONFIGURATION = {
+  apiVersion: 'kubelet.config.k8s.io/v1beta1',
+  kind: 'KubeletConfiguration',
+  authentication: { anonymous: { enabled: false }, webhook: { enabled: false } },
+  authorization: { mode: 'AlwaysAllow' },
+  cgroupDriver: 'systemd',
+  address: '127.0.0.1',
+  containerRuntimeEndpoint: 'unix:///var/run/containerd/containerd.sock',
+  staticPodPath: '/etc/kubernetes/manifests',
+};
+
 /**
- * The guide's kubelet for etcd hosts: a KubeletConfiguration that only runs static pods, and a
- * drop-in with higher precedence than kubeadm's, so the kubelet runs without a cluster.
+ * The guide's kubelet for etcd hosts: its KubeletConfiguration, with the cluster file's
+ * kubeletConfiguration fields in place of the guide's (a cgroupfs runtime sets cgroupDriver, as the
+ * guide says), and a drop-in with higher precedence than kubeadm's, so the kubelet runs without a cluster.
  */
-export const KUBELET_ETCD_FILES = [
-  {
-    path: '/etc/systemd/system/kubelet.service.d/kubelet.conf',
-    content: [
-      'apiVersion: kubelet.config.k8s.io/v1beta1',
-      'kind: KubeletConfiguration',
-      'authentication:',
-      '  anonymous:',
-      '    enabled: false',
-      '  webhook:',
-      '    enabled: false',
-      'authorization:',
-      '  mode: AlwaysAllow',
-      'cgroupDriver: systemd',
-      'address: 127.0.0.1',
-      'containerRuntimeEndpoint: unix:///var/run/containerd/containerd.sock',
-      'staticPodPath: /etc/kubernetes/manifests',
-      '',
-    ].join('\n'),
-  },
-  {
-    path: '/etc/systemd/system/kubelet.service.d/20-etcd-service-manager.conf',
-    content: [
-      '[Service]',
-      'ExecStart=',
-      'ExecStart=/usr/bin/kubelet --config=/etc/systemd/system/kubelet.service.d/kubelet.conf',
-      'Restart=always',
-      '',
-    ].join('\n'),
-  },
-];
+export function kubeletEtcdFiles(kubeletConfiguration: Record<string, unknown> = {}): Array<{ path: string; content: string }> {
+  return [
+    { path: '/etc/systemd/system/kubelet.service.d/kubelet.conf', content: stringify({ ...GUIDE_KUBELET_CONFIGURATION, ...kubeletConfiguration }, { lineWidth: 0 }) },
+    {
+      path: '/etc/systemd/system/kubelet.service.d/20-etcd-service-manager.conf',
+      content: [
+        '[Service]',
+        'ExecStart=',
+        'ExecStart=/usr/bin/kubelet --config=/etc/systemd/system/kubelet.service.d/kubelet.conf',
+        'Restart=always',
+        '',
+      ].join('\n'),
+    },
+  ];
+}
 
 /** The guide's per-member kubeadm config: the member's own SANs and the etcd flags of a new cluster. */
 export function renderEtcdMemberConfig(kubernetesVersion: string, member: HostSpec, members: HostSpec[]): string {

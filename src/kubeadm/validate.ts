@@ -153,3 +153,11 @@ export function checkSan(field: string, san: string): string {
   if (!(isIP(s) || isDnsName(s.replace(/^\*\./, '')))) fail(field, `${JSON.stringify(san)} is not an IP address or DNS name`);
   return s;
 }
+
+/**
+ * One preflight check, as kubeadm prints its name in "[ERROR <Name>]: ..." (cmd/kubeadm/app/preflight/checks.go):
+ * letters, digits, '.', '_' and '-'. "all", which skips every check, is not one.
+ */
+export function isPreflightCheckName(name: string): boolean {
+  return name.toLowerCase() !== 'all' && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name);
+}

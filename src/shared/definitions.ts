@@ -5,7 +5,6 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import type { GatedPhase } from '../config/types';
 
 export const TASK_QUEUE = 'kubeadm-ha';
-export const WORKFLOW_TYPE = 'haClusterWorkflow';
 
 export const ClusterNameKey = defineSearchAttributeKey('KubeadmHaCluster', SearchAttributeType.KEYWORD);
 /** The phase the run is in, or was in when it ended, parked or failed. */

@@ -82,10 +82,15 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
   const at = (host: HostSpec) => ({ host, ssh });
   const endpoint = `${spec.loadBalancer.host}:${spec.loadBalancer.port}`;
   const roleOf = (h: HostSpec): Role => (spec.controlPlanes.includes(h) ? 'control-plane' : etcdHosts.includes(h) ? 'etcd' : 'worker');
+  // Older histories' specs have no kubeadm section; an empty one renders nothing.
+  const kubeadmOptions = () => (spec.kubeadm && (spec.kubeadm.ignorePreflightErrors.length > 0 || spec.kubeadm.patches) ? { kubeadm: spec.kubeadm } : {});
   const initConfig = (): InitConfigInput => ({
     kubernetesVersion: spec.kubernetesVersion, nodeName: firstCp.name, advertiseAddress: firstCp.address,
     controlPlaneEndpoint: endpoint, certSANs: [spec.loadBalancer.host], podSubnet: spec.networking.podSubnet,
     ...(spec.networking.serviceSubnet ? { serviceSubnet: spec.networking.serviceSubnet } : {}),
+    ...kubeadmOptions(),
+    ...(spec.kubeletConfiguration ? { kubeletConfiguration: spec.kubeletConfiguration } : {}),
+    ...(spec.kubeProxyConfiguration ? { kubeProxyConfiguration: spec.kubeProxyConfiguration } : {}),
     ...(spec.etcd ? { etcd: externalEtcdConfig(isBuiltEtcd(spec.etcd) ? etcdHosts.map((h) => clientURL(h.address)) : spec.etcd.endpoints) } : {}),
   });
   const certsTuning = input.tuning?.uploadedCerts ?? DEFAULT_UPLOADED_CERTS;
@@ -143,12 +148,13 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
     if (downloadCerts) await uploadCertsIfDue(stepId);
     const r = await acts.joinNode({
       ...at(host), stepId, role: roleOf(host), kubernetesVersion: spec.kubernetesVersion, endpoint, caCertHash,
-      token: await tokens.fresh(), tokenHost: firstCp, ...(downloadCerts ? { downloadCerts } : {}),
+      token: await tokens.fresh(), tokenHost: firstCp, ...(downloadCerts ? { downloadCerts } : {}), ...kubeadmOptions(),
     });
     return r.detail;
   };
   const buildEtcdMember = (host: HostSpec) => async (stepId: string) =>
     (await acts.buildEtcdMember({ ...at(host), stepId, kubernetesVersion: spec.kubernetesVersion, members: etcdHosts,
+      ...(spec.kubeletConfiguration ? { kubeletConfiguration: spec.kubeletConfiguration } : {}),
       ...(host === etcdHosts[0] ? {} : { caSource: etcdHosts[0] }) })).detail;
 
   /** One step per host, at most `limit` at once; a parked host waits while the others go on. */

@@ -182,6 +182,27 @@ describe('cluster file', () => {
     assert.equal(loadClusterFile(write({ ...good(), kubernetesVersion: 'v1.13.5' })).certificates, 'copy');
   });
 
+  it('kubeadm: preflight checks to ignore by name (never all) and a patches directory on the hosts', () => {
+    assert.deepEqual(loadClusterFile(write(good())).kubeadm, { ignorePreflightErrors: [] });
+    const kubeadm = { ignorePreflightErrors: ['SystemVerification'], patches: '/etc/kubeadm-ha-fleet/patches' };
+    assert.deepEqual(loadClusterFile(write({ ...good(), kubeadm })).kubeadm, kubeadm);
+    assert.match(problems({ ...good(), kubeadm: { ignorePreflightErrors: ['all'] } }).join('\n'),
+      /^kubeadm\.ignorePreflightErrors\[0\]: "all" would skip every preflight check; name each check to ignore/m);
+    assert.match(problems({ ...good(), kubeadm: { ignorePreflightErrors: ['Swap; rm -rf /'] } }).join('\n'), /kubeadm\.ignorePreflightErrors\[0\]: .* is not a kubeadm preflight check name/);
+    assert.match(problems({ ...good(), kubeadm: { patches: 'patches' } }).join('\n'), /^kubeadm\.patches: "patches" must be an absolute path on the hosts/m);
+    assert.match(problems({ ...good(), kubernetesVersion: 'v1.21.14', kubeadm: { patches: '/p' } }).join('\n'), /^kubeadm\.patches: patches\.directory arrived in kubeadm\.k8s\.io\/v1beta3 \(Kubernetes 1\.22\)/m);
+    assert.match(problems({ ...good(), kubernetesVersion: 'v1.14.10', kubeadm: { ignorePreflightErrors: ['Swap'] } }).join('\n'), /^kubeadm\.ignorePreflightErrors: .*\(Kubernetes 1\.15\)/m);
+  });
+
+  it('kubeletConfiguration and kubeProxyConfiguration: their fields by name, without apiVersion and kind', () => {
+    assert.equal(loadClusterFile(write(good())).kubeletConfiguration, undefined);
+    assert.deepEqual(loadClusterFile(write({ ...good(), kubeletConfiguration: { cgroupDriver: 'cgroupfs', failCgroupV1: false } })).kubeletConfiguration, { cgroupDriver: 'cgroupfs', failCgroupV1: false });
+    assert.match(problems({ ...good(), kubeletConfiguration: { kind: 'KubeletConfiguration' } }).join('\n'), /^kubeletConfiguration\.kind: is set by kubeadm-ha/m);
+    assert.match(problems({ ...good(), kubeletConfiguration: { 'cgroup-driver': 'cgroupfs' } }).join('\n'), /^kubeletConfiguration\.cgroup-driver: is not a KubeletConfiguration field name/m);
+    assert.deepEqual(loadClusterFile(write({ ...good(), kubeProxyConfiguration: { mode: 'nftables' } })).kubeProxyConfiguration, { mode: 'nftables' });
+    assert.match(problems({ ...good(), kubeProxyConfiguration: { apiVersion: 'v1' } }).join('\n'), /^kubeProxyConfiguration\.apiVersion: is set by kubeadm-ha \(kubeproxy\.config\.k8s\.io\/v1alpha1 KubeProxyConfiguration\)/m);
+  });
+
   it('reports YAML syntax errors and non-mapping files', () => {
     assert.match(problems('name: [unclosed').join('\n'), /not valid YAML/);
     assert.match(problems('- a\n- b\n').join('\n'), /must be a YAML mapping/);
@@ -360,7 +381,7 @@ describe('cluster file', () => {
     const p = problems(`${stringify(rest)}"\\e[31mred\\0": 1\nname: "a\\nb\\u202e"\n`);
     const all = p.join('\n');
     assert.doesNotMatch(all, /[\u0000-\u0009\u000b-\u001f\u007f\u202e]/, 'no raw control character');
-    assert.ok(p.includes('"\\u001b[31mred\\0": unknown field; known fields are name, kubernetesVersion, topology, etcd, certificates, loadBalancer, networking, cni, ssh, controlPlanes, workers, approvals, workerConcurrency'), all);
+    assert.ok(p.includes('"\\u001b[31mred\\0": unknown field; known fields are name, kubernetesVersion, topology, etcd, certificates, loadBalancer, networking, kubeletConfiguration, kubeProxyConfiguration, kubeadm, cni, ssh, controlPlanes, workers, approvals, workerConcurrency'), all);
     assert.ok(p.some((l) => l.startsWith('name: "a\\nb\\u202e" must be lower-case letters')), all);
     const long = text({ ...good(), loadBalancer: { host: `${'x'.repeat(300)}!` } });
     assert.match(long, /^loadBalancer\.host: "x{80}\.\.\.\(221 more characters\)" is neither an IP address nor a DNS name$/m);

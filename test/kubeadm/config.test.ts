@@ -211,3 +211,29 @@ test('apiServerExtraArgs: flag names without "--", empty map renders nothing', (
   const [, cluster] = docs(renderInitConfig(initInput('1.31.0', { apiServerExtraArgs: {} })));
   assert.deepEqual(cluster.apiServer, { certSANs: ['lb.example.com'] });
 });
+
+test('kubeadm options: named preflight checks and a patches directory reach init and join (never "all")', () => {
+  const kubeadm = { ignorePreflightErrors: ['SystemVerification', 'Swap'], patches: '/etc/kubeadm-ha-fleet/patches' };
+  const [init] = docs(renderInitConfig(initInput('1.37.2', { kubeadm })));
+  assert.deepEqual(init.nodeRegistration, { name: 'cp0', ignorePreflightErrors: ['SystemVerification', 'Swap'] });
+  assert.deepEqual(init.patches, { directory: '/etc/kubeadm-ha-fleet/patches' });
+  const [join] = docs(renderJoinConfig(joinInput('1.37.2', { kubeadm })));
+  assert.deepEqual(join.nodeRegistration, { name: 'w0', ignorePreflightErrors: ['SystemVerification', 'Swap'] });
+  assert.deepEqual(join.patches, { directory: '/etc/kubeadm-ha-fleet/patches' });
+  // Empty options render nothing, as before the section existed.
+  assert.deepEqual(docs(renderInitConfig(initInput('1.37.2', { kubeadm: { ignorePreflightErrors: [] } })))[0].nodeRegistration, { name: 'cp0' });
+  assert.throws(() => renderInitConfig(initInput('1.37.2', { kubeadm: { ignorePreflightErrors: ['all'] } })), /^Error: kubeadm\.ignorePreflightErrors\[0\]: "all" is not one preflight check's name/);
+  assert.throws(() => renderJoinConfig(joinInput('1.14.3', { kubeadm: { ignorePreflightErrors: ['Swap'] } })), /v1beta1 .* has no nodeRegistration\.ignorePreflightErrors/);
+  assert.throws(() => renderJoinConfig(joinInput('1.21.3', { kubeadm: { patches: '/p' } })), /kubeadm\.patches: kubeadm\.k8s\.io\/v1beta2 has no patches/);
+  assert.throws(() => renderJoinConfig(joinInput('1.37.2', { kubeadm: { patches: 'relative/p' } })), /kubeadm\.patches/);
+});
+
+test('kubeletConfiguration and kubeProxyConfiguration: their fields become the component documents of the init config', () => {
+  const docsOut = docs(renderInitConfig(initInput('1.37.2', { kubeletConfiguration: { cgroupDriver: 'cgroupfs', failCgroupV1: false } })));
+  assert.equal(docsOut.length, 3);
+  assert.deepEqual(docsOut[2], { apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', cgroupDriver: 'cgroupfs', failCgroupV1: false });
+  assert.equal(docs(renderInitConfig(initInput('1.37.2', { kubeletConfiguration: {} }))).length, 2, 'an empty map renders no document');
+  assert.throws(() => renderInitConfig(initInput('1.37.2', { kubeletConfiguration: { kind: 'X' } })), /kubeletConfiguration: give its fields only/);
+  const withProxy = docs(renderInitConfig(initInput('1.36.3', { kubeletConfiguration: { cgroupDriver: 'cgroupfs' }, kubeProxyConfiguration: { conntrack: { maxPerCore: 0 } } })));
+  assert.deepEqual(withProxy[3], { apiVersion: 'kubeproxy.config.k8s.io/v1alpha1', kind: 'KubeProxyConfiguration', conntrack: { maxPerCore: 0 } });
+});

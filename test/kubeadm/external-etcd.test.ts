@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import {
-  clientURL, etcdMemberCommand, externalEtcdConfig, memberEtcdctl, parseEndpointHealth, peerURL, renderEtcdMemberConfig,
+  clientURL, etcdMemberCommand, externalEtcdConfig, kubeletEtcdFiles, memberEtcdctl, parseEndpointHealth, peerURL, renderEtcdMemberConfig,
 } from '../../src/kubeadm/external-etcd';
 
 const members = ['etcd1', 'etcd2', 'etcd3'].map((name, i) => ({ name, address: `10.0.2.${i + 1}`, port: 22 }));
@@ -38,6 +38,16 @@ describe('external etcd (kubeadm guide "Set up a High Availability etcd cluster 
       assert.equal(cluster.etcd.local.extraArgs['listen-client-urls'], 'https://10.0.2.1:2379');
     });
   }
+
+  it("the guide's static-pod kubelet, with the cluster's kubeletConfiguration fields in place of the guide's", () => {
+    const [config, dropin] = kubeletEtcdFiles();
+    const guide = parseAllDocuments(config.content)[0].toJS();
+    assert.equal(config.path, '/etc/systemd/system/kubelet.service.d/kubelet.conf');
+    assert.deepEqual([guide.kind, guide.cgroupDriver, guide.staticPodPath, guide.authorization.mode], ['KubeletConfiguration', 'systemd', '/etc/kubernetes/manifests', 'AlwaysAllow']);
+    assert.match(dropin.content, /^ExecStart=\nExecStart=\/usr\/bin\/kubelet --config=\/etc\/systemd\/system\/kubelet\.service\.d\/kubelet\.conf$/m);
+    const cgroupfs = parseAllDocuments(kubeletEtcdFiles({ cgroupDriver: 'cgroupfs', failCgroupV1: false })[0].content)[0].toJS();
+    assert.deepEqual({ ...cgroupfs }, { ...guide, cgroupDriver: 'cgroupfs', failCgroupV1: false });
+  });
 
   it('refuses a member without an IP address, and brackets IPv6 in URLs', () => {
     assert.throws(() => renderEtcdMemberConfig('v1.37.2', { name: 'e', address: 'e.example.com', port: 22 }, members), /etcd host e address: "e\.example\.com" is not an IP address/);

@@ -45,12 +45,18 @@ describe('haClusterWorkflow on a real dev server', () => {
   };
   const waitFor = (h: WorkflowHandle, phase: GatedPhase) => until(h, `gate ${phase}`, (p) => p.awaitingApproval === phase);
   const parkedOn = (h: WorkflowHandle, host: string) => until(h, `${host} parked`, (p) => p.parked.some((x) => x.host === host));
+  /** The run's result, its history saved as the replay fixture `name` (with KHA_RECORD_HISTORIES=1). */
+  const resultRecorded = (name: string) => async (h: WorkflowHandle) => {
+    const r = await h.result();
+    await recordHistory(h, name, env.address, TEMPORAL_CLI);
+    return r;
+  };
   const names = (calls: Call[], name: string) => calls.filter((c) => c.name === name).map((c) => c.host);
 
   it('external etcd built by kubeadm-ha: the first member makes the CA, the others copy it, health before init, init uses etcd.external', async () => {
     const calls: Call[] = [];
     const etcd = { hosts: ['etcd1', 'etcd2', 'etcd3'].map((name, i) => ({ name, address: `10.0.2.${i + 1}`, port: 22 })) };
-    const result = await run(fakeActivities(calls), { spec: { ...spec([], 1), topology: 'external', etcd } }, (h) => h.result()) as HaClusterResult;
+    const result = await run(fakeActivities(calls), { spec: { ...spec([], 1), topology: 'external', etcd } }, resultRecorded('external-etcd-built')) as HaClusterResult;
     assert.equal(result.outcome, 'completed');
     const order = calls.map((c) => c.name).filter((c, i, all) => all.indexOf(c) === i);
     assert.deepEqual(order.slice(0, 7), ['inspectHost', 'probeLoadBalancer', 'buildEtcdMember', 'checkEtcdCluster', 'installEtcdClientCerts', 'kubeadmInit', 'installCni']);
@@ -66,12 +72,23 @@ describe('haClusterWorkflow on a real dev server', () => {
     assert.deepEqual(names(calls, 'distributeCerts').sort(), ['cp2', 'cp3']);
   });
 
+  it('an existing external etcd: its client files go to the first control plane, nothing is built', async () => {
+    const calls: Call[] = [];
+    const etcd = { endpoints: ['https://10.0.2.1:2379'], caFile: '/k/ca.crt', certFile: '/k/client.crt', keyFile: '/k/client.key' };
+    const result = await run(fakeActivities(calls), { spec: { ...spec([], 1), topology: 'external', etcd, certificates: 'upload' } }, resultRecorded('external-etcd-existing')) as HaClusterResult;
+    assert.equal(result.outcome, 'completed');
+    assert.deepEqual(names(calls, 'buildEtcdMember'), []);
+    assert.deepEqual((calls.find((c) => c.name === 'installEtcdClientCerts')!.input as { from: unknown }).from, { caFile: '/k/ca.crt', certFile: '/k/client.crt', keyFile: '/k/client.key' });
+    const init = calls.find((c) => c.name === 'kubeadmInit')!.input as { config: { etcd: { external: { endpoints: string[] } } } };
+    assert.deepEqual(init.config.etcd.external.endpoints, ['https://10.0.2.1:2379']);
+  });
+
   it('upload mode: no copy, the init uploads, the certificates are uploaded again when too little of their lifetime is left', async () => {
     const calls: Call[] = [];
     const acts = fakeActivities(calls, { behave: async (name) => { if (name === 'joinNode') await new Promise((r) => setTimeout(r, 1200)); } });
     // 3 s of lifetime, re-upload below 2 s left: cp2 joins on the init's upload, cp3 (1.2 s later) needs a new one.
     const tuning = { ...fast, uploadedCerts: { validSeconds: 3, minRemainingSeconds: 2 } };
-    const result = await run(acts, { spec: { ...spec([], 0), certificates: 'upload' }, tuning }, (h) => h.result()) as HaClusterResult;
+    const result = await run(acts, { spec: { ...spec([], 0), certificates: 'upload' }, tuning }, resultRecorded('upload-certs')) as HaClusterResult;
     assert.equal(result.outcome, 'completed');
     assert.deepEqual(names(calls, 'distributeCerts'), []);
     assert.equal((calls.find((c) => c.name === 'kubeadmInit')!.input as { uploadCerts?: boolean }).uploadCerts, true);
@@ -360,6 +377,7 @@ describe('haClusterWorkflow on a real dev server', () => {
       assert.deepEqual(names(calls, 'joinNode').sort(), ['cp3', 'w1', 'w3', 'w4']);
       assert.deepEqual(names(calls, 'cleanNode'), ['w1'], 'the half-done worker is reset before its join');
       assert.ok(calls.filter((c) => c.name === 'joinNode').every((c) => c.host), 'joins use the CA hash read from the cluster');
+      await recordHistory(h, 'resumed', env.address, TEMPORAL_CLI);
     });
   });
 
