@@ -2,12 +2,16 @@
 // node lib/fleet/cli.js up|down|status|fault|timing --dir <dir> ...
 import { clearFaults, fleetDown, fleetStatus, fleetUp, setFault, setTiming } from './index';
 import { CommandFaultMode, ControlPlaneComponent } from './types';
+import * as path from 'node:path';
+import { slotsOf } from './slots';
+import { slotUsage } from './real/cgroups';
 
 const USAGE = `usage:
   cli.js up --dir D --control-planes N --workers M [--etcd N] [--slot S] [--kubernetes-version v1.31.4] [--discovery-timeout 5m0s]
-           [--init-ms N] [--join-ms N] [--bastion]
+           [--init-ms N] [--join-ms N] [--bastion] [--real]
   cli.js down --dir D
   cli.js status --dir D
+  cli.js usage --dir D [--seconds 60]     (a real fleet: each node's memory and CPU while idle)
   cli.js timing --dir D [--init-ms N] [--join-ms N]
   cli.js fault --dir D --host H --command "kubeadm join" --mode fail|fail-once|hang|slow [--phase P] [--delay-ms N] [--message TEXT]
   cli.js fault --dir D --host H --sshd down|up
@@ -23,7 +27,7 @@ function parse(argv: string[]): Record<string, string> {
     if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
     const eq = a.indexOf('=');
     if (eq > 0) out[a.slice(2, eq)] = a.slice(eq + 1);
-    else if (a === '--clear' || a === '--cut-ssh' || a === '--bastion') out[a.slice(2)] = 'true';
+    else if (a === '--clear' || a === '--cut-ssh' || a === '--bastion' || a === '--real') out[a.slice(2)] = 'true';
     else out[a.slice(2)] = argv[++i] ?? '';
   }
   return out;
@@ -48,9 +52,22 @@ async function main(): Promise<number> {
         slot: num('slot'),
         timing,
         bastion: o.bastion === 'true',
+        real: o.real === 'true',
       });
       console.log(JSON.stringify(info, null, 2));
       console.error(`fleet up in ${((Date.now() - t) / 1000).toFixed(1)}s; cluster file ${info.clusterFile}`);
+      return 0;
+    }
+    case 'usage': {
+      const slots = slotsOf(path.resolve(o.dir));
+      if (!slots.length) throw new Error(`no fleet is up in ${o.dir}`);
+      const seconds = Number(o.seconds ?? 60);
+      const rows = (await Promise.all(slots.map((s) => slotUsage(s, seconds)))).flat();
+      const mb = (b: number) => (b / 1048576).toFixed(0);
+      console.log(['cgroup', 'RSS MB', 'page cache MB', `CPU % of one core (${seconds} s)`].join('\t'));
+      for (const r of rows) console.log([r.name, mb(r.rssBytes), mb(r.cacheBytes), r.cpuPercentOfOneCore.toFixed(1)].join('\t'));
+      const sum = (f: (r: (typeof rows)[number]) => number) => rows.reduce((t, r) => t + f(r), 0);
+      console.log(['total', mb(sum((r) => r.rssBytes)), mb(sum((r) => r.cacheBytes)), sum((r) => r.cpuPercentOfOneCore).toFixed(1)].join('\t'));
       return 0;
     }
     case 'down':

@@ -15,7 +15,8 @@ export function writeClientKey(dir: string): string {
   return fs.readFileSync(key + '.pub', 'utf8');
 }
 
-export function writeClusterFile(dir: string, name: string, version: string, lbAddress: string, hosts: FleetHost[]): string {
+/** `extra`: lines of the cluster file that the real fleet's nodes need (kubeadm and kubelet settings). */
+export function writeClusterFile(dir: string, name: string, version: string, lbAddress: string, hosts: FleetHost[], extra: string[] = []): string {
   const line = (h: FleetHost): string => `  - { name: ${h.name}, address: ${h.address} }`;
   const cps = hosts.filter((h) => h.role === 'control-plane');
   const ws = hosts.filter((h) => h.role === 'worker');
@@ -27,6 +28,7 @@ export function writeClusterFile(dir: string, name: string, version: string, lbA
     ...(etcd.length ? ['topology: external', 'etcd:', '  hosts:', ...etcd.map((h) => `  ${line(h)}`)] : ['topology: stacked']),
     `loadBalancer: { host: ${lbAddress}, port: ${LB_PORT} }`,
     'networking: { podSubnet: 192.168.0.0/16 }',
+    ...extra,
     'cni: { manifest: ./cni.yaml }',
     `ssh: { user: ${LOGIN_USER}, privateKeyFile: ./id_ed25519, knownHostsFile: ./known_hosts, port: ${SSH_PORT} }`,
     'controlPlanes:',

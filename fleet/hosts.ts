@@ -28,13 +28,13 @@ function configPath(p: string): string {
   return `"${p}"`;
 }
 
-function sshdConfig(h: HostSetup): string {
-  const d = hostDir(h.dir, h.name);
+/** sshd_config of a host whose folder sshd sees at `d` (a real node sees its folder elsewhere). */
+export function sshdConfig(h: { name: string; role: HostRole; address: string }, d: string): string {
   return [
     `ListenAddress ${h.address}`,
     `Port ${SSH_PORT}`,
     `HostKey ${configPath(`${d}/ssh_host_ed25519_key`)}`,
-    `PidFile ${configPath(`${runDir(h.dir, h.name)}/sshd.pid`)}`,
+    `PidFile ${configPath(`${d}/run/sshd.pid`)}`,
     // sshd reads an AuthorizedKeysFile with the login user's rights, and a fleet under a 0700 folder
     // (root's home, mktemp -d) is not traversable by that user: root reads it for sshd instead.
     'AuthorizedKeysFile none',
@@ -114,7 +114,7 @@ export async function prepareHost(h: HostSetup, clientPub: string, peers: Array<
   fs.writeFileSync(`${d}/etc-hosts`, base + '# kubeadm-ha fleet\n' + peers.map((p) => `${p.address}\t${p.name}\n`).join('') + aliases.join(''));
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', `${d}/ssh_host_ed25519_key`, '-C', h.name]);
   fs.writeFileSync(`${d}/authorized_keys`, clientPub, { mode: 0o644 });
-  fs.writeFileSync(`${d}/sshd_config`, sshdConfig(h));
+  fs.writeFileSync(`${d}/sshd_config`, sshdConfig(h, d));
   const sbin = path.join(d, 'usr-local-sbin');
   fs.writeFileSync(path.join(sbin, 'kubeadm'), wrapper(h, 'kubeadm.js'), { mode: 0o755 });
   fs.writeFileSync(path.join(sbin, 'kubectl'), wrapper(h, 'kubectl.js'), { mode: 0o755 });

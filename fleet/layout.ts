@@ -45,6 +45,9 @@ export const etcdAddress = (slot: number, i: number): string => `${NODE_NET}.${s
 /** 250 workers per /24 (127.S.20.x, 127.S.21.x): .0 and .255 stay unused. */
 export const workerAddress = (slot: number, i: number): string => `127.${slot}.${20 + Math.floor((i - 1) / 250)}.${((i - 1) % 250) + 1}`;
 export const lbAddress = (slot: number): string => `127.${slot}.30.1`;
+/** Real fleets (fleet/real): workers are nodes on the fabric network too, 198.18.S.101 and up. */
+export const MAX_REAL_WORKERS = 50;
+export const realWorkerAddress = (slot: number, i: number): string => `${NODE_NET}.${slot}.${100 + i}`;
 export const bastionAddress = (slot: number): string => `127.${slot}.31.1`;
 
 export function hostDir(dir: string, name: string): string {

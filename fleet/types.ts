@@ -25,6 +25,11 @@ export interface FleetOptions {
    * AllowTcpForwarding yes), for ssh.jumpHost. The other hosts still accept direct connections.
    */
   bastion?: boolean;
+  /**
+   * Real nodes (fleet/real): containerd, runc and the real kubelet in each host's own namespaces,
+   * on a bridge with HAProxy, for the release's binaries and images built by scripts/build-real.sh.
+   */
+  real?: boolean;
 }
 
 /** Where real kubeadm spends its time: init waits for the control plane, join for the TLS bootstrap. */
@@ -57,6 +62,8 @@ export interface FleetInfo {
   privateKeyFile: string;
   knownHostsFile: string;
   cniManifest: string;
+  /** Real nodes (FleetOptions.real). */
+  real?: boolean;
   createdAt: string;
 }
 

@@ -3,10 +3,10 @@
 // the hosts themselves once a run is over.
 import assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { fleetDown, fleetUp, readInvocations, type FleetInfo, type FleetOptions } from '../../fleet';
 import { loadClusterFile } from '../../src/config/cluster-file';
@@ -140,6 +140,13 @@ export class Rig {
     await this.server.stop();
     for (const d of this.dirs) {
       await fleetDown(d).catch(() => undefined);
+      // The hosts' logs (kubelet, containerd, sshd, kubeadm invocations) outlive the fleet, for a look after a failure.
+      if (existsSync(join(d, 'hosts'))) {
+        for (const h of readdirSync(join(d, 'hosts'))) {
+          const logs = join(d, 'hosts', h, 'logs');
+          if (existsSync(logs)) cpSync(logs, join(this.logs, basename(d), h), { recursive: true });
+        }
+      }
       rmSync(d, { recursive: true, force: true });
     }
   }
@@ -154,6 +161,20 @@ export class Rig {
     const dir = mkdtempSync(join(tmpdir(), 'kha-rig-fleet-'));
     this.dirs.push(dir);
     return fleetUp({ dir, ...opts });
+  }
+}
+
+/** Runs a command on a fleet host (any role) over SSH, with sudo; fails the test unless it exits 0; its stdout, trimmed. */
+export async function onHost(fleet: FleetInfo, host: string, cmd: string): Promise<string> {
+  const h = fleet.hosts.find((x) => x.name === host);
+  if (!h) throw new Error(`no host ${host} in the fleet`);
+  const s = await openSession(await loadTarget({ name: h.name, address: h.address, port: h.port }, loadClusterFile(fleet.clusterFile).ssh));
+  try {
+    const r = await s.run(cmd);
+    assert.equal(r.exitCode, 0, `${host}: ${cmd}: ${r.stderr}`);
+    return r.stdout.trim();
+  } finally {
+    await s.close();
   }
 }
 
