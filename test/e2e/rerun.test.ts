@@ -19,9 +19,8 @@ import { isControlPlaneRow } from '../../src/kubeadm/node-state';
 import { KUBECTL } from '../../src/kubeadm/paths';
 import { workflowIdFor } from '../../src/shared/definitions';
 import { sessionPool } from '../../src/ssh/pool';
-import { loadTarget, openSession } from '../../src/ssh/session';
 import type { HaClusterResult } from '../../src/workflows/ha-cluster';
-import { eventually, progressMemo, Rig } from '../helpers/harness';
+import { eventually, onHost, progressMemo, Rig } from '../helpers/harness';
 
 const EXEC_FORBIDDEN = 'Error from server (Forbidden): pods "etcd-cp1" is forbidden: User "kubernetes-admin" cannot create resource "pods/exec" in API group "" in the namespace "kube-system"';
 
@@ -39,18 +38,8 @@ describe('a re-run never destroys what works', () => {
     const code = await main([...argv, '--address', server.address], (s) => out.push(s));
     return { code, out: out.join('\n') };
   };
-  const sh = async (f: FleetInfo, host: string, cmd: string): Promise<string> => {
-    const spec = loadClusterFile(f.clusterFile);
-    const h = [...spec.controlPlanes, ...spec.workers].find((x) => x.name === host)!;
-    const s = await openSession(await loadTarget(h, spec.ssh));
-    try {
-      const r = await s.run(cmd);
-      assert.equal(r.exitCode, 0, `${host}: ${cmd}: ${r.stderr}`);
-      return r.stdout.trim();
-    } finally {
-      await s.close();
-    }
-  };
+  const sh = onHost;
+
   /** What identifies the cluster on cp1: its CA, its etcd data, and the etcd member IDs. */
   const identity = async (f: FleetInfo) => ({
     ca: await sh(f, 'cp1', 'sha256sum /etc/kubernetes/pki/ca.crt'),
