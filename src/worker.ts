@@ -2,7 +2,7 @@
 // reach the hosts (it reads the SSH key and known_hosts named in the cluster file).
 import { Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createActivities } from './activities';
+import { activityWorkerOptions } from './activities/worker-options';
 import { kubeadmHaDataConverter } from './codec/data-converter';
 import { codecNotice, loadCodecKeys } from './codec/keys';
 import { ensureSearchAttributes, temporalTarget } from './client/connection';
@@ -24,7 +24,7 @@ export async function runWorker(): Promise<void> {
     namespace: target.namespace,
     taskQueue: TASK_QUEUE,
     workflowBundle: await workflowBundleOption((s) => console.log(`kubeadm-ha worker: ${s}`)),
-    activities: createActivities(),
+    ...activityWorkerOptions,
     // Encrypts every payload, failure messages and stack traces included (the bundle carries the same failure converter).
     dataConverter: kubeadmHaDataConverter(keys, 'this worker'),
     // Let a running kubeadm finish (or be stopped properly) when the worker is asked to stop.

@@ -31,7 +31,8 @@ export async function buildWorkflowBundle(): Promise<string> {
   // A custom failure converter runs inside the workflow sandbox, so it is bundled:
   // https://typescript.temporal.io/api/interfaces/worker.BundleOptions#failureconverterpath
   const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('./workflows'), failureConverterPath: FAILURE_CONVERTER_PATH, logger: new DefaultLogger('WARN'),
+    workflowsPath: require.resolve('./workflows'), workflowInterceptorModules: [require.resolve('./workflows/interceptors')],
+    failureConverterPath: FAILURE_CONVERTER_PATH, logger: new DefaultLogger('WARN'),
   });
   writeFileSync(BUNDLE_FILE, code);
   writeFileSync(DIGEST_FILE, sourcesDigest());

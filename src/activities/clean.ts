@@ -7,12 +7,17 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { memberOf } from '../kubeadm/etcd';
 import { hostFactsCommand, parseHostFacts } from '../kubeadm/host-facts';
 import { leftovers } from '../kubeadm/node-state';
-import type { KubeadmHaActivities } from './types';
 import { withSessions } from './host-context';
 import { readEtcdMembers, removeEtcdMember } from './cluster-facts';
 import { kubeadmOutcome } from './kubeadm-failure';
+import type { HostSpec } from '../config/types';
+import type { CleanupResult, Journaled, OnHost, Role } from './types';
 
-export const cleanNode: KubeadmHaActivities['cleanNode'] = async ({ host, ssh, stepId, role, stacked, healthy, approvedBy }) => {
+/**
+   * `healthy`: a control plane through which a stacked member is removed (none for the first control
+   * plane, which is then reset only with `approvedBy`, the operator who approved it).
+   */
+export const cleanNode = async ({ host, ssh, stepId, role, stacked, healthy, approvedBy }: OnHost & Journaled & { role: Role; stacked: boolean; healthy?: HostSpec; approvedBy?: string }): Promise<CleanupResult> => {
   const done: string[] = [];
   await withSessions(ssh, [host], async (node) => {
     const f = parseHostFacts((await node.check(hostFactsCommand(), 'inspecting the node')).stdout).files;

@@ -10,15 +10,17 @@ import {
 } from '../kubeadm/external-etcd';
 import { parseMemberList } from '../kubeadm/etcd';
 import { STATE_DIR, stageDir, stateFile } from '../kubeadm/paths';
-import type { KubeadmHaActivities, StepResult } from './types';
+import type { Journaled, OnHost, StepResult } from './types';
 import { pollUntil, tail, withSessions } from './host-context';
 import { kubeadmOutcome } from './kubeadm-failure';
-import { readFrom, stageFiles } from './certs';
+import { readFrom, stageFiles } from './file-copy';
+import type { HostSpec } from '../config/types';
 
 const ETCD_CONFIG = `${STATE_DIR}/etcd-kubeadm-config.yaml`;
 const HEALTH_TRIES = 40;
 
-export const buildEtcdMember: KubeadmHaActivities['buildEtcdMember'] = async ({ host, ssh, stepId, kubernetesVersion, members, caSource, kubeletConfiguration }) =>
+/** One member of an external etcd cluster; `caSource` is the member whose etcd CA it copies (none on the first). */
+export const buildEtcdMember = async ({ host, ssh, stepId, kubernetesVersion, members, caSource, kubeletConfiguration }: OnHost & Journaled & { kubernetesVersion: string; members: HostSpec[]; caSource?: HostSpec; kubeletConfiguration?: Record<string, unknown> }): Promise<StepResult> =>
   withSessions(ssh, caSource ? [caSource, host] : [host], async (...remotes): Promise<StepResult> => {
     const node = remotes[remotes.length - 1];
     node.step('writing the kubelet drop-in and the member config');
@@ -37,7 +39,8 @@ export const buildEtcdMember: KubeadmHaActivities['buildEtcdMember'] = async ({ 
       detail: how === 'already-done' ? 'etcd static pod already there' : `etcd member ${clientURL(host.address)}${caSource ? `, CA from ${caSource.name}` : ', etcd CA made here'}` };
   });
 
-export const checkEtcdCluster: KubeadmHaActivities['checkEtcdCluster'] = async ({ host, ssh, members }) =>
+/** On an etcd member: waits until every member answers `etcdctl endpoint health` and is started in `member list`. */
+export const checkEtcdCluster = async ({ host, ssh, members }: OnHost & { members: HostSpec[] }): Promise<StepResult> =>
   withSessions(ssh, [host], async (remote): Promise<StepResult> => {
     let last = '';
     return pollUntil(async () => {

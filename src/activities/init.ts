@@ -10,13 +10,15 @@ import { ensureCertificateKey } from './certificate-key';
 import { parseGetNodes, parseGetPods } from '../kubeadm/kubectl';
 import { isControlPlaneRow } from '../kubeadm/node-state';
 import { ADMIN_CONF, CNI_MANIFEST, INIT_CONFIG, KUBECTL, stateFile } from '../kubeadm/paths';
-import type { InitResult, KubeadmHaActivities, StepResult } from './types';
+import type { InitResult, Journaled, OnHost, StepResult } from './types';
 import { withSessions, pollUntil, Remote, tail } from './host-context';
 import { commandOutcome, kubeadmOutcome } from './kubeadm-failure';
+import type { InitConfigInput } from '../kubeadm/config';
 
 const API_WAIT_TRIES = 30;
 
-export const kubeadmInit: KubeadmHaActivities['kubeadmInit'] = async ({ host, ssh, stepId, config, uploadCerts }) =>
+/** `uploadCerts`: `kubeadm init --upload-certs` with a certificate key kubeadm-ha makes and keeps on the host. */
+export const kubeadmInit = async ({ host, ssh, stepId, config, uploadCerts }: OnHost & Journaled & { config: InitConfigInput; stacked: boolean; uploadCerts?: boolean }): Promise<InitResult> =>
   withSessions(ssh, [host], async (remote): Promise<InitResult> => {
     remote.step('writing kubeadm-config.yaml');
     // With upload, the certificate key goes into the 0600 config: kubeadm reads it there, never from argv.
@@ -38,7 +40,8 @@ export const kubeadmInit: KubeadmHaActivities['kubeadmInit'] = async ({ host, ss
  * `kubeadm init phase upload-certs`: uploads the shared certificates again, encrypted with the same
  * key, for another two hours (the kubeadm-certs Secret's lifetime, cmd/kubeadm/app/phases/copycerts).
  */
-export const uploadCerts: KubeadmHaActivities['uploadCerts'] = async ({ host, ssh, stepId, config }) =>
+/** `kubeadm init phase upload-certs` again with the same key: two more hours for the control-plane joins. */
+export const uploadCerts = async ({ host, ssh, stepId, config }: OnHost & Journaled & { config: InitConfigInput }): Promise<StepResult> =>
   withSessions(ssh, [host], async (remote): Promise<StepResult> => {
     const certificateKey = await ensureCertificateKey(remote);
     await remote.session.writeFile(INIT_CONFIG, renderInitConfig({ ...config, certificateKey }), stateFile(0o600));
@@ -68,7 +71,7 @@ async function confirmInitialised(remote: Remote): Promise<string> {
   return parseCaCertHash((await remote.check(caCertHashCommand(), 'computing the CA certificate hash')).stdout);
 }
 
-export const installCni: KubeadmHaActivities['installCni'] = async ({ host, ssh, stepId, manifestFile }) => {
+export const installCni = async ({ host, ssh, stepId, manifestFile }: OnHost & Journaled & { manifestFile: string }): Promise<StepResult> => {
   const manifest = await readFile(manifestFile);
   return withSessions(ssh, [host], async (remote): Promise<StepResult> => {
     await remote.session.writeFile(CNI_MANIFEST, manifest, stateFile(0o644));
@@ -78,7 +81,7 @@ export const installCni: KubeadmHaActivities['installCni'] = async ({ host, ssh,
   });
 };
 
-export const waitForSystemPods: KubeadmHaActivities['waitForSystemPods'] = async ({ host, ssh }) =>
+export const waitForSystemPods = async ({ host, ssh }: OnHost): Promise<StepResult> =>
   withSessions(ssh, [host], (remote) => pollUntil(async (): Promise<StepResult | undefined> => {
     const r = await remote.check(`${KUBECTL} get pods -n kube-system`, 'kubectl get pods -n kube-system');
     const pods = parseGetPods(r.stdout);

@@ -8,11 +8,12 @@ import { caCertHashCommand, parseCaCertHash } from '../kubeadm/certs';
 import { hostFactsCommand, parseHostFacts } from '../kubeadm/host-facts';
 import { parseKubeVersion } from '../kubeadm/version';
 import { busySteps } from '../ssh/journal';
-import type { ClusterReading, HostFacts, KubeadmHaActivities } from './types';
+import type { ClusterReading, HostFacts, OnHost, Role } from './types';
 import { readEtcdMembers, readNodes } from './cluster-facts';
 import { withSessions } from './host-context';
+import type { HostSpec } from '../config/types';
 
-export const inspectHost: KubeadmHaActivities['inspectHost'] = async ({ host, ssh, role, kubernetesVersion }) =>
+export const inspectHost = async ({ host, ssh, role, kubernetesVersion }: OnHost & { role: Role; kubernetesVersion: string }): Promise<HostFacts> =>
   withSessions(ssh, [host], async (remote): Promise<HostFacts> => {
     const r = await remote.check(hostFactsCommand(), 'inspecting the host (hostname, kubeadm version -o short, /etc/kubernetes)');
     const facts = parseHostFacts(r.stdout);
@@ -38,7 +39,8 @@ export const inspectHost: KubeadmHaActivities['inspectHost'] = async ({ host, ss
     return { name: host.name, hostname: facts.hostname, kubeadmVersion: facts.kubeadmVersion, files: facts.files, ...(busy.length ? { busy: busy.join(', ') } : {}) };
   });
 
-export const readCluster: KubeadmHaActivities['readCluster'] = async ({ host, ssh, stacked, controlPlanes }) =>
+/** Read from `host` (the first control plane); `controlPlanes` are asked directly when the load balancer does not answer. */
+export const readCluster = async ({ host, ssh, stacked, controlPlanes }: OnHost & { stacked: boolean; controlPlanes?: HostSpec[] }): Promise<ClusterReading> =>
   withSessions(ssh, [host], async (remote): Promise<ClusterReading> => {
     // Older workflow code passed no control planes: the first one's own API server and etcd then.
     const cps = controlPlanes ?? [host];

@@ -8,14 +8,25 @@ import { parseGetNodes } from '../kubeadm/kubectl';
 import { isControlPlaneRow } from '../kubeadm/node-state';
 import { joinConfigPath, KUBECTL, KUBELET_CONF } from '../kubeadm/paths';
 import type { HostSpec, SshSpec } from '../config/types';
-import type { KubeadmHaActivities, Role, StepResult } from './types';
+import type { Journaled, OnHost, Role, StepResult, TokenRef } from './types';
 import { withSessions } from './host-context';
 import { readEtcdMembers } from './cluster-facts';
 import { kubeadmOutcome } from './kubeadm-failure';
-import { tokenSecret } from './tokens';
+import { tokenSecret } from './token-secrets';
 import { certificateKey as certificateKeyOn } from './certificate-key';
+import type { KubeadmNodeOptions } from '../kubeadm/config';
 
-export const joinNode: KubeadmHaActivities['joinNode'] = async (input) => {
+export type JoinNodeInput = OnHost & Journaled & {
+    role: Role; kubernetesVersion: string; endpoint: string; caCertHash: string; token: TokenRef;
+    /** The first control plane, where the token's secret (and the certificate key) is kept. */
+    tokenHost: HostSpec;
+    /** A control plane joining in upload mode downloads the shared certificates with the certificate key. */
+    downloadCerts?: boolean;
+    /** The cluster file's kubeadm section (preflight checks to ignore, patches). */
+    kubeadm?: KubeadmNodeOptions;
+  };
+
+export const joinNode = async (input: JoinNodeInput): Promise<StepResult> => {
   const { host, ssh, stepId, role, tokenHost } = input;
   const what = `kubeadm join as ${role}`;
   const file = joinConfigPath(stepId);

@@ -3,10 +3,10 @@
 // a timeout means the load balancer cannot reach the node, and retrying will not fix that.
 import { ApplicationFailure } from '@temporalio/activity';
 import { classifyProbe, probeCommand, probeVerdict } from '../kubeadm/load-balancer';
-import type { KubeadmHaActivities } from './types';
 import { withSessions } from './host-context';
+import type { OnHost, ProbeResult } from './types';
 
-export const probeLoadBalancer: KubeadmHaActivities['probeLoadBalancer'] = async ({ host, ssh, loadBalancer }) =>
+export const probeLoadBalancer = async ({ host, ssh, loadBalancer }: OnHost & { loadBalancer: { host: string; port: number } }): Promise<ProbeResult> =>
   withSessions(ssh, [host], async (remote) => {
     const r = await remote.run(probeCommand(loadBalancer.host, loadBalancer.port, 5), { sudo: false });
     const outcome = classifyProbe(r.exitCode, r.stdout, r.stderr);

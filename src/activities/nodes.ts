@@ -4,12 +4,12 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { parseGetNodes } from '../kubeadm/kubectl';
 import { isControlPlaneRow } from '../kubeadm/node-state';
 import { KUBECTL } from '../kubeadm/paths';
-import type { KubeadmHaActivities, NodesResult } from './types';
+import type { NodesResult, OnHost, Role } from './types';
 import { withSessions, pollUntil } from './host-context';
 
 const READY_TRIES = 150; // x 2 s: five minutes for kubelets to report Ready
 
-export const verifyNodes: KubeadmHaActivities['verifyNodes'] = async ({ host, ssh, expected }) => {
+export const verifyNodes = async ({ host, ssh, expected }: OnHost & { expected: { name: string; role: Role }[] }): Promise<NodesResult> => {
   let problems: string[] = [];
   return withSessions(ssh, [host], (remote) => pollUntil(async (): Promise<NodesResult | undefined> => {
     const rows = parseGetNodes((await remote.check(`${KUBECTL} get nodes`, 'kubectl get nodes')).stdout);

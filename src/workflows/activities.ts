@@ -1,9 +1,12 @@
-// The activities as the workflow calls them, with timeouts, heartbeats and retries. Temporal
-// retries what a new attempt can heal by itself (a lost SSH connection, a dead worker: the retry
-// re-attaches to the journaled command); kubeadm failures come back at once and the workflow
-// decides (reset and run again, or park).
-import { ActivityCancellationType, ActivityInterfaceFor, ActivityOptions, proxyActivities } from '@temporalio/workflow';
-import type { KubeadmHaActivities } from '../activities/types';
+// The activities as the workflow calls them, typed from the activities module itself, with their
+// timeouts, heartbeats and retries. Temporal retries what a new attempt can heal by itself (a lost
+// SSH connection, a dead worker: the retry re-attaches to the journaled command); kubeadm failures
+// come back at once and the workflow decides (reset and run again, or park). Failures of the
+// shared NON_RETRYABLE_TYPES come back non-retryable from the activities (activities/failure-types.ts).
+import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import type * as activities from '../activities';
+
+export type KubeadmHaActivities = typeof activities;
 
 export interface RetryTuning {
   maximumAttempts?: number;
@@ -17,34 +20,28 @@ export function activitiesFor(tuning: RetryTuning = {}): KubeadmHaActivities {
     backoffCoefficient: 2,
     maximumInterval: tuning.maximumInterval ?? '1m',
     maximumAttempts: tuning.maximumAttempts ?? 8, // about 4 minutes of backoff: an sshd restart or a network blip heals
-    // Failures of the NON_RETRYABLE_TYPES come back non-retryable from the activities themselves (activities/index.ts).
   };
   // Activities heartbeat every 2 s, so a dead worker is noticed after heartbeatTimeout, not at the timeout.
   const common = { heartbeatTimeout: '15s', retry, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
   const quick = proxyActivities<KubeadmHaActivities>({ ...common, startToCloseTimeout: '3m' });
   const long = proxyActivities<KubeadmHaActivities>({ ...common, startToCloseTimeout: '30m' });
-  // Each scheduled activity names its host, so the Web UI's timeline reads "joinNode w17", not a row of "joinNode".
-  // executeWithOptions deep-merges these options into the proxy's.
-  type Proxied = { executeWithOptions(options: ActivityOptions, args: unknown[]): Promise<unknown> };
-  const named = <K extends keyof KubeadmHaActivities>(proxy: ActivityInterfaceFor<KubeadmHaActivities>, name: K): KubeadmHaActivities[K] =>
-    ((input: Parameters<KubeadmHaActivities[K]>[0]) =>
-      (proxy[name] as unknown as Proxied).executeWithOptions({ summary: `${name} ${input.host.name}` } as ActivityOptions, [input])) as KubeadmHaActivities[K];
+  // One line per activity: how long one attempt may take. A missing or unknown name fails to compile.
   return {
-    inspectHost: named(quick, 'inspectHost'),
-    readCluster: named(quick, 'readCluster'),
-    probeLoadBalancer: named(quick, 'probeLoadBalancer'),
-    kubeadmInit: named(long, 'kubeadmInit'),
-    uploadCerts: named(quick, 'uploadCerts'),
-    buildEtcdMember: named(long, 'buildEtcdMember'),
-    checkEtcdCluster: named(long, 'checkEtcdCluster'),
-    installEtcdClientCerts: named(quick, 'installEtcdClientCerts'),
-    installCni: named(quick, 'installCni'),
-    waitForSystemPods: named(long, 'waitForSystemPods'),
-    distributeCerts: named(quick, 'distributeCerts'),
-    ensureJoinToken: named(quick, 'ensureJoinToken'),
-    deleteJoinTokens: named(quick, 'deleteJoinTokens'),
-    joinNode: named(long, 'joinNode'),
-    cleanNode: named(long, 'cleanNode'),
-    verifyNodes: named(long, 'verifyNodes'),
+    inspectHost: quick.inspectHost,
+    readCluster: quick.readCluster,
+    probeLoadBalancer: quick.probeLoadBalancer,
+    kubeadmInit: long.kubeadmInit,
+    uploadCerts: quick.uploadCerts,
+    buildEtcdMember: long.buildEtcdMember,
+    checkEtcdCluster: long.checkEtcdCluster,
+    installEtcdClientCerts: quick.installEtcdClientCerts,
+    installCni: quick.installCni,
+    waitForSystemPods: long.waitForSystemPods,
+    distributeCerts: quick.distributeCerts,
+    ensureJoinToken: quick.ensureJoinToken,
+    deleteJoinTokens: quick.deleteJoinTokens,
+    joinNode: long.joinNode,
+    cleanNode: long.cleanNode,
+    verifyNodes: long.verifyNodes,
   };
 }

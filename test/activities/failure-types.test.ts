@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/activity';
-import { asNonRetryable, withFailureTypes } from '../../src/activities';
-import { NON_RETRYABLE_TYPES } from '../../src/activities/types';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { asNonRetryable, failureTypes } from '../../src/activities/failure-types';
+import { NON_RETRYABLE_TYPES } from '../../src/shared/failures';
 
 test('a retryable failure of a non-retryable type comes back non-retryable, with its message, type and stack', () => {
   const err = ApplicationFailure.retryable('cp1: kubeadm token create printed no token: …', 'KubeadmFailed');
@@ -26,9 +27,9 @@ test('failures a new attempt can heal stay retryable; other errors pass unchange
   assert.equal(asNonRetryable(plain), plain);
 });
 
-test('an activity that throws a retryable failure of a non-retryable type rejects non-retryable', async () => {
-  const act = withFailureTypes(async (_: { host: string }) => { throw ApplicationFailure.retryable('w1: HalfDone', 'HalfDone'); });
-  await assert.rejects(act({ host: 'w1' }), (err: unknown) => err instanceof ApplicationFailure && err.nonRetryable === true && err.type === 'HalfDone');
-  const ok = withFailureTypes(async (i: { host: string }) => `joined ${i.host}`);
-  assert.equal(await ok({ host: 'w2' }), 'joined w2');
+test('through the worker\'s interceptor, an activity that throws a retryable failure of a non-retryable type rejects non-retryable', async () => {
+  const env = new MockActivityEnvironment(undefined, { interceptors: [failureTypes] });
+  const act = async (_: { host: string }) => { throw ApplicationFailure.retryable('w1: HalfDone', 'HalfDone'); };
+  await assert.rejects(env.run(act, { host: 'w1' }), (err: unknown) => err instanceof ApplicationFailure && err.nonRetryable === true && err.type === 'HalfDone');
+  assert.equal(await env.run(async (i: { host: string }) => `joined ${i.host}`, { host: 'w2' }), 'joined w2');
 });

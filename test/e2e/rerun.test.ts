@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { clearFaults, readInvocations, setFault, type FleetInfo } from '../../fleet';
-import { createActivities } from '../../src/activities';
+import * as activities from '../../src/activities';
 import { main } from '../../src/client/cli';
 import { loadClusterFile } from '../../src/config/cluster-file';
 import { etcdGatewayCommand, parseGatewayMembers } from '../../src/kubeadm/etcd';
@@ -240,7 +240,7 @@ describe('a re-run never destroys what works', () => {
       await sh(f, 'cp1', 'mv /etc/kubernetes/admin.conf /etc/kubernetes/admin.conf.kept');
       const t0 = Date.now();
       try {
-        await assert.rejects(new MockActivityEnvironment().run(createActivities().kubeadmInit, {
+        await assert.rejects(new MockActivityEnvironment().run(activities.kubeadmInit, {
           host: cp1, ssh: spec.ssh, stepId: 'e2e.kubeadmInit.cp1.again', stacked: true,
           config: { kubernetesVersion: spec.kubernetesVersion, nodeName: 'cp1', advertiseAddress: cp1.address, controlPlaneEndpoint: `${spec.loadBalancer.host}:${spec.loadBalancer.port}`, certSANs: [], podSubnet: spec.networking.podSubnet },
         }), (err: Error & { type?: string }) => err.type === 'SecondClusterRefused' && /refusing kubeadm init: \/etc\/kubernetes\/pki\/ca\.crt and \/var\/lib\/etcd\/member are here/.test(err.message));

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Worker } from '@temporalio/worker';
 import { fleetDown, fleetUp, FleetInfo } from '../../fleet';
-import { createActivities } from '../../src/activities';
+import { activityWorkerOptions } from '../../src/activities/worker-options';
 import { main } from '../../src/client/cli';
 import { loadClusterFile } from '../../src/config/cluster-file';
 import { parseGetNodes } from '../../src/kubeadm/kubectl';
@@ -37,7 +37,7 @@ describe('stacked HA procedure on the local fleet', () => {
     env = await startDevServer();
     fleet = await fleetUp({ dir, controlPlanes: 3, workers: 3 });
     worker = await Worker.create({
-      connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle(), activities: createActivities(),
+      connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle(), ...activityWorkerOptions,
       dataConverter: dataConverter(),
     });
     running = worker.run();

@@ -13,7 +13,8 @@ import { MockActivityEnvironment, TestWorkflowEnvironment } from '@temporalio/te
 import { DefaultLogger, Worker } from '@temporalio/worker';
 import { readInvocations, type FleetInfo, type FleetOptions } from '../../fleet';
 import { readState } from '../../fleet/standins/state';
-import { createActivities } from '../../src/activities';
+import * as activities from '../../src/activities';
+import { activityWorkerOptions } from '../../src/activities/worker-options';
 import { main } from '../../src/client/cli';
 import { loadClusterFile } from '../../src/config/cluster-file';
 import type { HostSpec } from '../../src/config/types';
@@ -153,7 +154,7 @@ const CASES: Case[] = [
       const spec = loadClusterFile(fleet.clusterFile);
       const before = readState(fleet.dir).certsSecret!.expires;
       const cp1 = spec.controlPlanes[0];
-      const r: { detail: string } = await new MockActivityEnvironment().run(createActivities().uploadCerts, {
+      const r: { detail: string } = await new MockActivityEnvironment().run(activities.uploadCerts, {
         host: cp1, ssh: spec.ssh, stepId: 'e2e.uploadCerts.cp1.1',
         config: { kubernetesVersion: spec.kubernetesVersion, nodeName: 'cp1', advertiseAddress: cp1.address, controlPlaneEndpoint: `${spec.loadBalancer.host}:${spec.loadBalancer.port}`, certSANs: [], podSubnet: spec.networking.podSubnet },
       });
@@ -209,7 +210,7 @@ describe('the procedure per topology, certificate mode and version, on the local
   before(async () => {
     quietRuntime(new DefaultLogger('INFO', (e) => logs.push(`${e.level} ${e.message} ${JSON.stringify(e.meta ?? {})}`)));
     env = await startDevServer();
-    worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle(), activities: createActivities(), dataConverter: dataConverter() });
+    worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle(), ...activityWorkerOptions, dataConverter: dataConverter() });
     running = worker.run();
   });
   after(async () => {

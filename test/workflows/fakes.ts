@@ -1,7 +1,8 @@
 // Stand-in activities for workflow tests: they record every call (with its journal id) and let a
 // test decide, per step and host, what happens. The real ones run in the e2e and fault tests.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { ClusterReading, HostFacts, KubeadmHaActivities, OnHost, TokenRef } from '../../src/activities/types';
+import type { ClusterReading, HostFacts, OnHost, TokenRef } from '../../src/activities/types';
+import type { KubeadmHaActivities } from '../../src/workflows/activities';
 import type { ClusterSpec } from '../../src/config/types';
 import type { NodeFiles } from '../../src/kubeadm/node-state';
 

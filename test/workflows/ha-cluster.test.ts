@@ -7,7 +7,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowFailedError, WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import type { ClusterReading, KubeadmHaActivities } from '../../src/activities/types';
+import type { ClusterReading } from '../../src/activities/types';
+import type { KubeadmHaActivities } from '../../src/workflows/activities';
 import type { GatedPhase } from '../../src/config/types';
 import {
   approveSignal, approveUpdate, FailedPhaseKey, PhaseKey, Progress, PROGRESS_MEMO, progressQuery, rejectUpdate, resolveSignal, resolveUpdate, RUNNING_NAMED, StatusKey, TASK_QUEUE,

@@ -3,10 +3,10 @@
 // operator (retry, skip for workers, abort) while the other hosts carry on. A reset of a node that
 // belongs to a live cluster parks first, saying what it would remove, until an operator approves it.
 import { ActivityFailure, ApplicationFailure, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
-import { HEALED_BY_RESET } from '../activities/types';
-import type { Role } from '../activities/types';
-import type { HostSpec } from '../config/types';
-import type { AttemptRecord, Decision, ParkVerdict } from '../shared/definitions';
+import { HEALED_BY_RESET } from '../../shared/failures';
+import type { Role } from '../../activities/types';
+import type { HostSpec } from '../../config/types';
+import type { AttemptRecord, Decision, ParkVerdict } from '../../shared/definitions';
 import type { Decisions } from './decisions';
 import type { RunProgress } from './progress';
 

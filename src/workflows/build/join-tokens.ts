@@ -2,7 +2,8 @@
 // clock, how long the bootstrap token has left, and has a new one minted when it is too short.
 // Only the token's public ID is known here; its secret stays on the first control plane and in
 // worker memory. Minted tokens are deleted when their phase is done.
-import type { KubeadmHaActivities, OnHost, TokenRef } from '../activities/types';
+import type { OnHost, TokenRef } from '../../activities/types';
+import type { KubeadmHaActivities } from '../activities';
 
 export interface TokenTuning {
   /** Lifetime of a minted token. */

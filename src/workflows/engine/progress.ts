@@ -2,10 +2,9 @@
 // `status` read: search attributes (phase, status), current details, and a compact memo. Only the
 // workflow mutates it.
 import { setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
-import type { ClusterSpec } from '../config/types';
 import {
   Cleanup, FailedPhaseKey, HOST_STATES, RUNNING_NAMED, HostProgress, HostState, PhaseKey, PhaseState, Progress, PROGRESS_MEMO, RunStatus, StatusKey,
-} from '../shared/definitions';
+} from '../../shared/definitions';
 import type { Decisions } from './decisions';
 
 const MAX_CLEANUPS = 100;
@@ -23,13 +22,14 @@ export class RunProgress {
   private failedPhase: string | undefined;
   private finishedSincePublished = 0;
 
-  constructor(private readonly spec: ClusterSpec, phases: { name: string; title: string }[], private readonly decisions: Decisions) {
+  constructor(
+    private readonly cluster: string,
+    hosts: Pick<HostProgress, 'name' | 'address' | 'role'>[],
+    phases: { name: string; title: string }[],
+    private readonly decisions: Decisions,
+  ) {
     this.phases = phases.map((p) => ({ name: p.name, title: p.title, state: 'pending' as PhaseState }));
-    this.hosts = [
-      ...spec.controlPlanes.map((h) => ({ name: h.name, address: h.address, role: 'control-plane' as const, state: 'pending' as HostState })),
-      ...spec.workers.map((h) => ({ name: h.name, address: h.address, role: 'worker' as const, state: 'pending' as HostState })),
-      ...(spec.etcd && 'hosts' in spec.etcd ? spec.etcd.hosts : []).map((h) => ({ name: h.name, address: h.address, role: 'etcd' as const, state: 'pending' as HostState })),
-    ];
+    this.hosts = hosts.map((h) => ({ name: h.name, address: h.address, role: h.role, state: 'pending' as HostState }));
     for (const h of this.hosts) this.byName.set(h.name, h);
   }
 
@@ -87,7 +87,7 @@ export class RunProgress {
 
   view(): Progress {
     return {
-      cluster: this.spec.name,
+      cluster: this.cluster,
       status: this.runStatus(),
       phase: this.currentPhase,
       phases: this.phases.map((p) => ({ ...p })),
@@ -129,7 +129,7 @@ export class RunProgress {
     const details = [
       `**${status}** in **${phase}**${this.decisions.awaitingGate ? `: waiting for approval of **${this.decisions.awaitingGate}**` : ''}`,
       `hosts: ${counts}`,
-      ...(parked ? [`parked: ${parked} (kubeadm-ha status ${this.spec.name})`, ...why] : []),
+      ...(parked ? [`parked: ${parked} (kubeadm-ha status ${this.cluster})`, ...why] : []),
       ...(this.lastError ? [`last error: ${this.lastError}`] : []),
     ].join('\n\n');
     const lastParked = [...this.decisions.parked.values()].at(-1);

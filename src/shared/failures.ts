@@ -1,0 +1,27 @@
+// Failure types the workflow and the activities agree on. Workflow-safe: plain data.
+
+/** Failure types that Temporal must not retry: either nothing heals them, or the workflow heals them itself. */
+export const NON_RETRYABLE_TYPES: readonly string[] = [
+  'HostKeyRejected',
+  'SshAuthFailed',
+  'BadPrivateKey',
+  'SudoFailed',
+  'KubeadmPreflight',
+  'KubeadmConfigInvalid',
+  'KubeadmMissingSharedCerts',
+  'KubeadmDiscoveryRejected',
+  'KubeadmFailed',
+  'KubeadmTransient',
+  'LoadBalancerUnreachable',
+  'HostNotReady',
+  'HalfDone',
+  'StepFailed',
+  'NodesNotReady',
+  'VersionMismatch',
+  'EtcdUnhealthy',
+  'ResetRefused',
+  'SecondClusterRefused',
+];
+
+/** Failures the workflow heals by cleaning the node (`kubeadm reset -f`) and running the step again. */
+export const HEALED_BY_RESET: readonly string[] = ['KubeadmTransient', 'HalfDone'];

@@ -1,0 +1,88 @@
+// What a phase's run gets: its steps on hosts, with parking, clean-up, progress and bounded
+// concurrency brought by the engine, so a phase names itself once.
+import type { Role } from '../../activities/types';
+import type { HostSpec } from '../../config/types';
+import { mapWithLimit } from './concurrency';
+import type { Decisions } from './decisions';
+import type { RunProgress } from './progress';
+import { type ResetPlan, SKIPPED, type StepRunner, type StepSpec } from './steps';
+
+/** How the engine sees a workflow's hosts. */
+export interface HostModel {
+  roleOf(host: HostSpec): Role;
+  /** An earlier attempt left the node half-done: a step there first cleans it. */
+  halfDone(host: HostSpec): boolean;
+  /** What a reset of the node before `step` would mean (see StepSpec.resetPlan). */
+  resetPlan(host: HostSpec, step: string): (fromEarlierRun: boolean) => ResetPlan;
+  /** A step finished on the host: it is now part of the cluster (`joined`), or clean and ready for the next step. */
+  finished(host: HostSpec, joined: boolean, detail: string): void;
+}
+
+type StepFn = (stepId: string) => Promise<string>;
+type CleanFn = (stepId: string, approvedBy?: string) => Promise<string | undefined>;
+
+export interface OnHostsOptions {
+  step: string;
+  /** At most this many hosts at once; a parked host waits while the others go on. */
+  limit: number;
+  run(host: HostSpec): StepFn;
+  /** Cleans what a failed try left (a reset); without it, failures park directly. */
+  clean?(host: HostSpec): CleanFn;
+  /** The step makes the host part of the cluster (a join, an init), not only ready for the next step. */
+  joins?: boolean;
+}
+
+export class PhaseContext<S = unknown> {
+  constructor(
+    readonly phase: string,
+    /** The workflow's typed run state. */
+    readonly state: S,
+    private readonly runner: StepRunner,
+    readonly progress: RunProgress,
+    private readonly decisions: Decisions,
+    private readonly hosts: HostModel,
+    /** The host of cluster-level steps (the first control plane). */
+    private readonly clusterHost: HostSpec,
+    /** Hosts an operator skipped, shared by every phase of the run. */
+    readonly skipped: string[],
+  ) {}
+
+  /** The run was aborted by an operator: no new step starts. */
+  get aborted(): boolean {
+    return this.runner.abort !== undefined;
+  }
+
+  /** One step per host, at most `limit` at once; a parked host waits while the others go on. */
+  async onHosts(hosts: HostSpec[], o: OnHostsOptions): Promise<void> {
+    await mapWithLimit(hosts, o.limit, async (host) => {
+      if (this.runner.abort) return;
+      const halfDone = this.hosts.halfDone(host);
+      this.progress.setHost(host.name, 'running', halfDone ? `${o.step}: first cleaning what an earlier attempt left` : o.step);
+      const role = this.hosts.roleOf(host);
+      const r = await this.runner.run({
+        phase: this.phase, step: o.step, host, role, skippable: role === 'worker', startWithClean: halfDone, run: o.run(host),
+        ...(o.clean ? { clean: o.clean(host), resetPlan: this.hosts.resetPlan(host, o.step) } : {}),
+      });
+      if (r === SKIPPED) {
+        this.skipped.push(host.name);
+        const by = [...this.decisions.taken].reverse().find((d) => d.host === host.name && d.verdict === 'skip');
+        this.progress.setHost(host.name, 'skipped', `skipped by ${by?.approver}${by?.comment ? `: ${by.comment}` : ''}`);
+        this.progress.hostFinished();
+        return;
+      }
+      this.hosts.finished(host, o.joins === true, r);
+      this.progress.setHost(host.name, o.joins ? 'done' : 'running', r);
+      this.progress.hostFinished();
+    });
+  }
+
+  /** A cluster-level step (on the first control plane unless `host` is given): it parks like any other, but cannot be skipped. */
+  onFirst<T>(step: string, run: (stepId: string) => Promise<T>, host: HostSpec = this.clusterHost): Promise<T | typeof SKIPPED> {
+    return this.runner.run({ phase: this.phase, step, host, role: this.hosts.roleOf(host), skippable: false, run });
+  }
+
+  /** A step with its own park options and retry text (e.g. a host whose state is unknown: retry or abort only). */
+  step<T>(s: Omit<StepSpec<T>, 'phase'>): Promise<T | typeof SKIPPED> {
+    return this.runner.run({ ...s, phase: this.phase });
+  }
+}
