@@ -10,7 +10,7 @@ import { codecNotice, loadCodecKeys, newKeyLine, KEY_FILE_ENV } from '../codec/k
 import { keygen } from './keygen';
 import { ClusterFileError, loadClusterFile } from '../config/cluster-file';
 import { GATED_PHASES } from '../config/types';
-import { cancel, decide, list, resolve, start, status, UsageError, watch } from './commands';
+import { cancel, decide, list, plan, resolve, start, status, UsageError, watch } from './commands';
 import { messageWithCauses, unreachableReason } from './reach';
 import type { ParkVerdict } from '../shared/definitions';
 import { temporalTarget, TemporalTarget } from './connection';
@@ -56,6 +56,15 @@ function parkVerb(action: ParkVerdict, summary: string): Record<string, Verb> {
 }
 
 const VERBS: Record<string, Verb> = {
+  plan: {
+    usage: 'kubeadm-ha plan <cluster-file> [--json]',
+    summary: 'Inspect the hosts read-only and print what a start would do: each phase with its hosts and actions, or why it is skipped; ' +
+      'the gates it will ask for; "nothing to do" when the cluster matches the file; a fingerprint of the facts used. Changes nothing.',
+    options: { json: { type: 'boolean' } },
+    positionals: ['cluster-file'],
+    check: ([file]) => { loadClusterFile(file); },
+    run: (c, _t, [file], v, print) => plan(c, file, Boolean(v.json), print),
+  },
   start: {
     usage: 'kubeadm-ha start <cluster-file> [--watch] [--auto-approve NAME] [--exit-on-park]',
     summary: 'Validate a cluster file and start a run. --watch follows it to the end; --auto-approve NAME approves every gate as NAME (demos, CI); ' +

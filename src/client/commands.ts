@@ -9,8 +9,11 @@ import {
   approveUpdate, ClusterNameKey, ParkVerdict, PhaseKey, Progress, PROGRESS_MEMO, progressQuery, rejectUpdate, resolveUpdate,
   StatusKey, TASK_QUEUE, workflowIdFor,
 } from '../shared/definitions';
+import type { ClusterPlan } from '../shared/plan';
+import { haClusterWorkflow, planClusterWorkflow } from '../workflows';
 import type { HaClusterInput, HaClusterResult } from '../workflows/ha-cluster';
 import { ensureSearchAttributes, TemporalTarget, workflowUrl } from './connection';
+import { formatPlan } from './format-plan';
 import { FAN_OUT_PHASES, formatProgress, HistoryMark, HostSummary, manyHosts, PhaseRate, progressEvents, rateFromHistory, table } from './format';
 
 export class UsageError extends Error {}
@@ -33,7 +36,7 @@ export async function start(client: Client, t: TemporalTarget, o: StartOptions, 
   const workflowId = workflowIdFor(spec.name);
   const input: HaClusterInput = { spec };
   try {
-    await client.workflow.start('haClusterWorkflow', {
+    await client.workflow.start(haClusterWorkflow, {
       taskQueue: TASK_QUEUE, workflowId, args: [input],
       workflowIdConflictPolicy: 'FAIL',
       typedSearchAttributes: [{ key: ClusterNameKey, value: spec.name }, { key: PhaseKey, value: 'starting' }, { key: StatusKey, value: 'running' }],
@@ -55,9 +58,27 @@ export async function start(client: Client, t: TemporalTarget, o: StartOptions, 
   return watch(client, t, spec.name, print, o.autoApprove, o.exitOnPark);
 }
 
+/**
+ * Inspects the hosts read-only in a short workflow of its own and prints what a start would do.
+ * A workflow, not a query of a build run: it needs no run in flight, uses the same activities (SSH
+ * from the worker, which holds the key) and the same plan functions, and leaves its own history.
+ */
+export async function plan(client: Client, file: string, json: boolean, print: (s: string) => void): Promise<number> {
+  const { spec, warnings } = readClusterFile(file);
+  for (const w of warnings) print(`warning: ${w}`);
+  if (!(await workerPolling(client))) throw new UsageError(`no worker is polling task queue "${TASK_QUEUE}"; start one with npm run worker`);
+  const handle = await client.workflow.start(planClusterWorkflow, {
+    taskQueue: TASK_QUEUE, workflowId: `${workflowIdFor(spec.name)}-plan-${Date.now()}`, args: [{ spec }],
+    workflowExecutionTimeout: '15m', staticSummary: `kubeadm-ha plan for cluster **${spec.name}** (read-only)`,
+  });
+  const result: ClusterPlan = await handle.result();
+  print(json ? JSON.stringify({ workflowId: handle.workflowId, ...result }, null, 2) : formatPlan(result));
+  return 0;
+}
+
 /** Prints progress as it changes until the run ends; approves gates itself when autoApprove names an approver. */
 export async function watch(client: Client, t: TemporalTarget, cluster: string, print: (s: string) => void, autoApprove?: string, exitOnPark?: boolean): Promise<number> {
-  const handle = client.workflow.getHandle(workflowIdFor(cluster));
+  const handle = client.workflow.getHandle<typeof haClusterWorkflow>(workflowIdFor(cluster));
   let prev: Progress | undefined;
   let warned = false;
   // Large clusters: one summary line per change of counts, at most every 5 s, instead of a line per host.
@@ -82,7 +103,7 @@ export async function watch(client: Client, t: TemporalTarget, cluster: string, 
     }
     if (desc.status.name !== 'RUNNING') {
       print(`Run ${desc.status.name.toLowerCase()}: ${workflowUrl(t, handle.workflowId)}`);
-      if (desc.status.name === 'COMPLETED') return outcomeCode((await handle.result()) as HaClusterResult, print);
+      if (desc.status.name === 'COMPLETED') return outcomeCode(await handle.result(), print);
       return 1;
     }
     await sleep(1000);
@@ -221,7 +242,7 @@ async function runningPhaseRate(handle: WorkflowHandle, p: Progress): Promise<Ph
 
 export async function list(client: Client, json: boolean, print: (s: string) => void): Promise<number> {
   const rows: { cluster: string; workflowId: string; status: string; phase: string; started: string }[] = [];
-  for await (const wf of client.workflow.list({ query: `WorkflowType = 'haClusterWorkflow'` })) {
+  for await (const wf of client.workflow.list({ query: `WorkflowType = '${haClusterWorkflow.name}'` })) {
     rows.push({
       cluster: String(wf.typedSearchAttributes.get(ClusterNameKey) ?? ''),
       workflowId: wf.workflowId,

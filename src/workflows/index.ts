@@ -1,2 +1,3 @@
 // Workflow entry point for the bundler: exports every workflow type the worker registers.
 export { haClusterWorkflow } from './ha-cluster';
+export { planClusterWorkflow } from './plan-cluster';
