@@ -8,7 +8,7 @@ import { isDnsName, isIP, isPreflightCheckName, nodeNameProblem } from '../kubea
 import { supportedVersionProblem } from '../kubeadm/version';
 import { addressBits, Cidr, hostBitsFixed, parseCidr } from './net';
 import { didYouMean, show } from './text';
-import { CERTIFICATE_MODES, GATED_PHASES, HOST_KEY_POLICIES, TOPOLOGIES } from './types';
+import { CERTIFICATE_MODES, GATED_PHASES, HOST_KEY_POLICIES, TOPOLOGIES } from './enums';
 
 /** Bounds on what a cluster file may hold, so hostile or runaway input costs little to refuse. */
 export const LIMITS = {
