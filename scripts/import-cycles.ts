@@ -19,7 +19,7 @@ export const LAYER_RULES: ReadonlyArray<{ folder: string; mustNotImport: readonl
   {
     folder: 'src/kubeadm',
     mustNotImport: ['src/config', 'src/activities', 'src/workflows', 'src/client', 'src/ssh'],
-    why: 'kubeadm knowledge is pure and low-level: the cluster file, SSH and the layers above may use it, not the reverse',
+    why: 'kubeadm knowledge is pure and low-level: the cluster file, SSH and the layers above use it, not the reverse',
   },
 ];
 
@@ -95,7 +95,9 @@ function shortestCycle(graph: ImportGraph, start: string, inside: ReadonlySet<st
     for (const w of graph.get(v) ?? []) {
       if (w === start) {
         const chain = [start];
-        for (let at: string | undefined = v; at !== undefined && at !== start; at = cameFrom.get(at)) chain.splice(1, 0, at);
+        for (let at: string | undefined = v; at !== undefined && at !== start; at = cameFrom.get(at)) {
+          chain.splice(1, 0, at);
+        }
         return [...chain, start];
       }
       if (inside.has(w) && !cameFrom.has(w)) {

@@ -34,7 +34,8 @@ export function crossChecks(doc: Raw, base: string, checkFiles: boolean, problem
   }
   const kubeadmOptions = isObject(doc.kubeadm) ? doc.kubeadm : {};
   if (v) {
-    const ignoring = Array.isArray(kubeadmOptions.ignorePreflightErrors) && kubeadmOptions.ignorePreflightErrors.length > 0;
+    const ignored = kubeadmOptions.ignorePreflightErrors;
+    const ignoring = Array.isArray(ignored) && ignored.length > 0;
     const noIgnore = configFieldProblem(v, 'nodeRegistration.ignorePreflightErrors');
     if (ignoring && noIgnore) problems.push(`kubeadm.ignorePreflightErrors: ${noIgnore}`);
     const noPatches = configFieldProblem(v, 'patches.directory');

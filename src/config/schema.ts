@@ -162,7 +162,8 @@ export const clusterFileSchema = z.strictObject({
   topology: z.enum(TOPOLOGIES).default('stacked').describe('stacked: etcd on the control planes. external: etcd on its own hosts (etcd section)'),
   etcd: z.union([builtEtcdSchema, existingEtcdSchema]).optional().describe('Only with topology external: hosts to build etcd on, or an existing cluster'),
   certificates: z.enum(CERTIFICATE_MODES, { error: (iss) => iss.input === undefined ? undefined : `${show(iss.input)} is unknown; use copy (the page's manual copy) or upload (kubeadm init --upload-certs)${near(iss.input, CERTIFICATE_MODES)}` })
-    .default('copy').describe(`copy: the page's manual copy. upload: kubeadm init --upload-certs (${since('certificateKey')})`),
+    .default('copy')
+    .describe(`copy: the page's manual copy. upload: kubeadm init --upload-certs (${since('certificateKey')})`),
   loadBalancer: z.strictObject({
     host: text(addressProblem).describe('DNS name (recommended) or IP of the API server load balancer'),
     port: port().default(6443).describe('Load balancer port'),
@@ -177,11 +178,11 @@ export const clusterFileSchema = z.strictObject({
     .describe('Fields of the cluster\'s KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1), e.g. { mode: nftables }'),
   kubeadm: z.strictObject({
     ignorePreflightErrors: z.array(text(preflightCheckProblem)).max(64).default([])
-      .describe('Preflight checks kubeadm init and join skip on every node '
-        + `(nodeRegistration.ignorePreflightErrors, ${since('nodeRegistration.ignorePreflightErrors')}); each by name, never all`),
+      .describe('Preflight checks kubeadm init and join skip on every node (nodeRegistration.ignorePreflightErrors, ' +
+        `${since('nodeRegistration.ignorePreflightErrors')}); each by name, never all`),
     patches: text(hostPathProblem).optional()
-      .describe(`A directory on every node whose kubeadm patches init and join apply (patches.directory, ${since('patches.directory')}), `
-        + 'e.g. kubeletconfiguration+strategic.yaml'),
+      .describe('A directory on every node whose kubeadm patches init and join apply ' +
+        `(patches.directory, ${since('patches.directory')}), e.g. kubeletconfiguration+strategic.yaml`),
   }).default({ ignorePreflightErrors: [] }).describe('Options kubeadm itself takes on each node'),
   cni: z.strictObject({ manifest: path('CNI manifest applied with kubectl after init') }),
   ssh: sshSchema,

@@ -110,7 +110,8 @@ function nodeOptions(apiVersion: KubeadmConfigApiVersion, nodeName: string, opts
   const ignored = opts.ignorePreflightErrors ?? [];
   if (ignored.length > 0) {
     if (!hasConfigField(apiVersion, 'nodeRegistration.ignorePreflightErrors')) {
-      throw new Error(`kubeadm.ignorePreflightErrors: ${apiVersion} (${configApiReleases(apiVersion)}) has no nodeRegistration.ignorePreflightErrors`);
+      throw new Error(`kubeadm.ignorePreflightErrors: ${apiVersion} (${configApiReleases(apiVersion)}) ` +
+        'has no nodeRegistration.ignorePreflightErrors');
     }
     nodeRegistration.ignorePreflightErrors = ignored.map((c, i) => {
       if (!isPreflightCheckName(c)) throw new Error(`kubeadm.ignorePreflightErrors[${i}]: ${JSON.stringify(c)} is not one preflight check's name`);
@@ -120,7 +121,8 @@ function nodeOptions(apiVersion: KubeadmConfigApiVersion, nodeName: string, opts
   if (opts.patches !== undefined) {
     if (!hasConfigField(apiVersion, 'patches.directory')) {
       const since = configFieldArrival('patches.directory');
-      throw new Error(`kubeadm.patches: ${apiVersion} has no patches; it arrived in ${since.apiVersion} (Kubernetes ${since.release})`);
+      throw new Error(`kubeadm.patches: ${apiVersion} has no patches; ` +
+        `it arrived in ${since.apiVersion} (Kubernetes ${since.release})`);
     }
     out.patches = { directory: checkAbsolutePath('kubeadm.patches', opts.patches) };
   }

@@ -74,7 +74,9 @@ export function kubeletEtcdFiles(kubeletConfiguration: Record<string, unknown> =
 }
 
 /** The guide's per-member kubeadm config: the member's own SANs and the etcd flags of a new cluster. */
-export function renderEtcdMemberConfig(kubernetesVersion: string, member: EtcdMemberHost, members: EtcdMemberHost[]): string {
+export function renderEtcdMemberConfig(
+  kubernetesVersion: string, member: EtcdMemberHost, members: EtcdMemberHost[],
+): string {
   const v = parseKubeVersion(kubernetesVersion);
   const apiVersion = configApiVersion(v);
   const address = checkIP(`etcd host ${member.name} address`, member.address);

@@ -70,7 +70,8 @@ export function supportedVersionProblem(v: KubeVersion | string): string | undef
     );
   }
   if (kv.minor > NEWEST_MINOR) {
-    return `Kubernetes ${kubeVersionString(kv)} is not supported yet: kubeadm-ha supports ${SUPPORTED_RANGE}; a newer kubeadm may change its config API, flags or texts`;
+    return `Kubernetes ${kubeVersionString(kv)} is not supported yet: kubeadm-ha supports ${SUPPORTED_RANGE}; ` +
+      'a newer kubeadm may change its config API, flags or texts';
   }
   return undefined;
 }
@@ -120,8 +121,10 @@ export function configFieldArrival(field: LateConfigField): { apiVersion: Kubead
   return { apiVersion: api.apiVersion, release: `1.${api.sinceMinor}` };
 }
 
-/** "patches.directory arrived in kubeadm.k8s.io/v1beta3 (Kubernetes 1.22)" when `at` lacks the field, else undefined. */
-export function configFieldProblem(at: KubeadmConfigApiVersion | KubeVersion, field: LateConfigField): string | undefined {
+/** "patches.directory arrived in kubeadm.k8s.io/v1beta3 (Kubernetes 1.22)" when `at` lacks it, else undefined. */
+export function configFieldProblem(
+  at: KubeadmConfigApiVersion | KubeVersion, field: LateConfigField,
+): string | undefined {
   if (hasConfigField(at, field)) return undefined;
   const since = configFieldArrival(field);
   return `${field} arrived in ${since.apiVersion} (Kubernetes ${since.release})`;

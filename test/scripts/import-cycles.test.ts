@@ -21,7 +21,9 @@ test('a long cycle is reported once, without the files that hang off it', () => 
 
 test('a hub with several cycles: every file on one is on a reported chain', () => {
   // The ssh shape before the clean-up: session imports connect, files and target, each imports session back.
-  const g = graph({ session: ['connect', 'files', 'target', 'exec'], connect: ['session'], files: ['session'], target: ['session'], exec: [] });
+  const g = graph({
+    session: ['connect', 'files', 'target', 'exec'], connect: ['session'], files: ['session'], target: ['session'], exec: [],
+  });
   assert.deepEqual(findCycles(g), [
     ['connect', 'session', 'connect'],
     ['files', 'session', 'files'],
