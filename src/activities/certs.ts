@@ -14,7 +14,8 @@ import { parseKubeVersion } from '../kubeadm/version';
 import type { Journaled, OnHost, StepResult } from './types';
 import { withSessions } from './host-context';
 import { installFiles, readFrom, } from './file-copy';
-import type { HostSpec, Topology } from '../config/types';
+import type { Topology } from '../config/enums';
+import type { HostSpec } from '../config/types';
 
 export const distributeCerts = async ({ host, ssh, stepId, source, topology, kubernetesVersion }: OnHost & Journaled & { source: HostSpec; topology: Topology; kubernetesVersion: string }): Promise<StepResult> => {
   const files = sharedControlPlaneFiles(topology, parseKubeVersion(kubernetesVersion));

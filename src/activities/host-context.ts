@@ -9,7 +9,8 @@ import { redact, StreamRedactor } from '../common/redact';
 import { SshError } from '../ssh/errors';
 import { JournaledStep, runJournaled, StepOutcome } from '../ssh/journal';
 import { sessionPool, type SessionLease } from '../ssh/pool';
-import { HostSession, loadTarget, RunOptions, RunResult } from '../ssh/session';
+import { loadTarget } from '../ssh/target';
+import type { HostSession, RunOptions, RunResult } from '../ssh/types';
 
 export const HEARTBEAT_MS = 2000;
 

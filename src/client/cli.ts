@@ -9,7 +9,7 @@ import { EncryptionCodec } from '../codec/encryption-codec';
 import { codecNotice, loadCodecKeys, newKeyLine, KEY_FILE_ENV } from '../codec/keys';
 import { keygen } from './keygen';
 import { ClusterFileError, loadClusterFile } from '../config/cluster-file';
-import { GATED_PHASES } from '../config/types';
+import { GATED_PHASES } from '../config/enums';
 import { cancel, decide, list, plan, resolve, start, status, UsageError, watch } from './commands';
 import { messageWithCauses, unreachableReason } from './reach';
 import type { ParkVerdict } from '../shared/definitions';

@@ -4,7 +4,7 @@ import { Client, WorkflowExecutionAlreadyStartedError, WorkflowHandle, WorkflowU
 import { temporal } from '@temporalio/proto';
 import type { UpdateDefinition } from '@temporalio/common';
 import { readClusterFile } from '../config/cluster-file';
-import type { GatedPhase } from '../config/types';
+import type { GatedPhase } from '../config/enums';
 import {
   approveUpdate, ClusterNameKey, ParkVerdict, PhaseKey, Progress, PROGRESS_MEMO, progressQuery, rejectUpdate, resolveUpdate,
   StatusKey, TASK_QUEUE, workflowIdFor,
@@ -14,7 +14,10 @@ import { haClusterWorkflow, planClusterWorkflow } from '../workflows';
 import type { HaClusterInput, HaClusterResult } from '../workflows/ha-cluster';
 import { ensureSearchAttributes, TemporalTarget, workflowUrl } from './connection';
 import { formatPlan } from './format-plan';
-import { FAN_OUT_PHASES, formatProgress, HistoryMark, HostSummary, manyHosts, PhaseRate, progressEvents, rateFromHistory, table } from './format';
+import { formatProgress, progressEvents } from './format';
+import { HostSummary, manyHosts } from './host-counts';
+import { FAN_OUT_PHASES, type HistoryMark, type PhaseRate, rateFromHistory } from './rate';
+import { table } from './table';
 
 export class UsageError extends Error {}
 

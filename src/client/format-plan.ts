@@ -1,7 +1,7 @@
 // `kubeadm-ha plan` as text: each phase with its hosts and actions (identical actions grouped, so a
 // 5,000-worker plan stays readable), or why it is skipped; the gates; the facts' fingerprint.
 import type { ClusterPlan, PlannedAction } from '../shared/plan';
-import { table } from './format';
+import { table } from './table';
 
 /** Hosts named per group of identical actions before the rest are counted. */
 const NAMED = 8;

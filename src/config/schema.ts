@@ -5,10 +5,10 @@
 // in ./cluster-file; this file holds what one field can say about itself.
 import { z } from 'zod';
 import { isDnsName, isIP, isPreflightCheckName, nodeNameProblem } from '../kubeadm/validate';
-import { supportedVersionProblem } from '../kubeadm/version';
+import { configFieldArrival, SUPPORTED_RANGE, supportedVersionProblem } from '../kubeadm/version';
 import { addressBits, Cidr, hostBitsFixed, parseCidr } from './net';
 import { didYouMean, show } from './text';
-import { CERTIFICATE_MODES, GATED_PHASES, HOST_KEY_POLICIES, TOPOLOGIES } from './types';
+import { CERTIFICATE_MODES, GATED_PHASES, HOST_KEY_POLICIES, TOPOLOGIES } from './enums';
 
 /** Bounds on what a cluster file may hold, so hostile or runaway input costs little to refuse. */
 export const LIMITS = {
@@ -146,6 +146,9 @@ const componentConfig = (kind: string, apiVersion: string, example: string) => z
   }
 }).optional();
 
+/** "1.22+": the releases whose kubeadm config has the field (kubeadm/version.ts owns which). */
+const since = (field: Parameters<typeof configFieldArrival>[0]) => `${configFieldArrival(field).release}+`;
+
 const near = (input: unknown, values: readonly string[]) => {
   const hit = typeof input === 'string' ? didYouMean(input, values) : undefined;
   return hit ? `; did you mean ${hit}?` : '';
@@ -154,11 +157,13 @@ const concurrencyError = (iss: { input?: unknown }) => iss.input === undefined ?
 
 export const clusterFileSchema = z.strictObject({
   name: text(clusterNameProblem).describe('Cluster name: lower-case letters, digits and \'-\'; the run\'s workflow ID is kubeadm-ha-<name>'),
-  kubernetesVersion: text((v) => supportedVersionProblem(v)).describe('e.g. v1.31.4 (1.13 to 1.37); kubeadm on every host must have the same minor version'),
+  kubernetesVersion: text((v) => supportedVersionProblem(v))
+    .describe(`e.g. v1.31.4 (${SUPPORTED_RANGE}); kubeadm on every host must have the same minor version`),
   topology: z.enum(TOPOLOGIES).default('stacked').describe('stacked: etcd on the control planes. external: etcd on its own hosts (etcd section)'),
   etcd: z.union([builtEtcdSchema, existingEtcdSchema]).optional().describe('Only with topology external: hosts to build etcd on, or an existing cluster'),
   certificates: z.enum(CERTIFICATE_MODES, { error: (iss) => iss.input === undefined ? undefined : `${show(iss.input)} is unknown; use copy (the page's manual copy) or upload (kubeadm init --upload-certs)${near(iss.input, CERTIFICATE_MODES)}` })
-    .default('copy').describe('copy: the page\'s manual copy. upload: kubeadm init --upload-certs (1.15+)'),
+    .default('copy')
+    .describe(`copy: the page's manual copy. upload: kubeadm init --upload-certs (${since('certificateKey')})`),
   loadBalancer: z.strictObject({
     host: text(addressProblem).describe('DNS name (recommended) or IP of the API server load balancer'),
     port: port().default(6443).describe('Load balancer port'),
@@ -173,9 +178,11 @@ export const clusterFileSchema = z.strictObject({
     .describe('Fields of the cluster\'s KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1), e.g. { mode: nftables }'),
   kubeadm: z.strictObject({
     ignorePreflightErrors: z.array(text(preflightCheckProblem)).max(64).default([])
-      .describe('Preflight checks kubeadm init and join skip on every node (nodeRegistration.ignorePreflightErrors, 1.15+); each by name, never all'),
+      .describe('Preflight checks kubeadm init and join skip on every node (nodeRegistration.ignorePreflightErrors, ' +
+        `${since('nodeRegistration.ignorePreflightErrors')}); each by name, never all`),
     patches: text(hostPathProblem).optional()
-      .describe('A directory on every node whose kubeadm patches init and join apply (patches.directory, 1.22+), e.g. kubeletconfiguration+strategic.yaml'),
+      .describe('A directory on every node whose kubeadm patches init and join apply ' +
+        `(patches.directory, ${since('patches.directory')}), e.g. kubeletconfiguration+strategic.yaml`),
   }).default({ ignorePreflightErrors: [] }).describe('Options kubeadm itself takes on each node'),
   cni: z.strictObject({ manifest: path('CNI manifest applied with kubectl after init') }),
   ssh: sshSchema,

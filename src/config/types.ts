@@ -3,36 +3,14 @@
 //
 // One source of truth: the shapes are derived from the zod schema in ./schema (which also yields the
 // committed JSON Schema). Only type imports come from there, so workflow code that imports this
-// module does not load zod. The constants below are the schema's enums.
+// module does not load zod. The fields' enums are in ./enums.
 import type { z } from 'zod';
 import type { builtEtcdSchema, clusterFileSchema, existingEtcdSchema, hostSchema } from './schema';
 
-export const TOPOLOGIES = ['stacked', 'external'] as const;
-export type Topology = (typeof TOPOLOGIES)[number];
-
-/** Phases that can wait for an operator's approval before they run. */
-export const GATED_PHASES = ['etcd', 'init', 'joinControlPlanes', 'joinWorkers'] as const;
-export type GatedPhase = (typeof GATED_PHASES)[number];
-
-/**
- * How the other control planes get the shared certificates: `copy` (the page's manual copy, host to
- * host through the worker) or `upload` (`kubeadm init --upload-certs` and a certificate key).
- */
-export const CERTIFICATE_MODES = ['copy', 'upload'] as const;
-export type CertificateMode = (typeof CERTIFICATE_MODES)[number];
-
-/**
- * strict (default): a host must be in knownHostsFile. accept-new: an unknown host's key is recorded
- * there on first use (OpenSSH StrictHostKeyChecking=accept-new). A changed key is always refused.
- */
-export const HOST_KEY_POLICIES = ['strict', 'accept-new'] as const;
-export type HostKeyPolicy = (typeof HOST_KEY_POLICIES)[number];
 
 /** T with the fields of O replacing its own: what loading adds to the file's shape (defaults from other fields, resolved paths). */
 type With<T, O> = Omit<T, keyof O> & O;
 
-/** The cluster file as written: what the JSON Schema describes (fields with defaults are optional). */
-export type ClusterFile = z.input<typeof clusterFileSchema>;
 type Parsed = z.output<typeof clusterFileSchema>;
 
 /** A host: name (node name), address (SSH and advertise address), port (SSH; defaults to ssh.port). */

@@ -2,7 +2,16 @@
 // Field names per apiVersion: kubeadm cmd/kubeadm/app/apis/kubeadm/v1beta{1,2,3,4}/types.go. `--config`
 // cannot be mixed with --control-plane/--certificate-key (cmd/kubeadm/app/cmd/join.go), so a control-plane join is expressed in the file.
 import { stringify } from 'yaml';
-import { configApiVersion, kubeVersionString, parseKubeVersion, type KubeadmConfigApiVersion, type KubeVersion } from './version';
+import {
+  configApiReleases,
+  configApiVersion,
+  configFieldArrival,
+  hasConfigField,
+  kubeVersionString,
+  parseKubeVersion,
+  type KubeadmConfigApiVersion,
+  type KubeVersion,
+} from './version';
 import {
   checkAbsolutePath,
   checkCaHash,
@@ -71,9 +80,9 @@ function apiVersionFor(field: string, version: string): { v: KubeVersion; apiVer
 }
 
 function certificateKeyFor(apiVersion: KubeadmConfigApiVersion, field: string, key: string): string {
-  if (apiVersion === 'kubeadm.k8s.io/v1beta1') {
+  if (!hasConfigField(apiVersion, 'certificateKey')) {
     throw new Error(
-      `${field}: ${apiVersion} (Kubernetes 1.13-1.14) has no certificateKey field; ` +
+      `${field}: ${apiVersion} (${configApiReleases(apiVersion)}) has no certificateKey field; ` +
         'distribute the shared certificates manually (sharedControlPlaneFiles) instead',
     );
   }
@@ -100,14 +109,21 @@ function nodeOptions(apiVersion: KubeadmConfigApiVersion, nodeName: string, opts
   const out: Record<string, unknown> = { nodeRegistration };
   const ignored = opts.ignorePreflightErrors ?? [];
   if (ignored.length > 0) {
-    if (apiVersion === 'kubeadm.k8s.io/v1beta1') throw new Error('kubeadm.ignorePreflightErrors: kubeadm.k8s.io/v1beta1 (Kubernetes 1.13-1.14) has no nodeRegistration.ignorePreflightErrors');
+    if (!hasConfigField(apiVersion, 'nodeRegistration.ignorePreflightErrors')) {
+      throw new Error(`kubeadm.ignorePreflightErrors: ${apiVersion} (${configApiReleases(apiVersion)}) ` +
+        'has no nodeRegistration.ignorePreflightErrors');
+    }
     nodeRegistration.ignorePreflightErrors = ignored.map((c, i) => {
       if (!isPreflightCheckName(c)) throw new Error(`kubeadm.ignorePreflightErrors[${i}]: ${JSON.stringify(c)} is not one preflight check's name`);
       return c;
     });
   }
   if (opts.patches !== undefined) {
-    if (apiVersion === 'kubeadm.k8s.io/v1beta1' || apiVersion === 'kubeadm.k8s.io/v1beta2') throw new Error(`kubeadm.patches: ${apiVersion} has no patches; it arrived in kubeadm.k8s.io/v1beta3 (Kubernetes 1.22)`);
+    if (!hasConfigField(apiVersion, 'patches.directory')) {
+      const since = configFieldArrival('patches.directory');
+      throw new Error(`kubeadm.patches: ${apiVersion} has no patches; ` +
+        `it arrived in ${since.apiVersion} (Kubernetes ${since.release})`);
+    }
     out.patches = { directory: checkAbsolutePath('kubeadm.patches', opts.patches) };
   }
   return out;

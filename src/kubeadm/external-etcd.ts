@@ -6,7 +6,6 @@
 // ExternalEtcd) and the apiserver-etcd-client certificate.
 import { stringify } from 'yaml';
 import { shellQuote } from '../common/shell-quote';
-import type { HostSpec } from '../config/types';
 import { configApiVersion, kubeVersionString, parseKubeVersion } from './version';
 import { checkIP, checkNodeName } from './validate';
 
@@ -25,6 +24,12 @@ export const ETCD_CLIENT_FILES = [
   { path: APISERVER_ETCD_CLIENT_CERT, mode: 0o644 },
   { path: APISERVER_ETCD_CLIENT_KEY, mode: 0o600 },
 ] as const;
+
+/** An etcd member as kubeadm's guide names it: its node name and the IP it serves on. */
+export interface EtcdMemberHost {
+  name: string;
+  address: string;
+}
 
 const url = (address: string, port: number) => `https://${address.includes(':') ? `[${address}]` : address}:${port}`;
 export const clientURL = (address: string) => url(address, 2379);
@@ -69,7 +74,9 @@ export function kubeletEtcdFiles(kubeletConfiguration: Record<string, unknown> =
 }
 
 /** The guide's per-member kubeadm config: the member's own SANs and the etcd flags of a new cluster. */
-export function renderEtcdMemberConfig(kubernetesVersion: string, member: HostSpec, members: HostSpec[]): string {
+export function renderEtcdMemberConfig(
+  kubernetesVersion: string, member: EtcdMemberHost, members: EtcdMemberHost[],
+): string {
   const v = parseKubeVersion(kubernetesVersion);
   const apiVersion = configApiVersion(v);
   const address = checkIP(`etcd host ${member.name} address`, member.address);
@@ -113,7 +120,7 @@ export function etcdMemberCommand(configPath: string): string {
 }
 
 /** etcdctl v3 on an etcd member, with the healthcheck-client certificate kubeadm made there. */
-export function memberEtcdctl(members: HostSpec[], args: string[]): string {
+export function memberEtcdctl(members: EtcdMemberHost[], args: string[]): string {
   return [
     'ETCDCTL_API=3 etcdctl',
     `--endpoints=${members.map((m) => clientURL(m.address)).join(',')}`,

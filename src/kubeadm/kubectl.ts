@@ -1,4 +1,4 @@
-// Reads `kubectl get nodes` / `kubectl get pods` tables and kubectl connection errors
+// Reads `kubectl get nodes` / `kubectl get pods` tables
 // (kubectl's table printer: k8s.io/cli-runtime/pkg/printers, tabwriter padding 3).
 
 export interface NodeRow {
@@ -95,32 +95,4 @@ export function parseGetPods(output: string): PodRow[] {
     };
     return withNs ? { namespace: col(r, 'NAMESPACE'), ...row } : row;
   });
-}
-
-/** A readable diagnosis when kubectl could not reach the API server, else undefined. */
-export function kubeconfigProblem(stderr: string): string | undefined {
-  const text = stderr ?? '';
-  const refused = /The connection to the server (\S+) was refused - did you specify the right host or port\?/.exec(text);
-  if (refused) {
-    const server = refused[1];
-    if (/^(localhost|127\.0\.0\.1):8080$/.test(server)) {
-      return (
-        `kubectl found no kubeconfig and fell back to ${server}: pass --kubeconfig /etc/kubernetes/admin.conf ` +
-        '(or export KUBECONFIG=/etc/kubernetes/admin.conf) when running as root on a control-plane node'
-      );
-    }
-    return (
-      `the API server at ${server} refused the connection: kube-apiserver (or the load balancer's backend) is not ` +
-      'listening yet or has stopped; check `crictl ps` / `journalctl -u kubelet` on the control-plane nodes'
-    );
-  }
-  const unable = /Unable to connect to the server: ([^\n]+)/.exec(text);
-  if (unable) {
-    const why = unable[1].trim().slice(0, 160);
-    if (/x509|certificate/i.test(why)) {
-      return `kubectl does not trust the API server certificate (${why}): the kubeconfig is probably stale (from an earlier cluster); use /etc/kubernetes/admin.conf`;
-    }
-    return `kubectl could not reach the API server (${why}): check the load balancer and the control-plane nodes`;
-  }
-  return undefined;
 }

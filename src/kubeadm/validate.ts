@@ -3,7 +3,7 @@
 // cmd/kubeadm/app/util/pubkeypin (CA hash), cmd/kubeadm/app/phases/copycerts (certificate key).
 
 export const TOKEN_RE = /^[a-z0-9]{6}\.[a-z0-9]{16}$/;
-export const CA_HASH_RE = /^sha256:[a-f0-9]{64}$/;
+const CA_HASH_RE = /^sha256:[a-f0-9]{64}$/;
 export const CERT_KEY_RE = /^[a-f0-9]{64}$/;
 
 function fail(field: string, msg: string): never {

@@ -2,7 +2,7 @@
 // Workflow-safe: imports nothing but @temporalio/workflow and @temporalio/common types.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { GatedPhase } from '../config/types';
+import type { GatedPhase } from '../config/enums';
 
 export const TASK_QUEUE = 'kubeadm-ha';
 

@@ -1,7 +1,7 @@
 // What `kubeadm-ha plan` answers: for each phase of a start, its hosts and the action on each, or
 // why it is skipped; the gates the run will ask for; and the facts it was planned from, with their
 // fingerprint. Shared by the plan workflow and the CLI (types only).
-import type { GatedPhase } from '../config/types';
+import type { GatedPhase } from '../config/enums';
 
 export interface PlannedAction {
   host: string;

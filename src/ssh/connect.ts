@@ -7,7 +7,7 @@
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { fingerprint, hostKeyVerifier, keyTypeOf, knownHostsName, recordHostKey, type KnownHostEntry } from './known-hosts';
 import { SshError, classifyConnectError, type HostRef } from './errors';
-import type { SshTarget } from './session';
+import type { SshTarget } from './types';
 
 const SUPPORTED_HOST_KEY_ALGS = new Set([
   'ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa',

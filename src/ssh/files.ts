@@ -6,7 +6,7 @@ import type { SFTPWrapper } from 'ssh2';
 import { RemoteFileError, SshError, type HostRef } from './errors';
 import { mkdirExact, mkdirp, readAll, realpath, renameOver, rmdir, sftpCode, unlink, writeNew } from './sftp';
 import { installCommand, shellQuote } from './shell';
-import type { RawRunResult, RunOptions } from './session';
+import type { RawRunResult, RunOptions } from './types';
 
 export interface FileHost {
   readonly ref: HostRef;

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { redact } from '../common/redact';
 import { refOf } from './connect';
 import { SshError } from './errors';
-import type { HostSession } from './session';
+import type { HostSession } from './types';
 import { END_MARKER, OUTPUT_TAIL_BYTES, attachScript, cancelScript, stateScript } from './journal-scripts';
 
 export const JOURNAL_DIR = '/var/lib/kubeadm-ha/journal';

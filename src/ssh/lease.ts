@@ -1,6 +1,6 @@
 // One activity's share of a pooled SSH connection (see pool.ts).
 import { SshError } from './errors';
-import type { HostSession, RunOptions, SshTarget } from './session';
+import type { HostSession, RunOptions, SshTarget } from './types';
 
 /** A HostSession on a pooled connection: close() hands the connection back, it stays open. */
 export interface SessionLease extends HostSession {

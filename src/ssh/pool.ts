@@ -7,7 +7,8 @@ import { refOf, type ConnectOptions } from './connect';
 import { SshError, type HostRef } from './errors';
 import { hostKeyVerifier } from './known-hosts';
 import { Lease, type SessionLease } from './lease';
-import { openSession, type HostSession, type SshTarget } from './session';
+import { openSession } from './session';
+import type { HostSession, SshTarget } from './types';
 
 export type { SessionLease } from './lease';
 

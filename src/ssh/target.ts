@@ -4,7 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { utils } from 'ssh2';
 import { SshError } from './errors';
 import { parseKnownHosts } from './known-hosts';
-import type { SshTarget } from './session';
+import type { SshTarget } from './types';
 
 export async function loadTarget(
   host: { name: string; address: string; port: number },

@@ -31,7 +31,7 @@ describe('kubeadm-ha CLI', () => {
   });
 
   it('refuses unknown commands, flags and argument counts with the usage', async () => {
-    await assert.rejects(run(['approv']), (e: unknown) => e instanceof UsageError && /unknown command "approv"; commands: start, approve/.test(e.message));
+    await assert.rejects(run(['approv']), (e: unknown) => e instanceof UsageError && /unknown command "approv"; commands: plan, start, approve/.test(e.message));
     await assert.rejects(run(['status', 'c', '--jsn']), (e: unknown) => e instanceof UsageError && /Unknown option '--jsn'[\s\S]*Usage: kubeadm-ha status/.test(e.message));
     await assert.rejects(run(['status']), (e: unknown) => e instanceof UsageError && /expected <cluster>/.test(e.message));
   });
@@ -46,7 +46,9 @@ describe('kubeadm-ha CLI', () => {
   it('refuses a bad cluster file before connecting, naming the fields', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kha-cli-'));
     writeFileSync(join(dir, 'c.yaml'), 'name: Bad_Name\ntopology: mesh\n');
-    await assert.rejects(run(['start', join(dir, 'c.yaml'), ...NO_SERVER]), (e: unknown) =>
-      e instanceof ClusterFileError && e.problems.some((p) => p.startsWith('name: "Bad_Name"')) && e.problems.some((p) => p.startsWith('topology: "mesh" is unknown')));
+    for (const verb of ['start', 'plan']) {
+      await assert.rejects(run([verb, join(dir, 'c.yaml'), ...NO_SERVER]), (e: unknown) =>
+        e instanceof ClusterFileError && e.problems.some((p) => p.startsWith('name: "Bad_Name"')) && e.problems.some((p) => p.startsWith('topology: "mesh" is unknown')));
+    }
   });
 });

@@ -1,7 +1,9 @@
 // What operators read: the status table and the watch stream.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatProgress, HostSummary, progressEvents, rateFromHistory, rateOf, summaryLine } from '../../src/client/format';
+import { formatProgress, progressEvents } from '../../src/client/format';
+import { HostSummary, summaryLine } from '../../src/client/host-counts';
+import { rateFromHistory, rateOf } from '../../src/client/rate';
 import { HOST_STATES, type HostProgress, type HostState, type Progress } from '../../src/shared/definitions';
 
 const base = (): Progress => ({

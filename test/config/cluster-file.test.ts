@@ -6,7 +6,8 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
-import { ClusterFileError, LIMITS, loadClusterFile, readClusterFile, validateClusterFile } from '../../src/config/cluster-file';
+import { checkClusterFile, ClusterFileError, loadClusterFile, readClusterFile } from '../../src/config/cluster-file';
+import { LIMITS } from '../../src/config/schema';
 import { clusterJsonSchemaText, SCHEMA_FILE } from '../../src/config/json-schema';
 import { canonicalAddress } from '../../src/config/net';
 import { checkNodeName } from '../../src/kubeadm/validate';
@@ -387,9 +388,10 @@ describe('cluster file', () => {
     assert.match(long, /^loadBalancer\.host: "x{80}\.\.\.\(221 more characters\)" is neither an IP address nor a DNS name$/m);
   });
 
-  it('validateClusterFile without file checks (paths only resolved)', () => {
+  it('checkClusterFile without file checks (paths only resolved)', () => {
     const { knownHostsFile: _, ...ssh } = good().ssh;
-    const spec = validateClusterFile({ ...good(), ssh: { ...ssh, privateKeyFile: '~/keys/absent' }, cni: { manifest: 'sub/cni.yaml' } }, join(dir, 'x.yaml'), false);
+    const doc = { ...good(), ssh: { ...ssh, privateKeyFile: '~/keys/absent' }, cni: { manifest: 'sub/cni.yaml' } };
+    const spec = checkClusterFile(doc, join(dir, 'x.yaml'), false).spec;
     assert.equal(spec.ssh.privateKeyFile, join(homedir(), 'keys/absent'));
     assert.equal(spec.ssh.knownHostsFile, join(homedir(), '.ssh/known_hosts'), 'the default known_hosts');
     assert.equal(spec.cniManifest, join(dir, 'sub/cni.yaml'));
@@ -403,9 +405,9 @@ describe('cluster file', () => {
     assert.match(section, /# yaml-language-server: \$schema=/);
     const [stacked, built, existing] = blocks;
     const file = join(dir, 'readme.yaml');
-    assert.equal(validateClusterFile(stacked, file, false).topology, 'stacked');
-    assert.equal(validateClusterFile(built, file, false).topology, 'external');
-    assert.ok('endpoints' in validateClusterFile({ ...stacked, ...existing }, file, false).etcd!);
+    assert.equal(checkClusterFile(stacked, file, false).spec.topology, 'stacked');
+    assert.equal(checkClusterFile(built, file, false).spec.topology, 'external');
+    assert.ok('endpoints' in checkClusterFile({ ...stacked, ...existing }, file, false).spec.etcd!);
   });
 
   it('schema/cluster.schema.json is the one the zod schema generates (npm run schema)', () => {

@@ -15,7 +15,9 @@ import { loadClusterFile } from '../../src/config/cluster-file';
 import { parseGetNodes } from '../../src/kubeadm/kubectl';
 import { TASK_QUEUE, workflowIdFor } from '../../src/shared/definitions';
 import { sessionPool } from '../../src/ssh/pool';
-import { HostSession, loadTarget, openSession } from '../../src/ssh/session';
+import { loadTarget } from '../../src/ssh/target';
+import { openSession } from '../../src/ssh/session';
+import type { HostSession } from '../../src/ssh/types';
 import { historyText } from '../helpers/history';
 import { dataConverter, quietRuntime, startDevServer, workflowBundle } from '../helpers/temporal';
 

@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { FleetInfo, fleetDown, fleetUp } from '../../fleet/index';
-import { loadTarget, openSession } from '../../src/ssh/session';
+import { loadTarget } from '../../src/ssh/target';
+import { openSession } from '../../src/ssh/session';
 
 describe('fleet with a bastion', { timeout: 120000 }, () => {
   let dir = '';

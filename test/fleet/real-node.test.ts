@@ -14,7 +14,9 @@ import { slotCgroups } from '../../fleet/real/cgroups';
 import { shellQuote } from '../../src/common/shell-quote';
 import { loadClusterFile } from '../../src/config/cluster-file';
 import { kubeletEtcdFiles } from '../../src/kubeadm/external-etcd';
-import { HostSession, loadTarget, openSession } from '../../src/ssh/session';
+import { loadTarget } from '../../src/ssh/target';
+import { openSession } from '../../src/ssh/session';
+import type { HostSession } from '../../src/ssh/types';
 
 const VERSION = REAL_FLEET_VERSIONS[REAL_FLEET_VERSIONS.length - 1];
 const machine = () => ({

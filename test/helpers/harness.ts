@@ -15,7 +15,9 @@ import { parseMemberList, etcdctlCommand } from '../../src/kubeadm/etcd';
 import { KUBECTL } from '../../src/kubeadm/paths';
 import { isControlPlaneRow } from '../../src/kubeadm/node-state';
 import { PROGRESS_MEMO, Progress, SEARCH_ATTRIBUTES, workflowIdFor } from '../../src/shared/definitions';
-import { HostSession, loadTarget, openSession } from '../../src/ssh/session';
+import { loadTarget } from '../../src/ssh/target';
+import { openSession } from '../../src/ssh/session';
+import type { HostSession } from '../../src/ssh/types';
 import { workerArgv, workerEnv } from '../../src/worker-node-flags';
 import { dataConverter, TEMPORAL_CLI } from './temporal';
 

@@ -50,7 +50,8 @@ describe('external etcd (kubeadm guide "Set up a High Availability etcd cluster 
   });
 
   it('refuses a member without an IP address, and brackets IPv6 in URLs', () => {
-    assert.throws(() => renderEtcdMemberConfig('v1.37.2', { name: 'e', address: 'e.example.com', port: 22 }, members), /etcd host e address: "e\.example\.com" is not an IP address/);
+    assert.throws(() => renderEtcdMemberConfig('v1.37.2', { name: 'e', address: 'e.example.com' }, members),
+      /etcd host e address: "e\.example\.com" is not an IP address/);
     assert.equal(clientURL('fd00::7'), 'https://[fd00::7]:2379');
     assert.equal(peerURL('10.0.0.1'), 'https://10.0.0.1:2380');
   });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { kubeconfigProblem, parseGetNodes, parseGetPods } from '../../src/kubeadm/kubectl';
+import { parseGetNodes, parseGetPods } from '../../src/kubeadm/kubectl';
 import { fixture } from './fixtures';
 
 test('get nodes 1.13: master roles, NotReady, <none>', () => {
@@ -50,11 +50,4 @@ test('get pods: RESTARTS with "(5m ago)", -A namespace column, single spaces', (
   assert.deepEqual(parseGetPods(out), [{ namespace: 'kube-system', name: 'etcd-cp0', ready: '1/1', status: 'Running', restarts: '1 (5m ago)', age: '2d' }]);
   const single = 'NAME READY STATUS RESTARTS AGE\netcd-cp0 1/1 Running 2 (1h ago) 3d\n';
   assert.deepEqual(parseGetPods(single), [{ name: 'etcd-cp0', ready: '1/1', status: 'Running', restarts: '2 (1h ago)', age: '3d' }]);
-});
-
-test('kubeconfigProblem recognises connection refused', () => {
-  assert.match(kubeconfigProblem(fixture('kubectl-no-kubeconfig.stderr.txt')) ?? '', /no kubeconfig.*localhost:8080.*\/etc\/kubernetes\/admin\.conf/);
-  assert.match(kubeconfigProblem(fixture('kubectl-api-down.stderr.txt')) ?? '', /lb\.example\.com:6443 refused/);
-  assert.equal(kubeconfigProblem(''), undefined);
-  assert.equal(kubeconfigProblem('Error from server (NotFound): nodes "x" not found'), undefined);
 });

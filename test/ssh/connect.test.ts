@@ -6,7 +6,9 @@ import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { startSshd, type Sshd } from '../helpers/sshd';
-import { loadTarget, openSession, type SshTarget } from '../../src/ssh/session';
+import { loadTarget } from '../../src/ssh/target';
+import { openSession } from '../../src/ssh/session';
+import type { SshTarget } from '../../src/ssh/types';
 import { SshError, type SshErrorKind } from '../../src/ssh/errors';
 
 let d: Sshd;

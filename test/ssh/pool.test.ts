@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SshError } from '../../src/ssh/errors';
 import { parseKnownHosts } from '../../src/ssh/known-hosts';
 import { SessionPool, type SessionOpener, type SessionPoolOptions } from '../../src/ssh/pool';
-import type { HostSession, RunResult, SshTarget } from '../../src/ssh/session';
+import type { HostSession, RunResult, SshTarget } from '../../src/ssh/types';
 
 class FakeSession implements HostSession {
   readonly isRoot = true;

@@ -2,7 +2,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSshd, type Sshd } from '../helpers/sshd';
-import { loadTarget, openSession, type HostSession } from '../../src/ssh/session';
+import { loadTarget } from '../../src/ssh/target';
+import { openSession } from '../../src/ssh/session';
+import type { HostSession } from '../../src/ssh/types';
 import { SshError } from '../../src/ssh/errors';
 import { connectClient } from '../../src/ssh/connect';
 

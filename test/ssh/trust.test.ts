@@ -7,7 +7,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSshd, type Sshd } from '../helpers/sshd';
-import { loadTarget, openSession } from '../../src/ssh/session';
+import { loadTarget } from '../../src/ssh/target';
+import { openSession } from '../../src/ssh/session';
 import { SshError, type SshErrorKind } from '../../src/ssh/errors';
 
 let d: Sshd;

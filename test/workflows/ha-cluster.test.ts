@@ -8,8 +8,8 @@ import { WorkflowFailedError, WorkflowHandle, WorkflowUpdateFailedError } from '
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { ClusterReading } from '../../src/activities/types';
+import type { GatedPhase } from '../../src/config/enums';
 import type { KubeadmHaActivities } from '../../src/workflows/activities';
-import type { GatedPhase } from '../../src/config/types';
 import {
   approveSignal, approveUpdate, FailedPhaseKey, PhaseKey, Progress, PROGRESS_MEMO, progressQuery, rejectUpdate, resolveSignal, resolveUpdate, RUNNING_NAMED, StatusKey, TASK_QUEUE,
 } from '../../src/shared/definitions';

@@ -4,7 +4,7 @@
 // refuse one that matches nothing waiting, so a typo never approves or skips the wrong thing.
 // Signals (Web UI, `temporal workflow signal`) take the same path and are ignored when they match nothing.
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
-import type { GatedPhase } from '../../config/types';
+import type { GatedPhase } from '../../config/enums';
 import {
   ApprovalInput, approveSignal, approveUpdate, Decision, ParkDecisionInput, ParkedStep, ParkVerdict,
   RejectionInput, rejectSignal, rejectUpdate, resolveSignal, resolveUpdate, Verdict,

@@ -2,7 +2,8 @@
 // the reason when it has nothing to do, and then its gate is not asked), its gate, its run; an
 // operator's abort or rejection ends the run cleanly, anything else fails it with the phase named.
 import { CancellationScope, isCancellation, setHandler } from '@temporalio/workflow';
-import type { GatedPhase, HostSpec } from '../../config/types';
+import type { GatedPhase } from '../../config/enums';
+import type { HostSpec } from '../../config/types';
 import { type Decision, type HostProgress, type Progress, progressQuery } from '../../shared/definitions';
 import { type HostModel, PhaseContext } from './context';
 import { Decisions } from './decisions';

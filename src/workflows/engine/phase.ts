@@ -3,7 +3,8 @@
 // (cmd/kubeadm/app/cmd/phases/workflow/runner.go: phases as data, RunIf, nested phases, skip) and
 // k0sctl's phase manager (phase/manager.go: facts gathered once, ShouldRun, DryRun messages).
 import type { Role } from '../../activities/types';
-import type { GatedPhase, HostSpec } from '../../config/types';
+import type { GatedPhase } from '../../config/enums';
+import type { HostSpec } from '../../config/types';
 import type { PhaseContext } from './context';
 
 /** What a phase would do on one host. */

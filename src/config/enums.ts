@@ -1,0 +1,22 @@
+// The values some cluster-file fields may take. Plain constants with no imports: the zod schema
+// (./schema) builds its enums from them and the types (./types) name them, so neither of those
+// imports the other for them, and workflow code reads them without loading zod.
+
+export const TOPOLOGIES = ['stacked', 'external'] as const;
+export type Topology = (typeof TOPOLOGIES)[number];
+
+/** Phases that can wait for an operator's approval before they run. */
+export const GATED_PHASES = ['etcd', 'init', 'joinControlPlanes', 'joinWorkers'] as const;
+export type GatedPhase = (typeof GATED_PHASES)[number];
+
+/**
+ * How the other control planes get the shared certificates: `copy` (the page's manual copy, host to
+ * host through the worker) or `upload` (`kubeadm init --upload-certs` and a certificate key).
+ */
+export const CERTIFICATE_MODES = ['copy', 'upload'] as const;
+
+/**
+ * strict (default): a host must be in knownHostsFile. accept-new: an unknown host's key is recorded
+ * there on first use (OpenSSH StrictHostKeyChecking=accept-new). A changed key is always refused.
+ */
+export const HOST_KEY_POLICIES = ['strict', 'accept-new'] as const;
