@@ -181,7 +181,7 @@ export function cutSshSessions(dir: string, name: string): number {
   if (!listener) return 0;
   const children = new Map<number, Array<{ pid: number; comm: string }>>();
   for (const f of fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-    let stat = '';
+    let stat: string;
     try {
       stat = fs.readFileSync(`/proc/${f}/stat`, 'utf8');
     } catch {

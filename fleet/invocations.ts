@@ -22,7 +22,7 @@ export function recordInvocation(dir: string, host: string, argv: string[]): voi
 }
 
 export function readInvocations(dir: string, host: string): Invocation[] {
-  let text = '';
+  let text: string;
   try {
     text = fs.readFileSync(invocationsFile(dir, host), 'utf8');
   } catch {

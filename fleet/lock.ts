@@ -22,7 +22,7 @@ export function withFileLock<T>(lockDir: string, fn: () => T, timeoutMs = 30000)
         fs.rmSync(lockDir, { recursive: true, force: true });
         continue;
       }
-      if (Date.now() > until) throw new Error(`timed out waiting for lock ${lockDir}`);
+      if (Date.now() > until) throw new Error(`timed out waiting for lock ${lockDir}`, { cause: e });
       sleepSync(5 + Math.random() * 20);
     }
   }

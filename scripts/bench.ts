@@ -202,7 +202,7 @@ async function benchKubeadmHa(f: FleetInfo, workers: FleetHost[], concurrency: n
         await c.close();
         break;
       } catch (err) {
-        if (i > 120) throw new Error(`dev server on ${address} did not start: ${err}`);
+        if (i > 120) throw new Error(`dev server on ${address} did not start: ${err}`, { cause: err });
         await sleep(250);
       }
     }

@@ -50,7 +50,7 @@ function notFound(kind: string, name: string): [number, unknown] {
   return [404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: `${kind} "${name}" not found`, reason: 'NotFound', code: 404 }];
 }
 
-async function route(method: string, url: URL, body: any, auth: string): Promise<[number, unknown]> { // eslint-disable-line @typescript-eslint/no-explicit-any
+async function route(method: string, url: URL, body: any, auth: string): Promise<[number, unknown]> { // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
   const p = url.pathname;
   if (['/healthz', '/livez', '/readyz'].includes(p)) {
     if (etcd && p !== '/livez' && !(await etcdReachable(etcd))) return [500, '[-]etcd failed: reason withheld\nhealthz check failed'];
@@ -142,7 +142,7 @@ async function route(method: string, url: URL, body: any, auth: string): Promise
 }
 
 /** Reads a JSON request body; undefined when empty, null when it does not parse. */
-function readBody(req: http.IncomingMessage): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+function readBody(req: http.IncomingMessage): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -163,7 +163,7 @@ const grpcError = (msg: string, code: number): { error: string; message: string;
  * etcd's v3 JSON gateway (api/etcdserverpb/gw/rpc.pb.gw.go), for the two Cluster calls the
  * orchestrator makes with curl: POST /v3/cluster/member/list and /v3/cluster/member/remove.
  */
-function etcdGateway(method: string, p: string, body: any): [number, unknown] { // eslint-disable-line @typescript-eslint/no-explicit-any
+function etcdGateway(method: string, p: string, body: any): [number, unknown] { // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
   const post = method === 'POST';
   if (post && body === null) return [400, grpcError('invalid character in request body', 3)];
   if (post && p === '/v3/cluster/member/list') return [200, membersResponse(readState(e.dir), e.host)];

@@ -18,7 +18,7 @@ const VERSIONS: Record<string, { from: number; to: number; deprecated?: number }
 const OLD: Record<string, string> = { v1alpha1: 'v1.11', v1alpha2: 'v1.12', v1alpha3: 'v1.14', v1beta1: 'v1.15', v1beta2: 'v1.22', v1beta3: 'v1.36' };
 const KINDS = ['InitConfiguration', 'ClusterConfiguration', 'JoinConfiguration', 'ResetConfiguration', 'UpgradeConfiguration', 'ClusterStatus'];
 
-export type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
 
 export interface LoadedConfig {
   version: string;

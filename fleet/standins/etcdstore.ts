@@ -32,7 +32,7 @@ export function externalEtcdClient(): EtcdClient | undefined {
   return { endpoints: servers.split(','), ca: read('etcd-cafile'), cert: read('etcd-certfile'), key: read('etcd-keyfile') };
 }
 
-function post(c: EtcdClient, endpoint: string, path: string, body: unknown, timeoutMs: number): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+function post(c: EtcdClient, endpoint: string, path: string, body: unknown, timeoutMs: number): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
   const u = new URL(path, endpoint);
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -59,7 +59,7 @@ function post(c: EtcdClient, endpoint: string, path: string, body: unknown, time
 }
 
 /** Tries the endpoints in order, like the etcd client's balancer. */
-async function call(c: EtcdClient, path: string, body: unknown, timeoutMs = 3000): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+async function call(c: EtcdClient, path: string, body: unknown, timeoutMs = 3000): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
   let last: unknown;
   for (const ep of c.endpoints) {
     try {
@@ -84,12 +84,12 @@ export async function etcdPut(c: EtcdClient, key: string, value: unknown): Promi
   await call(c, '/v3/kv/put', { key: b64(key), value: b64(JSON.stringify(value)) });
 }
 
-export async function etcdGet(c: EtcdClient, key: string): Promise<any | undefined> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function etcdGet(c: EtcdClient, key: string): Promise<any | undefined> { // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
   const r = await call(c, '/v3/kv/range', { key: b64(key) });
   return r.kvs?.length ? JSON.parse(unb64(r.kvs[0].value)) : undefined;
 }
 
-export async function etcdList(c: EtcdClient, prefix: string): Promise<any[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function etcdList(c: EtcdClient, prefix: string): Promise<any[]> { // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
   const r = await call(c, '/v3/kv/range', { key: b64(prefix), range_end: prefixEnd(prefix) });
   return (r.kvs ?? []).map((kv: { value: string }) => JSON.parse(unb64(kv.value)));
 }
@@ -131,7 +131,7 @@ export function nodeObject(n: NodeRecord): unknown {
   };
 }
 
-export function nodeRecord(o: any): NodeRecord { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function nodeRecord(o: any): NodeRecord { // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
   return {
     name: o.metadata.name,
     role: 'node-role.kubernetes.io/control-plane' in (o.metadata.labels ?? {}) ? 'control-plane' : 'worker',

@@ -53,7 +53,7 @@ function sharedCertProblems(stacked: boolean): string[] {
   return probs;
 }
 
-async function api(server: string, caPem: string, method: string, path: string, body: unknown, bearer?: string): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+async function api(server: string, caPem: string, method: string, path: string, body: unknown, bearer?: string): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
   return apiRequest({ server, method, path, body, caPem, bearer, timeoutMs: 10000 });
 }
 
@@ -79,7 +79,7 @@ export async function join(argv: string[]): Promise<number> {
   out('[preflight] Reading configuration from the cluster...');
   out("[preflight] FYI: You can look at this config file with 'kubectl -n kube-system get cm kubeadm-config -o yaml'");
   const d = await discover(o.endpoint, o.token, o.caCertHashes, o.unsafeSkip, o.discoveryTimeoutMs);
-  let cfg: { controlPlaneEndpoint?: string; clusterName?: string; kubernetesVersion?: string; etcd?: { external?: ExternalEtcd } } = {};
+  let cfg: { controlPlaneEndpoint?: string; clusterName?: string; kubernetesVersion?: string; etcd?: { external?: ExternalEtcd } };
   try {
     const r = await api(d.server, d.caPem, 'GET', '/api/v1/namespaces/kube-system/configmaps/kubeadm-config', undefined);
     cfg = YAML.parse(r.body?.data?.ClusterConfiguration ?? '{}') ?? {};

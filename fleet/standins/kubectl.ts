@@ -30,7 +30,7 @@ function kubeconfig(file: string | undefined): LoadedKubeconfig {
   return { server: 'http://localhost:8080', caPem: '' };
 }
 
-async function request(kc: LoadedKubeconfig, method: string, path: string, body: unknown, timeoutMs: number): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+async function request(kc: LoadedKubeconfig, method: string, path: string, body: unknown, timeoutMs: number): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
   const hp = hostPort(kc.server);
   if (kc.server.startsWith('http://')) throw fail(`The connection to the server ${hp} was refused - did you specify the right host or port?`);
   try {

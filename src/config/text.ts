@@ -5,6 +5,7 @@ export const MAX_ECHO = 80;
 
 // C0 controls, DEL, C1 controls, the line/paragraph separators and the bidirectional overrides
 // ("Trojan Source", CVE-2021-42574): none of them is ever written raw to a terminal.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
 const NAMED: Record<string, string> = { '\0': '\\0', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\u001b': '\\u001b' };
 

@@ -75,7 +75,7 @@ function apiVersionFor(field: string, version: string): { v: KubeVersion; apiVer
     v = parseKubeVersion(version);
     return { v, apiVersion: configApiVersion(v) };
   } catch (e) {
-    throw new Error(`${field}: ${(e as Error).message}`);
+    throw new Error(`${field}: ${(e as Error).message}`, { cause: e });
   }
 }
 

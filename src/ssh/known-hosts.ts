@@ -132,7 +132,7 @@ async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         const st = await stat(lock).catch(() => undefined);
         if (st && Date.now() - st.mtimeMs > 30_000) { await unlink(lock).catch(() => undefined); continue; }
-        if (i > 400) throw new Error(`known_hosts lock ${lock} is held for too long; remove it if no kubeadm-ha worker runs`);
+        if (i > 400) throw new Error(`known_hosts lock ${lock} is held for too long; remove it if no kubeadm-ha worker runs`, { cause: err });
         await new Promise((r) => setTimeout(r, 25));
       }
     }

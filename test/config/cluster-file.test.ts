@@ -211,7 +211,7 @@ describe('cluster file', () => {
   const text = (doc: unknown) => problems(doc).join('\n');
 
   it('suggests the field meant for a misspelt key, at every level', () => {
-    const doc = good() as Record<string, any>;
+    const doc = good() as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- a malformed document, any shape
     doc.loadBalancer.prot = 6443;
     doc.networking = { podSubnets: '192.168.0.0/16' };
     doc.ssh.privateKeyFle = './id_ed25519';
@@ -234,7 +234,7 @@ describe('cluster file', () => {
   });
 
   it('names wrong types and missing fields', () => {
-    const doc = good() as Record<string, any>;
+    const doc = good() as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- a malformed document, any shape
     doc.name = 123;
     doc.workers = 'w1';
     doc.ssh.forwardAgent = 'yes';
@@ -381,6 +381,7 @@ describe('cluster file', () => {
     const { name: _, ...rest } = good();
     const p = problems(`${stringify(rest)}"\\e[31mred\\0": 1\nname: "a\\nb\\u202e"\n`);
     const all = p.join('\n');
+    // eslint-disable-next-line no-control-regex -- the test looks for raw control characters
     assert.doesNotMatch(all, /[\u0000-\u0009\u000b-\u001f\u007f\u202e]/, 'no raw control character');
     assert.ok(p.includes('"\\u001b[31mred\\0": unknown field; known fields are name, kubernetesVersion, topology, etcd, certificates, loadBalancer, networking, kubeletConfiguration, kubeProxyConfiguration, kubeadm, cni, ssh, controlPlanes, workers, approvals, workerConcurrency'), all);
     assert.ok(p.some((l) => l.startsWith('name: "a\\nb\\u202e" must be lower-case letters')), all);

@@ -25,7 +25,7 @@ describe('etcd JSON gateway and stopped control-plane components', { timeout: 18
   /** curl as the orchestrator runs it on cp1; `-w` appends the HTTP status on its own line. */
   const gateway = (address: string, call: string, data = '{}', client = CLIENT): Run =>
     root(`curl -sS --max-time 5 -X POST --cacert ${PKI}/etcd/ca.crt ${client} -w '\\n%{http_code}' -d '${data}' https://${address}:2379/v3/cluster/member/${call}`);
-  const answer = (r: Run): [number, any] => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const answer = (r: Run): [number, any] => { // eslint-disable-line @typescript-eslint/no-explicit-any -- any JSON answer a test stand-in gives
     const i = r.stdout.lastIndexOf('\n');
     return [Number(r.stdout.slice(i + 1)), JSON.parse(r.stdout.slice(0, i))];
   };

@@ -7,7 +7,7 @@ const HASH = 'sha256:8817bb69522a72618241f20adfede139743f48403367cec3f4144b43f91
 const KEY = 'f9ea00c50ef12a386949dfb84b3abb2aa1053cc84f3792cd4b8aa6cc42c1fd57';
 const TOKEN = '38tjlt.ibkwbtflmj6w8qmg';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered YAML documents of any kind
 function docs(yamlText: string): any[] {
   const parsed = parseAllDocuments(yamlText);
   for (const d of parsed) assert.equal(d.errors.length, 0, String(d.errors));
