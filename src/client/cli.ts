@@ -55,6 +55,20 @@ function parkVerb(action: ParkVerdict, summary: string): Record<string, Verb> {
   };
 }
 
+function gateVerb(verdict: 'approve' | 'reject', textFlag: 'comment' | 'reason', who: string, summary: string): Record<string, Verb> {
+  return {
+    [verdict]: {
+      usage: `kubeadm-ha ${verdict} <cluster> <${phases}> --as NAME [--${textFlag} TEXT]`,
+      summary,
+      options: { as: { type: 'string' }, [textFlag]: { type: 'string' } },
+      positionals: ['cluster', 'phase'],
+      required: { as: `--as NAME (${who})` },
+      check: knownPhase,
+      run: (c, _t, [cluster, phase], v, print) => decide(c, cluster, phase, verdict, String(v.as), str(v[textFlag]), print),
+    },
+  };
+}
+
 const VERBS: Record<string, Verb> = {
   plan: {
     usage: 'kubeadm-ha plan <cluster-file> [--json]',
@@ -77,24 +91,8 @@ const VERBS: Record<string, Verb> = {
       autoApprove: str(v['auto-approve']), exitOnPark: Boolean(v['exit-on-park']),
     }, print),
   },
-  approve: {
-    usage: `kubeadm-ha approve <cluster> <${phases}> --as NAME [--comment TEXT]`,
-    summary: 'Approve the phase that is waiting. Refused when that phase is not the one waiting.',
-    options: { as: { type: 'string' }, comment: { type: 'string' } },
-    positionals: ['cluster', 'phase'],
-    required: { as: '--as NAME (who approves)' },
-    check: knownPhase,
-    run: (c, _t, [cluster, phase], v, print) => decide(c, cluster, phase, 'approve', String(v.as), str(v.comment), print),
-  },
-  reject: {
-    usage: `kubeadm-ha reject <cluster> <${phases}> --as NAME [--reason TEXT]`,
-    summary: 'Reject the phase that is waiting; the run stops there, before the phase changes anything.',
-    options: { as: { type: 'string' }, reason: { type: 'string' } },
-    positionals: ['cluster', 'phase'],
-    required: { as: '--as NAME (who rejects)' },
-    check: knownPhase,
-    run: (c, _t, [cluster, phase], v, print) => decide(c, cluster, phase, 'reject', String(v.as), str(v.reason), print),
-  },
+  ...gateVerb('approve', 'comment', 'who approves', 'Approve the phase that is waiting. Refused when that phase is not the one waiting.'),
+  ...gateVerb('reject', 'reason', 'who rejects', 'Reject the phase that is waiting; the run stops there, before the phase changes anything.'),
   ...parkVerb('retry', 'Run the step parked on <host> again, after you fixed the host (a half-done node is reset first).'),
   ...parkVerb('skip', 'Skip the worker parked on <host>: the run goes on and ends "completed with skipped hosts".'),
   ...parkVerb('abort', 'End the run at the step parked on <host>: it stops cleanly and leaves the hosts as they are.'),

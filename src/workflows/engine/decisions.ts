@@ -43,25 +43,25 @@ export class Decisions {
   }
 
   /** Waits for an approval or rejection of `phase`. */
-  async waitForGate(phase: GatedPhase): Promise<Decision> {
+  waitForGate(phase: GatedPhase): Promise<Decision> {
     this.awaitingGate = phase;
-    try {
-      await condition(() => this.find(`gate:${phase}`) !== undefined);
-    } finally {
-      this.awaitingGate = undefined; // also when the run is cancelled while waiting
-    }
-    return this.find(`gate:${phase}`)!;
+    // Cleared also when the run is cancelled while waiting.
+    return this.waitFor(`gate:${phase}`, () => { this.awaitingGate = undefined; });
   }
 
   /** Parks a step until an operator resolves it; as long as needed. */
-  async park(step: ParkedStep): Promise<Decision> {
+  park(step: ParkedStep): Promise<Decision> {
     this.parked.set(step.host, step);
+    return this.waitFor(step.key, () => this.parked.delete(step.host));
+  }
+
+  private async waitFor(key: string, done: () => void): Promise<Decision> {
     try {
-      await condition(() => this.find(step.key) !== undefined);
+      await condition(() => this.find(key) !== undefined);
     } finally {
-      this.parked.delete(step.host);
+      done();
     }
-    return this.find(step.key)!;
+    return this.find(key)!;
   }
 
   private find(key: string): Decision | undefined {
