@@ -13,7 +13,7 @@ describe('leftovers', () => {
       [['sshd: /usr/sbin/sshd -f /tmp/fleet/hosts/cp1/sshd_config -E /tmp/l [listener] 0 of 100-200 startups'], 'sshd'],
       [['/usr/sbin/sshd', '-D', '-e', '-f', '/tmp/t/sshd_config'], 'sshd'],
       [['haproxy', '-f', '/tmp/f/lb/haproxy.cfg', '-D'], 'haproxy'],
-      [['/usr/bin/node', '/opt/kubeadm-ha-fleet/lib/fleet/standins/kubelet.js', '--run-dir=/tmp/f/run'], 'fleet stand-in'],
+      [['node', '/opt/kubeadm-ha-fleet/lib/fleet/standins/kubelet.js', '--run-dir=/tmp/f/run'], 'fleet stand-in'],
       [[`${ROOT}/.tools/venv/bin/temporal`, 'server', 'start-dev', '--headless'], 'Temporal dev server'],
       [[`${ROOT}/.tools/test-server-1.40.0/temporal-test-server`, '37051'], 'Temporal test server'],
       [['/usr/bin/node', '--optimize-for-size', `${ROOT}/lib/src/worker.js`], 'kubeadm-ha worker'],
@@ -31,7 +31,7 @@ describe('leftovers', () => {
     }
   });
 
-  it("is this checkout's by the environment test.sh exports, the command line, or the checkout at the code mount", () => {
+  it("is this checkout's by test.sh's environment, the command line, or the checkout at the code mount", () => {
     const none = { argv: ['haproxy', '-f', '/tmp/f/lb/haproxy.cfg'], environ: ['PATH=/usr/bin'], seesCheckout: false };
     assert.equal(ofCheckout(none, ROOT), false);
     assert.equal(ofCheckout({ ...none, environ: [`${CHECKOUT_ENV}=${ROOT}`] }, ROOT), true);
