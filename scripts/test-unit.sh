@@ -11,7 +11,7 @@ files=()
 while read -r f; do
   [ -f "$f" ] || { echo "test-unit: $f (test/unit-tier.txt) does not exist" >&2; exit 1; }
   files+=("lib/${f%.ts}.js")
-done < <(grep -v '^#' test/unit-tier.txt)
+done < <(grep -v -e '^#' -e '^$' test/unit-tier.txt)
 # Processes the tests start inherit it: scripts/leftovers.ts tells them from another checkout's.
 export KHA_TEST_CHECKOUT="$PWD"
 rc=0
