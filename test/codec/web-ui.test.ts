@@ -57,9 +57,12 @@ describe('Web UI with the codec server', { skip: !existsSync(CHROMIUM) && `no Ch
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   });
   after(async () => {
-    await browser?.close();
-    await server.stop();
-    await new Promise((res) => codec?.close(res));
+    try {
+      await browser?.close();
+    } finally {
+      await server.stop();
+      await new Promise((res) => codec?.close(res));
+    }
   });
 
   /** The run's page text once the UI has rendered its input (decoded or not). */

@@ -46,13 +46,16 @@ describe('stacked HA procedure on the local fleet', () => {
   });
 
   after(async () => {
-    worker?.shutdown();
-    await running?.catch(() => undefined);
-    await sessionPool().closeAll(); // as the worker process does after run()
-    await env?.teardown();
-    if (dir) {
-      await fleetDown(dir);
-      rmSync(dir, { recursive: true, force: true });
+    try {
+      worker?.shutdown();
+      await running?.catch(() => undefined);
+      await sessionPool().closeAll(); // as the worker process does after run()
+      await env?.teardown();
+    } finally {
+      if (dir) {
+        await fleetDown(dir);
+        rmSync(dir, { recursive: true, force: true });
+      }
     }
   });
 

@@ -216,11 +216,14 @@ describe('the procedure per topology, certificate mode and version, on the local
     running = worker.run();
   });
   after(async () => {
-    worker?.shutdown();
-    await running?.catch(() => undefined);
-    await sessionPool().closeAll(); // as the worker process does after run()
-    await env?.teardown();
-    await rig.down();
+    try {
+      worker?.shutdown();
+      await running?.catch(() => undefined);
+      await sessionPool().closeAll(); // as the worker process does after run()
+      await env?.teardown();
+    } finally {
+      await rig.down();
+    }
   });
 
   for (const c of CASES) {

@@ -23,10 +23,11 @@ describe('fleets side by side', { timeout: 180000 }, () => {
     return dirs.at(-1)!;
   };
   after(async () => {
-    for (const d of dirs) {
-      await fleetDown(d);
-      fs.rmSync(d, { recursive: true, force: true });
-    }
+    // Every fleet is taken down, one at a time, even after one fails to go.
+    const failed: unknown[] = [];
+    for (const d of dirs) await fleetDown(d).catch((e: unknown) => failed.push(e));
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+    if (failed.length) throw failed[0];
   });
 
   it('two fleets at once get distinct slots, addresses, host keys, LBs and cluster names; down frees the slot', async () => {

@@ -138,10 +138,14 @@ export class Rig {
   }
 
   async down(): Promise<void> {
-    await this.worker?.stop();
-    await this.server.stop();
+    try {
+      await this.worker?.stop();
+      await this.server.stop();
+    } finally {
+      // Every fleet down before any log is copied: a copy that fails must not leave a fleet running.
+      for (const d of this.dirs) await fleetDown(d).catch(() => undefined);
+    }
     for (const d of this.dirs) {
-      await fleetDown(d).catch(() => undefined);
       // The hosts' logs (kubelet, containerd, sshd, kubeadm invocations) outlive the fleet, for a look after a failure.
       if (existsSync(join(d, 'hosts'))) {
         for (const h of readdirSync(join(d, 'hosts'))) {

