@@ -5,7 +5,22 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const NODE_BUILTINS = ['node:*', 'fs', 'fs/*', 'path', 'os', 'child_process', 'crypto', 'net', 'http', 'https', 'util', 'stream', 'timers', 'timers/*'];
+const NODE_BUILTINS = [
+  'node:*',
+  'fs',
+  'fs/*',
+  'path',
+  'os',
+  'child_process',
+  'crypto',
+  'net',
+  'http',
+  'https',
+  'util',
+  'stream',
+  'timers',
+  'timers/*',
+];
 
 export default tseslint.config(
   { ignores: ['eslint.config.mjs', 'lib/**', 'lib-*/**', 'node_modules/**', '.tools/**', '.run/**'] },
@@ -15,10 +30,22 @@ export default tseslint.config(
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       // node:test's describe/it/test return promises the runner itself awaits.
-      '@typescript-eslint/no-floating-promises': ['error', {
-        allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'before', 'after', 'beforeEach', 'afterEach'] }],
-      }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            {
+              from: 'package',
+              package: 'node:test',
+              name: ['describe', 'it', 'test', 'before', 'after', 'beforeEach', 'afterEach'],
+            },
+          ],
+        },
+      ],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       'object-shorthand': ['error', 'always'],
     },
   },
@@ -31,16 +58,34 @@ export default tseslint.config(
     // What the workflow bundle holds: the workflows and the modules they import.
     files: ['src/workflows/**/*.ts', 'src/shared/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        patterns: [
-          { group: NODE_BUILTINS, message: 'Workflow code is deterministic: no Node built-ins (activities do I/O).' },
-          {
-            group: ['../activities', '../activities/*', '../../activities', '../../activities/*', '../../../activities', '../../../activities/*', '!**/activities/types', '**/ssh/*', '**/config/schema', '**/config/cluster-file', '**/config/file-checks', '**/client/*', '**/codec/*'],
-            allowTypeImports: true,
-            message: 'Workflow code may import only the types of activities, SSH, config loading, the client and the codec.',
-          },
-        ],
-      }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: NODE_BUILTINS, message: 'Workflow code is deterministic: no Node built-ins (activities do I/O).' },
+            {
+              group: [
+                '../activities',
+                '../activities/*',
+                '../../activities',
+                '../../activities/*',
+                '../../../activities',
+                '../../../activities/*',
+                '!**/activities/types',
+                '**/ssh/*',
+                '**/config/schema',
+                '**/config/cluster-file',
+                '**/config/file-checks',
+                '**/client/*',
+                '**/codec/*',
+              ],
+              allowTypeImports: true,
+              message:
+                'Workflow code may import only the types of activities, SSH, config loading, the client and the codec.',
+            },
+          ],
+        },
+      ],
     },
   },
 );

@@ -65,9 +65,17 @@ async function main(): Promise<number> {
       const rows = (await Promise.all(slots.map((s) => slotUsage(s, seconds)))).flat();
       const mb = (b: number) => (b / 1048576).toFixed(0);
       console.log(['cgroup', 'RSS MB', 'page cache MB', `CPU % of one core (${seconds} s)`].join('\t'));
-      for (const r of rows) console.log([r.name, mb(r.rssBytes), mb(r.cacheBytes), r.cpuPercentOfOneCore.toFixed(1)].join('\t'));
+      for (const r of rows)
+        console.log([r.name, mb(r.rssBytes), mb(r.cacheBytes), r.cpuPercentOfOneCore.toFixed(1)].join('\t'));
       const sum = (f: (r: (typeof rows)[number]) => number) => rows.reduce((t, r) => t + f(r), 0);
-      console.log(['total', mb(sum((r) => r.rssBytes)), mb(sum((r) => r.cacheBytes)), sum((r) => r.cpuPercentOfOneCore).toFixed(1)].join('\t'));
+      console.log(
+        [
+          'total',
+          mb(sum((r) => r.rssBytes)),
+          mb(sum((r) => r.cacheBytes)),
+          sum((r) => r.cpuPercentOfOneCore).toFixed(1),
+        ].join('\t'),
+      );
       return 0;
     }
     case 'down':
@@ -84,7 +92,12 @@ async function main(): Promise<number> {
       else if (o.lb) setFault(o.dir, { lb: o.lb as 'drop' | 'refuse' | 'normal' });
       else if (o.host && o.sshd) setFault(o.dir, { host: o.host, sshd: o.sshd as 'down' | 'up' });
       else if (o.host && o['cut-ssh']) setFault(o.dir, { host: o.host, cutSsh: true });
-      else if (o.host && (o.stop || o.start)) setFault(o.dir, { host: o.host, component: (o.stop || o.start) as ControlPlaneComponent, state: o.stop ? 'stopped' : 'running' });
+      else if (o.host && (o.stop || o.start))
+        setFault(o.dir, {
+          host: o.host,
+          component: (o.stop || o.start) as ControlPlaneComponent,
+          state: o.stop ? 'stopped' : 'running',
+        });
       else if (o.host && o.command && o.mode) {
         setFault(o.dir, {
           host: o.host,

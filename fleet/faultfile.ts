@@ -23,7 +23,6 @@ export function updateFaults<T>(dir: string, fn: (f: FaultFile) => T): T {
   });
 }
 
-
 /** The components stopped on `host` (read by the stand-ins, which poll it). */
 export function stoppedComponents(dir: string, host: string): ControlPlaneComponent[] {
   return readFaults(dir).hosts[host]?.stopped ?? [];

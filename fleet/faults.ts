@@ -42,7 +42,13 @@ export function setFault(dir: string, spec: FaultSpec): void {
   }
   knownHost(dir, spec.host);
   if (!['fail', 'fail-once', 'hang', 'slow'].includes(spec.mode)) throw new Error(`unknown fault mode ${spec.mode}`);
-  const fault: CommandFault = { command: spec.command.trim(), mode: spec.mode, delayMs: spec.delayMs, message: spec.message, phase: spec.phase };
+  const fault: CommandFault = {
+    command: spec.command.trim(),
+    mode: spec.mode,
+    delayMs: spec.delayMs,
+    message: spec.message,
+    phase: spec.phase,
+  };
   updateFaults(dir, (f) => {
     const h = (f.hosts[spec.host] ??= { commands: [] });
     h.commands = h.commands.filter((c) => c.command !== fault.command);

@@ -16,7 +16,14 @@ export function writeClientKey(dir: string): string {
 }
 
 /** `extra`: lines of the cluster file that the real fleet's nodes need (kubeadm and kubelet settings). */
-export function writeClusterFile(dir: string, name: string, version: string, lbAddress: string, hosts: FleetHost[], extra: string[] = []): string {
+export function writeClusterFile(
+  dir: string,
+  name: string,
+  version: string,
+  lbAddress: string,
+  hosts: FleetHost[],
+  extra: string[] = [],
+): string {
   const line = (h: FleetHost): string => `  - { name: ${h.name}, address: ${h.address} }`;
   const cps = hosts.filter((h) => h.role === 'control-plane');
   const ws = hosts.filter((h) => h.role === 'worker');
@@ -25,7 +32,9 @@ export function writeClusterFile(dir: string, name: string, version: string, lbA
     `name: ${name}`,
     `kubernetesVersion: ${version}`,
     // With etcd hosts: external etcd, built by kubeadm-ha on them.
-    ...(etcd.length ? ['topology: external', 'etcd:', '  hosts:', ...etcd.map((h) => `  ${line(h)}`)] : ['topology: stacked']),
+    ...(etcd.length
+      ? ['topology: external', 'etcd:', '  hosts:', ...etcd.map((h) => `  ${line(h)}`)]
+      : ['topology: stacked']),
     `loadBalancer: { host: ${lbAddress}, port: ${LB_PORT} }`,
     'networking: { podSubnet: 192.168.0.0/16 }',
     ...extra,

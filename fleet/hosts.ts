@@ -24,7 +24,10 @@ const SSHD = '/usr/sbin/sshd'; // re-exec requires an absolute path
 
 /** A path as an sshd_config argument: double-quoted, so a folder with a space in its name works. */
 function configPath(p: string): string {
-  if (/["\n]/.test(p)) throw new Error(`the fleet folder ${JSON.stringify(p)} has a double quote or a newline in its path, which sshd_config cannot hold; choose another folder`);
+  if (/["\n]/.test(p))
+    throw new Error(
+      `the fleet folder ${JSON.stringify(p)} has a double quote or a newline in its path, which sshd_config cannot hold; choose another folder`,
+    );
   return `"${p}"`;
 }
 
@@ -76,7 +79,7 @@ function wrapper(h: HostSetup, script: string): string {
   const nodePath = inHost(path.dirname(path.dirname(require.resolve('yaml/package.json'))));
   return [
     '#!/bin/sh',
-    '# kubeadm-ha local fleet stand-in wrapper: fixes this host\'s identity, then runs the stand-in.',
+    "# kubeadm-ha local fleet stand-in wrapper: fixes this host's identity, then runs the stand-in.",
     `export FLEET_DIR=${q(path.resolve(h.dir))} FLEET_HOST=${q(h.name)} FLEET_ADDRESS=${q(h.address)}`,
     `export FLEET_ROLE=${q(h.role)} FLEET_K8S_VERSION=${q(h.kubernetesVersion)} FLEET_LB=${q(h.lbAddress)}`,
     `export FLEET_DISCOVERY_TIMEOUT=${q(h.discoveryTimeout)} NODE_PATH=${q(nodePath)}`,
@@ -88,7 +91,11 @@ function wrapper(h: HostSetup, script: string): string {
 const run = promisify(execFile);
 
 /** Async so that up prepares many hosts at once (key generation dominates). */
-export async function prepareHost(h: HostSetup, clientPub: string, peers: Array<{ name: string; address: string; role: HostRole }>): Promise<string> {
+export async function prepareHost(
+  h: HostSetup,
+  clientPub: string,
+  peers: Array<{ name: string; address: string; role: HostRole }>,
+): Promise<string> {
   const d = hostDir(h.dir, h.name);
   fs.rmSync(d, { recursive: true, force: true });
   for (const [, sub] of HOST_MOUNTS) fs.mkdirSync(path.join(d, sub), { recursive: true });
@@ -110,8 +117,19 @@ export async function prepareHost(h: HostSetup, clientPub: string, peers: Array<
   // that address, then against its reverse lookup (checkSAN in etcd's pkg/transport/listener_tls.go):
   // each etcd address also carries the other members' names, so a member's peer certificate matches.
   const etcd = peers.filter((p) => p.role === 'etcd');
-  const aliases = etcd.map((m) => `${m.address}\t${etcd.filter((o) => o !== m).map((o) => o.name).join(' ')}\n`).filter(() => etcd.length > 1);
-  fs.writeFileSync(`${d}/etc-hosts`, base + '# kubeadm-ha fleet\n' + peers.map((p) => `${p.address}\t${p.name}\n`).join('') + aliases.join(''));
+  const aliases = etcd
+    .map(
+      (m) =>
+        `${m.address}\t${etcd
+          .filter((o) => o !== m)
+          .map((o) => o.name)
+          .join(' ')}\n`,
+    )
+    .filter(() => etcd.length > 1);
+  fs.writeFileSync(
+    `${d}/etc-hosts`,
+    base + '# kubeadm-ha fleet\n' + peers.map((p) => `${p.address}\t${p.name}\n`).join('') + aliases.join(''),
+  );
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', `${d}/ssh_host_ed25519_key`, '-C', h.name]);
   fs.writeFileSync(`${d}/authorized_keys`, clientPub, { mode: 0o644 });
   fs.writeFileSync(`${d}/sshd_config`, sshdConfig(h, d));
@@ -133,7 +151,11 @@ function launch(dir: string, name: string): string[] {
   mounts.push(`mount --bind ${q(repoRoot())} ${CODE_MOUNT}`);
   // Own /etc/hosts so the hostname resolves (sudo complains otherwise) and hosts know each other.
   mounts.push(`mount --bind ${q(d + '/etc-hosts')} /etc/hosts`);
-  const script = [...mounts, `hostname ${q(name)}`, `exec ${SSHD} -f ${q(d + '/sshd_config')} -E ${q(d + '/sshd.log')}`].join(' && ');
+  const script = [
+    ...mounts,
+    `hostname ${q(name)}`,
+    `exec ${SSHD} -f ${q(d + '/sshd_config')} -E ${q(d + '/sshd.log')}`,
+  ].join(' && ');
   return ['--mount', '--uts', '--propagation', 'private', '--', '/bin/sh', '-c', script];
 }
 
@@ -154,9 +176,11 @@ export function startHost(dir: string, name: string): number {
 
 /** Starts many hosts' sshds at once; returns their pids in order. */
 export async function startHosts(dir: string, names: string[]): Promise<number[]> {
-  await inBatches(names, (n) => run('unshare', launch(dir, n)).catch((e: Error & { stderr?: string }) => {
-    throw new Error(`starting sshd for ${n} failed: ${e.stderr ?? e.message}`);
-  }));
+  await inBatches(names, (n) =>
+    run('unshare', launch(dir, n)).catch((e: Error & { stderr?: string }) => {
+      throw new Error(`starting sshd for ${n} failed: ${e.stderr ?? e.message}`);
+    }),
+  );
   return names.map((n) => waitForSshd(dir, n));
 }
 

@@ -16,7 +16,9 @@ export function recordInvocation(dir: string, host: string, argv: string[]): voi
   const file = invocationsFile(dir, host);
   // One write per record with O_APPEND: lines of concurrent invocations do not interleave.
   fs.appendFileSync(file, JSON.stringify({ pid: process.pid, argv, start: Date.now() }) + '\n');
-  process.on('exit', (exitCode) => fs.appendFileSync(file, JSON.stringify({ pid: process.pid, end: Date.now(), exitCode }) + '\n'));
+  process.on('exit', (exitCode) =>
+    fs.appendFileSync(file, JSON.stringify({ pid: process.pid, end: Date.now(), exitCode }) + '\n'),
+  );
   // Like Go's default: SIGTERM ends kubeadm at once (128+15); the end record says when.
   process.once('SIGTERM', () => process.exit(143));
 }

@@ -43,7 +43,8 @@ export const NODE_NET = '198.18';
 export const controlPlaneAddress = (slot: number, i: number): string => `${NODE_NET}.${slot}.${10 + i}`;
 export const etcdAddress = (slot: number, i: number): string => `${NODE_NET}.${slot}.${40 + i}`;
 /** 250 workers per /24 (127.S.20.x, 127.S.21.x): .0 and .255 stay unused. */
-export const workerAddress = (slot: number, i: number): string => `127.${slot}.${20 + Math.floor((i - 1) / 250)}.${((i - 1) % 250) + 1}`;
+export const workerAddress = (slot: number, i: number): string =>
+  `127.${slot}.${20 + Math.floor((i - 1) / 250)}.${((i - 1) % 250) + 1}`;
 export const lbAddress = (slot: number): string => `127.${slot}.30.1`;
 /** Real fleets (fleet/real): workers are nodes on the fabric network too, 198.18.S.101 and up. */
 export const MAX_REAL_WORKERS = 50;
@@ -65,7 +66,8 @@ export const lbDir = (dir: string): string => path.join(dir, 'lb');
 export const faultsFile = (dir: string): string => path.join(dir, 'faults.json');
 export const fleetFile = (dir: string): string => path.join(dir, 'fleet.json');
 export const timingFile = (dir: string): string => path.join(dir, 'timing.json');
-export const invocationsFile = (dir: string, name: string): string => path.join(logDir(dir, name), 'kubeadm-invocations.jsonl');
+export const invocationsFile = (dir: string, name: string): string =>
+  path.join(logDir(dir, name), 'kubeadm-invocations.jsonl');
 
 /** iptables comment tag so `down` can find our rules even after a crash. */
 export function iptablesTag(dir: string): string {

@@ -5,7 +5,11 @@ import * as path from 'node:path';
 import { LB_PORT, iptablesTag, lbDir } from './layout';
 import { alive, readPid, sh, stopPidFile, waitForPidFile } from './proc';
 
-export function writeHaproxyConfig(dir: string, address: string, controlPlanes: Array<{ name: string; address: string }>): string {
+export function writeHaproxyConfig(
+  dir: string,
+  address: string,
+  controlPlanes: Array<{ name: string; address: string }>,
+): string {
   const d = lbDir(dir);
   fs.mkdirSync(d, { recursive: true });
   const cfg = [
@@ -54,7 +58,21 @@ export function haproxyPid(dir: string): number {
 
 /** Blackhole packets to the LB: connects then time out, as with a broken LB path. */
 export function addDrop(dir: string, address: string): void {
-  const rule = ['OUTPUT', '-d', `${address}/32`, '-p', 'tcp', '--dport', String(LB_PORT), '-m', 'comment', '--comment', iptablesTag(dir), '-j', 'DROP'];
+  const rule = [
+    'OUTPUT',
+    '-d',
+    `${address}/32`,
+    '-p',
+    'tcp',
+    '--dport',
+    String(LB_PORT),
+    '-m',
+    'comment',
+    '--comment',
+    iptablesTag(dir),
+    '-j',
+    'DROP',
+  ];
   if (!hasDrop(dir)) sh('iptables', ['-I', ...rule]);
 }
 
@@ -72,5 +90,6 @@ function listOurRules(dir: string): string[] {
 
 /** Deletes each listed rule as listed, so no address needs to be known (fleet.json may be gone). */
 export function removeDrops(dir: string): void {
-  for (const rule of listOurRules(dir)) sh('sh', ['-c', `iptables ${rule.replace(/^-A /, '-D ')}`], { allowFail: true });
+  for (const rule of listOurRules(dir))
+    sh('sh', ['-c', `iptables ${rule.replace(/^-A /, '-D ')}`], { allowFail: true });
 }

@@ -41,5 +41,10 @@ export function realKubeadm(minor: number): string | undefined {
 if (require.main === module) {
   // `node lib/fleet/real-kubeadm.js` lists the releases built for kubeadm alone; `... real` those of the real fleet.
   const real = process.argv[2] === 'real';
-  process.stdout.write((real ? REAL_FLEET_VERSIONS : REAL_KUBEADM_VERSIONS.filter((v) => !(REAL_FLEET_VERSIONS as readonly string[]).includes(v))).join(' ') + '\n');
+  process.stdout.write(
+    (real
+      ? REAL_FLEET_VERSIONS
+      : REAL_KUBEADM_VERSIONS.filter((v) => !(REAL_FLEET_VERSIONS as readonly string[]).includes(v))
+    ).join(' ') + '\n',
+  );
 }

@@ -60,21 +60,28 @@ export function claimSlot(dir: string, wanted?: number): number {
     const taken = (s: number): string | undefined => {
       const c = readClaim(s);
       if (c && c.dir !== dir && (alive(c.pid) || fleetRuns(c.dir, s))) return `the fleet in ${c.dir}`;
-      return listened.has(s) && c?.dir !== dir ? `an unregistered process listening on 127.${s}.x.x or ${NODE_NET}.${s}.x` : undefined;
+      return listened.has(s) && c?.dir !== dir
+        ? `an unregistered process listening on 127.${s}.x.x or ${NODE_NET}.${s}.x`
+        : undefined;
     };
     let slot = wanted;
     if (slot !== undefined) {
-      if (!Number.isInteger(slot) || slot < 0 || slot > MAX_SLOT) throw new Error(`slot must be 0..${MAX_SLOT}, got ${slot}`);
+      if (!Number.isInteger(slot) || slot < 0 || slot > MAX_SLOT)
+        throw new Error(`slot must be 0..${MAX_SLOT}, got ${slot}`);
       const by = taken(slot);
       if (by) throw new Error(`slot ${slot} is in use by ${by}`);
     } else {
       const first = Number(process.env.KHA_FLEET_FIRST_SLOT ?? 0);
-      if (!Number.isInteger(first) || first < 0 || first > MAX_SLOT) throw new Error(`KHA_FLEET_FIRST_SLOT must be 0..${MAX_SLOT}`);
+      if (!Number.isInteger(first) || first < 0 || first > MAX_SLOT)
+        throw new Error(`KHA_FLEET_FIRST_SLOT must be 0..${MAX_SLOT}`);
       for (let s = first; s <= MAX_SLOT && slot === undefined; s++) if (!taken(s)) slot = s;
       if (slot === undefined) throw new Error(`no free fleet slot in ${first}..${MAX_SLOT}`);
     }
     release(dir);
-    fs.writeFileSync(path.join(REGISTRY, String(slot)), JSON.stringify({ dir, pid: process.pid } satisfies Claim) + '\n');
+    fs.writeFileSync(
+      path.join(REGISTRY, String(slot)),
+      JSON.stringify({ dir, pid: process.pid } satisfies Claim) + '\n',
+    );
     return slot;
   });
 }
@@ -83,7 +90,10 @@ export function claimSlot(dir: string, wanted?: number): number {
 /** The slots this fleet dir holds. */
 export function slotsOf(dir: string): number[] {
   if (!fs.existsSync(REGISTRY)) return [];
-  return fs.readdirSync(REGISTRY).filter((f) => /^\d+$/.test(f) && readClaim(Number(f))?.dir === dir).map(Number);
+  return fs
+    .readdirSync(REGISTRY)
+    .filter((f) => /^\d+$/.test(f) && readClaim(Number(f))?.dir === dir)
+    .map(Number);
 }
 
 export function releaseSlots(dir: string): void {

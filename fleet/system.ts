@@ -6,16 +6,22 @@ import { sh } from './proc';
 
 // What the fleet runs, and the Debian package that brings it.
 const TOOLS: [string, string][] = [
-  ['/usr/sbin/sshd', 'openssh-server'], ['/usr/sbin/haproxy', 'haproxy'], ['/usr/bin/sudo', 'sudo'],
-  ['/usr/sbin/iptables', 'iptables'], ['/usr/bin/openssl', 'openssl'], ['/usr/bin/unshare', 'util-linux'],
+  ['/usr/sbin/sshd', 'openssh-server'],
+  ['/usr/sbin/haproxy', 'haproxy'],
+  ['/usr/bin/sudo', 'sudo'],
+  ['/usr/sbin/iptables', 'iptables'],
+  ['/usr/bin/openssl', 'openssl'],
+  ['/usr/bin/unshare', 'util-linux'],
 ];
 
 export function prepareMachine(): void {
   if (process.getuid?.() !== 0) throw new Error('the fleet needs root (namespaces, sshd, iptables)');
   const missing = TOOLS.filter(([file]) => !fs.existsSync(file));
   if (missing.length > 0) {
-    throw new Error(`the fleet needs ${missing.map(([file, pkg]) => `${file} (Debian package ${pkg})`).join(', ')}; ` +
-      'install them with: bash scripts/setup.sh');
+    throw new Error(
+      `the fleet needs ${missing.map(([file, pkg]) => `${file} (Debian package ${pkg})`).join(', ')}; ` +
+        'install them with: bash scripts/setup.sh',
+    );
   }
   // sshd refuses to start without its privilege-separation directory.
   fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });

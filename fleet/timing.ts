@@ -14,7 +14,8 @@ export function readTiming(dir: string): FleetTiming {
 
 export function setTiming(dir: string, t: Partial<FleetTiming>): FleetTiming {
   for (const [k, v] of Object.entries(t)) {
-    if (v !== undefined && !(Number.isInteger(v) && v >= 0)) throw new Error(`timing ${k} must be a whole number of ms >= 0, got ${v}`);
+    if (v !== undefined && !(Number.isInteger(v) && v >= 0))
+      throw new Error(`timing ${k} must be a whole number of ms >= 0, got ${v}`);
   }
   const next = { ...readTiming(dir), ...Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)) };
   const tmp = `${timingFile(dir)}.${process.pid}.tmp`;

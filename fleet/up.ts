@@ -1,7 +1,22 @@
 // fleet up / down / status.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_K8S_VERSION, LB_PORT, MAX_CONTROL_PLANES, MAX_ETCD_HOSTS, MAX_WORKERS, SSH_PORT, bastionAddress, clusterDir, controlPlaneAddress, etcdAddress, fleetFile, hostDir, lbAddress, workerAddress } from './layout';
+import {
+  DEFAULT_K8S_VERSION,
+  LB_PORT,
+  MAX_CONTROL_PLANES,
+  MAX_ETCD_HOSTS,
+  MAX_WORKERS,
+  SSH_PORT,
+  bastionAddress,
+  clusterDir,
+  controlPlaneAddress,
+  etcdAddress,
+  fleetFile,
+  hostDir,
+  lbAddress,
+  workerAddress,
+} from './layout';
 import { prepareMachine } from './system';
 import { HostSetup, inBatches, prepareHost, startHosts, stopHosts } from './hosts';
 import { haproxyPid, removeDrops, startHaproxy, stopHaproxy, writeHaproxyConfig } from './lb';
@@ -11,26 +26,48 @@ import { claimSlot, releaseSlots, slotsOf } from './slots';
 import { addAddresses, removeAddresses } from './addresses';
 import { setTiming } from './timing';
 import { FleetHost, FleetInfo, FleetOptions } from './types';
-import { FLEET_CLUSTER_FILE_LINES, flannelManifest, RealHostSetup, fabricGateway, prepareRealHost, realArtifacts, startFabric, startRealHost, stopRealFleet } from './real/nodes';
+import {
+  FLEET_CLUSTER_FILE_LINES,
+  flannelManifest,
+  RealHostSetup,
+  fabricGateway,
+  prepareRealHost,
+  realArtifacts,
+  startFabric,
+  startRealHost,
+  stopRealFleet,
+} from './real/nodes';
 import { MAX_REAL_WORKERS, realWorkerAddress } from './layout';
 
 export async function fleetUp(opts: FleetOptions): Promise<FleetInfo> {
   const dir = path.resolve(opts.dir);
   const version = opts.kubernetesVersion ?? DEFAULT_K8S_VERSION;
   if (!/^v1\.\d+\.\d+$/.test(version)) throw new Error(`bad --kubernetes-version ${version}`);
-  if (opts.controlPlanes < 1 || opts.controlPlanes > MAX_CONTROL_PLANES || opts.workers < 0 || opts.workers > MAX_WORKERS) {
+  if (
+    opts.controlPlanes < 1 ||
+    opts.controlPlanes > MAX_CONTROL_PLANES ||
+    opts.workers < 0 ||
+    opts.workers > MAX_WORKERS
+  ) {
     throw new Error(`control planes must be 1..${MAX_CONTROL_PLANES}, workers 0..${MAX_WORKERS}`);
   }
   const etcdHosts = opts.etcdHosts ?? 0;
-  if (!Number.isInteger(etcdHosts) || etcdHosts < 0 || etcdHosts > MAX_ETCD_HOSTS) throw new Error(`etcd hosts must be 0..${MAX_ETCD_HOSTS}`);
+  if (!Number.isInteger(etcdHosts) || etcdHosts < 0 || etcdHosts > MAX_ETCD_HOSTS)
+    throw new Error(`etcd hosts must be 0..${MAX_ETCD_HOSTS}`);
   if (opts.real) {
     if (opts.bastion) throw new Error('a real fleet has no bastion yet');
     if (opts.workers > MAX_REAL_WORKERS) throw new Error(`a real fleet has at most ${MAX_REAL_WORKERS} workers`);
     // Each node overlays these directories of the machine, which must not hold its own folder.
     const clash = ['/etc', '/usr', '/opt', '/var'].find((d) => dir === d || dir.startsWith(d + '/'));
-    if (clash) throw new Error(`a real fleet's folder cannot be under ${clash}: each node lays its own ${clash} over the machine's; choose another --dir`);
+    if (clash)
+      throw new Error(
+        `a real fleet's folder cannot be under ${clash}: each node lays its own ${clash} over the machine's; choose another --dir`,
+      );
   }
-  if (!opts.real && etcdHosts && !fs.existsSync('/usr/bin/etcd')) throw new Error('etcd hosts need /usr/bin/etcd (Debian package etcd-server); install it with: bash scripts/setup.sh');
+  if (!opts.real && etcdHosts && !fs.existsSync('/usr/bin/etcd'))
+    throw new Error(
+      'etcd hosts need /usr/bin/etcd (Debian package etcd-server); install it with: bash scripts/setup.sh',
+    );
   fs.mkdirSync(dir, { recursive: true });
   // The login user writes the invocation log and reads pid files here (kubeadm or systemctl without
   // sudo); mkdtemp makes it 0700.
@@ -51,9 +88,12 @@ export async function fleetUp(opts: FleetOptions): Promise<FleetInfo> {
   if (artifacts) return realFleetUp(dir, slot, version, opts, pub, artifacts);
   const setups: HostSetup[] = [];
   const common = { dir, lbAddress: lb, kubernetesVersion: version, discoveryTimeout: opts.discoveryTimeout ?? '5m0s' };
-  for (let i = 1; i <= opts.controlPlanes; i++) setups.push({ ...common, name: `cp${i}`, role: 'control-plane', address: controlPlaneAddress(slot, i) });
-  for (let i = 1; i <= opts.workers; i++) setups.push({ ...common, name: `w${i}`, role: 'worker', address: workerAddress(slot, i) });
-  for (let i = 1; i <= etcdHosts; i++) setups.push({ ...common, name: `etcd${i}`, role: 'etcd', address: etcdAddress(slot, i) });
+  for (let i = 1; i <= opts.controlPlanes; i++)
+    setups.push({ ...common, name: `cp${i}`, role: 'control-plane', address: controlPlaneAddress(slot, i) });
+  for (let i = 1; i <= opts.workers; i++)
+    setups.push({ ...common, name: `w${i}`, role: 'worker', address: workerAddress(slot, i) });
+  for (let i = 1; i <= etcdHosts; i++)
+    setups.push({ ...common, name: `etcd${i}`, role: 'etcd', address: etcdAddress(slot, i) });
   // On 127/8 like the workers: no address to add to lo.
   if (opts.bastion) setups.push({ ...common, name: 'bastion', role: 'bastion', address: bastionAddress(slot) });
 
@@ -63,12 +103,20 @@ export async function fleetUp(opts: FleetOptions): Promise<FleetInfo> {
   const hosts: FleetHost[] = [];
   let bastion: FleetHost | undefined;
   try {
-    const pids = await startHosts(dir, setups.map((h) => h.name));
+    const pids = await startHosts(
+      dir,
+      setups.map((h) => h.name),
+    );
     setups.forEach((h, i) => {
       const fh: FleetHost = { name: h.name, role: h.role, address: h.address, port: SSH_PORT, sshdPid: pids[i] };
-      if (h.role === 'bastion') bastion = fh; else hosts.push(fh);
+      if (h.role === 'bastion') bastion = fh;
+      else hosts.push(fh);
     });
-    writeHaproxyConfig(dir, lb, setups.filter((h) => h.role === 'control-plane'));
+    writeHaproxyConfig(
+      dir,
+      lb,
+      setups.filter((h) => h.role === 'control-plane'),
+    );
     const lbPid = startHaproxy(dir);
     const clusterName = slot === 0 ? 'fleet' : `fleet-${slot}`;
     const info: FleetInfo = {
@@ -94,29 +142,56 @@ export async function fleetUp(opts: FleetOptions): Promise<FleetInfo> {
   }
 }
 
-async function realFleetUp(dir: string, slot: number, version: string, opts: FleetOptions, pub: string, artifacts: ReturnType<typeof realArtifacts>): Promise<FleetInfo> {
+async function realFleetUp(
+  dir: string,
+  slot: number,
+  version: string,
+  opts: FleetOptions,
+  pub: string,
+  artifacts: ReturnType<typeof realArtifacts>,
+): Promise<FleetInfo> {
   const setups: RealHostSetup[] = [];
   const common = { dir, slot, kubernetesVersion: version };
-  for (let i = 1; i <= opts.controlPlanes; i++) setups.push({ ...common, name: `cp${i}`, role: 'control-plane', address: controlPlaneAddress(slot, i) });
-  for (let i = 1; i <= opts.workers; i++) setups.push({ ...common, name: `w${i}`, role: 'worker', address: realWorkerAddress(slot, i) });
-  for (let i = 1; i <= (opts.etcdHosts ?? 0); i++) setups.push({ ...common, name: `etcd${i}`, role: 'etcd', address: etcdAddress(slot, i) });
+  for (let i = 1; i <= opts.controlPlanes; i++)
+    setups.push({ ...common, name: `cp${i}`, role: 'control-plane', address: controlPlaneAddress(slot, i) });
+  for (let i = 1; i <= opts.workers; i++)
+    setups.push({ ...common, name: `w${i}`, role: 'worker', address: realWorkerAddress(slot, i) });
+  for (let i = 1; i <= (opts.etcdHosts ?? 0); i++)
+    setups.push({ ...common, name: `etcd${i}`, role: 'etcd', address: etcdAddress(slot, i) });
   const lb = fabricGateway(slot);
   const peers = [...setups, { name: 'kubernetes-lb', address: lb }];
   const known = setups.map((h) => prepareRealHost(h, pub, peers, artifacts));
   fs.writeFileSync(path.join(dir, 'known_hosts'), known.join('\n') + '\n');
-  const hosts: FleetHost[] = setups.map((h) => ({ name: h.name, role: h.role, address: h.address, port: SSH_PORT, sshdPid: 0 }));
+  const hosts: FleetHost[] = setups.map((h) => ({
+    name: h.name,
+    role: h.role,
+    address: h.address,
+    port: SSH_PORT,
+    sshdPid: 0,
+  }));
   // Recorded first, so that down finds the slot even if the start fails half-way.
   fs.writeFileSync(fleetFile(dir), JSON.stringify({ dir, slot, real: true, hosts }, null, 2));
   try {
     addAddresses(setups.map((h) => h.address));
-    await startFabric(dir, slot, setups.filter((h) => h.role === 'control-plane'));
+    await startFabric(
+      dir,
+      slot,
+      setups.filter((h) => h.role === 'control-plane'),
+    );
     const holders = await Promise.all(setups.map((h) => startRealHost(h, artifacts)));
-    hosts.forEach((h, i) => { h.sshdPid = holders[i]; });
+    hosts.forEach((h, i) => {
+      h.sshdPid = holders[i];
+    });
     const clusterName = slot === 0 ? 'fleet' : `fleet-${slot}`;
     const cniManifest = path.join(dir, 'cni.yaml');
     fs.copyFileSync(flannelManifest(), cniManifest);
     const info: FleetInfo = {
-      dir, slot, clusterName, kubernetesVersion: version, hosts, real: true,
+      dir,
+      slot,
+      clusterName,
+      kubernetesVersion: version,
+      hosts,
+      real: true,
       loadBalancer: { host: lb, port: LB_PORT, pid: haproxyPid(dir) },
       clusterFile: writeClusterFile(dir, clusterName, version, lb, hosts, FLEET_CLUSTER_FILE_LINES),
       privateKeyFile: path.join(dir, 'id_ed25519'),
@@ -146,7 +221,9 @@ export async function fleetDown(dir: string): Promise<void> {
   }
   stopHosts(dir, names);
   // A real node's layers, containerd snapshots and pod volumes (gigabytes); its logs stay for a look.
-  for (const n of names) for (const sub of ['layers', 'var', 'root', 'home']) fs.rmSync(path.join(dir, 'hosts', n, sub), { recursive: true, force: true });
+  for (const n of names)
+    for (const sub of ['layers', 'var', 'root', 'home'])
+      fs.rmSync(path.join(dir, 'hosts', n, sub), { recursive: true, force: true });
   for (const slot of slotsOf(dir)) removeAddresses({ slot });
   // Mount namespaces vanish with their last process; nothing is mounted in the parent view.
   fs.rmSync(fleetFile(dir), { force: true });

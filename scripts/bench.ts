@@ -71,7 +71,10 @@ function log(s: string): void {
 function machineCounters(): { cpuS: number; forks: number } {
   const stat = readFileSync('/proc/stat', 'utf8');
   const cpu = stat.match(/^cpu\s+(\d+) (\d+) (\d+)/m)!;
-  return { cpuS: (Number(cpu[1]) + Number(cpu[2]) + Number(cpu[3])) / CLK_TCK, forks: Number(stat.match(/^processes (\d+)/m)![1]) };
+  return {
+    cpuS: (Number(cpu[1]) + Number(cpu[2]) + Number(cpu[3])) / CLK_TCK,
+    forks: Number(stat.match(/^processes (\d+)/m)![1]),
+  };
 }
 
 /** Runs a contender and adds what the whole machine spent meanwhile. */
@@ -104,7 +107,10 @@ function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer();
     s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address() as { port: number }; s.close(() => res(port)); });
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => res(port));
+    });
   });
 }
 
@@ -117,8 +123,19 @@ async function stop(p: ChildProcess | undefined, graceMs = 35_000): Promise<void
 
 /** ssh(1) to a fleet host with the fleet's key and known_hosts, strict host-key checks. */
 function sshArgs(f: FleetInfo, h: FleetHost): string[] {
-  return ['-i', f.privateKeyFile, '-o', `UserKnownHostsFile=${f.knownHostsFile}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes',
-    '-p', String(h.port), `kha@${h.address}`];
+  return [
+    '-i',
+    f.privateKeyFile,
+    '-o',
+    `UserKnownHostsFile=${f.knownHostsFile}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'BatchMode=yes',
+    '-p',
+    String(h.port),
+    `kha@${h.address}`,
+  ];
 }
 
 async function ssh(f: FleetInfo, h: FleetHost, command: string): Promise<string> {
@@ -128,9 +145,11 @@ async function ssh(f: FleetInfo, h: FleetHost, command: string): Promise<string>
 
 async function inParallel<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
 }
 
 /** Workers whose Node is registered in the fleet's cluster state. */
@@ -142,14 +161,22 @@ function joinedWorkers(f: FleetInfo): number {
 /** kubeadm reset -f on every worker (it leaves the Node), then the Nodes removed from the cluster state. */
 async function resetWorkers(f: FleetInfo, workers: FleetHost[], concurrency: number): Promise<void> {
   const t = Date.now();
-  await inParallel(workers, concurrency, async (w) => { await ssh(f, w, 'sudo -n kubeadm reset -f >/dev/null 2>&1'); });
+  await inParallel(workers, concurrency, async (w) => {
+    await ssh(f, w, 'sudo -n kubeadm reset -f >/dev/null 2>&1');
+  });
   const names = new Set(workers.map((w) => w.name));
-  updateState(f.dir, (s) => { for (const n of Object.keys(s.nodes)) if (names.has(n)) delete s.nodes[n]; });
+  updateState(f.dir, (s) => {
+    for (const n of Object.keys(s.nodes)) if (names.has(n)) delete s.nodes[n];
+  });
   log(`reset ${workers.length} workers and removed their Nodes in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 }
 
 /** Successful `kubeadm join` runs on the workers since `since` (the fleet's invocation log). */
-function joinsSince(f: FleetInfo, workers: FleetHost[], since: number): { ok: number; failed: number; kubeadmJoinMeanS: number } {
+function joinsSince(
+  f: FleetInfo,
+  workers: FleetHost[],
+  since: number,
+): { ok: number; failed: number; kubeadmJoinMeanS: number } {
   let ok = 0;
   let failed = 0;
   let total = 0;
@@ -158,16 +185,27 @@ function joinsSince(f: FleetInfo, workers: FleetHost[], since: number): { ok: nu
     const inv = readInvocations(f.dir, w.name).filter((i) => i.argv[0] === 'join' && i.start >= since);
     if (inv.some((i) => i.exitCode === 0)) ok++;
     else failed++;
-    for (const i of inv) if (i.end !== undefined) { total += i.end - i.start; n++; }
+    for (const i of inv)
+      if (i.end !== undefined) {
+        total += i.end - i.start;
+        n++;
+      }
   }
   return { ok, failed, kubeadmJoinMeanS: n ? total / n / 1000 : NaN };
 }
 
 /** `/usr/bin/time` around a command: wall and the CPU of its whole (waited-for) process tree. */
-async function timed(cmd: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; log: string }): Promise<{ wallS: number; cpuS: number; code: number }> {
+async function timed(
+  cmd: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; log: string },
+): Promise<{ wallS: number; cpuS: number; code: number }> {
   const timeFile = `${opts.log}.time`;
   const t = process.hrtime.bigint();
-  const p = spawn('/usr/bin/time', ['-f', '%U %S', '-o', timeFile, ...cmd], { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = spawn('/usr/bin/time', ['-f', '%U %S', '-o', timeFile, ...cmd], {
+    env: opts.env ?? process.env,
+    cwd: opts.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const out = createWriteStream(opts.log);
   p.stdout!.pipe(out);
   p.stderr!.pipe(out);
@@ -182,16 +220,36 @@ async function timed(cmd: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: strin
 async function benchKubeadmHa(f: FleetInfo, workers: FleetHost[], concurrency: number, out: string): Promise<Result> {
   // The run as an operator starts it: no gates, C workers at once.
   const clusterFile = join(f.dir, 'cluster.yaml');
-  writeFileSync(clusterFile, readFileSync(clusterFile, 'utf8')
-    .replace(/^approvals: .*$/m, 'approvals: []').replace(/^workerConcurrency: .*$/m, `workerConcurrency: ${concurrency}`));
+  writeFileSync(
+    clusterFile,
+    readFileSync(clusterFile, 'utf8')
+      .replace(/^approvals: .*$/m, 'approvals: []')
+      .replace(/^workerConcurrency: .*$/m, `workerConcurrency: ${concurrency}`),
+  );
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
   const dbDir = join(out, 'temporal');
   rmSync(dbDir, { recursive: true, force: true });
   mkdirSync(dbDir, { recursive: true });
   const attrs = SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]);
-  const server = spawn(TEMPORAL_CLI, ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless',
-    '--db-filename', join(dbDir, 'temporal.db'), '--log-level', 'error', ...attrs], { stdio: 'ignore' });
+  const server = spawn(
+    TEMPORAL_CLI,
+    [
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--headless',
+      '--db-filename',
+      join(dbDir, 'temporal.db'),
+      '--log-level',
+      'error',
+      ...attrs,
+    ],
+    { stdio: 'ignore' },
+  );
   let worker: ChildProcess | undefined;
   let connection: Connection | undefined;
   try {
@@ -212,7 +270,9 @@ async function benchKubeadmHa(f: FleetInfo, workers: FleetHost[], concurrency: n
     worker.stdout!.pipe(workerLog);
     worker.stderr!.pipe(workerLog);
     await new Promise<void>((res, rej) => {
-      worker!.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('kubeadm-ha worker: task queue')) res(); });
+      worker!.stdout!.on('data', (d: Buffer) => {
+        if (d.toString().includes('kubeadm-ha worker: task queue')) res();
+      });
       worker!.once('exit', (code) => rej(new Error(`worker exited with ${code}; see ${out}/worker.log`)));
     });
     await sleep(1000); // let the worker's start-up (bundle load) settle before the CPU baseline
@@ -231,13 +291,18 @@ async function benchKubeadmHa(f: FleetInfo, workers: FleetHost[], concurrency: n
     while (desc.status.name === 'RUNNING') {
       await sleep(1000);
       desc = await handle.describe();
-      rssTrace.push({ s: Math.round(Number(process.hrtime.bigint() - t0) / 1e8) / 10, rssMiB: rssMiB(worker.pid!),
-        phase: (desc.memo?.[PROGRESS_MEMO] as Progress | undefined)?.phase });
+      rssTrace.push({
+        s: Math.round(Number(process.hrtime.bigint() - t0) / 1e8) / 10,
+        rssMiB: rssMiB(worker.pid!),
+        phase: (desc.memo?.[PROGRESS_MEMO] as Progress | undefined)?.phase,
+      });
       // Once, a third of the way through the joins: what `status` shows of a large cluster (it is in the figures, a query and a history read).
       const memo = desc.memo?.[PROGRESS_MEMO] as Progress | undefined;
       if (!midStatus && memo?.phase === 'joinWorkers' && memo.counts.done > workers.length / 3) {
         midStatus = true;
-        const st = await run(process.execPath, [resolve(ROOT, 'lib/src/client/cli.js'), 'status', f.clusterName], { env }).catch((e) => ({ stdout: String(e) }));
+        const st = await run(process.execPath, [resolve(ROOT, 'lib/src/client/cli.js'), 'status', f.clusterName], {
+          env,
+        }).catch((e) => ({ stdout: String(e) }));
         writeFileSync(join(out, 'status-during-joins.txt'), st.stdout);
       }
     }
@@ -246,7 +311,9 @@ async function benchKubeadmHa(f: FleetInfo, workers: FleetHost[], concurrency: n
     const cpu1 = { worker: cpuOf(worker.pid!), server: cpuOf(server.pid!) };
     const rss = peakRssMiB(worker.pid!);
     writeFileSync(join(out, 'worker-rss.json'), JSON.stringify(rssTrace));
-    const st = await run(process.execPath, [resolve(ROOT, 'lib/src/client/cli.js'), 'status', f.clusterName], { env }).catch((e) => ({ stdout: String(e) }));
+    const st = await run(process.execPath, [resolve(ROOT, 'lib/src/client/cli.js'), 'status', f.clusterName], {
+      env,
+    }).catch((e) => ({ stdout: String(e) }));
     writeFileSync(join(out, 'status-after.txt'), st.stdout);
     if (desc.status.name !== 'COMPLETED') log(`run ended ${desc.status.name}; see ${out}/worker.log`);
     const info = desc.raw.workflowExecutionInfo;
@@ -254,7 +321,8 @@ async function benchKubeadmHa(f: FleetInfo, workers: FleetHost[], concurrency: n
     const historyBytes = Number(info?.historySizeBytes ?? 0);
     // The join span, from the history's own timestamps.
     const history = await handle.fetchHistory();
-    const ts = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+    const ts = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) =>
+      Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
     // Activity type per ActivityTaskScheduled event id; per type the first scheduled and last completed.
     const typeOf = new Map<string, string>();
     const scheduledAt = new Map<string, number>();
@@ -290,14 +358,31 @@ async function benchKubeadmHa(f: FleetInfo, workers: FleetHost[], concurrency: n
     const joins = phases.joinNode ?? { first: 0, last: 0, n: 0 };
     const { ok, failed, kubeadmJoinMeanS } = joinsSince(f, workers, since);
     writeFileSync(join(out, 'history-bytes.json'), JSON.stringify(historyBytesByEvent(history.events ?? []), null, 2));
-    writeFileSync(join(out, 'kubeadm-ha-activities.json'), JSON.stringify(Object.fromEntries(Object.entries(phases).map(([k, v]) =>
-      [k, { activities: v.n, spanS: (v.last - v.first) / 1000 }])), null, 2));
+    writeFileSync(
+      join(out, 'kubeadm-ha-activities.json'),
+      JSON.stringify(
+        Object.fromEntries(
+          Object.entries(phases).map(([k, v]) => [k, { activities: v.n, spanS: (v.last - v.first) / 1000 }]),
+        ),
+        null,
+        2,
+      ),
+    );
     return {
-      contender: 'kubeadm-ha', wallS, runS, joinSpanS: (joins.last - joins.first) / 1000,
+      contender: 'kubeadm-ha',
+      wallS,
+      runS,
+      joinSpanS: (joins.last - joins.first) / 1000,
       cpuS: cpu1.worker - cpu0.worker + cpu1.server - cpu0.server,
       cpuDetail: { workerS: cpu1.worker - cpu0.worker, temporalServerS: cpu1.server - cpu0.server },
-      joined: ok, failed, kubeadmJoinMeanS, historyEvents, historyBytes, peakRssMiB: rss,
-      joinNodeScheduleToStartMeanS: nJoins ? toStart / nJoins / 1000 : NaN, joinNodeStartToCloseMeanS: nJoins ? toClose / nJoins / 1000 : NaN,
+      joined: ok,
+      failed,
+      kubeadmJoinMeanS,
+      historyEvents,
+      historyBytes,
+      peakRssMiB: rss,
+      joinNodeScheduleToStartMeanS: nJoins ? toStart / nJoins / 1000 : NaN,
+      joinNodeStartToCloseMeanS: nJoins ? toClose / nJoins / 1000 : NaN,
     };
   } finally {
     await connection?.close().catch(() => undefined);
@@ -306,16 +391,24 @@ async function benchKubeadmHa(f: FleetInfo, workers: FleetHost[], concurrency: n
   }
 }
 /** Where the history's bytes go: per event type (and per activity type for activity events), count and protobuf bytes. */
-function historyBytesByEvent(events: temporal.api.history.v1.IHistoryEvent[]): Record<string, { events: number; bytes: number }> {
+function historyBytesByEvent(
+  events: temporal.api.history.v1.IHistoryEvent[],
+): Record<string, { events: number; bytes: number }> {
   const typeOf = new Map<string, string>();
   const out: Record<string, { events: number; bytes: number }> = {};
   for (const e of events) {
     const kind = temporal.api.enums.v1.EventType[e.eventType ?? 0].replace(/^EVENT_TYPE_/, '');
     const s = e.activityTaskScheduledEventAttributes;
     if (s) typeOf.set(String(e.eventId), s.activityType?.name ?? '?');
-    const sched = e.activityTaskStartedEventAttributes?.scheduledEventId ?? e.activityTaskCompletedEventAttributes?.scheduledEventId
-      ?? e.activityTaskFailedEventAttributes?.scheduledEventId;
-    const activity = s ? typeOf.get(String(e.eventId)) : sched !== undefined && sched !== null ? typeOf.get(String(sched)) : undefined;
+    const sched =
+      e.activityTaskStartedEventAttributes?.scheduledEventId ??
+      e.activityTaskCompletedEventAttributes?.scheduledEventId ??
+      e.activityTaskFailedEventAttributes?.scheduledEventId;
+    const activity = s
+      ? typeOf.get(String(e.eventId))
+      : sched !== undefined && sched !== null
+        ? typeOf.get(String(sched))
+        : undefined;
     const key = activity ? `${kind} ${activity}` : kind;
     const o = (out[key] ??= { events: 0, bytes: 0 });
     o.events++;
@@ -328,18 +421,34 @@ function historyBytesByEvent(events: temporal.api.history.v1.IHistoryEvent[]): R
 
 async function joinMaterial(f: FleetInfo): Promise<{ token: string; caCertHash: string }> {
   const cp1 = f.hosts.find((h) => h.name === 'cp1')!;
-  const token = (await ssh(f, cp1, 'sudo -n kubeadm token create --ttl 2h --description kubeadm-ha-bench')).trim().split('\n').pop()!.trim();
+  const token = (await ssh(f, cp1, 'sudo -n kubeadm token create --ttl 2h --description kubeadm-ha-bench'))
+    .trim()
+    .split('\n')
+    .pop()!
+    .trim();
   const caCertHash = parseCaCertHash(await ssh(f, cp1, caCertHashCommand()));
   return { token, caCertHash };
 }
 
-function writeJoinConfigs(f: FleetInfo, workers: FleetHost[], m: { token: string; caCertHash: string }, dir: string): void {
+function writeJoinConfigs(
+  f: FleetInfo,
+  workers: FleetHost[],
+  m: { token: string; caCertHash: string },
+  dir: string,
+): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   for (const w of workers) {
-    writeFileSync(join(dir, `${w.name}.yaml`), renderJoinConfig({
-      kubernetesVersion: f.kubernetesVersion, nodeName: w.name, apiServerEndpoint: `${f.loadBalancer.host}:${f.loadBalancer.port}`,
-      token: m.token, caCertHashes: [m.caCertHash],
-    }), { mode: 0o600 });
+    writeFileSync(
+      join(dir, `${w.name}.yaml`),
+      renderJoinConfig({
+        kubernetesVersion: f.kubernetesVersion,
+        nodeName: w.name,
+        apiServerEndpoint: `${f.loadBalancer.host}:${f.loadBalancer.port}`,
+        token: m.token,
+        caCertHashes: [m.caCertHash],
+      }),
+      { mode: 0o600 },
+    );
   }
 }
 
@@ -354,11 +463,26 @@ async function benchFloor(f: FleetInfo, workers: FleetHost[], concurrency: numbe
   writeJoinConfigs(f, workers, await joinMaterial(f), cfgDir);
   const lines = workers.map((w) => `${w.address} ${w.name}`).join('\n') + '\n';
   writeFileSync(join(out, 'floor-hosts.txt'), lines);
-  const ssh = ['ssh', '-i', f.privateKeyFile, '-o', `UserKnownHostsFile=${f.knownHostsFile}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-p', '2222'].join(' ');
+  const ssh = [
+    'ssh',
+    '-i',
+    f.privateKeyFile,
+    '-o',
+    `UserKnownHostsFile=${f.knownHostsFile}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'BatchMode=yes',
+    '-p',
+    '2222',
+  ].join(' ');
   // $0 address, $1 name; the config goes on stdin, never in argv.
   const each = `${ssh} kha@$0 "umask 077; cat > ${remoteJoinFile('$1')} && sudo -n kubeadm join --config ${remoteJoinFile('$1')}; rc=\\$?; rm -f ${remoteJoinFile('$1')}; exit \\$rc" < ${cfgDir}/$1.yaml > ${cfgDir}/$1.log 2>&1`;
   const since = Date.now();
-  const r = await timed(['sh', '-c', `xargs -P ${concurrency} -L 1 sh -c '${each}' < ${join(out, 'floor-hosts.txt')}`], { log: join(out, 'floor.log') });
+  const r = await timed(
+    ['sh', '-c', `xargs -P ${concurrency} -L 1 sh -c '${each}' < ${join(out, 'floor-hosts.txt')}`],
+    { log: join(out, 'floor.log') },
+  );
   for (const w of workers) rmSync(join(cfgDir, `${w.name}.yaml`), { force: true }); // they hold the token
   const { ok, failed, kubeadmJoinMeanS } = joinsSince(f, workers, since);
   return { contender: 'floor (ssh + xargs -P)', wallS: r.wallS, cpuS: r.cpuS, joined: ok, failed, kubeadmJoinMeanS };
@@ -377,18 +501,37 @@ async function benchAnsible(f: FleetInfo, workers: FleetHost[], concurrency: num
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'host_vars'), { recursive: true, mode: 0o700 });
   const m = await joinMaterial(f);
-  const inventory = ['[workers]', ...workers.map((w) => `${w.name} ansible_host=${w.address}`), '',
-    '[workers:vars]', 'ansible_port=2222', 'ansible_user=kha', `ansible_ssh_private_key_file=${f.privateKeyFile}`,
-    'ansible_python_interpreter=/usr/bin/python3', ''].join('\n');
+  const inventory = [
+    '[workers]',
+    ...workers.map((w) => `${w.name} ansible_host=${w.address}`),
+    '',
+    '[workers:vars]',
+    'ansible_port=2222',
+    'ansible_user=kha',
+    `ansible_ssh_private_key_file=${f.privateKeyFile}`,
+    'ansible_python_interpreter=/usr/bin/python3',
+    '',
+  ].join('\n');
   writeFileSync(join(dir, 'inventory.ini'), inventory);
   // The join config as a host variable (JSON is YAML), so each task sends only that host's.
   for (const w of workers) {
-    writeFileSync(join(dir, 'host_vars', `${w.name}.yml`), JSON.stringify({ join_config: renderJoinConfig({
-      kubernetesVersion: f.kubernetesVersion, nodeName: w.name, apiServerEndpoint: `${f.loadBalancer.host}:${f.loadBalancer.port}`,
-      token: m.token, caCertHashes: [m.caCertHash],
-    }) }) + '\n', { mode: 0o600 });
+    writeFileSync(
+      join(dir, 'host_vars', `${w.name}.yml`),
+      JSON.stringify({
+        join_config: renderJoinConfig({
+          kubernetesVersion: f.kubernetesVersion,
+          nodeName: w.name,
+          apiServerEndpoint: `${f.loadBalancer.host}:${f.loadBalancer.port}`,
+          token: m.token,
+          caCertHashes: [m.caCertHash],
+        }),
+      }) + '\n',
+      { mode: 0o600 },
+    );
   }
-  writeFileSync(join(dir, 'join.yml'), `- hosts: workers
+  writeFileSync(
+    join(dir, 'join.yml'),
+    `- hosts: workers
   gather_facts: false
   become: true
   tasks:
@@ -400,10 +543,13 @@ async function benchAnsible(f: FleetInfo, workers: FleetHost[], concurrency: num
       no_log: true
     - name: kubeadm join
       ansible.builtin.command: kubeadm join --config /tmp/kha-bench-join-{{ inventory_hostname }}.yaml
-`);
+`,
+  );
   const controlDir = join(dir, 'cp');
   mkdirSync(controlDir, { recursive: true });
-  writeFileSync(join(dir, 'ansible.cfg'), `[defaults]
+  writeFileSync(
+    join(dir, 'ansible.cfg'),
+    `[defaults]
 inventory = ${join(dir, 'inventory.ini')}
 forks = ${concurrency}
 host_key_checking = True
@@ -413,8 +559,14 @@ local_tmp = ${join(dir, 'tmp')}
 pipelining = True
 control_path_dir = ${controlDir}
 ssh_args = -C -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=${f.knownHostsFile} -o StrictHostKeyChecking=yes
-`);
-  const env = { ...process.env, ANSIBLE_CONFIG: join(dir, 'ansible.cfg'), ANSIBLE_HOME: join(dir, 'home'), PATH: `${join(BENCH_VENV, 'bin')}:${process.env.PATH}` };
+`,
+  );
+  const env = {
+    ...process.env,
+    ANSIBLE_CONFIG: join(dir, 'ansible.cfg'),
+    ANSIBLE_HOME: join(dir, 'home'),
+    PATH: `${join(BENCH_VENV, 'bin')}:${process.env.PATH}`,
+  };
   const since = Date.now();
   const r = await timed([playbookBin, join(dir, 'join.yml')], { env, cwd: dir, log: join(out, 'ansible.log') });
   // The ControlPersist masters detach from ansible (no one waits for them): count them, then end them.
@@ -423,13 +575,22 @@ ssh_args = -C -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=
     try {
       mastersS += cpuOf(pid);
       process.kill(pid, 'SIGTERM');
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   rmSync(join(dir, 'host_vars'), { recursive: true, force: true }); // they hold the token
   if (r.code !== 0) log(`ansible-playbook exited ${r.code}; see ${out}/ansible.log`);
   const { ok, failed, kubeadmJoinMeanS } = joinsSince(f, workers, since);
-  return { contender: `ansible-core (forks ${concurrency}, pipelining)`, wallS: r.wallS, cpuS: r.cpuS + mastersS,
-    cpuDetail: { ansibleTreeS: r.cpuS, sshControlMastersS: mastersS }, joined: ok, failed, kubeadmJoinMeanS };
+  return {
+    contender: `ansible-core (forks ${concurrency}, pipelining)`,
+    wallS: r.wallS,
+    cpuS: r.cpuS + mastersS,
+    cpuDetail: { ansibleTreeS: r.cpuS, sshControlMastersS: mastersS },
+    joined: ok,
+    failed,
+    kubeadmJoinMeanS,
+  };
 }
 
 /** Pids of processes whose command line contains `s` (the ssh ControlPersist masters of a control dir). */
@@ -440,7 +601,9 @@ async function pidsWith(s: string): Promise<number[]> {
     if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
     try {
       if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(s)) pids.push(Number(d));
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return pids;
 }
@@ -449,48 +612,102 @@ async function pidsWith(s: string): Promise<number[]> {
 
 function fmt(results: Result[], n: number): string {
   const floor = results.find((r) => r.contender.startsWith('floor'));
-  const rows = [['CONTENDER', 'WALL s', 'JOIN SPAN s', 'x FLOOR', 'CPU s', 'JOINED', 'JOIN ON HOST s', 'EVENTS/HOST', 'BYTES/HOST', 'PEAK RSS MiB', 'MACHINE CPU s', 'FORKS']];
+  const rows = [
+    [
+      'CONTENDER',
+      'WALL s',
+      'JOIN SPAN s',
+      'x FLOOR',
+      'CPU s',
+      'JOINED',
+      'JOIN ON HOST s',
+      'EVENTS/HOST',
+      'BYTES/HOST',
+      'PEAK RSS MiB',
+      'MACHINE CPU s',
+      'FORKS',
+    ],
+  ];
   for (const r of results) {
     const span = r.joinSpanS ?? r.wallS;
-    rows.push([r.contender, (r.runS ?? r.wallS).toFixed(1), span.toFixed(1), floor ? (span / floor.wallS).toFixed(2) : '-',
-      `${r.cpuS.toFixed(1)}${r.cpuDetail ? ` (${Object.entries(r.cpuDetail).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')})` : ''}`,
-      `${r.joined}/${n}`, r.kubeadmJoinMeanS !== undefined ? r.kubeadmJoinMeanS.toFixed(2) : '-', r.historyEvents ? (r.historyEvents / n).toFixed(1) : '-', r.historyBytes ? Math.round(r.historyBytes / n).toString() : '-',
-      r.peakRssMiB ? r.peakRssMiB.toFixed(0) : '-', r.machineCpuS?.toFixed(1) ?? '-', r.forks?.toString() ?? '-']);
+    rows.push([
+      r.contender,
+      (r.runS ?? r.wallS).toFixed(1),
+      span.toFixed(1),
+      floor ? (span / floor.wallS).toFixed(2) : '-',
+      `${r.cpuS.toFixed(1)}${
+        r.cpuDetail
+          ? ` (${Object.entries(r.cpuDetail)
+              .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+              .join(', ')})`
+          : ''
+      }`,
+      `${r.joined}/${n}`,
+      r.kubeadmJoinMeanS !== undefined ? r.kubeadmJoinMeanS.toFixed(2) : '-',
+      r.historyEvents ? (r.historyEvents / n).toFixed(1) : '-',
+      r.historyBytes ? Math.round(r.historyBytes / n).toString() : '-',
+      r.peakRssMiB ? r.peakRssMiB.toFixed(0) : '-',
+      r.machineCpuS?.toFixed(1) ?? '-',
+      r.forks?.toString() ?? '-',
+    ]);
   }
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(w[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 async function main(): Promise<number> {
   const { values: v } = parseArgs({
     options: {
-      workers: { type: 'string', default: '100' }, concurrency: { type: 'string', default: '20' },
-      slot: { type: 'string' }, 'join-ms': { type: 'string', default: '0' },
-      only: { type: 'string', default: 'kubeadm-ha,floor,ansible' }, dir: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      workers: { type: 'string', default: '100' },
+      concurrency: { type: 'string', default: '20' },
+      slot: { type: 'string' },
+      'join-ms': { type: 'string', default: '0' },
+      only: { type: 'string', default: 'kubeadm-ha,floor,ansible' },
+      dir: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
   if (v.help) {
-    console.log('usage: npm run bench -- --workers N --concurrency C [--slot S (default $KHA_FLEET_FIRST_SLOT or 50)] [--join-ms MS] [--only kubeadm-ha,floor,ansible] [--dir D]');
+    console.log(
+      'usage: npm run bench -- --workers N --concurrency C [--slot S (default $KHA_FLEET_FIRST_SLOT or 50)] [--join-ms MS] [--only kubeadm-ha,floor,ansible] [--dir D]',
+    );
     return 0;
   }
   const n = Number(v.workers);
   const c = Number(v.concurrency);
-  if (!Number.isInteger(n) || n < 1 || n > 500 || !Number.isInteger(c) || c < 1 || c > 500) throw new Error('--workers 1..500, --concurrency 1..500');
+  if (!Number.isInteger(n) || n < 1 || n > 500 || !Number.isInteger(c) || c < 1 || c > 500)
+    throw new Error('--workers 1..500, --concurrency 1..500');
   const only = new Set(v.only!.split(','));
   const slot = v.slot !== undefined ? Number(v.slot) : undefined;
   if (slot === undefined) process.env.KHA_FLEET_FIRST_SLOT ??= '50';
   const out = resolve(v.dir ?? join(ROOT, '.run', `bench-${n}x${c}`));
   mkdirSync(out, { recursive: true });
   // Encrypted payloads, as a real deployment runs (a bench-only key unless one is set).
-  if (!process.env[KEY_FILE_ENV] && !process.env[KEY_ENV]) process.env[KEY_FILE_ENV] = ensureKeyFile(resolve(ROOT, '.run/bench-codec.key'));
+  if (!process.env[KEY_FILE_ENV] && !process.env[KEY_ENV])
+    process.env[KEY_FILE_ENV] = ensureKeyFile(resolve(ROOT, '.run/bench-codec.key'));
   const fleetDir = join(out, 'fleet');
   log(`fleet: 1 control plane, ${n} workers`);
   const t = Date.now();
-  const f = await fleetUp({ dir: fleetDir, controlPlanes: 1, workers: n, ...(slot !== undefined ? { slot } : {}), timing: { joinMs: Number(v['join-ms']) } });
+  const f = await fleetUp({
+    dir: fleetDir,
+    controlPlanes: 1,
+    workers: n,
+    ...(slot !== undefined ? { slot } : {}),
+    timing: { joinMs: Number(v['join-ms']) },
+  });
   log(`fleet up on slot ${f.slot} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   const workers = f.hosts.filter((h) => h.role === 'worker');
   const results: Result[] = [];
-  const stopping = () => { void fleetDown(fleetDir).finally(() => process.exit(130)); };
+  const stopping = () => {
+    void fleetDown(fleetDir).finally(() => process.exit(130));
+  };
   process.once('SIGINT', stopping);
   process.once('SIGTERM', stopping);
   try {
@@ -499,7 +716,10 @@ async function main(): Promise<number> {
     results.push(await withMachineCounters(() => benchKubeadmHa(f, workers, c, out)));
     log(`kubeadm-ha: ${JSON.stringify(results.at(-1))}`);
     if (!only.has('kubeadm-ha')) results.pop();
-    for (const [name, fn] of [['floor', benchFloor], ['ansible', benchAnsible]] as const) {
+    for (const [name, fn] of [
+      ['floor', benchFloor],
+      ['ansible', benchAnsible],
+    ] as const) {
       if (!only.has(name)) continue;
       if (joinedWorkers(f) > 0) await resetWorkers(f, workers, c);
       log(`${name}: joining ${n} workers, ${c} at once`);
@@ -513,14 +733,28 @@ async function main(): Promise<number> {
     for (const w of workers) rmSync(remoteJoinFile(w.name), { force: true });
     log('fleet down');
   }
-  console.log(`\n${n} workers, concurrency ${c}, join-ms ${v['join-ms']} (fleet stand-ins), ${new Date().toISOString()}`);
+  console.log(
+    `\n${n} workers, concurrency ${c}, join-ms ${v['join-ms']} (fleet stand-ins), ${new Date().toISOString()}`,
+  );
   console.log(fmt(results, n));
-  console.log(JSON.stringify({ bench: { workers: n, concurrency: c, joinMs: Number(v['join-ms']), at: new Date().toISOString() },
-    results: results.map((r) => ({ ...r, ...(r.historyEvents ? { eventsPerHost: r.historyEvents / n, bytesPerHost: Math.round(r.historyBytes! / n) } : {}) })) }));
+  console.log(
+    JSON.stringify({
+      bench: { workers: n, concurrency: c, joinMs: Number(v['join-ms']), at: new Date().toISOString() },
+      results: results.map((r) => ({
+        ...r,
+        ...(r.historyEvents
+          ? { eventsPerHost: r.historyEvents / n, bytesPerHost: Math.round(r.historyBytes! / n) }
+          : {}),
+      })),
+    }),
+  );
   return results.every((r) => r.joined === n) ? 0 : 1;
 }
 
-main().then((code) => process.exit(code), (err) => {
-  console.error(err instanceof Error ? err.stack : err);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err instanceof Error ? err.stack : err);
+    process.exit(1);
+  },
+);

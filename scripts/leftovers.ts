@@ -45,8 +45,11 @@ export function suiteKind(cmdline: string[]): string | undefined {
 
 /** Whether the process belongs to the checkout at `root` (see the top of this file). */
 export function ofCheckout(p: ProcessView, root: string): boolean {
-  return p.environ.includes(`${CHECKOUT_ENV}=${root}`) || p.seesCheckout
-    || p.argv.some((a) => a === root || a.includes(`${root}/`));
+  return (
+    p.environ.includes(`${CHECKOUT_ENV}=${root}`) ||
+    p.seesCheckout ||
+    p.argv.some((a) => a === root || a.includes(`${root}/`))
+  );
 }
 
 const read = (file: string): string | undefined => {

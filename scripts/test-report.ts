@@ -12,8 +12,11 @@ function durationTable(files: ReadonlyMap<string, number>, cwd = process.cwd()):
   const rows = [...files].sort((a, b) => b[1] - a[1]);
   const total = rows.reduce((sum, [, ms]) => sum + ms, 0);
   const line = (ms: number, what: string) => `${(ms / 1000).toFixed(1).padStart(8)} s  ${what}`;
-  return ['test files by duration:', ...rows.map(([file, ms]) => line(ms, relative(cwd, file))),
-    line(total, `sum of ${rows.length} files`)];
+  return [
+    'test files by duration:',
+    ...rows.map(([file, ms]) => line(ms, relative(cwd, file))),
+    line(total, `sum of ${rows.length} files`),
+  ];
 }
 
 async function* testReport(source: AsyncIterable<TestEvent>): AsyncGenerator<string> {

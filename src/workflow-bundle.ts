@@ -31,8 +31,10 @@ export async function buildWorkflowBundle(): Promise<string> {
   // A custom failure converter runs inside the workflow sandbox, so it is bundled:
   // https://typescript.temporal.io/api/interfaces/worker.BundleOptions#failureconverterpath
   const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('./workflows'), workflowInterceptorModules: [require.resolve('./workflows/interceptors')],
-    failureConverterPath: FAILURE_CONVERTER_PATH, logger: new DefaultLogger('WARN'),
+    workflowsPath: require.resolve('./workflows'),
+    workflowInterceptorModules: [require.resolve('./workflows/interceptors')],
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    logger: new DefaultLogger('WARN'),
   });
   writeFileSync(BUNDLE_FILE, code);
   writeFileSync(DIGEST_FILE, sourcesDigest());
@@ -41,14 +43,23 @@ export async function buildWorkflowBundle(): Promise<string> {
 
 /** The prebuilt bundle when it matches the compiled sources; otherwise a fresh one. */
 export async function workflowBundleOption(log: (s: string) => void = () => undefined): Promise<{ codePath: string }> {
-  const fresh = existsSync(BUNDLE_FILE) && existsSync(DIGEST_FILE) && readFileSync(DIGEST_FILE, 'utf8') === sourcesDigest();
+  const fresh =
+    existsSync(BUNDLE_FILE) && existsSync(DIGEST_FILE) && readFileSync(DIGEST_FILE, 'utf8') === sourcesDigest();
   if (!fresh) {
-    log('workflow bundle missing or older than the compiled workflows: bundling now (npm run build does it ahead of time)');
+    log(
+      'workflow bundle missing or older than the compiled workflows: bundling now (npm run build does it ahead of time)',
+    );
     await buildWorkflowBundle();
   }
   return { codePath: BUNDLE_FILE };
 }
 
 if (require.main === module) {
-  buildWorkflowBundle().then((f) => console.log(`workflow bundle: ${f}`), (err) => { console.error(err); process.exit(1); });
+  buildWorkflowBundle().then(
+    (f) => console.log(`workflow bundle: ${f}`),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 }

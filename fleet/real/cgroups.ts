@@ -11,7 +11,14 @@ const ROOT = '/sys/fs/cgroup';
 /** The mounted v1 hierarchies (cpu,cpuacct and its aliases counted once); cgroup2's "unified" is left out. */
 export function hierarchies(): string[] {
   if (!fs.existsSync(ROOT)) return [];
-  return fs.readdirSync(ROOT).filter((h) => h !== 'unified' && !fs.lstatSync(path.join(ROOT, h)).isSymbolicLink() && fs.existsSync(path.join(ROOT, h, 'cgroup.procs')));
+  return fs
+    .readdirSync(ROOT)
+    .filter(
+      (h) =>
+        h !== 'unified' &&
+        !fs.lstatSync(path.join(ROOT, h)).isSymbolicLink() &&
+        fs.existsSync(path.join(ROOT, h, 'cgroup.procs')),
+    );
 }
 
 export function cgroupName(slot: number, node: string): string {
@@ -24,14 +31,17 @@ export function createCgroup(name: string): void {
     const d = path.join(ROOT, h, name);
     fs.mkdirSync(d, { recursive: true });
     if (h.split(',').includes('cpuset')) {
-      for (const f of ['cpuset.cpus', 'cpuset.mems']) fs.writeFileSync(path.join(d, f), fs.readFileSync(path.join(ROOT, h, f), 'utf8'));
+      for (const f of ['cpuset.cpus', 'cpuset.mems'])
+        fs.writeFileSync(path.join(d, f), fs.readFileSync(path.join(ROOT, h, f), 'utf8'));
     }
   }
 }
 
 /** Shell words that move the running shell into the cgroup in every hierarchy. */
 export function joinCgroupScript(name: string): string {
-  return hierarchies().map((h) => `echo $$ > '${path.join(ROOT, h, name, 'cgroup.procs')}'`).join(' && ');
+  return hierarchies()
+    .map((h) => `echo $$ > '${path.join(ROOT, h, name, 'cgroup.procs')}'`)
+    .join(' && ');
 }
 
 function subtree(dir: string): string[] {
@@ -49,8 +59,11 @@ function procs(name: string): number[] {
   for (const h of hierarchies()) {
     for (const d of subtree(path.join(ROOT, h, name))) {
       try {
-        for (const l of fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8').split('\n')) if (l.trim()) pids.add(Number(l));
-      } catch { /* removed meanwhile */ }
+        for (const l of fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8').split('\n'))
+          if (l.trim()) pids.add(Number(l));
+      } catch {
+        /* removed meanwhile */
+      }
     }
   }
   return [...pids];
@@ -69,14 +82,22 @@ export function removeCgroup(name: string): void {
     if (pids.length === 0) break;
     if (state && fs.existsSync(state)) fs.writeFileSync(state, 'FROZEN');
     for (const pid of pids) {
-      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     }
     if (state && fs.existsSync(state)) fs.writeFileSync(state, 'THAWED');
     sleepSync(100);
   }
   for (const h of hierarchies()) {
     for (const d of subtree(path.join(ROOT, h, name))) {
-      try { fs.rmdirSync(d); } catch { /* a process still exits; the next down removes it */ }
+      try {
+        fs.rmdirSync(d);
+      } catch {
+        /* a process still exits; the next down removes it */
+      }
     }
   }
 }
@@ -88,16 +109,30 @@ export function slotCgroups(slot: number): string[] {
   return fs.readdirSync(path.join(ROOT, h)).filter((n) => n.startsWith(`kha-${slot}-`));
 }
 
-export interface CgroupUsage { name: string; rssBytes: number; cacheBytes: number; cpuPercentOfOneCore: number }
+export interface CgroupUsage {
+  name: string;
+  rssBytes: number;
+  cacheBytes: number;
+  cpuPercentOfOneCore: number;
+}
 
 const counter = (h: string, name: string, file: string): number => {
-  try { return Number(fs.readFileSync(path.join(ROOT, h, name, file), 'utf8').trim()); } catch { return 0; }
+  try {
+    return Number(fs.readFileSync(path.join(ROOT, h, name, file), 'utf8').trim());
+  } catch {
+    return 0;
+  }
 };
 const memStat = (name: string, key: string): number => {
   try {
-    const line = fs.readFileSync(path.join(ROOT, 'memory', name, 'memory.stat'), 'utf8').split('\n').find((l) => l.startsWith(`${key} `));
+    const line = fs
+      .readFileSync(path.join(ROOT, 'memory', name, 'memory.stat'), 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${key} `));
     return line ? Number(line.split(' ')[1]) : 0;
-  } catch { return 0; }
+  } catch {
+    return 0;
+  }
 };
 
 /** Each of a slot's cgroups: memory (RSS and page cache, children included) and CPU over `seconds`, from cpuacct. */

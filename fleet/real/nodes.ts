@@ -51,19 +51,40 @@ export const FLEET_CLUSTER_FILE_LINES = [
   'kubeProxyConfiguration: { conntrack: { maxPerCore: 0 } }',
 ];
 
-export interface RealArtifacts { bin: string; cni: string; images: string }
+export interface RealArtifacts {
+  bin: string;
+  cni: string;
+  images: string;
+}
 
 export const flannelManifest = (): string => path.join(ASSETS(), 'flannel.yaml');
 
 /** The built binaries, CNI plugins and images of this release, or an error that says how to build them. */
 export function realArtifacts(version: string): RealArtifacts {
-  const tools: Array<[string, string]> = [['/usr/bin/containerd', 'containerd'], ['/usr/sbin/runc', 'runc'], ['/usr/bin/socat', 'socat'], ['/usr/bin/nsenter', 'util-linux']];
+  const tools: Array<[string, string]> = [
+    ['/usr/bin/containerd', 'containerd'],
+    ['/usr/sbin/runc', 'runc'],
+    ['/usr/bin/socat', 'socat'],
+    ['/usr/bin/nsenter', 'util-linux'],
+  ];
   const absent = tools.filter(([f]) => !fs.existsSync(f));
-  if (absent.length) throw new Error(`a real fleet needs ${absent.map(([f, p]) => `${f} (Debian package ${p})`).join(', ')}; install them with: bash scripts/setup.sh`);
+  if (absent.length)
+    throw new Error(
+      `a real fleet needs ${absent.map(([f, p]) => `${f} (Debian package ${p})`).join(', ')}; install them with: bash scripts/setup.sh`,
+    );
   const cache = path.join(repoRoot(), '.tools');
-  const a = { bin: path.join(cache, 'kubernetes', version), cni: path.join(cache, 'components', 'cni-plugins'), images: path.join(cache, 'images', version) };
-  const missing = [path.join(a.bin, 'kubelet'), path.join(a.cni, 'bridge'), path.join(a.images, 'images.tsv')].filter((f) => !fs.existsSync(f));
-  if (missing.length) throw new Error(`the real fleet of ${version} needs ${missing.join(', ')}; build them with: bash scripts/build-real.sh ${version}`);
+  const a = {
+    bin: path.join(cache, 'kubernetes', version),
+    cni: path.join(cache, 'components', 'cni-plugins'),
+    images: path.join(cache, 'images', version),
+  };
+  const missing = [path.join(a.bin, 'kubelet'), path.join(a.cni, 'bridge'), path.join(a.images, 'images.tsv')].filter(
+    (f) => !fs.existsSync(f),
+  );
+  if (missing.length)
+    throw new Error(
+      `the real fleet of ${version} needs ${missing.join(', ')}; build them with: bash scripts/build-real.sh ${version}`,
+    );
   return a;
 }
 
@@ -71,7 +92,6 @@ export function realArtifacts(version: string): RealArtifacts {
 const ASSETS = (): string => path.join(repoRoot(), 'fleet', 'real');
 
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-
 
 function containerdConfig(pauseRef: string): string {
   return `version = 2
@@ -98,10 +118,16 @@ state = "/run/containerd"
 }
 
 /** Writes the node's folder; returns its known_hosts line. */
-export function prepareRealHost(h: RealHostSetup, clientPub: string, peers: Array<{ name: string; address: string }>, artifacts: RealArtifacts): string {
+export function prepareRealHost(
+  h: RealHostSetup,
+  clientPub: string,
+  peers: Array<{ name: string; address: string }>,
+  artifacts: RealArtifacts,
+): string {
   const d = hostDir(h.dir, h.name);
   fs.rmSync(d, { recursive: true, force: true });
-  for (const sub of ['run', 'logs', path.join('home', LOGIN_USER), 'root']) fs.mkdirSync(path.join(d, sub), { recursive: true });
+  for (const sub of ['run', 'logs', path.join('home', LOGIN_USER), 'root'])
+    fs.mkdirSync(path.join(d, sub), { recursive: true });
   const { uid, gid } = userIds(LOGIN_USER);
   fs.chownSync(path.join(d, 'home', LOGIN_USER), uid, gid);
   fs.chmodSync(d, 0o755);
@@ -110,7 +136,8 @@ export function prepareRealHost(h: RealHostSetup, clientPub: string, peers: Arra
   if (!pause) throw new Error(`${artifacts.images}/images.tsv lists no pause image`);
   fs.writeFileSync(path.join(d, 'containerd.toml'), containerdConfig(pause));
   fs.copyFileSync(path.join(ASSETS(), 'systemctl.sh'), path.join(d, 'systemctl'));
-  for (const f of ['kubelet-service.py', 'kubelet.service', '10-kubeadm.conf']) fs.copyFileSync(path.join(ASSETS(), f), path.join(d, f));
+  for (const f of ['kubelet-service.py', 'kubelet.service', '10-kubeadm.conf'])
+    fs.copyFileSync(path.join(ASSETS(), f), path.join(d, f));
   fs.copyFileSync(path.join(ASSETS(), 'kubeadm-audit.py'), path.join(d, 'kubeadm-audit'));
   // kubeadm without sudo (`kubeadm version`) is recorded too.
   fs.writeFileSync(invocationsFile(h.dir, h.name), '', { mode: 0o666 });
@@ -129,7 +156,11 @@ export function prepareRealHost(h: RealHostSetup, clientPub: string, peers: Arra
 
 function spawnInCgroup(cg: string, command: string, env: Record<string, string> = {}): void {
   createCgroup(cg);
-  const child = spawn('/bin/sh', ['-c', `${joinCgroupScript(cg)} && exec ${command}`], { detached: true, stdio: 'ignore', env: { ...process.env, ...env } });
+  const child = spawn('/bin/sh', ['-c', `${joinCgroupScript(cg)} && exec ${command}`], {
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, ...env },
+  });
   child.unref();
 }
 
@@ -144,7 +175,11 @@ async function waitFor(what: string, done: () => boolean, timeoutMs: number, log
 const fabricPidFile = (dir: string): string => path.join(lbDir(dir), 'fabric.pid');
 
 /** The fabric: a network namespace holding the bridge (the nodes' gateway) and HAProxy on the load balancer address. */
-export async function startFabric(dir: string, slot: number, controlPlanes: Array<{ name: string; address: string }>): Promise<void> {
+export async function startFabric(
+  dir: string,
+  slot: number,
+  controlPlanes: Array<{ name: string; address: string }>,
+): Promise<void> {
   const cfg = writeHaproxyConfig(dir, fabricGateway(slot), controlPlanes);
   const d = lbDir(dir);
   sh('haproxy', ['-c', '-q', '-f', cfg]);
@@ -163,14 +198,29 @@ export async function startFabric(dir: string, slot: number, controlPlanes: Arra
 }
 
 /** Starts a node and waits until it runs containerd with its images, the kubelet's service and sshd. */
-export async function startRealHost(h: RealHostSetup, artifacts: RealArtifacts, readyTimeoutMs = 300_000): Promise<number> {
+export async function startRealHost(
+  h: RealHostSetup,
+  artifacts: RealArtifacts,
+  readyTimeoutMs = 300_000,
+): Promise<number> {
   const d = hostDir(h.dir, h.name);
   const run = runDir(h.dir, h.name);
   const cg = cgroupName(h.slot, h.name);
-  spawnInCgroup(cg, `unshare --mount --net --uts --ipc --propagation private --fork -- /bin/sh ${q(path.join(ASSETS(), 'node-init.sh'))}`, {
-    KHA_HOST_DIR: d, KHA_BIN: artifacts.bin, KHA_CNI: artifacts.cni, KHA_IMAGES: artifacts.images, KHA_NODE: h.name,
-    KHA_ADDRESS: h.address, KHA_GATEWAY: fabricGateway(h.slot), KHA_ROLE: h.role, KHA_CGROUP: cg,
-  });
+  spawnInCgroup(
+    cg,
+    `unshare --mount --net --uts --ipc --propagation private --fork -- /bin/sh ${q(path.join(ASSETS(), 'node-init.sh'))}`,
+    {
+      KHA_HOST_DIR: d,
+      KHA_BIN: artifacts.bin,
+      KHA_CNI: artifacts.cni,
+      KHA_IMAGES: artifacts.images,
+      KHA_NODE: h.name,
+      KHA_ADDRESS: h.address,
+      KHA_GATEWAY: fabricGateway(h.slot),
+      KHA_ROLE: h.role,
+      KHA_CGROUP: cg,
+    },
+  );
   const log = path.join(logDir(h.dir, h.name), 'node-init.log');
   await waitFor(`${h.name} did not start`, () => fs.existsSync(path.join(run, 'holder.pid')), 10_000, log);
   const holder = readPid(path.join(run, 'holder.pid'))!;
@@ -178,27 +228,54 @@ export async function startRealHost(h: RealHostSetup, artifacts: RealArtifacts, 
   if (!fabric) throw new Error('the fleet network is not up');
   // A veth pair: the node's eth0, and its peer on the fabric bridge (named after the node, <= 15 chars).
   const peer = `v-${h.name}`.slice(0, 15);
-  sh('nsenter', [`--net=/proc/${fabric}/ns/net`, 'sh', '-c',
-    `ip link add ${q(peer)} type veth peer name eth0 netns ${holder} && ip link set ${q(peer)} master br0 && ip link set ${q(peer)} up`]);
-  sh('nsenter', [`--net=/proc/${holder}/ns/net`, 'sh', '-c',
-    `ip link set lo up && ip addr add ${h.address}/${PREFIX} dev eth0 && ip link set eth0 up && ip route add default via ${fabricGateway(h.slot)}`]);
+  sh('nsenter', [
+    `--net=/proc/${fabric}/ns/net`,
+    'sh',
+    '-c',
+    `ip link add ${q(peer)} type veth peer name eth0 netns ${holder} && ip link set ${q(peer)} master br0 && ip link set ${q(peer)} up`,
+  ]);
+  sh('nsenter', [
+    `--net=/proc/${holder}/ns/net`,
+    'sh',
+    '-c',
+    `ip link set lo up && ip addr add ${h.address}/${PREFIX} dev eth0 && ip link set eth0 up && ip route add default via ${fabricGateway(h.slot)}`,
+  ]);
   fs.writeFileSync(path.join(run, 'net-ready'), '');
-  await waitFor(`${h.name} did not get ready (containerd, images, sshd)`, () => fs.existsSync(path.join(run, 'ready')) || !alive(holder), readyTimeoutMs, log);
+  await waitFor(
+    `${h.name} did not get ready (containerd, images, sshd)`,
+    () => fs.existsSync(path.join(run, 'ready')) || !alive(holder),
+    readyTimeoutMs,
+    log,
+  );
   if (!alive(holder)) throw new Error(`${h.name} stopped while starting; see ${log}`);
   // SSH from the machine: its address on lo, relayed into the node through the socket in its folder
   // (seen from the node's mount namespace, so the fleet folder's own path needs no quoting for socat).
-  spawnInCgroup(cg, `nsenter --mount=/proc/${holder}/ns/mnt -- socat TCP-LISTEN:2222,bind=${h.address},reuseaddr,fork UNIX-CONNECT:/run/kha-node/host/run/ssh.sock`);
+  spawnInCgroup(
+    cg,
+    `nsenter --mount=/proc/${holder}/ns/mnt -- socat TCP-LISTEN:2222,bind=${h.address},reuseaddr,fork UNIX-CONNECT:/run/kha-node/host/run/ssh.sock`,
+  );
   await waitFor(`${h.name}'s SSH relay did not listen`, () => listening(h.address, 2222), 10_000, log);
   return holder;
 }
 
 function listening(address: string, port: number): boolean {
-  const hex = address.split('.').map(Number).reverse().map((b) => b.toString(16).padStart(2, '0')).join('').toUpperCase() + ':' + port.toString(16).toUpperCase().padStart(4, '0');
-  return fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').some((l) => l.trim().split(/\s+/)[1] === hex && l.trim().split(/\s+/)[3] === '0A');
+  const hex =
+    address
+      .split('.')
+      .map(Number)
+      .reverse()
+      .map((b) => b.toString(16).padStart(2, '0'))
+      .join('')
+      .toUpperCase() +
+    ':' +
+    port.toString(16).toUpperCase().padStart(4, '0');
+  return fs
+    .readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .some((l) => l.trim().split(/\s+/)[1] === hex && l.trim().split(/\s+/)[3] === '0A');
 }
 
 /** Stops every node, the fabric and HAProxy of these slots: all processes in their cgroups. */
 export function stopRealFleet(slots: number[]): void {
   for (const slot of slots) for (const cg of slotCgroups(slot)) removeCgroup(cg);
 }
-

@@ -15,7 +15,20 @@ import { applyObjects } from './apply';
 import { exec, membersResponse, removeMember } from './etcdctl';
 import { stoppedHere } from './faultcheck';
 import { ControlPlaneComponent } from '../types';
-import { EtcdClient, etcdDelete, etcdGet, etcdList, etcdPut, etcdReachable, externalEtcdClient, nodeKey, nodeObject, nodeRecord, tokenKey, tokenSecret } from './etcdstore';
+import {
+  EtcdClient,
+  etcdDelete,
+  etcdGet,
+  etcdList,
+  etcdPut,
+  etcdReachable,
+  externalEtcdClient,
+  nodeKey,
+  nodeObject,
+  nodeRecord,
+  tokenKey,
+  tokenSecret,
+} from './etcdstore';
 
 const e = hostEnv();
 const PKI = '/etc/kubernetes/pki';
@@ -26,7 +39,10 @@ const etcd: EtcdClient | undefined = externalEtcdClient();
 /** Detached HS256 JWS over the cluster-info kubeconfig, as the bootstrap signer controller does. */
 function jws(content: string, id: string, secret: string): string {
   const header = b64url(JSON.stringify({ alg: 'HS256', kid: id }));
-  const sig = crypto.createHmac('sha256', secret).update(`${header}.${b64url(content)}`).digest();
+  const sig = crypto
+    .createHmac('sha256', secret)
+    .update(`${header}.${b64url(content)}`)
+    .digest();
   return `${header}..${b64url(sig)}`;
 }
 
@@ -34,7 +50,15 @@ function clusterInfo(): unknown {
   const s = readState(e.dir);
   const kubeconfig = YAML.stringify({
     apiVersion: 'v1',
-    clusters: [{ cluster: { 'certificate-authority-data': Buffer.from(s.caCert).toString('base64'), server: `https://${s.controlPlaneEndpoint || `${e.address}:6443`}` }, name: '' }],
+    clusters: [
+      {
+        cluster: {
+          'certificate-authority-data': Buffer.from(s.caCert).toString('base64'),
+          server: `https://${s.controlPlaneEndpoint || `${e.address}:6443`}`,
+        },
+        name: '',
+      },
+    ],
     contexts: null,
     'current-context': '',
     kind: 'Config',
@@ -42,21 +66,35 @@ function clusterInfo(): unknown {
     users: null,
   });
   const data: Record<string, string> = { kubeconfig };
-  for (const t of liveTokens(s)) if (t.usages.includes('signing')) data[`jws-kubeconfig-${t.id}`] = jws(kubeconfig, t.id, t.secret);
+  for (const t of liveTokens(s))
+    if (t.usages.includes('signing')) data[`jws-kubeconfig-${t.id}`] = jws(kubeconfig, t.id, t.secret);
   return { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'cluster-info', namespace: 'kube-public' }, data };
 }
 
 function notFound(kind: string, name: string): [number, unknown] {
-  return [404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: `${kind} "${name}" not found`, reason: 'NotFound', code: 404 }];
+  return [
+    404,
+    {
+      kind: 'Status',
+      apiVersion: 'v1',
+      status: 'Failure',
+      message: `${kind} "${name}" not found`,
+      reason: 'NotFound',
+      code: 404,
+    },
+  ];
 }
 
-async function route(method: string, url: URL, body: any, auth: string): Promise<[number, unknown]> { // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
+async function route(method: string, url: URL, body: any, auth: string): Promise<[number, unknown]> {
   const p = url.pathname;
   if (['/healthz', '/livez', '/readyz'].includes(p)) {
-    if (etcd && p !== '/livez' && !(await etcdReachable(etcd))) return [500, '[-]etcd failed: reason withheld\nhealthz check failed'];
+    if (etcd && p !== '/livez' && !(await etcdReachable(etcd)))
+      return [500, '[-]etcd failed: reason withheld\nhealthz check failed'];
     return [200, 'ok'];
   }
-  if (p === '/version') return [200, { major: '1', minor: String(e.minor), gitVersion: e.version, platform: 'linux/amd64' }];
+  if (p === '/version')
+    return [200, { major: '1', minor: String(e.minor), gitVersion: e.version, platform: 'linux/amd64' }];
   if (p === '/api/v1/namespaces/kube-public/configmaps/cluster-info') return [200, clusterInfo()];
   const s = readState(e.dir);
   // The Nodes come from etcd (read back, not from the mirror).
@@ -64,7 +102,15 @@ async function route(method: string, url: URL, body: any, auth: string): Promise
     s.nodes = Object.fromEntries((await etcdList(etcd, '/registry/minions/')).map(nodeRecord).map((n) => [n.name, n]));
   }
   if (p === '/api/v1/namespaces/kube-system/configmaps/kubeadm-config') {
-    return [200, { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'kubeadm-config', namespace: 'kube-system' }, data: { ClusterConfiguration: YAML.stringify(s.clusterConfiguration) } }];
+    return [
+      200,
+      {
+        kind: 'ConfigMap',
+        apiVersion: 'v1',
+        metadata: { name: 'kubeadm-config', namespace: 'kube-system' },
+        data: { ClusterConfiguration: YAML.stringify(s.clusterConfiguration) },
+      },
+    ];
   }
   if (p === '/api/v1/nodes' && method === 'GET') return [200, { kind: 'NodeList', items: nodeViews(s, e.dir) }];
   if (p === '/api/v1/nodes' && method === 'POST') {
@@ -72,7 +118,13 @@ async function route(method: string, url: URL, body: any, auth: string): Promise
     const stored = etcd ? await etcdGet(etcd, nodeKey(body.name)) : undefined;
     const rec = updateState(e.dir, (st) => {
       const old = stored ? nodeRecord(stored) : st.nodes[body.name];
-      return (st.nodes[body.name] = { name: body.name, role: old?.role ?? 'worker', address: body.address, version: body.version, createdAt: old?.createdAt ?? Date.now() });
+      return (st.nodes[body.name] = {
+        name: body.name,
+        role: old?.role ?? 'worker',
+        address: body.address,
+        version: body.version,
+        createdAt: old?.createdAt ?? Date.now(),
+      });
     });
     if (etcd) await etcdPut(etcd, nodeKey(body.name), nodeObject(rec));
     return [201, { name: body.name }];
@@ -133,7 +185,8 @@ async function route(method: string, url: URL, body: any, auth: string): Promise
   if (p === '/apis/certificates.k8s.io/v1/certificatesigningrequests' && method === 'POST') {
     const tok = auth.replace(/^Bearer /, '');
     const ok = liveTokens(s).some((t) => `${t.id}.${t.secret}` === tok && t.usages.includes('authentication'));
-    if (!ok) return [401, { kind: 'Status', status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 }];
+    if (!ok)
+      return [401, { kind: 'Status', status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 }];
     const cert = await signCSR(`${PKI}/ca.crt`, `${PKI}/ca.key`, body.csr, 'client');
     return [201, { certificate: cert }];
   }
@@ -142,7 +195,8 @@ async function route(method: string, url: URL, body: any, auth: string): Promise
 }
 
 /** Reads a JSON request body; undefined when empty, null when it does not parse. */
-function readBody(req: http.IncomingMessage): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
+function readBody(req: http.IncomingMessage): Promise<any> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -157,20 +211,26 @@ function readBody(req: http.IncomingMessage): Promise<any> { // eslint-disable-l
 }
 
 /** grpc-gateway's error body: the gRPC status (codes.NotFound = 5, InvalidArgument = 3). */
-const grpcError = (msg: string, code: number): { error: string; message: string; code: number } => ({ error: msg, message: msg, code });
+const grpcError = (msg: string, code: number): { error: string; message: string; code: number } => ({
+  error: msg,
+  message: msg,
+  code,
+});
 
 /**
  * etcd's v3 JSON gateway (api/etcdserverpb/gw/rpc.pb.gw.go), for the two Cluster calls the
  * orchestrator makes with curl: POST /v3/cluster/member/list and /v3/cluster/member/remove.
  */
-function etcdGateway(method: string, p: string, body: any): [number, unknown] { // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
+function etcdGateway(method: string, p: string, body: any): [number, unknown] {
   const post = method === 'POST';
   if (post && body === null) return [400, grpcError('invalid character in request body', 3)];
   if (post && p === '/v3/cluster/member/list') return [200, membersResponse(readState(e.dir), e.host)];
   if (post && p === '/v3/cluster/member/remove') {
     // uint64 in protobuf JSON: a decimal string or a number; absent is 0 (no such member).
     const raw = (body as { ID?: unknown } | undefined)?.ID ?? '0';
-    if (!/^\d+$/.test(String(raw))) return [400, grpcError(`json: cannot unmarshal ${JSON.stringify(raw)} into uint64`, 3)];
+    if (!/^\d+$/.test(String(raw)))
+      return [400, grpcError(`json: cannot unmarshal ${JSON.stringify(raw)} into uint64`, 3)];
     if (!removeMember(e.dir, BigInt(String(raw)))) return [404, grpcError('etcdserver: member not found', 5)];
     return [200, membersResponse(readState(e.dir), e.host)];
   }
@@ -182,14 +242,21 @@ function etcdGateway(method: string, p: string, body: any): [number, unknown] { 
  * stops the component, listening again when it is started.
  */
 function switchable(server: net.Server, ports: number[], component: ControlPlaneComponent): () => void {
-  const listeners = ports.map((port, i) => (i === 0 ? server : net.createServer((c) => c.destroy())).on('error', (err) => console.error(`${component} :${port}: ${err.message}`)));
+  const listeners = ports.map((port, i) =>
+    (i === 0 ? server : net.createServer((c) => c.destroy())).on('error', (err) =>
+      console.error(`${component} :${port}: ${err.message}`),
+    ),
+  );
   let up = false;
   return () => {
     const want = !stoppedHere().includes(component);
     if (want === up) return;
     up = want;
     listeners.forEach((l, i) => {
-      if (want) l.listen(ports[i], e.address, () => console.log(`${component} stand-in for ${e.host} on ${e.address}:${ports[i]}`));
+      if (want)
+        l.listen(ports[i], e.address, () =>
+          console.log(`${component} stand-in for ${e.host} on ${e.address}:${ports[i]}`),
+        );
       else {
         l.close();
         (l as http.Server).closeAllConnections?.();
@@ -199,25 +266,43 @@ function switchable(server: net.Server, ports: number[], component: ControlPlane
 }
 
 function serve(): void {
-  const server = https.createServer({ cert: fs.readFileSync(`${PKI}/apiserver.crt`), key: fs.readFileSync(`${PKI}/apiserver.key`) }, (req, res) => {
-    void readBody(req).then((body) =>
-      route(req.method ?? 'GET', new URL(req.url ?? '/', 'https://x'), body ?? undefined, String(req.headers.authorization ?? '')).then(
-        ([code, out]) => {
-          res.writeHead(code, { 'content-type': typeof out === 'string' ? 'text/plain' : 'application/json', 'x-fleet-node': e.host });
-          res.end(typeof out === 'string' ? out : JSON.stringify(out));
-        },
-        (err: Error) => {
-          res.writeHead(500, { 'x-fleet-node': e.host });
-          res.end(JSON.stringify({ message: err.message }));
-        },
-      ));
-  });
+  const server = https.createServer(
+    { cert: fs.readFileSync(`${PKI}/apiserver.crt`), key: fs.readFileSync(`${PKI}/apiserver.key`) },
+    (req, res) => {
+      void readBody(req).then((body) =>
+        route(
+          req.method ?? 'GET',
+          new URL(req.url ?? '/', 'https://x'),
+          body ?? undefined,
+          String(req.headers.authorization ?? ''),
+        ).then(
+          ([code, out]) => {
+            res.writeHead(code, {
+              'content-type': typeof out === 'string' ? 'text/plain' : 'application/json',
+              'x-fleet-node': e.host,
+            });
+            res.end(typeof out === 'string' ? out : JSON.stringify(out));
+          },
+          (err: Error) => {
+            res.writeHead(500, { 'x-fleet-node': e.host });
+            res.end(JSON.stringify({ message: err.message }));
+          },
+        ),
+      );
+    },
+  );
   const sync = [switchable(server, [6443], 'kube-apiserver')];
   // The other control-plane components only need to hold their ports (preflight sees them).
   for (const port of [10257, 10259]) net.createServer((c) => c.destroy()).listen(port, e.address);
   if (fs.existsSync('/etc/kubernetes/manifests/etcd.yaml')) {
     // Mutual TLS as kubeadm configures etcd (--client-cert-auth with --trusted-ca-file).
-    const tls = { cert: fs.readFileSync(`${PKI}/etcd/server.crt`), key: fs.readFileSync(`${PKI}/etcd/server.key`), ca: fs.readFileSync(`${PKI}/etcd/ca.crt`), requestCert: true, rejectUnauthorized: true };
+    const tls = {
+      cert: fs.readFileSync(`${PKI}/etcd/server.crt`),
+      key: fs.readFileSync(`${PKI}/etcd/server.key`),
+      ca: fs.readFileSync(`${PKI}/etcd/ca.crt`),
+      requestCert: true,
+      rejectUnauthorized: true,
+    };
     const gateway = https.createServer(tls, (req, res) => {
       void readBody(req).then((body) => {
         const [code, out] = etcdGateway(req.method ?? 'GET', new URL(req.url ?? '/', 'https://x').pathname, body);

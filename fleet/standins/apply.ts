@@ -20,7 +20,9 @@ export function applyObjects(dir: string, objects: ApplyObject[]): { lines: stri
         continue;
       }
       if (!name) {
-        errors.push(`error when creating: ${o.kind} in version "${o.apiVersion}" cannot be handled as a ${o.kind}: resource name may not be empty`);
+        errors.push(
+          `error when creating: ${o.kind} in version "${o.apiVersion}" cannot be handled as a ${o.kind}: resource name may not be empty`,
+        );
         continue;
       }
       const group = o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : '';

@@ -25,7 +25,13 @@ function firstServiceIP(subnet: string): string {
 }
 
 function apiserverSANs(c: CertContext): { dns: string[]; ips: string[] } {
-  const dns = [c.nodeName, 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
+  const dns = [
+    c.nodeName,
+    'kubernetes',
+    'kubernetes.default',
+    'kubernetes.default.svc',
+    'kubernetes.default.svc.cluster.local',
+  ];
   const ips = [firstServiceIP(c.serviceSubnet), c.advertiseAddress];
   const epHost = c.controlPlaneEndpoint.replace(/:\d+$/, '');
   for (const s of [epHost, ...c.certSANs].filter(Boolean)) {
@@ -41,22 +47,39 @@ export async function generateCerts(c: CertContext): Promise<string[]> {
   const log: string[] = [`[certs] Using certificateDir folder "${PKI}"`];
   const api = apiserverSANs(c);
   const etcdSans = { dns: [c.nodeName, 'localhost'], ips: [c.advertiseAddress, '127.0.0.1', '::1'] };
-  const fmt = (s: { dns: string[]; ips: string[] }): string => `DNS names [${s.dns.join(' ')}] and IPs [${s.ips.join(' ')}]`;
+  const fmt = (s: { dns: string[]; ips: string[] }): string =>
+    `DNS names [${s.dns.join(' ')}] and IPs [${s.ips.join(' ')}]`;
   const admins = c.minor >= 29 ? 'kubeadm:cluster-admins' : 'system:masters';
 
   // CAs first (sequentially only where a signer is needed), then leaves in parallel.
   const ext = !!c.externalEtcd;
-  if (c.createShared) await Promise.all([createCA(PKI, 'ca', 'kubernetes'), createCA(PKI, 'front-proxy-ca', 'front-proxy-ca'), ...(ext ? [] : [createCA(PKI, 'etcd/ca', 'etcd-ca')])]);
+  if (c.createShared)
+    await Promise.all([
+      createCA(PKI, 'ca', 'kubernetes'),
+      createCA(PKI, 'front-proxy-ca', 'front-proxy-ca'),
+      ...(ext ? [] : [createCA(PKI, 'etcd/ca', 'etcd-ca')]),
+    ]);
   await Promise.all([
     createCert(PKI, 'ca', 'apiserver', { subject: '/CN=kube-apiserver', usage: 'server', ...api }),
-    createCert(PKI, 'ca', 'apiserver-kubelet-client', { subject: `/O=${admins}/CN=kube-apiserver-kubelet-client`, usage: 'client' }),
+    createCert(PKI, 'ca', 'apiserver-kubelet-client', {
+      subject: `/O=${admins}/CN=kube-apiserver-kubelet-client`,
+      usage: 'client',
+    }),
     createCert(PKI, 'front-proxy-ca', 'front-proxy-client', { subject: '/CN=front-proxy-client', usage: 'client' }),
-    ...(ext ? [] : [
-      createCert(PKI, 'etcd/ca', 'etcd/server', { subject: `/CN=${c.nodeName}`, usage: 'both', ...etcdSans }),
-      createCert(PKI, 'etcd/ca', 'etcd/peer', { subject: `/CN=${c.nodeName}`, usage: 'both', ...etcdSans }),
-      createCert(PKI, 'etcd/ca', 'etcd/healthcheck-client', { subject: '/CN=kube-etcd-healthcheck-client', usage: 'client' }),
-      createCert(PKI, 'etcd/ca', 'apiserver-etcd-client', { subject: '/CN=kube-apiserver-etcd-client', usage: 'client' }),
-    ]),
+    ...(ext
+      ? []
+      : [
+          createCert(PKI, 'etcd/ca', 'etcd/server', { subject: `/CN=${c.nodeName}`, usage: 'both', ...etcdSans }),
+          createCert(PKI, 'etcd/ca', 'etcd/peer', { subject: `/CN=${c.nodeName}`, usage: 'both', ...etcdSans }),
+          createCert(PKI, 'etcd/ca', 'etcd/healthcheck-client', {
+            subject: '/CN=kube-etcd-healthcheck-client',
+            usage: 'client',
+          }),
+          createCert(PKI, 'etcd/ca', 'apiserver-etcd-client', {
+            subject: '/CN=kube-apiserver-etcd-client',
+            usage: 'client',
+          }),
+        ]),
     c.createShared ? generateSAKeys(PKI) : Promise.resolve(),
   ]);
   const gen = (n: string): string => `[certs] Generating "${n}" certificate and key`;
@@ -64,16 +87,39 @@ export async function generateCerts(c: CertContext): Promise<string[]> {
   const skip = (n: string): string => `[certs] External etcd mode: Skipping ${n} certificate generation`;
   const etcdLeaves = ext
     ? ['etcd/server', 'etcd/peer', 'etcd/healthcheck-client', 'apiserver-etcd-client'].map(skip)
-    : [gen('etcd/server'), `[certs] etcd/server serving cert is signed for ${fmt(etcdSans)}`, gen('etcd/peer'), `[certs] etcd/peer serving cert is signed for ${fmt(etcdSans)}`, gen('etcd/healthcheck-client'), gen('apiserver-etcd-client')];
+    : [
+        gen('etcd/server'),
+        `[certs] etcd/server serving cert is signed for ${fmt(etcdSans)}`,
+        gen('etcd/peer'),
+        `[certs] etcd/peer serving cert is signed for ${fmt(etcdSans)}`,
+        gen('etcd/healthcheck-client'),
+        gen('apiserver-etcd-client'),
+      ];
   if (c.createShared) {
-    log.push(gen('ca'), gen('apiserver'), `[certs] apiserver serving cert is signed for ${fmt(api)}`, gen('apiserver-kubelet-client'), gen('front-proxy-ca'), gen('front-proxy-client'));
-    log.push(ext ? '[certs] External etcd mode: Skipping etcd/ca certificate authority generation' : gen('etcd/ca'), ...etcdLeaves, '[certs] Generating "sa" key and public key');
+    log.push(
+      gen('ca'),
+      gen('apiserver'),
+      `[certs] apiserver serving cert is signed for ${fmt(api)}`,
+      gen('apiserver-kubelet-client'),
+      gen('front-proxy-ca'),
+      gen('front-proxy-client'),
+    );
+    log.push(
+      ext ? '[certs] External etcd mode: Skipping etcd/ca certificate authority generation' : gen('etcd/ca'),
+      ...etcdLeaves,
+      '[certs] Generating "sa" key and public key',
+    );
   } else {
     // Order observed on control-plane joins: etcd certs, then the apiserver ones. A join's CreatePKIAssets
     // (cmd/kubeadm/app/phases/certs/certs.go) uses GetCertsWithoutEtcd with external etcd: no etcd lines.
     if (!ext) log.push(...etcdLeaves);
     log.push(gen('apiserver'), `[certs] apiserver serving cert is signed for ${fmt(api)}`);
-    log.push(gen('apiserver-kubelet-client'), gen('front-proxy-client'), `[certs] Valid certificates and keys now exist in "${PKI}"`, '[certs] Using the existing "sa" key');
+    log.push(
+      gen('apiserver-kubelet-client'),
+      gen('front-proxy-client'),
+      `[certs] Valid certificates and keys now exist in "${PKI}"`,
+      '[certs] Using the existing "sa" key',
+    );
   }
   return log;
 }
@@ -85,7 +131,10 @@ export async function clientCert(subject: string): Promise<{ certPem: string; ke
     fs.copyFileSync(`${PKI}/ca.crt`, `${tmp}/ca.crt`);
     fs.copyFileSync(`${PKI}/ca.key`, `${tmp}/ca.key`);
     await createCert(tmp, 'ca', 'client', { subject, usage: 'client' });
-    return { certPem: fs.readFileSync(`${tmp}/client.crt`, 'utf8'), keyPem: fs.readFileSync(`${tmp}/client.key`, 'utf8') };
+    return {
+      certPem: fs.readFileSync(`${tmp}/client.crt`, 'utf8'),
+      keyPem: fs.readFileSync(`${tmp}/client.key`, 'utf8'),
+    };
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

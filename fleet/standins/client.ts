@@ -12,8 +12,23 @@ export function loadKubeconfigFile(file: string, what = 'admin'): LoadedKubeconf
   }
 }
 
-export async function call(kc: LoadedKubeconfig, method: string, path: string, body?: unknown, timeoutMs = 10000): Promise<ApiResponse> {
-  return apiRequest({ server: kc.server, method, path, body, caPem: kc.caPem, certPem: kc.certPem, keyPem: kc.keyPem, timeoutMs });
+export async function call(
+  kc: LoadedKubeconfig,
+  method: string,
+  path: string,
+  body?: unknown,
+  timeoutMs = 10000,
+): Promise<ApiResponse> {
+  return apiRequest({
+    server: kc.server,
+    method,
+    path,
+    body,
+    caPem: kc.caPem,
+    certPem: kc.certPem,
+    keyPem: kc.keyPem,
+    timeoutMs,
+  });
 }
 
 /** Go's url.Error text: `Post "https://host:port/path?timeout=10s": <cause>` */
@@ -24,7 +39,13 @@ export function urlError(method: string, server: string, path: string, e: unknow
 }
 
 /** Retries an API call (kubeadm's API helpers retry until their timeout). */
-export async function callWithRetry(kc: LoadedKubeconfig, method: string, path: string, body: unknown, timeoutMs: number): Promise<ApiResponse> {
+export async function callWithRetry(
+  kc: LoadedKubeconfig,
+  method: string,
+  path: string,
+  body: unknown,
+  timeoutMs: number,
+): Promise<ApiResponse> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     try {

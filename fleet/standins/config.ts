@@ -15,8 +15,22 @@ const VERSIONS: Record<string, { from: number; to: number; deprecated?: number }
   v1beta4: { from: 31, to: 99 },
 };
 /** kubeadm's oldKnownAPIVersions: which release to use to migrate. */
-const OLD: Record<string, string> = { v1alpha1: 'v1.11', v1alpha2: 'v1.12', v1alpha3: 'v1.14', v1beta1: 'v1.15', v1beta2: 'v1.22', v1beta3: 'v1.36' };
-const KINDS = ['InitConfiguration', 'ClusterConfiguration', 'JoinConfiguration', 'ResetConfiguration', 'UpgradeConfiguration', 'ClusterStatus'];
+const OLD: Record<string, string> = {
+  v1alpha1: 'v1.11',
+  v1alpha2: 'v1.12',
+  v1alpha3: 'v1.14',
+  v1beta1: 'v1.15',
+  v1beta2: 'v1.22',
+  v1beta3: 'v1.36',
+};
+const KINDS = [
+  'InitConfiguration',
+  'ClusterConfiguration',
+  'JoinConfiguration',
+  'ResetConfiguration',
+  'UpgradeConfiguration',
+  'ClusterStatus',
+];
 
 export type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
 
@@ -44,30 +58,43 @@ export function loadConfigFile(file: string, minor: number, wanted: string[]): L
   const real = realKubeadm(minor);
   if (real) {
     // Where the loaders log it: initconfiguration.go line 332 in 1.35, 334 in 1.36-1.37; joinconfiguration.go line 124.
-    const site = wanted.includes('JoinConfiguration') ? 'joinconfiguration.go:124' : `initconfiguration.go:${minor <= 35 ? 332 : 334}`;
+    const site = wanted.includes('JoinConfiguration')
+      ? 'joinconfiguration.go:124'
+      : `initconfiguration.go:${minor <= 35 ? 332 : 334}`;
     const { strictError } = validateConfig(real, file);
     if (strictError) warnings.push(klogWarn(strictError, site));
   }
   let version = '';
   for (const d of YAML.parseAllDocuments(text)) {
-    if (d.errors.length) throw new ExitError(`error converting YAML to JSON: yaml: ${d.errors[0].message.split('\n')[0]}`);
+    if (d.errors.length)
+      throw new ExitError(`error converting YAML to JSON: yaml: ${d.errors[0].message.split('\n')[0]}`);
     const o = d.toJS() as Doc | null;
     if (!o) continue;
     if (!o.apiVersion || !o.kind) throw new ExitError(`Object 'Kind' is missing in '${YAML.stringify(o).trim()}'`);
     const [group, ver] = String(o.apiVersion).split('/');
     if (group !== GROUP) continue; // component configs (kubelet, kube-proxy) are passed through
     if (OLD[ver] && !(VERSIONS[ver] && minor >= VERSIONS[ver].from && minor <= VERSIONS[ver].to)) {
-      throw new ExitError(`your configuration file uses an old API spec: "${o.apiVersion}" (kind: "${o.kind}"). Please use kubeadm ${OLD[ver]} instead and run 'kubeadm config migrate --old-config old.yaml --new-config new.yaml', which will write the new, similar spec using a newer API version.`);
+      throw new ExitError(
+        `your configuration file uses an old API spec: "${o.apiVersion}" (kind: "${o.kind}"). Please use kubeadm ${OLD[ver]} instead and run 'kubeadm config migrate --old-config old.yaml --new-config new.yaml', which will write the new, similar spec using a newer API version.`,
+      );
     }
     const v = VERSIONS[ver];
     if (!v || minor < v.from || minor > v.to || !KINDS.includes(o.kind)) {
-      throw new ExitError(`no kind "${o.kind}" is registered for version "${o.apiVersion}" in scheme "k8s.io/kubernetes/cmd/kubeadm/app/apis/kubeadm/scheme/scheme.go:31"`);
+      throw new ExitError(
+        `no kind "${o.kind}" is registered for version "${o.apiVersion}" in scheme "k8s.io/kubernetes/cmd/kubeadm/app/apis/kubeadm/scheme/scheme.go:31"`,
+      );
     }
     if (v.deprecated && minor >= v.deprecated) {
-      warnings.push(klogWarn(`your configuration file uses a deprecated API spec: "${o.apiVersion}" (kind: "${o.kind}"). Please use 'kubeadm config migrate --old-config old.yaml --new-config new.yaml', which will write the new, similar spec using a newer API version.`));
+      warnings.push(
+        klogWarn(
+          `your configuration file uses a deprecated API spec: "${o.apiVersion}" (kind: "${o.kind}"). Please use 'kubeadm config migrate --old-config old.yaml --new-config new.yaml', which will write the new, similar spec using a newer API version.`,
+        ),
+      );
     }
     if (!wanted.includes(o.kind)) {
-      warnings.push(`[config] WARNING: Ignored configuration document with GroupVersionKind ${o.apiVersion}, Kind=${o.kind}`);
+      warnings.push(
+        `[config] WARNING: Ignored configuration document with GroupVersionKind ${o.apiVersion}, Kind=${o.kind}`,
+      );
       continue;
     }
     if (docs.has(o.kind)) throw new ExitError(`duplicate ${o.kind} document in "${file}"`);
@@ -86,13 +113,23 @@ function checkExtraArgsShape(o: Doc, ver: string): void {
     [o.controllerManager?.extraArgs, 'ControlPlaneComponent.controllerManager.extraArgs', 'ControlPlaneComponent'],
     [o.scheduler?.extraArgs, 'ControlPlaneComponent.scheduler.extraArgs', 'ControlPlaneComponent'],
     [o.etcd?.local?.extraArgs, 'LocalEtcd.etcd.local.extraArgs', 'LocalEtcd'],
-    [o.nodeRegistration?.kubeletExtraArgs, 'NodeRegistrationOptions.nodeRegistration.kubeletExtraArgs', 'NodeRegistrationOptions'],
+    [
+      o.nodeRegistration?.kubeletExtraArgs,
+      'NodeRegistrationOptions.nodeRegistration.kubeletExtraArgs',
+      'NodeRegistrationOptions',
+    ],
   ];
   for (const [v, field] of spots) {
     if (v === undefined || v === null) continue;
     const isList = Array.isArray(v);
-    if (ver === 'v1beta4' && !isList) throw new ExitError(`error unmarshaling JSON: while decoding JSON: json: cannot unmarshal object into Go struct field ${field} of type []v1beta4.Arg`);
-    if (ver !== 'v1beta4' && isList) throw new ExitError(`error unmarshaling JSON: while decoding JSON: json: cannot unmarshal array into Go struct field ${field} of type map[string]string`);
+    if (ver === 'v1beta4' && !isList)
+      throw new ExitError(
+        `error unmarshaling JSON: while decoding JSON: json: cannot unmarshal object into Go struct field ${field} of type []v1beta4.Arg`,
+      );
+    if (ver !== 'v1beta4' && isList)
+      throw new ExitError(
+        `error unmarshaling JSON: while decoding JSON: json: cannot unmarshal array into Go struct field ${field} of type map[string]string`,
+      );
   }
 }
 
@@ -116,7 +153,19 @@ export function aggregate(errs: string[]): string {
 
 /** ValidateMixedArguments: --config may only be combined with an allow-list of flags. */
 export function checkMixedArgs(given: string[]): void {
-  const allowed = ['config', 'ignore-preflight-errors', 'dry-run', 'kubeconfig', 'node-name', 'kubeconfig-dir', 'upload-certs', 'print-join-command', 'rootfs', 'v', 'log-file'];
+  const allowed = [
+    'config',
+    'ignore-preflight-errors',
+    'dry-run',
+    'kubeconfig',
+    'node-name',
+    'kubeconfig-dir',
+    'upload-certs',
+    'print-join-command',
+    'rootfs',
+    'v',
+    'log-file',
+  ];
   if (!given.includes('config')) return;
   const bad = given.filter((f) => !allowed.includes(f) && !f.startsWith('skip-')).sort();
   if (bad.length) throw new ExitError(`can not mix '--config' with arguments [${bad.join(' ')}]`);

@@ -15,17 +15,25 @@ export interface Discovered {
   server: string;
 }
 
-const fail = (msg: string): Error => phaseError('preflight', `couldn't validate the identity of the API Server: ${msg}`);
+const fail = (msg: string): Error =>
+  phaseError('preflight', `couldn't validate the identity of the API Server: ${msg}`);
 
 export function checkPins(hashes: string[]): void {
   for (const h of hashes) {
     const m = /^([^:]+):(.*)$/.exec(h);
     if (!m || m[1] !== 'sha256') throw fail('invalid hash, expected "format:hex-value". Known format(s) are: sha256');
-    if (!/^[0-9a-fA-F]*$/.test(m[2]) || m[2].length !== 64) throw fail(`invalid hash "${h}", expected a 32 byte SHA-256 hash, found ${Math.floor(m[2].length / 2)} bytes`);
+    if (!/^[0-9a-fA-F]*$/.test(m[2]) || m[2].length !== 64)
+      throw fail(`invalid hash "${h}", expected a 32 byte SHA-256 hash, found ${Math.floor(m[2].length / 2)} bytes`);
   }
 }
 
-export async function discover(endpoint: string, token: string, hashes: string[], unsafeSkip: boolean, timeoutMs: number): Promise<Discovered> {
+export async function discover(
+  endpoint: string,
+  token: string,
+  hashes: string[],
+  unsafeSkip: boolean,
+  timeoutMs: number,
+): Promise<Discovered> {
   if (!unsafeSkip) checkPins(hashes);
   const [id, secret] = token.split('.');
   const until = Date.now() + timeoutMs;
@@ -33,10 +41,17 @@ export async function discover(endpoint: string, token: string, hashes: string[]
   let data: Record<string, string> | undefined;
   while (Date.now() < until) {
     try {
-      const r = await apiRequest({ server: `https://${endpoint}`, path: `${PATH}?timeout=10s`, insecure: true, timeoutMs: Math.min(10000, until - Date.now()) });
+      const r = await apiRequest({
+        server: `https://${endpoint}`,
+        path: `${PATH}?timeout=10s`,
+        insecure: true,
+        timeoutMs: Math.min(10000, until - Date.now()),
+      });
       const body = r.body as { data?: Record<string, string> };
-      if (r.status !== 200 || !body.data) lastError = `failed to request the cluster-info ConfigMap: the server could not find the requested resource (get configmaps cluster-info)`;
-      else if (!body.data[`jws-kubeconfig-${id}`]) lastError = `could not find a JWS signature in the cluster-info ConfigMap for token ID "${id}"`;
+      if (r.status !== 200 || !body.data)
+        lastError = `failed to request the cluster-info ConfigMap: the server could not find the requested resource (get configmaps cluster-info)`;
+      else if (!body.data[`jws-kubeconfig-${id}`])
+        lastError = `could not find a JWS signature in the cluster-info ConfigMap for token ID "${id}"`;
       else {
         data = body.data;
         break;
@@ -52,13 +67,19 @@ export async function discover(endpoint: string, token: string, hashes: string[]
 
   const kubeconfig = data.kubeconfig ?? '';
   const [header, , sig] = data[`jws-kubeconfig-${id}`].split('.');
-  const expect = crypto.createHmac('sha256', secret).update(`${header}.${Buffer.from(kubeconfig).toString('base64url')}`).digest('base64url');
-  if (expect !== sig) throw fail("failed to verify JWS signature of received cluster info object, can't trust this API Server");
+  const expect = crypto
+    .createHmac('sha256', secret)
+    .update(`${header}.${Buffer.from(kubeconfig).toString('base64url')}`)
+    .digest('base64url');
+  if (expect !== sig)
+    throw fail("failed to verify JWS signature of received cluster info object, can't trust this API Server");
   const kc = parseKubeconfig(kubeconfig);
   if (!unsafeSkip) {
     const actual = caCertHash(kc.caPem);
     if (!hashes.map((h) => h.toLowerCase()).includes(actual)) {
-      throw fail(`cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "${actual}" are pinned`);
+      throw fail(
+        `cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "${actual}" are pinned`,
+      );
     }
   }
   return { caPem: kc.caPem, server: kc.server };

@@ -36,7 +36,10 @@ export function phaseConfig(p: Parsed, e: HostEnv): PhaseConfig {
     apiVersion: c?.version ?? (e.minor >= 31 ? 'v1beta4' : 'v1beta3'),
     warnings: c?.warnings ?? [],
   };
-  if (!isIP(cfg.advertiseAddress)) throw new ExitError(`localAPIEndpoint.advertiseAddress: Invalid value: ${JSON.stringify(cfg.advertiseAddress)}: ip address is not valid`);
+  if (!isIP(cfg.advertiseAddress))
+    throw new ExitError(
+      `localAPIEndpoint.advertiseAddress: Invalid value: ${JSON.stringify(cfg.advertiseAddress)}: ip address is not valid`,
+    );
   return cfg;
 }
 
@@ -52,12 +55,28 @@ interface LeafSpec {
 const LEAVES: Record<string, LeafSpec> = {
   'etcd-server': { base: 'etcd/server', usage: 'both', sans: 'serverCertSANs' },
   'etcd-peer': { base: 'etcd/peer', usage: 'both', sans: 'peerCertSANs' },
-  'etcd-healthcheck-client': { base: 'etcd/healthcheck-client', cn: 'kube-etcd-healthcheck-client', masters: true, usage: 'client' },
-  'apiserver-etcd-client': { base: 'apiserver-etcd-client', cn: 'kube-apiserver-etcd-client', masters: true, usage: 'client' },
+  'etcd-healthcheck-client': {
+    base: 'etcd/healthcheck-client',
+    cn: 'kube-etcd-healthcheck-client',
+    masters: true,
+    usage: 'client',
+  },
+  'apiserver-etcd-client': {
+    base: 'apiserver-etcd-client',
+    cn: 'kube-apiserver-etcd-client',
+    masters: true,
+    usage: 'client',
+  },
 };
 export const ETCD_CERT_PHASES = ['etcd-ca', ...Object.keys(LEAVES)];
 
-const FLAGS = { 'cert-dir': 'string', config: 'string', 'kubernetes-version': 'string', 'dry-run': 'bool', v: 'string' } as const;
+const FLAGS = {
+  'cert-dir': 'string',
+  config: 'string',
+  'kubernetes-version': 'string',
+  'dry-run': 'bool',
+  v: 'string',
+} as const;
 
 /** DNS names sorted and both lists deduplicated, as pkiutil.RemoveDuplicateAltNames does. */
 function altNames(c: PhaseConfig, extra: unknown): { dns: string[]; ips: string[] } {
@@ -71,7 +90,9 @@ function loadCert(file: string): crypto.X509Certificate | string {
   try {
     return new crypto.X509Certificate(fs.readFileSync(file));
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? `couldn't load the certificate file ${file}: open ${file}: no such file or directory` : `failed to parse the certificate file ${file}`;
+    return (err as NodeJS.ErrnoException).code === 'ENOENT'
+      ? `couldn't load the certificate file ${file}: open ${file}: no such file or directory`
+      : `failed to parse the certificate file ${file}`;
   }
 }
 
@@ -84,9 +105,14 @@ export async function etcdCertPhase(name: string, argv: string[]): Promise<numbe
   const dir = c.certDir;
   const phase = `certs/${name}`;
   if (name === 'etcd-ca') {
-    if (c.etcd.external) return out('[certs] External etcd mode: Skipping etcd/ca certificate authority generation'), 0;
+    if (c.etcd.external)
+      return (out('[certs] External etcd mode: Skipping etcd/ca certificate authority generation'), 0);
     if (typeof loadCert(`${dir}/etcd/ca.crt`) !== 'string') {
-      out(fs.existsSync(`${dir}/etcd/ca.key`) ? '[certs] Using existing etcd/ca certificate authority' : '[certs] Using existing etcd/ca keyless certificate authority');
+      out(
+        fs.existsSync(`${dir}/etcd/ca.key`)
+          ? '[certs] Using existing etcd/ca certificate authority'
+          : '[certs] Using existing etcd/ca keyless certificate authority',
+      );
       return 0;
     }
     await createCA(dir, 'etcd/ca', 'etcd-ca');
@@ -94,28 +120,49 @@ export async function etcdCertPhase(name: string, argv: string[]): Promise<numbe
     return 0;
   }
   const spec = LEAVES[name];
-  if (c.etcd.external) return out(`[certs] External etcd mode: Skipping ${spec.base} certificate generation`), 0;
+  if (c.etcd.external) return (out(`[certs] External etcd mode: Skipping ${spec.base} certificate generation`), 0);
   const ca = loadCert(`${dir}/etcd/ca.crt`);
   const leaf = loadCert(`${dir}/${spec.base}.crt`);
   if (typeof leaf !== 'string' && fs.existsSync(`${dir}/${spec.base}.key`)) {
     if (typeof ca === 'string') throw phaseError(phase, `couldn't load CA certificate etcd-ca: ${ca}`);
-    if (!leaf.verify(ca.publicKey)) throw phaseError(phase, `[certs] certificate ${spec.base} not signed by CA certificate etcd/ca: x509: certificate signed by unknown authority`);
+    if (!leaf.verify(ca.publicKey))
+      throw phaseError(
+        phase,
+        `[certs] certificate ${spec.base} not signed by CA certificate etcd/ca: x509: certificate signed by unknown authority`,
+      );
     out(`[certs] Using existing ${spec.base} certificate and key on disk`);
     return 0;
   }
   // certs.LoadCertificateAuthority, wrapped by CreateCertAndKeyFilesWithCA.
   if (!fs.existsSync(`${dir}/etcd/ca.crt`) && !fs.existsSync(`${dir}/etcd/ca.key`)) {
-    throw phaseError(phase, `couldn't load CA certificate etcd-ca: couldn't load etcd/ca certificate authority from ${dir}`);
+    throw phaseError(
+      phase,
+      `couldn't load CA certificate etcd-ca: couldn't load etcd/ca certificate authority from ${dir}`,
+    );
   }
-  if (typeof ca === 'string') throw phaseError(phase, `couldn't load CA certificate etcd-ca: failure loading etcd/ca certificate authority: ${ca}`);
+  if (typeof ca === 'string')
+    throw phaseError(
+      phase,
+      `couldn't load CA certificate etcd-ca: failure loading etcd/ca certificate authority: ${ca}`,
+    );
   if (!fs.existsSync(`${dir}/etcd/ca.key`)) {
     const f = `${dir}/etcd/ca.key`;
-    throw phaseError(phase, `couldn't load CA certificate etcd-ca: failure loading etcd/ca certificate authority: couldn't load the private key file ${f}: open ${f}: no such file or directory`);
+    throw phaseError(
+      phase,
+      `couldn't load CA certificate etcd-ca: failure loading etcd/ca certificate authority: couldn't load the private key file ${f}: open ${f}: no such file or directory`,
+    );
   }
   const sans = spec.sans ? altNames(c, c.etcd.local?.[spec.sans]) : undefined;
   const org = spec.masters && e.minor <= 28 ? '/O=system:masters' : '';
-  await createCert(dir, 'etcd/ca', spec.base, { subject: `${org}/CN=${spec.cn ?? c.nodeName}`, usage: spec.usage, ...sans });
+  await createCert(dir, 'etcd/ca', spec.base, {
+    subject: `${org}/CN=${spec.cn ?? c.nodeName}`,
+    usage: spec.usage,
+    ...sans,
+  });
   out(`[certs] Generating "${spec.base}" certificate and key`);
-  if (sans) out(`[certs] ${spec.base} serving cert is signed for DNS names [${sans.dns.join(' ')}] and IPs [${sans.ips.join(' ')}]`);
+  if (sans)
+    out(
+      `[certs] ${spec.base} serving cert is signed for DNS names [${sans.dns.join(' ')}] and IPs [${sans.ips.join(' ')}]`,
+    );
   return 0;
 }

@@ -38,7 +38,8 @@ export function membersResponse(s: ClusterState, node: string, members: EtcdMemb
 }
 
 /** etcdctl's JSON printer marshals the Go structs with encoding/json: the same, uint64s as numbers. */
-const printJSON = (r: MembersResponse): string => `${JSON.stringify(r).replace(/"(ID|cluster_id|member_id|raft_term)":"(\d+)"/g, '"$1":$2')}\n`;
+const printJSON = (r: MembersResponse): string =>
+  `${JSON.stringify(r).replace(/"(ID|cluster_id|member_id|raft_term)":"(\d+)"/g, '"$1":$2')}\n`;
 
 /** MemberRemove on the cluster state; undefined when no member has that ID ("etcdserver: member not found"). */
 export function removeMember(dir: string, id: bigint): EtcdMember | undefined {
@@ -51,14 +52,25 @@ export function removeMember(dir: string, id: bigint): EtcdMember | undefined {
 
 /** Whether `node`'s etcd "container" runs: not when its static pods are down (reset) or a fault stopped etcd. */
 export function etcdRunning(dir: string, node: string): boolean {
-  return alive(readPid(path.join(runDir(dir, node), 'apiserver.pid'))) && !stoppedComponents(dir, node).includes('etcd');
+  return (
+    alive(readPid(path.join(runDir(dir, node), 'apiserver.pid'))) && !stoppedComponents(dir, node).includes('etcd')
+  );
 }
 
 /** etcdctl's global flags this procedure uses; values are accepted as given (the pod has the certs). */
 function parse(argv: string[]): { args: string[]; output: string } | string {
   const args: string[] = [];
   let output = 'simple';
-  const valued = ['--endpoints', '--cacert', '--cert', '--key', '--write-out', '-w', '--command-timeout', '--dial-timeout'];
+  const valued = [
+    '--endpoints',
+    '--cacert',
+    '--cert',
+    '--key',
+    '--write-out',
+    '-w',
+    '--command-timeout',
+    '--dial-timeout',
+  ];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [name, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -74,14 +86,17 @@ function parse(argv: string[]): { args: string[]; output: string } | string {
 
 export function exec(dir: string, pod: PodView, command: string[]): ExecResult {
   if (!pod.name.startsWith('etcd-') || command[0] !== 'etcdctl') {
-    return { error: `the fleet's exec stand-in only runs etcdctl in etcd pods, not "${command.join(' ')}" in ${pod.name}` };
+    return {
+      error: `the fleet's exec stand-in only runs etcdctl in etcd pods, not "${command.join(' ')}" in ${pod.name}`,
+    };
   }
   if (!etcdRunning(dir, pod.node)) return { error: 'unable to upgrade connection: container not found ("etcd")' };
   const p = parse(command.slice(1));
   if (typeof p === 'string') return failed(EXIT_BAD_ARGS, p);
   if (p.output !== 'simple' && p.output !== 'json') return failed(EXIT_BAD_ARGS, `unknown output format "${p.output}"`);
   const [group, verb, id] = p.args;
-  if (group !== 'member' || (verb !== 'list' && verb !== 'remove')) return failed(EXIT_BAD_ARGS, `the fleet's etcdctl stand-in does not support "${p.args.join(' ')}"`);
+  if (group !== 'member' || (verb !== 'list' && verb !== 'remove'))
+    return failed(EXIT_BAD_ARGS, `the fleet's etcdctl stand-in does not support "${p.args.join(' ')}"`);
   const s = readState(dir);
   if (verb === 'list') {
     if (p.output === 'json') return { stdout: printJSON(membersResponse(s, pod.node)), stderr: '', exitCode: 0 };
@@ -89,9 +104,24 @@ export function exec(dir: string, pod: PodView, command: string[]): ExecResult {
     return { stdout: lines.join(''), stderr: '', exitCode: 0 };
   }
   if (id === undefined) return failed(EXIT_BAD_ARGS, 'member ID is not provided');
-  if (!/^[0-9a-fA-F]{1,16}$/.test(id)) return failed(EXIT_BAD_ARGS, `bad member ID arg (strconv.ParseUint: parsing "${id}": invalid syntax), expecting ID in Hex`);
+  if (!/^[0-9a-fA-F]{1,16}$/.test(id))
+    return failed(
+      EXIT_BAD_ARGS,
+      `bad member ID arg (strconv.ParseUint: parsing "${id}": invalid syntax), expecting ID in Hex`,
+    );
   const removed = removeMember(dir, BigInt(`0x${id}`));
   if (!removed) return failed(EXIT_ERROR, 'etcdserver: member not found');
-  if (p.output === 'json') return { stdout: printJSON(membersResponse(s, pod.node, s.etcdMembers.filter((m) => m.id !== removed.id))), stderr: '', exitCode: 0 };
+  if (p.output === 'json')
+    return {
+      stdout: printJSON(
+        membersResponse(
+          s,
+          pod.node,
+          s.etcdMembers.filter((m) => m.id !== removed.id),
+        ),
+      ),
+      stderr: '',
+      exitCode: 0,
+    };
   return { stdout: `Member ${removed.id} removed from cluster ${s.etcdClusterId}\n`, stderr: '', exitCode: 0 };
 }

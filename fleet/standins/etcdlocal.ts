@@ -10,11 +10,19 @@ import { out } from './nodesetup';
 import { PhaseConfig, phaseConfig } from './etcdcerts';
 
 const MANIFESTS = '/etc/kubernetes/manifests';
-const FLAGS = { 'cert-dir': 'string', config: 'string', 'image-repository': 'string', patches: 'string', 'dry-run': 'bool', v: 'string' } as const;
+const FLAGS = {
+  'cert-dir': 'string',
+  config: 'string',
+  'image-repository': 'string',
+  patches: 'string',
+  'dry-run': 'bool',
+  v: 'string',
+} as const;
 
 /** extraArgs: a map up to v1beta3, a list of {name, value} from v1beta4 (config.ts checks the shape). */
 function extraArgs(v: unknown): Array<[string, string]> {
-  if (Array.isArray(v)) return v.map((a: { name?: unknown; value?: unknown }) => [String(a.name), String(a.value ?? '')]);
+  if (Array.isArray(v))
+    return v.map((a: { name?: unknown; value?: unknown }) => [String(a.name), String(a.value ?? '')]);
   return v && typeof v === 'object' ? Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, String(x)]) : [];
 }
 
@@ -48,7 +56,9 @@ export function etcdCommand(c: PhaseConfig, minor: number): string[] {
   ];
   const extra = extraArgs(c.etcd.local?.extraArgs);
   const overridden = new Set(extra.map(([n]) => n));
-  const args = [...defaults.filter(([n]) => !overridden.has(n)), ...extra].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const args = [...defaults.filter(([n]) => !overridden.has(n)), ...extra].sort(([a], [b]) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  );
   return ['etcd', ...args.map(([n, v]) => `--${n}=${v}`)];
 }
 
@@ -58,7 +68,13 @@ export function etcdImage(minor: number, repo = 'registry.k8s.io'): string {
 
 export function etcdPod(c: PhaseConfig, minor: number, repo?: string): unknown {
   const dataDir = String(c.etcd.local?.dataDir ?? '/var/lib/etcd');
-  const probe = (path: string, failureThreshold: number): unknown => ({ failureThreshold, httpGet: { host: '127.0.0.1', path, port: 2381, scheme: 'HTTP' }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 15 });
+  const probe = (path: string, failureThreshold: number): unknown => ({
+    failureThreshold,
+    httpGet: { host: '127.0.0.1', path, port: 2381, scheme: 'HTTP' },
+    initialDelaySeconds: 10,
+    periodSeconds: 10,
+    timeoutSeconds: 15,
+  });
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -70,17 +86,27 @@ export function etcdPod(c: PhaseConfig, minor: number, repo?: string): unknown {
       namespace: 'kube-system',
     },
     spec: {
-      containers: [{
-        command: etcdCommand(c, minor),
-        image: etcdImage(minor, repo),
-        imagePullPolicy: 'IfNotPresent',
-        livenessProbe: probe('/livez', 8),
-        name: 'etcd',
-        readinessProbe: { failureThreshold: 3, httpGet: { host: '127.0.0.1', path: '/readyz', port: 2381, scheme: 'HTTP' }, periodSeconds: 1, timeoutSeconds: 15 },
-        resources: { requests: { cpu: '100m', memory: '100Mi' } },
-        startupProbe: probe('/readyz', 24),
-        volumeMounts: [{ mountPath: dataDir, name: 'etcd-data' }, { mountPath: `${c.certDir}/etcd`, name: 'etcd-certs' }],
-      }],
+      containers: [
+        {
+          command: etcdCommand(c, minor),
+          image: etcdImage(minor, repo),
+          imagePullPolicy: 'IfNotPresent',
+          livenessProbe: probe('/livez', 8),
+          name: 'etcd',
+          readinessProbe: {
+            failureThreshold: 3,
+            httpGet: { host: '127.0.0.1', path: '/readyz', port: 2381, scheme: 'HTTP' },
+            periodSeconds: 1,
+            timeoutSeconds: 15,
+          },
+          resources: { requests: { cpu: '100m', memory: '100Mi' } },
+          startupProbe: probe('/readyz', 24),
+          volumeMounts: [
+            { mountPath: dataDir, name: 'etcd-data' },
+            { mountPath: `${c.certDir}/etcd`, name: 'etcd-certs' },
+          ],
+        },
+      ],
       hostNetwork: true,
       priority: 2000001000,
       priorityClassName: 'system-node-critical',
@@ -108,10 +134,17 @@ export async function etcdLocalPhase(argv: string[]): Promise<number> {
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     fs.chmodSync(dataDir, 0o700);
   } catch (err) {
-    throw phaseError('etcd/local', `failed to create etcd directory ${JSON.stringify(dataDir)}: ${(err as Error).message}`);
+    throw phaseError(
+      'etcd/local',
+      `failed to create etcd directory ${JSON.stringify(dataDir)}: ${(err as Error).message}`,
+    );
   }
   out(`[etcd] Creating static Pod manifest for local etcd in "${MANIFESTS}"`);
   fs.mkdirSync(MANIFESTS, { recursive: true });
-  fs.writeFileSync(`${MANIFESTS}/etcd.yaml`, YAML.stringify(etcdPod(c, e.minor, p.values.get('image-repository') as string | undefined)), { mode: 0o600 });
+  fs.writeFileSync(
+    `${MANIFESTS}/etcd.yaml`,
+    YAML.stringify(etcdPod(c, e.minor, p.values.get('image-repository') as string | undefined)),
+    { mode: 0o600 },
+  );
   return 0;
 }

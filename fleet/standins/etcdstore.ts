@@ -21,7 +21,11 @@ export function externalEtcdClient(): EtcdClient | undefined {
   if (fs.existsSync(`${MANIFESTS}/etcd.yaml`)) return undefined;
   let command: string[] = [];
   try {
-    command = (YAML.parse(fs.readFileSync(`${MANIFESTS}/kube-apiserver.yaml`, 'utf8')) as { spec: { containers: Array<{ command: string[] }> } }).spec.containers[0].command;
+    command = (
+      YAML.parse(fs.readFileSync(`${MANIFESTS}/kube-apiserver.yaml`, 'utf8')) as {
+        spec: { containers: Array<{ command: string[] }> };
+      }
+    ).spec.containers[0].command;
   } catch {
     return undefined;
   }
@@ -29,15 +33,32 @@ export function externalEtcdClient(): EtcdClient | undefined {
   const servers = flag('etcd-servers');
   if (!servers) return undefined;
   const read = (n: string): Buffer | undefined => (flag(n) ? fs.readFileSync(flag(n)!) : undefined);
-  return { endpoints: servers.split(','), ca: read('etcd-cafile'), cert: read('etcd-certfile'), key: read('etcd-keyfile') };
+  return {
+    endpoints: servers.split(','),
+    ca: read('etcd-cafile'),
+    cert: read('etcd-certfile'),
+    key: read('etcd-keyfile'),
+  };
 }
 
-function post(c: EtcdClient, endpoint: string, path: string, body: unknown, timeoutMs: number): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
+function post(c: EtcdClient, endpoint: string, path: string, body: unknown, timeoutMs: number): Promise<any> {
   const u = new URL(path, endpoint);
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = https.request(
-      { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', ca: c.ca, cert: c.cert, key: c.key, agent: false, timeout: timeoutMs, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: 'POST',
+        ca: c.ca,
+        cert: c.cert,
+        key: c.key,
+        agent: false,
+        timeout: timeoutMs,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (b: Buffer) => chunks.push(b));
@@ -59,7 +80,8 @@ function post(c: EtcdClient, endpoint: string, path: string, body: unknown, time
 }
 
 /** Tries the endpoints in order, like the etcd client's balancer. */
-async function call(c: EtcdClient, path: string, body: unknown, timeoutMs = 3000): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
+async function call(c: EtcdClient, path: string, body: unknown, timeoutMs = 3000): Promise<any> {
   let last: unknown;
   for (const ep of c.endpoints) {
     try {
@@ -84,12 +106,14 @@ export async function etcdPut(c: EtcdClient, key: string, value: unknown): Promi
   await call(c, '/v3/kv/put', { key: b64(key), value: b64(JSON.stringify(value)) });
 }
 
-export async function etcdGet(c: EtcdClient, key: string): Promise<any | undefined> { // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
+export async function etcdGet(c: EtcdClient, key: string): Promise<any | undefined> {
   const r = await call(c, '/v3/kv/range', { key: b64(key) });
   return r.kvs?.length ? JSON.parse(unb64(r.kvs[0].value)) : undefined;
 }
 
-export async function etcdList(c: EtcdClient, prefix: string): Promise<any[]> { // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
+export async function etcdList(c: EtcdClient, prefix: string): Promise<any[]> {
   const r = await call(c, '/v3/kv/range', { key: b64(prefix), range_end: prefixEnd(prefix) });
   return (r.kvs ?? []).map((kv: { value: string }) => JSON.parse(unb64(kv.value)));
 }
@@ -122,16 +146,30 @@ export function nodeObject(n: NodeRecord): unknown {
       name: n.name,
       creationTimestamp: rfc3339(n.createdAt),
       labels: {
-        'kubernetes.io/arch': 'amd64', 'kubernetes.io/hostname': n.name, 'kubernetes.io/os': 'linux',
-        ...(cp ? { 'node-role.kubernetes.io/control-plane': '', 'node.kubernetes.io/exclude-from-external-load-balancers': '' } : {}),
+        'kubernetes.io/arch': 'amd64',
+        'kubernetes.io/hostname': n.name,
+        'kubernetes.io/os': 'linux',
+        ...(cp
+          ? {
+              'node-role.kubernetes.io/control-plane': '',
+              'node.kubernetes.io/exclude-from-external-load-balancers': '',
+            }
+          : {}),
       },
     },
     spec: cp ? { taints: [{ effect: 'NoSchedule', key: 'node-role.kubernetes.io/control-plane' }] } : {},
-    status: { addresses: [{ type: 'InternalIP', address: n.address }, { type: 'Hostname', address: n.name }], nodeInfo: { kubeletVersion: n.version } },
+    status: {
+      addresses: [
+        { type: 'InternalIP', address: n.address },
+        { type: 'Hostname', address: n.name },
+      ],
+      nodeInfo: { kubeletVersion: n.version },
+    },
   };
 }
 
-export function nodeRecord(o: any): NodeRecord { // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
+export function nodeRecord(o: any): NodeRecord {
   return {
     name: o.metadata.name,
     role: 'node-role.kubernetes.io/control-plane' in (o.metadata.labels ?? {}) ? 'control-plane' : 'worker',
@@ -143,9 +181,19 @@ export function nodeRecord(o: any): NodeRecord { // eslint-disable-line @typescr
 
 /** A bootstrap token Secret (type bootstrap.kubernetes.io/token), as kubeadm's bootstrap-token phase creates it. */
 export function tokenSecret(t: BootstrapToken): unknown {
-  const data: Record<string, string> = { 'token-id': b64(t.id), 'token-secret': b64(t.secret), description: b64(t.description) };
+  const data: Record<string, string> = {
+    'token-id': b64(t.id),
+    'token-secret': b64(t.secret),
+    description: b64(t.description),
+  };
   if (t.expires !== null) data.expiration = b64(rfc3339(t.expires));
   for (const u of t.usages) data[`usage-bootstrap-${u}`] = b64('true');
   if (t.groups.length) data['auth-extra-groups'] = b64(t.groups.join(','));
-  return { kind: 'Secret', apiVersion: 'v1', metadata: { name: `bootstrap-token-${t.id}`, namespace: 'kube-system' }, type: 'bootstrap.kubernetes.io/token', data };
+  return {
+    kind: 'Secret',
+    apiVersion: 'v1',
+    metadata: { name: `bootstrap-token-${t.id}`, namespace: 'kube-system' },
+    type: 'bootstrap.kubernetes.io/token',
+    data,
+  };
 }

@@ -7,11 +7,15 @@ import { hostEnv } from './env';
 
 function defaultMessage(line: string): ExitError {
   if (line.startsWith('kubeadm join')) {
-    return new ExitError(`error execution phase preflight: couldn't validate the identity of the API Server: failed to request the cluster-info ConfigMap: Get "https://${hostEnv().lb}:6443/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s": net/http: TLS handshake timeout`);
+    return new ExitError(
+      `error execution phase preflight: couldn't validate the identity of the API Server: failed to request the cluster-info ConfigMap: Get "https://${hostEnv().lb}:6443/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s": net/http: TLS handshake timeout`,
+    );
   }
   if (line.startsWith('kubeadm')) {
     const v = hostEnv().version;
-    return new ExitError(`error execution phase preflight: [preflight] Some fatal errors occurred:\n\t[ERROR ImagePull]: failed to pull image registry.k8s.io/kube-apiserver:${v}: output: E0000 pull image: rpc error: code = DeadlineExceeded desc = failed to pull and unpack image "registry.k8s.io/kube-apiserver:${v}": context deadline exceeded\n, error: exit status 1\n[preflight] If you know what you are doing, you can make a check non-fatal with \`--ignore-preflight-errors=...\``);
+    return new ExitError(
+      `error execution phase preflight: [preflight] Some fatal errors occurred:\n\t[ERROR ImagePull]: failed to pull image registry.k8s.io/kube-apiserver:${v}: output: E0000 pull image: rpc error: code = DeadlineExceeded desc = failed to pull and unpack image "registry.k8s.io/kube-apiserver:${v}": context deadline exceeded\n, error: exit status 1\n[preflight] If you know what you are doing, you can make a check non-fatal with \`--ignore-preflight-errors=...\``,
+    );
   }
   return new ExitError('Unable to connect to the server: net/http: TLS handshake timeout', 1, false);
 }
@@ -24,7 +28,11 @@ function find(line: string, phase: string | undefined): CommandFault | undefined
   const e = hostEnv();
   const faults = readFaults(e.dir).hosts[e.host]?.commands ?? [];
   return faults.find(
-    (c) => (line === c.command || line.startsWith(c.command + ' ') || (c.command.endsWith(' ') && line.startsWith(c.command))) && phaseMatches(c.phase, phase),
+    (c) =>
+      (line === c.command ||
+        line.startsWith(c.command + ' ') ||
+        (c.command.endsWith(' ') && line.startsWith(c.command))) &&
+      phaseMatches(c.phase, phase),
   );
 }
 
@@ -35,7 +43,9 @@ async function act(f: CommandFault, tool: string, failure: () => ExitError): Pro
   let fire = f.mode === 'fail';
   if (f.mode === 'fail-once') {
     fire = updateFaults(e.dir, (ff) => {
-      const c = ff.hosts[e.host]?.commands.find((x) => x.command === f.command && x.mode === 'fail-once' && x.phase === f.phase);
+      const c = ff.hosts[e.host]?.commands.find(
+        (x) => x.command === f.command && x.mode === 'fail-once' && x.phase === f.phase,
+      );
       if (!c || c.consumed) return false;
       c.consumed = true;
       return true;

@@ -14,7 +14,12 @@ export interface Parsed {
   args: string[];
 }
 
-export function parseFlags(argv: string[], spec: FlagSpec, shorthands: Record<string, string> = {}, hint = true): Parsed {
+export function parseFlags(
+  argv: string[],
+  spec: FlagSpec,
+  shorthands: Record<string, string> = {},
+  hint = true,
+): Parsed {
   const values = new Map<string, string | boolean | string[]>();
   const given: string[] = [];
   const args: string[] = [];

@@ -92,7 +92,8 @@ export function apiRequest(r: ApiRequest): Promise<ApiResponse> {
       if (e.code === 'ECONNREFUSED') fail(new ApiError(`dial tcp ${hp}: connect: connection refused`, 'refused'));
       else if (e.code === 'ECONNRESET' || e.message === 'socket hang up') fail(new ApiError('EOF', 'eof'));
       else if (e.code === 'EHOSTUNREACH') fail(new ApiError(`dial tcp ${hp}: connect: no route to host`, 'other'));
-      else if (/certificate|self.signed|SSL|altname/i.test(e.message)) fail(new ApiError(`tls: failed to verify certificate: ${e.message}`, 'tls'));
+      else if (/certificate|self.signed|SSL|altname/i.test(e.message))
+        fail(new ApiError(`tls: failed to verify certificate: ${e.message}`, 'tls'));
       else fail(new ApiError(e.message, 'other'));
     });
     if (payload) req.write(payload);

@@ -5,7 +5,16 @@ import { hostEnv, parseDuration } from './env';
 import { ExitError, phaseError } from './errors';
 import { bool, parseFlags } from './flags';
 import { RUNNING_PREFLIGHT, WAIT_CONTROL_PLANE_FAILED, initEpilogue, markControlPlane, pullImages } from './texts';
-import { MANIFESTS, controlPlanePortChecks, externalEtcdChecks, fileAvailable, localEtcdChecks, portCheck, privilegedUser, runChecks } from './preflight';
+import {
+  MANIFESTS,
+  controlPlanePortChecks,
+  externalEtcdChecks,
+  fileAvailable,
+  localEtcdChecks,
+  portCheck,
+  privilegedUser,
+  runChecks,
+} from './preflight';
 import { PKI, generateCerts } from './certs';
 import { writeControlPlaneManifests, writeEtcdManifest, writeKubeletFiles } from './manifests';
 import { writeAdminKubeconfigs } from './kubeconfigs';
@@ -22,12 +31,33 @@ import { encryptCerts, randomKey } from './uploadcerts';
 import { realInitPhase } from './realkubeadm';
 
 export const INIT_FLAGS = {
-  config: 'string', 'ignore-preflight-errors': 'list', 'skip-phases': 'list', 'dry-run': 'bool', v: 'string', 'node-name': 'string',
-  'upload-certs': 'bool', 'certificate-key': 'string', 'control-plane-endpoint': 'string', 'pod-network-cidr': 'string',
-  'service-cidr': 'string', 'apiserver-advertise-address': 'string', 'apiserver-bind-port': 'string', 'apiserver-cert-extra-sans': 'list',
-  'kubernetes-version': 'string', token: 'string', 'token-ttl': 'string', 'cri-socket': 'string', 'skip-token-print': 'bool',
-  'skip-certificate-key-print': 'bool', 'cert-dir': 'string', 'service-dns-domain': 'string', 'image-repository': 'string',
-  'feature-gates': 'string', patches: 'string', 'kubeconfig-dir': 'string', rootfs: 'string',
+  config: 'string',
+  'ignore-preflight-errors': 'list',
+  'skip-phases': 'list',
+  'dry-run': 'bool',
+  v: 'string',
+  'node-name': 'string',
+  'upload-certs': 'bool',
+  'certificate-key': 'string',
+  'control-plane-endpoint': 'string',
+  'pod-network-cidr': 'string',
+  'service-cidr': 'string',
+  'apiserver-advertise-address': 'string',
+  'apiserver-bind-port': 'string',
+  'apiserver-cert-extra-sans': 'list',
+  'kubernetes-version': 'string',
+  token: 'string',
+  'token-ttl': 'string',
+  'cri-socket': 'string',
+  'skip-token-print': 'bool',
+  'skip-certificate-key-print': 'bool',
+  'cert-dir': 'string',
+  'service-dns-domain': 'string',
+  'image-repository': 'string',
+  'feature-gates': 'string',
+  patches: 'string',
+  'kubeconfig-dir': 'string',
+  rootfs: 'string',
 } as const;
 
 export function randomToken(): string {
@@ -53,12 +83,21 @@ export async function init(argv: string[]): Promise<number> {
   const o: InitOptions = initOptions(p, e);
   for (const w of o.warnings) process.stderr.write(w + '\n');
   const endpoint = o.controlPlaneEndpoint || `${o.advertiseAddress}:${o.bindPort}`;
-  const ext = o.externalEtcd ? ((o.clusterConfiguration.etcd as { external: { endpoints?: string[]; caFile?: string; certFile?: string; keyFile?: string } }).external) : undefined;
+  const ext = o.externalEtcd
+    ? (
+        o.clusterConfiguration.etcd as {
+          external: { endpoints?: string[]; caFile?: string; certFile?: string; keyFile?: string };
+        }
+      ).external
+    : undefined;
 
   out(`[init] Using Kubernetes version: ${o.kubernetesVersion}`, RUNNING_PREFLIGHT);
   await runChecks([privilegedUser()], o.ignore);
   const kv = Number(o.kubernetesVersion.split('.')[1]);
-  if (kv > e.minor) process.stderr.write(`\t[WARNING KubernetesVersion]: Kubernetes version is greater than kubeadm version. Please consider to upgrade kubeadm. Kubernetes version: ${o.kubernetesVersion.slice(1)}. Kubeadm version: 1.${e.minor}.x\n`);
+  if (kv > e.minor)
+    process.stderr.write(
+      `\t[WARNING KubernetesVersion]: Kubernetes version is greater than kubeadm version. Please consider to upgrade kubeadm. Kubernetes version: ${o.kubernetesVersion.slice(1)}. Kubeadm version: 1.${e.minor}.x\n`,
+    );
   await runChecks(
     [
       ...controlPlanePortChecks(e.address, o.bindPort, e.minor),
@@ -71,21 +110,38 @@ export async function init(argv: string[]): Promise<number> {
   out(...pullImages(e.minor));
 
   // certs (by the real kubeadm's phase when there is one for this release)
-  const certLog = realInitPhase(e.minor, 'certs', p) ?? await generateCerts({
-    nodeName: o.nodeName, advertiseAddress: o.advertiseAddress, controlPlaneEndpoint: endpoint, certSANs: o.certSANs,
-    serviceSubnet: o.serviceSubnet, minor: e.minor, createShared: true, externalEtcd: o.externalEtcd,
-  });
+  const certLog =
+    realInitPhase(e.minor, 'certs', p) ??
+    (await generateCerts({
+      nodeName: o.nodeName,
+      advertiseAddress: o.advertiseAddress,
+      controlPlaneEndpoint: endpoint,
+      certSANs: o.certSANs,
+      serviceSubnet: o.serviceSubnet,
+      minor: e.minor,
+      createShared: true,
+      externalEtcd: o.externalEtcd,
+    }));
   out(...certLog);
   const caPem = fs.readFileSync(`${PKI}/ca.crt`, 'utf8');
   const hash = caCertHash(caPem);
 
   // kubeconfig
-  out(...(realInitPhase(e.minor, 'kubeconfig', p) ?? (await writeAdminKubeconfigs({ ...o, endpoint, caPem, minor: e.minor, init: true }))));
+  out(
+    ...(realInitPhase(e.minor, 'kubeconfig', p) ??
+      (await writeAdminKubeconfigs({ ...o, endpoint, caPem, minor: e.minor, init: true }))),
+  );
 
   // etcd + control-plane manifests
   const mctx = {
-    nodeName: o.nodeName, address: o.advertiseAddress, bindPort: o.bindPort, version: o.kubernetesVersion, podSubnet: o.podSubnet,
-    serviceSubnet: o.serviceSubnet, initialCluster: `${o.nodeName}=https://${o.advertiseAddress}:2380`, initialClusterState: 'new' as const,
+    nodeName: o.nodeName,
+    address: o.advertiseAddress,
+    bindPort: o.bindPort,
+    version: o.kubernetesVersion,
+    podSubnet: o.podSubnet,
+    serviceSubnet: o.serviceSubnet,
+    initialCluster: `${o.nodeName}=https://${o.advertiseAddress}:2380`,
+    initialClusterState: 'new' as const,
     externalEtcd: ext ? { ...ext, endpoints: (ext.endpoints ?? []).map(String) } : undefined,
   };
   if (!o.externalEtcd) {
@@ -97,7 +153,8 @@ export async function init(argv: string[]): Promise<number> {
   }
   writeControlPlaneManifests(mctx);
   out('[control-plane] Using manifest folder "/etc/kubernetes/manifests"');
-  for (const c of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler']) out(`[control-plane] Creating static Pod manifest for "${c}"`);
+  for (const c of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'])
+    out(`[control-plane] Creating static Pod manifest for "${c}"`);
 
   // kubelet-start + wait for the control plane
   writeKubeletFiles(o.advertiseAddress);
@@ -107,28 +164,54 @@ export async function init(argv: string[]): Promise<number> {
     '[kubelet-start] Starting the kubelet',
   );
   if (e.minor >= 31) {
-    out('[wait-control-plane] Waiting for the kubelet to boot up the control plane as static Pods from directory "/etc/kubernetes/manifests"');
+    out(
+      '[wait-control-plane] Waiting for the kubelet to boot up the control plane as static Pods from directory "/etc/kubernetes/manifests"',
+    );
     out('[kubelet-check] Waiting for a healthy kubelet at http://127.0.0.1:10248/healthz. This can take up to 4m0s');
-    out(`[kubelet-check] The kubelet is healthy after ${fmtSeconds(await startAndWait('kubelet', `http://${e.address}:10250`, undefined, 240e3))}`);
+    out(
+      `[kubelet-check] The kubelet is healthy after ${fmtSeconds(await startAndWait('kubelet', `http://${e.address}:10250`, undefined, 240e3))}`,
+    );
     out('[api-check] Waiting for a healthy API server. This can take up to 4m0s');
     await controlPlaneBootTime(e.dir);
-    out(`[api-check] The API server is healthy after ${fmtSeconds(await startAndWait('apiserver', `https://${o.advertiseAddress}:${o.bindPort}`, caPem, 240e3))}`);
+    out(
+      `[api-check] The API server is healthy after ${fmtSeconds(await startAndWait('apiserver', `https://${o.advertiseAddress}:${o.bindPort}`, caPem, 240e3))}`,
+    );
   } else {
-    out('[wait-control-plane] Waiting for the kubelet to boot up the control plane as static Pods from directory "/etc/kubernetes/manifests". This can take up to 4m0s');
+    out(
+      '[wait-control-plane] Waiting for the kubelet to boot up the control plane as static Pods from directory "/etc/kubernetes/manifests". This can take up to 4m0s',
+    );
     await startAndWait('kubelet', `http://${e.address}:10250`, undefined, 240e3);
     await controlPlaneBootTime(e.dir);
-    out(`[apiclient] All control plane components are healthy after ${fmtSeconds(await startAndWait('apiserver', `https://${o.advertiseAddress}:${o.bindPort}`, caPem, 240e3))}`);
+    out(
+      `[apiclient] All control plane components are healthy after ${fmtSeconds(await startAndWait('apiserver', `https://${o.advertiseAddress}:${o.bindPort}`, caPem, 240e3))}`,
+    );
   }
 
   // From here kubeadm talks to the cluster through controlPlaneEndpoint (the load balancer).
   const admin = parseKubeconfig(fs.readFileSync('/etc/kubernetes/admin.conf', 'utf8'));
   try {
-    await callWithRetry(admin, 'GET', '/api/v1/namespaces/kube-system/configmaps/kubeadm-config', undefined, parseDuration('1m'));
+    await callWithRetry(
+      admin,
+      'GET',
+      '/api/v1/namespaces/kube-system/configmaps/kubeadm-config',
+      undefined,
+      parseDuration('1m'),
+    );
   } catch (err) {
-    throw phaseError('upload-config/kubeadm', `error uploading the kubeadm ClusterConfiguration: unable to create ConfigMap: ${urlError('POST', admin.server, '/api/v1/namespaces/kube-system/configmaps', err)}`);
+    throw phaseError(
+      'upload-config/kubeadm',
+      `error uploading the kubeadm ClusterConfiguration: unable to create ConfigMap: ${urlError('POST', admin.server, '/api/v1/namespaces/kube-system/configmaps', err)}`,
+    );
   }
   const token = o.token || randomToken();
-  const initToken = { id: token.split('.')[0], secret: token.split('.')[1], expires: o.tokenTTLms ? Date.now() + o.tokenTTLms : null, usages: ['signing', 'authentication'], description: "The default bootstrap token generated by 'kubeadm init'.", groups: ['system:bootstrappers:kubeadm:default-node-token'] };
+  const initToken = {
+    id: token.split('.')[0],
+    secret: token.split('.')[1],
+    expires: o.tokenTTLms ? Date.now() + o.tokenTTLms : null,
+    usages: ['signing', 'authentication'],
+    description: "The default bootstrap token generated by 'kubeadm init'.",
+    groups: ['system:bootstrappers:kubeadm:default-node-token'],
+  };
   const certKey = o.uploadCerts ? o.certificateKey || randomKey() : undefined;
   updateState(e.dir, (s) => {
     s.initialized = true;
@@ -140,25 +223,63 @@ export async function init(argv: string[]): Promise<number> {
     // With external etcd the Node and the token go through the API server into etcd (below).
     s.tokens = ext ? [] : [initToken];
     // The kubelet registered the Node once the API server answered; mark-control-plane labels it below.
-    s.nodes = ext ? {} : { [o.nodeName]: { name: o.nodeName, role: 'worker', address: o.advertiseAddress, createdAt: Date.now(), version: o.kubernetesVersion } };
+    s.nodes = ext
+      ? {}
+      : {
+          [o.nodeName]: {
+            name: o.nodeName,
+            role: 'worker',
+            address: o.advertiseAddress,
+            createdAt: Date.now(),
+            version: o.kubernetesVersion,
+          },
+        };
     s.etcdClusterId = newEtcdId();
-    s.etcdMembers = o.externalEtcd ? [] : [{ id: newEtcdId(), name: o.nodeName, peerURL: `https://${o.advertiseAddress}:2380`, clientURL: `https://${o.advertiseAddress}:2379` }];
+    s.etcdMembers = o.externalEtcd
+      ? []
+      : [
+          {
+            id: newEtcdId(),
+            name: o.nodeName,
+            peerURL: `https://${o.advertiseAddress}:2380`,
+            clientURL: `https://${o.advertiseAddress}:2379`,
+          },
+        ];
     s.applied = {};
     s.cniApplied = false;
     s.certsSecret = certKey ? encryptCerts(certKey, o.externalEtcd) : undefined;
   });
   out('[upload-config] Storing the configuration used in ConfigMap "kubeadm-config" in the "kube-system" Namespace');
-  out(e.minor <= 23 ? `[kubelet] Creating a ConfigMap "kubelet-config-1.${kv}" in namespace kube-system with the configuration for the kubelets in the cluster` : '[kubelet] Creating a ConfigMap "kubelet-config" in namespace kube-system with the configuration for the kubelets in the cluster');
+  out(
+    e.minor <= 23
+      ? `[kubelet] Creating a ConfigMap "kubelet-config-1.${kv}" in namespace kube-system with the configuration for the kubelets in the cluster`
+      : '[kubelet] Creating a ConfigMap "kubelet-config" in namespace kube-system with the configuration for the kubelets in the cluster',
+  );
   if (certKey) {
-    out('[upload-certs] Storing the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace', '[upload-certs] Using certificate key:', bool(p, 'skip-certificate-key-print') ? '<value withheld>' : certKey);
+    out(
+      '[upload-certs] Storing the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace',
+      '[upload-certs] Using certificate key:',
+      bool(p, 'skip-certificate-key-print') ? '<value withheld>' : certKey,
+    );
   } else out('[upload-certs] Skipping phase. Please see --upload-certs');
   if (ext) {
     // The kubelet's registration and the bootstrap-token phase, against this node's API server (stored in etcd).
     const local = (method: string, path: string, body: unknown): Promise<unknown> =>
-      apiRequest({ server: `https://${o.advertiseAddress}:${o.bindPort}`, method, path, body, caPem, timeoutMs: 10000 }).then((r) => {
+      apiRequest({
+        server: `https://${o.advertiseAddress}:${o.bindPort}`,
+        method,
+        path,
+        body,
+        caPem,
+        timeoutMs: 10000,
+      }).then((r) => {
         if (r.status >= 300) throw new Error(`the server returned ${r.status}: ${JSON.stringify(r.body)}`);
       });
-    await local('POST', '/api/v1/nodes', { name: o.nodeName, address: o.advertiseAddress, version: o.kubernetesVersion }).catch((err: Error) => {
+    await local('POST', '/api/v1/nodes', {
+      name: o.nodeName,
+      address: o.advertiseAddress,
+      version: o.kubernetesVersion,
+    }).catch((err: Error) => {
       throw phaseError('mark-control-plane', `error applying control-plane label and taints: ${err.message}`);
     });
     await local('PATCH', `/api/v1/nodes/${o.nodeName}`, { role: 'control-plane' }).catch((err: Error) => {

@@ -31,7 +31,10 @@ function normaliseVersion(v: string | undefined, e: HostEnv): string {
   const m = /^v?(1\.\d+\.\d+)$/.exec(v);
   if (!m) throw new ExitError(`couldn't parse Kubernetes version "${v}"`);
   const minor = Number(m[1].split('.')[1]);
-  if (minor < e.minor - 1) throw new ExitError(`this version of kubeadm only supports deploying clusters with the control plane version >= 1.${e.minor - 1}.0. Current version: v${m[1]}`);
+  if (minor < e.minor - 1)
+    throw new ExitError(
+      `this version of kubeadm only supports deploying clusters with the control plane version >= 1.${e.minor - 1}.0. Current version: v${m[1]}`,
+    );
   return `v${m[1]}`;
 }
 
@@ -56,13 +59,19 @@ export function initOptions(p: Parsed, e: HostEnv): InitOptions {
     advertiseAddress: str(p, 'apiserver-advertise-address') ?? local.advertiseAddress ?? e.address,
     bindPort: Number(str(p, 'apiserver-bind-port') ?? local.bindPort ?? 6443),
     controlPlaneEndpoint: str(p, 'control-plane-endpoint') ?? cluster.controlPlaneEndpoint ?? '',
-    certSANs: [...list(p, 'apiserver-cert-extra-sans'), ...((v1alpha3 ? cluster.apiServerCertSANs : cluster.apiServer?.certSANs) ?? [])].map(String),
+    certSANs: [
+      ...list(p, 'apiserver-cert-extra-sans'),
+      ...((v1alpha3 ? cluster.apiServerCertSANs : cluster.apiServer?.certSANs) ?? []),
+    ].map(String),
     podSubnet: str(p, 'pod-network-cidr') ?? cluster.networking?.podSubnet ?? '',
     serviceSubnet: str(p, 'service-cidr') ?? cluster.networking?.serviceSubnet ?? '10.96.0.0/12',
     kubernetesVersion: normaliseVersion(str(p, 'kubernetes-version') ?? cluster.kubernetesVersion, e),
     clusterName: cluster.clusterName ?? 'kubernetes',
     externalEtcd: !!cluster.etcd?.external,
-    ignore: [...list(p, 'ignore-preflight-errors'), ...((init.nodeRegistration?.ignorePreflightErrors as string[]) ?? [])],
+    ignore: [
+      ...list(p, 'ignore-preflight-errors'),
+      ...((init.nodeRegistration?.ignorePreflightErrors as string[]) ?? []),
+    ],
     uploadCerts: bool(p, 'upload-certs'),
     certificateKey: str(p, 'certificate-key') ?? init.certificateKey ?? '',
     token: str(p, 'token') ?? init.bootstrapTokens?.[0]?.token ?? '',
@@ -73,16 +82,43 @@ export function initOptions(p: Parsed, e: HostEnv): InitOptions {
   if (o.controlPlaneEndpoint && !/:\d+$/.test(o.controlPlaneEndpoint)) o.controlPlaneEndpoint += `:${o.bindPort}`;
 
   const errs: string[] = [];
-  if (!isIP(o.advertiseAddress)) errs.push(invalid('localAPIEndpoint.advertiseAddress', o.advertiseAddress, 'ip address is not valid'));
-  if (!(o.bindPort > 0 && o.bindPort < 65536)) errs.push(invalid('localAPIEndpoint.bindPort', o.bindPort, 'port number is not valid'));
-  if (o.podSubnet && !o.podSubnet.split(',').every(isCIDR)) errs.push(invalid('networking.podSubnet', o.podSubnet, "couldn't parse subnet"));
-  if (!o.serviceSubnet.split(',').every(isCIDR)) errs.push(invalid('networking.serviceSubnet', o.serviceSubnet, "couldn't parse subnet"));
+  if (!isIP(o.advertiseAddress))
+    errs.push(invalid('localAPIEndpoint.advertiseAddress', o.advertiseAddress, 'ip address is not valid'));
+  if (!(o.bindPort > 0 && o.bindPort < 65536))
+    errs.push(invalid('localAPIEndpoint.bindPort', o.bindPort, 'port number is not valid'));
+  if (o.podSubnet && !o.podSubnet.split(',').every(isCIDR))
+    errs.push(invalid('networking.podSubnet', o.podSubnet, "couldn't parse subnet"));
+  if (!o.serviceSubnet.split(',').every(isCIDR))
+    errs.push(invalid('networking.serviceSubnet', o.serviceSubnet, "couldn't parse subnet"));
   const ep = /^([^:]+|\[[^\]]+\]):(\d+)$/.exec(o.controlPlaneEndpoint);
-  if (o.controlPlaneEndpoint && (!ep || Number(ep[2]) > 65535)) errs.push(invalid('controlPlaneEndpoint', o.controlPlaneEndpoint, 'port must be a valid number between 1 and 65535, inclusive'));
-  if (o.token && !TOKEN_RE.test(o.token)) errs.push(invalid('bootstrapTokens[0].token', o.token, `the bootstrap token "${o.token}" was not of the form "\\A([a-z0-9]{6})\\.([a-z0-9]{16})\\z"`));
-  if (o.certificateKey && !/^[a-f0-9]{64}$/.test(o.certificateKey)) errs.push(invalid('certificateKey', o.certificateKey, 'certificate key size must be 32 bytes'));
-  if (Number.isNaN(o.tokenTTLms)) errs.push(`invalid argument "${str(p, 'token-ttl')}" for "--token-ttl" flag: time: invalid duration`);
-  if (!o.nodeName || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(o.nodeName)) errs.push(invalid('nodeRegistration.name', o.nodeName, "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"));
+  if (o.controlPlaneEndpoint && (!ep || Number(ep[2]) > 65535))
+    errs.push(
+      invalid(
+        'controlPlaneEndpoint',
+        o.controlPlaneEndpoint,
+        'port must be a valid number between 1 and 65535, inclusive',
+      ),
+    );
+  if (o.token && !TOKEN_RE.test(o.token))
+    errs.push(
+      invalid(
+        'bootstrapTokens[0].token',
+        o.token,
+        `the bootstrap token "${o.token}" was not of the form "\\A([a-z0-9]{6})\\.([a-z0-9]{16})\\z"`,
+      ),
+    );
+  if (o.certificateKey && !/^[a-f0-9]{64}$/.test(o.certificateKey))
+    errs.push(invalid('certificateKey', o.certificateKey, 'certificate key size must be 32 bytes'));
+  if (Number.isNaN(o.tokenTTLms))
+    errs.push(`invalid argument "${str(p, 'token-ttl')}" for "--token-ttl" flag: time: invalid duration`);
+  if (!o.nodeName || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(o.nodeName))
+    errs.push(
+      invalid(
+        'nodeRegistration.name',
+        o.nodeName,
+        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+      ),
+    );
   if (errs.length) throw new ExitError(aggregate(errs));
 
   o.clusterConfiguration = {

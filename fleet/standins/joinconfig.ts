@@ -26,7 +26,14 @@ export function joinOptions(p: Parsed, e: HostEnv): JoinOptions {
     const c = loadConfigFile(file, e.minor, ['JoinConfiguration']);
     const j = c.docs.get('JoinConfiguration') ?? {};
     const v1alpha3 = c.version === 'v1alpha3';
-    const bt = v1alpha3 ? { apiServerEndpoint: j.discoveryTokenAPIServers?.[0], token: j.token, caCertHashes: j.discoveryTokenCACertHashes, unsafeSkipCAVerification: j.discoveryTokenUnsafeSkipCAVerification } : j.discovery?.bootstrapToken ?? {};
+    const bt = v1alpha3
+      ? {
+          apiServerEndpoint: j.discoveryTokenAPIServers?.[0],
+          token: j.token,
+          caCertHashes: j.discoveryTokenCACertHashes,
+          unsafeSkipCAVerification: j.discoveryTokenUnsafeSkipCAVerification,
+        }
+      : (j.discovery?.bootstrapToken ?? {});
     const timeout = j.timeouts?.discovery ?? j.discovery?.timeout ?? j.discoveryTimeout ?? e.discoveryTimeout;
     const cp = v1alpha3 ? (j.controlPlane ? { localAPIEndpoint: j.apiEndpoint } : null) : j.controlPlane;
     o = {
@@ -38,17 +45,27 @@ export function joinOptions(p: Parsed, e: HostEnv): JoinOptions {
       discoveryTimeoutMs: parseDuration(String(timeout)),
       nodeName: str(p, 'node-name') ?? j.nodeRegistration?.name ?? e.host,
       controlPlane: cp
-        ? { advertiseAddress: cp.localAPIEndpoint?.advertiseAddress ?? e.address, bindPort: Number(cp.localAPIEndpoint?.bindPort ?? 6443), certificateKey: cp.certificateKey ?? '' }
+        ? {
+            advertiseAddress: cp.localAPIEndpoint?.advertiseAddress ?? e.address,
+            bindPort: Number(cp.localAPIEndpoint?.bindPort ?? 6443),
+            certificateKey: cp.certificateKey ?? '',
+          }
         : null,
-      ignore: [...list(p, 'ignore-preflight-errors'), ...((j.nodeRegistration?.ignorePreflightErrors as string[]) ?? [])],
+      ignore: [
+        ...list(p, 'ignore-preflight-errors'),
+        ...((j.nodeRegistration?.ignorePreflightErrors as string[]) ?? []),
+      ],
       warnings: c.warnings,
     };
-    if (!bt.apiServerEndpoint && !j.discovery?.file) throw new ExitError(aggregate([invalid('discovery', '', 'bootstrapToken or file must be set')]));
+    if (!bt.apiServerEndpoint && !j.discovery?.file)
+      throw new ExitError(aggregate([invalid('discovery', '', 'bootstrapToken or file must be set')]));
   } else {
     const cp = bool(p, 'control-plane');
     const warnings: string[] = [];
     if (!cp && (str(p, 'certificate-key') || str(p, 'apiserver-advertise-address') || str(p, 'apiserver-bind-port'))) {
-      warnings.push('[preflight] WARNING: --control-plane is also required when passing control-plane related flags such as [certificate-key, apiserver-advertise-address, apiserver-bind-port]');
+      warnings.push(
+        '[preflight] WARNING: --control-plane is also required when passing control-plane related flags such as [certificate-key, apiserver-advertise-address, apiserver-bind-port]',
+      );
     }
     const token = str(p, 'discovery-token') ?? str(p, 'token') ?? '';
     o = {
@@ -60,7 +77,11 @@ export function joinOptions(p: Parsed, e: HostEnv): JoinOptions {
       discoveryTimeoutMs: parseDuration(e.discoveryTimeout),
       nodeName: str(p, 'node-name') ?? e.host,
       controlPlane: cp
-        ? { advertiseAddress: str(p, 'apiserver-advertise-address') ?? e.address, bindPort: Number(str(p, 'apiserver-bind-port') ?? 6443), certificateKey: str(p, 'certificate-key') ?? '' }
+        ? {
+            advertiseAddress: str(p, 'apiserver-advertise-address') ?? e.address,
+            bindPort: Number(str(p, 'apiserver-bind-port') ?? 6443),
+            certificateKey: str(p, 'certificate-key') ?? '',
+          }
         : null,
       ignore: list(p, 'ignore-preflight-errors'),
       warnings,
@@ -68,12 +89,29 @@ export function joinOptions(p: Parsed, e: HostEnv): JoinOptions {
     if (!o.endpoint) throw new ExitError(aggregate([invalid('discovery', '', 'bootstrapToken or file must be set')]));
   }
   const errs: string[] = [];
-  if (!TOKEN_RE.test(o.token)) errs.push(invalid('discovery.bootstrapToken.token', o.token, 'the bootstrap token is invalid'));
+  if (!TOKEN_RE.test(o.token))
+    errs.push(invalid('discovery.bootstrapToken.token', o.token, 'the bootstrap token is invalid'));
   if (!o.caCertHashes.length && !o.unsafeSkip) {
-    errs.push(invalid('discovery.bootstrapToken.caCertHashes', '', 'using token-based discovery without caCertHashes can be unsafe. Set unsafeSkipCAVerification as true in your kubeadm config file or pass --discovery-token-unsafe-skip-ca-verification flag to continue'));
+    errs.push(
+      invalid(
+        'discovery.bootstrapToken.caCertHashes',
+        '',
+        'using token-based discovery without caCertHashes can be unsafe. Set unsafeSkipCAVerification as true in your kubeadm config file or pass --discovery-token-unsafe-skip-ca-verification flag to continue',
+      ),
+    );
   }
-  if (o.controlPlane && !isIP(o.controlPlane.advertiseAddress)) errs.push(invalid('controlPlane.localAPIEndpoint.advertiseAddress', o.controlPlane.advertiseAddress, 'ip address is not valid'));
-  if (o.controlPlane?.certificateKey && !/^[a-f0-9]{64}$/.test(o.controlPlane.certificateKey)) errs.push(invalid('controlPlane.certificateKey', o.controlPlane.certificateKey, 'certificate key size must be 32 bytes'));
+  if (o.controlPlane && !isIP(o.controlPlane.advertiseAddress))
+    errs.push(
+      invalid(
+        'controlPlane.localAPIEndpoint.advertiseAddress',
+        o.controlPlane.advertiseAddress,
+        'ip address is not valid',
+      ),
+    );
+  if (o.controlPlane?.certificateKey && !/^[a-f0-9]{64}$/.test(o.controlPlane.certificateKey))
+    errs.push(
+      invalid('controlPlane.certificateKey', o.controlPlane.certificateKey, 'certificate key size must be 32 bytes'),
+    );
   if (Number.isNaN(o.discoveryTimeoutMs)) errs.push(invalid('timeouts.discovery', '', 'time: invalid duration'));
   if (errs.length) throw new ExitError(aggregate(errs));
   return o;

@@ -23,15 +23,30 @@ export async function writeAdminKubeconfigs(c: KubeconfigContext): Promise<strin
   // Since ~1.19 controller-manager and scheduler talk to their local API server.
   const localUrl = `https://${c.advertiseAddress}:${c.bindPort}`;
   const admins = c.minor >= 29 ? 'kubeadm:cluster-admins' : 'system:masters';
-  const jobs: Array<[string, string, string, string]> = [['admin.conf', lb, 'kubernetes-admin', `/O=${admins}/CN=kubernetes-admin`]];
-  if (c.init && c.minor >= 29) jobs.push(['super-admin.conf', lb, 'kubernetes-super-admin', '/O=system:masters/CN=kubernetes-super-admin']);
-  if (c.init) jobs.push(['kubelet.conf', lb, `system:node:${c.nodeName}`, `/O=system:nodes/CN=system:node:${c.nodeName}`]);
-  jobs.push(['controller-manager.conf', localUrl, 'system:kube-controller-manager', '/CN=system:kube-controller-manager']);
+  const jobs: Array<[string, string, string, string]> = [
+    ['admin.conf', lb, 'kubernetes-admin', `/O=${admins}/CN=kubernetes-admin`],
+  ];
+  if (c.init && c.minor >= 29)
+    jobs.push(['super-admin.conf', lb, 'kubernetes-super-admin', '/O=system:masters/CN=kubernetes-super-admin']);
+  if (c.init)
+    jobs.push(['kubelet.conf', lb, `system:node:${c.nodeName}`, `/O=system:nodes/CN=system:node:${c.nodeName}`]);
+  jobs.push([
+    'controller-manager.conf',
+    localUrl,
+    'system:kube-controller-manager',
+    '/CN=system:kube-controller-manager',
+  ]);
   jobs.push(['scheduler.conf', localUrl, 'system:kube-scheduler', '/CN=system:kube-scheduler']);
   const certs = await Promise.all(jobs.map((j) => clientCert(j[3])));
   jobs.forEach(([file, server, user], i) => {
     if (file === 'kubelet.conf') writeKubeletClient(certs[i].certPem, certs[i].keyPem);
-    writeKubeconfig(`/etc/kubernetes/${file}`, { clusterName: c.clusterName, server, caPem: c.caPem, user, ...certs[i] });
+    writeKubeconfig(`/etc/kubernetes/${file}`, {
+      clusterName: c.clusterName,
+      server,
+      caPem: c.caPem,
+      user,
+      ...certs[i],
+    });
     log.push(`[kubeconfig] Writing "${file}" kubeconfig file`);
   });
   fs.chmodSync('/etc/kubernetes/admin.conf', 0o600);

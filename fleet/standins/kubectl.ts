@@ -14,8 +14,17 @@ import { NodeView, PodView } from './views';
 import type { ExecResult } from './etcdctl';
 
 const FLAGS = {
-  kubeconfig: 'string', namespace: 'string', 'all-namespaces': 'bool', filename: 'list', output: 'string', watch: 'bool',
-  'request-timeout': 'string', v: 'string', 'no-headers': 'bool', server: 'string', container: 'string',
+  kubeconfig: 'string',
+  namespace: 'string',
+  'all-namespaces': 'bool',
+  filename: 'list',
+  output: 'string',
+  watch: 'bool',
+  'request-timeout': 'string',
+  v: 'string',
+  'no-headers': 'bool',
+  server: 'string',
+  container: 'string',
 } as const;
 const fail = (msg: string): ExitError => new ExitError(msg, 1, false);
 
@@ -30,16 +39,37 @@ function kubeconfig(file: string | undefined): LoadedKubeconfig {
   return { server: 'http://localhost:8080', caPem: '' };
 }
 
-async function request(kc: LoadedKubeconfig, method: string, path: string, body: unknown, timeoutMs: number): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
+async function request(
+  kc: LoadedKubeconfig,
+  method: string,
+  path: string,
+  body: unknown,
+  timeoutMs: number,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of any API object, read field by field as Kubernetes clients do
+): Promise<any> {
   const hp = hostPort(kc.server);
-  if (kc.server.startsWith('http://')) throw fail(`The connection to the server ${hp} was refused - did you specify the right host or port?`);
+  if (kc.server.startsWith('http://'))
+    throw fail(`The connection to the server ${hp} was refused - did you specify the right host or port?`);
   try {
-    const r = await apiRequest({ server: kc.server, method, path, body, caPem: kc.caPem, certPem: kc.certPem, keyPem: kc.keyPem, timeoutMs });
-    if (r.status >= 400) throw fail(`Error from server (${(r.body as { reason?: string }).reason ?? 'InternalError'}): ${(r.body as { message?: string }).message ?? r.status}`);
+    const r = await apiRequest({
+      server: kc.server,
+      method,
+      path,
+      body,
+      caPem: kc.caPem,
+      certPem: kc.certPem,
+      keyPem: kc.keyPem,
+      timeoutMs,
+    });
+    if (r.status >= 400)
+      throw fail(
+        `Error from server (${(r.body as { reason?: string }).reason ?? 'InternalError'}): ${(r.body as { message?: string }).message ?? r.status}`,
+      );
     return r.body;
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;
-    if (e.kind === 'refused') throw fail(`The connection to the server ${hp} was refused - did you specify the right host or port?`);
+    if (e.kind === 'refused')
+      throw fail(`The connection to the server ${hp} was refused - did you specify the right host or port?`);
     if (e.kind === 'timeout') throw fail(`Unable to connect to the server: dial tcp ${hp}: i/o timeout`);
     if (e.kind === 'tls') throw fail(`Unable to connect to the server: ${e.message}`);
     throw fail(`Unable to connect to the server: ${e.message}`);
@@ -77,7 +107,10 @@ function readManifests(files: string[]): unknown[] {
       throw fail(`error: the path "${f}" does not exist`);
     }
     for (const d of YAML.parseAllDocuments(text)) {
-      if (d.errors.length) throw fail(`error: error parsing ${f}: error converting YAML to JSON: yaml: ${d.errors[0].message.split('\n')[0]}`);
+      if (d.errors.length)
+        throw fail(
+          `error: error parsing ${f}: error converting YAML to JSON: yaml: ${d.errors[0].message.split('\n')[0]}`,
+        );
       const o = d.toJS();
       if (o?.kind === 'List' && Array.isArray(o.items)) docs.push(...o.items);
       else if (o) docs.push(o);
@@ -89,7 +122,21 @@ function readManifests(files: string[]): unknown[] {
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   await applyFaults('kubectl', argv);
-  const p = parseFlags(argv, FLAGS, { n: 'namespace', A: 'all-namespaces', f: 'filename', o: 'output', w: 'watch', v: 'v', s: 'server', c: 'container' }, false);
+  const p = parseFlags(
+    argv,
+    FLAGS,
+    {
+      n: 'namespace',
+      A: 'all-namespaces',
+      f: 'filename',
+      o: 'output',
+      w: 'watch',
+      v: 'v',
+      s: 'server',
+      c: 'container',
+    },
+    false,
+  );
   const kc = kubeconfig(str(p, 'kubeconfig'));
   if (str(p, 'server')) kc.server = str(p, 'server')!;
   const timeout = str(p, 'request-timeout') ? parseDuration(str(p, 'request-timeout')!) || 30000 : 30000;
@@ -102,7 +149,10 @@ async function main(): Promise<number> {
   if (verb === 'apply') {
     if (!list(p, 'filename').length) throw fail('error: must specify one of -f and -k');
     const objects = readManifests(list(p, 'filename'));
-    const r = (await request(kc, 'POST', '/apis/fleet.local/v1/apply', { objects }, timeout)) as { lines: string[]; errors: string[] };
+    const r = (await request(kc, 'POST', '/apis/fleet.local/v1/apply', { objects }, timeout)) as {
+      lines: string[];
+      errors: string[];
+    };
     r.lines.forEach((l) => process.stdout.write(l + '\n'));
     if (r.errors.length) throw fail(r.errors.map((e) => `error: ${e}`).join('\n'));
     return 0;
@@ -113,20 +163,44 @@ async function main(): Promise<number> {
       items = items.filter((n) => n.name === name);
       if (!items.length) throw fail(`Error from server (NotFound): nodes "${name}" not found`);
     }
-    if (str(p, 'output') === 'json') return process.stdout.write(JSON.stringify({ kind: 'List', items }, null, 2) + '\n'), 0;
-    if (str(p, 'output') === 'name') return items.forEach((n) => process.stdout.write(`node/${n.name}\n`)), 0;
-    if (!items.length) return process.stderr.write('No resources found\n'), 0;
-    const rows = [['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION'], ...items.map((n) => [n.name, n.ready ? 'Ready' : 'NotReady', n.role === 'control-plane' ? controlPlaneRoles(minor) : '<none>', age(now - n.createdAt), n.version])];
+    if (str(p, 'output') === 'json')
+      return (process.stdout.write(JSON.stringify({ kind: 'List', items }, null, 2) + '\n'), 0);
+    if (str(p, 'output') === 'name') return (items.forEach((n) => process.stdout.write(`node/${n.name}\n`)), 0);
+    if (!items.length) return (process.stderr.write('No resources found\n'), 0);
+    const rows = [
+      ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION'],
+      ...items.map((n) => [
+        n.name,
+        n.ready ? 'Ready' : 'NotReady',
+        n.role === 'control-plane' ? controlPlaneRoles(minor) : '<none>',
+        age(now - n.createdAt),
+        n.version,
+      ]),
+    ];
     process.stdout.write(table(rows, headers));
     return 0;
   }
   if (verb === 'get' && ['pods', 'pod', 'po'].includes(res)) {
     const all = bool(p, 'all-namespaces');
-    const items = ((await request(kc, 'GET', '/api/v1/pods', undefined, timeout)) as { items: PodView[] }).items.filter((x) => all || x.namespace === ns).filter((x) => !name || x.name === name);
-    if (str(p, 'output') === 'json') return process.stdout.write(JSON.stringify({ kind: 'List', items }, null, 2) + '\n'), 0;
-    if (!items.length) return process.stderr.write(all ? 'No resources found\n' : `No resources found in ${ns} namespace.\n`), 0;
+    const items = ((await request(kc, 'GET', '/api/v1/pods', undefined, timeout)) as { items: PodView[] }).items
+      .filter((x) => all || x.namespace === ns)
+      .filter((x) => !name || x.name === name);
+    if (str(p, 'output') === 'json')
+      return (process.stdout.write(JSON.stringify({ kind: 'List', items }, null, 2) + '\n'), 0);
+    if (!items.length)
+      return (process.stderr.write(all ? 'No resources found\n' : `No resources found in ${ns} namespace.\n`), 0);
     const head = ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'];
-    const rows = [all ? ['NAMESPACE', ...head] : head, ...items.map((x) => [...(all ? [x.namespace] : []), x.name, x.ready, x.status, String(x.restarts), age(now - x.createdAt)])];
+    const rows = [
+      all ? ['NAMESPACE', ...head] : head,
+      ...items.map((x) => [
+        ...(all ? [x.namespace] : []),
+        x.name,
+        x.ready,
+        x.status,
+        String(x.restarts),
+        age(now - x.createdAt),
+      ]),
+    ];
     process.stdout.write(table(rows, headers));
     return 0;
   }
@@ -143,9 +217,18 @@ async function main(): Promise<number> {
   if (verb === 'exec') {
     // p.args: exec <pod> <command...> (everything after `--` is the command).
     const [, pod, ...command] = p.args;
-    if (!pod) throw fail('error: expected \'exec POD_NAME COMMAND [ARG1] [ARG2] ... [ARGN]\'.\nPOD_NAME and COMMAND are required arguments for the exec command');
+    if (!pod)
+      throw fail(
+        "error: expected 'exec POD_NAME COMMAND [ARG1] [ARG2] ... [ARGN]'.\nPOD_NAME and COMMAND are required arguments for the exec command",
+      );
     if (!command.length) throw fail('error: you must specify at least one command for the container');
-    const r = (await request(kc, 'POST', `/api/v1/namespaces/${ns}/pods/${pod}/exec`, { command }, timeout)) as ExecResult;
+    const r = (await request(
+      kc,
+      'POST',
+      `/api/v1/namespaces/${ns}/pods/${pod}/exec`,
+      { command },
+      timeout,
+    )) as ExecResult;
     if ('error' in r) throw fail(`error: ${r.error}`);
     process.stdout.write(r.stdout);
     process.stderr.write(r.stderr);

@@ -24,7 +24,14 @@ export function writeKubeletClient(certPem: string, keyPem: string): string {
 /** kubelet.conf after kubelet-finalize: points at the rotatable client certificate. */
 export function writeKubeletConf(server: string, caPem: string, clusterName: string, nodeName: string): void {
   const pem = '/var/lib/kubelet/pki/kubelet-client-current.pem';
-  const text = kubeconfigText({ clusterName, server, caPem, user: `system:node:${nodeName}`, certFile: pem, keyFile: pem });
+  const text = kubeconfigText({
+    clusterName,
+    server,
+    caPem,
+    user: `system:node:${nodeName}`,
+    certFile: pem,
+    keyFile: pem,
+  });
   fs.writeFileSync('/etc/kubernetes/kubelet.conf', text, { mode: 0o600 });
 }
 
@@ -35,7 +42,12 @@ export function fmtSeconds(ms: number): string {
 }
 
 /** Starts a daemon and waits until it answers on its port (or died). Returns elapsed ms. */
-export async function startAndWait(kind: DaemonKind, url: string, caPem: string | undefined, timeoutMs: number): Promise<number> {
+export async function startAndWait(
+  kind: DaemonKind,
+  url: string,
+  caPem: string | undefined,
+  timeoutMs: number,
+): Promise<number> {
   const t = performance.now();
   startDaemon(kind);
   const until = Date.now() + timeoutMs;

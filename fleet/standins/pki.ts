@@ -20,8 +20,21 @@ export async function genKey(file: string): Promise<void> {
 export async function createCA(dir: string, base: string, cn: string): Promise<void> {
   await genKey(`${dir}/${base}.key`);
   await run('openssl', [
-    'req', '-x509', '-new', '-key', `${dir}/${base}.key`, '-subj', `/CN=${cn}`, '-days', '3650', '-out', `${dir}/${base}.crt`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign',
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    `${dir}/${base}.key`,
+    '-subj',
+    `/CN=${cn}`,
+    '-days',
+    '3650',
+    '-out',
+    `${dir}/${base}.crt`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign',
   ]);
 }
 
@@ -38,10 +51,27 @@ export async function createCert(pkiDir: string, caBase: string, base: string, s
   await genKey(`${pkiDir}/${base}.key`);
   const eku = spec.usage === 'server' ? 'serverAuth' : spec.usage === 'client' ? 'clientAuth' : 'serverAuth,clientAuth';
   const args = [
-    'req', '-x509', '-new', '-key', `${pkiDir}/${base}.key`, '-subj', spec.subject, '-days', '365',
-    '-CA', `${pkiDir}/${caBase}.crt`, '-CAkey', `${pkiDir}/${caBase}.key`, '-out', `${pkiDir}/${base}.crt`,
-    '-addext', 'basicConstraints=critical,CA:FALSE', '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment',
-    '-addext', `extendedKeyUsage=${eku}`,
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    `${pkiDir}/${base}.key`,
+    '-subj',
+    spec.subject,
+    '-days',
+    '365',
+    '-CA',
+    `${pkiDir}/${caBase}.crt`,
+    '-CAkey',
+    `${pkiDir}/${caBase}.key`,
+    '-out',
+    `${pkiDir}/${base}.crt`,
+    '-addext',
+    'basicConstraints=critical,CA:FALSE',
+    '-addext',
+    'keyUsage=critical,digitalSignature,keyEncipherment',
+    '-addext',
+    `extendedKeyUsage=${eku}`,
   ];
   const sans = [...(spec.dns ?? []).map((d) => `DNS:${d}`), ...(spec.ips ?? []).map((i) => `IP:${i}`)];
   if (sans.length) args.push('-addext', `subjectAltName=${sans.join(',')}`);
@@ -49,12 +79,36 @@ export async function createCert(pkiDir: string, caBase: string, base: string, s
 }
 
 /** Signs a PEM CSR with the given CA (the stand-in csrsigner of the controller-manager). */
-export async function signCSR(caCrt: string, caKey: string, csrPem: string, usage: 'client' | 'server'): Promise<string> {
+export async function signCSR(
+  caCrt: string,
+  caKey: string,
+  csrPem: string,
+  usage: 'client' | 'server',
+): Promise<string> {
   const tmp = fs.mkdtempSync('/tmp/fleet-csr-');
   try {
     fs.writeFileSync(`${tmp}/req.csr`, csrPem);
-    fs.writeFileSync(`${tmp}/ext`, `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=${usage}Auth\n`);
-    const { stdout } = await run('openssl', ['x509', '-req', '-in', `${tmp}/req.csr`, '-CA', caCrt, '-CAkey', caKey, '-CAcreateserial', '-CAserial', `${tmp}/serial`, '-days', '365', '-extfile', `${tmp}/ext`]);
+    fs.writeFileSync(
+      `${tmp}/ext`,
+      `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=${usage}Auth\n`,
+    );
+    const { stdout } = await run('openssl', [
+      'x509',
+      '-req',
+      '-in',
+      `${tmp}/req.csr`,
+      '-CA',
+      caCrt,
+      '-CAkey',
+      caKey,
+      '-CAcreateserial',
+      '-CAserial',
+      `${tmp}/serial`,
+      '-days',
+      '365',
+      '-extfile',
+      `${tmp}/ext`,
+    ]);
     return stdout;
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

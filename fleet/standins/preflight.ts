@@ -54,7 +54,8 @@ export async function runChecks(checks: Check[], ignore: string[]): Promise<void
   for (const c of checks) {
     const msg = await c.run();
     if (!msg) continue;
-    if (ign.includes('all') || ign.includes(c.name.toLowerCase())) process.stderr.write(`\t[WARNING ${c.name}]: ${msg}\n`);
+    if (ign.includes('all') || ign.includes(c.name.toLowerCase()))
+      process.stderr.write(`\t[WARNING ${c.name}]: ${msg}\n`);
     else errors.push(`${c.name}]: ${msg}`);
   }
   if (errors.length) throw phaseError('preflight', preflightBlock(errors));
@@ -65,7 +66,9 @@ export function controlPlanePortChecks(address: string, bindPort: number, minor:
   return [portCheck(address, bindPort), portCheck(address, sched), portCheck(address, cm)];
 }
 
-export const MANIFESTS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'].map((n) => `/etc/kubernetes/manifests/${n}.yaml`);
+export const MANIFESTS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'].map(
+  (n) => `/etc/kubernetes/manifests/${n}.yaml`,
+);
 
 export function localEtcdChecks(address: string): Check[] {
   return [portCheck(address, 2379), portCheck(address, 2380), dirAvailable('/var/lib/etcd')];
@@ -81,7 +84,12 @@ export const fileExisting = (path: string, label?: string): Check => ({
  * RunInitNodeChecks with etcd.external (cmd/kubeadm/app/preflight/checks.go): caFile, certFile and
  * keyFile must exist, except on a control-plane join that downloads the certificates.
  */
-export function externalEtcdChecks(ext: { caFile?: string; certFile?: string; keyFile?: string }, downloadCerts = false): Check[] {
+export function externalEtcdChecks(
+  ext: { caFile?: string; certFile?: string; keyFile?: string },
+  downloadCerts = false,
+): Check[] {
   if (downloadCerts) return [];
-  return [ext.caFile, ext.certFile, ext.keyFile].filter((f): f is string => !!f).map((f) => fileExisting(f, 'ExternalEtcdClientCertificates'));
+  return [ext.caFile, ext.certFile, ext.keyFile]
+    .filter((f): f is string => !!f)
+    .map((f) => fileExisting(f, 'ExternalEtcdClientCertificates'));
 }

@@ -54,8 +54,26 @@ export function validateConfig(bin: string, file: string): { strictError?: strin
 
 /** The init flags each phase also takes (`kubeadm init phase certs all --help`, `... kubeconfig all --help`). */
 const PHASE_FLAGS = {
-  certs: ['config', 'apiserver-advertise-address', 'apiserver-cert-extra-sans', 'cert-dir', 'control-plane-endpoint', 'kubernetes-version', 'service-cidr', 'service-dns-domain'],
-  kubeconfig: ['config', 'apiserver-advertise-address', 'apiserver-bind-port', 'cert-dir', 'control-plane-endpoint', 'kubeconfig-dir', 'kubernetes-version', 'node-name'],
+  certs: [
+    'config',
+    'apiserver-advertise-address',
+    'apiserver-cert-extra-sans',
+    'cert-dir',
+    'control-plane-endpoint',
+    'kubernetes-version',
+    'service-cidr',
+    'service-dns-domain',
+  ],
+  kubeconfig: [
+    'config',
+    'apiserver-advertise-address',
+    'apiserver-bind-port',
+    'cert-dir',
+    'control-plane-endpoint',
+    'kubeconfig-dir',
+    'kubernetes-version',
+    'node-name',
+  ],
 };
 
 /**

@@ -11,8 +11,16 @@ import { updateState } from './state';
 import { out } from './nodesetup';
 
 const FLAGS = {
-  force: 'bool', 'cert-dir': 'string', 'cleanup-tmp-dir': 'bool', config: 'string', 'cri-socket': 'string', 'dry-run': 'bool',
-  'ignore-preflight-errors': 'list', kubeconfig: 'string', 'skip-phases': 'list', v: 'string',
+  force: 'bool',
+  'cert-dir': 'string',
+  'cleanup-tmp-dir': 'bool',
+  config: 'string',
+  'cri-socket': 'string',
+  'dry-run': 'bool',
+  'ignore-preflight-errors': 'list',
+  kubeconfig: 'string',
+  'skip-phases': 'list',
+  v: 'string',
 } as const;
 
 function ask(q: string): Promise<string> {
@@ -21,7 +29,8 @@ function ask(q: string): Promise<string> {
 }
 
 function emptyDir(dir: string): void {
-  for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) fs.rmSync(`${dir}/${f}`, { recursive: true, force: true });
+  for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : [])
+    fs.rmSync(`${dir}/${f}`, { recursive: true, force: true });
 }
 
 export async function reset(argv: string[]): Promise<number> {
@@ -29,7 +38,9 @@ export async function reset(argv: string[]): Promise<number> {
   const p = parseFlags(argv, FLAGS, { f: 'force', v: 'v' });
   const certDir = str(p, 'cert-dir') ?? '/etc/kubernetes/pki';
   if (!bool(p, 'force')) {
-    process.stderr.write("[reset] WARNING: Changes made to this host by 'kubeadm init' or 'kubeadm join' will be reverted.\n");
+    process.stderr.write(
+      "[reset] WARNING: Changes made to this host by 'kubeadm init' or 'kubeadm join' will be reverted.\n",
+    );
     const a = (await ask('[reset] Are you sure you want to proceed? [y/N]: ')).trim();
     if (a !== 'y' && a !== 'Y') throw new ExitError('aborted reset operation');
   }
@@ -58,7 +69,14 @@ export async function reset(argv: string[]): Promise<number> {
   if (bool(p, 'cleanup-tmp-dir')) dirs.push('/etc/kubernetes/tmp');
   dirs.forEach(emptyDir);
   out(`[reset] Deleting contents of directories: [${dirs.join(' ')}]`);
-  const files = ['admin.conf', ...(e.minor >= 29 ? ['super-admin.conf'] : []), 'kubelet.conf', 'bootstrap-kubelet.conf', 'controller-manager.conf', 'scheduler.conf'].map((f) => `/etc/kubernetes/${f}`);
+  const files = [
+    'admin.conf',
+    ...(e.minor >= 29 ? ['super-admin.conf'] : []),
+    'kubelet.conf',
+    'bootstrap-kubelet.conf',
+    'controller-manager.conf',
+    'scheduler.conf',
+  ].map((f) => `/etc/kubernetes/${f}`);
   files.forEach((f) => fs.rmSync(f, { force: true }));
   out(`[reset] Deleting files: [${files.join(' ')}]`);
   process.stdout.write(RESET_TRAILER);

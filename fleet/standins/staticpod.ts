@@ -17,7 +17,9 @@ const MANIFEST = '/etc/kubernetes/manifests/etcd.yaml';
 let known: Set<string> | undefined;
 /** The flags this etcd binary knows, from its --help. */
 function knownFlags(): Set<string> {
-  known ??= new Set([...spawnSync(ETCD, ['--help'], { encoding: 'utf8' }).stdout.matchAll(/^\s+--([a-z0-9-]+)/gm)].map((m) => m[1]));
+  known ??= new Set(
+    [...spawnSync(ETCD, ['--help'], { encoding: 'utf8' }).stdout.matchAll(/^\s+--([a-z0-9-]+)/gm)].map((m) => m[1]),
+  );
   return known;
 }
 
@@ -61,7 +63,11 @@ export function etcdArgs(command: string[], address: string, log: (m: string) =>
     }
     let v = value;
     if (v !== undefined && (flag === 'listen-client-urls' || flag === 'listen-metrics-urls')) {
-      v = [...new Set(v.split(',').map((u) => u.replace(/\/\/(127\.0\.0\.1|localhost|\[::1\])(?=[:/]|$)/, `//${address}`)))].join(',');
+      v = [
+        ...new Set(
+          v.split(',').map((u) => u.replace(/\/\/(127\.0\.0\.1|localhost|\[::1\])(?=[:/]|$)/, `//${address}`)),
+        ),
+      ].join(',');
     }
     out.push(v === undefined ? `--${flag}` : `--${flag}=${v}`);
   }
@@ -70,7 +76,8 @@ export function etcdArgs(command: string[], address: string, log: (m: string) =>
 
 function readCommand(text: string): string[] | undefined {
   try {
-    const c = (YAML.parse(text) as { spec?: { containers?: Array<{ command?: string[]; args?: string[] }> } })?.spec?.containers?.[0];
+    const c = (YAML.parse(text) as { spec?: { containers?: Array<{ command?: string[]; args?: string[] }> } })?.spec
+      ?.containers?.[0];
     const cmd = [...(c?.command ?? []), ...(c?.args ?? [])].map(String);
     return cmd[0] === 'etcd' ? cmd : undefined;
   } catch {
@@ -110,17 +117,19 @@ export function superviseEtcd(e: HostEnv): { stop: () => Promise<void> } {
     const started = Date.now();
     child = c;
     running = text;
-    exited = new Promise((resolve) => c.on('exit', (code, sig) => {
-      note(`etcd exited (${sig ?? code})`);
-      if (child === c) {
-        child = undefined;
-        fs.rmSync(pidFile, { force: true });
-        // CrashLoopBackOff, shortened: 1 s doubling to 10 s, reset after 10 s of running.
-        backoffMs = Date.now() - started > 10000 ? 1000 : Math.min(backoffMs * 2, 10000);
-        notBefore = Date.now() + backoffMs;
-      }
-      resolve();
-    }));
+    exited = new Promise((resolve) =>
+      c.on('exit', (code, sig) => {
+        note(`etcd exited (${sig ?? code})`);
+        if (child === c) {
+          child = undefined;
+          fs.rmSync(pidFile, { force: true });
+          // CrashLoopBackOff, shortened: 1 s doubling to 10 s, reset after 10 s of running.
+          backoffMs = Date.now() - started > 10000 ? 1000 : Math.min(backoffMs * 2, 10000);
+          notBefore = Date.now() + backoffMs;
+        }
+        resolve();
+      }),
+    );
     if (c.pid) fs.writeFileSync(pidFile, String(c.pid));
   };
 

@@ -8,7 +8,19 @@ import { hostEnv } from './env';
 
 const UNIT_FILE = '/lib/systemd/system/kubelet.service';
 const WANTS = '/etc/systemd/system/multi-user.target.wants/kubelet.service';
-const VERBS = ['start', 'restart', 'try-restart', 'reload-or-restart', 'stop', 'is-active', 'is-enabled', 'enable', 'disable', 'status', 'daemon-reload'];
+const VERBS = [
+  'start',
+  'restart',
+  'try-restart',
+  'reload-or-restart',
+  'stop',
+  'is-active',
+  'is-enabled',
+  'enable',
+  'disable',
+  'status',
+  'daemon-reload',
+];
 
 const unitName = (u: string): string => (u.includes('.') ? u : `${u}.service`);
 const isKubelet = (u: string): boolean => unitName(u) === 'kubelet.service';
@@ -20,12 +32,13 @@ function main(): number {
   const flags = argv.filter((a) => a.startsWith('-'));
   const [verb, ...units] = argv.filter((a) => !a.startsWith('-'));
   const quiet = flags.includes('-q') || flags.includes('--quiet');
-  if (verb === undefined) return say(2, 'Too few arguments.'), 1;
-  if (!VERBS.includes(verb)) return say(2, `Unknown command verb ${verb}.`), 1;
+  if (verb === undefined) return (say(2, 'Too few arguments.'), 1);
+  if (!VERBS.includes(verb)) return (say(2, `Unknown command verb ${verb}.`), 1);
   const root = process.getuid?.() === 0;
   const mutating = verb !== 'is-active' && verb !== 'is-enabled' && verb !== 'status';
-  if (verb === 'daemon-reload') return root ? 0 : (say(2, 'Failed to reload daemon: Interactive authentication required.'), 1);
-  if (!units.length) return say(2, 'Too few arguments.'), 1;
+  if (verb === 'daemon-reload')
+    return root ? 0 : (say(2, 'Failed to reload daemon: Interactive authentication required.'), 1);
+  if (!units.length) return (say(2, 'Too few arguments.'), 1);
   let code = 0;
   for (const u of units) {
     const name = unitName(u);
@@ -50,12 +63,18 @@ function main(): number {
           code = 4;
           continue;
         }
-        say(1, `● kubelet.service - kubelet: The Kubernetes Node Agent\n     Loaded: loaded (${UNIT_FILE}; ${fs.existsSync(WANTS) ? 'enabled' : 'disabled'}; preset: enabled)\n     Active: ${daemonRunning('kubelet') ? 'active (running)' : 'inactive (dead)'}`);
+        say(
+          1,
+          `● kubelet.service - kubelet: The Kubernetes Node Agent\n     Loaded: loaded (${UNIT_FILE}; ${fs.existsSync(WANTS) ? 'enabled' : 'disabled'}; preset: enabled)\n     Active: ${daemonRunning('kubelet') ? 'active (running)' : 'inactive (dead)'}`,
+        );
         if (!daemonRunning('kubelet')) code = 3;
         continue;
     }
     if (mutating && !root) {
-      say(2, `Failed to ${verb} ${name}: Interactive authentication required.\nSee system logs and 'systemctl status ${name}' for details.`);
+      say(
+        2,
+        `Failed to ${verb} ${name}: Interactive authentication required.\nSee system logs and 'systemctl status ${name}' for details.`,
+      );
       code = 1;
       continue;
     }

@@ -21,7 +21,14 @@ export function pullImages(minor: number): string[] {
 }
 
 /** Join line as printed by init (multi-line) — TAB continuation from 1.21, 4 spaces before. */
-export function joinCommandLines(minor: number, endpoint: string, token: string, hash: string, controlPlane: boolean, certKey?: string): string {
+export function joinCommandLines(
+  minor: number,
+  endpoint: string,
+  token: string,
+  hash: string,
+  controlPlane: boolean,
+  certKey?: string,
+): string {
   const ind = minor >= 21 ? '\t' : '    ';
   let s = `kubeadm join ${endpoint} --token ${token} \\\n${ind}--discovery-token-ca-cert-hash ${hash} `;
   if (controlPlane) s += `\\\n${ind}--control-plane ${certKey ? `--certificate-key ${certKey}` : ''}`;
@@ -29,14 +36,27 @@ export function joinCommandLines(minor: number, endpoint: string, token: string,
 }
 
 /** `token create --print-join-command`: the template flattened to one line. */
-export function joinCommandOneLine(minor: number, endpoint: string, token: string, hash: string, certKey?: string): string {
+export function joinCommandOneLine(
+  minor: number,
+  endpoint: string,
+  token: string,
+  hash: string,
+  certKey?: string,
+): string {
   const gap = minor >= 21 ? ' ' : '     ';
   let s = `kubeadm join ${endpoint} --token ${token}${gap}--discovery-token-ca-cert-hash ${hash} `;
   if (certKey) s += `--control-plane --certificate-key ${certKey}`;
   return s;
 }
 
-export function initEpilogue(minor: number, endpoint: string, token: string, hash: string, hasCpEndpoint: boolean, certKey?: string): string {
+export function initEpilogue(
+  minor: number,
+  endpoint: string,
+  token: string,
+  hash: string,
+  hasCpEndpoint: boolean,
+  certKey?: string,
+): string {
   const out = [
     '',
     'Your Kubernetes control-plane has initialized successfully!',
@@ -48,7 +68,13 @@ export function initEpilogue(minor: number, endpoint: string, token: string, has
     '  sudo chown $(id -u):$(id -g) $HOME/.kube/config',
     '',
   ];
-  if (minor >= 21) out.push('Alternatively, if you are the root user, you can run:', '', '  export KUBECONFIG=/etc/kubernetes/admin.conf', '');
+  if (minor >= 21)
+    out.push(
+      'Alternatively, if you are the root user, you can run:',
+      '',
+      '  export KUBECONFIG=/etc/kubernetes/admin.conf',
+      '',
+    );
   out.push(
     'You should now deploy a pod network to the cluster.',
     'Run "kubectl apply -f [podnetwork].yaml" with one of the options listed at:',
@@ -77,21 +103,27 @@ export function initEpilogue(minor: number, endpoint: string, token: string, has
       );
     }
   }
-  out.push('Then you can join any number of worker nodes by running the following on each as root:', '', joinCommandLines(minor, endpoint, token, hash, false));
+  out.push(
+    'Then you can join any number of worker nodes by running the following on each as root:',
+    '',
+    joinCommandLines(minor, endpoint, token, hash, false),
+  );
   return out.join('\n') + '\n';
 }
 
 export function joinWorkerEpilogue(minor: number): string {
   const where = minor <= 13 ? 'on the master' : 'on the control-plane';
-  return [
-    '',
-    'This node has joined the cluster:',
-    '* Certificate signing request was sent to apiserver and a response was received.',
-    '* The Kubelet was informed of the new secure connection details.',
-    '',
-    `Run 'kubectl get nodes' ${where} to see this node join the cluster.`,
-    '',
-  ].join('\n') + '\n';
+  return (
+    [
+      '',
+      'This node has joined the cluster:',
+      '* Certificate signing request was sent to apiserver and a response was received.',
+      '* The Kubelet was informed of the new secure connection details.',
+      '',
+      `Run 'kubectl get nodes' ${where} to see this node join the cluster.`,
+      '',
+    ].join('\n') + '\n'
+  );
 }
 
 export function joinControlPlaneEpilogue(minor: number, stackedEtcd: boolean): string {
@@ -101,25 +133,27 @@ export function joinControlPlaneEpilogue(minor: number, stackedEtcd: boolean): s
       : minor <= 23
         ? '* Control plane (master) label and taint were applied to the new node.'
         : '* Control plane label and taint were applied to the new node.';
-  return [
-    '',
-    'This node has joined the cluster and a new control plane instance was created:',
-    '',
-    '* Certificate signing request was sent to apiserver and approval was received.',
-    '* The Kubelet was informed of the new secure connection details.',
-    label,
-    '* The Kubernetes control plane instances scaled up.',
-    stackedEtcd ? '* A new etcd member was added to the local/stacked etcd cluster.' : '',
-    '',
-    'To start administering your cluster from this node, you need to run the following as a regular user:',
-    '',
-    '\tmkdir -p $HOME/.kube',
-    '\tsudo cp -i /etc/kubernetes/admin.conf $HOME/.kube/config',
-    '\tsudo chown $(id -u):$(id -g) $HOME/.kube/config',
-    '',
-    "Run 'kubectl get nodes' to see this node join the cluster.",
-    '',
-  ].join('\n') + '\n';
+  return (
+    [
+      '',
+      'This node has joined the cluster and a new control plane instance was created:',
+      '',
+      '* Certificate signing request was sent to apiserver and approval was received.',
+      '* The Kubelet was informed of the new secure connection details.',
+      label,
+      '* The Kubernetes control plane instances scaled up.',
+      stackedEtcd ? '* A new etcd member was added to the local/stacked etcd cluster.' : '',
+      '',
+      'To start administering your cluster from this node, you need to run the following as a regular user:',
+      '',
+      '\tmkdir -p $HOME/.kube',
+      '\tsudo cp -i /etc/kubernetes/admin.conf $HOME/.kube/config',
+      '\tsudo chown $(id -u):$(id -g) $HOME/.kube/config',
+      '',
+      "Run 'kubectl get nodes' to see this node join the cluster.",
+      '',
+    ].join('\n') + '\n'
+  );
 }
 
 export const RESET_TRAILER = [
@@ -130,7 +164,7 @@ export const RESET_TRAILER = [
   'If you wish to reset iptables, you must do so manually by using the "iptables" command.',
   '',
   'If your cluster was setup to utilize IPVS, run ipvsadm --clear (or similar)',
-  'to reset your system\'s IPVS tables.',
+  "to reset your system's IPVS tables.",
   '',
   'The reset process does not clean your kubeconfig files and you must remove them manually.',
   'Please, check the contents of the $HOME/.kube/config file.',
@@ -178,15 +212,24 @@ export const CRISOCKET_TIMEOUT = 'error uploading crisocket: timed out waiting f
  * control-plane-join/etcd when the etcd cluster refuses the new member (etcdphase
  * CreateStackedEtcdStaticPodManifestFile -> MemberAdd; etcd's ErrNotEnoughStartedMembers).
  */
-export const ETCD_MEMBER_ADD_FAILED = 'error creating local etcd static pod manifest file: etcdserver: re-configuration failed due to not enough started members';
+export const ETCD_MEMBER_ADD_FAILED =
+  'error creating local etcd static pod manifest file: etcdserver: re-configuration failed due to not enough started members';
 
 export function controlPlaneRoles(minor: number): string {
   return minor <= 19 ? 'master' : minor <= 23 ? 'control-plane,master' : 'control-plane';
 }
 
 export function markControlPlane(minor: number, node: string): string[] {
-  const labels = minor <= 23 ? '[node-role.kubernetes.io/control-plane node-role.kubernetes.io/master(deprecated) node.kubernetes.io/exclude-from-external-load-balancers]' : '[node-role.kubernetes.io/control-plane node.kubernetes.io/exclude-from-external-load-balancers]';
-  const taints = minor <= 23 ? '[node-role.kubernetes.io/master:NoSchedule]' : minor === 24 ? '[node-role.kubernetes.io/master:NoSchedule node-role.kubernetes.io/control-plane:NoSchedule]' : '[node-role.kubernetes.io/control-plane:NoSchedule]';
+  const labels =
+    minor <= 23
+      ? '[node-role.kubernetes.io/control-plane node-role.kubernetes.io/master(deprecated) node.kubernetes.io/exclude-from-external-load-balancers]'
+      : '[node-role.kubernetes.io/control-plane node.kubernetes.io/exclude-from-external-load-balancers]';
+  const taints =
+    minor <= 23
+      ? '[node-role.kubernetes.io/master:NoSchedule]'
+      : minor === 24
+        ? '[node-role.kubernetes.io/master:NoSchedule node-role.kubernetes.io/control-plane:NoSchedule]'
+        : '[node-role.kubernetes.io/control-plane:NoSchedule]';
   return [
     `[mark-control-plane] Marking the node ${node} as control-plane by adding the labels: ${labels}`,
     `[mark-control-plane] Marking the node ${node} as control-plane by adding the taints ${taints}`,

@@ -13,11 +13,20 @@ export function randomKey(): string {
 
 function files(external: boolean): Array<[string, string]> {
   const base: Array<[string, string]> = [
-    ['ca.crt', `${PKI}/ca.crt`], ['ca.key', `${PKI}/ca.key`], ['front-proxy-ca.crt', `${PKI}/front-proxy-ca.crt`],
-    ['front-proxy-ca.key', `${PKI}/front-proxy-ca.key`], ['sa.pub', `${PKI}/sa.pub`], ['sa.key', `${PKI}/sa.key`],
+    ['ca.crt', `${PKI}/ca.crt`],
+    ['ca.key', `${PKI}/ca.key`],
+    ['front-proxy-ca.crt', `${PKI}/front-proxy-ca.crt`],
+    ['front-proxy-ca.key', `${PKI}/front-proxy-ca.key`],
+    ['sa.pub', `${PKI}/sa.pub`],
+    ['sa.key', `${PKI}/sa.key`],
   ];
   return external
-    ? [...base, ['external-etcd-ca.crt', `${PKI}/etcd/ca.crt`], ['external-etcd.crt', `${PKI}/apiserver-etcd-client.crt`], ['external-etcd.key', `${PKI}/apiserver-etcd-client.key`]]
+    ? [
+        ...base,
+        ['external-etcd-ca.crt', `${PKI}/etcd/ca.crt`],
+        ['external-etcd.crt', `${PKI}/apiserver-etcd-client.crt`],
+        ['external-etcd.key', `${PKI}/apiserver-etcd-client.key`],
+      ]
     : [...base, ['etcd-ca.crt', `${PKI}/etcd/ca.crt`], ['etcd-ca.key', `${PKI}/etcd/ca.key`]];
 }
 
@@ -40,7 +49,8 @@ export function decryptCerts(keyHex: string, secret: CertsSecret): Array<[string
   const out: Array<[string, Buffer]> = [];
   for (const [name, path] of files('external-etcd-ca.crt' in secret.data)) {
     const raw = secret.data[name];
-    if (raw === undefined) throw new Error(`the Secret does not include the required certificate or key - name: ${name}, path: ${path}`);
+    if (raw === undefined)
+      throw new Error(`the Secret does not include the required certificate or key - name: ${name}, path: ${path}`);
     const buf = Buffer.from(raw, 'base64');
     try {
       const d = crypto.createDecipheriv('aes-256-gcm', key, buf.subarray(0, 12));

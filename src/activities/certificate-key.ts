@@ -31,7 +31,10 @@ export async function certificateKey(ssh: SshSpec, cp: HostSpec): Promise<string
   return withSessions(ssh, [cp], async (remote) => {
     const key = (await remote.session.readFile(CERTIFICATE_KEY_FILE)).toString('utf8').trim();
     if (!CERT_KEY_RE.test(key)) {
-      throw ApplicationFailure.nonRetryable(`${cp.name}: ${CERTIFICATE_KEY_FILE} holds no certificate key; run the init with certificates: upload again`, 'KubeadmMissingSharedCerts');
+      throw ApplicationFailure.nonRetryable(
+        `${cp.name}: ${CERTIFICATE_KEY_FILE} holds no certificate key; run the init with certificates: upload again`,
+        'KubeadmMissingSharedCerts',
+      );
     }
     cache.set(cacheKey(cp), key);
     return key;

@@ -9,34 +9,76 @@
 import { readFile } from 'node:fs/promises';
 import { sharedControlPlaneFiles } from '../kubeadm/certs';
 import { APISERVER_ETCD_CLIENT_CERT, ETCD_CLIENT_FILES } from '../kubeadm/external-etcd';
-import { KUBELET_CONF, } from '../kubeadm/paths';
+import { KUBELET_CONF } from '../kubeadm/paths';
 import { parseKubeVersion } from '../kubeadm/version';
 import type { Journaled, OnHost, StepResult } from './types';
 import { withSessions } from './host-context';
-import { installFiles, readFrom, } from './file-copy';
+import { installFiles, readFrom } from './file-copy';
 import type { Topology } from '../config/enums';
 import type { HostSpec } from '../config/types';
 
-export const distributeCerts = async ({ host, ssh, stepId, source, topology, kubernetesVersion }: OnHost & Journaled & { source: HostSpec; topology: Topology; kubernetesVersion: string }): Promise<StepResult> => {
+export const distributeCerts = async ({
+  host,
+  ssh,
+  stepId,
+  source,
+  topology,
+  kubernetesVersion,
+}: OnHost & Journaled & { source: HostSpec; topology: Topology; kubernetesVersion: string }): Promise<StepResult> => {
   const files = sharedControlPlaneFiles(topology, parseKubeVersion(kubernetesVersion));
   return withSessions(ssh, [source, host], async (from, to): Promise<StepResult> => {
-    const o = await installFiles(to, stepId, await readFrom(from, files), 'installing the shared certificates', `test -f ${KUBELET_CONF}`);
+    const o = await installFiles(
+      to,
+      stepId,
+      await readFrom(from, files),
+      'installing the shared certificates',
+      `test -f ${KUBELET_CONF}`,
+    );
     return o.state === 'already-done'
       ? { host: host.name, alreadyDone: true, detail: 'already joined; certificates left as they are' }
-      : { host: host.name, alreadyDone: false, attached: o.attached, detail: `${files.length} shared files copied from ${source.name} and verified` };
+      : {
+          host: host.name,
+          alreadyDone: false,
+          attached: o.attached,
+          detail: `${files.length} shared files copied from ${source.name} and verified`,
+        };
   });
 };
 
 /** The etcd CA and apiserver-etcd-client pair to the first control plane: from an etcd member, or from the operator's files. */
-export const installEtcdClientCerts = async ({ host, ssh, stepId, from }: OnHost & Journaled & { from: { host: HostSpec } | { caFile: string; certFile: string; keyFile: string } }): Promise<StepResult> => {
+export const installEtcdClientCerts = async ({
+  host,
+  ssh,
+  stepId,
+  from,
+}: OnHost &
+  Journaled & {
+    from: { host: HostSpec } | { caFile: string; certFile: string; keyFile: string };
+  }): Promise<StepResult> => {
   const hosts = 'host' in from ? [from.host, host] : [host];
   return withSessions(ssh, hosts, async (...remotes): Promise<StepResult> => {
     const to = remotes[remotes.length - 1];
-    const files = 'host' in from
-      ? await readFrom(remotes[0], ETCD_CLIENT_FILES)
-      : await Promise.all([from.caFile, from.certFile, from.keyFile].map(async (local, i) => ({ ...ETCD_CLIENT_FILES[i], content: await readFile(local) })));
-    const o = await installFiles(to, stepId, files, 'installing the etcd client certificates', `test -f ${APISERVER_ETCD_CLIENT_CERT} && test -f /etc/kubernetes/admin.conf`);
-    return { host: host.name, alreadyDone: o.state === 'already-done', attached: o.attached,
-      detail: `etcd CA and apiserver-etcd-client copied from ${'host' in from ? from.host.name : 'the cluster file'}` };
+    const files =
+      'host' in from
+        ? await readFrom(remotes[0], ETCD_CLIENT_FILES)
+        : await Promise.all(
+            [from.caFile, from.certFile, from.keyFile].map(async (local, i) => ({
+              ...ETCD_CLIENT_FILES[i],
+              content: await readFile(local),
+            })),
+          );
+    const o = await installFiles(
+      to,
+      stepId,
+      files,
+      'installing the etcd client certificates',
+      `test -f ${APISERVER_ETCD_CLIENT_CERT} && test -f /etc/kubernetes/admin.conf`,
+    );
+    return {
+      host: host.name,
+      alreadyDone: o.state === 'already-done',
+      attached: o.attached,
+      detail: `etcd CA and apiserver-etcd-client copied from ${'host' in from ? from.host.name : 'the cluster file'}`,
+    };
   });
 };

@@ -14,10 +14,19 @@ import type { HostSpec } from '../config/types';
 import type { CleanupResult, Journaled, OnHost, Role } from './types';
 
 /**
-   * `healthy`: a control plane through which a stacked member is removed (none for the first control
-   * plane, which is then reset only with `approvedBy`, the operator who approved it).
-   */
-export const cleanNode = async ({ host, ssh, stepId, role, stacked, healthy, approvedBy }: OnHost & Journaled & { role: Role; stacked: boolean; healthy?: HostSpec; approvedBy?: string }): Promise<CleanupResult> => {
+ * `healthy`: a control plane through which a stacked member is removed (none for the first control
+ * plane, which is then reset only with `approvedBy`, the operator who approved it).
+ */
+export const cleanNode = async ({
+  host,
+  ssh,
+  stepId,
+  role,
+  stacked,
+  healthy,
+  approvedBy,
+}: OnHost &
+  Journaled & { role: Role; stacked: boolean; healthy?: HostSpec; approvedBy?: string }): Promise<CleanupResult> => {
   const done: string[] = [];
   await withSessions(ssh, [host], async (node) => {
     const f = parseHostFacts((await node.check(hostFactsCommand(), 'inspecting the node')).stdout).files;
@@ -25,7 +34,8 @@ export const cleanNode = async ({ host, ssh, stepId, role, stacked, healthy, app
     if (role === 'control-plane' && !healthy && !approvedBy) {
       throw ApplicationFailure.create({
         message: `${host.name}: refusing kubeadm reset -f on the first control plane without an operator's approval: it holds the cluster's CA${stacked ? ' and etcd data' : ''}`,
-        type: 'ResetRefused', nonRetryable: true,
+        type: 'ResetRefused',
+        nonRetryable: true,
       });
     }
     node.step('kubeadm reset -f');
@@ -35,7 +45,11 @@ export const cleanNode = async ({ host, ssh, stepId, role, stacked, healthy, app
   if (role === 'control-plane' && stacked && healthy) {
     const removed = await withSessions(ssh, [healthy], async (cp) => {
       const etcd = await readEtcdMembers(cp, [healthy]);
-      if ('unknown' in etcd) throw ApplicationFailure.retryable(`${host.name}: its etcd member cannot be checked through ${healthy.name}: ${etcd.unknown.error}`, 'EtcdUnhealthy');
+      if ('unknown' in etcd)
+        throw ApplicationFailure.retryable(
+          `${host.name}: its etcd member cannot be checked through ${healthy.name}: ${etcd.unknown.error}`,
+          'EtcdUnhealthy',
+        );
       const member = memberOf(etcd.members, host);
       if (!member) return undefined;
       await removeEtcdMember(cp, member.id);

@@ -18,11 +18,20 @@ export const failureTypes: ActivityInterceptorsFactory = () => ({
 });
 
 export function asNonRetryable(err: unknown): unknown {
-  if (!(err instanceof ApplicationFailure) || err.nonRetryable || !err.type || !NON_RETRYABLE_TYPES.includes(err.type)) {
+  if (
+    !(err instanceof ApplicationFailure) ||
+    err.nonRetryable ||
+    !err.type ||
+    !NON_RETRYABLE_TYPES.includes(err.type)
+  ) {
     return err;
   }
   const failure = ApplicationFailure.create({
-    message: err.message, type: err.type, nonRetryable: true, details: err.details ? [...err.details] : undefined, cause: err.cause,
+    message: err.message,
+    type: err.type,
+    nonRetryable: true,
+    details: err.details ? [...err.details] : undefined,
+    cause: err.cause,
   });
   failure.stack = err.stack;
   return failure;

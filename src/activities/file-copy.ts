@@ -24,14 +24,19 @@ export async function stageFiles(to: Remote, stepId: string, files: FileCopy[]):
     await to.session.writeFile(staged, file.content, stateFile(0o600));
     const digest = createHash('sha256').update(file.content).digest('hex');
     // A digest reveals nothing of the key; it proves the installed file is the one read from the source.
-    installs.push(`install -D -m ${octal(file.mode)} -o root -g root ${shellQuote(staged)} ${shellQuote(file.path)} && ` +
-      `echo ${shellQuote(`${digest}  ${file.path}`)} | sha256sum -c --quiet`);
+    installs.push(
+      `install -D -m ${octal(file.mode)} -o root -g root ${shellQuote(staged)} ${shellQuote(file.path)} && ` +
+        `echo ${shellQuote(`${digest}  ${file.path}`)} | sha256sum -c --quiet`,
+    );
   }
   return installs;
 }
 
 /** Reads the files from another host, same paths. */
-export async function readFrom(from: Remote, files: ReadonlyArray<{ path: string; mode: number }>): Promise<FileCopy[]> {
+export async function readFrom(
+  from: Remote,
+  files: ReadonlyArray<{ path: string; mode: number }>,
+): Promise<FileCopy[]> {
   const out: FileCopy[] = [];
   for (const f of files) out.push({ path: f.path, mode: f.mode, content: await from.session.readFile(f.path) });
   return out;
@@ -40,8 +45,12 @@ export async function readFrom(from: Remote, files: ReadonlyArray<{ path: string
 /** Installs the staged files in one journaled step; `guard` true means the step is already done. */
 export async function installFiles(to: Remote, stepId: string, files: FileCopy[], what: string, guard?: string) {
   const installs = await stageFiles(to, stepId, files);
-  const o = await to.journaled({ id: stepId, command: ['set -e', ...installs].join('\n'), ...(guard ? { guard } : {}), removeAfter: [stageDir(stepId)] });
+  const o = await to.journaled({
+    id: stepId,
+    command: ['set -e', ...installs].join('\n'),
+    ...(guard ? { guard } : {}),
+    removeAfter: [stageDir(stepId)],
+  });
   commandOutcome(to.host.name, what, o);
   return o;
 }
-

@@ -40,7 +40,11 @@ interface Beat {
  * Runs `fn` with SSH sessions to `hosts` (leased in order from the process pool), handing them back
  * whatever happens. A session whose connection was lost is retired by the pool, so a retry connects afresh.
  */
-export async function withSessions<T>(ssh: SshSpec, hosts: HostSpec[], fn: (...remotes: Remote[]) => Promise<T>): Promise<T> {
+export async function withSessions<T>(
+  ssh: SshSpec,
+  hosts: HostSpec[],
+  fn: (...remotes: Remote[]) => Promise<T>,
+): Promise<T> {
   const ctx = Context.current();
   const beat: Beat = { note: 'connecting' };
   const send = () => ctx.heartbeat({ step: beat.note, ...(beat.offset !== undefined ? { offset: beat.offset } : {}) });
@@ -49,7 +53,8 @@ export async function withSessions<T>(ssh: SshSpec, hosts: HostSpec[], fn: (...r
   const pool = sessionPool();
   const leases: SessionLease[] = [];
   try {
-    for (const host of hosts) leases.push(await pool.lease(await loadTarget(host, ssh), { signal: ctx.cancellationSignal }));
+    for (const host of hosts)
+      leases.push(await pool.lease(await loadTarget(host, ssh), { signal: ctx.cancellationSignal }));
     return await fn(...leases.map((lease, i) => remoteFor(hosts[i], lease, beat)));
   } catch (err) {
     throw toFailure(err);
@@ -67,22 +72,33 @@ function lineLogger(host: string, stream: 'stdout' | 'stderr') {
   const ctx = Context.current();
   const redactor = new StreamRedactor();
   const emit = (text: string) => {
-    for (const line of text.split('\n')) if (line.trim()) ctx.log.info(`[${host}] ${stream === 'stderr' ? '! ' : ''}${line}`);
+    for (const line of text.split('\n'))
+      if (line.trim()) ctx.log.info(`[${host}] ${stream === 'stderr' ? '! ' : ''}${line}`);
   };
   return {
-    write(chunk: string) { emit(redactor.push(chunk)); },
-    flush() { emit(redactor.end()); },
+    write(chunk: string) {
+      emit(redactor.push(chunk));
+    },
+    flush() {
+      emit(redactor.end());
+    },
   };
 }
 
 function remoteFor(host: HostSpec, session: HostSession, beat: Beat): Remote {
   const ctx = Context.current();
-  const setNote = (n: string) => { beat.note = redact(n).slice(0, 200); };
+  const setNote = (n: string) => {
+    beat.note = redact(n).slice(0, 200);
+  };
   const run = async (command: string, opts: Omit<RunOptions, 'signal' | 'onOutput'> = {}) => {
     setNote(`${host.name}: ${command.split('\n')[0]}`);
     const logs = { stdout: lineLogger(host.name, 'stdout'), stderr: lineLogger(host.name, 'stderr') };
     try {
-      return await session.run(command, { ...opts, signal: ctx.cancellationSignal, onOutput: (stream, chunk) => logs[stream].write(chunk) });
+      return await session.run(command, {
+        ...opts,
+        signal: ctx.cancellationSignal,
+        onOutput: (stream, chunk) => logs[stream].write(chunk),
+      });
     } finally {
       logs.stdout.flush();
       logs.stderr.flush();
@@ -97,19 +113,27 @@ function remoteFor(host: HostSpec, session: HostSession, beat: Beat): Remote {
         signal: ctx.cancellationSignal,
         onOutput: (chunk) => log.write(chunk),
         ...(previous !== undefined ? { fromOffset: previous } : {}),
-        onOffset: (offset) => { beat.offset = offset; },
+        onOffset: (offset) => {
+          beat.offset = offset;
+        },
       });
     } finally {
       log.flush();
     }
   };
   return {
-    host, session, run, journaled,
+    host,
+    session,
+    run,
+    journaled,
     step: (n) => setNote(`${host.name}: ${n}`),
     async check(command, what, opts) {
       const r = await run(command, opts);
       if (r.exitCode !== 0) {
-        throw ApplicationFailure.retryable(`${host.name}: ${what} failed (exit ${r.exitCode ?? 'unknown'}): ${tail(r.stderr || r.stdout)}`, 'CommandFailed');
+        throw ApplicationFailure.retryable(
+          `${host.name}: ${what} failed (exit ${r.exitCode ?? 'unknown'}): ${tail(r.stderr || r.stdout)}`,
+          'CommandFailed',
+        );
       }
       return r;
     },
@@ -145,12 +169,15 @@ export function toFailure(err: unknown): unknown {
  * Polls `probe` until it returns a value, sleeping between tries (cancellable). With `attempts`,
  * gives up after that many tries by throwing `giveUp()`.
  */
-export async function pollUntil<T>(probe: () => Promise<T | undefined>,
-  opts: { attempts?: number; giveUp?: () => Error; intervalMs?: number } = {}): Promise<T> {
+export async function pollUntil<T>(
+  probe: () => Promise<T | undefined>,
+  opts: { attempts?: number; giveUp?: () => Error; intervalMs?: number } = {},
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (opts.attempts !== undefined && attempt >= opts.attempts) throw opts.giveUp?.() ?? new Error(`gave up after ${attempt} tries`);
+    if (opts.attempts !== undefined && attempt >= opts.attempts)
+      throw opts.giveUp?.() ?? new Error(`gave up after ${attempt} tries`);
     await Context.current().sleep(opts.intervalMs ?? 2000);
   }
 }

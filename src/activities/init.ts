@@ -18,22 +18,48 @@ import type { InitConfigInput } from '../kubeadm/config';
 const API_WAIT_TRIES = 30;
 
 /** `uploadCerts`: `kubeadm init --upload-certs` with a certificate key kubeadm-ha makes and keeps on the host. */
-export const kubeadmInit = async ({ host, ssh, stepId, config, uploadCerts }: OnHost & Journaled & { config: InitConfigInput; stacked: boolean; uploadCerts?: boolean }): Promise<InitResult> =>
+export const kubeadmInit = async ({
+  host,
+  ssh,
+  stepId,
+  config,
+  uploadCerts,
+}: OnHost & Journaled & { config: InitConfigInput; stacked: boolean; uploadCerts?: boolean }): Promise<InitResult> =>
   withSessions(ssh, [host], async (remote): Promise<InitResult> => {
     remote.step('writing kubeadm-config.yaml');
     // With upload, the certificate key goes into the 0600 config: kubeadm reads it there, never from argv.
     const certificateKey = uploadCerts ? await ensureCertificateKey(remote) : undefined;
-    await remote.session.writeFile(INIT_CONFIG, renderInitConfig({ ...config, ...(certificateKey ? { certificateKey } : {}) }), stateFile(0o600));
+    await remote.session.writeFile(
+      INIT_CONFIG,
+      renderInitConfig({ ...config, ...(certificateKey ? { certificateKey } : {}) }),
+      stateFile(0o600),
+    );
     const flags = uploadCerts ? ` ${uploadCertsFlag(parseKubeVersion(config.kubernetesVersion))}` : '';
     // Guarded: admin.conf means an init already ran here (perhaps from an earlier run), so it never runs twice.
-    const o = await remote.journaled({ id: stepId, command: guardedInitCommand(`kubeadm init --config ${INIT_CONFIG}${flags}`), guard: `test -f ${ADMIN_CONF}` });
+    const o = await remote.journaled({
+      id: stepId,
+      command: guardedInitCommand(`kubeadm init --config ${INIT_CONFIG}${flags}`),
+      guard: `test -f ${ADMIN_CONF}`,
+    });
     if (o.state === 'finished' && o.exitCode === SECOND_CLUSTER_EXIT) {
-      throw ApplicationFailure.create({ message: `${host.name}: ${tail(o.output, 300)}; reset it only if its cluster is gone`, type: 'SecondClusterRefused', nonRetryable: true });
+      throw ApplicationFailure.create({
+        message: `${host.name}: ${tail(o.output, 300)}; reset it only if its cluster is gone`,
+        type: 'SecondClusterRefused',
+        nonRetryable: true,
+      });
     }
     const how = kubeadmOutcome(host.name, 'kubeadm init', o);
     const caCertHash = await confirmInitialised(remote);
-    return { host: host.name, alreadyDone: how === 'already-done', attached: o.attached, caCertHash,
-      detail: how === 'already-done' ? 'already initialised' : `initialised${o.attached ? ' (waited for the running init)' : ''}, endpoint ${config.controlPlaneEndpoint}` };
+    return {
+      host: host.name,
+      alreadyDone: how === 'already-done',
+      attached: o.attached,
+      caCertHash,
+      detail:
+        how === 'already-done'
+          ? 'already initialised'
+          : `initialised${o.attached ? ' (waited for the running init)' : ''}, endpoint ${config.controlPlaneEndpoint}`,
+    };
   });
 
 /**
@@ -41,52 +67,90 @@ export const kubeadmInit = async ({ host, ssh, stepId, config, uploadCerts }: On
  * key, for another two hours (the kubeadm-certs Secret's lifetime, cmd/kubeadm/app/phases/copycerts).
  */
 /** `kubeadm init phase upload-certs` again with the same key: two more hours for the control-plane joins. */
-export const uploadCerts = async ({ host, ssh, stepId, config }: OnHost & Journaled & { config: InitConfigInput }): Promise<StepResult> =>
+export const uploadCerts = async ({
+  host,
+  ssh,
+  stepId,
+  config,
+}: OnHost & Journaled & { config: InitConfigInput }): Promise<StepResult> =>
   withSessions(ssh, [host], async (remote): Promise<StepResult> => {
     const certificateKey = await ensureCertificateKey(remote);
     await remote.session.writeFile(INIT_CONFIG, renderInitConfig({ ...config, certificateKey }), stateFile(0o600));
     const flag = uploadCertsFlag(parseKubeVersion(config.kubernetesVersion));
-    const o = await remote.journaled({ id: stepId, command: `kubeadm init phase upload-certs ${flag} --config ${INIT_CONFIG}` });
+    const o = await remote.journaled({
+      id: stepId,
+      command: `kubeadm init phase upload-certs ${flag} --config ${INIT_CONFIG}`,
+    });
     commandOutcome(host.name, 'kubeadm init phase upload-certs', o);
-    return { host: host.name, alreadyDone: false, attached: o.attached, detail: 'certificates uploaded to Secret kubeadm-certs for two hours' };
+    return {
+      host: host.name,
+      alreadyDone: false,
+      attached: o.attached,
+      detail: 'certificates uploaded to Secret kubeadm-certs for two hours',
+    };
   });
 
 /** Done in the cluster: the API server answers through admin.conf and this node is a control plane. */
 async function confirmInitialised(remote: Remote): Promise<string> {
   let last = '';
-  const rows = await pollUntil(async () => {
-    const r = await remote.run(`${KUBECTL} get nodes`);
-    if (r.exitCode === 0) return parseGetNodes(r.stdout);
-    last = r.stderr;
-    remote.step('waiting for the API server');
-    return undefined;
-  }, {
-    attempts: API_WAIT_TRIES,
-    giveUp: () => ApplicationFailure.create({ message: `${remote.host.name}: ${ADMIN_CONF} exists but the API server does not answer (${tail(last, 300)})`, type: 'HalfDone', nonRetryable: true }),
-  });
+  const rows = await pollUntil(
+    async () => {
+      const r = await remote.run(`${KUBECTL} get nodes`);
+      if (r.exitCode === 0) return parseGetNodes(r.stdout);
+      last = r.stderr;
+      remote.step('waiting for the API server');
+      return undefined;
+    },
+    {
+      attempts: API_WAIT_TRIES,
+      giveUp: () =>
+        ApplicationFailure.create({
+          message: `${remote.host.name}: ${ADMIN_CONF} exists but the API server does not answer (${tail(last, 300)})`,
+          type: 'HalfDone',
+          nonRetryable: true,
+        }),
+    },
+  );
   const me = rows.find((n) => n.name === remote.host.name);
   if (!me || !isControlPlaneRow(me)) {
-    throw ApplicationFailure.create({ message: `${remote.host.name}: the API server answers but Node ${remote.host.name} is ${me ? 'not marked control-plane' : 'not registered'}`, type: 'HalfDone', nonRetryable: true });
+    throw ApplicationFailure.create({
+      message: `${remote.host.name}: the API server answers but Node ${remote.host.name} is ${me ? 'not marked control-plane' : 'not registered'}`,
+      type: 'HalfDone',
+      nonRetryable: true,
+    });
   }
   return parseCaCertHash((await remote.check(caCertHashCommand(), 'computing the CA certificate hash')).stdout);
 }
 
-export const installCni = async ({ host, ssh, stepId, manifestFile }: OnHost & Journaled & { manifestFile: string }): Promise<StepResult> => {
+export const installCni = async ({
+  host,
+  ssh,
+  stepId,
+  manifestFile,
+}: OnHost & Journaled & { manifestFile: string }): Promise<StepResult> => {
   const manifest = await readFile(manifestFile);
   return withSessions(ssh, [host], async (remote): Promise<StepResult> => {
     await remote.session.writeFile(CNI_MANIFEST, manifest, stateFile(0o644));
     const o = await remote.journaled({ id: stepId, command: `${KUBECTL} apply -f ${CNI_MANIFEST}` });
     commandOutcome(host.name, 'kubectl apply of the CNI manifest', o);
-    return { host: host.name, alreadyDone: false, attached: o.attached, detail: o.output.trim().split('\n').slice(-3).join(', ') };
+    return {
+      host: host.name,
+      alreadyDone: false,
+      attached: o.attached,
+      detail: o.output.trim().split('\n').slice(-3).join(', '),
+    };
   });
 };
 
 export const waitForSystemPods = async ({ host, ssh }: OnHost): Promise<StepResult> =>
-  withSessions(ssh, [host], (remote) => pollUntil(async (): Promise<StepResult | undefined> => {
-    const r = await remote.check(`${KUBECTL} get pods -n kube-system`, 'kubectl get pods -n kube-system');
-    const pods = parseGetPods(r.stdout);
-    const waiting = pods.filter((p) => p.status !== 'Running');
-    if (pods.length > 0 && waiting.length === 0) return { host: host.name, alreadyDone: false, detail: `${pods.length} kube-system pods Running` };
-    remote.step(`waiting for ${waiting.map((p) => `${p.name} (${p.status})`).join(', ') || 'kube-system pods'}`);
-    return undefined;
-  }));
+  withSessions(ssh, [host], (remote) =>
+    pollUntil(async (): Promise<StepResult | undefined> => {
+      const r = await remote.check(`${KUBECTL} get pods -n kube-system`, 'kubectl get pods -n kube-system');
+      const pods = parseGetPods(r.stdout);
+      const waiting = pods.filter((p) => p.status !== 'Running');
+      if (pods.length > 0 && waiting.length === 0)
+        return { host: host.name, alreadyDone: false, detail: `${pods.length} kube-system pods Running` };
+      remote.step(`waiting for ${waiting.map((p) => `${p.name} (${p.status})`).join(', ') || 'kube-system pods'}`);
+      return undefined;
+    }),
+  );

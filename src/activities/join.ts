@@ -16,8 +16,13 @@ import { tokenSecret } from './token-secrets';
 import { certificateKey as certificateKeyOn } from './certificate-key';
 import type { KubeadmNodeOptions } from '../kubeadm/config';
 
-export type JoinNodeInput = OnHost & Journaled & {
-    role: Role; kubernetesVersion: string; endpoint: string; caCertHash: string; token: TokenRef;
+export type JoinNodeInput = OnHost &
+  Journaled & {
+    role: Role;
+    kubernetesVersion: string;
+    endpoint: string;
+    caCertHash: string;
+    token: TokenRef;
     /** The first control plane, where the token's secret (and the certificate key) is kept. */
     tokenHost: HostSpec;
     /** A control plane joining in upload mode downloads the shared certificates with the certificate key. */
@@ -32,29 +37,46 @@ export const joinNode = async (input: JoinNodeInput): Promise<StepResult> => {
   const file = joinConfigPath(stepId);
   const secret = await tokenSecret(ssh, tokenHost, input.token.id);
   // Upload mode: the control plane downloads the shared certificates with the key kept on tokenHost.
-  const certificateKey = role === 'control-plane' && input.downloadCerts ? await certificateKeyOn(ssh, tokenHost) : undefined;
+  const certificateKey =
+    role === 'control-plane' && input.downloadCerts ? await certificateKeyOn(ssh, tokenHost) : undefined;
   // One connection, one exec: the journal writes the config (0600, from stdin) only when it starts
   // the join; a retry that finds the join started just attaches.
   const config = renderJoinConfig({
-    kubernetesVersion: input.kubernetesVersion, nodeName: host.name, apiServerEndpoint: input.endpoint,
-    token: secret, caCertHashes: [input.caCertHash], ...(input.kubeadm ? { kubeadm: input.kubeadm } : {}),
-    ...(role === 'control-plane' ? { controlPlane: { advertiseAddress: host.address, ...(certificateKey ? { certificateKey } : {}) } } : {}),
+    kubernetesVersion: input.kubernetesVersion,
+    nodeName: host.name,
+    apiServerEndpoint: input.endpoint,
+    token: secret,
+    caCertHashes: [input.caCertHash],
+    ...(input.kubeadm ? { kubeadm: input.kubeadm } : {}),
+    ...(role === 'control-plane'
+      ? { controlPlane: { advertiseAddress: host.address, ...(certificateKey ? { certificateKey } : {}) } }
+      : {}),
   });
   const o = await withSessions(ssh, [host], (node) => {
     node.step(what);
     return node.journaled({
-      id: stepId, command: `kubeadm join --config ${file}`, guard: `test -f ${KUBELET_CONF}`, input: { path: file, content: config }, removeAfter: [file],
+      id: stepId,
+      command: `kubeadm join --config ${file}`,
+      guard: `test -f ${KUBELET_CONF}`,
+      input: { path: file, content: config },
+      removeAfter: [file],
     });
   });
   const how = kubeadmOutcome(host.name, what, o);
   if (how === 'already-done') {
     // kubelet.conf alone proves nothing: confirm the join in the cluster's own view.
     const problem = await joinedProblem(ssh, tokenHost, host, role);
-    if (problem) throw ApplicationFailure.create({ message: `${host.name}: ${problem}`, type: 'HalfDone', nonRetryable: true });
+    if (problem)
+      throw ApplicationFailure.create({ message: `${host.name}: ${problem}`, type: 'HalfDone', nonRetryable: true });
   }
   const result: StepResult = {
-    host: host.name, alreadyDone: how === 'already-done', attached: o.attached,
-    detail: how === 'already-done' ? `already joined as ${role}` : `joined as ${role}${o.attached ? ' (waited for the running join)' : ''}`,
+    host: host.name,
+    alreadyDone: how === 'already-done',
+    attached: o.attached,
+    detail:
+      how === 'already-done'
+        ? `already joined as ${role}`
+        : `joined as ${role}${o.attached ? ' (waited for the running join)' : ''}`,
   };
   return result;
 };

@@ -21,7 +21,11 @@ const TYPES: Record<KubeadmFailureKind, string> = {
   unknown: 'KubeadmFailed',
 };
 
-export function kubeadmFailure(hostName: string, what: string, r: { exitCode: number | null; output: string }): { failure: KubeadmFailure; error: ApplicationFailure } {
+export function kubeadmFailure(
+  hostName: string,
+  what: string,
+  r: { exitCode: number | null; output: string },
+): { failure: KubeadmFailure; error: ApplicationFailure } {
   const failure = classifyKubeadmFailure(r.exitCode, r.output, '');
   const message = `${hostName}: ${what} failed (exit ${r.exitCode ?? 'unknown'}): ${failure.summary}`;
   const type = failure.transient ? 'KubeadmTransient' : TYPES[failure.kind];
@@ -38,7 +42,8 @@ export function kubeadmOutcome(hostName: string, what: string, o: StepOutcome): 
   if (o.state !== 'finished') {
     throw ApplicationFailure.create({
       message: `${hostName}: ${what} ${o.state === 'died' ? 'died before it finished (host rebooted or the process was killed)' : 'was cancelled'}; the node is reset before the next attempt`,
-      type: 'KubeadmTransient', nonRetryable: true,
+      type: 'KubeadmTransient',
+      nonRetryable: true,
     });
   }
   throw kubeadmFailure(hostName, what, o).error;
@@ -49,5 +54,9 @@ export function commandOutcome(hostName: string, what: string, o: StepOutcome): 
   if (o.state === 'finished' && o.exitCode === 0) return;
   if (o.state === 'already-done') return;
   const why = o.state === 'finished' ? `exit ${o.exitCode}` : o.state;
-  throw ApplicationFailure.create({ message: `${hostName}: ${what} failed (${why}): ${tail(o.output)}`, type: 'StepFailed', nonRetryable: true });
+  throw ApplicationFailure.create({
+    message: `${hostName}: ${what} failed (${why}): ${tail(o.output)}`,
+    type: 'StepFailed',
+    nonRetryable: true,
+  });
 }

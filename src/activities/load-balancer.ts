@@ -6,11 +6,16 @@ import { classifyProbe, probeCommand, probeVerdict } from '../kubeadm/load-balan
 import { withSessions } from './host-context';
 import type { OnHost, ProbeResult } from './types';
 
-export const probeLoadBalancer = async ({ host, ssh, loadBalancer }: OnHost & { loadBalancer: { host: string; port: number } }): Promise<ProbeResult> =>
+export const probeLoadBalancer = async ({
+  host,
+  ssh,
+  loadBalancer,
+}: OnHost & { loadBalancer: { host: string; port: number } }): Promise<ProbeResult> =>
   withSessions(ssh, [host], async (remote) => {
     const r = await remote.run(probeCommand(loadBalancer.host, loadBalancer.port, 5), { sudo: false });
     const outcome = classifyProbe(r.exitCode, r.stdout, r.stderr);
     const verdict = probeVerdict(outcome, `${loadBalancer.host}:${loadBalancer.port}`);
-    if (!verdict.ok) throw ApplicationFailure.nonRetryable(`${remote.host.name}: ${verdict.message}`, 'LoadBalancerUnreachable');
+    if (!verdict.ok)
+      throw ApplicationFailure.nonRetryable(`${remote.host.name}: ${verdict.message}`, 'LoadBalancerUnreachable');
     return { outcome, message: verdict.message };
   });

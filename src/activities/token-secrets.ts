@@ -23,7 +23,10 @@ export async function tokenSecret(ssh: SshSpec, tokenHost: HostSpec, id: string)
   return withSessions(ssh, [tokenHost], async (cp) => {
     const token = (await cp.session.readFile(tokenFile(id))).toString('utf8').trim();
     if (!TOKEN_RE.test(token) || !token.startsWith(`${id}.`)) {
-      throw ApplicationFailure.nonRetryable(`${tokenHost.name}: ${tokenFile(id)} does not hold token ${id}`, 'KubeadmDiscoveryRejected');
+      throw ApplicationFailure.nonRetryable(
+        `${tokenHost.name}: ${tokenFile(id)} does not hold token ${id}`,
+        'KubeadmDiscoveryRejected',
+      );
     }
     secrets.set(id, token);
     return token;

@@ -9,13 +9,32 @@ import { tail, withSessions } from './host-context';
 import { forgetToken, rememberToken } from './token-secrets';
 import type { OnHost, TokenRef } from './types';
 
-export const ensureJoinToken = async ({ host, ssh, current, ttlSeconds, minRemainingSeconds, description }: OnHost & { current?: TokenRef; ttlSeconds: number; minRemainingSeconds: number; description: string }): Promise<TokenRef> => {
+export const ensureJoinToken = async ({
+  host,
+  ssh,
+  current,
+  ttlSeconds,
+  minRemainingSeconds,
+  description,
+}: OnHost & {
+  current?: TokenRef;
+  ttlSeconds: number;
+  minRemainingSeconds: number;
+  description: string;
+}): Promise<TokenRef> => {
   if (current && (Date.parse(current.expiresAt) - Date.now()) / 1000 >= minRemainingSeconds) return current;
   return withSessions(ssh, [host], async (cp) => {
     cp.step('kubeadm token create');
-    const r = await cp.check(`kubeadm token create --ttl ${ttlSeconds}s --description ${shellQuote(description)}`, 'kubeadm token create');
+    const r = await cp.check(
+      `kubeadm token create --ttl ${ttlSeconds}s --description ${shellQuote(description)}`,
+      'kubeadm token create',
+    );
     const token = r.stdout.trim().split('\n').pop()?.trim() ?? '';
-    if (!TOKEN_RE.test(token)) throw ApplicationFailure.retryable(`${host.name}: kubeadm token create printed no token: ${tail(r.stdout)}`, 'KubeadmFailed');
+    if (!TOKEN_RE.test(token))
+      throw ApplicationFailure.retryable(
+        `${host.name}: kubeadm token create printed no token: ${tail(r.stdout)}`,
+        'KubeadmFailed',
+      );
     const id = token.split('.')[0];
     await cp.session.writeFile(tokenFile(id), token, stateFile(0o600));
     rememberToken(id, token);
@@ -23,7 +42,11 @@ export const ensureJoinToken = async ({ host, ssh, current, ttlSeconds, minRemai
   });
 };
 
-export const deleteJoinTokens = async ({ host, ssh, ids }: OnHost & { ids: string[] }): Promise<{ deleted: string[] }> =>
+export const deleteJoinTokens = async ({
+  host,
+  ssh,
+  ids,
+}: OnHost & { ids: string[] }): Promise<{ deleted: string[] }> =>
   withSessions(ssh, [host], async (cp) => {
     const deleted: string[] = [];
     for (const id of ids) {

@@ -39,7 +39,8 @@ interface Verb {
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 const phases = GATED_PHASES.join('|');
 const knownPhase = ([, phase]: string[]) => {
-  if (!(GATED_PHASES as readonly string[]).includes(phase)) throw new UsageError(`"${phase}" is not a phase with an approval gate; use one of ${GATED_PHASES.join(', ')}`);
+  if (!(GATED_PHASES as readonly string[]).includes(phase))
+    throw new UsageError(`"${phase}" is not a phase with an approval gate; use one of ${GATED_PHASES.join(', ')}`);
 };
 
 function parkVerb(action: ParkVerdict, summary: string): Record<string, Verb> {
@@ -55,7 +56,12 @@ function parkVerb(action: ParkVerdict, summary: string): Record<string, Verb> {
   };
 }
 
-function gateVerb(verdict: 'approve' | 'reject', textFlag: 'comment' | 'reason', who: string, summary: string): Record<string, Verb> {
+function gateVerb(
+  verdict: 'approve' | 'reject',
+  textFlag: 'comment' | 'reason',
+  who: string,
+  summary: string,
+): Record<string, Verb> {
   return {
     [verdict]: {
       usage: `kubeadm-ha ${verdict} <cluster> <${phases}> --as NAME [--${textFlag} TEXT]`,
@@ -64,7 +70,8 @@ function gateVerb(verdict: 'approve' | 'reject', textFlag: 'comment' | 'reason',
       positionals: ['cluster', 'phase'],
       required: { as: `--as NAME (${who})` },
       check: knownPhase,
-      run: (c, _t, [cluster, phase], v, print) => decide(c, cluster, phase, verdict, String(v.as), str(v[textFlag]), print),
+      run: (c, _t, [cluster, phase], v, print) =>
+        decide(c, cluster, phase, verdict, String(v.as), str(v[textFlag]), print),
     },
   };
 }
@@ -72,33 +79,61 @@ function gateVerb(verdict: 'approve' | 'reject', textFlag: 'comment' | 'reason',
 const VERBS: Record<string, Verb> = {
   plan: {
     usage: 'kubeadm-ha plan <cluster-file> [--json]',
-    summary: 'Inspect the hosts read-only and print what a start would do: each phase with its hosts and actions, or why it is skipped; ' +
+    summary:
+      'Inspect the hosts read-only and print what a start would do: each phase with its hosts and actions, or why it is skipped; ' +
       'the gates it will ask for; "nothing to do" when the cluster matches the file; a fingerprint of the facts used. Changes nothing.',
     options: { json: { type: 'boolean' } },
     positionals: ['cluster-file'],
-    check: ([file]) => { loadClusterFile(file); },
+    check: ([file]) => {
+      loadClusterFile(file);
+    },
     run: (c, _t, [file], v, print) => plan(c, file, Boolean(v.json), print),
   },
   start: {
     usage: 'kubeadm-ha start <cluster-file> [--watch] [--auto-approve NAME] [--exit-on-park]',
-    summary: 'Validate a cluster file and start a run. --watch follows it to the end; --auto-approve NAME approves every gate as NAME (demos, CI); ' +
+    summary:
+      'Validate a cluster file and start a run. --watch follows it to the end; --auto-approve NAME approves every gate as NAME (demos, CI); ' +
       '--exit-on-park stops following (exit 5) as soon as a step parks, after printing why: for runs nobody is watching.',
     options: { watch: { type: 'boolean' }, 'auto-approve': { type: 'string' }, 'exit-on-park': { type: 'boolean' } },
     positionals: ['cluster-file'],
-    check: ([file]) => { loadClusterFile(file); },
-    run: (c, t, [file], v, print) => start(c, t, {
-      clusterFile: file, watch: Boolean(v.watch) || v['auto-approve'] !== undefined || Boolean(v['exit-on-park']),
-      autoApprove: str(v['auto-approve']), exitOnPark: Boolean(v['exit-on-park']),
-    }, print),
+    check: ([file]) => {
+      loadClusterFile(file);
+    },
+    run: (c, t, [file], v, print) =>
+      start(
+        c,
+        t,
+        {
+          clusterFile: file,
+          watch: Boolean(v.watch) || v['auto-approve'] !== undefined || Boolean(v['exit-on-park']),
+          autoApprove: str(v['auto-approve']),
+          exitOnPark: Boolean(v['exit-on-park']),
+        },
+        print,
+      ),
   },
-  ...gateVerb('approve', 'comment', 'who approves', 'Approve the phase that is waiting. Refused when that phase is not the one waiting.'),
-  ...gateVerb('reject', 'reason', 'who rejects', 'Reject the phase that is waiting; the run stops there, before the phase changes anything.'),
-  ...parkVerb('retry', 'Run the step parked on <host> again, after you fixed the host (a half-done node is reset first).'),
+  ...gateVerb(
+    'approve',
+    'comment',
+    'who approves',
+    'Approve the phase that is waiting. Refused when that phase is not the one waiting.',
+  ),
+  ...gateVerb(
+    'reject',
+    'reason',
+    'who rejects',
+    'Reject the phase that is waiting; the run stops there, before the phase changes anything.',
+  ),
+  ...parkVerb(
+    'retry',
+    'Run the step parked on <host> again, after you fixed the host (a half-done node is reset first).',
+  ),
   ...parkVerb('skip', 'Skip the worker parked on <host>: the run goes on and ends "completed with skipped hosts".'),
   ...parkVerb('abort', 'End the run at the step parked on <host>: it stops cleanly and leaves the hosts as they are.'),
   status: {
     usage: 'kubeadm-ha status <cluster> [--json] [--hosts]',
-    summary: 'Show phases, hosts, approvals and the last error of the cluster\'s run. Above 20 hosts the hosts are summarised ' +
+    summary:
+      "Show phases, hosts, approvals and the last error of the cluster's run. Above 20 hosts the hosts are summarised " +
       '(counts per state and role, failed and parked hosts by name, the rate and ETA of the running phase); --hosts prints every host.',
     options: { json: { type: 'boolean' }, hosts: { type: 'boolean' } },
     positionals: ['cluster'],
@@ -120,7 +155,7 @@ const VERBS: Record<string, Verb> = {
   },
   cancel: {
     usage: 'kubeadm-ha cancel <cluster>',
-    summary: 'Cancel the cluster\'s run; commands running on hosts are stopped.',
+    summary: "Cancel the cluster's run; commands running on hosts are stopped.",
     options: {},
     positionals: ['cluster'],
     run: (c, _t, [cluster], _v, print) => cancel(c, cluster, print),
@@ -142,9 +177,15 @@ const VERBS: Record<string, Verb> = {
   },
   'codec-server': {
     usage: 'kubeadm-ha codec-server [--port 8888] [--listen 127.0.0.1] [--origin URL]... [--token-file PATH]',
-    summary: `Serve POST /encode and /decode for the Temporal Web UI with the keys of ${KEY_FILE_ENV}, so the UI shows payloads decrypted. ` +
+    summary:
+      `Serve POST /encode and /decode for the Temporal Web UI with the keys of ${KEY_FILE_ENV}, so the UI shows payloads decrypted. ` +
       '--origin is the Web UI\'s origin allowed by CORS (default http://localhost:8233; repeat for more); --token-file requires "Authorization: Bearer <token>".',
-    options: { port: { type: 'string' }, origin: { type: 'string', multiple: true }, 'token-file': { type: 'string' }, listen: { type: 'string' } },
+    options: {
+      port: { type: 'string' },
+      origin: { type: 'string', multiple: true },
+      'token-file': { type: 'string' },
+      listen: { type: 'string' },
+    },
     positionals: [],
     local: (_p, v, print) => serveCodec(v, print),
   },
@@ -154,16 +195,29 @@ async function serveCodec(v: Values, print: (s: string) => void): Promise<number
   const port = Number(v.port ?? 8888);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${v.port}: not a port number`);
   const keys = loadCodecKeys();
-  if (!keys.encryptKeyId) throw new UsageError('the codec server needs the payload keys: set KUBEADM_HA_CODEC_KEY_FILE (or KUBEADM_HA_CODEC_KEY)');
+  if (!keys.encryptKeyId)
+    throw new UsageError(
+      'the codec server needs the payload keys: set KUBEADM_HA_CODEC_KEY_FILE (or KUBEADM_HA_CODEC_KEY)',
+    );
   const tokenFile = str(v['token-file']);
   const token = tokenFile ? readFileSync(tokenFile, 'utf8').trim() : undefined;
   if (token === '') throw new UsageError(`--token-file ${tokenFile} is empty`);
   const origins = (v.origin as unknown as string[] | undefined) ?? ['http://localhost:8233'];
   const host = str(v.listen) ?? '127.0.0.1';
-  const server = createCodecServer({ codec: new EncryptionCodec(keys, 'this codec server'), origins, token, log: (s) => print(`codec-server: ${s}`) });
-  await new Promise<void>((res, rej) => { server.once('error', rej); server.listen(port, host, res); });
+  const server = createCodecServer({
+    codec: new EncryptionCodec(keys, 'this codec server'),
+    origins,
+    token,
+    log: (s) => print(`codec-server: ${s}`),
+  });
+  await new Promise<void>((res, rej) => {
+    server.once('error', rej);
+    server.listen(port, host, res);
+  });
   const { port: bound } = server.address() as { port: number };
-  print(`codec-server: http://${host}:${bound} for ${origins.join(', ')}; ${codecNotice(keys)}${token ? '; Authorization required' : ''}`);
+  print(
+    `codec-server: http://${host}:${bound} for ${origins.join(', ')}; ${codecNotice(keys)}${token ? '; Authorization required' : ''}`,
+  );
   await new Promise<void>((res) => {
     const stop = () => server.close(() => res());
     process.once('SIGINT', stop);
@@ -173,9 +227,13 @@ async function serveCodec(v: Values, print: (s: string) => void): Promise<number
 }
 
 function mainHelp(): string {
-  const verbs = Object.entries(VERBS).map(([name, v]) => `  ${name.padEnd(12)} ${v.summary}`).join('\n');
-  return `kubeadm-ha: build highly available Kubernetes clusters with kubeadm, as a Temporal workflow.\n\n` +
-    `Usage: kubeadm-ha <command> [options]\n\nCommands:\n${verbs}\n\n${COMMON}\n\nRun "kubeadm-ha <command> --help" for details.`;
+  const verbs = Object.entries(VERBS)
+    .map(([name, v]) => `  ${name.padEnd(12)} ${v.summary}`)
+    .join('\n');
+  return (
+    `kubeadm-ha: build highly available Kubernetes clusters with kubeadm, as a Temporal workflow.\n\n` +
+    `Usage: kubeadm-ha <command> [options]\n\nCommands:\n${verbs}\n\n${COMMON}\n\nRun "kubeadm-ha <command> --help" for details.`
+  );
 }
 
 export async function main(argv: string[], print: (s: string) => void = console.log): Promise<number> {
@@ -189,8 +247,16 @@ export async function main(argv: string[], print: (s: string) => void = console.
   let parsed;
   try {
     parsed = parseArgs({
-      args: rest, allowPositionals: true, strict: true,
-      options: { ...verb.options, address: { type: 'string' }, namespace: { type: 'string' }, ui: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      args: rest,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        ...verb.options,
+        address: { type: 'string' },
+        namespace: { type: 'string' },
+        ui: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
   } catch (err) {
     throw new UsageError(`${(err as Error).message}\nUsage: ${verb.usage}`);
@@ -201,7 +267,9 @@ export async function main(argv: string[], print: (s: string) => void = console.
     return 0;
   }
   if (parsed.positionals.length !== verb.positionals.length) {
-    throw new UsageError(`expected ${verb.positionals.map((p) => `<${p}>`).join(' ') || 'no arguments'}\nUsage: ${verb.usage}`);
+    throw new UsageError(
+      `expected ${verb.positionals.map((p) => `<${p}>`).join(' ') || 'no arguments'}\nUsage: ${verb.usage}`,
+    );
   }
   for (const [flag, what] of Object.entries(verb.required ?? {})) {
     const value = v[flag];
@@ -213,15 +281,24 @@ export async function main(argv: string[], print: (s: string) => void = console.
   if (!keys.encryptKeyId) console.error(`kubeadm-ha: ${codecNotice(keys)}`);
   const t = temporalTarget({ address: str(v.address), namespace: str(v.namespace), ui: str(v.ui) });
   const unreachable = await unreachableReason(t.address);
-  if (unreachable) throw new UsageError(`cannot reach Temporal at ${t.address}: ${unreachable}; start it (npm run server) or set --address / TEMPORAL_ADDRESS`);
+  if (unreachable)
+    throw new UsageError(
+      `cannot reach Temporal at ${t.address}: ${unreachable}; start it (npm run server) or set --address / TEMPORAL_ADDRESS`,
+    );
   let connection: Connection;
   try {
     connection = await Connection.connect({ address: t.address });
   } catch (err) {
-    throw new UsageError(`cannot reach Temporal at ${t.address} (${messageWithCauses(err)}); start it (npm run server) or set --address / TEMPORAL_ADDRESS`);
+    throw new UsageError(
+      `cannot reach Temporal at ${t.address} (${messageWithCauses(err)}); start it (npm run server) or set --address / TEMPORAL_ADDRESS`,
+    );
   }
   try {
-    const client = new Client({ connection, namespace: t.namespace, dataConverter: kubeadmHaDataConverter(keys, 'this CLI') });
+    const client = new Client({
+      connection,
+      namespace: t.namespace,
+      dataConverter: kubeadmHaDataConverter(keys, 'this CLI'),
+    });
     return await verb.run!(client, t, parsed.positionals, v, print);
   } finally {
     await connection.close();
@@ -229,9 +306,12 @@ export async function main(argv: string[], print: (s: string) => void = console.
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => process.exit(code), (err) => {
-    if (err instanceof UsageError || err instanceof ClusterFileError) console.error(`kubeadm-ha: ${err.message}`);
-    else console.error(`kubeadm-ha: ${messageWithCauses(err)}`);
-    process.exit(err instanceof ClusterFileError ? 2 : 1);
-  });
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      if (err instanceof UsageError || err instanceof ClusterFileError) console.error(`kubeadm-ha: ${err.message}`);
+      else console.error(`kubeadm-ha: ${messageWithCauses(err)}`);
+      process.exit(err instanceof ClusterFileError ? 2 : 1);
+    },
+  );
 }

@@ -7,9 +7,16 @@ import { table } from './table';
 const NAMED = 8;
 
 export function formatPlan(p: ClusterPlan): string {
-  const out = [`Plan for cluster ${p.cluster} (Kubernetes ${p.kubernetesVersion}), from the hosts as they are now; nothing was changed.`, ''];
-  out.push(table([['HOST', 'ROLE', 'STATE', 'KUBEADM', 'DETAIL'],
-    ...p.hosts.map((h) => [h.name, h.role, h.state, h.kubeadmVersion ?? '-', h.detail ?? ''])]));
+  const out = [
+    `Plan for cluster ${p.cluster} (Kubernetes ${p.kubernetesVersion}), from the hosts as they are now; nothing was changed.`,
+    '',
+  ];
+  out.push(
+    table([
+      ['HOST', 'ROLE', 'STATE', 'KUBEADM', 'DETAIL'],
+      ...p.hosts.map((h) => [h.name, h.role, h.state, h.kubeadmVersion ?? '-', h.detail ?? '']),
+    ]),
+  );
   out.push('', `Cluster: ${p.clusterRead}`, '');
   p.phases.forEach((ph, i) => {
     const gate = ph.gate && !ph.skip ? `   [waits for approval: ${ph.gate}]` : '';
@@ -17,8 +24,14 @@ export function formatPlan(p: ClusterPlan): string {
     if (ph.skip) out.push(`      skipped: ${ph.skip}`);
     for (const line of groupActions(ph.actions ?? [])) out.push(`      ${line}`);
   });
-  out.push('', p.gates.length ? `A start asks for approval of: ${p.gates.join(', ')}` : 'A start asks for no approval (the cluster file lists none for the phases that run).');
-  if (p.nothingToDo) out.push('Nothing to do: the hosts and the cluster already match the cluster file; a start changes no host.');
+  out.push(
+    '',
+    p.gates.length
+      ? `A start asks for approval of: ${p.gates.join(', ')}`
+      : 'A start asks for no approval (the cluster file lists none for the phases that run).',
+  );
+  if (p.nothingToDo)
+    out.push('Nothing to do: the hosts and the cluster already match the cluster file; a start changes no host.');
   out.push(`Facts fingerprint: sha256:${p.fingerprint}`);
   return out.join('\n');
 }

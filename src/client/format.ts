@@ -17,11 +17,14 @@ export function formatParked(cluster: string, p: ParkedStep): string[] {
   }
   out.push('  decide with one of:');
   const what: Record<string, string> = {
-    retry: p.retryWill?.length ? 'after fixing the host; does the above' : 'after fixing the host; a half-done node is reset first',
+    retry: p.retryWill?.length
+      ? 'after fixing the host; does the above'
+      : 'after fixing the host; a half-done node is reset first',
     skip: 'leave this worker out; the run ends "completed with skipped hosts"',
     abort: 'end the run here, leaving the hosts as they are',
   };
-  for (const o of p.options) out.push(`    kubeadm-ha ${o} ${cluster} ${p.host} --as <your name> --reason "..."   # ${what[o]}`);
+  for (const o of p.options)
+    out.push(`    kubeadm-ha ${o} ${cluster} ${p.host} --as <your name> --reason "..."   # ${what[o]}`);
   return out;
 }
 
@@ -32,10 +35,17 @@ export interface StatusOptions {
   rate?: PhaseRate;
 }
 
-export function formatProgress(p: Progress, workflowStatus: string, workflowId: string, opts: StatusOptions = {}): string {
+export function formatProgress(
+  p: Progress,
+  workflowStatus: string,
+  workflowId: string,
+  opts: StatusOptions = {},
+): string {
   const out: string[] = [];
   out.push(`Cluster ${p.cluster}   workflow ${workflowId}   ${workflowStatus}`);
-  out.push(`Status: ${p.status}${p.awaitingApproval ? ` — phase "${p.awaitingApproval}" waits for approval` : ''}   hosts: ${countsLine(p)}`);
+  out.push(
+    `Status: ${p.status}${p.awaitingApproval ? ` — phase "${p.awaitingApproval}" waits for approval` : ''}   hosts: ${countsLine(p)}`,
+  );
   if (p.awaitingApproval) {
     out.push(`  approve: kubeadm-ha approve ${p.cluster} ${p.awaitingApproval} --as <your name> [--comment "..."]`);
     out.push(`  reject:  kubeadm-ha reject ${p.cluster} ${p.awaitingApproval} --as <your name> [--reason "..."]`);
@@ -45,7 +55,12 @@ export function formatProgress(p: Progress, workflowStatus: string, workflowId: 
     out.push(...formatParked(p.cluster, parked));
   }
   out.push('');
-  out.push(table([['PHASE', 'STATE', 'WHAT'], ...p.phases.map((ph) => [ph.name, ph.state, ph.reason ? `${ph.title} (${ph.reason})` : ph.title])]));
+  out.push(
+    table([
+      ['PHASE', 'STATE', 'WHAT'],
+      ...p.phases.map((ph) => [ph.name, ph.state, ph.reason ? `${ph.title} (${ph.reason})` : ph.title]),
+    ]),
+  );
   out.push('');
   if (manyHosts(p) && !opts.allHosts) out.push(...largeClusterHosts(p, opts.rate));
   else out.push(hostTable(p.hosts));
@@ -103,7 +118,8 @@ export function progressEvents(prev: Progress | undefined, next: Progress, opts:
     const prevByName = new Map((prev?.hosts ?? []).map((h) => [h.name, h]));
     for (const h of next.hosts) {
       // Failures one by one (parks are told in full below).
-      if (h.state === 'failed' && prevByName.get(h.name)?.state !== 'failed') events.push(`  ${h.name}: failed${h.detail ? ` — ${h.detail}` : ''}`);
+      if (h.state === 'failed' && prevByName.get(h.name)?.state !== 'failed')
+        events.push(`  ${h.name}: failed${h.detail ? ` — ${h.detail}` : ''}`);
     }
   } else {
     events.push(...phaseLines);
@@ -114,7 +130,8 @@ export function progressEvents(prev: Progress | undefined, next: Progress, opts:
       }
     }
   }
-  for (const c of (next.cleanups ?? []).slice(prev?.cleanups?.length ?? 0)) events.push(`  ${c.host}: cleaned before ${c.step} — ${c.detail}`);
+  for (const c of (next.cleanups ?? []).slice(prev?.cleanups?.length ?? 0))
+    events.push(`  ${c.host}: cleaned before ${c.step} — ${c.detail}`);
   for (const parked of next.parked ?? []) {
     if (!prev?.parked?.some((x) => x.key === parked.key)) events.push(...formatParked(next.cluster, parked));
   }

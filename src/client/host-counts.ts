@@ -19,7 +19,9 @@ export function hostTotal(p: Progress): number {
 export const manyHosts = (p: Progress): boolean => hostTotal(p) > MANY_HOSTS;
 
 export function countsLine(p: Progress): string {
-  return HOST_STATES.filter((s) => (p.counts?.[s] ?? 0) > 0).map((s) => `${p.counts[s]} ${s}`).join(', ');
+  return HOST_STATES.filter((s) => (p.counts?.[s] ?? 0) > 0)
+    .map((s) => `${p.counts[s]} ${s}`)
+    .join(', ');
 }
 
 /** "joinWorkers: 230/501 done, 20 running, 2 parked, 11.3/min, ETA 24m" */
@@ -49,10 +51,19 @@ function roleTable(p: Progress): string {
 export function largeClusterHosts(p: Progress, rate?: PhaseRate): string[] {
   const out: string[] = [];
   const running = p.phases.find((ph) => ph.state === 'running');
-  if (running) out.push(summaryLine(p, running.name, rate && rate.phase === running.name ? rate : undefined) +
-    (rate && rate.phase === running.name && rate.overMs > 0 ? `  (rate over ${formatDuration(rate.overMs)} of the phase)` : ''));
+  if (running)
+    out.push(
+      summaryLine(p, running.name, rate && rate.phase === running.name ? rate : undefined) +
+        (rate && rate.phase === running.name && rate.overMs > 0
+          ? `  (rate over ${formatDuration(rate.overMs)} of the phase)`
+          : ''),
+    );
   const complete = p.hosts.length === hostTotal(p);
-  out.push(complete ? roleTable(p) : `hosts: ${countsLine(p)} (done and pending hosts are counted, not listed, in the recorded progress)`);
+  out.push(
+    complete
+      ? roleTable(p)
+      : `hosts: ${countsLine(p)} (done and pending hosts are counted, not listed, in the recorded progress)`,
+  );
   const named = (state: HostState, title: string) => {
     const hs = p.hosts.filter((h) => h.state === state);
     if (hs.length === 0) return;
@@ -64,8 +75,14 @@ export function largeClusterHosts(p: Progress, rate?: PhaseRate): string[] {
   const run = p.hosts.filter((h) => h.state === 'running');
   const nRunning = Math.max(p.counts.running, run.length);
   if (nRunning > 0) {
-    const shown = run.slice(0, RUNNING_NAMED).map((h) => h.name).join(', ');
-    out.push('', `Running (${nRunning}): ${shown}${nRunning > RUNNING_NAMED ? `, … and ${nRunning - RUNNING_NAMED} more` : ''}`);
+    const shown = run
+      .slice(0, RUNNING_NAMED)
+      .map((h) => h.name)
+      .join(', ');
+    out.push(
+      '',
+      `Running (${nRunning}): ${shown}${nRunning > RUNNING_NAMED ? `, … and ${nRunning - RUNNING_NAMED} more` : ''}`,
+    );
   }
   named('skipped', 'Skipped');
   if (complete) out.push('', `(every host: kubeadm-ha status ${p.cluster} --hosts)`);
@@ -98,7 +115,8 @@ export class HostSummary {
     const remaining = p.counts.pending + p.counts.running;
     if (this.phase && running !== this.phase) {
       const ended = this.phase;
-      const line = key !== this.lastKey ? summaryLine(p, ended, rateOf(ended, [this.samples[0], sample], remaining)) : undefined;
+      const line =
+        key !== this.lastKey ? summaryLine(p, ended, rateOf(ended, [this.samples[0], sample], remaining)) : undefined;
       this.follow(running, sample, key, now);
       return { ...(line ? { line } : {}), ended: true };
     }

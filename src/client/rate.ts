@@ -6,7 +6,10 @@
  * ETA make sense for. (inspectHosts and distributeCerts leave their hosts running until the phase
  * ends, so their counts say nothing about what is left.)
  */
-export const FAN_OUT_PHASES: Readonly<Record<string, string>> = { etcdCluster: 'buildEtcdMember', joinWorkers: 'joinNode' };
+export const FAN_OUT_PHASES: Readonly<Record<string, string>> = {
+  etcdCluster: 'buildEtcdMember',
+  joinWorkers: 'joinNode',
+};
 
 /** Hosts done per minute over a phase, and when the rest would be done at that pace. */
 export interface PhaseRate {
@@ -24,7 +27,11 @@ export interface PhaseRate {
  * The rate of a phase from (time, hosts done) samples, oldest first: the first sample is where the
  * measurement starts (the phase start, or when the watcher first saw the phase). Pure.
  */
-export function rateOf(phase: string, samples: { t: number; done: number }[], remaining: number): PhaseRate | undefined {
+export function rateOf(
+  phase: string,
+  samples: { t: number; done: number }[],
+  remaining: number,
+): PhaseRate | undefined {
   if (samples.length === 0) return undefined;
   const first = samples[0];
   const last = samples[samples.length - 1];
@@ -48,12 +55,24 @@ export interface HistoryMark {
  * The running phase's rate from the workflow history's timestamps (start of the phase, completions of
  * its step's activity since), with `remaining` hosts to go. Pure.
  */
-export function rateFromHistory(phase: string, marks: HistoryMark[], remaining: number, now: number): PhaseRate | undefined {
+export function rateFromHistory(
+  phase: string,
+  marks: HistoryMark[],
+  remaining: number,
+  now: number,
+): PhaseRate | undefined {
   const step = FAN_OUT_PHASES[phase];
   const start = marks.find((m) => m.kind === 'phase' && m.phase === phase);
   if (!step || !start) return undefined;
   const done = marks.filter((m) => m.kind === 'completed' && m.activityType === step && m.t >= start.t).length;
-  return rateOf(phase, [{ t: start.t, done: 0 }, { t: now, done }], remaining);
+  return rateOf(
+    phase,
+    [
+      { t: start.t, done: 0 },
+      { t: now, done },
+    ],
+    remaining,
+  );
 }
 
 /** "45s", "3m07s", "1h05m". */

@@ -17,25 +17,54 @@ export async function unreachableReason(address: string, timeoutMs = PROBE_MS): 
   if (!hp) return `"${address}" is not host:port (e.g. localhost:7233)`;
   const tcp = await new Promise<string | undefined>((resolve) => {
     const s = net.connect({ host: hp.host, port: hp.port });
-    const done = (r: string | undefined) => { s.destroy(); resolve(r); };
+    const done = (r: string | undefined) => {
+      s.destroy();
+      resolve(r);
+    };
     s.setTimeout(timeoutMs, () => done(`no answer within ${timeoutMs / 1000} s (a firewall, or a wrong address)`));
     s.once('connect', () => done(undefined));
-    s.once('error', (e: NodeJS.ErrnoException) => done(
-      e.code === 'ECONNREFUSED' ? 'connection refused: nothing listens there'
-        : e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN' ? `cannot resolve ${hp.host}`
-          : `${e.code ?? ''} ${e.message}`.trim()));
+    s.once('error', (e: NodeJS.ErrnoException) =>
+      done(
+        e.code === 'ECONNREFUSED'
+          ? 'connection refused: nothing listens there'
+          : e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN'
+            ? `cannot resolve ${hp.host}`
+            : `${e.code ?? ''} ${e.message}`.trim(),
+      ),
+    );
   });
   if (tcp) return tcp;
   return new Promise((resolve) => {
     const host = hp.host.includes(':') ? `[${hp.host}]` : hp.host;
     const session = http2.connect(`http://${host}:${hp.port}`);
-    const done = (r: string | undefined) => { session.destroy(); resolve(r); };
-    const timer = setTimeout(() => done(`it accepts connections but does not answer HTTP/2 within ${timeoutMs / 1000} s, as a Temporal frontend (gRPC) would`), timeoutMs);
+    const done = (r: string | undefined) => {
+      session.destroy();
+      resolve(r);
+    };
+    const timer = setTimeout(
+      () =>
+        done(
+          `it accepts connections but does not answer HTTP/2 within ${timeoutMs / 1000} s, as a Temporal frontend (gRPC) would`,
+        ),
+      timeoutMs,
+    );
     // An HTTP/2 server's first frame is its SETTINGS; an HTTP/1 server answers with text and closes.
-    const notGrpc = (why: string) => done(`something answers there, but not as a Temporal frontend (gRPC over HTTP/2: ${why}); the frontend listens on 7233, the Web UI on 8233`);
-    session.once('remoteSettings', () => { clearTimeout(timer); done(undefined); });
-    session.once('error', (e: NodeJS.ErrnoException) => { clearTimeout(timer); notGrpc(e.code ?? e.message); });
-    session.once('close', () => { clearTimeout(timer); notGrpc('the connection closed before any HTTP/2 SETTINGS'); });
+    const notGrpc = (why: string) =>
+      done(
+        `something answers there, but not as a Temporal frontend (gRPC over HTTP/2: ${why}); the frontend listens on 7233, the Web UI on 8233`,
+      );
+    session.once('remoteSettings', () => {
+      clearTimeout(timer);
+      done(undefined);
+    });
+    session.once('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      notGrpc(e.code ?? e.message);
+    });
+    session.once('close', () => {
+      clearTimeout(timer);
+      notGrpc('the connection closed before any HTTP/2 SETTINGS');
+    });
   });
 }
 

@@ -3,7 +3,14 @@ import type { HostProgress } from '../shared/definitions';
 
 export function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('   ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i])))
+        .join('   ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 const HOST_HEADER = ['HOST', 'ROLE', 'ADDRESS', 'STATE', 'DETAIL'];

@@ -9,14 +9,19 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import type { Payload, PayloadCodec } from '@temporalio/common';
 
 /** A Payload in proto3 JSON, as the Web UI sends it and `temporal workflow show --output json` prints it. */
-export interface JsonPayload { metadata?: Record<string, string>; data?: string }
+export interface JsonPayload {
+  metadata?: Record<string, string>;
+  data?: string;
+}
 
 export const fromJsonPayload = (p: JsonPayload): Payload => ({
   metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
   data: Buffer.from(p.data ?? '', 'base64'),
 });
 export const toJsonPayload = (p: Payload): JsonPayload => ({
-  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? []).toString('base64')])),
+  metadata: Object.fromEntries(
+    Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? []).toString('base64')]),
+  ),
   data: Buffer.from(p.data ?? []).toString('base64'),
 });
 
@@ -48,7 +53,10 @@ function readBody(req: IncomingMessage): Promise<string> {
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) { rej(new Error('request body over 8 MiB')); req.destroy(); } else chunks.push(c);
+      if (size > MAX_BODY) {
+        rej(new Error('request body over 8 MiB'));
+        req.destroy();
+      } else chunks.push(c);
     });
     req.on('end', () => res(Buffer.concat(chunks).toString('utf8')));
     req.on('error', rej);
@@ -74,13 +82,18 @@ export function createCodecServer(o: CodecServerOptions): Server {
       res.setHeader('Vary', 'Origin');
     }
     const send = (status: number, body?: unknown) => {
-      if (body === undefined) { res.writeHead(status).end(); return; }
+      if (body === undefined) {
+        res.writeHead(status).end();
+        return;
+      }
       res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
     };
     const path = (req.url ?? '').split('?')[0].replace(/\/+$/, '');
     if (req.method === 'OPTIONS') return send(origin && o.origins.includes(origin) ? 204 : 403);
-    if (req.method !== 'POST' || (path !== '/encode' && path !== '/decode')) return send(404, { message: 'POST /encode or /decode' });
-    if (o.token !== undefined && !tokenMatches(req.headers.authorization, o.token)) return send(401, { message: 'missing or wrong Authorization token' });
+    if (req.method !== 'POST' || (path !== '/encode' && path !== '/decode'))
+      return send(404, { message: 'POST /encode or /decode' });
+    if (o.token !== undefined && !tokenMatches(req.headers.authorization, o.token))
+      return send(401, { message: 'missing or wrong Authorization token' });
     try {
       const body = JSON.parse(await readBody(req)) as { payloads?: JsonPayload[] };
       if (!Array.isArray(body.payloads)) return send(400, { message: 'expected {"payloads": [...]}' });

@@ -21,7 +21,10 @@ export function isEncrypted(p: Payload): boolean {
 }
 
 export class EncryptionCodec implements PayloadCodec {
-  constructor(private readonly k: CodecKeys, private readonly who = 'this worker/CLI') {}
+  constructor(
+    private readonly k: CodecKeys,
+    private readonly who = 'this worker/CLI',
+  ) {}
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
     const id = this.k.encryptKeyId;
@@ -44,16 +47,22 @@ export class EncryptionCodec implements PayloadCodec {
       const id = text(p.metadata?.[KEY_ID_METADATA]);
       if (!id) throw new CodecError(`cannot decrypt: payload is ${ENCRYPTED_ENCODING} but names no ${KEY_ID_METADATA}`);
       const key = this.k.keys.get(id);
-      if (!key) throw new CodecError(`cannot decrypt: payload encrypted with key id ${id}, which ${this.who} does not have; set ${KEY_FILE_ENV}`);
+      if (!key)
+        throw new CodecError(
+          `cannot decrypt: payload encrypted with key id ${id}, which ${this.who} does not have; set ${KEY_FILE_ENV}`,
+        );
       const data = Buffer.from(p.data ?? []);
-      if (data.length < IV_BYTES + TAG_BYTES) throw new CodecError(`cannot decrypt: payload encrypted with key id ${id} is truncated`);
+      if (data.length < IV_BYTES + TAG_BYTES)
+        throw new CodecError(`cannot decrypt: payload encrypted with key id ${id} is truncated`);
       const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));
       decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
       let plain: Buffer;
       try {
         plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
       } catch {
-        throw new CodecError(`cannot decrypt: payload encrypted with key id ${id} failed authentication (altered, or another key with the same id)`);
+        throw new CodecError(
+          `cannot decrypt: payload encrypted with key id ${id} failed authentication (altered, or another key with the same id)`,
+        );
       }
       const original = temporal.api.common.v1.Payload.decode(plain);
       return { metadata: original.metadata, data: original.data };

@@ -21,10 +21,13 @@ export interface CodecKeys {
 }
 
 function parseKey(id: string, b64: string, where: string): Buffer {
-  if (!KEY_ID.test(id)) throw new CodecKeyError(`${where}: key id "${id}" must be 1-64 letters, digits, '.', '_' or '-'`);
+  if (!KEY_ID.test(id))
+    throw new CodecKeyError(`${where}: key id "${id}" must be 1-64 letters, digits, '.', '_' or '-'`);
   const key = Buffer.from(b64, 'base64');
   if (key.length !== 32 || key.toString('base64') !== b64) {
-    throw new CodecKeyError(`${where}: key "${id}" must be the base64 of 32 random bytes (got ${key.length} bytes); make one with: kubeadm-ha keygen`);
+    throw new CodecKeyError(
+      `${where}: key "${id}" must be the base64 of 32 random bytes (got ${key.length} bytes); make one with: kubeadm-ha keygen`,
+    );
   }
   return key;
 }
@@ -34,22 +37,32 @@ export function loadKeyFile(path: string): CodecKeys {
   try {
     mode = statSync(path).mode;
   } catch (err) {
-    throw new CodecKeyError(`${KEY_FILE_ENV}=${path}: cannot read the key file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new CodecKeyError(
+      `${KEY_FILE_ENV}=${path}: cannot read the key file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   if (mode & 0o077) {
-    throw new CodecKeyError(`${KEY_FILE_ENV}=${path}: the key file is readable by group or others (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${path}`);
+    throw new CodecKeyError(
+      `${KEY_FILE_ENV}=${path}: the key file is readable by group or others (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${path}`,
+    );
   }
   const keys = new Map<string, Buffer>();
-  readFileSync(path, 'utf8').split('\n').forEach((raw, i) => {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) return;
-    const where = `${path}:${i + 1}`;
-    const fields = line.split(/\s+/);
-    if (fields.length !== 2) throw new CodecKeyError(`${where}: expected "<key-id> <base64 key>", got ${fields.length} field(s)`);
-    if (keys.has(fields[0])) throw new CodecKeyError(`${where}: key id "${fields[0]}" appears twice`);
-    keys.set(fields[0], parseKey(fields[0], fields[1], where));
-  });
-  if (keys.size === 0) throw new CodecKeyError(`${KEY_FILE_ENV}=${path}: the key file has no key; add one with: kubeadm-ha keygen >> ${path}`);
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .forEach((raw, i) => {
+      const line = raw.trim();
+      if (line === '' || line.startsWith('#')) return;
+      const where = `${path}:${i + 1}`;
+      const fields = line.split(/\s+/);
+      if (fields.length !== 2)
+        throw new CodecKeyError(`${where}: expected "<key-id> <base64 key>", got ${fields.length} field(s)`);
+      if (keys.has(fields[0])) throw new CodecKeyError(`${where}: key id "${fields[0]}" appears twice`);
+      keys.set(fields[0], parseKey(fields[0], fields[1], where));
+    });
+  if (keys.size === 0)
+    throw new CodecKeyError(
+      `${KEY_FILE_ENV}=${path}: the key file has no key; add one with: kubeadm-ha keygen >> ${path}`,
+    );
   return { keys, encryptKeyId: keys.keys().next().value, source: `key file ${path}` };
 }
 
@@ -71,8 +84,10 @@ export function loadCodecKeys(env: NodeJS.ProcessEnv = process.env): CodecKeys {
 /** One line for worker and CLI start-up: which key encrypts, or that nothing does. */
 export function codecNotice(k: CodecKeys): string {
   if (!k.encryptKeyId) {
-    return `payload encryption is OFF: no key configured (set ${KEY_FILE_ENV} or ${KEY_ENV}; make a key with: kubeadm-ha keygen); ` +
-      'workflow inputs, results and failure messages are stored in plain text';
+    return (
+      `payload encryption is OFF: no key configured (set ${KEY_FILE_ENV} or ${KEY_ENV}; make a key with: kubeadm-ha keygen); ` +
+      'workflow inputs, results and failure messages are stored in plain text'
+    );
   }
   return `payloads encrypted with key "${k.encryptKeyId}" (${k.keys.size} key(s) from ${k.source})`;
 }

@@ -25,50 +25,101 @@ export const PEM_KINDS = ['', 'RSA ', 'EC ', 'DSA ', 'OPENSSH ', 'ENCRYPTED '];
 export const PEM_BEGIN = '-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----';
 export const PEM_END = '-----END [A-Z0-9 ]*PRIVATE KEY-----';
 
-export interface Rule { name: string; pattern: string; replace: string; example: string }
+export interface Rule {
+  name: string;
+  pattern: string;
+  replace: string;
+  example: string;
+}
 
 // Base64 of "-----BEGIN <kind>PRIVATE KEY": the header sits at offset 0 of the blob, so its encoding
 // is fixed up to the last whole 3-byte group (RFC 4648 section 4).
-const PEM_B64_PREFIXES = [...new Set(PEM_KINDS.map((k) => {
-  const header = `-----BEGIN ${k}PRIVATE KEY`;
-  return Buffer.from(header.slice(0, header.length - (header.length % 3))).toString('base64');
-}))];
+const PEM_B64_PREFIXES = [
+  ...new Set(
+    PEM_KINDS.map((k) => {
+      const header = `-----BEGIN ${k}PRIVATE KEY`;
+      return Buffer.from(header.slice(0, header.length - (header.length % 3))).toString('base64');
+    }),
+  ),
+];
 
 const S = '[[:space:]]';
 // A flag value never starts with "-" (the next flag), a backslash (a line continuation) or "<" (kubeadm's "<value withheld>").
 const VALUE_BARE = `[^-<\\\\[:space:]"',}][^[:space:]"',}]*`;
 // Keys whose value is secret, matched whole (YAML, JSON, env, ini): token, tlsBootstrapToken,
 // ETCD_PASSWORD, client-secret, certificateKey, certificate-key.
-const SECRET_KEY = '[A-Za-z0-9_-]*([Tt]oken|TOKEN|[Pp]assword|PASSWORD|[Pp]asswd|PASSWD|[Ss]ecret|SECRET)|[Cc]ertificate[Kk]ey|certificate-key';
+const SECRET_KEY =
+  '[A-Za-z0-9_-]*([Tt]oken|TOKEN|[Pp]assword|PASSWORD|[Pp]asswd|PASSWD|[Ss]ecret|SECRET)|[Cc]ertificate[Kk]ey|certificate-key';
 // Keys whose value is key material when it is base64: kubeconfig client-key-data, Secret tls.key, ca.key.
 const KEY_DATA_KEY = '[A-Za-z0-9_-]*-key-data|[A-Za-z0-9_-]*\\.key|key';
 const KEY_PREFIX = `(^|[^A-Za-z0-9_.-])(["']?)`;
 const SEP = `(["']?[ \\t]*[:=][ \\t]*)`;
 
 export const RULES: Rule[] = [
-  { name: 'base64 of a PEM private key, anywhere', pattern: `(${PEM_B64_PREFIXES.join('|')})[A-Za-z0-9+/]*={0,2}`, replace: MASK,
-    example: 'tls.key: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQo= -> tls.key: ***' },
-  { name: 'base64 value of a key-data key', pattern: `${KEY_PREFIX}(${KEY_DATA_KEY})${SEP}"?[A-Za-z0-9+/]{16,}={0,2}"?`, replace: `\\1\\2\\3\\4${MASK}`,
-    example: 'client-key-data: MIIEowIBAAKCAQEAx9... -> client-key-data: ***' },
-  { name: 'flag value: --token, --tls-bootstrap-token, --certificate-key, --password, --client-secret',
+  {
+    name: 'base64 of a PEM private key, anywhere',
+    pattern: `(${PEM_B64_PREFIXES.join('|')})[A-Za-z0-9+/]*={0,2}`,
+    replace: MASK,
+    example: 'tls.key: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQo= -> tls.key: ***',
+  },
+  {
+    name: 'base64 value of a key-data key',
+    pattern: `${KEY_PREFIX}(${KEY_DATA_KEY})${SEP}"?[A-Za-z0-9+/]{16,}={0,2}"?`,
+    replace: `\\1\\2\\3\\4${MASK}`,
+    example: 'client-key-data: MIIEowIBAAKCAQEAx9... -> client-key-data: ***',
+  },
+  {
+    name: 'flag value: --token, --tls-bootstrap-token, --certificate-key, --password, --client-secret',
     pattern: `(^|[[:space:]"'(=])(--?([A-Za-z0-9]+-)*([Tt]oken|certificate-key|[Pp]assword|[Pp]asswd|[Ss]ecret))(=|${S}+)("[^"]*"|'[^']*'|${VALUE_BARE})`,
-    replace: `\\1\\2\\5${MASK}`, example: 'kubeadm join x --token abcdef.0123456789abcdef -> kubeadm join x --token ***' },
-  { name: 'double-quoted value of a secret key', pattern: `${KEY_PREFIX}(${SECRET_KEY})${SEP}"[^"]*"`, replace: `\\1\\2\\3\\5"${MASK}"`,
-    example: '"password": "p@ss" -> "password": "***"' },
-  { name: "single-quoted value of a secret key", pattern: `${KEY_PREFIX}(${SECRET_KEY})${SEP}'[^']*'`, replace: `\\1\\2\\3\\5'${MASK}'`,
-    example: "certificateKey: 'f9ea...' -> certificateKey: '***'" },
-  { name: 'bare value of a secret key', pattern: `${KEY_PREFIX}(${SECRET_KEY})${SEP}[^[:space:]"',}]+`, replace: `\\1\\2\\3\\5${MASK}`,
-    example: '[bootstrap-token] Using token: 38tjlt.ibkwbtflmj6w8qmg -> ... Using token: ***' },
-  { name: 'bootstrap token [a-z0-9]{6}.[a-z0-9]{16}', pattern: '\\b[a-z0-9]{6}\\.[a-z0-9]{16}\\b', replace: MASK,
-    example: 'token 38tjlt.ibkwbtflmj6w8qmg. -> token ***.' },
+    replace: `\\1\\2\\5${MASK}`,
+    example: 'kubeadm join x --token abcdef.0123456789abcdef -> kubeadm join x --token ***',
+  },
+  {
+    name: 'double-quoted value of a secret key',
+    pattern: `${KEY_PREFIX}(${SECRET_KEY})${SEP}"[^"]*"`,
+    replace: `\\1\\2\\3\\5"${MASK}"`,
+    example: '"password": "p@ss" -> "password": "***"',
+  },
+  {
+    name: 'single-quoted value of a secret key',
+    pattern: `${KEY_PREFIX}(${SECRET_KEY})${SEP}'[^']*'`,
+    replace: `\\1\\2\\3\\5'${MASK}'`,
+    example: "certificateKey: 'f9ea...' -> certificateKey: '***'",
+  },
+  {
+    name: 'bare value of a secret key',
+    pattern: `${KEY_PREFIX}(${SECRET_KEY})${SEP}[^[:space:]"',}]+`,
+    replace: `\\1\\2\\3\\5${MASK}`,
+    example: '[bootstrap-token] Using token: 38tjlt.ibkwbtflmj6w8qmg -> ... Using token: ***',
+  },
+  {
+    name: 'bootstrap token [a-z0-9]{6}.[a-z0-9]{16}',
+    pattern: '\\b[a-z0-9]{6}\\.[a-z0-9]{16}\\b',
+    replace: MASK,
+    example: 'token 38tjlt.ibkwbtflmj6w8qmg. -> token ***.',
+  },
   // A standalone 64-hex string is a certificate key (kubeadm prints it alone on the line after
   // "[upload-certs] Using certificate key:", and `kubeadm certs certificate-key` prints just it), unless
   // it follows "sha256:" (CA cert hashes, image digests and IDs: public) or sits in a path or URL
   // (container IDs in /run/containerd/..., containerd://<id>).
-  { name: 'standalone 64-hex certificate key; not sha256:<hex>, not in a path', pattern: '(^|[^0-9A-Za-z_:/.-])[0-9a-fA-F]{64}\\b',
-    replace: `\\1${MASK}`, example: 'f9ea00c50ef12a386949dfb84b3abb2aa1053cc84f3792cd4b8aa6cc42c1fd57 -> ***' },
-  { name: 'Bearer token', pattern: '(Bearer[ \\t]+)[A-Za-z0-9._~+/-]+=*', replace: `\\1${MASK}`, example: 'Authorization: Bearer eyJ... -> Authorization: Bearer ***' },
-  { name: 'password in a URL', pattern: '(://[^/[:space:]:@]+:)[^/[:space:]@]+@', replace: `\\1${MASK}@`, example: 'https://u:pw@h/ -> https://u:***@h/' },
+  {
+    name: 'standalone 64-hex certificate key; not sha256:<hex>, not in a path',
+    pattern: '(^|[^0-9A-Za-z_:/.-])[0-9a-fA-F]{64}\\b',
+    replace: `\\1${MASK}`,
+    example: 'f9ea00c50ef12a386949dfb84b3abb2aa1053cc84f3792cd4b8aa6cc42c1fd57 -> ***',
+  },
+  {
+    name: 'Bearer token',
+    pattern: '(Bearer[ \\t]+)[A-Za-z0-9._~+/-]+=*',
+    replace: `\\1${MASK}`,
+    example: 'Authorization: Bearer eyJ... -> Authorization: Bearer ***',
+  },
+  {
+    name: 'password in a URL',
+    pattern: '(://[^/[:space:]:@]+:)[^/[:space:]@]+@',
+    replace: `\\1${MASK}@`,
+    example: 'https://u:pw@h/ -> https://u:***@h/',
+  },
 ];
 
 // ---- JavaScript engine -------------------------------------------------------------------------
@@ -80,14 +131,30 @@ export function toJs(ere: string): string {
   let out = '';
   for (let i = 0; i < ere.length; i++) {
     const c = ere[i];
-    if (c === '\\') { out += ere.slice(i, i + 2); i++; continue; }
-    if (c === '.') { out += '[^\\n]'; continue; }
-    if (c !== '[') { out += c; continue; }
+    if (c === '\\') {
+      out += ere.slice(i, i + 2);
+      i++;
+      continue;
+    }
+    if (c === '.') {
+      out += '[^\\n]';
+      continue;
+    }
+    if (c !== '[') {
+      out += c;
+      continue;
+    }
     // Bracket expression: backslash is literal in POSIX, so escape it for JavaScript.
     let j = i + 1;
     let body = '';
-    if (ere[j] === '^') { body += '^'; j++; }
-    if (ere[j] === ']') { body += '\\]'; j++; }
+    if (ere[j] === '^') {
+      body += '^';
+      j++;
+    }
+    if (ere[j] === ']') {
+      body += '\\]';
+      j++;
+    }
     while (j < ere.length && ere[j] !== ']') {
       const m = /^\[:([a-z]+):\]/.exec(ere.slice(j));
       if (m) {
@@ -97,8 +164,16 @@ export function toJs(ere: string): string {
         j += m[0].length;
       } else {
         // GNU sed reads \n, \t ... and \\ inside a list as escapes; any other backslash is literal.
-        if (ere[j] === '\\' && /[ntrfv]/.test(ere[j + 1] ?? '')) { body += ere.slice(j, j + 2); j += 2; continue; }
-        if (ere[j] === '\\') { body += '\\\\'; j += ere[j + 1] === '\\' ? 2 : 1; continue; }
+        if (ere[j] === '\\' && /[ntrfv]/.test(ere[j + 1] ?? '')) {
+          body += ere.slice(j, j + 2);
+          j += 2;
+          continue;
+        }
+        if (ere[j] === '\\') {
+          body += '\\\\';
+          j += ere[j + 1] === '\\' ? 2 : 1;
+          continue;
+        }
         body += ere[j];
         j++;
       }
@@ -112,7 +187,10 @@ export function toJs(ere: string): string {
 
 /** sed replacement (\1, &) -> String.prototype.replace replacement ($1, $&). */
 function toJsReplacement(sed: string): string {
-  return sed.replace(/\$/g, '$$$$').replace(/\\(\d)/g, '$$$1').replace(/&/g, '$$&');
+  return sed
+    .replace(/\$/g, '$$$$')
+    .replace(/\\(\d)/g, '$$$1')
+    .replace(/&/g, '$$&');
 }
 
 const JS_RULES = RULES.map((r) => ({ re: new RegExp(toJs(r.pattern), 'g'), replace: toJsReplacement(r.replace) }));
@@ -142,7 +220,10 @@ function redactLine(line: string, st: { pem: PemState }): string | null {
       st.pem = '';
       return applyRules(line.replace(JS_END_PREFIX, `$1${MASK}$2`));
     }
-    if (st.pem === 'B') { st.pem = 'M'; return line.replace(/^([ \t\r\f\v]*)[^\n]*$/, `$1${MASK}`); }
+    if (st.pem === 'B') {
+      st.pem = 'M';
+      return line.replace(/^([ \t\r\f\v]*)[^\n]*$/, `$1${MASK}`);
+    }
     return null;
   }
   if (JS_BEGIN.test(line)) {

@@ -14,7 +14,11 @@ import { escapeControls } from './text';
 import type { ClusterSpec, EtcdSpec, HostSpec } from './types';
 
 export class ClusterFileError extends Error {
-  constructor(readonly file: string, readonly problems: string[], readonly warnings: string[] = []) {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+    readonly warnings: string[] = [],
+  ) {
     super(`${escapeControls(file)}: ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ClusterFileError';
   }
@@ -34,7 +38,9 @@ export function readClusterFile(path: string): LoadedClusterFile {
     data = readBounded(file, LIMITS.fileBytes);
   } catch (e) {
     if (e instanceof TooLarge) {
-      throw new ClusterFileError(file, [`the cluster file is larger than ${LIMITS.fileBytes / 1024} KiB (${e.size} bytes or more); a cluster file is far smaller: is it the right file?`]);
+      throw new ClusterFileError(file, [
+        `the cluster file is larger than ${LIMITS.fileBytes / 1024} KiB (${e.size} bytes or more); a cluster file is far smaller: is it the right file?`,
+      ]);
     }
     throw new ClusterFileError(file, [`cannot read the cluster file: ${escapeControls((e as Error).message)}`]);
   }
@@ -58,7 +64,8 @@ export function loadClusterFile(path: string): ClusterSpec {
  * folder. checkFiles=false skips reading the key and manifest files.
  */
 export function checkClusterFile(doc: unknown, file: string, checkFiles = true): LoadedClusterFile {
-  if (!isObject(doc)) throw new ClusterFileError(file, ['the file must be a YAML mapping (key: value), see the README example']);
+  if (!isObject(doc))
+    throw new ClusterFileError(file, ['the file must be a YAML mapping (key: value), see the README example']);
   const raw = dropNulls(doc) as Raw;
   const base = dirname(file);
   const parsed = clusterFileSchema.safeParse(raw, { error: defaultMessage });
@@ -79,28 +86,60 @@ function bounded(lines: string[]): string[] {
 /** The workflow's input: defaults applied, host ports filled in, paths absolute (see ClusterSpec). */
 function toSpec(d: z.output<typeof clusterFileSchema>, base: string): ClusterSpec {
   const port = d.ssh.port;
-  const host = (h: { name: string; address: string; port?: number }): HostSpec => ({ name: h.name, address: h.address, port: h.port ?? port });
+  const host = (h: { name: string; address: string; port?: number }): HostSpec => ({
+    name: h.name,
+    address: h.address,
+    port: h.port ?? port,
+  });
   let etcd: EtcdSpec | undefined;
   if (d.etcd) {
-    etcd = 'hosts' in d.etcd ? { hosts: d.etcd.hosts.map(host) }
-      : { endpoints: d.etcd.endpoints, caFile: resolvePath(d.etcd.caFile, base), certFile: resolvePath(d.etcd.certFile, base), keyFile: resolvePath(d.etcd.keyFile, base) };
+    etcd =
+      'hosts' in d.etcd
+        ? { hosts: d.etcd.hosts.map(host) }
+        : {
+            endpoints: d.etcd.endpoints,
+            caFile: resolvePath(d.etcd.caFile, base),
+            certFile: resolvePath(d.etcd.certFile, base),
+            keyFile: resolvePath(d.etcd.keyFile, base),
+          };
   }
   const { jumpHost } = d.ssh;
   return {
-    name: d.name, kubernetesVersion: d.kubernetesVersion, topology: d.topology, ...(etcd ? { etcd } : {}), certificates: d.certificates,
+    name: d.name,
+    kubernetesVersion: d.kubernetesVersion,
+    topology: d.topology,
+    ...(etcd ? { etcd } : {}),
+    certificates: d.certificates,
     loadBalancer: { host: d.loadBalancer.host, port: d.loadBalancer.port },
-    networking: { podSubnet: d.networking.podSubnet, ...(d.networking.serviceSubnet ? { serviceSubnet: d.networking.serviceSubnet } : {}) },
-    ...(d.kubeletConfiguration && Object.keys(d.kubeletConfiguration).length ? { kubeletConfiguration: d.kubeletConfiguration } : {}),
-    ...(d.kubeProxyConfiguration && Object.keys(d.kubeProxyConfiguration).length ? { kubeProxyConfiguration: d.kubeProxyConfiguration } : {}),
-    kubeadm: { ignorePreflightErrors: d.kubeadm.ignorePreflightErrors, ...(d.kubeadm.patches ? { patches: d.kubeadm.patches } : {}) },
+    networking: {
+      podSubnet: d.networking.podSubnet,
+      ...(d.networking.serviceSubnet ? { serviceSubnet: d.networking.serviceSubnet } : {}),
+    },
+    ...(d.kubeletConfiguration && Object.keys(d.kubeletConfiguration).length
+      ? { kubeletConfiguration: d.kubeletConfiguration }
+      : {}),
+    ...(d.kubeProxyConfiguration && Object.keys(d.kubeProxyConfiguration).length
+      ? { kubeProxyConfiguration: d.kubeProxyConfiguration }
+      : {}),
+    kubeadm: {
+      ignorePreflightErrors: d.kubeadm.ignorePreflightErrors,
+      ...(d.kubeadm.patches ? { patches: d.kubeadm.patches } : {}),
+    },
     cniManifest: resolvePath(d.cni.manifest, base),
     ssh: {
-      user: d.ssh.user, privateKeyFile: resolvePath(d.ssh.privateKeyFile, base), knownHostsFile: resolvePath(d.ssh.knownHostsFile, base),
-      port, hostKeyPolicy: d.ssh.hostKeyPolicy,
-      ...(jumpHost ? { jumpHost: { address: jumpHost.address, port: jumpHost.port, user: jumpHost.user ?? d.ssh.user } } : {}),
+      user: d.ssh.user,
+      privateKeyFile: resolvePath(d.ssh.privateKeyFile, base),
+      knownHostsFile: resolvePath(d.ssh.knownHostsFile, base),
+      port,
+      hostKeyPolicy: d.ssh.hostKeyPolicy,
+      ...(jumpHost
+        ? { jumpHost: { address: jumpHost.address, port: jumpHost.port, user: jumpHost.user ?? d.ssh.user } }
+        : {}),
       forwardAgent: d.ssh.forwardAgent,
     },
-    controlPlanes: d.controlPlanes.map(host), workers: d.workers.map(host), approvals: d.approvals,
+    controlPlanes: d.controlPlanes.map(host),
+    workers: d.workers.map(host),
+    approvals: d.approvals,
     workerConcurrency: d.workerConcurrency,
   };
 }
@@ -111,7 +150,13 @@ function dropNulls(v: unknown, depth = 0): unknown {
   if (Array.isArray(v)) return v.map((x) => dropNulls(x, depth + 1));
   if (!isObject(v)) return v;
   const out: Raw = {};
-  for (const [k, x] of Object.entries(v)) if (x !== null) Object.defineProperty(out, k, { value: dropNulls(x, depth + 1), enumerable: true, writable: true, configurable: true });
+  for (const [k, x] of Object.entries(v))
+    if (x !== null)
+      Object.defineProperty(out, k, {
+        value: dropNulls(x, depth + 1),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
   return out;
 }
-

@@ -13,7 +13,12 @@ const ETCD_SIZES = [1, 3, 5, 7];
 /** kubeadm's default networking.serviceSubnet (cmd/kubeadm/app/apis/kubeadm/v1beta4/defaults.go, DefaultServicesSubnet). */
 const DEFAULT_SERVICE_SUBNET = '10.96.0.0/12';
 
-interface HostRef { field: string; name?: string; address?: string; port: number }
+interface HostRef {
+  field: string;
+  name?: string;
+  address?: string;
+  port: number;
+}
 
 export function crossChecks(doc: Raw, base: string, checkFiles: boolean, problems: string[], warnings: string[]): void {
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -22,9 +27,12 @@ export function crossChecks(doc: Raw, base: string, checkFiles: boolean, problem
   const etcd = isObject(doc.etcd) ? doc.etcd : undefined;
   const topology = doc.topology ?? 'stacked';
 
-  if (topology === 'stacked' && doc.etcd !== undefined) problems.push('etcd: only with topology: external (stacked etcd runs on the control planes)');
+  if (topology === 'stacked' && doc.etcd !== undefined)
+    problems.push('etcd: only with topology: external (stacked etcd runs on the control planes)');
   if (topology === 'external' && doc.etcd === undefined) {
-    problems.push('etcd: topology external needs an etcd mapping: either hosts (kubeadm-ha builds the etcd cluster) or endpoints, caFile, certFile and keyFile (an etcd cluster that already runs)');
+    problems.push(
+      'etcd: topology external needs an etcd mapping: either hosts (kubeadm-ha builds the etcd cluster) or endpoints, caFile, certFile and keyFile (an etcd cluster that already runs)',
+    );
   }
   const version = str(doc.kubernetesVersion);
   const v = version && !supportedVersionProblem(version) ? parseKubeVersion(version) : undefined;
@@ -44,12 +52,22 @@ export function crossChecks(doc: Raw, base: string, checkFiles: boolean, problem
 
   // Hosts: duplicates across every list, compared canonically (fd00:0:0::7 is fd00::7; DNS names ignore case).
   const sshPort = portOf(ssh.port) ?? 22;
-  const hostLists: [string, unknown][] = [['controlPlanes', doc.controlPlanes], ['workers', doc.workers], ['etcd.hosts', etcd?.hosts]];
+  const hostLists: [string, unknown][] = [
+    ['controlPlanes', doc.controlPlanes],
+    ['workers', doc.workers],
+    ['etcd.hosts', etcd?.hosts],
+  ];
   const hosts: HostRef[] = [];
   for (const [key, v] of hostLists) {
     if (!Array.isArray(v)) continue;
     v.slice(0, LIMITS.workers).forEach((h, i) => {
-      if (isObject(h)) hosts.push({ field: `${key}[${i}]`, name: str(h.name), address: str(h.address), port: portOf(h.port) ?? sshPort });
+      if (isObject(h))
+        hosts.push({
+          field: `${key}[${i}]`,
+          name: str(h.name),
+          address: str(h.address),
+          port: portOf(h.port) ?? sshPort,
+        });
     });
   }
   const seen = new Map<string, HostRef>();
@@ -65,21 +83,30 @@ export function crossChecks(doc: Raw, base: string, checkFiles: boolean, problem
       const hp = (a: string) => `${a.includes(':') ? `[${a}]` : a}:${h.port}`;
       if (!first) seen.set(k, h);
       else {
-        const same = first.address !== h.address ? ` (${show(h.address)} and ${show(first.address)} are the same address)` : '';
-        problems.push(`${h.field}.address: duplicate host address ${show(hp(h.address))}, already used by ${first.field}${same}`);
+        const same =
+          first.address !== h.address ? ` (${show(h.address)} and ${show(first.address)} are the same address)` : '';
+        problems.push(
+          `${h.field}.address: duplicate host address ${show(hp(h.address))}, already used by ${first.field}${same}`,
+        );
       }
     }
   }
 
   const etcdHosts = Array.isArray(etcd?.hosts) ? etcd.hosts.length : 0;
   if (etcdHosts > 0 && etcdHosts % 2 === 0) {
-    problems.push(`etcd.hosts: ${etcdHosts} members; etcd needs an odd count (${ETCD_SIZES.join(', ')}): ${etcdHosts} members tolerate no more failures than ${etcdHosts - 1}, and a split vote cannot elect a leader`);
+    problems.push(
+      `etcd.hosts: ${etcdHosts} members; etcd needs an odd count (${ETCD_SIZES.join(', ')}): ${etcdHosts} members tolerate no more failures than ${etcdHosts - 1}, and a split vote cannot elect a leader`,
+    );
   } else if (etcdHosts > 7) {
-    problems.push(`etcd.hosts: ${etcdHosts} members; kubeadm-ha builds ${list(ETCD_SIZES.map(String), 'or')} (the etcd FAQ advises at most 7: every write waits for a majority)`);
+    problems.push(
+      `etcd.hosts: ${etcdHosts} members; kubeadm-ha builds ${list(ETCD_SIZES.map(String), 'or')} (the etcd FAQ advises at most 7: every write waits for a majority)`,
+    );
   }
   const cps = Array.isArray(doc.controlPlanes) ? doc.controlPlanes.length : 0;
   if (topology === 'stacked' && cps >= 2 && cps % 2 === 0) {
-    warnings.push(`controlPlanes: ${cps} control planes tolerate no more failures than ${cps - 1}; use ${cps + 1 <= 7 ? cps + 1 : cps - 1}: each runs a stacked etcd member, and etcd needs a majority of its members (etcd FAQ, "Why an odd number of cluster members?")`);
+    warnings.push(
+      `controlPlanes: ${cps} control planes tolerate no more failures than ${cps - 1}; use ${cps + 1 <= 7 ? cps + 1 : cps - 1}: each runs a stacked etcd member, and etcd needs a majority of its members (etcd FAQ, "Why an odd number of cluster members?")`,
+    );
   }
 
   networkChecks(doc, hosts, problems);
@@ -94,14 +121,20 @@ function networkChecks(doc: Raw, hosts: HostRef[], problems: string[]): void {
   const pod = ranges(net.podSubnet, 'pod');
   const svcGiven = net.serviceSubnet !== undefined;
   const svc = svcGiven ? ranges(net.serviceSubnet, 'service') : [parseCidr(DEFAULT_SERVICE_SUBNET)!];
-  const svcName = svcGiven ? 'networking.serviceSubnet' : `kubeadm's default service range ${DEFAULT_SERVICE_SUBNET} (networking.serviceSubnet not set)`;
+  const svcName = svcGiven
+    ? 'networking.serviceSubnet'
+    : `kubeadm's default service range ${DEFAULT_SERVICE_SUBNET} (networking.serviceSubnet not set)`;
   if (pod && svc) {
     for (const p of pod) {
       for (const s of svc) {
         if (p.family === s.family && p.prefix === s.prefix && cidrsOverlap(p, s)) {
-          problems.push(`networking.podSubnet: ${show(p.text)} is the same range as ${svcName}; pods and services need separate ranges`);
+          problems.push(
+            `networking.podSubnet: ${show(p.text)} is the same range as ${svcName}; pods and services need separate ranges`,
+          );
         } else if (cidrsOverlap(p, s)) {
-          problems.push(`networking.podSubnet: ${show(p.text)} overlaps ${svcName}${svcGiven ? ` ${show(s.text)}` : ''}; pick ranges that do not overlap`);
+          problems.push(
+            `networking.podSubnet: ${show(p.text)} overlaps ${svcName}${svcGiven ? ` ${show(s.text)}` : ''}; pick ranges that do not overlap`,
+          );
         }
       }
     }
@@ -118,13 +151,21 @@ function networkChecks(doc: Raw, hosts: HostRef[], problems: string[]): void {
     });
   }
   const ips = addresses.flatMap((a) => (isIP(a.address) ? [{ ...a, ip: parseIp(a.address)! }] : []));
-  for (const [field, list_] of [['networking.podSubnet', pod], ['networking.serviceSubnet', svcGiven ? svc : undefined]] as const) {
+  for (const [field, list_] of [
+    ['networking.podSubnet', pod],
+    ['networking.serviceSubnet', svcGiven ? svc : undefined],
+  ] as const) {
     for (const c of list_ ?? []) {
       const inside = ips.filter((a) => cidrContains(c, a.ip));
       if (inside.length === 0) continue;
-      const named = inside.slice(0, 3).map((a) => `${a.field} ${a.address}`).join(', ');
+      const named = inside
+        .slice(0, 3)
+        .map((a) => `${a.field} ${a.address}`)
+        .join(', ');
       const more = inside.length > 3 ? ` and ${inside.length - 3} more` : '';
-      problems.push(`${field}: ${show(c.text)} contains ${named}${more}; the ${field.endsWith('podSubnet') ? 'pod' : 'service'} range must hold none of the hosts' addresses: pick a range they are outside of`);
+      problems.push(
+        `${field}: ${show(c.text)} contains ${named}${more}; the ${field.endsWith('podSubnet') ? 'pod' : 'service'} range must hold none of the hosts' addresses: pick a range they are outside of`,
+      );
     }
   }
 }

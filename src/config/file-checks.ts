@@ -26,7 +26,7 @@ export function readBounded(p: string, max: number): Buffer {
     if (st.size > max) throw new TooLarge(st.size);
     const buf = Buffer.alloc(max + 1);
     let n = 0;
-    for (let r; n <= max && (r = readSync(fd, buf, n, max + 1 - n, null)) > 0; ) n += r;
+    for (let r; n <= max && (r = readSync(fd, buf, n, max + 1 - n, null)) > 0;) n += r;
     if (n > max) throw new TooLarge(n);
     return buf.subarray(0, n);
   } finally {
@@ -38,9 +38,12 @@ export function fileChecks(doc: Raw, base: string, problems: string[]): void {
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
   const sec = (v: unknown) => (isObject(v) ? v : {});
   const cannot = (field: string, what: string, p: string, e: unknown) =>
-    problems.push(`${field}: cannot read ${what} ${showPath(p)} (${e instanceof TooLarge ? e.message : ((e as NodeJS.ErrnoException).code ?? (e as Error).message)}); check the path and permissions`);
+    problems.push(
+      `${field}: cannot read ${what} ${showPath(p)} (${e instanceof TooLarge ? e.message : ((e as NodeJS.ErrnoException).code ?? (e as Error).message)}); check the path and permissions`,
+    );
   const privateMode = (field: string, p: string) => {
-    if ((statSync(p).mode & 0o077) !== 0) problems.push(`${field}: ${showPath(p)} is readable by group or others; run: chmod 600 ${shellWord(p)}`);
+    if ((statSync(p).mode & 0o077) !== 0)
+      problems.push(`${field}: ${showPath(p)} is readable by group or others; run: chmod 600 ${shellWord(p)}`);
   };
   /** The file's bytes, or undefined with the problem recorded. */
   const read = (field: string, raw: unknown, what: string): [string, Buffer] | undefined => {
@@ -78,23 +81,36 @@ export function fileChecks(doc: Raw, base: string, problems: string[]): void {
   const acceptNew = ssh.hostKeyPolicy === 'accept-new';
   try {
     accessSync(khPath, constants.R_OK | (acceptNew ? constants.W_OK : 0));
-    if (!statSync(khPath).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'not a regular file' });
+    if (!statSync(khPath).isFile())
+      throw Object.assign(new Error('not a regular file'), { code: 'not a regular file' });
   } catch (e) {
     const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
     let dirOk = false;
     try {
       accessSync(dirname(khPath), constants.W_OK);
       dirOk = true;
-    } catch { /* reported below */ }
+    } catch {
+      /* reported below */
+    }
     // accept-new records new hosts, so a file that does not exist yet is fine where it can be created.
     if (!(acceptNew && missing && dirOk)) {
-      cannot('ssh.knownHostsFile', acceptNew ? 'and write the known_hosts file (hostKeyPolicy accept-new records keys there)' : 'the known_hosts file', khPath, e);
+      cannot(
+        'ssh.knownHostsFile',
+        acceptNew
+          ? 'and write the known_hosts file (hostKeyPolicy accept-new records keys there)'
+          : 'the known_hosts file',
+        khPath,
+        e,
+      );
     }
   }
 
   const etcd = sec(doc.etcd);
   if (doc.topology === 'external' && isObject(doc.etcd) && !('hosts' in etcd)) {
-    for (const [k, what] of [['caFile', 'the etcd CA certificate'], ['certFile', 'the etcd client certificate']] as const) {
+    for (const [k, what] of [
+      ['caFile', 'the etcd CA certificate'],
+      ['certFile', 'the etcd client certificate'],
+    ] as const) {
       const f = read(`etcd.${k}`, etcd[k], what);
       const p = f && pemCertificateProblem(f[1]);
       if (f && p) problems.push(`etcd.${k}: ${showPath(f[0])} ${p}; give ${what} in PEM form`);
@@ -129,7 +145,8 @@ export function sshKeyProblem(data: Buffer): string | undefined {
 }
 
 function pemCertificateProblem(data: Buffer): string | undefined {
-  if (!data.toString('latin1').includes('-----BEGIN CERTIFICATE-----')) return 'is not a PEM certificate (no "-----BEGIN CERTIFICATE-----" line)';
+  if (!data.toString('latin1').includes('-----BEGIN CERTIFICATE-----'))
+    return 'is not a PEM certificate (no "-----BEGIN CERTIFICATE-----" line)';
   try {
     new X509Certificate(data);
     return undefined;
@@ -140,8 +157,10 @@ function pemCertificateProblem(data: Buffer): string | undefined {
 
 function pemPrivateKeyProblem(data: Buffer): string | undefined {
   const s = data.toString('latin1');
-  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(s)) return 'is not a PEM private key (no "-----BEGIN ... PRIVATE KEY-----" line); give the client certificate\'s key';
-  if (/ENCRYPTED/.test(s)) return 'is protected by a passphrase; the API server needs an unencrypted key (decrypt a copy: openssl pkey -in <key> -out <copy>, chmod 600)';
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(s))
+    return 'is not a PEM private key (no "-----BEGIN ... PRIVATE KEY-----" line); give the client certificate\'s key';
+  if (/ENCRYPTED/.test(s))
+    return 'is protected by a passphrase; the API server needs an unencrypted key (decrypt a copy: openssl pkey -in <key> -out <copy>, chmod 600)';
   try {
     // An empty passphrase: never a prompt on the terminal.
     createPrivateKey({ key: data, format: 'pem', passphrase: '' });

@@ -6,17 +6,31 @@ import { knownKeys } from './schema';
 import { describe, didYouMean, list, show, showKey } from './text';
 
 const EXPECTED: Record<string, string> = {
-  string: 'a string (quote it if YAML reads it as a number or true/false)', number: 'a number', int: 'a whole number',
-  boolean: 'true or false', object: 'a mapping (key: value)', array: 'a list',
+  string: 'a string (quote it if YAML reads it as a number or true/false)',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  object: 'a mapping (key: value)',
+  array: 'a list',
 };
 
 /** Messages for zod's issues where the schema gives none; the field path is prefixed later. */
 export function defaultMessage(iss: z.core.$ZodRawIssue): string | undefined {
-  const i = iss as unknown as { code: string; input?: unknown; expected?: string; values?: unknown[]; origin?: string; minimum?: number | bigint; maximum?: number | bigint };
+  const i = iss as unknown as {
+    code: string;
+    input?: unknown;
+    expected?: string;
+    values?: unknown[];
+    origin?: string;
+    minimum?: number | bigint;
+    maximum?: number | bigint;
+  };
   const len = Array.isArray(i.input) || typeof i.input === 'string' ? i.input.length : undefined;
   switch (i.code) {
     case 'invalid_type':
-      return i.input === undefined ? 'missing; it is required' : `must be ${EXPECTED[i.expected ?? ''] ?? i.expected}, got ${describe(i.input)}`;
+      return i.input === undefined
+        ? 'missing; it is required'
+        : `must be ${EXPECTED[i.expected ?? ''] ?? i.expected}, got ${describe(i.input)}`;
     case 'invalid_value': {
       const values = (i.values ?? []).map(String);
       const near = typeof i.input === 'string' ? didYouMean(i.input, values) : undefined;
@@ -45,7 +59,10 @@ function fieldName(path: readonly PropertyKey[]): string {
 }
 
 function at(doc: unknown, path: readonly PropertyKey[]): unknown {
-  return path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Raw)[k as string] : undefined), doc);
+  return path.reduce<unknown>(
+    (v, k) => (v !== null && typeof v === 'object' ? (v as Raw)[k as string] : undefined),
+    doc,
+  );
 }
 
 export function issueProblems(issues: readonly z.core.$ZodIssue[], doc: Raw, base: PropertyKey[]): string[] {
@@ -69,10 +86,13 @@ export function issueProblems(issues: readonly z.core.$ZodIssue[], doc: Raw, bas
 /** "unknown field; did you mean port?", or what the mapping takes. */
 function unknownKey(key: string, path: readonly PropertyKey[], doc: Raw): string {
   KNOWN ??= knownKeys();
-  const where = path.map((k) => (typeof k === 'number' ? '[]' : String(k))).join('.').replace(/\.\[\]/g, '[]');
+  const where = path
+    .map((k) => (typeof k === 'number' ? '[]' : String(k)))
+    .join('.')
+    .replace(/\.\[\]/g, '[]');
   const isEtcd = where === 'etcd';
   const built = isEtcd && isObject(doc.etcd) && 'hosts' in doc.etcd;
-  const known = isEtcd ? (built ? ['hosts'] : EXISTING_ETCD_KEYS) : KNOWN.get(where) ?? [];
+  const known = isEtcd ? (built ? ['hosts'] : EXISTING_ETCD_KEYS) : (KNOWN.get(where) ?? []);
   const near = didYouMean(key, known);
   if (near) return `unknown field; did you mean ${near}?`;
   // The right key in the wrong place: "podSubnet" at the top level is networking.podSubnet.
@@ -83,7 +103,8 @@ function unknownKey(key: string, path: readonly PropertyKey[], doc: Raw): string
     }
   }
   if (isEtcd) {
-    return built ? 'unknown field next to etcd.hosts; an etcd cluster kubeadm-ha builds takes only hosts'
+    return built
+      ? 'unknown field next to etcd.hosts; an etcd cluster kubeadm-ha builds takes only hosts'
       : 'unknown field; an existing etcd cluster takes endpoints, caFile, certFile and keyFile (or give hosts for kubeadm-ha to build one)';
   }
   if (where === '') return `unknown field; known fields are ${known.join(', ')}`;

@@ -8,7 +8,12 @@ import { z } from 'zod';
 import { clusterFileSchema } from './schema';
 
 /** Where the committed file lives, from lib/src/config or src/config alike. */
-export const SCHEMA_FILE = resolve(__dirname, __dirname.includes('/lib/') ? '../../..' : '../..', 'schema', 'cluster.schema.json');
+export const SCHEMA_FILE = resolve(
+  __dirname,
+  __dirname.includes('/lib/') ? '../../..' : '../..',
+  'schema',
+  'cluster.schema.json',
+);
 
 /** The file's text: the input side (fields with defaults are optional), stable key order. */
 export function clusterJsonSchemaText(): string {

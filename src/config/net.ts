@@ -3,8 +3,16 @@
 import { isIPv4, isIPv6 } from '../kubeadm/validate';
 
 export type Family = 4 | 6;
-export interface Ip { family: Family; value: bigint }
-export interface Cidr { family: Family; network: bigint; prefix: number; text: string }
+export interface Ip {
+  family: Family;
+  value: bigint;
+}
+export interface Cidr {
+  family: Family;
+  network: bigint;
+  prefix: number;
+  text: string;
+}
 
 const BITS: Record<Family, number> = { 4: 32, 6: 128 };
 
@@ -32,8 +40,11 @@ export function formatIp(ip: Ip): string {
   if (ip.family === 4) return [24n, 16n, 8n, 0n].map((s) => String((ip.value >> s) & 0xffn)).join('.');
   const g = Array.from({ length: 8 }, (_, i) => Number((ip.value >> BigInt(112 - 16 * i)) & 0xffffn));
   let best = { at: -1, len: 0 };
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) { i++; continue; }
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && g[j] === 0) j++;
     if (j - i > best.len && j - i >= 2) best = { at: i, len: j - i };

@@ -32,24 +32,33 @@ type Problem = (v: string) => string | undefined;
 /** A non-empty string, checked by `problem` (which returns the message after "field: "). */
 function text(problem?: Problem) {
   const s = z.string().min(1).max(LIMITS.string);
-  return problem ? s.superRefine((v, ctx) => {
-    const p = v === '' ? undefined : problem(v);
-    if (p) ctx.addIssue({ code: 'custom', message: p, input: v });
-  }) : s;
+  return problem
+    ? s.superRefine((v, ctx) => {
+        const p = v === '' ? undefined : problem(v);
+        if (p) ctx.addIssue({ code: 'custom', message: p, input: v });
+      })
+    : s;
 }
 
 const portError = (iss: { input?: unknown }) =>
   iss.input === undefined ? undefined : `${show(iss.input)} is not a TCP port; use a whole number from 1 to 65535`;
-const port = () => z.number({ error: portError }).int({ error: portError }).min(1, { error: portError }).max(65535, { error: portError });
+const port = () =>
+  z
+    .number({ error: portError })
+    .int({ error: portError })
+    .min(1, { error: portError })
+    .max(65535, { error: portError });
 
 /** A host name or IP; an all-numeric dotted string is a mistyped IP, not a name. */
 export function isAddress(s: string): boolean {
   return isIP(s) || (!/^[\d.]+$/.test(s) && isDnsName(s));
 }
-const addressProblem: Problem = (a) => (isAddress(a) ? undefined : `${show(a)} is neither an IP address nor a DNS name`);
+const addressProblem: Problem = (a) =>
+  isAddress(a) ? undefined : `${show(a)} is neither an IP address nor a DNS name`;
 
 /** Linux user names as useradd accepts them by default (NAME_REGEX in adduser.conf). */
-const userProblem: Problem = (u) => (/^[a-z_][a-z0-9_-]*\$?$/.test(u) && u.length <= 32 ? undefined : `${show(u)} is not a valid Linux user name`);
+const userProblem: Problem = (u) =>
+  /^[a-z_][a-z0-9_-]*\$?$/.test(u) && u.length <= 32 ? undefined : `${show(u)} is not a valid Linux user name`;
 
 /**
  * One range or a dual-stack pair. kubeadm (cmd/kubeadm/app/apis/kubeadm/validation/validation.go):
@@ -61,13 +70,15 @@ const userProblem: Problem = (u) => (/^[a-z_][a-z0-9_-]*\$?$/.test(u) && u.lengt
 export function cidrListProblem(kind: 'pod' | 'service'): Problem {
   return (value) => {
     const parts = value.split(',').map((c) => parseCidr(c));
-    if (parts.some((c) => c === undefined)) return `${show(value)} is not a CIDR such as "192.168.0.0/16" (or a dual-stack pair such as "10.244.0.0/16,fd00:10:244::/56")`;
+    if (parts.some((c) => c === undefined))
+      return `${show(value)} is not a CIDR such as "192.168.0.0/16" (or a dual-stack pair such as "10.244.0.0/16,fd00:10:244::/56")`;
     const cidrs = parts as Cidr[];
     if (cidrs.length > 2 || (cidrs.length === 2 && cidrs[0].family === cidrs[1].family)) {
       return `${show(value)}: give one range, or two for dual-stack (one IPv4 and one IPv6)`;
     }
     for (const c of cidrs) {
-      if (c.prefix === 0) return `${show(c.text)} is every address; give the cluster's own ${kind} range, e.g. ${kind === 'pod' ? '192.168.0.0/16' : '10.96.0.0/12'}`;
+      if (c.prefix === 0)
+        return `${show(c.text)} is every address; give the cluster's own ${kind} range, e.g. ${kind === 'pod' ? '192.168.0.0/16' : '10.96.0.0/12'}`;
       const fixed = hostBitsFixed(c);
       if (fixed) return `${show(c.text)} has host bits set; the network address is ${fixed}: write that`;
       const bits = addressBits(c.family);
@@ -76,75 +87,133 @@ export function cidrListProblem(kind: 'pod' | 'service'): Problem {
       }
       if (kind === 'pod') {
         const nodeMask = c.family === 4 ? 24 : 64;
-        if (c.prefix > nodeMask) return `${show(c.text)} is smaller than one node's pod range (/${nodeMask}); use /${nodeMask} or shorter`;
-        if (nodeMask - c.prefix > 16) return `${show(c.text)} is too large: at most 2^16 node ranges of /${nodeMask}, so use /${nodeMask - 16} or longer`;
+        if (c.prefix > nodeMask)
+          return `${show(c.text)} is smaller than one node's pod range (/${nodeMask}); use /${nodeMask} or shorter`;
+        if (nodeMask - c.prefix > 16)
+          return `${show(c.text)} is too large: at most 2^16 node ranges of /${nodeMask}, so use /${nodeMask - 16} or longer`;
       }
     }
     return undefined;
   };
 }
 
-const clusterNameProblem: Problem = (n) => (/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(n) ? undefined
-  : `${show(n)} must be lower-case letters, digits and '-', at most 63 characters (it becomes part of the workflow ID)`);
+const clusterNameProblem: Problem = (n) =>
+  /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(n)
+    ? undefined
+    : `${show(n)} must be lower-case letters, digits and '-', at most 63 characters (it becomes part of the workflow ID)`;
 
-const path = (what: string) => text().describe(`${what}: a path on the worker's machine, relative to the cluster file's folder; ~/ is the home folder`);
+const path = (what: string) =>
+  text().describe(
+    `${what}: a path on the worker's machine, relative to the cluster file's folder; ~/ is the home folder`,
+  );
 
 /** A host; `advertises` names what kubeadm advertises on its address, which must then be an IP. */
 export function hostSchema(advertises?: string) {
   return z.strictObject({
-    name: text(nodeNameProblem).describe('Node name in Kubernetes (lower-case RFC 1123 subdomain); unique within the file'),
-    address: text((a) => addressProblem(a) ?? (advertises && !isIP(a) ? `${show(a)} must be an IP address: kubeadm advertises ${advertises} on it` : undefined))
-      .describe(advertises ? `IP address the worker connects to over SSH; kubeadm advertises ${advertises} on it` : 'IP address or DNS name the worker connects to over SSH'),
+    name: text(nodeNameProblem).describe(
+      'Node name in Kubernetes (lower-case RFC 1123 subdomain); unique within the file',
+    ),
+    address: text(
+      (a) =>
+        addressProblem(a) ??
+        (advertises && !isIP(a)
+          ? `${show(a)} must be an IP address: kubeadm advertises ${advertises} on it`
+          : undefined),
+    ).describe(
+      advertises
+        ? `IP address the worker connects to over SSH; kubeadm advertises ${advertises} on it`
+        : 'IP address or DNS name the worker connects to over SSH',
+    ),
     port: port().optional().describe('SSH port; default ssh.port'),
   });
 }
 
 const hostList = (advertises: string | undefined, max: number) => z.array(hostSchema(advertises)).max(max);
 
-export const builtEtcdSchema = z.strictObject({
-  hosts: hostList('the etcd member', LIMITS.etcdHosts).min(1)
-    .describe('Hosts kubeadm-ha builds etcd on: an odd count (1, 3, 5 or 7); each needs kubeadm, a kubelet and etcdctl'),
-}).describe('An external etcd cluster that kubeadm-ha builds');
+export const builtEtcdSchema = z
+  .strictObject({
+    hosts: hostList('the etcd member', LIMITS.etcdHosts)
+      .min(1)
+      .describe(
+        'Hosts kubeadm-ha builds etcd on: an odd count (1, 3, 5 or 7); each needs kubeadm, a kubelet and etcdctl',
+      ),
+  })
+  .describe('An external etcd cluster that kubeadm-ha builds');
 
-const endpointProblem: Problem = (e) => (/^https:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}\/?$/.test(e) ? undefined
-  : `${show(e)} is not an https://host:port client URL (the API server talks TLS to etcd)`);
+const endpointProblem: Problem = (e) =>
+  /^https:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}\/?$/.test(e)
+    ? undefined
+    : `${show(e)} is not an https://host:port client URL (the API server talks TLS to etcd)`;
 
-export const existingEtcdSchema = z.strictObject({
-  endpoints: z.array(text(endpointProblem)).min(1, { error: 'give the etcd client URLs, e.g. [https://10.0.2.1:2379]' }).max(LIMITS.endpoints)
-    .describe('https:// client URLs of the etcd members'),
-  caFile: path('The etcd CA certificate (PEM)'),
-  certFile: path('A client certificate the API servers use (PEM)'),
-  keyFile: path('Its private key (PEM, unencrypted, chmod 600)'),
-}).describe('An etcd cluster that already runs');
+export const existingEtcdSchema = z
+  .strictObject({
+    endpoints: z
+      .array(text(endpointProblem))
+      .min(1, { error: 'give the etcd client URLs, e.g. [https://10.0.2.1:2379]' })
+      .max(LIMITS.endpoints)
+      .describe('https:// client URLs of the etcd members'),
+    caFile: path('The etcd CA certificate (PEM)'),
+    certFile: path('A client certificate the API servers use (PEM)'),
+    keyFile: path('Its private key (PEM, unencrypted, chmod 600)'),
+  })
+  .describe('An etcd cluster that already runs');
 
 const sshSchema = z.strictObject({
   user: text(userProblem).describe('root, or a user with passwordless sudo'),
   privateKeyFile: path('The SSH private key (unencrypted, chmod 600)'),
   knownHostsFile: path('The known_hosts file hosts are checked against').default('~/.ssh/known_hosts'),
   port: port().default(22).describe('SSH port; a host may override it'),
-  hostKeyPolicy: z.enum(HOST_KEY_POLICIES).default('strict')
-    .describe('strict: a host must be in knownHostsFile. accept-new: an unknown host\'s key is recorded there on first use (OpenSSH StrictHostKeyChecking=accept-new). A changed key is always refused.'),
-  jumpHost: z.strictObject({
-    address: text(addressProblem).describe('IP address or DNS name of the bastion'),
-    port: port().default(22).describe('SSH port of the bastion'),
-    user: text(userProblem).optional().describe('User on the bastion; default ssh.user'),
-  }).optional().describe('A bastion the worker reaches the hosts through (OpenSSH ProxyJump); its key is checked the same way'),
-  forwardAgent: z.boolean().default(false).describe('Forward the worker\'s ssh-agent (SSH_AUTH_SOCK) to the hosts, as the kubeadm page\'s `ssh -A` does'),
+  hostKeyPolicy: z
+    .enum(HOST_KEY_POLICIES)
+    .default('strict')
+    .describe(
+      "strict: a host must be in knownHostsFile. accept-new: an unknown host's key is recorded there on first use (OpenSSH StrictHostKeyChecking=accept-new). A changed key is always refused.",
+    ),
+  jumpHost: z
+    .strictObject({
+      address: text(addressProblem).describe('IP address or DNS name of the bastion'),
+      port: port().default(22).describe('SSH port of the bastion'),
+      user: text(userProblem).optional().describe('User on the bastion; default ssh.user'),
+    })
+    .optional()
+    .describe('A bastion the worker reaches the hosts through (OpenSSH ProxyJump); its key is checked the same way'),
+  forwardAgent: z
+    .boolean()
+    .default(false)
+    .describe("Forward the worker's ssh-agent (SSH_AUTH_SOCK) to the hosts, as the kubeadm page's `ssh -A` does"),
 });
 
 /** kubeadm prints a check's name in "[ERROR <Name>]: ..." (cmd/kubeadm/app/preflight/checks.go); "all" is refused. */
-const preflightCheckProblem: Problem = (c) => c.toLowerCase() === 'all'
-  ? '"all" would skip every preflight check; name each check to ignore, as kubeadm prints it in "[ERROR <Name>]: ..."'
-  : isPreflightCheckName(c) ? undefined : `${show(c)} is not a kubeadm preflight check name (as printed in "[ERROR <Name>]: ...", e.g. SystemVerification)`;
-const hostPathProblem: Problem = (p) => (p.startsWith('/') && !/[\0\n]/.test(p) ? undefined : `${show(p)} must be an absolute path on the hosts`);
+const preflightCheckProblem: Problem = (c) =>
+  c.toLowerCase() === 'all'
+    ? '"all" would skip every preflight check; name each check to ignore, as kubeadm prints it in "[ERROR <Name>]: ..."'
+    : isPreflightCheckName(c)
+      ? undefined
+      : `${show(c)} is not a kubeadm preflight check name (as printed in "[ERROR <Name>]: ...", e.g. SystemVerification)`;
+const hostPathProblem: Problem = (p) =>
+  p.startsWith('/') && !/[\0\n]/.test(p) ? undefined : `${show(p)} must be an absolute path on the hosts`;
 
 /** A component config kubeadm takes beside its own documents: its fields only, apiVersion and kind are ours. */
-const componentConfig = (kind: string, apiVersion: string, example: string) => z.record(z.string().max(64), z.unknown()).superRefine((m, ctx) => {
-  for (const k of Object.keys(m)) {
-    if (k === 'apiVersion' || k === 'kind') ctx.addIssue({ code: 'custom', path: [k], message: `is set by kubeadm-ha (${apiVersion} ${kind}); give only its fields` });
-    else if (!/^[a-z][A-Za-z0-9]*$/.test(k)) ctx.addIssue({ code: 'custom', path: [k], message: `is not a ${kind} field name (camelCase, e.g. ${example})` });
-  }
-}).optional();
+const componentConfig = (kind: string, apiVersion: string, example: string) =>
+  z
+    .record(z.string().max(64), z.unknown())
+    .superRefine((m, ctx) => {
+      for (const k of Object.keys(m)) {
+        if (k === 'apiVersion' || k === 'kind')
+          ctx.addIssue({
+            code: 'custom',
+            path: [k],
+            message: `is set by kubeadm-ha (${apiVersion} ${kind}); give only its fields`,
+          });
+        else if (!/^[a-z][A-Za-z0-9]*$/.test(k))
+          ctx.addIssue({
+            code: 'custom',
+            path: [k],
+            message: `is not a ${kind} field name (camelCase, e.g. ${example})`,
+          });
+      }
+    })
+    .optional();
 
 /** "1.22+": the releases whose kubeadm config has the field (kubeadm/version.ts owns which). */
 const since = (field: Parameters<typeof configFieldArrival>[0]) => `${configFieldArrival(field).release}+`;
@@ -153,52 +222,126 @@ const near = (input: unknown, values: readonly string[]) => {
   const hit = typeof input === 'string' ? didYouMean(input, values) : undefined;
   return hit ? `; did you mean ${hit}?` : '';
 };
-const concurrencyError = (iss: { input?: unknown }) => iss.input === undefined ? undefined : `${show(iss.input)} must be a whole number from 1 to 500`;
+const concurrencyError = (iss: { input?: unknown }) =>
+  iss.input === undefined ? undefined : `${show(iss.input)} must be a whole number from 1 to 500`;
 
-export const clusterFileSchema = z.strictObject({
-  name: text(clusterNameProblem).describe('Cluster name: lower-case letters, digits and \'-\'; the run\'s workflow ID is kubeadm-ha-<name>'),
-  kubernetesVersion: text((v) => supportedVersionProblem(v))
-    .describe(`e.g. v1.31.4 (${SUPPORTED_RANGE}); kubeadm on every host must have the same minor version`),
-  topology: z.enum(TOPOLOGIES).default('stacked').describe('stacked: etcd on the control planes. external: etcd on its own hosts (etcd section)'),
-  etcd: z.union([builtEtcdSchema, existingEtcdSchema]).optional().describe('Only with topology external: hosts to build etcd on, or an existing cluster'),
-  certificates: z.enum(CERTIFICATE_MODES, { error: (iss) => iss.input === undefined ? undefined : `${show(iss.input)} is unknown; use copy (the page's manual copy) or upload (kubeadm init --upload-certs)${near(iss.input, CERTIFICATE_MODES)}` })
-    .default('copy')
-    .describe(`copy: the page's manual copy. upload: kubeadm init --upload-certs (${since('certificateKey')})`),
-  loadBalancer: z.strictObject({
-    host: text(addressProblem).describe('DNS name (recommended) or IP of the API server load balancer'),
-    port: port().default(6443).describe('Load balancer port'),
-  }).describe('Becomes controlPlaneEndpoint and a certificate SAN'),
-  networking: z.strictObject({
-    podSubnet: text(cidrListProblem('pod')).describe('networking.podSubnet; must match the CNI. Dual-stack: "v4/len,v6/len"'),
-    serviceSubnet: text(cidrListProblem('service')).optional().describe('networking.serviceSubnet; kubeadm\'s default 10.96.0.0/12'),
-  }),
-  kubeletConfiguration: componentConfig('KubeletConfiguration', 'kubelet.config.k8s.io/v1beta1', 'cgroupDriver')
-    .describe('Fields of the KubeletConfiguration every node runs with (kubelet.config.k8s.io/v1beta1): the kubeadm config\'s KubeletConfiguration, and the etcd hosts\' static-pod kubelet; e.g. { cgroupDriver: cgroupfs }'),
-  kubeProxyConfiguration: componentConfig('KubeProxyConfiguration', 'kubeproxy.config.k8s.io/v1alpha1', 'mode')
-    .describe('Fields of the cluster\'s KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1), e.g. { mode: nftables }'),
-  kubeadm: z.strictObject({
-    ignorePreflightErrors: z.array(text(preflightCheckProblem)).max(64).default([])
-      .describe('Preflight checks kubeadm init and join skip on every node (nodeRegistration.ignorePreflightErrors, ' +
-        `${since('nodeRegistration.ignorePreflightErrors')}); each by name, never all`),
-    patches: text(hostPathProblem).optional()
-      .describe('A directory on every node whose kubeadm patches init and join apply ' +
-        `(patches.directory, ${since('patches.directory')}), e.g. kubeletconfiguration+strategic.yaml`),
-  }).default({ ignorePreflightErrors: [] }).describe('Options kubeadm itself takes on each node'),
-  cni: z.strictObject({ manifest: path('CNI manifest applied with kubectl after init') }),
-  ssh: sshSchema,
-  controlPlanes: hostList('the API server', LIMITS.controlPlanes).min(1).describe('The first runs kubeadm init; addresses must be IPs; 3 (or 5) for etcd quorum when stacked'),
-  workers: hostList(undefined, LIMITS.workers).default([]),
-  approvals: z.array(z.enum(GATED_PHASES, { error: (iss) => iss.input === undefined ? undefined : `${show(iss.input)} is not a phase that can wait for approval; use ${GATED_PHASES.join(', ')}${near(iss.input, GATED_PHASES)}` }))
-    .max(LIMITS.approvals).default([...GATED_PHASES]).describe('Phases that wait for an operator; [] for none (default: all)'),
-  workerConcurrency: z.number({ error: concurrencyError }).int({ error: concurrencyError }).min(1, { error: concurrencyError })
-    .max(500, { error: concurrencyError }).default(10).describe('Most workers joining at once (1-500)'),
-}).describe('A kubeadm-ha cluster file: an HA Kubernetes cluster built with kubeadm');
+export const clusterFileSchema = z
+  .strictObject({
+    name: text(clusterNameProblem).describe(
+      "Cluster name: lower-case letters, digits and '-'; the run's workflow ID is kubeadm-ha-<name>",
+    ),
+    kubernetesVersion: text((v) => supportedVersionProblem(v)).describe(
+      `e.g. v1.31.4 (${SUPPORTED_RANGE}); kubeadm on every host must have the same minor version`,
+    ),
+    topology: z
+      .enum(TOPOLOGIES)
+      .default('stacked')
+      .describe('stacked: etcd on the control planes. external: etcd on its own hosts (etcd section)'),
+    etcd: z
+      .union([builtEtcdSchema, existingEtcdSchema])
+      .optional()
+      .describe('Only with topology external: hosts to build etcd on, or an existing cluster'),
+    certificates: z
+      .enum(CERTIFICATE_MODES, {
+        error: (iss) =>
+          iss.input === undefined
+            ? undefined
+            : `${show(iss.input)} is unknown; use copy (the page's manual copy) or upload (kubeadm init --upload-certs)${near(iss.input, CERTIFICATE_MODES)}`,
+      })
+      .default('copy')
+      .describe(`copy: the page's manual copy. upload: kubeadm init --upload-certs (${since('certificateKey')})`),
+    loadBalancer: z
+      .strictObject({
+        host: text(addressProblem).describe('DNS name (recommended) or IP of the API server load balancer'),
+        port: port().default(6443).describe('Load balancer port'),
+      })
+      .describe('Becomes controlPlaneEndpoint and a certificate SAN'),
+    networking: z.strictObject({
+      podSubnet: text(cidrListProblem('pod')).describe(
+        'networking.podSubnet; must match the CNI. Dual-stack: "v4/len,v6/len"',
+      ),
+      serviceSubnet: text(cidrListProblem('service'))
+        .optional()
+        .describe("networking.serviceSubnet; kubeadm's default 10.96.0.0/12"),
+    }),
+    kubeletConfiguration: componentConfig(
+      'KubeletConfiguration',
+      'kubelet.config.k8s.io/v1beta1',
+      'cgroupDriver',
+    ).describe(
+      "Fields of the KubeletConfiguration every node runs with (kubelet.config.k8s.io/v1beta1): the kubeadm config's KubeletConfiguration, and the etcd hosts' static-pod kubelet; e.g. { cgroupDriver: cgroupfs }",
+    ),
+    kubeProxyConfiguration: componentConfig(
+      'KubeProxyConfiguration',
+      'kubeproxy.config.k8s.io/v1alpha1',
+      'mode',
+    ).describe(
+      "Fields of the cluster's KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1), e.g. { mode: nftables }",
+    ),
+    kubeadm: z
+      .strictObject({
+        ignorePreflightErrors: z
+          .array(text(preflightCheckProblem))
+          .max(64)
+          .default([])
+          .describe(
+            'Preflight checks kubeadm init and join skip on every node (nodeRegistration.ignorePreflightErrors, ' +
+              `${since('nodeRegistration.ignorePreflightErrors')}); each by name, never all`,
+          ),
+        patches: text(hostPathProblem)
+          .optional()
+          .describe(
+            'A directory on every node whose kubeadm patches init and join apply ' +
+              `(patches.directory, ${since('patches.directory')}), e.g. kubeletconfiguration+strategic.yaml`,
+          ),
+      })
+      .default({ ignorePreflightErrors: [] })
+      .describe('Options kubeadm itself takes on each node'),
+    cni: z.strictObject({ manifest: path('CNI manifest applied with kubectl after init') }),
+    ssh: sshSchema,
+    controlPlanes: hostList('the API server', LIMITS.controlPlanes)
+      .min(1)
+      .describe('The first runs kubeadm init; addresses must be IPs; 3 (or 5) for etcd quorum when stacked'),
+    workers: hostList(undefined, LIMITS.workers).default([]),
+    approvals: z
+      .array(
+        z.enum(GATED_PHASES, {
+          error: (iss) =>
+            iss.input === undefined
+              ? undefined
+              : `${show(iss.input)} is not a phase that can wait for approval; use ${GATED_PHASES.join(', ')}${near(iss.input, GATED_PHASES)}`,
+        }),
+      )
+      .max(LIMITS.approvals)
+      .default([...GATED_PHASES])
+      .describe('Phases that wait for an operator; [] for none (default: all)'),
+    workerConcurrency: z
+      .number({ error: concurrencyError })
+      .int({ error: concurrencyError })
+      .min(1, { error: concurrencyError })
+      .max(500, { error: concurrencyError })
+      .default(10)
+      .describe('Most workers joining at once (1-500)'),
+  })
+  .describe('A kubeadm-ha cluster file: an HA Kubernetes cluster built with kubeadm');
 
 /** Keys each mapping takes, by field path ("" for the top level, "etcd" for the etcd forms), for "did you mean". */
 export function knownKeys(): Map<string, string[]> {
   const out = new Map<string, string[]>();
   const walk = (s: z.ZodType, at: string) => {
-    const def = (s as unknown as { _zod: { def: { type: string; innerType?: z.ZodType; element?: z.ZodType; options?: z.ZodType[]; shape?: Record<string, z.ZodType> } } })._zod.def;
+    const def = (
+      s as unknown as {
+        _zod: {
+          def: {
+            type: string;
+            innerType?: z.ZodType;
+            element?: z.ZodType;
+            options?: z.ZodType[];
+            shape?: Record<string, z.ZodType>;
+          };
+        };
+      }
+    )._zod.def;
     if (def.innerType) return walk(def.innerType, at);
     if (def.type === 'array' && def.element) return walk(def.element, `${at}[]`);
     if (def.type === 'union' && def.options) return def.options.forEach((o) => walk(o, at));

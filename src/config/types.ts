@@ -7,7 +7,6 @@
 import type { z } from 'zod';
 import type { builtEtcdSchema, clusterFileSchema, existingEtcdSchema, hostSchema } from './schema';
 
-
 /** T with the fields of O replacing its own: what loading adds to the file's shape (defaults from other fields, resolved paths). */
 type With<T, O> = Omit<T, keyof O> & O;
 
@@ -28,16 +27,19 @@ export type EtcdSpec = BuiltEtcd | ExistingEtcd;
 export const isBuiltEtcd = (e: EtcdSpec): e is BuiltEtcd => 'hosts' in e;
 
 /** The loaded file: defaults applied, host ports filled in, paths absolute, cni.manifest as cniManifest. */
-export type ClusterSpec = With<Omit<Parsed, 'cni'>, {
-  /** Only with topology external. */
-  etcd?: EtcdSpec;
-  /** Absolute path to the CNI manifest applied after init. */
-  cniManifest: string;
-  ssh: SshSpec;
-  controlPlanes: HostSpec[];
-  workers: HostSpec[];
-  /** Absent in the specs of histories from before the section existed. */
-  kubeadm?: Parsed['kubeadm'];
-  kubeletConfiguration?: Record<string, unknown>;
-  kubeProxyConfiguration?: Record<string, unknown>;
-}>;
+export type ClusterSpec = With<
+  Omit<Parsed, 'cni'>,
+  {
+    /** Only with topology external. */
+    etcd?: EtcdSpec;
+    /** Absolute path to the CNI manifest applied after init. */
+    cniManifest: string;
+    ssh: SshSpec;
+    controlPlanes: HostSpec[];
+    workers: HostSpec[];
+    /** Absent in the specs of histories from before the section existed. */
+    kubeadm?: Parsed['kubeadm'];
+    kubeletConfiguration?: Record<string, unknown>;
+    kubeProxyConfiguration?: Record<string, unknown>;
+  }
+>;

@@ -51,7 +51,9 @@ export function caCertHashCommand(): string {
 export function parseCaCertHash(stdout: string): string {
   const hex = (stdout ?? '').trim().toLowerCase();
   if (!CERT_KEY_RE.test(hex)) {
-    throw new Error(`CA public key hash: expected 64 hex characters from openssl, got ${JSON.stringify(hex.slice(0, 80))}`);
+    throw new Error(
+      `CA public key hash: expected 64 hex characters from openssl, got ${JSON.stringify(hex.slice(0, 80))}`,
+    );
   }
   return `sha256:${hex}`;
 }

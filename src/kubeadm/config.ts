@@ -96,42 +96,62 @@ function certificateKeyFor(apiVersion: KubeadmConfigApiVersion, field: string, k
  */
 function extraArgsFor(apiVersion: KubeadmConfigApiVersion, field: string, args: Record<string, string>): unknown {
   const entries = Object.entries(args).map(([name, value]) => {
-    if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new Error(`${field}: ${JSON.stringify(name)} is not a flag name (lower case, digits and "-", without the leading "--")`);
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(name))
+      throw new Error(
+        `${field}: ${JSON.stringify(name)} is not a flag name (lower case, digits and "-", without the leading "--")`,
+      );
     if (typeof value !== 'string') throw new Error(`${field}.${name}: the value must be a string`);
     return [name, value] as const;
   });
-  return apiVersion === 'kubeadm.k8s.io/v1beta4' ? entries.map(([name, value]) => ({ name, value })) : Object.fromEntries(entries);
+  return apiVersion === 'kubeadm.k8s.io/v1beta4'
+    ? entries.map(([name, value]) => ({ name, value }))
+    : Object.fromEntries(entries);
 }
 
 /** nodeRegistration and patches for InitConfiguration and JoinConfiguration. */
-function nodeOptions(apiVersion: KubeadmConfigApiVersion, nodeName: string, opts: KubeadmNodeOptions = {}): Record<string, unknown> {
+function nodeOptions(
+  apiVersion: KubeadmConfigApiVersion,
+  nodeName: string,
+  opts: KubeadmNodeOptions = {},
+): Record<string, unknown> {
   const nodeRegistration: Record<string, unknown> = { name: checkNodeName('nodeName', nodeName) };
   const out: Record<string, unknown> = { nodeRegistration };
   const ignored = opts.ignorePreflightErrors ?? [];
   if (ignored.length > 0) {
     if (!hasConfigField(apiVersion, 'nodeRegistration.ignorePreflightErrors')) {
-      throw new Error(`kubeadm.ignorePreflightErrors: ${apiVersion} (${configApiReleases(apiVersion)}) ` +
-        'has no nodeRegistration.ignorePreflightErrors');
+      throw new Error(
+        `kubeadm.ignorePreflightErrors: ${apiVersion} (${configApiReleases(apiVersion)}) ` +
+          'has no nodeRegistration.ignorePreflightErrors',
+      );
     }
     nodeRegistration.ignorePreflightErrors = ignored.map((c, i) => {
-      if (!isPreflightCheckName(c)) throw new Error(`kubeadm.ignorePreflightErrors[${i}]: ${JSON.stringify(c)} is not one preflight check's name`);
+      if (!isPreflightCheckName(c))
+        throw new Error(`kubeadm.ignorePreflightErrors[${i}]: ${JSON.stringify(c)} is not one preflight check's name`);
       return c;
     });
   }
   if (opts.patches !== undefined) {
     if (!hasConfigField(apiVersion, 'patches.directory')) {
       const since = configFieldArrival('patches.directory');
-      throw new Error(`kubeadm.patches: ${apiVersion} has no patches; ` +
-        `it arrived in ${since.apiVersion} (Kubernetes ${since.release})`);
+      throw new Error(
+        `kubeadm.patches: ${apiVersion} has no patches; ` +
+          `it arrived in ${since.apiVersion} (Kubernetes ${since.release})`,
+      );
     }
     out.patches = { directory: checkAbsolutePath('kubeadm.patches', opts.patches) };
   }
   return out;
 }
 
-function componentDoc(field: string, apiVersion: string, kind: string, fields: Record<string, unknown> | undefined): object | undefined {
+function componentDoc(
+  field: string,
+  apiVersion: string,
+  kind: string,
+  fields: Record<string, unknown> | undefined,
+): object | undefined {
   if (fields === undefined || Object.keys(fields).length === 0) return undefined;
-  if ('apiVersion' in fields || 'kind' in fields) throw new Error(`${field}: give its fields only; apiVersion and kind are kubeadm-ha's`);
+  if ('apiVersion' in fields || 'kind' in fields)
+    throw new Error(`${field}: give its fields only; apiVersion and kind are kubeadm-ha's`);
   return { apiVersion, kind, ...fields };
 }
 
@@ -140,7 +160,11 @@ function renderDocs(docs: object[]): string {
 }
 
 /** kubeadm's APIEndpoint (InitConfiguration.localAPIEndpoint, JoinConfiguration.controlPlane.localAPIEndpoint). */
-function apiEndpoint(fieldPrefix: string, advertiseAddress: string, bindPort?: number): { advertiseAddress: string; bindPort: number } {
+function apiEndpoint(
+  fieldPrefix: string,
+  advertiseAddress: string,
+  bindPort?: number,
+): { advertiseAddress: string; bindPort: number } {
   return {
     advertiseAddress: checkIP(`${fieldPrefix}advertiseAddress`, advertiseAddress),
     bindPort: checkPort(`${fieldPrefix}bindPort`, bindPort ?? DEFAULT_BIND_PORT),
@@ -194,8 +218,18 @@ export function renderInitConfig(input: InitConfigInput): string {
   }
   // Component configs beside kubeadm's own documents (kubeadm's "kubeadm init --config" docs: KubeletConfiguration, KubeProxyConfiguration).
   const components = [
-    componentDoc('kubeletConfiguration', 'kubelet.config.k8s.io/v1beta1', 'KubeletConfiguration', input.kubeletConfiguration),
-    componentDoc('kubeProxyConfiguration', 'kubeproxy.config.k8s.io/v1alpha1', 'KubeProxyConfiguration', input.kubeProxyConfiguration),
+    componentDoc(
+      'kubeletConfiguration',
+      'kubelet.config.k8s.io/v1beta1',
+      'KubeletConfiguration',
+      input.kubeletConfiguration,
+    ),
+    componentDoc(
+      'kubeProxyConfiguration',
+      'kubeproxy.config.k8s.io/v1alpha1',
+      'KubeProxyConfiguration',
+      input.kubeProxyConfiguration,
+    ),
   ].filter((d) => d !== undefined);
   return renderDocs([init, cluster, ...components]);
 }

@@ -28,12 +28,17 @@ export function memberClientURL(address: string): string {
 
 /** curl to etcd's JSON gateway on `address` (`member/list`, or `member/remove` with a hex member ID). */
 export function etcdGatewayCommand(address: string, call: { list: true } | { remove: string }): string {
-  const [path, body] = 'remove' in call
-    ? ['member/remove', JSON.stringify({ ID: BigInt(`0x${call.remove}`).toString() })]
-    : ['member/list', '{}'];
+  const [path, body] =
+    'remove' in call
+      ? ['member/remove', JSON.stringify({ ID: BigInt(`0x${call.remove}`).toString() })]
+      : ['member/list', '{}'];
   return [
-    'curl -sS --max-time 5 -X POST', `--cacert ${ETCD_CA}`, `--cert ${HEALTHCHECK_CLIENT_CERT}`, `--key ${HEALTHCHECK_CLIENT_KEY}`,
-    `-d ${shellQuote(body)}`, shellQuote(`${memberClientURL(address)}/v3/cluster/${path}`),
+    'curl -sS --max-time 5 -X POST',
+    `--cacert ${ETCD_CA}`,
+    `--cert ${HEALTHCHECK_CLIENT_CERT}`,
+    `--key ${HEALTHCHECK_CLIENT_KEY}`,
+    `-d ${shellQuote(body)}`,
+    shellQuote(`${memberClientURL(address)}/v3/cluster/${path}`),
   ].join(' ');
 }
 
@@ -49,8 +54,11 @@ export function parseGatewayMembers(stdout: string): EtcdMember[] {
   } catch {
     throw new Error(`not an etcd gateway answer: ${(stdout ?? '').trim().slice(0, 120) || '(empty)'}`);
   }
-  if (!Array.isArray(body?.members)) throw new Error(String(body?.message ?? body?.error ?? `no member list in ${stdout.trim().slice(0, 120)}`));
-  return (body.members as { ID?: string; name?: string; peerURLs?: string[]; clientURLs?: string[]; isLearner?: boolean }[]).map((m) => ({
+  if (!Array.isArray(body?.members))
+    throw new Error(String(body?.message ?? body?.error ?? `no member list in ${stdout.trim().slice(0, 120)}`));
+  return (
+    body.members as { ID?: string; name?: string; peerURLs?: string[]; clientURLs?: string[]; isLearner?: boolean }[]
+  ).map((m) => ({
     id: BigInt(m.ID ?? '0').toString(16),
     name: m.name ?? '',
     peerURLs: m.peerURLs ?? [],
@@ -84,8 +92,12 @@ export function parseMemberList(stdout: string): EtcdMember[] {
     if (cells.length < 5 || !/^[0-9a-f]{1,16}$/.test(cells[0])) continue;
     const urls = (s: string) => s.split(/\s+/).filter((u) => /^https?:\/\//.test(u));
     members.push({
-      id: cells[0], started: cells[1] === 'started', name: cells[2],
-      peerURLs: urls(cells[3]), clientURLs: urls(cells[4]), learner: cells[5] === 'true',
+      id: cells[0],
+      started: cells[1] === 'started',
+      name: cells[2],
+      peerURLs: urls(cells[3]),
+      clientURLs: urls(cells[4]),
+      learner: cells[5] === 'true',
     });
   }
   return members;
@@ -94,5 +106,8 @@ export function parseMemberList(stdout: string): EtcdMember[] {
 /** The member that belongs to a node: by name, or by its peer address (a member added but never started has no name). */
 export function memberOf(members: EtcdMember[], node: { name: string; address: string }): EtcdMember | undefined {
   const host = node.address.includes(':') ? `[${node.address}]` : node.address;
-  return members.find((m) => m.name === node.name) ?? members.find((m) => m.peerURLs.some((u) => u.startsWith(`https://${host}:`)));
+  return (
+    members.find((m) => m.name === node.name) ??
+    members.find((m) => m.peerURLs.some((u) => u.startsWith(`https://${host}:`)))
+  );
 }

@@ -37,7 +37,14 @@ export const peerURL = (address: string) => url(address, 2380);
 
 /** ClusterConfiguration.etcd.external for the control planes, with kubeadm's default file paths. */
 export function externalEtcdConfig(endpoints: string[]) {
-  return { external: { endpoints, caFile: ETCD_CA_CERT, certFile: APISERVER_ETCD_CLIENT_CERT, keyFile: APISERVER_ETCD_CLIENT_KEY } };
+  return {
+    external: {
+      endpoints,
+      caFile: ETCD_CA_CERT,
+      certFile: APISERVER_ETCD_CLIENT_CERT,
+      keyFile: APISERVER_ETCD_CLIENT_KEY,
+    },
+  };
 }
 
 /** The guide's KubeletConfiguration for etcd hosts: a kubelet that only runs static pods. */
@@ -57,9 +64,14 @@ const GUIDE_KUBELET_CONFIGURATION = {
  * kubeletConfiguration fields in place of the guide's (a cgroupfs runtime sets cgroupDriver, as the
  * guide says), and a drop-in with higher precedence than kubeadm's, so the kubelet runs without a cluster.
  */
-export function kubeletEtcdFiles(kubeletConfiguration: Record<string, unknown> = {}): Array<{ path: string; content: string }> {
+export function kubeletEtcdFiles(
+  kubeletConfiguration: Record<string, unknown> = {},
+): Array<{ path: string; content: string }> {
   return [
-    { path: '/etc/systemd/system/kubelet.service.d/kubelet.conf', content: stringify({ ...GUIDE_KUBELET_CONFIGURATION, ...kubeletConfiguration }, { lineWidth: 0 }) },
+    {
+      path: '/etc/systemd/system/kubelet.service.d/kubelet.conf',
+      content: stringify({ ...GUIDE_KUBELET_CONFIGURATION, ...kubeletConfiguration }, { lineWidth: 0 }),
+    },
     {
       path: '/etc/systemd/system/kubelet.service.d/20-etcd-service-manager.conf',
       content: [
@@ -75,7 +87,9 @@ export function kubeletEtcdFiles(kubeletConfiguration: Record<string, unknown> =
 
 /** The guide's per-member kubeadm config: the member's own SANs and the etcd flags of a new cluster. */
 export function renderEtcdMemberConfig(
-  kubernetesVersion: string, member: EtcdMemberHost, members: EtcdMemberHost[],
+  kubernetesVersion: string,
+  member: EtcdMemberHost,
+  members: EtcdMemberHost[],
 ): string {
   const v = parseKubeVersion(kubernetesVersion);
   const apiVersion = configApiVersion(v);
@@ -90,12 +104,19 @@ export function renderEtcdMemberConfig(
     ['initial-advertise-peer-urls', peerURL(address)],
   ];
   // v1beta4 turned every extraArgs map into a list of {name, value} (kubeadm PR #123442).
-  const extraArgs = apiVersion === 'kubeadm.k8s.io/v1beta4'
-    ? flags.map(([name, value]) => ({ name, value }))
-    : Object.fromEntries(flags);
-  const init = { apiVersion, kind: 'InitConfiguration', nodeRegistration: { name: member.name }, localAPIEndpoint: { advertiseAddress: address } };
+  const extraArgs =
+    apiVersion === 'kubeadm.k8s.io/v1beta4'
+      ? flags.map(([name, value]) => ({ name, value }))
+      : Object.fromEntries(flags);
+  const init = {
+    apiVersion,
+    kind: 'InitConfiguration',
+    nodeRegistration: { name: member.name },
+    localAPIEndpoint: { advertiseAddress: address },
+  };
   const cluster = {
-    apiVersion, kind: 'ClusterConfiguration',
+    apiVersion,
+    kind: 'ClusterConfiguration',
     // Set, so kubeadm does not look up the stable version on the internet.
     kubernetesVersion: kubeVersionString(v),
     etcd: { local: { serverCertSANs: [address], peerCertSANs: [address], extraArgs } },
@@ -124,7 +145,9 @@ export function memberEtcdctl(members: EtcdMemberHost[], args: string[]): string
   return [
     'ETCDCTL_API=3 etcdctl',
     `--endpoints=${members.map((m) => clientURL(m.address)).join(',')}`,
-    `--cacert=${ETCD_CA_CERT}`, `--cert=${HEALTHCHECK_CERT}`, `--key=${HEALTHCHECK_KEY}`,
+    `--cacert=${ETCD_CA_CERT}`,
+    `--cert=${HEALTHCHECK_CERT}`,
+    `--key=${HEALTHCHECK_KEY}`,
     ...args.map(shellQuote),
   ].join(' ');
 }

@@ -38,7 +38,12 @@ function summary(text: string): string {
   return s.length > MAX_SUMMARY ? `${s.slice(0, MAX_SUMMARY - 1)}…` : s;
 }
 
-function result(kind: KubeadmFailureKind, transient: boolean, text: string, preflightErrors: string[] = []): KubeadmFailure {
+function result(
+  kind: KubeadmFailureKind,
+  transient: boolean,
+  text: string,
+  preflightErrors: string[] = [],
+): KubeadmFailure {
   return { kind, transient, summary: summary(text), preflightErrors };
 }
 
@@ -56,7 +61,8 @@ function preflightErrorsOf(text: string): PreflightError[] {
 }
 
 /** Files/dirs whose presence is what a re-run of init or join trips over (the FileAvailable/DirAvailable checks of checks.go). */
-const DONE_EVIDENCE = /^FileAvailable--etc-kubernetes-(kubelet\.conf|manifests-(kube-apiserver|kube-controller-manager|kube-scheduler|etcd)\.yaml)$/;
+const DONE_EVIDENCE =
+  /^FileAvailable--etc-kubernetes-(kubelet\.conf|manifests-(kube-apiserver|kube-controller-manager|kube-scheduler|etcd)\.yaml)$/;
 const DONE_COMPATIBLE =
   /^(Port-(6443|\d+)|FileAvailable--etc-kubernetes-.*|DirAvailable--var-lib-etcd|DirAvailable--etc-kubernetes-manifests)$/;
 
@@ -67,7 +73,9 @@ const DONE_COMPATIBLE =
  */
 export function alreadyDoneBy(f: KubeadmFailure): boolean {
   if (f.kind !== 'preflight' || f.preflightErrors.length === 0) return false;
-  return f.preflightErrors.some((n) => DONE_EVIDENCE.test(n)) && f.preflightErrors.every((n) => DONE_COMPATIBLE.test(n));
+  return (
+    f.preflightErrors.some((n) => DONE_EVIDENCE.test(n)) && f.preflightErrors.every((n) => DONE_COMPATIBLE.test(n))
+  );
 }
 
 function lastErrorLine(text: string): string {
@@ -75,7 +83,12 @@ function lastErrorLine(text: string): string {
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('To see the stack trace'));
-  return lines.find((l) => /^error execution phase/.test(l)) ?? lines.find((l) => /^(error|Error|unknown flag)/.test(l)) ?? lines[lines.length - 1] ?? '';
+  return (
+    lines.find((l) => /^error execution phase/.test(l)) ??
+    lines.find((l) => /^(error|Error|unknown flag)/.test(l)) ??
+    lines[lines.length - 1] ??
+    ''
+  );
 }
 
 export function classifyKubeadmFailure(exitCode: number | null, stdout: string, stderr: string): KubeadmFailure {
@@ -99,7 +112,11 @@ export function classifyKubeadmFailure(exitCode: number | null, stdout: string, 
   // Flag and config problems (cobra's unknown flag, the config decoder's strict errors): rerunning the same command cannot succeed.
   if (/can not mix '--config' with arguments/.test(text)) {
     const m = /can not mix '--config' with arguments \[([^\]]*)\]/.exec(text);
-    return result('config-invalid', false, `kubeadm refused the command line: --config cannot be combined with [${m?.[1] ?? ''}]; move those settings into the config file`);
+    return result(
+      'config-invalid',
+      false,
+      `kubeadm refused the command line: --config cannot be combined with [${m?.[1] ?? ''}]; move those settings into the config file`,
+    );
   }
   const cfg =
     /unknown flag: \S+/.exec(text) ??
@@ -109,7 +126,11 @@ export function classifyKubeadmFailure(exitCode: number | null, stdout: string, 
     /strict decoding error[^\n]*/.exec(text) ??
     /invalid configuration for GroupVersionKind[^\n]*/.exec(text);
   if (cfg) {
-    return result('config-invalid', false, `kubeadm rejected its command line or config: ${cfg[0]}. Render the config for this kubeadm version and rerun`);
+    return result(
+      'config-invalid',
+      false,
+      `kubeadm rejected its command line or config: ${cfg[0]}. Render the config for this kubeadm version and rerun`,
+    );
   }
 
   // cmd/kubeadm/app/cmd/phases/join/preflight.go: control-plane join preconditions.
@@ -120,8 +141,13 @@ export function classifyKubeadmFailure(exitCode: number | null, stdout: string, 
       'The cluster has no controlPlaneEndpoint, so control planes cannot join: it must be set at kubeadm init (ClusterConfiguration.controlPlaneEndpoint); rebuild the first control plane',
     );
   }
-  if (/conditions for hosting a new control plane instance is not satisfied/.test(text) || /failure loading (certificate|key) for/.test(text)) {
-    const missing = [...new Set([...text.matchAll(/couldn't load the (?:certificate|private key) file (\S+?):/g)].map((m) => m[1]))];
+  if (
+    /conditions for hosting a new control plane instance is not satisfied/.test(text) ||
+    /failure loading (certificate|key) for/.test(text)
+  ) {
+    const missing = [
+      ...new Set([...text.matchAll(/couldn't load the (?:certificate|private key) file (\S+?):/g)].map((m) => m[1])),
+    ];
     const what = missing.length > 0 ? missing.join(', ') : 'the shared CA and service-account files';
     return result(
       'missing-shared-certs',
@@ -132,22 +158,48 @@ export function classifyKubeadmFailure(exitCode: number | null, stdout: string, 
 
   // cmd/kubeadm/app/phases/copycerts/copycerts.go: the kubeadm-certs Secret and its certificate key.
   if (/Secret "kubeadm-certs" was not found/.test(text)) {
-    return result('certificate-key', false, 'The kubeadm-certs Secret is gone (it expires after two hours): run kubeadm init phase upload-certs --upload-certs --certificate-key <key> on a control plane, then kubeadm reset -f here and rejoin');
+    return result(
+      'certificate-key',
+      false,
+      'The kubeadm-certs Secret is gone (it expires after two hours): run kubeadm init phase upload-certs --upload-certs --certificate-key <key> on a control plane, then kubeadm reset -f here and rejoin',
+    );
   }
-  if (/error decoding secret data with provided key|cipher: message authentication failed|error decoding certificate key|the Secret does not include the required certificate or key/.test(text)) {
-    return result('certificate-key', false, 'The certificate key does not decrypt the kubeadm-certs Secret (wrong, superseded or malformed key): re-upload the certs with the key you pass, then kubeadm reset -f here and rejoin');
+  if (
+    /error decoding secret data with provided key|cipher: message authentication failed|error decoding certificate key|the Secret does not include the required certificate or key/.test(
+      text,
+    )
+  ) {
+    return result(
+      'certificate-key',
+      false,
+      'The certificate key does not decrypt the kubeadm-certs Secret (wrong, superseded or malformed key): re-upload the certs with the key you pass, then kubeadm reset -f here and rejoin',
+    );
   }
 
   // cmd/kubeadm/app/discovery/token/token.go: discovery.
   if (/none of the public keys "[^"]*" are pinned|invalid hash[ ,"]|expected a 32 byte SHA-256 hash/.test(text)) {
-    return result('discovery-ca-hash', false,
-      'The CA hash given to kubeadm (--discovery-token-ca-cert-hash) is malformed or does not match the cluster CA: recompute it from /etc/kubernetes/pki/ca.crt on a control plane');
+    return result(
+      'discovery-ca-hash',
+      false,
+      'The CA hash given to kubeadm (--discovery-token-ca-cert-hash) is malformed or does not match the cluster CA: recompute it from /etc/kubernetes/pki/ca.crt on a control plane',
+    );
   }
-  if (/could not find a JWS signature in the cluster-info ConfigMap for token ID|is invalid for this cluster or it has expired|the bootstrap token "[^"]*" was not of the form/.test(text)) {
-    return result('discovery-token', false, 'The bootstrap token is unknown, expired or malformed: create a new one with kubeadm token create on a control plane and rejoin');
+  if (
+    /could not find a JWS signature in the cluster-info ConfigMap for token ID|is invalid for this cluster or it has expired|the bootstrap token "[^"]*" was not of the form/.test(
+      text,
+    )
+  ) {
+    return result(
+      'discovery-token',
+      false,
+      'The bootstrap token is unknown, expired or malformed: create a new one with kubeadm token create on a control plane and rejoin',
+    );
   }
   if (/failed to request the cluster-info ConfigMap|couldn't validate the identity of the API Server/.test(text)) {
-    const why = /(connection refused|context deadline exceeded|Client\.Timeout exceeded|no route to host|i\/o timeout|network is unreachable|no such host)/i.exec(text);
+    const why =
+      /(connection refused|context deadline exceeded|Client\.Timeout exceeded|no route to host|i\/o timeout|network is unreachable|no such host)/i.exec(
+        text,
+      );
     return result(
       'discovery-unreachable',
       true,
@@ -158,21 +210,47 @@ export function classifyKubeadmFailure(exitCode: number | null, stdout: string, 
   // A join's kubelet-start phase: the TLS bootstrap or the Node registration timed out (kubelet
   // slow to start, API server busy). kubelet.conf may already exist; reset and rejoin heals it.
   if (/error execution phase kubelet-start/.test(text)) {
-    return result('kubelet-start', true, `kubelet-start did not finish (${lastErrorLine(text).replace(/^error execution phase kubelet-start: /, '')}): the node is reset and joined again`);
+    return result(
+      'kubelet-start',
+      true,
+      `kubelet-start did not finish (${lastErrorLine(text).replace(/^error execution phase kubelet-start: /, '')}): the node is reset and joined again`,
+    );
   }
   // A control plane's local etcd member could not join (not enough started members, or the
   // cluster was briefly unhealthy): reset removes the member, and a new attempt adds it again.
-  if (/error execution phase (control-plane-join\/etcd|check-etcd)|etcdserver: |etcd cluster is not healthy/.test(text)) {
-    return result('etcd-join', true, `the local etcd member did not join (${lastErrorLine(text)}): the node is reset and joined again`);
+  if (
+    /error execution phase (control-plane-join\/etcd|check-etcd)|etcdserver: |etcd cluster is not healthy/.test(text)
+  ) {
+    return result(
+      'etcd-join',
+      true,
+      `the local etcd member did not join (${lastErrorLine(text)}): the node is reset and joined again`,
+    );
   }
-  if (/error execution phase wait-control-plane|error execution phase upload-config|couldn't initialize a Kubernetes cluster/.test(text)) {
-    return result('wait-control-plane', true, `The control plane did not become healthy (${lastErrorLine(text)}): the node is reset and the step runs again; if it keeps failing check the kubelet (journalctl -xeu kubelet) and the container runtime`);
+  if (
+    /error execution phase wait-control-plane|error execution phase upload-config|couldn't initialize a Kubernetes cluster/.test(
+      text,
+    )
+  ) {
+    return result(
+      'wait-control-plane',
+      true,
+      `The control plane did not become healthy (${lastErrorLine(text)}): the node is reset and the step runs again; if it keeps failing check the kubelet (journalctl -xeu kubelet) and the container runtime`,
+    );
   }
   if (exitCode === null) {
-    return result('incomplete', true, 'kubeadm did not finish (killed or timed out); the node is reset before the next attempt');
+    return result(
+      'incomplete',
+      true,
+      'kubeadm did not finish (killed or timed out); the node is reset before the next attempt',
+    );
   }
   if (/timed out waiting for the condition/.test(text)) {
-    return result('kubelet-start', true, `kubeadm timed out waiting (${lastErrorLine(text)}): the node is reset and the step runs again`);
+    return result(
+      'kubelet-start',
+      true,
+      `kubeadm timed out waiting (${lastErrorLine(text)}): the node is reset and the step runs again`,
+    );
   }
   const last = lastErrorLine(text);
   return result('unknown', false, `kubeadm failed (exit ${exitCode})${last ? `: ${last}` : ''}`);

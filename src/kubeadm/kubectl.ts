@@ -41,7 +41,9 @@ function readTable(output: string, firstColumn: string, required: string[], spil
   if (start < 0) {
     const rest = lines.join('\n').trim();
     if (rest === '' || /^No resources found/m.test(rest)) return undefined;
-    throw new Error(`unrecognised kubectl output (no "${[firstColumn, ...required].join(' ')}" header): ${rest.slice(0, 120)}`);
+    throw new Error(
+      `unrecognised kubectl output (no "${[firstColumn, ...required].join(' ')}" header): ${rest.slice(0, 120)}`,
+    );
   }
   const header = lines[start].trim().split(/\s+/);
   const rows: string[][] = [];

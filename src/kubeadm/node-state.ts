@@ -56,7 +56,8 @@ export type NodeState =
 
 export const CONTROL_PLANE_MANIFESTS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
 
-export const isControlPlaneRow = (n: NodeRow): boolean => n.roles.includes('control-plane') || n.roles.includes('master');
+export const isControlPlaneRow = (n: NodeRow): boolean =>
+  n.roles.includes('control-plane') || n.roles.includes('master');
 
 /**
  * What kubeadm's init or join left on a node (kubelet kubeconfigs, static-pod manifests, etcd data).
@@ -90,8 +91,10 @@ export function workerState(f: NodeFiles, cluster: ClusterKnowledge, name: strin
   if (files.length === 0) return { state: 'clean' };
   if ('unknown' in cluster) return unknown(`${files.join(', ')} present`, cluster.unknown);
   const node = cluster.nodes.find((n) => n.name === name);
-  if (node && f.kubeletConf) return { state: 'joined', detail: `Node ${name} is registered${node.ready ? ' and Ready' : ' (NotReady)'}` };
-  if (node) return halfDone(`${files.join(', ')} present`, ['kubelet.conf is missing'], [`Node ${name} is registered`], files);
+  if (node && f.kubeletConf)
+    return { state: 'joined', detail: `Node ${name} is registered${node.ready ? ' and Ready' : ' (NotReady)'}` };
+  if (node)
+    return halfDone(`${files.join(', ')} present`, ['kubelet.conf is missing'], [`Node ${name} is registered`], files);
   return halfDone(`${files.join(', ')} present`, [`no Node ${name} is registered`], [], files);
 }
 
@@ -100,9 +103,15 @@ export function workerState(f: NodeFiles, cluster: ClusterKnowledge, name: strin
  * exist and, with stacked etcd, it is an etcd member. Anything kubeadm left short of that is
  * half-done; with a registered Node or an etcd member it belongs to the live cluster.
  */
-export function controlPlaneState(f: NodeFiles, cluster: ClusterKnowledge, node: { name: string; address: string }, stacked: boolean): NodeState {
+export function controlPlaneState(
+  f: NodeFiles,
+  cluster: ClusterKnowledge,
+  node: { name: string; address: string },
+  stacked: boolean,
+): NodeState {
   const files = leftovers(f);
-  if ('unknown' in cluster) return files.length === 0 ? { state: 'clean' } : unknown(`${files.join(', ')} present`, cluster.unknown);
+  if ('unknown' in cluster)
+    return files.length === 0 ? { state: 'clean' } : unknown(`${files.join(', ')} present`, cluster.unknown);
   if (stacked && cluster.etcdUnknown && (files.length > 0 || cluster.nodes.some((n) => n.name === node.name))) {
     return unknown(`whether ${node.name} is an etcd member decides whether it is joined`, cluster.etcdUnknown);
   }
@@ -119,12 +128,23 @@ export function controlPlaneState(f: NodeFiles, cluster: ClusterKnowledge, node:
   }
   if (!f.kubeletConf) missing.push('kubelet.conf is missing');
   if (missing.length === 0) {
-    return { state: 'joined', detail: `Node ${node.name} is a control plane${row!.ready ? '' : ' (NotReady)'}${member ? `, etcd member ${member.id}` : ''}` };
+    return {
+      state: 'joined',
+      detail: `Node ${node.name} is a control plane${row!.ready ? '' : ' (NotReady)'}${member ? `, etcd member ${member.id}` : ''}`,
+    };
   }
   if (files.length === 0 && !member) return { state: 'clean' };
-  const live = [...(row ? [`Node ${node.name} is registered`] : []), ...(member ? [`etcd member ${member.id} (${member.name || 'unstarted'}) is listed`] : [])];
+  const live = [
+    ...(row ? [`Node ${node.name} is registered`] : []),
+    ...(member ? [`etcd member ${member.id} (${member.name || 'unstarted'}) is listed`] : []),
+  ];
   const removes = [...files, ...(member ? [`etcd member ${member.id}`] : [])];
-  return halfDone(files.length ? `${files.join(', ')} present` : `etcd member ${member!.id} listed`, missing, live, removes);
+  return halfDone(
+    files.length ? `${files.join(', ')} present` : `etcd member ${member!.id} listed`,
+    missing,
+    live,
+    removes,
+  );
 }
 
 /**
@@ -133,7 +153,12 @@ export function controlPlaneState(f: NodeFiles, cluster: ClusterKnowledge, node:
  * live, and never reset without an operator. A CA alone is not a cluster: kubeadm init uses a CA
  * that the operator placed there ("Using existing ca certificate authority").
  */
-export function initState(f: NodeFiles, cluster: ClusterKnowledge, node: { name: string; address: string }, stacked: boolean): NodeState {
+export function initState(
+  f: NodeFiles,
+  cluster: ClusterKnowledge,
+  node: { name: string; address: string },
+  stacked: boolean,
+): NodeState {
   const files = leftovers(f);
   if (!f.adminConf && files.length === 0) return { state: 'clean' };
   const present = [...(f.adminConf ? ['admin.conf'] : []), ...files].join(', ');
@@ -141,8 +166,11 @@ export function initState(f: NodeFiles, cluster: ClusterKnowledge, node: { name:
   const cp = controlPlaneState(f, cluster, node, stacked);
   if (cp.state === 'unknown') return cp;
   if (cp.state === 'joined' && f.adminConf) return { state: 'joined', detail: `initialised: ${cp.detail}` };
-  const first = `${node.name} is the first control plane${f.caCert ? ': its CA is the cluster\'s' : ''}${f.etcdData ? ', its etcd data the cluster\'s state' : ''}`;
-  const removes = [...(f.adminConf ? ['admin.conf'] : []), ...(f.caCert ? ['the cluster CA and every certificate in /etc/kubernetes/pki'] : [])];
+  const first = `${node.name} is the first control plane${f.caCert ? ": its CA is the cluster's" : ''}${f.etcdData ? ", its etcd data the cluster's state" : ''}`;
+  const removes = [
+    ...(f.adminConf ? ['admin.conf'] : []),
+    ...(f.caCert ? ['the cluster CA and every certificate in /etc/kubernetes/pki'] : []),
+  ];
   if (cp.state === 'half-done') return { ...cp, live: [first, ...cp.live], removes: [...cp.removes, ...removes] };
   return halfDone(`${present} present`, ['admin.conf is missing'], [first], [...files, ...removes]);
 }
@@ -155,7 +183,12 @@ export function initState(f: NodeFiles, cluster: ClusterKnowledge, node: { name:
 export function etcdHostState(f: NodeFiles): NodeState {
   if (f.manifests.includes('etcd')) return { state: 'joined', detail: 'etcd static pod present' };
   if (f.etcdData) {
-    return halfDone('/var/lib/etcd/member present', ['no etcd static pod'], ['its data may be a member of the running etcd cluster'], ['/var/lib/etcd/member']);
+    return halfDone(
+      '/var/lib/etcd/member present',
+      ['no etcd static pod'],
+      ['its data may be a member of the running etcd cluster'],
+      ['/var/lib/etcd/member'],
+    );
   }
   return { state: 'clean' };
 }

@@ -55,12 +55,14 @@ export function checkHostPort(field: string, value: string): { host: string; por
 }
 
 export function checkPort(field: string, port: number): number {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) fail(field, `${JSON.stringify(port)} is not a port in 1-65535`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    fail(field, `${JSON.stringify(port)} is not a port in 1-65535`);
   return port;
 }
 
 const RFC1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const NODE_NAME_RULE = 'a lower-case RFC 1123 subdomain: labels of a-z, 0-9 and \'-\' that start and end with a letter or digit, joined by \'.\', e.g. "cp-0"';
+const NODE_NAME_RULE =
+  "a lower-case RFC 1123 subdomain: labels of a-z, 0-9 and '-' that start and end with a letter or digit, joined by '.', e.g. \"cp-0\"";
 
 /**
  * Why `name` cannot be a node name, or undefined. kubeadm's ValidateNodeRegistrationOptions
@@ -73,14 +75,19 @@ const NODE_NAME_RULE = 'a lower-case RFC 1123 subdomain: labels of a-z, 0-9 and 
 export function nodeNameProblem(name: string): string | undefined {
   const bad = (why: string) => `${JSON.stringify(name)} is not a valid node name: ${why} (${NODE_NAME_RULE})`;
   if (typeof name !== 'string' || name === '') return bad('it is empty');
-  if (name.length > 253) return `${JSON.stringify(name.slice(0, 40))}... is not a valid node name: ${name.length} characters, at most 253 (${NODE_NAME_RULE})`;
+  if (name.length > 253)
+    return `${JSON.stringify(name.slice(0, 40))}... is not a valid node name: ${name.length} characters, at most 253 (${NODE_NAME_RULE})`;
   if (name !== name.toLowerCase()) return bad('upper-case letters');
   const labels = name.split('.');
-  if (labels.some((l) => l === '')) return bad('an empty label (a leading, trailing or doubled \'.\')');
+  if (labels.some((l) => l === '')) return bad("an empty label (a leading, trailing or doubled '.')");
   const long = labels.find((l) => l.length > 63);
-  if (long !== undefined) return bad(`the label ${JSON.stringify(long.slice(0, 20))}... has ${long.length} characters, at most 63`);
+  if (long !== undefined)
+    return bad(`the label ${JSON.stringify(long.slice(0, 20))}... has ${long.length} characters, at most 63`);
   const wrong = labels.find((l) => !RFC1123_LABEL.test(l));
-  if (wrong !== undefined) return bad(`the label ${JSON.stringify(wrong)} has a character other than a-z, 0-9 and '-', or starts or ends with '-'`);
+  if (wrong !== undefined)
+    return bad(
+      `the label ${JSON.stringify(wrong)} has a character other than a-z, 0-9 and '-', or starts or ends with '-'`,
+    );
   return undefined;
 }
 
@@ -110,7 +117,10 @@ export function checkCidrs(field: string, value: string): string {
       return (isIPv4(m[1]) && bits <= 32) || (isIPv6(m[1]) && bits <= 128);
     });
   if (!ok) fail(field, `${JSON.stringify(value)} is not a CIDR such as "192.168.0.0/16"`);
-  return value.split(',').map((c) => c.trim()).join(',');
+  return value
+    .split(',')
+    .map((c) => c.trim())
+    .join(',');
 }
 
 /** Never echoes the value: a bootstrap token is a secret. */
@@ -130,12 +140,14 @@ export function checkCaHash(field: string, hash: string): string {
 /** Never echoes the value: the certificate key decrypts the kubeadm-certs Secret. */
 export function checkCertificateKey(field: string, key: string): string {
   const k = typeof key === 'string' ? key.trim().toLowerCase() : '';
-  if (!CERT_KEY_RE.test(k)) fail(field, 'certificate key is not 64 hex characters (a 32-byte AES key, see `kubeadm certs certificate-key`)');
+  if (!CERT_KEY_RE.test(k))
+    fail(field, 'certificate key is not 64 hex characters (a 32-byte AES key, see `kubeadm certs certificate-key`)');
   return k;
 }
 
 export function checkAbsolutePath(field: string, p: string): string {
-  if (typeof p !== 'string' || !p.startsWith('/') || /\s/.test(p)) fail(field, `${JSON.stringify(p)} is not an absolute path without spaces`);
+  if (typeof p !== 'string' || !p.startsWith('/') || /\s/.test(p))
+    fail(field, `${JSON.stringify(p)} is not an absolute path without spaces`);
   return p;
 }
 
@@ -150,7 +162,8 @@ export function checkEtcdEndpoint(field: string, url: string): string {
 /** certSANs entries: IPs or DNS names (wildcards allowed as "*.example.com"). */
 export function checkSan(field: string, san: string): string {
   const s = typeof san === 'string' ? san.trim() : '';
-  if (!(isIP(s) || isDnsName(s.replace(/^\*\./, '')))) fail(field, `${JSON.stringify(san)} is not an IP address or DNS name`);
+  if (!(isIP(s) || isDnsName(s.replace(/^\*\./, ''))))
+    fail(field, `${JSON.stringify(san)} is not an IP address or DNS name`);
   return s;
 }
 

@@ -10,10 +10,7 @@ export interface KubeVersion {
 }
 
 export type KubeadmConfigApiVersion =
-  | 'kubeadm.k8s.io/v1beta1'
-  | 'kubeadm.k8s.io/v1beta2'
-  | 'kubeadm.k8s.io/v1beta3'
-  | 'kubeadm.k8s.io/v1beta4';
+  'kubeadm.k8s.io/v1beta1' | 'kubeadm.k8s.io/v1beta2' | 'kubeadm.k8s.io/v1beta3' | 'kubeadm.k8s.io/v1beta4';
 
 /** Oldest release whose HA procedure (v1beta1 config, control-plane join) we drive (the 1.13 "Creating Highly Available Clusters with kubeadm" page). */
 export const MIN_SUPPORTED = '1.13.0';
@@ -70,8 +67,10 @@ export function supportedVersionProblem(v: KubeVersion | string): string | undef
     );
   }
   if (kv.minor > NEWEST_MINOR) {
-    return `Kubernetes ${kubeVersionString(kv)} is not supported yet: kubeadm-ha supports ${SUPPORTED_RANGE}; ` +
-      'a newer kubeadm may change its config API, flags or texts';
+    return (
+      `Kubernetes ${kubeVersionString(kv)} is not supported yet: kubeadm-ha supports ${SUPPORTED_RANGE}; ` +
+      'a newer kubeadm may change its config API, flags or texts'
+    );
   }
   return undefined;
 }
@@ -123,7 +122,8 @@ export function configFieldArrival(field: LateConfigField): { apiVersion: Kubead
 
 /** "patches.directory arrived in kubeadm.k8s.io/v1beta3 (Kubernetes 1.22)" when `at` lacks it, else undefined. */
 export function configFieldProblem(
-  at: KubeadmConfigApiVersion | KubeVersion, field: LateConfigField,
+  at: KubeadmConfigApiVersion | KubeVersion,
+  field: LateConfigField,
 ): string | undefined {
   if (hasConfigField(at, field)) return undefined;
   const since = configFieldArrival(field);
@@ -146,8 +146,10 @@ export function hasConfigField(at: KubeadmConfigApiVersion | KubeVersion, field:
 export function uploadCertsProblem(v: KubeVersion): string | undefined {
   if (hasConfigField(v, 'certificateKey')) return undefined;
   const since = configFieldArrival('certificateKey');
-  return `Kubernetes ${kubeVersionString(v)} cannot upload certificates with a certificate key in the config file ` +
-    `(certificateKey arrived in ${since.apiVersion}, Kubernetes ${since.release})`;
+  return (
+    `Kubernetes ${kubeVersionString(v)} cannot upload certificates with a certificate key in the config file ` +
+    `(certificateKey arrived in ${since.apiVersion}, Kubernetes ${since.release})`
+  );
 }
 
 /**

@@ -114,8 +114,15 @@ export interface Cleanup {
 }
 
 export type RunStatus =
-  | 'running' | 'awaiting-approval' | 'parked'
-  | 'completed' | 'completed-with-skipped' | 'aborted' | 'rejected' | 'cancelled' | 'failed';
+  | 'running'
+  | 'awaiting-approval'
+  | 'parked'
+  | 'completed'
+  | 'completed-with-skipped'
+  | 'aborted'
+  | 'rejected'
+  | 'cancelled'
+  | 'failed';
 export type PhaseState = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
 export interface Progress {
   cluster: string;

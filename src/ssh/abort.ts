@@ -10,11 +10,15 @@ export interface LinkedAbort {
 export function linkAbort(outer?: AbortSignal, timeoutMs?: number): LinkedAbort {
   const ctl = new AbortController();
   let why = '';
-  const fire = (r: string) => { if (!why) why = r; ctl.abort(); };
+  const fire = (r: string) => {
+    if (!why) why = r;
+    ctl.abort();
+  };
   const onOuter = () => fire('aborted by caller');
   outer?.addEventListener('abort', onOuter, { once: true });
   if (outer?.aborted) fire('aborted by caller');
-  const timer = timeoutMs !== undefined ? setTimeout(() => fire(`timed out after ${timeoutMs} ms`), timeoutMs) : undefined;
+  const timer =
+    timeoutMs !== undefined ? setTimeout(() => fire(`timed out after ${timeoutMs} ms`), timeoutMs) : undefined;
   const aborted = new Promise<void>((resolve) => {
     if (ctl.signal.aborted) resolve();
     else ctl.signal.addEventListener('abort', () => resolve(), { once: true });
@@ -23,6 +27,9 @@ export function linkAbort(outer?: AbortSignal, timeoutMs?: number): LinkedAbort 
     signal: ctl.signal,
     aborted,
     reason: () => why,
-    dispose: () => { clearTimeout(timer); outer?.removeEventListener('abort', onOuter); },
+    dispose: () => {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', onOuter);
+    },
   };
 }

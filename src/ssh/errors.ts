@@ -15,10 +15,18 @@ export type SshErrorKind =
   | 'sudo-failed';
 
 const NOT_RETRYABLE: ReadonlySet<SshErrorKind> = new Set<SshErrorKind>([
-  'unknown-host', 'host-key-mismatch', 'auth-failed', 'bad-private-key', 'sudo-failed',
+  'unknown-host',
+  'host-key-mismatch',
+  'auth-failed',
+  'bad-private-key',
+  'sudo-failed',
 ]);
 
-export interface HostRef { name: string; host: string; port: number }
+export interface HostRef {
+  name: string;
+  host: string;
+  port: number;
+}
 
 export class SshError extends Error {
   readonly kind: SshErrorKind;
@@ -60,33 +68,63 @@ export class RemoteFileError extends Error {
   }
 }
 
-interface Ssh2Error extends Error { level?: string; code?: string | number; reason?: number }
+interface Ssh2Error extends Error {
+  level?: string;
+  code?: string | number;
+  reason?: number;
+}
 
 /** Maps an ssh2 connect-phase error to an SshError with advice on what to do. */
-export function classifyConnectError(err: unknown, ref: HostRef, ctx: { hostKeyRejected: boolean; knownHostsFile: string; user: string }): SshError {
+export function classifyConnectError(
+  err: unknown,
+  ref: HostRef,
+  ctx: { hostKeyRejected: boolean; knownHostsFile: string; user: string },
+): SshError {
   const e = (err instanceof Error ? err : new Error(String(err))) as Ssh2Error;
   const msg = e.message ?? '';
   if (ctx.hostKeyRejected || /verification failed/i.test(msg) || (e.level === 'handshake' && /host key/i.test(msg))) {
-    return new SshError('host-key-mismatch', ref,
-      `host key does not match known_hosts file ${ctx.knownHostsFile}; if the host was rebuilt, verify the new key out of band and update that file (${msg})`, { cause: e });
+    return new SshError(
+      'host-key-mismatch',
+      ref,
+      `host key does not match known_hosts file ${ctx.knownHostsFile}; if the host was rebuilt, verify the new key out of band and update that file (${msg})`,
+      { cause: e },
+    );
   }
   if (e.level === 'client-authentication') {
-    return new SshError('auth-failed', ref,
-      `public-key authentication failed for user ${ctx.user}; check the private key and the user's authorized_keys`, { cause: e });
+    return new SshError(
+      'auth-failed',
+      ref,
+      `public-key authentication failed for user ${ctx.user}; check the private key and the user's authorized_keys`,
+      { cause: e },
+    );
   }
   if (/Cannot parse privateKey|privateKey value does not contain/i.test(msg)) {
     return new SshError('bad-private-key', ref, `the private key cannot be used: ${msg}`, { cause: e });
   }
   if (e.level === 'client-timeout' && /handshake/i.test(msg)) {
-    return new SshError('handshake-timeout', ref, 'timed out during connect/handshake; the host may be overloaded or a firewall drops traffic', { cause: e });
+    return new SshError(
+      'handshake-timeout',
+      ref,
+      'timed out during connect/handshake; the host may be overloaded or a firewall drops traffic',
+      { cause: e },
+    );
   }
   if (e.level === 'client-socket' || e.level === 'client-dns' || typeof e.code === 'string') {
-    return new SshError('unreachable', ref, `cannot connect (${e.code ?? msg}); check that the host is up and sshd listens on that port`, { cause: e });
+    return new SshError(
+      'unreachable',
+      ref,
+      `cannot connect (${e.code ?? msg}); check that the host is up and sshd listens on that port`,
+      { cause: e },
+    );
   }
   if (e.level === 'handshake') {
     // Algorithm mismatch, e.g. the server has no host key of the pinned type.
-    return new SshError('host-key-mismatch', ref,
-      `handshake failed (${msg}); the server may not offer the host key type pinned in ${ctx.knownHostsFile}`, { cause: e });
+    return new SshError(
+      'host-key-mismatch',
+      ref,
+      `handshake failed (${msg}); the server may not offer the host key type pinned in ${ctx.knownHostsFile}`,
+      { cause: e },
+    );
   }
   return new SshError('connection-lost', ref, `connection failed: ${msg}`, { cause: e });
 }

@@ -35,7 +35,9 @@ function openOnce(client: Client, command: string): Promise<ClientChannel> {
 /** Retries "open failed" a few times with backoff: another client may hold sessions briefly. */
 export async function openExec(client: Client, command: string): Promise<ClientChannel> {
   for (let attempt = 0; ; attempt++) {
-    try { return await openOnce(client, command); } catch (err) {
+    try {
+      return await openOnce(client, command);
+    } catch (err) {
       if (!(err instanceof ChannelOpenError) || attempt >= 3) throw err;
       await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
     }
@@ -64,17 +66,28 @@ export function drain(stream: ClientChannel, opts: DrainOptions): Promise<Channe
       return (chunk: Buffer) => {
         const room = opts.maxBytes - sizes[name];
         if (chunk.length > room) truncated = true;
-        if (room > 0) { const part = chunk.subarray(0, room); bufs[name].push(part); sizes[name] += part.length; }
+        if (room > 0) {
+          const part = chunk.subarray(0, room);
+          bufs[name].push(part);
+          sizes[name] += part.length;
+        }
         if (opts.onOutput) {
           const text = decoder.write(chunk);
-          if (text) try { opts.onOutput(name, text); } catch { /* a logging callback must not break the run */ }
+          if (text)
+            try {
+              opts.onOutput(name, text);
+            } catch {
+              /* a logging callback must not break the run */
+            }
         }
       };
     };
     stream.on('data', sink('stdout'));
     stream.stderr.on('data', sink('stderr'));
     stream.on('error', () => undefined); // surfaced through 'close' without an exit status
-    stream.on('exit', (code: number | null, signal?: string) => { exit = { code, signal: signal ?? undefined }; });
+    stream.on('exit', (code: number | null, signal?: string) => {
+      exit = { code, signal: signal ?? undefined };
+    });
     stream.on('close', (code?: number | null, signal?: string) => {
       const c = exit ?? (code === undefined ? undefined : { code, signal: signal ?? undefined });
       resolve({

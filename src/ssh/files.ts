@@ -25,10 +25,13 @@ function codeFromText(text: string): RemoteFileError['code'] {
 
 /** SFTP failures with a status code are file problems; without one, the connection is gone. */
 async function sftpOp<T>(h: FileHost, path: string, what: string, fn: () => Promise<T>): Promise<T> {
-  try { return await fn(); } catch (err) {
+  try {
+    return await fn();
+  } catch (err) {
     if (err instanceof SshError || err instanceof RemoteFileError) throw err;
     const code = sftpCode(err);
-    if (code === undefined) throw new SshError('connection-lost', h.ref, `SFTP ${what} failed: ${(err as Error).message}`);
+    if (code === undefined)
+      throw new SshError('connection-lost', h.ref, `SFTP ${what} failed: ${(err as Error).message}`);
     const kind = code === 2 ? 'ENOENT' : code === 3 ? 'EACCES' : 'EFAIL';
     throw new RemoteFileError(h.ref, path, kind, `SFTP ${what} failed: ${(err as Error).message}`);
   }
@@ -75,7 +78,8 @@ export async function writeFileOp(
     try {
       if (owner !== 'root' || group !== 'root') {
         const r = await h.runRaw(`chown -- ${shellQuote(`${owner}:${group}`)} ${shellQuote(tmp)}`, {});
-        if (r.exitCode !== 0) throw new RemoteFileError(h.ref, path, 'EFAIL', `chown ${owner}:${group} failed: ${firstLine(r.stderr)}`);
+        if (r.exitCode !== 0)
+          throw new RemoteFileError(h.ref, path, 'EFAIL', `chown ${owner}:${group} failed: ${firstLine(r.stderr)}`);
       }
       await sftpOp(h, path, 'rename', () => renameOver(sftp, tmp, path));
     } catch (err) {
@@ -92,7 +96,10 @@ export async function writeFileOp(
   await sftpOp(h, stageDir, 'mkdir', () => mkdirExact(sftp, stageDir, 0o700));
   try {
     await sftpOp(h, staged, 'write', () => writeNew(sftp, staged, data, 0o600));
-    const r = await h.runRaw(installCommand({ src: staged, dest: path, mode: opts.mode, owner, group, mkdirMode, suffix }), {});
+    const r = await h.runRaw(
+      installCommand({ src: staged, dest: path, mode: opts.mode, owner, group, mkdirMode, suffix }),
+      {},
+    );
     if (r.exitCode !== 0) {
       const msg = firstLine(r.stderr);
       throw new RemoteFileError(h.ref, path, codeFromText(msg), `install failed (exit ${r.exitCode}): ${msg}`);

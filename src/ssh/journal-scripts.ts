@@ -161,14 +161,31 @@ function script(text: string, name: string, args: string[]): string {
 }
 
 export interface AttachArgs {
-  dir: string; lock: string; id: string; nonce: string; fromOffset: number; command: string; guard?: string; removeAfter: string[];
+  dir: string;
+  lock: string;
+  id: string;
+  nonce: string;
+  fromOffset: number;
+  command: string;
+  guard?: string;
+  removeAfter: string[];
   /** Written from stdin before the step is claimed; '' or undefined for none. */
   inputPath?: string;
 }
 
 export function attachScript(a: AttachArgs): string {
   const rest = [a.command, a.guard === undefined ? '0' : '1', a.guard ?? '', ...a.removeAfter];
-  return script(ATTACH, 'kha-journal', [a.dir, a.lock, a.id, a.nonce, String(a.fromOffset), RUNNER, REDACT_SED, a.inputPath ?? '', ...rest]);
+  return script(ATTACH, 'kha-journal', [
+    a.dir,
+    a.lock,
+    a.id,
+    a.nonce,
+    String(a.fromOffset),
+    RUNNER,
+    REDACT_SED,
+    a.inputPath ?? '',
+    ...rest,
+  ]);
 }
 
 export function cancelScript(dir: string, lock: string, id: string): string {

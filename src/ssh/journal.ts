@@ -55,24 +55,38 @@ const MARKER_LINE = new RegExp(`^${END_MARKER} (\\S+) (\\S+) (\\d+) ([01])\\n`, 
 
 function checkId(id: string): void {
   // '.' and '..' match the character set but would name the journal folder or its parent.
-  if (!ID.test(id) || id === '.' || id === '..') throw new Error(`journaled step id ${JSON.stringify(id)} must match [A-Za-z0-9._-]{1,160}`);
+  if (!ID.test(id) || id === '.' || id === '..')
+    throw new Error(`journaled step id ${JSON.stringify(id)} must match [A-Za-z0-9._-]{1,160}`);
 }
 
 function checkStep(step: JournaledStep): void {
   checkId(step.id);
   for (const p of [...(step.removeAfter ?? []), ...(step.input ? [step.input.path] : [])]) {
     // The runner keeps this list one path per line, and rm -f takes it verbatim.
-    if (!p.startsWith('/') || /[\n\0]/.test(p)) throw new Error(`journaled step path ${JSON.stringify(p)} must be absolute and on one line`);
+    if (!p.startsWith('/') || /[\n\0]/.test(p))
+      throw new Error(`journaled step path ${JSON.stringify(p)} must be absolute and on one line`);
   }
 }
 
-export async function runJournaled(session: HostSession, step: JournaledStep, opts: JournalRunOptions = {}): Promise<StepOutcome> {
+export async function runJournaled(
+  session: HostSession,
+  step: JournaledStep,
+  opts: JournalRunOptions = {},
+): Promise<StepOutcome> {
   checkStep(step);
   const fromOffset = opts.fromOffset ?? 0;
-  if (!Number.isSafeInteger(fromOffset) || fromOffset < 0) throw new Error(`fromOffset must be a non-negative integer, got ${fromOffset}`);
+  if (!Number.isSafeInteger(fromOffset) || fromOffset < 0)
+    throw new Error(`fromOffset must be a non-negative integer, got ${fromOffset}`);
   const command = attachScript({
-    dir: JOURNAL_DIR, lock: HOST_LOCK, id: step.id, nonce: randomBytes(8).toString('hex'), fromOffset,
-    command: step.command, guard: step.guard, removeAfter: step.removeAfter ?? [], inputPath: step.input?.path,
+    dir: JOURNAL_DIR,
+    lock: HOST_LOCK,
+    id: step.id,
+    nonce: randomBytes(8).toString('hex'),
+    fromOffset,
+    command: step.command,
+    guard: step.guard,
+    removeAfter: step.removeAfter ?? [],
+    inputPath: step.input?.path,
   });
   let offset = fromOffset;
   const onOutput = (stream: 'stdout' | 'stderr', chunk: string) => {
@@ -85,10 +99,14 @@ export async function runJournaled(session: HostSession, step: JournaledStep, op
   try {
     // The marker and the output tail arrive on stderr; stdout only streams.
     ({ stderr } = await session.run(command, {
-      signal: opts.signal, onOutput, maxBytes: OUTPUT_TAIL_BYTES + 64 * 1024, ...(step.input ? { stdin: step.input.content } : {}),
+      signal: opts.signal,
+      onOutput,
+      maxBytes: OUTPUT_TAIL_BYTES + 64 * 1024,
+      ...(step.input ? { stdin: step.input.content } : {}),
     }));
   } catch (err) {
-    if (err instanceof SshError && err.kind === 'aborted' && opts.signal?.aborted) throw await cancelAfterAbort(session, step.id);
+    if (err instanceof SshError && err.kind === 'aborted' && opts.signal?.aborted)
+      throw await cancelAfterAbort(session, step.id);
     throw err;
   }
   const outcome = parseEnd(session, step.id, stderr);
@@ -109,24 +127,48 @@ async function cancelAfterAbort(session: HostSession, id: string): Promise<SshEr
   const ref = refOf(session.target);
   try {
     const cancelled = await cancelJournaled(session, id);
-    return new SshError('aborted', ref, cancelled
-      ? `journaled step ${id} aborted by caller; its remote process group was killed and the step recorded as cancelled`
-      : `journaled step ${id} aborted by caller, but it had already ended on the host`);
+    return new SshError(
+      'aborted',
+      ref,
+      cancelled
+        ? `journaled step ${id} aborted by caller; its remote process group was killed and the step recorded as cancelled`
+        : `journaled step ${id} aborted by caller, but it had already ended on the host`,
+    );
   } catch (err) {
-    return new SshError('aborted', ref, `journaled step ${id} aborted by caller; cancelling it on the host failed (${(err as Error).message}), it may still be running`);
+    return new SshError(
+      'aborted',
+      ref,
+      `journaled step ${id} aborted by caller; cancelling it on the host failed (${(err as Error).message}), it may still be running`,
+    );
   }
 }
 
 function parseEnd(session: HostSession, id: string, stderr: string): { result: StepOutcome; size: number } {
   const m = MARKER_LINE.exec(stderr);
-  if (!m) throw new Error(redact(`host ${session.target.name}: journaled step ${id} ended without a result: ${stderr.slice(-2000).trim()}`));
+  if (!m)
+    throw new Error(
+      redact(`host ${session.target.name}: journaled step ${id} ended without a result: ${stderr.slice(-2000).trim()}`),
+    );
   const [, state, rc, size, claimed] = m;
-  if (state === 'input-unwritable') throw new Error(`host ${session.target.name}: journaled step ${id} could not write its input file; nothing was started (is the disk full or read-only?)`);
-  if (state === 'unsupported') throw new Error(`host ${session.target.name}: journaled steps need setsid, flock and GNU sed (the redaction filter did not work)`);
-  if (!STATES.has(state)) throw new Error(`host ${session.target.name}: journaled step ${id} could not be started (state ${state})`);
+  if (state === 'input-unwritable')
+    throw new Error(
+      `host ${session.target.name}: journaled step ${id} could not write its input file; nothing was started (is the disk full or read-only?)`,
+    );
+  if (state === 'unsupported')
+    throw new Error(
+      `host ${session.target.name}: journaled steps need setsid, flock and GNU sed (the redaction filter did not work)`,
+    );
+  if (!STATES.has(state))
+    throw new Error(`host ${session.target.name}: journaled step ${id} could not be started (state ${state})`);
   const output = stderr.slice(m.index + m[0].length);
   return {
-    result: { id, state: state as StepOutcome['state'], exitCode: state === 'finished' ? Number(rc) : null, output, attached: claimed !== '1' },
+    result: {
+      id,
+      state: state as StepOutcome['state'],
+      exitCode: state === 'finished' ? Number(rc) : null,
+      output,
+      attached: claimed !== '1',
+    },
     size: Number(size),
   };
 }
@@ -140,7 +182,11 @@ export async function cancelJournaled(session: HostSession, id: string): Promise
   checkId(id);
   const r = await session.run(cancelScript(JOURNAL_DIR, HOST_LOCK, id));
   if (r.exitCode === 0 || r.exitCode === 1) return r.exitCode === 0;
-  throw new Error(redact(`host ${session.target.name}: cancelling journaled step ${id} failed (exit ${r.exitCode}): ${r.stderr.trim()}`));
+  throw new Error(
+    redact(
+      `host ${session.target.name}: cancelling journaled step ${id} failed (exit ${r.exitCode}): ${r.stderr.trim()}`,
+    ),
+  );
 }
 
 /** 'finished' covers every ended state (finished, already-done, cancelled, died); runJournaled tells which. */
@@ -149,12 +195,19 @@ export async function journalState(session: HostSession, id: string): Promise<'a
   const r = await session.run(stateScript(JOURNAL_DIR, HOST_LOCK, id));
   const state = r.stdout.trim();
   if (r.exitCode === 0 && (state === 'absent' || state === 'running' || state === 'finished')) return state;
-  throw new Error(redact(`host ${session.target.name}: reading journaled step ${id} failed (exit ${r.exitCode}): ${r.stderr.trim()}`));
+  throw new Error(
+    redact(`host ${session.target.name}: reading journaled step ${id} failed (exit ${r.exitCode}): ${r.stderr.trim()}`),
+  );
 }
 
 /** Ids of journaled steps whose runner is alive on the host (from any worker or run). */
 export async function busySteps(session: HostSession): Promise<string[]> {
-  const r = await session.run(`for d in ${JOURNAL_DIR}/*/; do [ -d "$d" ] && [ ! -e "$d/rc" ] && p=$(cat "$d/pid" 2>/dev/null) && ` +
-    `grep -qa kha-journal-runner "/proc/$p/cmdline" 2>/dev/null && basename "$d"; done; true`);
-  return r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  const r = await session.run(
+    `for d in ${JOURNAL_DIR}/*/; do [ -d "$d" ] && [ ! -e "$d/rc" ] && p=$(cat "$d/pid" 2>/dev/null) && ` +
+      `grep -qa kha-journal-runner "/proc/$p/cmdline" 2>/dev/null && basename "$d"; done; true`,
+  );
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 }

@@ -5,7 +5,12 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { appendFile, open, readFile, stat, unlink } from 'node:fs/promises';
 
-export interface KnownHostEntry { hosts: string; keyType: string; key: Buffer; /** 1-based line in the file. */ line?: number }
+export interface KnownHostEntry {
+  hosts: string;
+  keyType: string;
+  key: Buffer;
+  /** 1-based line in the file. */ line?: number;
+}
 
 /**
  * Parses plain ("a,b,[c]:2222"), wildcard and hashed ("|1|salt|hmac") entries.
@@ -38,7 +43,10 @@ function sameBytes(a: Buffer, b: Buffer): boolean {
 }
 
 function globToRegExp(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, 'i');
 }
 
@@ -125,27 +133,44 @@ const chains = new Map<string, Promise<unknown>>();
  */
 async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
   const prev = chains.get(file) ?? Promise.resolve();
-  const run = prev.catch(() => undefined).then(async () => {
-    const lock = `${file}.lock`;
-    for (let i = 0; ; i++) {
-      try { await (await open(lock, 'wx', 0o600)).close(); break; } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const st = await stat(lock).catch(() => undefined);
-        if (st && Date.now() - st.mtimeMs > 30_000) { await unlink(lock).catch(() => undefined); continue; }
-        if (i > 400) throw new Error(`known_hosts lock ${lock} is held for too long; remove it if no kubeadm-ha worker runs`, { cause: err });
-        await new Promise((r) => setTimeout(r, 25));
+  const run = prev
+    .catch(() => undefined)
+    .then(async () => {
+      const lock = `${file}.lock`;
+      for (let i = 0; ; i++) {
+        try {
+          await (await open(lock, 'wx', 0o600)).close();
+          break;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+          const st = await stat(lock).catch(() => undefined);
+          if (st && Date.now() - st.mtimeMs > 30_000) {
+            await unlink(lock).catch(() => undefined);
+            continue;
+          }
+          if (i > 400)
+            throw new Error(`known_hosts lock ${lock} is held for too long; remove it if no kubeadm-ha worker runs`, {
+              cause: err,
+            });
+          await new Promise((r) => setTimeout(r, 25));
+        }
       }
-    }
-    try { return await fn(); } finally { await unlink(lock).catch(() => undefined); }
-  });
+      try {
+        return await fn();
+      } finally {
+        await unlink(lock).catch(() => undefined);
+      }
+    });
   chains.set(file, run);
-  try { return await run; } finally { if (chains.get(file) === run) chains.delete(file); }
+  try {
+    return await run;
+  } finally {
+    if (chains.get(file) === run) chains.delete(file);
+  }
 }
 
 export type RecordOutcome =
-  | { outcome: 'added'; line: string }
-  | { outcome: 'known' }
-  | { outcome: 'changed'; entries: KnownHostEntry[] };
+  { outcome: 'added'; line: string } | { outcome: 'known' } | { outcome: 'changed'; entries: KnownHostEntry[] };
 
 /**
  * accept-new: under the lock, re-reads `file` (another activity may have recorded the host in the
@@ -156,7 +181,11 @@ export type RecordOutcome =
 export function recordHostKey(file: string, host: string, port: number, key: Buffer): Promise<RecordOutcome> {
   return withLock(file, async () => {
     let text = '';
-    try { text = await readFile(file, 'utf8'); } catch (err) { if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; }
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
     const v = hostKeyVerifier(parseKnownHosts(text), host, port);
     if (v.verify(key)) return { outcome: 'known' };
     if (v.known) return { outcome: 'changed', entries: v.entries };

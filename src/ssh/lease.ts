@@ -11,15 +11,33 @@ export interface SessionLease extends HostSession {
 export class Lease implements SessionLease {
   private released = false;
 
-  constructor(private readonly session: HostSession, private readonly handBack: () => Promise<void>, private readonly retire: () => Promise<void>) {}
+  constructor(
+    private readonly session: HostSession,
+    private readonly handBack: () => Promise<void>,
+    private readonly retire: () => Promise<void>,
+  ) {}
 
-  get target(): SshTarget { return this.session.target; }
-  get isRoot(): boolean { return this.session.isRoot; }
-  get usable(): boolean { return !this.released && this.session.usable; }
+  get target(): SshTarget {
+    return this.session.target;
+  }
+  get isRoot(): boolean {
+    return this.session.isRoot;
+  }
+  get usable(): boolean {
+    return !this.released && this.session.usable;
+  }
 
-  run(command: string, opts?: RunOptions) { return this.use(() => this.session.run(command, opts)); }
-  readFile(path: string, opts?: { sudo?: boolean }) { return this.use(() => this.session.readFile(path, opts)); }
-  writeFile(path: string, content: string | Buffer, opts: { mode: number; owner?: string; group?: string; mkdirMode?: number }) {
+  run(command: string, opts?: RunOptions) {
+    return this.use(() => this.session.run(command, opts));
+  }
+  readFile(path: string, opts?: { sudo?: boolean }) {
+    return this.use(() => this.session.readFile(path, opts));
+  }
+  writeFile(
+    path: string,
+    content: string | Buffer,
+    opts: { mode: number; owner?: string; group?: string; mkdirMode?: number },
+  ) {
     return this.use(() => this.session.writeFile(path, content, opts));
   }
 
@@ -38,7 +56,9 @@ export class Lease implements SessionLease {
   private async use<T>(op: () => Promise<T>): Promise<T> {
     if (this.released) {
       const t = this.session.target;
-      throw new Error(`host ${t.name} (${t.host}:${t.port}): SSH session used after close() handed its connection back to the pool`);
+      throw new Error(
+        `host ${t.name} (${t.host}:${t.port}): SSH session used after close() handed its connection back to the pool`,
+      );
     }
     try {
       return await op();

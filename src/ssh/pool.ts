@@ -63,7 +63,8 @@ export class SessionPool {
     this.idleMs = opts.idleMs ?? 30_000;
     if (!(this.idleMs >= 0)) throw new Error(`SessionPool idleMs must be 0 or more, got ${this.idleMs}`);
     this.maxIdle = opts.maxIdle ?? 16;
-    if (!Number.isInteger(this.maxIdle) || this.maxIdle < 0) throw new Error(`SessionPool maxIdle must be a whole number, 0 or more, got ${this.maxIdle}`);
+    if (!Number.isInteger(this.maxIdle) || this.maxIdle < 0)
+      throw new Error(`SessionPool maxIdle must be a whole number, 0 or more, got ${this.maxIdle}`);
     this.open = opts.open ?? openSession;
   }
 
@@ -75,13 +76,20 @@ export class SessionPool {
     for (;;) {
       if (opts.signal?.aborted) throw new SshError('aborted', ref, 'aborted while waiting for an SSH connection');
       const conns = this.live(address);
-      const conn = conns.find((c) => c.key === key && c.leases < this.leasesPerConnection)
-        ?? (conns.length < this.connectionsPerHost ? this.connect(target, key, address) : undefined);
+      const conn =
+        conns.find((c) => c.key === key && c.leases < this.leasesPerConnection) ??
+        (conns.length < this.connectionsPerHost ? this.connect(target, key, address) : undefined);
       if (conn) return this.take(conn, ref, opts.signal);
       // At the bound: an unleased connection of another key (a user, key or known_hosts no longer asked for) makes room.
       const unleased = conns.find((c) => c.leases === 0);
       if (unleased) void this.retire(unleased);
-      else await orAbort(this.nextChange(address), opts.signal, ref, `waiting for one of the ${this.connectionsPerHost} SSH connections to this host`);
+      else
+        await orAbort(
+          this.nextChange(address),
+          opts.signal,
+          ref,
+          `waiting for one of the ${this.connectionsPerHost} SSH connections to this host`,
+        );
     }
   }
 
@@ -101,8 +109,15 @@ export class SessionPool {
   private connect(target: SshTarget, key: string, address: string): Connection {
     const connecting = new AbortController();
     const conn: Connection = {
-      key, address, connecting, leases: 0, retired: false,
-      opened: this.open(target, { signal: connecting.signal }).then((s) => { conn.session = s; return s; }),
+      key,
+      address,
+      connecting,
+      leases: 0,
+      retired: false,
+      opened: this.open(target, { signal: connecting.signal }).then((s) => {
+        conn.session = s;
+        return s;
+      }),
     };
     conn.opened.catch(() => this.retire(conn)); // its leases get the error
     this.leasable.set(address, [...(this.leasable.get(address) ?? []), conn]);
@@ -115,7 +130,11 @@ export class SessionPool {
     this.notIdle(conn);
     try {
       const session = await orAbort(conn.opened, signal, ref, 'SSH connect');
-      return new Lease(session, () => this.release(conn), () => this.retire(conn));
+      return new Lease(
+        session,
+        () => this.release(conn),
+        () => this.retire(conn),
+      );
     } catch (err) {
       void this.release(conn);
       throw err;
@@ -140,7 +159,8 @@ export class SessionPool {
       conn.retired = true;
       this.notIdle(conn);
       const rest = (this.leasable.get(conn.address) ?? []).filter((c) => c !== conn);
-      if (rest.length) this.leasable.set(conn.address, rest); else this.leasable.delete(conn.address);
+      if (rest.length) this.leasable.set(conn.address, rest);
+      else this.leasable.delete(conn.address);
       this.notify(conn.address);
     }
     return conn.leases === 0 ? this.shut(conn) : Promise.resolve();
@@ -153,7 +173,12 @@ export class SessionPool {
 
   private shut(conn: Connection): Promise<void> {
     conn.connecting.abort();
-    conn.closed ??= conn.opened.then((s) => s.close(), () => undefined).catch(() => undefined)
+    conn.closed ??= conn.opened
+      .then(
+        (s) => s.close(),
+        () => undefined,
+      )
+      .catch(() => undefined)
       .finally(() => this.unclosed.delete(conn));
     return conn.closed;
   }
@@ -163,7 +188,12 @@ export class SessionPool {
     let change = this.changes.get(address);
     if (!change) {
       let resolve!: () => void;
-      change = { promise: new Promise<void>((r) => { resolve = r; }), resolve };
+      change = {
+        promise: new Promise<void>((r) => {
+          resolve = r;
+        }),
+        resolve,
+      };
       this.changes.set(address, change);
     }
     return change.promise;
@@ -182,15 +212,28 @@ function connectionKey(t: SshTarget): string {
 
 function identity(t: SshTarget): unknown[] {
   // Only this host's entries: they are all its key is checked against. The name is what errors on it say.
-  const pinned = hostKeyVerifier(t.knownHosts, t.host, t.port).entries.map((e) => `${e.keyType} ${e.key.toString('base64')}`).sort();
-  return [t.name, t.host, t.port, t.user, sha256(t.privateKey), t.knownHostsFile, t.hostKeyPolicy ?? 'strict', sha256(pinned.join('\n')),
-    t.forwardAgent === true, t.jump ? identity(t.jump) : null];
+  const pinned = hostKeyVerifier(t.knownHosts, t.host, t.port)
+    .entries.map((e) => `${e.keyType} ${e.key.toString('base64')}`)
+    .sort();
+  return [
+    t.name,
+    t.host,
+    t.port,
+    t.user,
+    sha256(t.privateKey),
+    t.knownHostsFile,
+    t.hostKeyPolicy ?? 'strict',
+    sha256(pinned.join('\n')),
+    t.forwardAgent === true,
+    t.jump ? identity(t.jump) : null,
+  ];
 }
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
 function atLeastOne(name: string, n: number): number {
-  if (!Number.isInteger(n) || n < 1) throw new Error(`SessionPool ${name} must be a whole number of at least 1, got ${n}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`SessionPool ${name} must be a whole number of at least 1, got ${n}`);
   return n;
 }
 
@@ -208,7 +251,9 @@ function orAbort<T>(p: Promise<T>, signal: AbortSignal | undefined, ref: HostRef
 let processPool = new SessionPool();
 
 /** The pool every activity of this process leases from. */
-export function sessionPool(): SessionPool { return processPool; }
+export function sessionPool(): SessionPool {
+  return processPool;
+}
 
 /** Makes `pool` the process pool (tests); returns the one it replaces, which is not closed. */
 export function useSessionPool(pool: SessionPool): SessionPool {

@@ -4,14 +4,22 @@ export class Semaphore {
   private free: number;
   private readonly waiters: Array<() => void> = [];
 
-  constructor(permits: number) { this.free = permits; }
+  constructor(permits: number) {
+    this.free = permits;
+  }
 
   /** Resolves with a release function; rejects if `signal` aborts while waiting. */
   acquire(signal?: AbortSignal): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.free > 0) { this.free--; return Promise.resolve(this.releaser()); }
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve(this.releaser());
+    }
     return new Promise((resolve, reject) => {
-      const grant = () => { signal?.removeEventListener('abort', onAbort); resolve(this.releaser()); };
+      const grant = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(this.releaser());
+      };
       const onAbort = () => {
         const i = this.waiters.indexOf(grant);
         if (i >= 0) this.waiters.splice(i, 1);
@@ -28,7 +36,8 @@ export class Semaphore {
       if (done) return;
       done = true;
       const next = this.waiters.shift();
-      if (next) next(); else this.free++;
+      if (next) next();
+      else this.free++;
     };
   }
 }

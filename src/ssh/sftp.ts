@@ -15,7 +15,10 @@ export function sftpCode(err: unknown): number | undefined {
 }
 
 async function exists(sftp: SFTPWrapper, p: string): Promise<boolean> {
-  try { await call((cb) => sftp.stat(p, cb)); return true; } catch (e) {
+  try {
+    await call((cb) => sftp.stat(p, cb));
+    return true;
+  } catch (e) {
     if (sftpCode(e) === 2) return false;
     throw e;
   }
@@ -26,7 +29,9 @@ export async function mkdirp(sftp: SFTPWrapper, dir: string, mode: number): Prom
   const missing: string[] = [];
   for (let d = dir; d !== '/' && d !== '.' && !(await exists(sftp, d)); d = posix.dirname(d)) missing.unshift(d);
   for (const d of missing) {
-    try { await call<void>((cb) => sftp.mkdir(d, { mode }, cb as never)); } catch (e) {
+    try {
+      await call<void>((cb) => sftp.mkdir(d, { mode }, cb as never));
+    } catch (e) {
       if (!(await exists(sftp, d))) throw e; // lost a race with a concurrent mkdir: fine
       continue;
     }
@@ -72,5 +77,7 @@ export function realpath(sftp: SFTPWrapper, p: string): Promise<string> {
 }
 
 export function mkdirExact(sftp: SFTPWrapper, p: string, mode: number): Promise<void> {
-  return call<void>((cb) => sftp.mkdir(p, { mode }, cb as never)).then(() => call<void>((cb) => sftp.chmod(p, mode, cb as never)));
+  return call<void>((cb) => sftp.mkdir(p, { mode }, cb as never)).then(() =>
+    call<void>((cb) => sftp.chmod(p, mode, cb as never)),
+  );
 }

@@ -15,8 +15,7 @@ export function pidfilePath(id: string): string {
 // group (it only forks when already a group leader, and -w then passes the exit code through).
 // The user command runs under bash when present, like a normal login exec would.
 const INNER =
-  'echo $$ >"$1" || exit 125; ' +
-  'if command -v bash >/dev/null 2>&1; then exec bash -c "$2"; fi; exec sh -c "$2"';
+  'echo $$ >"$1" || exit 125; ' + 'if command -v bash >/dev/null 2>&1; then exec bash -c "$2"; fi; exec sh -c "$2"';
 
 // Removes the pidfile, then re-raises common fatal signals so ssh2 reports `signal` (e.g. KILL
 // from the OOM killer) instead of 128+N. sudo re-raises its child's signal the same way.
@@ -54,7 +53,15 @@ const INSTALL =
   't="$d/.$(basename -- "$2").$7.tmp"; trap \'rm -f -- "$t"\' EXIT; ' +
   'install -m "$3" -o "$4" -g "$5" -- "$1" "$t"; mv -f -- "$t" "$2"';
 
-export function installCommand(a: { src: string; dest: string; mode: number; owner: string; group: string; mkdirMode: number; suffix: string }): string {
+export function installCommand(a: {
+  src: string;
+  dest: string;
+  mode: number;
+  owner: string;
+  group: string;
+  mkdirMode: number;
+  suffix: string;
+}): string {
   const args = [a.src, a.dest, octal(a.mode), a.owner, a.group, octal(~a.mkdirMode & 0o777), a.suffix];
   return `sudo -n sh -c ${shellQuote(INSTALL)} kha-install ${args.map(shellQuote).join(' ')}`;
 }

@@ -9,8 +9,12 @@ import type { SshTarget } from './types';
 export async function loadTarget(
   host: { name: string; address: string; port: number },
   ssh: {
-    user: string; privateKeyFile: string; knownHostsFile: string;
-    hostKeyPolicy?: 'strict' | 'accept-new'; jumpHost?: { address: string; port: number; user: string }; forwardAgent?: boolean;
+    user: string;
+    privateKeyFile: string;
+    knownHostsFile: string;
+    hostKeyPolicy?: 'strict' | 'accept-new';
+    jumpHost?: { address: string; port: number; user: string };
+    forwardAgent?: boolean;
   },
 ): Promise<SshTarget> {
   const policy = ssh.hostKeyPolicy ?? 'strict';
@@ -21,17 +25,28 @@ export async function loadTarget(
     const st = await stat(keyFile);
     // Same rule as OpenSSH ("UNPROTECTED PRIVATE KEY FILE!"); ssh2 itself does not check.
     if ((st.mode & 0o077) !== 0) {
-      throw new SshError('bad-private-key', ref,
-        `private key file ${keyFile} is accessible by group/others (mode ${(st.mode & 0o777).toString(8)}); run \`chmod 600 ${keyFile}\``);
+      throw new SshError(
+        'bad-private-key',
+        ref,
+        `private key file ${keyFile} is accessible by group/others (mode ${(st.mode & 0o777).toString(8)}); run \`chmod 600 ${keyFile}\``,
+      );
     }
     privateKey = await readFile(keyFile);
   } catch (err) {
     if (err instanceof SshError) throw err;
-    throw new SshError('bad-private-key', ref, `cannot read private key file ${keyFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new SshError(
+      'bad-private-key',
+      ref,
+      `cannot read private key file ${keyFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   const parsed = utils.parseKey(privateKey);
   if (parsed instanceof Error) {
-    throw new SshError('bad-private-key', ref, `private key file ${keyFile} cannot be parsed (${parsed.message}); encrypted keys are not supported`);
+    throw new SshError(
+      'bad-private-key',
+      ref,
+      `private key file ${keyFile} cannot be parsed (${parsed.message}); encrypted keys are not supported`,
+    );
   }
   let text: string;
   try {
@@ -39,8 +54,12 @@ export async function loadTarget(
   } catch (err) {
     // accept-new creates the file with the first host it records.
     if (policy === 'accept-new' && (err as NodeJS.ErrnoException).code === 'ENOENT') text = '';
-    else throw new SshError('unknown-host', ref,
-      `cannot read known_hosts file ${ssh.knownHostsFile} (${(err as NodeJS.ErrnoException).code ?? 'error'}); create it with the verified host keys`);
+    else
+      throw new SshError(
+        'unknown-host',
+        ref,
+        `cannot read known_hosts file ${ssh.knownHostsFile} (${(err as NodeJS.ErrnoException).code ?? 'error'}); create it with the verified host keys`,
+      );
   }
   return {
     name: host.name,
@@ -53,9 +72,20 @@ export async function loadTarget(
     hostKeyPolicy: policy,
     forwardAgent: ssh.forwardAgent === true,
     // The agent is forwarded to the hosts only: the bastion just relays a TCP stream, as with ssh -J.
-    ...(ssh.jumpHost ? { jump: {
-      name: `jump host ${ssh.jumpHost.address}`, host: ssh.jumpHost.address, port: ssh.jumpHost.port, user: ssh.jumpHost.user,
-      privateKey, knownHostsFile: ssh.knownHostsFile, knownHosts: parseKnownHosts(text), hostKeyPolicy: policy, forwardAgent: false,
-    } } : {}),
+    ...(ssh.jumpHost
+      ? {
+          jump: {
+            name: `jump host ${ssh.jumpHost.address}`,
+            host: ssh.jumpHost.address,
+            port: ssh.jumpHost.port,
+            user: ssh.jumpHost.user,
+            privateKey,
+            knownHostsFile: ssh.knownHostsFile,
+            knownHosts: parseKnownHosts(text),
+            hostKeyPolicy: policy,
+            forwardAgent: false,
+          },
+        }
+      : {}),
   };
 }

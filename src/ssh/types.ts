@@ -5,7 +5,13 @@ import type { ChannelOutcome } from './exec';
 import type { KnownHostEntry } from './known-hosts';
 
 export interface SshTarget {
-  name: string; host: string; port: number; user: string; privateKey: Buffer; knownHostsFile: string; knownHosts: KnownHostEntry[];
+  name: string;
+  host: string;
+  port: number;
+  user: string;
+  privateKey: Buffer;
+  knownHostsFile: string;
+  knownHosts: KnownHostEntry[];
   /** Default 'strict': unknown hosts are refused; 'accept-new' records them in knownHostsFile. A changed key is always refused. */
   hostKeyPolicy?: 'strict' | 'accept-new';
   /** Forward the worker's ssh-agent (SSH_AUTH_SOCK) on every command channel (ssh -A). */
@@ -28,7 +34,13 @@ export interface RunOptions {
   maxBytes?: number;
 }
 
-export interface RunResult { exitCode: number | null; signal?: string; stdout: string; stderr: string; truncated: boolean }
+export interface RunResult {
+  exitCode: number | null;
+  signal?: string;
+  stdout: string;
+  stderr: string;
+  truncated: boolean;
+}
 
 export interface HostSession {
   readonly target: SshTarget;
@@ -37,8 +49,14 @@ export interface HostSession {
   readonly usable: boolean;
   run(command: string, opts?: RunOptions): Promise<RunResult>;
   readFile(path: string, opts?: { sudo?: boolean }): Promise<Buffer>;
-  writeFile(path: string, content: string | Buffer, opts: { mode: number; owner?: string; group?: string; mkdirMode?: number }): Promise<void>;
+  writeFile(
+    path: string,
+    content: string | Buffer,
+    opts: { mode: number; owner?: string; group?: string; mkdirMode?: number },
+  ): Promise<void>;
   close(): Promise<void>;
 }
 
-export interface RawRunResult extends Omit<ChannelOutcome, 'code'> { exitCode: number | null }
+export interface RawRunResult extends Omit<ChannelOutcome, 'code'> {
+  exitCode: number | null;
+}

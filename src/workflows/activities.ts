@@ -22,7 +22,11 @@ export function activitiesFor(tuning: RetryTuning = {}): KubeadmHaActivities {
     maximumAttempts: tuning.maximumAttempts ?? 8, // about 4 minutes of backoff: an sshd restart or a network blip heals
   };
   // Activities heartbeat every 2 s, so a dead worker is noticed after heartbeatTimeout, not at the timeout.
-  const common = { heartbeatTimeout: '15s', retry, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
+  const common = {
+    heartbeatTimeout: '15s',
+    retry,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  };
   const quick = proxyActivities<KubeadmHaActivities>({ ...common, startToCloseTimeout: '3m' });
   const long = proxyActivities<KubeadmHaActivities>({ ...common, startToCloseTimeout: '30m' });
   // One line per activity: how long one attempt may take. A missing or unknown name fails to compile.

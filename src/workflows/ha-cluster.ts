@@ -55,15 +55,30 @@ export const buildPhases = (c: BuildCluster): Phase<BuildFacts, BuildState>[] =>
 export async function haClusterWorkflow(input: HaClusterInput): Promise<HaClusterResult> {
   const c = new BuildCluster(input.spec);
   const acts = activitiesFor(input.tuning?.retry);
-  const tokens = new JoinTokens(acts, c.at(c.firstCp), input.tuning?.token ?? DEFAULT_TOKEN_TUNING, `kubeadm-ha ${workflowInfo().workflowId}`);
+  const tokens = new JoinTokens(
+    acts,
+    c.at(c.firstCp),
+    input.tuning?.token ?? DEFAULT_TOKEN_TUNING,
+    `kubeadm-ha ${workflowInfo().workflowId}`,
+  );
   const state = new BuildState(c, acts, tokens, input.tuning?.uploadedCerts ?? DEFAULT_UPLOADED_CERTS, patched);
   const engine = new PhaseEngine({
-    cluster: c.spec.name, hosts: c.progressHosts, phases: buildPhases(c), state, approvals: c.spec.approvals, model: state, clusterHost: c.firstCp,
+    cluster: c.spec.name,
+    hosts: c.progressHosts,
+    phases: buildPhases(c),
+    state,
+    approvals: c.spec.approvals,
+    model: state,
+    clusterHost: c.firstCp,
   });
   const r = await engine.run(() => state.facts());
   return {
-    outcome: r.outcome, decisions: r.decisions, nodes: state.nodes, skipped: r.skipped,
-    ...(r.rejection ? { rejection: r.rejection } : {}), ...(r.abort ? { abort: r.abort } : {}),
+    outcome: r.outcome,
+    decisions: r.decisions,
+    nodes: state.nodes,
+    skipped: r.skipped,
+    ...(r.rejection ? { rejection: r.rejection } : {}),
+    ...(r.abort ? { abort: r.abort } : {}),
     ...(r.outcome.startsWith('completed') && r.nothingToDo ? { nothingToDo: true } : {}),
     progress: engine.compactProgress(),
   };

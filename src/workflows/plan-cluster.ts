@@ -31,7 +31,10 @@ export async function planClusterWorkflow(input: PlanClusterInput): Promise<Clus
   const unreachable = new Map<string, string>();
   await mapWithLimit(c.hosts, c.spec.workerConcurrency, async (host) => {
     try {
-      b.hostFacts.set(host.name, await acts.inspectHost({ ...c.at(host), role: c.roleOf(host), kubernetesVersion: c.spec.kubernetesVersion }));
+      b.hostFacts.set(
+        host.name,
+        await acts.inspectHost({ ...c.at(host), role: c.roleOf(host), kubernetesVersion: c.spec.kubernetesVersion }),
+      );
     } catch (err) {
       unreachable.set(host.name, failureOf(err).message);
     }
@@ -40,25 +43,47 @@ export async function planClusterWorkflow(input: PlanClusterInput): Promise<Clus
   if (b.hostFacts.get(c.firstCp.name)?.files.adminConf) {
     try {
       const r = await acts.readCluster({ ...c.at(c.firstCp), stacked: c.stacked, controlPlanes: c.spec.controlPlanes });
-      b.cluster = r ?? { unknown: { fact: 'the cluster\'s Nodes', command: 'kubectl get nodes', exitCode: null, error: 'the API server does not answer' } };
+      b.cluster = r ?? {
+        unknown: {
+          fact: "the cluster's Nodes",
+          command: 'kubectl get nodes',
+          exitCode: null,
+          error: 'the API server does not answer',
+        },
+      };
       if (r && !('unknown' in r)) b.clusterVia = r.via ?? '';
     } catch (err) {
-      b.cluster = { unknown: { fact: 'the cluster\'s Nodes', command: 'readCluster', exitCode: null, error: failureOf(err).message } };
+      b.cluster = {
+        unknown: { fact: "the cluster's Nodes", command: 'readCluster', exitCode: null, error: failureOf(err).message },
+      };
     }
   }
-  const clusterRead = 'unknown' in b.cluster ? `not read: ${b.cluster.unknown.error}` : `${b.cluster.nodes.length} nodes registered, read ${b.clusterVia || 'through the load balancer'}`;
+  const clusterRead =
+    'unknown' in b.cluster
+      ? `not read: ${b.cluster.unknown.error}`
+      : `${b.cluster.nodes.length} nodes registered, read ${b.clusterVia || 'through the load balancer'}`;
   for (const h of c.hosts) {
     const why = unreachable.get(h.name);
-    b.states.set(h.name, why
-      ? { state: 'unknown', detail: `cannot be inspected: ${why}`, unknown: { fact: 'the host', command: 'inspectHost', exitCode: null, error: why } }
-      : nodeState(b, h));
+    b.states.set(
+      h.name,
+      why
+        ? {
+            state: 'unknown',
+            detail: `cannot be inspected: ${why}`,
+            unknown: { fact: 'the host', command: 'inspectHost', exitCode: null, error: why },
+          }
+        : nodeState(b, h),
+    );
   }
   b.freezeFacts([]);
   const facts = b.facts();
   const phases = flatten(buildPhases(c)).map((p): PlannedPhase => {
     const plan = p.plan(facts);
     return {
-      name: p.name, title: p.title, ...(p.gate && c.spec.approvals.includes(p.gate) ? { gate: p.gate } : {}), ...(p.readOnly ? { readOnly: true } : {}),
+      name: p.name,
+      title: p.title,
+      ...(p.gate && c.spec.approvals.includes(p.gate) ? { gate: p.gate } : {}),
+      ...(p.readOnly ? { readOnly: true } : {}),
       ...(isSkipped(plan) ? { skip: plan.skip } : { actions: plan.actions }),
     };
   });
@@ -70,26 +95,47 @@ export async function planClusterWorkflow(input: PlanClusterInput): Promise<Clus
   });
   const hosts = c.hosts.map((h) => plannedHost(c, b, h));
   return {
-    cluster: c.spec.name, kubernetesVersion: c.spec.kubernetesVersion, phases,
+    cluster: c.spec.name,
+    kubernetesVersion: c.spec.kubernetesVersion,
+    phases,
     gates: phases.filter((p) => p.gate && !p.skip).map((p) => p.gate!),
     nothingToDo: phases.every((p) => p.readOnly || p.skip !== undefined) && hosts.every((h) => h.state !== 'unknown'),
-    hosts, clusterRead, fingerprint: factsFingerprint(c, b, facts),
+    hosts,
+    clusterRead,
+    fingerprint: factsFingerprint(c, b, facts),
   };
 }
 
 function plannedHost(c: BuildCluster, b: BuildState, h: HostSpec): PlannedHost {
   const s = b.states.get(h.name)!;
   const f = b.hostFacts.get(h.name);
-  return { name: h.name, role: c.roleOf(h), state: s.state, ...('detail' in s ? { detail: s.detail } : {}), ...(f ? { kubeadmVersion: f.kubeadmVersion } : {}) };
+  return {
+    name: h.name,
+    role: c.roleOf(h),
+    state: s.state,
+    ...('detail' in s ? { detail: s.detail } : {}),
+    ...(f ? { kubeadmVersion: f.kubeadmVersion } : {}),
+  };
 }
 
 /** The facts a plan used, hashed: any change on a host or in the cluster changes it. */
 export function factsFingerprint(c: BuildCluster, b: BuildState, facts: BuildFacts): string {
-  const cluster = 'unknown' in facts.cluster ? { unknown: facts.cluster.unknown.error }
-    : {
-      nodes: facts.cluster.nodes.map((n) => ({ name: n.name, ready: n.ready, roles: n.roles, version: n.version })).sort((x, y) => x.name.localeCompare(y.name)),
-      etcdMembers: facts.cluster.etcdMembers?.map((m) => ({ id: m.id, name: m.name, started: m.started, learner: m.learner })).sort((x, y) => x.id.localeCompare(y.id)),
-    };
-  const hosts = c.hosts.map((h) => ({ name: h.name, state: facts.states.get(h.name), files: b.hostFacts.get(h.name)?.files, kubeadm: b.hostFacts.get(h.name)?.kubeadmVersion }));
+  const cluster =
+    'unknown' in facts.cluster
+      ? { unknown: facts.cluster.unknown.error }
+      : {
+          nodes: facts.cluster.nodes
+            .map((n) => ({ name: n.name, ready: n.ready, roles: n.roles, version: n.version }))
+            .sort((x, y) => x.name.localeCompare(y.name)),
+          etcdMembers: facts.cluster.etcdMembers
+            ?.map((m) => ({ id: m.id, name: m.name, started: m.started, learner: m.learner }))
+            .sort((x, y) => x.id.localeCompare(y.id)),
+        };
+  const hosts = c.hosts.map((h) => ({
+    name: h.name,
+    state: facts.states.get(h.name),
+    files: b.hostFacts.get(h.name)?.files,
+    kubeadm: b.hostFacts.get(h.name)?.kubeadmVersion,
+  }));
   return sha256Hex(canonicalJson({ kubernetesVersion: c.spec.kubernetesVersion, hosts, cluster }));
 }

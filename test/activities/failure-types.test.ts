@@ -27,9 +27,14 @@ test('failures a new attempt can heal stay retryable; other errors pass unchange
   assert.equal(asNonRetryable(plain), plain);
 });
 
-test('through the worker\'s interceptor, an activity that throws a retryable failure of a non-retryable type rejects non-retryable', async () => {
+test("through the worker's interceptor, an activity that throws a retryable failure of a non-retryable type rejects non-retryable", async () => {
   const env = new MockActivityEnvironment(undefined, { interceptors: [failureTypes] });
-  const act = async (_: { host: string }) => { throw ApplicationFailure.retryable('w1: HalfDone', 'HalfDone'); };
-  await assert.rejects(env.run(act, { host: 'w1' }), (err: unknown) => err instanceof ApplicationFailure && err.nonRetryable === true && err.type === 'HalfDone');
+  const act = async (_: { host: string }) => {
+    throw ApplicationFailure.retryable('w1: HalfDone', 'HalfDone');
+  };
+  await assert.rejects(
+    env.run(act, { host: 'w1' }),
+    (err: unknown) => err instanceof ApplicationFailure && err.nonRetryable === true && err.type === 'HalfDone',
+  );
   assert.equal(await env.run(async (i: { host: string }) => `joined ${i.host}`, { host: 'w2' }), 'joined w2');
 });

@@ -31,24 +31,52 @@ describe('kubeadm-ha CLI', () => {
   });
 
   it('refuses unknown commands, flags and argument counts with the usage', async () => {
-    await assert.rejects(run(['approv']), (e: unknown) => e instanceof UsageError && /unknown command "approv"; commands: plan, start, approve/.test(e.message));
-    await assert.rejects(run(['status', 'c', '--jsn']), (e: unknown) => e instanceof UsageError && /Unknown option '--jsn'[\s\S]*Usage: kubeadm-ha status/.test(e.message));
-    await assert.rejects(run(['status']), (e: unknown) => e instanceof UsageError && /expected <cluster>/.test(e.message));
+    await assert.rejects(
+      run(['approv']),
+      (e: unknown) =>
+        e instanceof UsageError && /unknown command "approv"; commands: plan, start, approve/.test(e.message),
+    );
+    await assert.rejects(
+      run(['status', 'c', '--jsn']),
+      (e: unknown) =>
+        e instanceof UsageError && /Unknown option '--jsn'[\s\S]*Usage: kubeadm-ha status/.test(e.message),
+    );
+    await assert.rejects(
+      run(['status']),
+      (e: unknown) => e instanceof UsageError && /expected <cluster>/.test(e.message),
+    );
   });
 
   it('refuses an approval without a name or for an unknown phase, before connecting', async () => {
-    await assert.rejects(run(['approve', 'c', 'init', ...NO_SERVER]), (e: unknown) => e instanceof UsageError && /missing --as NAME \(who approves\)/.test(e.message));
-    await assert.rejects(run(['reject', 'c', 'init', '--as', ' ', ...NO_SERVER]), (e: unknown) => e instanceof UsageError && /missing --as NAME \(who rejects\)/.test(e.message));
-    await assert.rejects(run(['approve', 'c', 'cni', '--as', 'alice', ...NO_SERVER]),
-      (e: unknown) => e instanceof UsageError && /"cni" is not a phase with an approval gate; use one of etcd, init, joinControlPlanes, joinWorkers/.test(e.message));
+    await assert.rejects(
+      run(['approve', 'c', 'init', ...NO_SERVER]),
+      (e: unknown) => e instanceof UsageError && /missing --as NAME \(who approves\)/.test(e.message),
+    );
+    await assert.rejects(
+      run(['reject', 'c', 'init', '--as', ' ', ...NO_SERVER]),
+      (e: unknown) => e instanceof UsageError && /missing --as NAME \(who rejects\)/.test(e.message),
+    );
+    await assert.rejects(
+      run(['approve', 'c', 'cni', '--as', 'alice', ...NO_SERVER]),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        /"cni" is not a phase with an approval gate; use one of etcd, init, joinControlPlanes, joinWorkers/.test(
+          e.message,
+        ),
+    );
   });
 
   it('refuses a bad cluster file before connecting, naming the fields', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kha-cli-'));
     writeFileSync(join(dir, 'c.yaml'), 'name: Bad_Name\ntopology: mesh\n');
     for (const verb of ['start', 'plan']) {
-      await assert.rejects(run([verb, join(dir, 'c.yaml'), ...NO_SERVER]), (e: unknown) =>
-        e instanceof ClusterFileError && e.problems.some((p) => p.startsWith('name: "Bad_Name"')) && e.problems.some((p) => p.startsWith('topology: "mesh" is unknown')));
+      await assert.rejects(
+        run([verb, join(dir, 'c.yaml'), ...NO_SERVER]),
+        (e: unknown) =>
+          e instanceof ClusterFileError &&
+          e.problems.some((p) => p.startsWith('name: "Bad_Name"')) &&
+          e.problems.some((p) => p.startsWith('topology: "mesh" is unknown')),
+      );
     }
   });
 });

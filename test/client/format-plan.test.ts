@@ -6,13 +6,26 @@ import { formatPlan, groupActions } from '../../src/client/format-plan';
 import type { ClusterPlan } from '../../src/shared/plan';
 
 const plan = (over: Partial<ClusterPlan> = {}): ClusterPlan => ({
-  cluster: 'prod', kubernetesVersion: 'v1.37.2', clusterRead: 'not read: cp1 has no /etc/kubernetes/admin.conf', fingerprint: 'ab'.repeat(32),
-  hosts: [{ name: 'cp1', role: 'control-plane', state: 'clean', kubeadmVersion: 'v1.37.2' }, { name: 'w1', role: 'worker', state: 'half-done', detail: 'kubelet.conf, no Node' }],
+  cluster: 'prod',
+  kubernetesVersion: 'v1.37.2',
+  clusterRead: 'not read: cp1 has no /etc/kubernetes/admin.conf',
+  fingerprint: 'ab'.repeat(32),
+  hosts: [
+    { name: 'cp1', role: 'control-plane', state: 'clean', kubeadmVersion: 'v1.37.2' },
+    { name: 'w1', role: 'worker', state: 'half-done', detail: 'kubelet.conf, no Node' },
+  ],
   phases: [
-    { name: 'init', title: 'kubeadm init on cp1', gate: 'init', actions: [{ host: 'cp1', role: 'control-plane', action: 'kubeadm init' }] },
+    {
+      name: 'init',
+      title: 'kubeadm init on cp1',
+      gate: 'init',
+      actions: [{ host: 'cp1', role: 'control-plane', action: 'kubeadm init' }],
+    },
     { name: 'distributeCerts', title: 'Copy', skip: 'certificates: upload' },
   ],
-  gates: ['init'], nothingToDo: false, ...over,
+  gates: ['init'],
+  nothingToDo: false,
+  ...over,
 });
 
 test('each phase with its actions or why it is skipped, the gates and the fingerprint', () => {
@@ -23,12 +36,23 @@ test('each phase with its actions or why it is skipped, the gates and the finger
   assert.match(text, /^A start asks for approval of: init$/m);
   assert.match(text, /^Facts fingerprint: sha256:(ab){32}$/m);
   assert.doesNotMatch(text, /Nothing to do/);
-  assert.match(formatPlan(plan({ nothingToDo: true, gates: [] })), /^Nothing to do: the hosts and the cluster already match the cluster file; a start changes no host\.$/m);
+  assert.match(
+    formatPlan(plan({ nothingToDo: true, gates: [] })),
+    /^Nothing to do: the hosts and the cluster already match the cluster file; a start changes no host\.$/m,
+  );
 });
 
 test('identical actions are grouped, naming the first hosts and counting the rest', () => {
-  const actions = Array.from({ length: 5000 }, (_, i) => ({ host: `w${i + 1}`, role: 'worker' as const, action: 'kubeadm join' }));
-  actions.push({ host: 'w9999', role: 'worker', action: 'reset what an earlier attempt left (kubelet.conf), then kubeadm join' });
+  const actions = Array.from({ length: 5000 }, (_, i) => ({
+    host: `w${i + 1}`,
+    role: 'worker' as const,
+    action: 'kubeadm join',
+  }));
+  actions.push({
+    host: 'w9999',
+    role: 'worker',
+    action: 'reset what an earlier attempt left (kubelet.conf), then kubeadm join',
+  });
   assert.deepEqual(groupActions(actions), [
     'kubeadm join: w1, w2, w3, w4, w5, w6, w7, w8 and 4992 more (5000 hosts)',
     'w9999  reset what an earlier attempt left (kubelet.conf), then kubeadm join',

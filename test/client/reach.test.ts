@@ -6,7 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { messageWithCauses, unreachableReason } from '../../src/client/reach';
 
-async function listening<T extends http.Server | http2.Http2Server>(server: T): Promise<{ address: string; close: () => void }> {
+async function listening<T extends http.Server | http2.Http2Server>(
+  server: T,
+): Promise<{ address: string; close: () => void }> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
 }
@@ -24,7 +26,10 @@ describe('reaching Temporal', () => {
   it('tells a server that is not a gRPC frontend (an HTTP/1 server, such as the Web UI) from one that is', async () => {
     const web = await listening(http.createServer((_q, r) => r.end('ui')));
     try {
-      assert.match((await unreachableReason(web.address)) ?? '', /^something answers there, but not as a Temporal frontend \(gRPC over HTTP\/2: .+\); the frontend listens on 7233, the Web UI on 8233$/);
+      assert.match(
+        (await unreachableReason(web.address)) ?? '',
+        /^something answers there, but not as a Temporal frontend \(gRPC over HTTP\/2: .+\); the frontend listens on 7233, the Web UI on 8233$/,
+      );
     } finally {
       web.close();
     }

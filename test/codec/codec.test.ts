@@ -35,7 +35,11 @@ describe('encryption codec', () => {
     assert.equal(text(enc.metadata?.['encryption-key-id']), 'k1');
     assert.deepEqual(Object.keys(enc.metadata ?? {}).sort(), ['encoding', 'encryption-key-id']);
     assert.ok(!text(enc.data).includes('prod-eu1') && !text(enc.data).includes('json/plain'));
-    assert.equal(enc.data!.length, 12 + temporal.api.common.v1.Payload.encode(plain).finish().length + 16, 'iv | ciphertext of the serialized Payload | tag');
+    assert.equal(
+      enc.data!.length,
+      12 + temporal.api.common.v1.Payload.encode(plain).finish().length + 16,
+      'iv | ciphertext of the serialized Payload | tag',
+    );
     const [dec] = await codec.decode([enc]);
     assert.deepEqual(defaultPayloadConverter.fromPayload(dec), value);
     assert.equal(text(dec.metadata?.encoding), 'json/plain');
@@ -50,8 +54,15 @@ describe('encryption codec', () => {
     const rotated = new EncryptionCodec(loadKeyFile(keyFile('two.key', `${line('k2')}\n${k1}`)));
     const [byNew] = await rotated.encode([defaultPayloadConverter.toPayload(value)]);
     assert.equal(text(byNew.metadata?.['encryption-key-id']), 'k2');
-    assert.deepEqual(defaultPayloadConverter.fromPayload((await rotated.decode([byOld]))[0]), value, 'the old key still decrypts');
-    await assert.rejects(old.decode([byNew]), /cannot decrypt: payload encrypted with key id k2, which this worker\/CLI does not have; set KUBEADM_HA_CODEC_KEY_FILE/);
+    assert.deepEqual(
+      defaultPayloadConverter.fromPayload((await rotated.decode([byOld]))[0]),
+      value,
+      'the old key still decrypts',
+    );
+    await assert.rejects(
+      old.decode([byNew]),
+      /cannot decrypt: payload encrypted with key id k2, which this worker\/CLI does not have; set KUBEADM_HA_CODEC_KEY_FILE/,
+    );
   });
 
   it('refuses altered ciphertext, and passes plain payloads through', async () => {
@@ -59,7 +70,10 @@ describe('encryption codec', () => {
     const [enc] = await codec.encode([defaultPayloadConverter.toPayload(value)]);
     const data = Buffer.from(enc.data!);
     data[20] ^= 1;
-    await assert.rejects(codec.decode([{ ...enc, data }]), /cannot decrypt: payload encrypted with key id k1 failed authentication/);
+    await assert.rejects(
+      codec.decode([{ ...enc, data }]),
+      /cannot decrypt: payload encrypted with key id k1 failed authentication/,
+    );
     const plain: Payload = defaultPayloadConverter.toPayload(value);
     assert.deepEqual(await codec.decode([plain]), [plain]);
     assert.equal(isEncrypted(plain), false);
@@ -72,7 +86,10 @@ describe('encryption codec', () => {
     const plain = defaultPayloadConverter.toPayload(value);
     assert.deepEqual(await codec.encode([plain]), [plain]);
     await assert.rejects(codec.decode([enc]), /payload encrypted with key id k1, which this CLI does not have/);
-    assert.match(codecNotice(none), /payload encryption is OFF: no key configured \(set KUBEADM_HA_CODEC_KEY_FILE or KUBEADM_HA_CODEC_KEY/);
+    assert.match(
+      codecNotice(none),
+      /payload encryption is OFF: no key configured \(set KUBEADM_HA_CODEC_KEY_FILE or KUBEADM_HA_CODEC_KEY/,
+    );
     assert.match(codecNotice(keys), /payloads encrypted with key "k1" \(1 key\(s\) from key file/);
   });
 });
@@ -84,20 +101,37 @@ describe('codec keys', () => {
     assert.equal(k.encryptKeyId, 'env-1');
     assert.equal(k.keys.get('env-1')!.length, 32);
     assert.throws(() => loadCodecKeys({ KUBEADM_HA_CODEC_KEY: b64 }), /must be "<key-id>:<base64 key>"/);
-    assert.throws(() => loadCodecKeys({ KUBEADM_HA_CODEC_KEY: `${id}:${b64}`, KUBEADM_HA_CODEC_KEY_FILE: '/x' }), /set only one/);
+    assert.throws(
+      () => loadCodecKeys({ KUBEADM_HA_CODEC_KEY: `${id}:${b64}`, KUBEADM_HA_CODEC_KEY_FILE: '/x' }),
+      /set only one/,
+    );
   });
 
   it('refuses a key file others can read, naming chmod 600', () => {
     const p = keyFile('open.key', `${line('k1')}\n`, 0o644);
-    assert.throws(() => loadCodecKeys({ KUBEADM_HA_CODEC_KEY_FILE: p }), (e: unknown) =>
-      e instanceof CodecKeyError && e.message.includes('readable by group or others (mode 644)') && e.message.includes(`chmod 600 ${p}`));
+    assert.throws(
+      () => loadCodecKeys({ KUBEADM_HA_CODEC_KEY_FILE: p }),
+      (e: unknown) =>
+        e instanceof CodecKeyError &&
+        e.message.includes('readable by group or others (mode 644)') &&
+        e.message.includes(`chmod 600 ${p}`),
+    );
     assert.throws(() => loadKeyFile(keyFile('group.key', `${line('k1')}\n`, 0o640)), /chmod 600/);
   });
 
   it('refuses bad lines with file:line, short keys, duplicate ids, empty and missing files', () => {
-    assert.throws(() => loadKeyFile(keyFile('f1.key', 'k1\n')), /f1\.key:1: expected "<key-id> <base64 key>", got 1 field/);
-    assert.throws(() => loadKeyFile(keyFile('f2.key', `# comment\n\nk1 ${Buffer.alloc(16).toString('base64')}\n`)), /f2\.key:3: key "k1" must be the base64 of 32 random bytes \(got 16 bytes\)/);
-    assert.throws(() => loadKeyFile(keyFile('f3.key', `${line('k1')}\n${line('k1')}\n`)), /f3\.key:2: key id "k1" appears twice/);
+    assert.throws(
+      () => loadKeyFile(keyFile('f1.key', 'k1\n')),
+      /f1\.key:1: expected "<key-id> <base64 key>", got 1 field/,
+    );
+    assert.throws(
+      () => loadKeyFile(keyFile('f2.key', `# comment\n\nk1 ${Buffer.alloc(16).toString('base64')}\n`)),
+      /f2\.key:3: key "k1" must be the base64 of 32 random bytes \(got 16 bytes\)/,
+    );
+    assert.throws(
+      () => loadKeyFile(keyFile('f3.key', `${line('k1')}\n${line('k1')}\n`)),
+      /f3\.key:2: key id "k1" appears twice/,
+    );
     assert.throws(() => loadKeyFile(keyFile('f4.key', `${line('bad/id')}\n`)), /key id "bad\/id" must be/);
     assert.throws(() => loadKeyFile(keyFile('f5.key', '# nothing\n')), /has no key; add one with: kubeadm-ha keygen/);
     assert.throws(() => loadKeyFile(join(dir, 'absent.key')), /cannot read the key file \(ENOENT\)/);
@@ -120,12 +154,18 @@ describe('codec keys', () => {
     const out: string[] = [];
     assert.equal(await main(['keygen'], (s) => out.push(s)), 0);
     assert.match(out[0], /^k\d{8}-[0-9a-f]{6} [A-Za-z0-9+/]{43}=$/);
-    await assert.rejects(main(['keygen', '--rotate'], () => undefined), /--rotate needs --file PATH/);
+    await assert.rejects(
+      main(['keygen', '--rotate'], () => undefined),
+      /--rotate needs --file PATH/,
+    );
     const saved = { ...process.env };
     delete process.env.KUBEADM_HA_CODEC_KEY_FILE;
     delete process.env.KUBEADM_HA_CODEC_KEY;
     try {
-      await assert.rejects(main(['codec-server', '--port', '0'], () => undefined), /the codec server needs the payload keys: set KUBEADM_HA_CODEC_KEY_FILE/);
+      await assert.rejects(
+        main(['codec-server', '--port', '0'], () => undefined),
+        /the codec server needs the payload keys: set KUBEADM_HA_CODEC_KEY_FILE/,
+      );
     } finally {
       Object.assign(process.env, saved);
     }
@@ -134,17 +174,44 @@ describe('codec keys', () => {
 
 describe('codec server', () => {
   const keys = loadKeyFile(keyFile('server.key', `${line('k1')}\n`));
-  const server = createCodecServer({ codec: new EncryptionCodec(keys), origins: ['http://localhost:8233'], token: 's3cret' });
-  let url = '';
-  before(() => new Promise<void>((res) => server.listen(0, '127.0.0.1', () => { url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`; res(); })));
-  after(() => new Promise<void>((res) => server.close(() => res())));
-  const post = (path: string, body: unknown, headers: Record<string, string> = {}) => fetch(`${url}${path}`, {
-    method: 'POST', body: JSON.stringify(body),
-    headers: { 'Content-Type': 'application/json', Origin: 'http://localhost:8233', 'X-Namespace': 'default', Authorization: 'Bearer s3cret', ...headers },
+  const server = createCodecServer({
+    codec: new EncryptionCodec(keys),
+    origins: ['http://localhost:8233'],
+    token: 's3cret',
   });
+  let url = '';
+  before(
+    () =>
+      new Promise<void>((res) =>
+        server.listen(0, '127.0.0.1', () => {
+          url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+          res();
+        }),
+      ),
+  );
+  after(() => new Promise<void>((res) => server.close(() => res())));
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${url}${path}`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: {
+        'Content-Type': 'application/json',
+        Origin: 'http://localhost:8233',
+        'X-Namespace': 'default',
+        Authorization: 'Bearer s3cret',
+        ...headers,
+      },
+    });
 
   it('answers the preflight for the UI origin only, with X-Namespace allowed', async () => {
-    const r = await fetch(`${url}/decode`, { method: 'OPTIONS', headers: { Origin: 'http://localhost:8233', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,x-namespace' } });
+    const r = await fetch(`${url}/decode`, {
+      method: 'OPTIONS',
+      headers: {
+        Origin: 'http://localhost:8233',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'content-type,x-namespace',
+      },
+    });
     assert.equal(r.status, 204);
     assert.equal(r.headers.get('access-control-allow-origin'), 'http://localhost:8233');
     assert.match(r.headers.get('access-control-allow-headers') ?? '', /X-Namespace/);
@@ -159,10 +226,10 @@ describe('codec server', () => {
     const enc = await post('/encode', { payloads: [plain] });
     assert.equal(enc.status, 200);
     assert.equal(enc.headers.get('access-control-allow-origin'), 'http://localhost:8233');
-    const { payloads } = await enc.json() as { payloads: { metadata: Record<string, string>; data: string }[] };
+    const { payloads } = (await enc.json()) as { payloads: { metadata: Record<string, string>; data: string }[] };
     assert.equal(Buffer.from(payloads[0].metadata.encoding, 'base64').toString(), 'binary/encrypted');
     const dec = await post('/decode', { payloads });
-    const back = (await dec.json() as { payloads: typeof payloads }).payloads;
+    const back = ((await dec.json()) as { payloads: typeof payloads }).payloads;
     assert.deepEqual(defaultPayloadConverter.fromPayload(fromJsonPayload(back[0])), value);
   });
 
@@ -170,10 +237,12 @@ describe('codec server', () => {
     assert.equal((await post('/decode', { payloads: [] }, { Authorization: 'Bearer nope' })).status, 401);
     assert.equal((await post('/decode', { payloads: [] }, { Authorization: '' })).status, 401);
     assert.equal((await post('/decode', { nothing: 1 })).status, 400);
-    const foreign = await new EncryptionCodec(loadKeyFile(keyFile('other.key', `${line('k9')}\n`))).encode([defaultPayloadConverter.toPayload(value)]);
+    const foreign = await new EncryptionCodec(loadKeyFile(keyFile('other.key', `${line('k9')}\n`))).encode([
+      defaultPayloadConverter.toPayload(value),
+    ]);
     const r = await post('/decode', { payloads: foreign.map(toJsonPayload) });
     assert.equal(r.status, 400);
-    assert.match((await r.json() as { message: string }).message, /key id k9/);
+    assert.match(((await r.json()) as { message: string }).message, /key id k9/);
     assert.equal((await fetch(`${url}/other`, { method: 'POST' })).status, 404);
   });
 });

@@ -15,7 +15,12 @@ import { checkNodeName } from '../../src/kubeadm/validate';
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 /** ssh2 reads PKCS#1 PEM, the OpenSSH format and PuTTY keys. */
 const SSH_KEY = rsa.privateKey.export({ type: 'pkcs1', format: 'pem' }) as string;
-const ENCRYPTED_SSH_KEY = rsa.privateKey.export({ type: 'pkcs1', format: 'pem', cipher: 'aes-128-cbc', passphrase: 'secret' }) as string;
+const ENCRYPTED_SSH_KEY = rsa.privateKey.export({
+  type: 'pkcs1',
+  format: 'pem',
+  cipher: 'aes-128-cbc',
+  passphrase: 'secret',
+}) as string;
 /** An OpenSSH public key line (what id_ed25519.pub holds). */
 const SSH_PUBLIC_KEY = (() => {
   const raw = Buffer.from(generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }).x!, 'base64url');
@@ -35,7 +40,10 @@ HwYDVR0jBBgwFoAUm0A1D6Vrbt4NOBMI5AMc7TYMovswDwYDVR0TAQH/BAUwAwEB
 IdDE7ysCIGu1BS46kSEqdVZ2mmAAgo6+vsEAQnJIjs3erZUqeMiW
 -----END CERTIFICATE-----
 `;
-const PEM_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+const PEM_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
+  type: 'pkcs8',
+  format: 'pem',
+}) as string;
 
 describe('cluster file', () => {
   let dir: string;
@@ -47,7 +55,11 @@ describe('cluster file', () => {
     networking: { podSubnet: '192.168.0.0/16' },
     cni: { manifest: './cni.yaml' },
     ssh: { user: 'ubuntu', privateKeyFile: './id_ed25519', knownHostsFile: './known_hosts', port: 22 },
-    controlPlanes: [{ name: 'cp1', address: '10.0.0.7' }, { name: 'cp2', address: '10.0.0.8' }, { name: 'cp3', address: '10.0.0.9' }],
+    controlPlanes: [
+      { name: 'cp1', address: '10.0.0.7' },
+      { name: 'cp2', address: '10.0.0.8' },
+      { name: 'cp3', address: '10.0.0.9' },
+    ],
     workers: [{ name: 'w1', address: '10.0.1.1', port: 2200 }],
     approvals: ['init', 'joinControlPlanes'],
     workerConcurrency: 20,
@@ -88,7 +100,7 @@ describe('cluster file', () => {
     delete minimal.topology;
     const d = loadClusterFile(write(minimal));
     assert.deepEqual(d.approvals, ['etcd', 'init', 'joinControlPlanes', 'joinWorkers'], 'every gate by default');
-    assert.equal(d.certificates, 'copy', 'the page\'s manual copy by default');
+    assert.equal(d.certificates, 'copy', "the page's manual copy by default");
     assert.equal(d.etcd, undefined);
     assert.equal(d.workerConcurrency, 10);
     assert.equal(d.topology, 'stacked');
@@ -127,7 +139,10 @@ describe('cluster file', () => {
     doc.workers.push({ name: 'cp2', address: '10.0.1.2', port: 22 }, { name: 'w9', address: '10.0.0.7', port: 22 });
     const p = problems(doc).join('\n');
     assert.match(p, /workers\[1\]\.name: duplicate host name "cp2", already used by controlPlanes\[1\]/);
-    assert.match(p, /workers\[2\]\.address: duplicate host address "10\.0\.0\.7:22", already used by controlPlanes\[0\]/);
+    assert.match(
+      p,
+      /workers\[2\]\.address: duplicate host address "10\.0\.0\.7:22", already used by controlPlanes\[0\]/,
+    );
   });
 
   it('refuses unknown fields, phases and a bad concurrency', () => {
@@ -156,30 +171,65 @@ describe('cluster file', () => {
     const built = loadClusterFile(write({ ...good(), topology: 'external', etcd: { hosts: etcdHosts } }));
     assert.deepEqual(built.etcd, { hosts: etcdHosts.map((h) => ({ ...h, port: 22 })) });
     let p = problems({ ...good(), topology: 'external', etcd: { hosts: etcdHosts.slice(0, 2) } }).join('\n');
-    assert.match(p, /etcd\.hosts: 2 members; etcd needs an odd count \(1, 3, 5, 7\): 2 members tolerate no more failures than 1/);
-    p = problems({ ...good(), topology: 'external', etcd: { hosts: [...etcdHosts.slice(0, 2), { name: 'cp1', address: 'etcd3.example.com' }] } }).join('\n');
+    assert.match(
+      p,
+      /etcd\.hosts: 2 members; etcd needs an odd count \(1, 3, 5, 7\): 2 members tolerate no more failures than 1/,
+    );
+    p = problems({
+      ...good(),
+      topology: 'external',
+      etcd: { hosts: [...etcdHosts.slice(0, 2), { name: 'cp1', address: 'etcd3.example.com' }] },
+    }).join('\n');
     assert.match(p, /etcd\.hosts\[2\]\.name: duplicate host name "cp1", already used by controlPlanes\[0\]/);
-    assert.match(p, /etcd\.hosts\[2\]\.address: "etcd3\.example\.com" must be an IP address: kubeadm advertises the etcd member on it/);
-    assert.match(problems({ ...good(), topology: 'external' }).join('\n'), /etcd: topology external needs an etcd mapping: either hosts .* or endpoints, caFile, certFile and keyFile/);
+    assert.match(
+      p,
+      /etcd\.hosts\[2\]\.address: "etcd3\.example\.com" must be an IP address: kubeadm advertises the etcd member on it/,
+    );
+    assert.match(
+      problems({ ...good(), topology: 'external' }).join('\n'),
+      /etcd: topology external needs an etcd mapping: either hosts .* or endpoints, caFile, certFile and keyFile/,
+    );
     assert.match(problems({ ...good(), etcd: { hosts: etcdHosts } }).join('\n'), /etcd: only with topology: external/);
 
     writeFileSync(join(dir, 'etcd-ca.crt'), CERT);
     writeFileSync(join(dir, 'etcd-client.crt'), CERT);
     writeFileSync(join(dir, 'etcd-client.key'), PEM_KEY, { mode: 0o600 });
-    const existing = { endpoints: ['https://10.0.2.1:2379'], caFile: './etcd-ca.crt', certFile: './etcd-client.crt', keyFile: './etcd-client.key' };
+    const existing = {
+      endpoints: ['https://10.0.2.1:2379'],
+      caFile: './etcd-ca.crt',
+      certFile: './etcd-client.crt',
+      keyFile: './etcd-client.key',
+    };
     const e = loadClusterFile(write({ ...good(), topology: 'external', etcd: existing }));
-    assert.deepEqual(e.etcd, { endpoints: ['https://10.0.2.1:2379'], caFile: join(dir, 'etcd-ca.crt'), certFile: join(dir, 'etcd-client.crt'), keyFile: join(dir, 'etcd-client.key') });
-    p = problems({ ...good(), topology: 'external', etcd: { ...existing, endpoints: ['http://10.0.2.1:2379'], keyFile: './none.key', hosts2: 1 } }).join('\n');
+    assert.deepEqual(e.etcd, {
+      endpoints: ['https://10.0.2.1:2379'],
+      caFile: join(dir, 'etcd-ca.crt'),
+      certFile: join(dir, 'etcd-client.crt'),
+      keyFile: join(dir, 'etcd-client.key'),
+    });
+    p = problems({
+      ...good(),
+      topology: 'external',
+      etcd: { ...existing, endpoints: ['http://10.0.2.1:2379'], keyFile: './none.key', hosts2: 1 },
+    }).join('\n');
     assert.match(p, /etcd\.endpoints\[0\]: "http:\/\/10\.0\.2\.1:2379" is not an https:\/\/host:port client URL/);
     assert.match(p, /etcd\.keyFile: cannot read the etcd client key .*none\.key \(ENOENT\)/);
-    assert.match(p, /etcd\.hosts2: unknown field; an existing etcd cluster takes endpoints, caFile, certFile and keyFile/);
+    assert.match(
+      p,
+      /etcd\.hosts2: unknown field; an existing etcd cluster takes endpoints, caFile, certFile and keyFile/,
+    );
   });
 
   it('certificates: copy or upload; upload needs a config API with certificateKey (1.15+)', () => {
     assert.equal(loadClusterFile(write({ ...good(), certificates: 'upload' })).certificates, 'upload');
-    assert.match(problems({ ...good(), certificates: 'uplaod' }).join('\n'), /certificates: "uplaod" is unknown; use copy .* or upload/);
-    assert.match(problems({ ...good(), certificates: 'upload', kubernetesVersion: 'v1.14.10' }).join('\n'),
-      /certificates: Kubernetes v1\.14\.10 cannot upload certificates with a certificate key in the config file .*1\.15\); use copy/);
+    assert.match(
+      problems({ ...good(), certificates: 'uplaod' }).join('\n'),
+      /certificates: "uplaod" is unknown; use copy .* or upload/,
+    );
+    assert.match(
+      problems({ ...good(), certificates: 'upload', kubernetesVersion: 'v1.14.10' }).join('\n'),
+      /certificates: Kubernetes v1\.14\.10 cannot upload certificates with a certificate key in the config file .*1\.15\); use copy/,
+    );
     assert.equal(loadClusterFile(write({ ...good(), kubernetesVersion: 'v1.13.5' })).certificates, 'copy');
   });
 
@@ -187,21 +237,51 @@ describe('cluster file', () => {
     assert.deepEqual(loadClusterFile(write(good())).kubeadm, { ignorePreflightErrors: [] });
     const kubeadm = { ignorePreflightErrors: ['SystemVerification'], patches: '/etc/kubeadm-ha-fleet/patches' };
     assert.deepEqual(loadClusterFile(write({ ...good(), kubeadm })).kubeadm, kubeadm);
-    assert.match(problems({ ...good(), kubeadm: { ignorePreflightErrors: ['all'] } }).join('\n'),
-      /^kubeadm\.ignorePreflightErrors\[0\]: "all" would skip every preflight check; name each check to ignore/m);
-    assert.match(problems({ ...good(), kubeadm: { ignorePreflightErrors: ['Swap; rm -rf /'] } }).join('\n'), /kubeadm\.ignorePreflightErrors\[0\]: .* is not a kubeadm preflight check name/);
-    assert.match(problems({ ...good(), kubeadm: { patches: 'patches' } }).join('\n'), /^kubeadm\.patches: "patches" must be an absolute path on the hosts/m);
-    assert.match(problems({ ...good(), kubernetesVersion: 'v1.21.14', kubeadm: { patches: '/p' } }).join('\n'), /^kubeadm\.patches: patches\.directory arrived in kubeadm\.k8s\.io\/v1beta3 \(Kubernetes 1\.22\)/m);
-    assert.match(problems({ ...good(), kubernetesVersion: 'v1.14.10', kubeadm: { ignorePreflightErrors: ['Swap'] } }).join('\n'), /^kubeadm\.ignorePreflightErrors: .*\(Kubernetes 1\.15\)/m);
+    assert.match(
+      problems({ ...good(), kubeadm: { ignorePreflightErrors: ['all'] } }).join('\n'),
+      /^kubeadm\.ignorePreflightErrors\[0\]: "all" would skip every preflight check; name each check to ignore/m,
+    );
+    assert.match(
+      problems({ ...good(), kubeadm: { ignorePreflightErrors: ['Swap; rm -rf /'] } }).join('\n'),
+      /kubeadm\.ignorePreflightErrors\[0\]: .* is not a kubeadm preflight check name/,
+    );
+    assert.match(
+      problems({ ...good(), kubeadm: { patches: 'patches' } }).join('\n'),
+      /^kubeadm\.patches: "patches" must be an absolute path on the hosts/m,
+    );
+    assert.match(
+      problems({ ...good(), kubernetesVersion: 'v1.21.14', kubeadm: { patches: '/p' } }).join('\n'),
+      /^kubeadm\.patches: patches\.directory arrived in kubeadm\.k8s\.io\/v1beta3 \(Kubernetes 1\.22\)/m,
+    );
+    assert.match(
+      problems({ ...good(), kubernetesVersion: 'v1.14.10', kubeadm: { ignorePreflightErrors: ['Swap'] } }).join('\n'),
+      /^kubeadm\.ignorePreflightErrors: .*\(Kubernetes 1\.15\)/m,
+    );
   });
 
   it('kubeletConfiguration and kubeProxyConfiguration: their fields by name, without apiVersion and kind', () => {
     assert.equal(loadClusterFile(write(good())).kubeletConfiguration, undefined);
-    assert.deepEqual(loadClusterFile(write({ ...good(), kubeletConfiguration: { cgroupDriver: 'cgroupfs', failCgroupV1: false } })).kubeletConfiguration, { cgroupDriver: 'cgroupfs', failCgroupV1: false });
-    assert.match(problems({ ...good(), kubeletConfiguration: { kind: 'KubeletConfiguration' } }).join('\n'), /^kubeletConfiguration\.kind: is set by kubeadm-ha/m);
-    assert.match(problems({ ...good(), kubeletConfiguration: { 'cgroup-driver': 'cgroupfs' } }).join('\n'), /^kubeletConfiguration\.cgroup-driver: is not a KubeletConfiguration field name/m);
-    assert.deepEqual(loadClusterFile(write({ ...good(), kubeProxyConfiguration: { mode: 'nftables' } })).kubeProxyConfiguration, { mode: 'nftables' });
-    assert.match(problems({ ...good(), kubeProxyConfiguration: { apiVersion: 'v1' } }).join('\n'), /^kubeProxyConfiguration\.apiVersion: is set by kubeadm-ha \(kubeproxy\.config\.k8s\.io\/v1alpha1 KubeProxyConfiguration\)/m);
+    assert.deepEqual(
+      loadClusterFile(write({ ...good(), kubeletConfiguration: { cgroupDriver: 'cgroupfs', failCgroupV1: false } }))
+        .kubeletConfiguration,
+      { cgroupDriver: 'cgroupfs', failCgroupV1: false },
+    );
+    assert.match(
+      problems({ ...good(), kubeletConfiguration: { kind: 'KubeletConfiguration' } }).join('\n'),
+      /^kubeletConfiguration\.kind: is set by kubeadm-ha/m,
+    );
+    assert.match(
+      problems({ ...good(), kubeletConfiguration: { 'cgroup-driver': 'cgroupfs' } }).join('\n'),
+      /^kubeletConfiguration\.cgroup-driver: is not a KubeletConfiguration field name/m,
+    );
+    assert.deepEqual(
+      loadClusterFile(write({ ...good(), kubeProxyConfiguration: { mode: 'nftables' } })).kubeProxyConfiguration,
+      { mode: 'nftables' },
+    );
+    assert.match(
+      problems({ ...good(), kubeProxyConfiguration: { apiVersion: 'v1' } }).join('\n'),
+      /^kubeProxyConfiguration\.apiVersion: is set by kubeadm-ha \(kubeproxy\.config\.k8s\.io\/v1alpha1 KubeProxyConfiguration\)/m,
+    );
   });
 
   it('reports YAML syntax errors and non-mapping files', () => {
@@ -226,11 +306,26 @@ describe('cluster file', () => {
     assert.match(p, /^controlPlanes\[0\]\.adress: unknown field; did you mean address\?$/m);
     assert.match(p, /^workrs: unknown field; did you mean workers\?$/m);
     assert.match(p, /^podSubnet: unknown field here; did you mean networking\.podSubnet\?$/m);
-    assert.match(text({ ...good(), loadBalancer: { host: 'lb', zzz: 1 } }), /^loadBalancer\.zzz: unknown field; loadBalancer takes host and port$/m);
-    assert.match(text({ ...good(), workers: [{ name: 'w1', address: '10.0.1.1', role: 'x' }] }), /^workers\[0\]\.role: unknown field; workers\[0\] takes name, address and port$/m);
-    assert.match(text({ ...good(), topology: 'external', etcd: { endpoints: ['https://10.0.2.1:2379'], cafile: 'a', certFile: 'b', keyFile: 'c' } }),
-      /^etcd\.cafile: unknown field; did you mean caFile\?$/m);
-    assert.match(text({ ...good(), topology: 'stackd' }), /topology: "stackd" is unknown; use one of stacked, external; did you mean stacked\?/);
+    assert.match(
+      text({ ...good(), loadBalancer: { host: 'lb', zzz: 1 } }),
+      /^loadBalancer\.zzz: unknown field; loadBalancer takes host and port$/m,
+    );
+    assert.match(
+      text({ ...good(), workers: [{ name: 'w1', address: '10.0.1.1', role: 'x' }] }),
+      /^workers\[0\]\.role: unknown field; workers\[0\] takes name, address and port$/m,
+    );
+    assert.match(
+      text({
+        ...good(),
+        topology: 'external',
+        etcd: { endpoints: ['https://10.0.2.1:2379'], cafile: 'a', certFile: 'b', keyFile: 'c' },
+      }),
+      /^etcd\.cafile: unknown field; did you mean caFile\?$/m,
+    );
+    assert.match(
+      text({ ...good(), topology: 'stackd' }),
+      /topology: "stackd" is unknown; use one of stacked, external; did you mean stacked\?/,
+    );
   });
 
   it('names wrong types and missing fields', () => {
@@ -258,11 +353,24 @@ describe('cluster file', () => {
     assert.equal(d.ssh.hostKeyPolicy, 'strict');
     assert.equal(d.ssh.forwardAgent, false);
     assert.equal(d.ssh.jumpHost, undefined);
-    const j = loadClusterFile(write({ ...good(), ssh: { ...good().ssh, hostKeyPolicy: 'accept-new', forwardAgent: true, jumpHost: { address: 'bastion.example.com' } } }));
+    const j = loadClusterFile(
+      write({
+        ...good(),
+        ssh: {
+          ...good().ssh,
+          hostKeyPolicy: 'accept-new',
+          forwardAgent: true,
+          jumpHost: { address: 'bastion.example.com' },
+        },
+      }),
+    );
     assert.equal(j.ssh.hostKeyPolicy, 'accept-new');
     assert.equal(j.ssh.forwardAgent, true);
     assert.deepEqual(j.ssh.jumpHost, { address: 'bastion.example.com', port: 22, user: 'ubuntu' });
-    const p = text({ ...good(), ssh: { ...good().ssh, jumpHost: { address: '10.0.0.300', port: 0, user: 'Bad User', via: 1 } } });
+    const p = text({
+      ...good(),
+      ssh: { ...good().ssh, jumpHost: { address: '10.0.0.300', port: 0, user: 'Bad User', via: 1 } },
+    });
     assert.match(p, /^ssh\.jumpHost\.address: "10\.0\.0\.300" is neither an IP address nor a DNS name$/m);
     assert.match(p, /^ssh\.jumpHost\.port: 0 is not a TCP port/m);
     assert.match(p, /^ssh\.jumpHost\.user: "Bad User" is not a valid Linux user name$/m);
@@ -274,14 +382,31 @@ describe('cluster file', () => {
       writeFileSync(join(dir, name), content, { mode: 0o600 });
       return text({ ...good(), ssh: { ...good().ssh, privateKeyFile: `./${name}` } });
     };
-    assert.match(key('enc', ENCRYPTED_SSH_KEY), /^ssh\.privateKeyFile: \S*enc is protected by a passphrase, .* needs an unencrypted key .* or an agent$/m);
+    assert.match(
+      key('enc', ENCRYPTED_SSH_KEY),
+      /^ssh\.privateKeyFile: \S*enc is protected by a passphrase, .* needs an unencrypted key .* or an agent$/m,
+    );
     assert.match(key('empty', ''), /^ssh\.privateKeyFile: \S*empty is empty; give the SSH private key/m);
-    assert.match(key('id.pub', SSH_PUBLIC_KEY), /^ssh\.privateKeyFile: \S*id\.pub is a public key \(ssh-ed25519\); give the private key/m);
-    assert.match(key('pk8', PEM_KEY), /^ssh\.privateKeyFile: \S*pk8 is a PKCS#8 key, which the SSH client \(ssh2\) cannot read/m);
-    assert.match(key('junk', 'hello\n'), /^ssh\.privateKeyFile: \S*junk is not an SSH private key \(Unsupported key format\)/m);
-    assert.match(text({ ...good(), ssh: { ...good().ssh, knownHostsFile: './no_known_hosts' } }), /^ssh\.knownHostsFile: cannot read the known_hosts file \S*no_known_hosts \(ENOENT\)/m);
+    assert.match(
+      key('id.pub', SSH_PUBLIC_KEY),
+      /^ssh\.privateKeyFile: \S*id\.pub is a public key \(ssh-ed25519\); give the private key/m,
+    );
+    assert.match(
+      key('pk8', PEM_KEY),
+      /^ssh\.privateKeyFile: \S*pk8 is a PKCS#8 key, which the SSH client \(ssh2\) cannot read/m,
+    );
+    assert.match(
+      key('junk', 'hello\n'),
+      /^ssh\.privateKeyFile: \S*junk is not an SSH private key \(Unsupported key format\)/m,
+    );
+    assert.match(
+      text({ ...good(), ssh: { ...good().ssh, knownHostsFile: './no_known_hosts' } }),
+      /^ssh\.knownHostsFile: cannot read the known_hosts file \S*no_known_hosts \(ENOENT\)/m,
+    );
     // accept-new records keys, so a known_hosts file that does not exist yet is fine
-    loadClusterFile(write({ ...good(), ssh: { ...good().ssh, knownHostsFile: './no_known_hosts', hostKeyPolicy: 'accept-new' } }));
+    loadClusterFile(
+      write({ ...good(), ssh: { ...good().ssh, knownHostsFile: './no_known_hosts', hostKeyPolicy: 'accept-new' } }),
+    );
   });
 
   it('existing etcd: PEM certificates and an unencrypted PEM key kept private', () => {
@@ -289,33 +414,95 @@ describe('cluster file', () => {
     writeFileSync(join(dir, 'open.key'), PEM_KEY, { mode: 0o644 });
     chmodSync(join(dir, 'open.key'), 0o644);
     writeFileSync(join(dir, 'cert-as.key'), CERT, { mode: 0o600 });
-    const etcd = { endpoints: ['https://10.0.2.1:2379'], caFile: './bad.crt', certFile: './bad.crt', keyFile: './open.key' };
+    const etcd = {
+      endpoints: ['https://10.0.2.1:2379'],
+      caFile: './bad.crt',
+      certFile: './bad.crt',
+      keyFile: './open.key',
+    };
     let p = text({ ...good(), topology: 'external', etcd });
-    assert.match(p, /^etcd\.caFile: \S*bad\.crt is not a PEM certificate \(no "-----BEGIN CERTIFICATE-----" line\); give the etcd CA certificate in PEM form$/m);
+    assert.match(
+      p,
+      /^etcd\.caFile: \S*bad\.crt is not a PEM certificate \(no "-----BEGIN CERTIFICATE-----" line\); give the etcd CA certificate in PEM form$/m,
+    );
     assert.match(p, /^etcd\.certFile: \S*bad\.crt is not a PEM certificate/m);
     assert.match(p, /^etcd\.keyFile: \S*open\.key is readable by group or others; run: chmod 600 /m);
-    p = text({ ...good(), topology: 'external', etcd: { ...etcd, caFile: './etcd-ca.crt', certFile: './etcd-client.crt', keyFile: './cert-as.key' } });
+    p = text({
+      ...good(),
+      topology: 'external',
+      etcd: { ...etcd, caFile: './etcd-ca.crt', certFile: './etcd-client.crt', keyFile: './cert-as.key' },
+    });
     assert.match(p, /^etcd\.keyFile: \S*cert-as\.key is not a PEM private key/m);
-    const encrypted = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-128-cbc', passphrase: 'x' }) as string;
+    const encrypted = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
+      type: 'pkcs8',
+      format: 'pem',
+      cipher: 'aes-128-cbc',
+      passphrase: 'x',
+    }) as string;
     writeFileSync(join(dir, 'enc.key'), encrypted, { mode: 0o600 });
-    p = text({ ...good(), topology: 'external', etcd: { ...etcd, caFile: './etcd-ca.crt', certFile: './etcd-client.crt', keyFile: './enc.key' } });
-    assert.match(p, /^etcd\.keyFile: \S*enc\.key is protected by a passphrase; the API server needs an unencrypted key/m);
+    p = text({
+      ...good(),
+      topology: 'external',
+      etcd: { ...etcd, caFile: './etcd-ca.crt', certFile: './etcd-client.crt', keyFile: './enc.key' },
+    });
+    assert.match(
+      p,
+      /^etcd\.keyFile: \S*enc\.key is protected by a passphrase; the API server needs an unencrypted key/m,
+    );
   });
 
   it('network ranges: apart, not everything, no host bits, holding no host address', () => {
     const net = (networking: object, extra: object = {}) => text({ ...good(), networking, ...extra });
-    assert.match(net({ podSubnet: '10.96.0.0/16', serviceSubnet: '10.96.0.0/16' }), /^networking\.podSubnet: "10\.96\.0\.0\/16" is the same range as networking\.serviceSubnet; pods and services need separate ranges$/m);
-    assert.match(net({ podSubnet: '10.0.0.0/8', serviceSubnet: '10.96.0.0/12' }), /^networking\.podSubnet: "10\.0\.0\.0\/8" overlaps networking\.serviceSubnet "10\.96\.0\.0\/12"; pick ranges that do not overlap$/m);
-    assert.match(net({ podSubnet: '10.96.0.0/16' }), /^networking\.podSubnet: "10\.96\.0\.0\/16" overlaps kubeadm's default service range 10\.96\.0\.0\/12 \(networking\.serviceSubnet not set\)/m);
-    assert.match(net({ podSubnet: '0.0.0.0/0' }), /^networking\.podSubnet: "0\.0\.0\.0\/0" is every address; give the cluster's own pod range/m);
-    assert.match(net({ podSubnet: '192.168.0.0/16', serviceSubnet: '10.96.0.0/12,::/0' }), /^networking\.serviceSubnet: "::\/0" is every address/m);
-    assert.match(net({ podSubnet: '192.168.1.5/16' }), /^networking\.podSubnet: "192\.168\.1\.5\/16" has host bits set; the network address is 192\.168\.0\.0\/16: write that$/m);
-    assert.match(net({ podSubnet: '10.0.0.0/16' }), /^networking\.podSubnet: "10\.0\.0\.0\/16" contains controlPlanes\[0\]\.address 10\.0\.0\.7, controlPlanes\[1\]\.address 10\.0\.0\.8, controlPlanes\[2\]\.address 10\.0\.0\.9 and 1 more; the pod range must hold none of the hosts' addresses/m);
-    assert.match(net({ podSubnet: '192.168.0.0/16', serviceSubnet: '10.0.0.0/12' }, { loadBalancer: { host: '10.0.5.5' } }), /^networking\.serviceSubnet: "10\.0\.0\.0\/12" contains loadBalancer\.host 10\.0\.5\.5, controlPlanes\[0\]\.address 10\.0\.0\.7, controlPlanes\[1\]\.address 10\.0\.0\.8 and 2 more;/m);
-    assert.match(net({ podSubnet: '10.244.0.0/16,10.245.0.0/16' }), /^networking\.podSubnet: "10\.244\.0\.0\/16,10\.245\.0\.0\/16": give one range, or two for dual-stack \(one IPv4 and one IPv6\)$/m);
-    assert.match(net({ podSubnet: '192.168.0.0/16', serviceSubnet: '10.0.0.0/8' }), /^networking\.serviceSubnet: "10\.0\.0\.0\/8" is too large: kubeadm allows at most 2\^20 service addresses, so the mask must be \/12 or longer$/m);
-    assert.match(net({ podSubnet: '192.168.0.0/25' }), /^networking\.podSubnet: "192\.168\.0\.0\/25" is smaller than one node's pod range \(\/24\)/m);
-    const dual = loadClusterFile(write({ ...good(), networking: { podSubnet: '10.244.0.0/16,fd00:10:244::/56', serviceSubnet: '10.96.0.0/12,fd00:10:96::/112' } }));
+    assert.match(
+      net({ podSubnet: '10.96.0.0/16', serviceSubnet: '10.96.0.0/16' }),
+      /^networking\.podSubnet: "10\.96\.0\.0\/16" is the same range as networking\.serviceSubnet; pods and services need separate ranges$/m,
+    );
+    assert.match(
+      net({ podSubnet: '10.0.0.0/8', serviceSubnet: '10.96.0.0/12' }),
+      /^networking\.podSubnet: "10\.0\.0\.0\/8" overlaps networking\.serviceSubnet "10\.96\.0\.0\/12"; pick ranges that do not overlap$/m,
+    );
+    assert.match(
+      net({ podSubnet: '10.96.0.0/16' }),
+      /^networking\.podSubnet: "10\.96\.0\.0\/16" overlaps kubeadm's default service range 10\.96\.0\.0\/12 \(networking\.serviceSubnet not set\)/m,
+    );
+    assert.match(
+      net({ podSubnet: '0.0.0.0/0' }),
+      /^networking\.podSubnet: "0\.0\.0\.0\/0" is every address; give the cluster's own pod range/m,
+    );
+    assert.match(
+      net({ podSubnet: '192.168.0.0/16', serviceSubnet: '10.96.0.0/12,::/0' }),
+      /^networking\.serviceSubnet: "::\/0" is every address/m,
+    );
+    assert.match(
+      net({ podSubnet: '192.168.1.5/16' }),
+      /^networking\.podSubnet: "192\.168\.1\.5\/16" has host bits set; the network address is 192\.168\.0\.0\/16: write that$/m,
+    );
+    assert.match(
+      net({ podSubnet: '10.0.0.0/16' }),
+      /^networking\.podSubnet: "10\.0\.0\.0\/16" contains controlPlanes\[0\]\.address 10\.0\.0\.7, controlPlanes\[1\]\.address 10\.0\.0\.8, controlPlanes\[2\]\.address 10\.0\.0\.9 and 1 more; the pod range must hold none of the hosts' addresses/m,
+    );
+    assert.match(
+      net({ podSubnet: '192.168.0.0/16', serviceSubnet: '10.0.0.0/12' }, { loadBalancer: { host: '10.0.5.5' } }),
+      /^networking\.serviceSubnet: "10\.0\.0\.0\/12" contains loadBalancer\.host 10\.0\.5\.5, controlPlanes\[0\]\.address 10\.0\.0\.7, controlPlanes\[1\]\.address 10\.0\.0\.8 and 2 more;/m,
+    );
+    assert.match(
+      net({ podSubnet: '10.244.0.0/16,10.245.0.0/16' }),
+      /^networking\.podSubnet: "10\.244\.0\.0\/16,10\.245\.0\.0\/16": give one range, or two for dual-stack \(one IPv4 and one IPv6\)$/m,
+    );
+    assert.match(
+      net({ podSubnet: '192.168.0.0/16', serviceSubnet: '10.0.0.0/8' }),
+      /^networking\.serviceSubnet: "10\.0\.0\.0\/8" is too large: kubeadm allows at most 2\^20 service addresses, so the mask must be \/12 or longer$/m,
+    );
+    assert.match(
+      net({ podSubnet: '192.168.0.0/25' }),
+      /^networking\.podSubnet: "192\.168\.0\.0\/25" is smaller than one node's pod range \(\/24\)/m,
+    );
+    const dual = loadClusterFile(
+      write({
+        ...good(),
+        networking: { podSubnet: '10.244.0.0/16,fd00:10:244::/56', serviceSubnet: '10.96.0.0/12,fd00:10:96::/112' },
+      }),
+    );
     assert.equal(dual.networking.podSubnet, '10.244.0.0/16,fd00:10:244::/56');
   });
 
@@ -327,10 +514,13 @@ describe('cluster file', () => {
     const doc = good();
     doc.controlPlanes[0].address = 'fd00:0:0::7';
     doc.workers.push({ name: 'w2', address: 'fd00::7', port: 22 });
-    assert.match(text(doc), /^workers\[1\]\.address: duplicate host address "\[fd00::7\]:22", already used by controlPlanes\[0\] \("fd00::7" and "fd00:0:0::7" are the same address\)$/m);
+    assert.match(
+      text(doc),
+      /^workers\[1\]\.address: duplicate host address "\[fd00::7\]:22", already used by controlPlanes\[0\] \("fd00::7" and "fd00:0:0::7" are the same address\)$/m,
+    );
   });
 
-  it('checks node names as kubeadm does, with the renderer\'s own function', () => {
+  it("checks node names as kubeadm does, with the renderer's own function", () => {
     const doc = good();
     doc.controlPlanes[0].name = 'cp..1';
     doc.controlPlanes[1].name = 'CP2';
@@ -338,7 +528,14 @@ describe('cluster file', () => {
     doc.workers[0].name = '-w1';
     const p = problems(doc);
     const want = (field: string, name: string) => {
-      const fromRenderer = (() => { try { checkNodeName(field, name); } catch (e) { return (e as Error).message; } return 'accepted'; })();
+      const fromRenderer = (() => {
+        try {
+          checkNodeName(field, name);
+        } catch (e) {
+          return (e as Error).message;
+        }
+        return 'accepted';
+      })();
       assert.ok(p.includes(fromRenderer), `${fromRenderer}\nnot in\n${p.join('\n')}`);
       return fromRenderer;
     };
@@ -346,7 +543,10 @@ describe('cluster file', () => {
     assert.match(want('controlPlanes[1].name', 'CP2'), /upper-case letters/);
     assert.match(want('controlPlanes[2].name', `${'a'.repeat(64)}.example`), /has 64 characters, at most 63/);
     assert.match(want('workers[0].name', '-w1'), /the label "-w1" has a character other than/);
-    assert.match(text({ ...good(), workers: [{ name: `${'a.'.repeat(127)}a`, address: '10.0.1.1' }] }), /is not a valid node name: 255 characters, at most 253/);
+    assert.match(
+      text({ ...good(), workers: [{ name: `${'a.'.repeat(127)}a`, address: '10.0.1.1' }] }),
+      /is not a valid node name: 255 characters, at most 253/,
+    );
   });
 
   it('warns about an even number of stacked control planes, and refuses nothing for it', () => {
@@ -354,20 +554,32 @@ describe('cluster file', () => {
     doc.controlPlanes.pop();
     const { spec, warnings } = readClusterFile(write(doc));
     assert.equal(spec.controlPlanes.length, 2);
-    assert.deepEqual(warnings.map((w) => w.split(':').slice(0, 2).join(':')), ['controlPlanes: 2 control planes tolerate no more failures than 1; use 3']);
+    assert.deepEqual(
+      warnings.map((w) => w.split(':').slice(0, 2).join(':')),
+      ['controlPlanes: 2 control planes tolerate no more failures than 1; use 3'],
+    );
     assert.deepEqual(readClusterFile(write(good())).warnings, []);
     const etcdHosts = ['etcd1', 'etcd2', 'etcd3'].map((name, i) => ({ name, address: `10.0.2.${i + 1}` }));
-    assert.deepEqual(readClusterFile(write({ ...doc, topology: 'external', etcd: { hosts: etcdHosts } })).warnings, [], 'external etcd: control planes hold no quorum');
+    assert.deepEqual(
+      readClusterFile(write({ ...doc, topology: 'external', etcd: { hosts: etcdHosts } })).warnings,
+      [],
+      'external etcd: control planes hold no quorum',
+    );
     const four = good();
     four.controlPlanes.push({ name: 'cp4', address: '10.0.0.10' });
-    assert.match(readClusterFile(write(four)).warnings[0], /^controlPlanes: 4 control planes tolerate no more failures than 3; use 5/);
+    assert.match(
+      readClusterFile(write(four)).warnings[0],
+      /^controlPlanes: 4 control planes tolerate no more failures than 3; use 5/,
+    );
   });
 
   it('bounds its input: file size, list lengths and the number of problems listed', () => {
     const huge = Array.from({ length: 40000 }, (_, i) => `unknownKey${i}: ${'x'.repeat(20)}`).join('\n');
     assert.ok(huge.length > 1_000_000);
     const started = Date.now();
-    assert.deepEqual(problems(huge), [`the cluster file is larger than 256 KiB (${Buffer.byteLength(huge)} bytes or more); a cluster file is far smaller: is it the right file?`]);
+    assert.deepEqual(problems(huge), [
+      `the cluster file is larger than 256 KiB (${Buffer.byteLength(huge)} bytes or more); a cluster file is far smaller: is it the right file?`,
+    ]);
     const many = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, 1]));
     const p = problems({ ...good(), ...many });
     assert.equal(p.length, LIMITS.problems + 1);
@@ -383,10 +595,21 @@ describe('cluster file', () => {
     const all = p.join('\n');
     // eslint-disable-next-line no-control-regex -- the test looks for raw control characters
     assert.doesNotMatch(all, /[\u0000-\u0009\u000b-\u001f\u007f\u202e]/, 'no raw control character');
-    assert.ok(p.includes('"\\u001b[31mred\\0": unknown field; known fields are name, kubernetesVersion, topology, etcd, certificates, loadBalancer, networking, kubeletConfiguration, kubeProxyConfiguration, kubeadm, cni, ssh, controlPlanes, workers, approvals, workerConcurrency'), all);
-    assert.ok(p.some((l) => l.startsWith('name: "a\\nb\\u202e" must be lower-case letters')), all);
+    assert.ok(
+      p.includes(
+        '"\\u001b[31mred\\0": unknown field; known fields are name, kubernetesVersion, topology, etcd, certificates, loadBalancer, networking, kubeletConfiguration, kubeProxyConfiguration, kubeadm, cni, ssh, controlPlanes, workers, approvals, workerConcurrency',
+      ),
+      all,
+    );
+    assert.ok(
+      p.some((l) => l.startsWith('name: "a\\nb\\u202e" must be lower-case letters')),
+      all,
+    );
     const long = text({ ...good(), loadBalancer: { host: `${'x'.repeat(300)}!` } });
-    assert.match(long, /^loadBalancer\.host: "x{80}\.\.\.\(221 more characters\)" is neither an IP address nor a DNS name$/m);
+    assert.match(
+      long,
+      /^loadBalancer\.host: "x{80}\.\.\.\(221 more characters\)" is neither an IP address nor a DNS name$/m,
+    );
   });
 
   it('checkClusterFile without file checks (paths only resolved)', () => {
@@ -400,7 +623,10 @@ describe('cluster file', () => {
 
   it("the README's cluster files are valid", () => {
     const readme = readFileSync(join(__dirname, '../../../README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## The cluster file'), readme.indexOf('## Running it on your machines'));
+    const section = readme.slice(
+      readme.indexOf('## The cluster file'),
+      readme.indexOf('## Running it on your machines'),
+    );
     const blocks = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => parse(m[1]) as Record<string, unknown>);
     assert.ok(blocks.length >= 3, 'stacked, external built, external existing');
     assert.match(section, /# yaml-language-server: \$schema=/);

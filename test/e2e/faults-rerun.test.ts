@@ -22,7 +22,10 @@ describe('recovery on the local fleet: failed joins, a cancelled run, runs at on
     for (const host of ['cp3', 'w1']) {
       const resets = readInvocations(f.dir, host).filter((i) => i.argv[0] === 'reset');
       assert.equal(resets.length, 1, `one reset of the half-done ${host}`);
-      assert.ok(out.some((l) => new RegExp(`${host}: cleaned before joinNode — kubeadm reset -f`).test(l)), out.join('\n'));
+      assert.ok(
+        out.some((l) => new RegExp(`${host}: cleaned before joinNode — kubeadm reset -f`).test(l)),
+        out.join('\n'),
+      );
     }
   });
 
@@ -35,7 +38,9 @@ describe('recovery on the local fleet: failed joins, a cancelled run, runs at on
     const out: string[] = [];
     assert.equal(await main(['cancel', name, '--address', server.address], (s) => out.push(s)), 0);
     assert.equal(await first, 1, 'the cancelled run ends with a failure exit code');
-    const killed = ['w1', 'w2', 'w3'].filter((w) => readInvocations(f.dir, w).some((i) => i.argv[0] === 'join' && i.exitCode === 143));
+    const killed = ['w1', 'w2', 'w3'].filter((w) =>
+      readInvocations(f.dir, w).some((i) => i.argv[0] === 'join' && i.exitCode === 143),
+    );
     assert.ok(killed.length > 0, 'cancel stopped the running joins on the hosts');
     await setTiming(f.dir, { joinMs: 2000 });
     const again: string[] = [];
@@ -44,14 +49,25 @@ describe('recovery on the local fleet: failed joins, a cancelled run, runs at on
     for (const phase of ['probeLoadBalancer', 'init', 'distributeCerts', 'joinControlPlanes']) {
       assert.match(printed, new RegExp(`phase ${phase}: skipped`), `${phase} is done and skipped`);
     }
-    assert.doesNotMatch(printed, /waiting for approval of "(init|joinControlPlanes)"/, 'the gates of done phases are not asked again');
+    assert.doesNotMatch(
+      printed,
+      /waiting for approval of "(init|joinControlPlanes)"/,
+      'the gates of done phases are not asked again',
+    );
     assert.match(printed, /joinWorkers approved by fault-bot/);
-    for (const w of killed) assert.match(printed, new RegExp(`${w}: cleaned before joinNode — kubeadm reset -f`), `${w} was half-done and is reset first`);
+    for (const w of killed)
+      assert.match(
+        printed,
+        new RegExp(`${w}: cleaned before joinNode — kubeadm reset -f`),
+        `${w} was half-done and is reset first`,
+      );
     await assertClusterBuilt(f);
   });
 
   it('five clusters on five fleets at once, on one worker, all complete', async () => {
-    const fleets = await Promise.all(Array.from({ length: 5 }, () => fleet({ controlPlanes: 3, workers: 1, initMs: 2000, joinMs: 1000 })));
+    const fleets = await Promise.all(
+      Array.from({ length: 5 }, () => fleet({ controlPlanes: 3, workers: 1, initMs: 2000, joinMs: 1000 })),
+    );
     assert.equal(new Set(fleets.map(cluster)).size, 5, 'each fleet is its own cluster');
     const codes = await Promise.all(fleets.map((f) => start(f)));
     assert.deepEqual(codes, [0, 0, 0, 0, 0]);

@@ -29,7 +29,11 @@ describe('recovery on the local fleet: a worker killed mid-step', () => {
       const { client, close } = await server.client();
       try {
         const history = await historyText(client.workflow.getHandle(workflowIdFor(cluster(f))));
-        assert.match(history, new RegExp(`\\\\"host\\\\":\\\\"${host}\\\\",\\\\"alreadyDone\\\\":false,\\\\"attached\\\\":true`), 'the new worker re-attached to the running command');
+        assert.match(
+          history,
+          new RegExp(`\\\\"host\\\\":\\\\"${host}\\\\",\\\\"alreadyDone\\\\":false,\\\\"attached\\\\":true`),
+          'the new worker re-attached to the running command',
+        );
       } finally {
         await close();
       }
@@ -41,7 +45,12 @@ describe('recovery on the local fleet: a worker killed mid-step', () => {
     const run = start(f);
     // The copy stages the files on cp2 (a root-only folder), then one journaled command installs them.
     const stage = join(f.dir, 'hosts', 'cp2', 'var-lib-kubeadm-ha', 'stage');
-    await eventually('the certificates being staged on cp2', async () => (existsSync(stage) && readdirSync(stage).length > 0) || undefined, 120_000, 10);
+    await eventually(
+      'the certificates being staged on cp2',
+      async () => (existsSync(stage) && readdirSync(stage).length > 0) || undefined,
+      120_000,
+      10,
+    );
     await replaceWorker();
     assert.equal(await run, 0);
     await assertClusterBuilt(f);

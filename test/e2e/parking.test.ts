@@ -10,16 +10,18 @@ import { resolveUpdate, TASK_QUEUE, workflowIdFor } from '../../src/shared/defin
 import type { HaClusterResult } from '../../src/workflows/ha-cluster';
 import { assertClusterBuilt, eventually, progressMemo, Rig } from '../helpers/harness';
 
-const PORT_IN_USE = 'error execution phase preflight: [preflight] Some fatal errors occurred:\n\t[ERROR Port-10250]: Port 10250 is in use\n' +
+const PORT_IN_USE =
+  'error execution phase preflight: [preflight] Some fatal errors occurred:\n\t[ERROR Port-10250]: Port 10250 is in use\n' +
   '[preflight] If you know what you are doing, you can make a check non-fatal with `--ignore-preflight-errors=...`';
 
-describe('parking and the operator\'s decisions, on the local fleet', () => {
+describe("parking and the operator's decisions, on the local fleet", () => {
   const rig = new Rig();
   const server = rig.server;
   before(() => rig.up());
   after(() => rig.down());
 
-  const fleet = (workers = 3): Promise<FleetInfo> => rig.fleet({ controlPlanes: 1, workers, timing: { initMs: 1000, joinMs: 1000 } });
+  const fleet = (workers = 3): Promise<FleetInfo> =>
+    rig.fleet({ controlPlanes: 1, workers, timing: { initMs: 1000, joinMs: 1000 } });
   const cli = async (...argv: string[]) => {
     const out: string[] = [];
     const code = await main([...argv, '--address', server.address], (s) => out.push(s));
@@ -42,7 +44,11 @@ describe('parking and the operator\'s decisions, on the local fleet', () => {
         assert.match(status.out, /joinNode on w2 \(worker\) is parked since .* after 1 attempt\(s\):/);
         assert.match(status.out, /attempt 1 at .*Port-10250 \(Port 10250 is in use\)/);
         assert.match(status.out, new RegExp(`kubeadm-ha skip ${name} w2 --as <your name>`));
-        assert.equal(readInvocations(f.dir, 'w2').filter((i) => i.argv[0] === 'join').length, 1, 'an operator failure is not retried blindly');
+        assert.equal(
+          readInvocations(f.dir, 'w2').filter((i) => i.argv[0] === 'join').length,
+          1,
+          'an operator failure is not retried blindly',
+        );
 
         if (action === 'abort') {
           // Operators can always see a run: with no worker, status says so at once and shows the memo.
@@ -54,14 +60,20 @@ describe('parking and the operator\'s decisions, on the local fleet', () => {
           assert.match(lonely.out, /joinNode on w2 \(worker\) is parked/);
           await rig.newWorker();
         }
-        const refused = await cli(action, name, 'w1', '--as', 'alice').catch((e: Error) => ({ code: -1, out: e.message }));
+        const refused = await cli(action, name, 'w1', '--as', 'alice').catch((e: Error) => ({
+          code: -1,
+          out: e.message,
+        }));
         assert.match(refused.out, /refused: nothing is parked on host "w1"; parked: w2/);
         if (action === 'retry') clearFaults(f.dir);
         assert.equal((await cli(action, name, 'w2', '--as', 'alice', '--reason', `CHG-${action}`)).code, 0);
         const ended = await run;
         const r = (await client.workflow.getHandle(workflowIdFor(name)).result()) as HaClusterResult;
         const decision = r.decisions.find((d) => d.host === 'w2');
-        assert.deepEqual([decision?.verdict, decision?.approver, decision?.comment], [action, 'alice', `CHG-${action}`]);
+        assert.deepEqual(
+          [decision?.verdict, decision?.approver, decision?.comment],
+          [action, 'alice', `CHG-${action}`],
+        );
         if (action === 'retry') {
           assert.equal(ended.code, 0);
           assert.equal(r.outcome, 'completed');
@@ -95,11 +107,16 @@ describe('parking and the operator\'s decisions, on the local fleet', () => {
     try {
       // Tokens that live for 6 s, so the wait below outlives the wave's token (the default is 2 h, renewed below 30 min).
       const h = await client.workflow.start('haClusterWorkflow', {
-        taskQueue: TASK_QUEUE, workflowId: workflowIdFor(spec.name),
+        taskQueue: TASK_QUEUE,
+        workflowId: workflowIdFor(spec.name),
         args: [{ spec: { ...spec, approvals: [] }, tuning: { token: { ttlSeconds: 6, minRemainingSeconds: 4 } } }],
       });
-      await eventually('w1 parked', async () => (await progressMemo(client, spec.name))?.parked.some((p) => p.host === 'w1') || undefined);
-      const created = () => readInvocations(f.dir, 'cp1').filter((i) => i.argv[0] === 'token' && i.argv[1] === 'create').length;
+      await eventually(
+        'w1 parked',
+        async () => (await progressMemo(client, spec.name))?.parked.some((p) => p.host === 'w1') || undefined,
+      );
+      const created = () =>
+        readInvocations(f.dir, 'cp1').filter((i) => i.argv[0] === 'token' && i.argv[1] === 'create').length;
       const before = created();
       await new Promise((r) => setTimeout(r, 7000)); // the wave's token has expired in the cluster
       clearFaults(f.dir);
@@ -121,14 +138,25 @@ describe('parking and the operator\'s decisions, on the local fleet', () => {
     setFault(f.dir, { host: 'w1', command: 'kubeadm join', mode: 'fail', message: PORT_IN_USE });
     const r = await cli('start', f.clusterFile, '--auto-approve', 'demo', '--exit-on-park');
     assert.equal(r.code, 5, r.out);
-    assert.match(r.out, /joinNode on w1 \(worker\) is parked since .* after 1 attempt\(s\):\n\s+attempt 1 at .*Port-10250 \(Port 10250 is in use\)/);
-    assert.match(r.out, new RegExp(`Stopped following: joinNode on w1 parked and waits for an operator \\(kubeadm-ha status ${name}; Web UI http`));
+    assert.match(
+      r.out,
+      /joinNode on w1 \(worker\) is parked since .* after 1 attempt\(s\):\n\s+attempt 1 at .*Port-10250 \(Port 10250 is in use\)/,
+    );
+    assert.match(
+      r.out,
+      new RegExp(
+        `Stopped following: joinNode on w1 parked and waits for an operator \\(kubeadm-ha status ${name}; Web UI http`,
+      ),
+    );
     const { client, close } = await server.client();
     try {
       assert.equal((await progressMemo(client, name))?.status, 'parked', 'the run itself still waits');
       clearFaults(f.dir);
       assert.equal((await cli('retry', name, 'w1', '--as', 'alice')).code, 0);
-      assert.equal(((await client.workflow.getHandle(workflowIdFor(name)).result()) as HaClusterResult).outcome, 'completed');
+      assert.equal(
+        ((await client.workflow.getHandle(workflowIdFor(name)).result()) as HaClusterResult).outcome,
+        'completed',
+      );
     } finally {
       await close();
     }

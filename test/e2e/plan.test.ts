@@ -50,7 +50,9 @@ describe('kubeadm-ha plan on the local fleet, against what start does', () => {
   const ranKubeadm = (t0: number): Record<string, string[]> => {
     const out: Record<string, string[]> = {};
     for (const h of f.hosts) {
-      const verbs = readInvocations(f.dir, h.name).filter((i) => i.start >= t0 && ['init', 'join', 'reset'].includes(i.argv[0])).map((i) => i.argv[0]);
+      const verbs = readInvocations(f.dir, h.name)
+        .filter((i) => i.start >= t0 && ['init', 'join', 'reset'].includes(i.argv[0]))
+        .map((i) => i.argv[0]);
       if (verbs.length) out[h.name] = verbs;
     }
     return out;
@@ -59,7 +61,11 @@ describe('kubeadm-ha plan on the local fleet, against what start does', () => {
   const hostFiles = async () => {
     const all: Record<string, string> = {};
     for (const h of f.hosts) {
-      all[h.name] = await onHost(f, h.name, '{ find /etc/kubernetes /var/lib/kubelet /var/lib/etcd -type f 2>/dev/null | sort | xargs -r sha256sum; true; } | sha256sum');
+      all[h.name] = await onHost(
+        f,
+        h.name,
+        '{ find /etc/kubernetes /var/lib/kubelet /var/lib/etcd -type f 2>/dev/null | sort | xargs -r sha256sum; true; } | sha256sum',
+      );
     }
     return all;
   };
@@ -79,7 +85,14 @@ describe('kubeadm-ha plan on the local fleet, against what start does', () => {
 
   it('a fresh fleet: init on cp1, the control planes and workers join; the plan names the gates start asks for', async () => {
     const { p, start } = await planThenStart();
-    assert.deepEqual(plannedKubeadm(p), { cp1: ['init'], cp2: ['join'], cp3: ['join'], w1: ['join'], w2: ['join'], w3: ['join'] });
+    assert.deepEqual(plannedKubeadm(p), {
+      cp1: ['init'],
+      cp2: ['join'],
+      cp3: ['join'],
+      w1: ['join'],
+      w2: ['join'],
+      w3: ['join'],
+    });
     assert.deepEqual(p.gates, ['init', 'joinControlPlanes', 'joinWorkers']);
     for (const g of p.gates) assert.match(start.out, new RegExp(`${g} approved by ops-bot`));
   });

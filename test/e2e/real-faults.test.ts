@@ -29,14 +29,20 @@ describe(`recovery on a real ${VERSION} cluster (3 control planes with uploaded 
     await rig.up();
     fleet = await rig.fleet({ controlPlanes: 3, workers: 2, real: true, kubernetesVersion: VERSION });
     const file = fleet.clusterFile;
-    writeFileSync(file, readFileSync(file, 'utf8').replace(/^topology: stacked$/m, 'topology: stacked\ncertificates: upload'));
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(/^topology: stacked$/m, 'topology: stacked\ncertificates: upload'),
+    );
   });
   after(async () => {
     await sessionPool().closeAll();
     await rig.down();
   });
 
-  const start = (out: string[] = []) => main(['start', fleet.clusterFile, '--auto-approve', 'fault-bot', '--address', rig.server.address], (s) => out.push(s));
+  const start = (out: string[] = []) =>
+    main(['start', fleet.clusterFile, '--auto-approve', 'fault-bot', '--address', rig.server.address], (s) =>
+      out.push(s),
+    );
   const replaceWorker = async () => {
     rig.worker.kill();
     await sleep(500);
@@ -71,7 +77,11 @@ describe(`recovery on a real ${VERSION} cluster (3 control planes with uploaded 
     const { r, history } = await result();
     assert.equal(r.outcome, 'completed');
     for (const host of ['cp1', 'cp2']) {
-      assert.match(history, new RegExp(`\\\\"host\\\\":\\\\"${host}\\\\",\\\\"alreadyDone\\\\":false,\\\\"attached\\\\":true`), `the new worker re-attached to ${host}'s running kubeadm`);
+      assert.match(
+        history,
+        new RegExp(`\\\\"host\\\\":\\\\"${host}\\\\",\\\\"alreadyDone\\\\":false,\\\\"attached\\\\":true`),
+        `the new worker re-attached to ${host}'s running kubeadm`,
+      );
     }
   });
 
@@ -79,9 +89,16 @@ describe(`recovery on a real ${VERSION} cluster (3 control planes with uploaded 
     const t0 = Date.now();
     const out: string[] = [];
     assert.equal(await start(out), 0, out.join('\n'));
-    const kubeadm = fleet.hosts.flatMap((h) => readInvocations(fleet.dir, h.name).filter((i) => i.start >= t0 && i.argv[0] !== 'version').map((i) => `${h.name} kubeadm ${i.argv.join(' ')}`));
+    const kubeadm = fleet.hosts.flatMap((h) =>
+      readInvocations(fleet.dir, h.name)
+        .filter((i) => i.start >= t0 && i.argv[0] !== 'version')
+        .map((i) => `${h.name} kubeadm ${i.argv.join(' ')}`),
+    );
     assert.deepEqual(kubeadm, [], 'no kubeadm command but version');
-    assert.ok(out.some((l) => /Nothing to do/.test(l)), out.join('\n'));
+    assert.ok(
+      out.some((l) => /Nothing to do/.test(l)),
+      out.join('\n'),
+    );
     await assertClusterBuilt(fleet);
   });
 });

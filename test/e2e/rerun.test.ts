@@ -22,7 +22,8 @@ import { sessionPool } from '../../src/ssh/pool';
 import type { HaClusterResult } from '../../src/workflows/ha-cluster';
 import { eventually, onHost, progressMemo, Rig } from '../helpers/harness';
 
-const EXEC_FORBIDDEN = 'Error from server (Forbidden): pods "etcd-cp1" is forbidden: User "kubernetes-admin" cannot create resource "pods/exec" in API group "" in the namespace "kube-system"';
+const EXEC_FORBIDDEN =
+  'Error from server (Forbidden): pods "etcd-cp1" is forbidden: User "kubernetes-admin" cannot create resource "pods/exec" in API group "" in the namespace "kube-system"';
 
 describe('a re-run never destroys what works', () => {
   const rig = new Rig();
@@ -44,18 +45,27 @@ describe('a re-run never destroys what works', () => {
   const identity = async (f: FleetInfo) => ({
     ca: await sh(f, 'cp1', 'sha256sum /etc/kubernetes/pki/ca.crt'),
     etcdData: await sh(f, 'cp1', 'find /var/lib/etcd -type f -print0 | sort -z | xargs -0 sha256sum'),
-    members: parseGatewayMembers(await sh(f, 'cp1', etcdGatewayCommand(f.hosts.find((h) => h.name === 'cp1')!.address, { list: true })))
-      .map((m) => `${m.name}=${m.id}`).sort(),
+    members: parseGatewayMembers(
+      await sh(f, 'cp1', etcdGatewayCommand(f.hosts.find((h) => h.name === 'cp1')!.address, { list: true })),
+    )
+      .map((m) => `${m.name}=${m.id}`)
+      .sort(),
   });
   /** Every node of the cluster file registered, Ready and with its role. */
   const assertAllReady = async (f: FleetInfo) => {
     const rows = parseGetNodes(await sh(f, 'cp1', `${KUBECTL} get nodes`));
-    assert.deepEqual(rows.map((r) => `${r.name} ${r.ready} ${isControlPlaneRow(r)}`),
-      ['cp1 true true', 'cp2 true true', 'cp3 true true', 'w1 true false', 'w2 true false', 'w3 true false']);
+    assert.deepEqual(
+      rows.map((r) => `${r.name} ${r.ready} ${isControlPlaneRow(r)}`),
+      ['cp1 true true', 'cp2 true true', 'cp3 true true', 'w1 true false', 'w2 true false', 'w3 true false'],
+    );
   };
   /** Every kubeadm command run on the hosts since `t0`, but `kubeadm version` (inspection reads it). */
-  const kubeadmSince = (f: FleetInfo, t0: number) => f.hosts.flatMap((h) =>
-    readInvocations(f.dir, h.name).filter((i) => i.start >= t0 && i.argv[0] !== 'version').map((i) => `${h.name} kubeadm ${i.argv.join(' ')}`));
+  const kubeadmSince = (f: FleetInfo, t0: number) =>
+    f.hosts.flatMap((h) =>
+      readInvocations(f.dir, h.name)
+        .filter((i) => i.start >= t0 && i.argv[0] !== 'version')
+        .map((i) => `${h.name} kubeadm ${i.argv.join(' ')}`),
+    );
   const result = async (name: string) => {
     const { client, close } = await server.client();
     try {
@@ -107,18 +117,34 @@ describe('a re-run never destroys what works', () => {
       assert.equal(code, 0, out);
       assert.deepEqual(kubeadmSince(f, t0), [], 'no kubeadm command that changes a host ran');
       assert.match(out, /Nothing to do: the hosts and the cluster already match the cluster file/);
-      for (const p of ['probeLoadBalancer', 'init', 'installCni', 'distributeCerts', 'joinControlPlanes', 'joinWorkers']) assert.match(out, new RegExp(`phase ${p}: skipped`));
-      assert.deepEqual(await identity(f), built, 'the CA, the etcd data and the members on cp1 are the first run\'s');
+      for (const p of [
+        'probeLoadBalancer',
+        'init',
+        'installCni',
+        'distributeCerts',
+        'joinControlPlanes',
+        'joinWorkers',
+      ])
+        assert.match(out, new RegExp(`phase ${p}: skipped`));
+      assert.deepEqual(await identity(f), built, "the CA, the etcd data and the members on cp1 are the first run's");
       return out;
     };
 
     it('nothing changed', async () => {
       const out = await unchanged();
-      assert.match(out, /every other control plane has joined: cp2: Node cp2 is a control plane, etcd member [0-9a-f]+; cp3:/);
+      assert.match(
+        out,
+        /every other control plane has joined: cp2: Node cp2 is a control plane, etcd member [0-9a-f]+; cp3:/,
+      );
     });
 
     it('kubectl exec into the etcd pods refused: the members are read through the etcd gateway', async () => {
-      setFault(f.dir, { host: 'cp1', command: `${KUBECTL} -n kube-system exec`, mode: 'fail', message: EXEC_FORBIDDEN });
+      setFault(f.dir, {
+        host: 'cp1',
+        command: `${KUBECTL} -n kube-system exec`,
+        mode: 'fail',
+        message: EXEC_FORBIDDEN,
+      });
       try {
         const out = await unchanged();
         assert.match(out, /etcd members: etcd gateway on cp1/);
@@ -127,20 +153,30 @@ describe('a re-run never destroys what works', () => {
       }
     });
 
-    it('the load balancer down during inspection: the Nodes are read from cp1\'s own API server', async () => {
+    it("the load balancer down during inspection: the Nodes are read from cp1's own API server", async () => {
       setFault(f.dir, { lb: 'drop' });
       try {
         const out = await unchanged(async (previous) => {
-          await eventually('inspection done', async () => (await memo(name, previous))?.phases.find((p) => p.name === 'inspectHosts')?.state === 'done' || undefined, 120_000, 500);
+          await eventually(
+            'inspection done',
+            async () =>
+              (await memo(name, previous))?.phases.find((p) => p.name === 'inspectHosts')?.state === 'done' ||
+              undefined,
+            120_000,
+            500,
+          );
           clearFaults(f.dir);
         });
-        assert.match(out, /read cp1's API server https:\/\/[0-9.]+:6443 \(through the load balancer: exit 1: Unable to connect to the server: .*i\/o timeout/);
+        assert.match(
+          out,
+          /read cp1's API server https:\/\/[0-9.]+:6443 \(through the load balancer: exit 1: Unable to connect to the server: .*i\/o timeout/,
+        );
       } finally {
         clearFaults(f.dir);
       }
     });
 
-    it('cp1\'s API server stopped', async () => {
+    it("cp1's API server stopped", async () => {
       setFault(f.dir, { host: 'cp1', component: 'kube-apiserver', state: 'stopped' });
       try {
         await unchanged();
@@ -149,11 +185,16 @@ describe('a re-run never destroys what works', () => {
       }
     });
 
-    it('a control plane\'s kubelet stopped: its Node is NotReady, it is still joined, and the CNI is not applied again', async () => {
+    it("a control plane's kubelet stopped: its Node is NotReady, it is still joined, and the CNI is not applied again", async () => {
       await sh(f, 'cp2', 'systemctl stop kubelet');
       try {
         const out = await unchanged(async (previous) => {
-          await eventually('verifyNodes waiting', async () => (await memo(name, previous))?.phase === 'verifyNodes' || undefined, 120_000, 500);
+          await eventually(
+            'verifyNodes waiting',
+            async () => (await memo(name, previous))?.phase === 'verifyNodes' || undefined,
+            120_000,
+            500,
+          );
           await sh(f, 'cp2', 'systemctl start kubelet');
         });
         assert.match(out, /phase installCni: skipped .*NotReady: cp2/);
@@ -164,21 +205,38 @@ describe('a re-run never destroys what works', () => {
 
     it('the etcd member list unreadable by every means: each control plane parks as unknown, naming the command and its error; a retry after the fix goes on', async () => {
       const t0 = Date.now();
-      setFault(f.dir, { host: 'cp1', command: `${KUBECTL} -n kube-system exec`, mode: 'fail', message: EXEC_FORBIDDEN });
+      setFault(f.dir, {
+        host: 'cp1',
+        command: `${KUBECTL} -n kube-system exec`,
+        mode: 'fail',
+        message: EXEC_FORBIDDEN,
+      });
       for (const cp of ['cp1', 'cp2', 'cp3']) setFault(f.dir, { host: cp, component: 'etcd', state: 'stopped' });
       const previous = await runId(name);
       const run = cli('start', f.clusterFile, '--auto-approve', 'ops-bot');
       try {
-        await eventually('three control planes parked', async () => ((await memo(name, previous))?.parked.length === 3) || undefined, 180_000, 500);
+        await eventually(
+          'three control planes parked',
+          async () => (await memo(name, previous))?.parked.length === 3 || undefined,
+          180_000,
+          500,
+        );
         const status = await cli('status', name);
         assert.match(status.out, /classifyNode on cp2 \(control-plane\) is parked/);
-        assert.match(status.out, /state unknown: whether cp2 is an etcd member decides whether it is joined; the etcd member list could not be established: `curl -sS .*\/v3\/cluster\/member\/list'` exited 7: etcd gateway on cp1: exit 7: .*Failed to connect.*kubectl exec etcd-cp1: exit 1: Error from server \(Forbidden\)/);
-        assert.match(status.out, /a retry will:\n\s+1\. inspect cp2 and read the cluster again \(nothing on any host changes\)/);
+        assert.match(
+          status.out,
+          /state unknown: whether cp2 is an etcd member decides whether it is joined; the etcd member list could not be established: `curl -sS .*\/v3\/cluster\/member\/list'` exited 7: etcd gateway on cp1: exit 7: .*Failed to connect.*kubectl exec etcd-cp1: exit 1: Error from server \(Forbidden\)/,
+        );
+        assert.match(
+          status.out,
+          /a retry will:\n\s+1\. inspect cp2 and read the cluster again \(nothing on any host changes\)/,
+        );
         assert.match(status.out, /kubeadm-ha retry .* cp2 .*\n\s+kubeadm-ha abort .* cp2/);
         assert.doesNotMatch(status.out, /kubeadm-ha skip .* cp2/);
         assert.deepEqual(kubeadmSince(f, t0), [], 'nothing was reset, initialised or joined on a guess');
         clearFaults(f.dir);
-        for (const cp of ['cp1', 'cp2', 'cp3']) assert.equal((await cli('retry', name, cp, '--as', 'alice', '--reason', 'etcd port open again')).code, 0);
+        for (const cp of ['cp1', 'cp2', 'cp3'])
+          assert.equal((await cli('retry', name, cp, '--as', 'alice', '--reason', 'etcd port open again')).code, 0);
         const { code, out } = await run;
         assert.equal(code, 0, out);
         assert.match(out, /Nothing to do/);
@@ -197,9 +255,22 @@ describe('a re-run never destroys what works', () => {
       assert.equal(code, 0, out);
       // Besides the join token, minted and deleted on cp1, only w1 changed.
       const since = kubeadmSince(f, t0).map((l) => l.split(' ').slice(0, 4).join(' '));
-      assert.deepEqual(since.filter((l) => !l.startsWith('cp1 kubeadm token')), ['w1 kubeadm reset -f', 'w1 kubeadm join --config']);
-      assert.deepEqual(since.filter((l) => l.startsWith('cp1')).map((l) => l.split(' ')[3]).sort(), ['create', 'delete']);
-      assert.deepEqual((await result(name)).decisions.filter((d) => d.host), [], 'no operator was asked');
+      assert.deepEqual(
+        since.filter((l) => !l.startsWith('cp1 kubeadm token')),
+        ['w1 kubeadm reset -f', 'w1 kubeadm join --config'],
+      );
+      assert.deepEqual(
+        since
+          .filter((l) => l.startsWith('cp1'))
+          .map((l) => l.split(' ')[3])
+          .sort(),
+        ['create', 'delete'],
+      );
+      assert.deepEqual(
+        (await result(name)).decisions.filter((d) => d.host),
+        [],
+        'no operator was asked',
+      );
       assert.deepEqual(await identity(f), built);
       await assertAllReady(f);
     });
@@ -210,10 +281,21 @@ describe('a re-run never destroys what works', () => {
       const previous = await runId(name);
       const run = cli('start', f.clusterFile, '--auto-approve', 'ops-bot');
       try {
-        await eventually('cp3 parked', async () => (await memo(name, previous))?.parked.some((p) => p.host === 'cp3') || undefined, 120_000, 500);
+        await eventually(
+          'cp3 parked',
+          async () => (await memo(name, previous))?.parked.some((p) => p.host === 'cp3') || undefined,
+          120_000,
+          500,
+        );
         const status = await cli('status', name);
-        assert.match(status.out, /reset needs an operator: cp3 is half-done \(.*missing manifests kube-apiserver\) and belongs to a live cluster: Node cp3 is registered; etcd member [0-9a-f]+ \(cp3\) is listed/);
-        assert.match(status.out, /a retry will:\n\s+1\. kubeadm reset -f on cp3, removing kubelet\.conf, .*etcd member [0-9a-f]+\n\s+2\. remove cp3's etcd member through cp1, if it is listed/);
+        assert.match(
+          status.out,
+          /reset needs an operator: cp3 is half-done \(.*missing manifests kube-apiserver\) and belongs to a live cluster: Node cp3 is registered; etcd member [0-9a-f]+ \(cp3\) is listed/,
+        );
+        assert.match(
+          status.out,
+          /a retry will:\n\s+1\. kubeadm reset -f on cp3, removing kubelet\.conf, .*etcd member [0-9a-f]+\n\s+2\. remove cp3's etcd member through cp1, if it is listed/,
+        );
         assert.deepEqual(kubeadmSince(f, t0), [], 'nothing is reset before the operator decides');
         assert.equal((await cli('retry', name, 'cp3', '--as', 'alice', '--reason', 'CHG-9: rebuild cp3')).code, 0);
         const { code, out } = await run;
@@ -222,14 +304,24 @@ describe('a re-run never destroys what works', () => {
         await run.catch(() => undefined);
       }
       const since = kubeadmSince(f, t0).map((l) => l.split(' ').slice(0, 4).join(' '));
-      assert.deepEqual(since.filter((l) => !l.startsWith('cp1 kubeadm token')), ['cp3 kubeadm reset -f', 'cp3 kubeadm join --config']);
+      assert.deepEqual(
+        since.filter((l) => !l.startsWith('cp1 kubeadm token')),
+        ['cp3 kubeadm reset -f', 'cp3 kubeadm join --config'],
+      );
       const now = await identity(f);
       assert.equal(now.ca, built.ca);
-      assert.deepEqual(now.members.filter((m) => !m.startsWith('cp3=')), built.members.filter((m) => !m.startsWith('cp3=')));
+      assert.deepEqual(
+        now.members.filter((m) => !m.startsWith('cp3=')),
+        built.members.filter((m) => !m.startsWith('cp3=')),
+      );
       assert.notDeepEqual(now.members, built.members, 'cp3 was removed from etcd and joined as a new member');
       const d = (await result(name)).decisions.find((x) => x.host === 'cp3');
       assert.deepEqual([d?.verdict, d?.approver], ['retry', 'alice']);
-      assert.deepEqual(now.members.map((m) => m.split('=')[0]), ['cp1', 'cp2', 'cp3'], 'no ghost member, no duplicate');
+      assert.deepEqual(
+        now.members.map((m) => m.split('=')[0]),
+        ['cp1', 'cp2', 'cp3'],
+        'no ghost member, no duplicate',
+      );
       await assertAllReady(f);
       built = now;
     });
@@ -240,10 +332,27 @@ describe('a re-run never destroys what works', () => {
       await sh(f, 'cp1', 'mv /etc/kubernetes/admin.conf /etc/kubernetes/admin.conf.kept');
       const t0 = Date.now();
       try {
-        await assert.rejects(new MockActivityEnvironment().run(activities.kubeadmInit, {
-          host: cp1, ssh: spec.ssh, stepId: 'e2e.kubeadmInit.cp1.again', stacked: true,
-          config: { kubernetesVersion: spec.kubernetesVersion, nodeName: 'cp1', advertiseAddress: cp1.address, controlPlaneEndpoint: `${spec.loadBalancer.host}:${spec.loadBalancer.port}`, certSANs: [], podSubnet: spec.networking.podSubnet },
-        }), (err: Error & { type?: string }) => err.type === 'SecondClusterRefused' && /refusing kubeadm init: \/etc\/kubernetes\/pki\/ca\.crt and \/var\/lib\/etcd\/member are here/.test(err.message));
+        await assert.rejects(
+          new MockActivityEnvironment().run(activities.kubeadmInit, {
+            host: cp1,
+            ssh: spec.ssh,
+            stepId: 'e2e.kubeadmInit.cp1.again',
+            stacked: true,
+            config: {
+              kubernetesVersion: spec.kubernetesVersion,
+              nodeName: 'cp1',
+              advertiseAddress: cp1.address,
+              controlPlaneEndpoint: `${spec.loadBalancer.host}:${spec.loadBalancer.port}`,
+              certSANs: [],
+              podSubnet: spec.networking.podSubnet,
+            },
+          }),
+          (err: Error & { type?: string }) =>
+            err.type === 'SecondClusterRefused' &&
+            /refusing kubeadm init: \/etc\/kubernetes\/pki\/ca\.crt and \/var\/lib\/etcd\/member are here/.test(
+              err.message,
+            ),
+        );
         assert.deepEqual(kubeadmSince(f, t0), []);
       } finally {
         await sh(f, 'cp1', 'mv /etc/kubernetes/admin.conf.kept /etc/kubernetes/admin.conf');

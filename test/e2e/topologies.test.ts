@@ -34,14 +34,26 @@ const SECRET_PEM = /PRIVATE KEY-----\s*[A-Za-z0-9+/]/;
 
 /** etcdctl v3 on an etcd host, with that member's healthcheck-client certificate. */
 const etcdctl = (fleet: FleetInfo, args: string) => {
-  const eps = fleet.hosts.filter((h) => h.role === 'etcd').map((h) => `https://${h.address}:2379`).join(',');
+  const eps = fleet.hosts
+    .filter((h) => h.role === 'etcd')
+    .map((h) => `https://${h.address}:2379`)
+    .join(',');
   return `sudo -n env ETCDCTL_API=3 etcdctl --endpoints=${eps} --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key ${args}`;
 };
 
 /** The cluster's data is in the external etcd: one Node object per node under /registry/minions. */
 async function assertNodesInEtcd(fleet: FleetInfo, sh: (host: string, cmd: string) => Promise<string>) {
-  const keys = (await sh('etcd1', etcdctl(fleet, 'get /registry/minions --prefix --keys-only'))).split('\n').filter(Boolean).sort();
-  assert.deepEqual(keys, fleet.hosts.filter((h) => h.role !== 'etcd').map((h) => `/registry/minions/${h.name}`).sort());
+  const keys = (await sh('etcd1', etcdctl(fleet, 'get /registry/minions --prefix --keys-only')))
+    .split('\n')
+    .filter(Boolean)
+    .sort();
+  assert.deepEqual(
+    keys,
+    fleet.hosts
+      .filter((h) => h.role !== 'etcd')
+      .map((h) => `/registry/minions/${h.name}`)
+      .sort(),
+  );
 }
 
 /**
@@ -49,7 +61,9 @@ async function assertNodesInEtcd(fleet: FleetInfo, sh: (host: string, cmd: strin
  * hosts as kubeadm's HA etcd guide does; its CA and an apiserver-etcd-client pair go to local files.
  */
 async function existingEtcd(fleet: FleetInfo): Promise<Record<string, unknown>> {
-  const etcdHosts = fleet.hosts.filter((h) => h.role === 'etcd').map((h) => ({ name: h.name, address: h.address, port: h.port }));
+  const etcdHosts = fleet.hosts
+    .filter((h) => h.role === 'etcd')
+    .map((h) => ({ name: h.name, address: h.address, port: h.port }));
   const spec = loadClusterFile(fleet.clusterFile);
   const run = async (host: HostSpec, cmd: string, input?: string) => {
     const s = await openSession(await loadTarget(host, spec.ssh));
@@ -65,7 +79,8 @@ async function existingEtcd(fleet: FleetInfo): Promise<Record<string, unknown>> 
   for (const [i, h] of etcdHosts.entries()) {
     const config = renderEtcdMemberConfig(fleet.kubernetesVersion, h, etcdHosts);
     const files = [...kubeletEtcdFiles(), { path: '/root/kubeadmcfg.yaml', content: config }];
-    for (const f of files) await run(h, `sudo -n mkdir -p $(dirname ${f.path}) && sudo -n tee ${f.path} >/dev/null`, f.content);
+    for (const f of files)
+      await run(h, `sudo -n mkdir -p $(dirname ${f.path}) && sudo -n tee ${f.path} >/dev/null`, f.content);
     if (i === 0) {
       await run(h, 'sudo -n kubeadm init phase certs etcd-ca');
       ca = await run(h, 'sudo -n tar -C /etc/kubernetes/pki -cf - etcd/ca.crt etcd/ca.key | base64 -w0');
@@ -97,10 +112,18 @@ interface Case {
   check(fleet: FleetInfo, sh: (host: string, cmd: string) => Promise<string>): Promise<void>;
 }
 
-const initArgv = (fleet: FleetInfo) => readInvocations(fleet.dir, 'cp1').filter((i) => i.argv[0] === 'init' && i.exitCode === 0).map((i) => i.argv.join(' '));
-const configApi = (sh: (host: string, cmd: string) => Promise<string>) => sh('cp1', 'sudo -n grep -m1 ^apiVersion: /var/lib/kubeadm-ha/kubeadm-config.yaml');
+const initArgv = (fleet: FleetInfo) =>
+  readInvocations(fleet.dir, 'cp1')
+    .filter((i) => i.argv[0] === 'init' && i.exitCode === 0)
+    .map((i) => i.argv.join(' '));
+const configApi = (sh: (host: string, cmd: string) => Promise<string>) =>
+  sh('cp1', 'sudo -n grep -m1 ^apiVersion: /var/lib/kubeadm-ha/kubeadm-config.yaml');
 const sameFile = async (sh: (host: string, cmd: string) => Promise<string>, hosts: string[], file: string) =>
-  assert.equal(new Set(await Promise.all(hosts.map(async (h) => (await sh(h, `sudo -n sha256sum ${file}`)).split(' ')[0]))).size, 1, `${file} is the same on ${hosts.join(', ')}`);
+  assert.equal(
+    new Set(await Promise.all(hosts.map(async (h) => (await sh(h, `sudo -n sha256sum ${file}`)).split(' ')[0]))).size,
+    1,
+    `${file} is the same on ${hosts.join(', ')}`,
+  );
 
 const CASES: Case[] = [
   {
@@ -110,18 +133,36 @@ const CASES: Case[] = [
       const health = await sh('etcd1', `${etcdctl(fleet, 'endpoint health')} 2>&1`);
       assert.equal(health.match(/is healthy: successfully committed proposal/g)?.length, 3, health);
       const members = (await sh('etcd2', etcdctl(fleet, 'member list'))).split('\n');
-      assert.deepEqual(members.map((m) => m.split(', ').slice(1, 3).join(' ')).sort(), ['started etcd1', 'started etcd2', 'started etcd3']);
+      assert.deepEqual(members.map((m) => m.split(', ').slice(1, 3).join(' ')).sort(), [
+        'started etcd1',
+        'started etcd2',
+        'started etcd3',
+      ]);
       await assertNodesInEtcd(fleet, sh);
       for (const h of ['etcd1', 'etcd2', 'etcd3']) {
-        assert.equal(await sh(h, 'sudo -n openssl verify -CAfile /etc/kubernetes/pki/etcd/ca.crt /etc/kubernetes/pki/etcd/server.crt /etc/kubernetes/pki/etcd/peer.crt | grep -c ": OK$"'), '2');
+        assert.equal(
+          await sh(
+            h,
+            'sudo -n openssl verify -CAfile /etc/kubernetes/pki/etcd/ca.crt /etc/kubernetes/pki/etcd/server.crt /etc/kubernetes/pki/etcd/peer.crt | grep -c ": OK$"',
+          ),
+          '2',
+        );
       }
       await sameFile(sh, ['etcd1', 'etcd2', 'etcd3', 'cp1', 'cp2'], '/etc/kubernetes/pki/etcd/ca.crt');
       await sameFile(sh, ['cp1', 'cp2'], '/etc/kubernetes/pki/apiserver-etcd-client.key');
       for (const cp of ['cp1', 'cp2']) {
         await sh(cp, 'test ! -e /etc/kubernetes/pki/etcd/ca.key && test ! -e /etc/kubernetes/manifests/etcd.yaml');
-        assert.match(await sh(cp, 'sudo -n grep -- --etcd-servers= /etc/kubernetes/manifests/kube-apiserver.yaml'), new RegExp(`--etcd-servers=https://${fleet.hosts.find((h) => h.name === 'etcd1')!.address.replace(/\./g, '\\.')}:2379,`));
+        assert.match(
+          await sh(cp, 'sudo -n grep -- --etcd-servers= /etc/kubernetes/manifests/kube-apiserver.yaml'),
+          new RegExp(
+            `--etcd-servers=https://${fleet.hosts.find((h) => h.name === 'etcd1')!.address.replace(/\./g, '\\.')}:2379,`,
+          ),
+        );
       }
-      assert.match(await sh('cp1', 'sudo -n cat /var/lib/kubeadm-ha/kubeadm-config.yaml'), /etcd:\n  external:\n    endpoints:\n      - https:\/\/[\d.]+:2379\n      - https:/);
+      assert.match(
+        await sh('cp1', 'sudo -n cat /var/lib/kubeadm-ha/kubeadm-config.yaml'),
+        /etcd:\n  external:\n    endpoints:\n      - https:\/\/[\d.]+:2379\n      - https:/,
+      );
     },
   },
   {
@@ -131,9 +172,17 @@ const CASES: Case[] = [
     async check(fleet, sh) {
       await assertNodesInEtcd(fleet, sh);
       assert.deepEqual(initArgv(fleet), ['init --config /var/lib/kubeadm-ha/kubeadm-config.yaml --upload-certs']);
-      assert.equal(await sh('cp1', 'sudo -n sha256sum /etc/kubernetes/pki/apiserver-etcd-client.key').then((l) => l.split(' ')[0]),
-        createHash('sha256').update(readFileSync(join(fleet.dir, 'etcd-client.key'))).digest('hex'), 'the operator\'s client key, installed on cp1');
-      assert.equal(await sh('cp1', 'sudo -n stat -c "%a %U" /etc/kubernetes/pki/apiserver-etcd-client.key'), '600 root');
+      assert.equal(
+        await sh('cp1', 'sudo -n sha256sum /etc/kubernetes/pki/apiserver-etcd-client.key').then((l) => l.split(' ')[0]),
+        createHash('sha256')
+          .update(readFileSync(join(fleet.dir, 'etcd-client.key')))
+          .digest('hex'),
+        "the operator's client key, installed on cp1",
+      );
+      assert.equal(
+        await sh('cp1', 'sudo -n stat -c "%a %U" /etc/kubernetes/pki/apiserver-etcd-client.key'),
+        '600 root',
+      );
       await sameFile(sh, ['cp1', 'cp2'], '/etc/kubernetes/pki/apiserver-etcd-client.key');
       await sameFile(sh, ['cp1', 'cp2'], '/etc/kubernetes/pki/ca.key');
     },
@@ -143,26 +192,57 @@ const CASES: Case[] = [
     fleet: { controlPlanes: 3, workers: 1 },
     file: { certificates: 'upload' },
     async check(fleet, sh) {
-      assert.deepEqual(initArgv(fleet), ['init --config /var/lib/kubeadm-ha/kubeadm-config.yaml --upload-certs'], 'the key is in the 0600 config, not argv');
-      assert.equal(await sh('cp1', 'sudo -n stat -c "%a %U" /var/lib/kubeadm-ha/certificate-key /var/lib/kubeadm-ha/kubeadm-config.yaml'), '600 root\n600 root');
+      assert.deepEqual(
+        initArgv(fleet),
+        ['init --config /var/lib/kubeadm-ha/kubeadm-config.yaml --upload-certs'],
+        'the key is in the 0600 config, not argv',
+      );
+      assert.equal(
+        await sh(
+          'cp1',
+          'sudo -n stat -c "%a %U" /var/lib/kubeadm-ha/certificate-key /var/lib/kubeadm-ha/kubeadm-config.yaml',
+        ),
+        '600 root\n600 root',
+      );
       const key = await sh('cp1', 'sudo -n cat /var/lib/kubeadm-ha/certificate-key');
       assert.match(key, /^[0-9a-f]{64}$/);
-      assert.match(await sh('cp1', 'sudo -n grep certificateKey: /var/lib/kubeadm-ha/kubeadm-config.yaml'), new RegExp(`certificateKey: ${key}`));
-      for (const f of ['ca.key', 'sa.key', 'front-proxy-ca.key', 'etcd/ca.key']) await sameFile(sh, ['cp1', 'cp2', 'cp3'], `/etc/kubernetes/pki/${f}`);
+      assert.match(
+        await sh('cp1', 'sudo -n grep certificateKey: /var/lib/kubeadm-ha/kubeadm-config.yaml'),
+        new RegExp(`certificateKey: ${key}`),
+      );
+      for (const f of ['ca.key', 'sa.key', 'front-proxy-ca.key', 'etcd/ca.key'])
+        await sameFile(sh, ['cp1', 'cp2', 'cp3'], `/etc/kubernetes/pki/${f}`);
       for (const cp of ['cp2', 'cp3']) {
-        assert.equal(await sh(cp, 'sudo -n ls /var/lib/kubeadm-ha/journal | grep -c distributeCerts || true'), '0', `${cp}: no certificate copy in upload mode`);
+        assert.equal(
+          await sh(cp, 'sudo -n ls /var/lib/kubeadm-ha/journal | grep -c distributeCerts || true'),
+          '0',
+          `${cp}: no certificate copy in upload mode`,
+        );
       }
       // The re-upload a later control-plane join gets when the certificates are about to expire.
       const spec = loadClusterFile(fleet.clusterFile);
       const before = readState(fleet.dir).certsSecret!.expires;
       const cp1 = spec.controlPlanes[0];
       const r: { detail: string } = await new MockActivityEnvironment().run(activities.uploadCerts, {
-        host: cp1, ssh: spec.ssh, stepId: 'e2e.uploadCerts.cp1.1',
-        config: { kubernetesVersion: spec.kubernetesVersion, nodeName: 'cp1', advertiseAddress: cp1.address, controlPlaneEndpoint: `${spec.loadBalancer.host}:${spec.loadBalancer.port}`, certSANs: [], podSubnet: spec.networking.podSubnet },
+        host: cp1,
+        ssh: spec.ssh,
+        stepId: 'e2e.uploadCerts.cp1.1',
+        config: {
+          kubernetesVersion: spec.kubernetesVersion,
+          nodeName: 'cp1',
+          advertiseAddress: cp1.address,
+          controlPlaneEndpoint: `${spec.loadBalancer.host}:${spec.loadBalancer.port}`,
+          certSANs: [],
+          podSubnet: spec.networking.podSubnet,
+        },
       });
       assert.match(r.detail, /uploaded/);
-      assert.deepEqual(readInvocations(fleet.dir, 'cp1').filter((i) => i.argv.includes('upload-certs')).map((i) => `${i.argv.join(' ')} ${i.exitCode}`),
-        ['init phase upload-certs --upload-certs --config /var/lib/kubeadm-ha/kubeadm-config.yaml 0']);
+      assert.deepEqual(
+        readInvocations(fleet.dir, 'cp1')
+          .filter((i) => i.argv.includes('upload-certs'))
+          .map((i) => `${i.argv.join(' ')} ${i.exitCode}`),
+        ['init phase upload-certs --upload-certs --config /var/lib/kubeadm-ha/kubeadm-config.yaml 0'],
+      );
       assert.ok(readState(fleet.dir).certsSecret!.expires > before, 'the kubeadm-certs Secret lives two more hours');
       assert.equal(await sh('cp1', 'sudo -n cat /var/lib/kubeadm-ha/certificate-key'), key, 'with the same key');
     },
@@ -170,17 +250,28 @@ const CASES: Case[] = [
   {
     title: 'every host reached through a jump host (ssh.jumpHost), as behind a bastion',
     fleet: { controlPlanes: 2, workers: 1, bastion: true },
-    file: async (fleet) => ({ ssh: { ...parse(readFileSync(fleet.clusterFile, 'utf8')).ssh, jumpHost: { address: fleet.bastion!.address, port: fleet.bastion!.port } } }),
+    file: async (fleet) => ({
+      ssh: {
+        ...parse(readFileSync(fleet.clusterFile, 'utf8')).ssh,
+        jumpHost: { address: fleet.bastion!.address, port: fleet.bastion!.port },
+      },
+    }),
     async check(fleet) {
       // The worker's sessions to the hosts are tunnels through the bastion: one bastion login each.
       const bastionLog = readFileSync(join(fleet.dir, 'hosts', 'bastion', 'sshd.log'), 'utf8');
       const logins = (bastionLog.match(/Accepted publickey/g) ?? []).length;
-      const sessions = fleet.hosts.reduce((n, h) => n + (readFileSync(join(fleet.dir, 'hosts', h.name, 'sshd.log'), 'utf8').match(/Accepted publickey/g) ?? []).length, 0);
+      const sessions = fleet.hosts.reduce(
+        (n, h) =>
+          n +
+          (readFileSync(join(fleet.dir, 'hosts', h.name, 'sshd.log'), 'utf8').match(/Accepted publickey/g) ?? [])
+            .length,
+        0,
+      );
       assert.ok(logins > 0 && logins === sessions, `${logins} bastion logins for ${sessions} host sessions`);
     },
   },
   {
-    title: 'Kubernetes 1.13, the HA page\'s oldest version (kubeadm.k8s.io/v1beta1)',
+    title: "Kubernetes 1.13, the HA page's oldest version (kubeadm.k8s.io/v1beta1)",
     fleet: { controlPlanes: 2, workers: 1, kubernetesVersion: 'v1.13.5' },
     async check(fleet, sh) {
       assert.equal(await configApi(sh), 'apiVersion: kubeadm.k8s.io/v1beta1');
@@ -210,9 +301,17 @@ describe('the procedure per topology, certificate mode and version, on the local
   const logs: string[] = [];
 
   before(async () => {
-    quietRuntime(new DefaultLogger('INFO', (e) => logs.push(`${e.level} ${e.message} ${JSON.stringify(e.meta ?? {})}`)));
+    quietRuntime(
+      new DefaultLogger('INFO', (e) => logs.push(`${e.level} ${e.message} ${JSON.stringify(e.meta ?? {})}`)),
+    );
     env = await startDevServer();
-    worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle(), ...activityWorkerOptions, dataConverter: dataConverter() });
+    worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: TASK_QUEUE,
+      workflowBundle: await workflowBundle(),
+      ...activityWorkerOptions,
+      dataConverter: dataConverter(),
+    });
     running = worker.run();
   });
   after(async () => {
@@ -234,7 +333,10 @@ describe('the procedure per topology, certificate mode and version, on the local
       delete doc.approvals; // every gate, approved by the CLI
       writeFileSync(fleet.clusterFile, stringify(doc));
       const out: string[] = [];
-      const code = await main(['start', fleet.clusterFile, '--auto-approve', 'e2e-bot', '--address', env.address], (s) => out.push(s));
+      const code = await main(
+        ['start', fleet.clusterFile, '--auto-approve', 'e2e-bot', '--address', env.address],
+        (s) => out.push(s),
+      );
       assert.equal(code, 0, out.join('\n'));
       await assertClusterBuilt(fleet);
 
@@ -242,7 +344,16 @@ describe('the procedure per topology, certificate mode and version, on the local
       const sessions = new Map<string, HostSession>();
       const hosts: HostSpec[] = fleet.hosts.map((h) => ({ name: h.name, address: h.address, port: h.port }));
       const sh = async (host: string, cmd: string) => {
-        if (!sessions.has(host)) sessions.set(host, await openSession(await loadTarget(hosts.find((h) => h.name === host)!, spec.ssh)));
+        if (!sessions.has(host))
+          sessions.set(
+            host,
+            await openSession(
+              await loadTarget(
+                hosts.find((h) => h.name === host)!,
+                spec.ssh,
+              ),
+            ),
+          );
         const r = await sessions.get(host)!.run(cmd);
         assert.equal(r.exitCode, 0, `${host}: ${cmd}: ${r.stderr}`);
         return r.stdout.trim();
@@ -251,14 +362,33 @@ describe('the procedure per topology, certificate mode and version, on the local
         await c.check(fleet, sh);
         // Secrets of this run: its certificate key (upload mode), tokens, private keys.
         const history = await historyText(env.client.workflow.getHandle(workflowIdFor(fleet.clusterName)));
-        const key = spec.certificates === 'upload' ? await sh('cp1', 'sudo -n cat /var/lib/kubeadm-ha/certificate-key') : undefined;
+        const key =
+          spec.certificates === 'upload'
+            ? await sh('cp1', 'sudo -n cat /var/lib/kubeadm-ha/certificate-key')
+            : undefined;
         // As stored (what `temporal workflow show` prints), every payload is ciphertext.
-        const stored = JSON.parse(execFileSync(TEMPORAL_CLI, ['workflow', 'show', '-w', workflowIdFor(fleet.clusterName), '--output', 'json', '--address', env.address], { encoding: 'utf8' }));
+        const stored = JSON.parse(
+          execFileSync(
+            TEMPORAL_CLI,
+            ['workflow', 'show', '-w', workflowIdFor(fleet.clusterName), '--output', 'json', '--address', env.address],
+            { encoding: 'utf8' },
+          ),
+        );
         const payloads = storedPayloads(stored);
-        assert.ok(payloads.length > 20 && payloads.every((p) => p.metadata?.encoding === Buffer.from('binary/encrypted').toString('base64')), 'no plain payload in the stored history');
+        assert.ok(
+          payloads.length > 20 &&
+            payloads.every((p) => p.metadata?.encoding === Buffer.from('binary/encrypted').toString('base64')),
+          'no plain payload in the stored history',
+        );
         // Nor in any command line on the hosts (where ps shows it): the fleet logs kubeadm's argv.
-        const argv = fleet.hosts.flatMap((h) => readInvocations(fleet.dir, h.name).map((i) => i.argv.join(' '))).join('\n');
-        for (const [what, text] of [['history', history], ['worker log', logs.join('\n')], ['kubeadm argv on the hosts', argv]]) {
+        const argv = fleet.hosts
+          .flatMap((h) => readInvocations(fleet.dir, h.name).map((i) => i.argv.join(' ')))
+          .join('\n');
+        for (const [what, text] of [
+          ['history', history],
+          ['worker log', logs.join('\n')],
+          ['kubeadm argv on the hosts', argv],
+        ]) {
           assert.doesNotMatch(text, TOKEN, `no join token in the ${what}`);
           assert.doesNotMatch(text, SECRET_PEM, `no private key in the ${what}`);
           if (key) assert.ok(!text.includes(key), `the certificate key is not in the ${what}`);

@@ -22,14 +22,18 @@ describe('fleet with a bastion', { timeout: 120000 }, () => {
   });
   after(async () => {
     agent?.kill('SIGTERM');
-    if (saved === undefined) delete process.env.SSH_AUTH_SOCK; else process.env.SSH_AUTH_SOCK = saved;
+    if (saved === undefined) delete process.env.SSH_AUTH_SOCK;
+    else process.env.SSH_AUTH_SOCK = saved;
     await fleetDown(dir);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
   const spec = (over: { forwardAgent?: boolean } = {}) => ({
-    user: 'kha', privateKeyFile: info.privateKeyFile, knownHostsFile: info.knownHostsFile,
-    jumpHost: { address: info.bastion!.address, port: info.bastion!.port, user: 'kha' }, ...over,
+    user: 'kha',
+    privateKeyFile: info.privateKeyFile,
+    knownHostsFile: info.knownHostsFile,
+    jumpHost: { address: info.bastion!.address, port: info.bastion!.port, user: 'kha' },
+    ...over,
   });
 
   it('starts the bastion on its own address, with forwarding allowed, outside the cluster hosts', () => {
@@ -37,8 +41,14 @@ describe('fleet with a bastion', { timeout: 120000 }, () => {
     assert.equal(info.bastion.address, `127.${info.slot}.31.1`);
     assert.ok(!info.hosts.some((h) => h.name === 'bastion'));
     assert.doesNotMatch(fs.readFileSync(info.clusterFile, 'utf8'), /bastion/);
-    assert.match(fs.readFileSync(path.join(dir, 'hosts', 'bastion', 'sshd_config'), 'utf8'), /^AllowTcpForwarding yes$/m);
-    assert.match(fs.readFileSync(info.knownHostsFile, 'utf8'), new RegExp(`^\\[${info.bastion.address.replace(/\./g, '\\.')}\\]:2222 ssh-ed25519 `, 'm'));
+    assert.match(
+      fs.readFileSync(path.join(dir, 'hosts', 'bastion', 'sshd_config'), 'utf8'),
+      /^AllowTcpForwarding yes$/m,
+    );
+    assert.match(
+      fs.readFileSync(info.knownHostsFile, 'utf8'),
+      new RegExp(`^\\[${info.bastion.address.replace(/\./g, '\\.')}\\]:2222 ssh-ed25519 `, 'm'),
+    );
   });
 
   it('runs commands on a control plane and a worker through the bastion', async () => {
@@ -49,7 +59,9 @@ describe('fleet with a bastion', { timeout: 120000 }, () => {
       try {
         assert.equal((await s.run('hostname')).stdout, `${h.name}\n`);
         assert.equal((await s.run('id -u', { sudo: true })).stdout, '0\n');
-      } finally { await s.close(); }
+      } finally {
+        await s.close();
+      }
     }
     const afterCount = (fs.readFileSync(log, 'utf8').match(/Accepted publickey for kha/g) ?? []).length;
     assert.equal(afterCount - before, info.hosts.length, 'one bastion login per host session');
@@ -68,6 +80,8 @@ describe('fleet with a bastion', { timeout: 120000 }, () => {
       assert.equal(r.exitCode, 0, r.stderr);
       const fp = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', info.privateKeyFile]).toString().split(' ')[1];
       assert.ok(r.stdout.includes(fp), r.stdout);
-    } finally { await s.close(); }
+    } finally {
+      await s.close();
+    }
   });
 });

@@ -12,15 +12,42 @@ export interface Run {
   stderr: string;
 }
 
-function sshArgs(dir: string, address: string, command: string, user = 'kha', knownHosts = path.join(dir, 'known_hosts')): string[] {
+function sshArgs(
+  dir: string,
+  address: string,
+  command: string,
+  user = 'kha',
+  knownHosts = path.join(dir, 'known_hosts'),
+): string[] {
   return [
-    '-i', path.join(dir, 'id_ed25519'), '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes',
-    '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', '-p', '2222', `${user}@${address}`, command,
+    '-i',
+    path.join(dir, 'id_ed25519'),
+    '-o',
+    `UserKnownHostsFile=${knownHosts}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'ConnectTimeout=5',
+    '-p',
+    '2222',
+    `${user}@${address}`,
+    command,
   ];
 }
 
-export function ssh(dir: string, address: string, command: string, opts: { user?: string; input?: string; knownHosts?: string } = {}): Run {
-  const r = spawnSync('ssh', sshArgs(dir, address, command, opts.user, opts.knownHosts), { input: opts.input, encoding: 'utf8', timeout: 120000 });
+export function ssh(
+  dir: string,
+  address: string,
+  command: string,
+  opts: { user?: string; input?: string; knownHosts?: string } = {},
+): Run {
+  const r = spawnSync('ssh', sshArgs(dir, address, command, opts.user, opts.knownHosts), {
+    input: opts.input,
+    encoding: 'utf8',
+    timeout: 120000,
+  });
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
@@ -54,7 +81,9 @@ export function hostPath(dir: string, host: string, file: string): string {
 
 /** Writes a file on the host through SSH (like the orchestrator's upload). */
 export function put(dir: string, address: string, file: string, content: string): void {
-  const r = ssh(dir, address, `sudo -n mkdir -p ${path.dirname(file)} && sudo -n tee ${file} >/dev/null`, { input: content });
+  const r = ssh(dir, address, `sudo -n mkdir -p ${path.dirname(file)} && sudo -n tee ${file} >/dev/null`, {
+    input: content,
+  });
   if (r.code !== 0) throw new Error(`put ${file} failed: ${r.stderr}`);
 }
 
@@ -65,10 +94,13 @@ export function sh(cmd: string): string {
 /** Which apiserver answered through the LB (the stand-in sets x-fleet-node). */
 export function lbBackend(lb: string): Promise<string> {
   return new Promise((resolve) => {
-    const req = https.get({ host: lb, port: 6443, path: '/healthz', rejectUnauthorized: false, agent: false, timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(String(res.headers['x-fleet-node'] ?? ''));
-    });
+    const req = https.get(
+      { host: lb, port: 6443, path: '/healthz', rejectUnauthorized: false, agent: false, timeout: 2000 },
+      (res) => {
+        res.resume();
+        resolve(String(res.headers['x-fleet-node'] ?? ''));
+      },
+    );
     req.on('error', () => resolve(''));
     req.on('timeout', () => (req.destroy(), resolve('')));
   });
@@ -100,7 +132,14 @@ export function alive(pid: number): boolean {
   }
 }
 
-export function joinConfig(o: { lb: string; token: string; hash: string; name: string; cpAddress?: string; discovery?: string }): string {
+export function joinConfig(o: {
+  lb: string;
+  token: string;
+  hash: string;
+  name: string;
+  cpAddress?: string;
+  discovery?: string;
+}): string {
   return [
     'apiVersion: kubeadm.k8s.io/v1beta4',
     'kind: JoinConfiguration',
@@ -113,7 +152,9 @@ export function joinConfig(o: { lb: string; token: string; hash: string; name: s
     `  discovery: ${o.discovery ?? '20s'}`,
     'nodeRegistration:',
     `  name: ${o.name}`,
-    ...(o.cpAddress ? ['controlPlane:', '  localAPIEndpoint:', `    advertiseAddress: ${o.cpAddress}`, '    bindPort: 6443'] : []),
+    ...(o.cpAddress
+      ? ['controlPlane:', '  localAPIEndpoint:', `    advertiseAddress: ${o.cpAddress}`, '    bindPort: 6443']
+      : []),
     '',
   ].join('\n');
 }
@@ -136,28 +177,49 @@ apiServer:
   certSANs: ["${lb}"]
 networking:
   podSubnet: 192.168.0.0/16
-${etcdEndpoints.length ? `etcd:
+${
+  etcdEndpoints.length
+    ? `etcd:
   external:
     endpoints:
 ${etcdEndpoints.map((e) => `    - ${e}\n`).join('')}    caFile: /etc/kubernetes/pki/etcd/ca.crt
     certFile: /etc/kubernetes/pki/apiserver-etcd-client.crt
     keyFile: /etc/kubernetes/pki/apiserver-etcd-client.key
-` : ''}`;
+`
+    : ''
+}`;
 }
 
 /**
  * A stacked 2-control-plane cluster as fleet.test.ts builds it: kubeadm init on cp1, the shared
  * certificates copied by hand, then the control-plane join of cp2 (both through the LB).
  */
-export function stackedControlPlanes(dir: string, cp1: string, cp2: string, lb: string): { token: string; hash: string } {
+export function stackedControlPlanes(
+  dir: string,
+  cp1: string,
+  cp2: string,
+  lb: string,
+): { token: string; hash: string } {
   put(dir, cp1, '/var/lib/kubeadm-ha/kubeadm-config.yaml', initConfig(cp1, lb));
   let r = ssh(dir, cp1, 'sudo -n kubeadm init --config /var/lib/kubeadm-ha/kubeadm-config.yaml');
-  const m = /\nkubeadm join \S+ --token (\S+) \\\n\t--discovery-token-ca-cert-hash (sha256:[a-f0-9]{64}) \n$/.exec(r.stdout);
+  const m = /\nkubeadm join \S+ --token (\S+) \\\n\t--discovery-token-ca-cert-hash (sha256:[a-f0-9]{64}) \n$/.exec(
+    r.stdout,
+  );
   if (r.code !== 0 || !m) throw new Error(`kubeadm init failed: ${r.stderr}`);
   const files = 'ca.crt ca.key sa.key sa.pub front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key';
   const tar = ssh(dir, cp1, `sudo -n tar -C /etc/kubernetes/pki -cf - ${files} | base64 -w0`).stdout;
-  if (ssh(dir, cp2, 'sudo -n mkdir -p /etc/kubernetes/pki && base64 -d | sudo -n tar -C /etc/kubernetes/pki -xf -', { input: tar }).code !== 0) throw new Error('copying the shared certificates failed');
-  put(dir, cp2, '/var/lib/kubeadm-ha/join-config.yaml', joinConfig({ lb, token: m[1], hash: m[2], name: 'cp2', cpAddress: cp2 }));
+  if (
+    ssh(dir, cp2, 'sudo -n mkdir -p /etc/kubernetes/pki && base64 -d | sudo -n tar -C /etc/kubernetes/pki -xf -', {
+      input: tar,
+    }).code !== 0
+  )
+    throw new Error('copying the shared certificates failed');
+  put(
+    dir,
+    cp2,
+    '/var/lib/kubeadm-ha/join-config.yaml',
+    joinConfig({ lb, token: m[1], hash: m[2], name: 'cp2', cpAddress: cp2 }),
+  );
   r = ssh(dir, cp2, 'sudo -n kubeadm join --config /var/lib/kubeadm-ha/join-config.yaml');
   if (r.code !== 0) throw new Error(`control-plane join failed: ${r.stderr}`);
   return { token: m[1], hash: m[2] };

@@ -10,7 +10,8 @@ import { FleetInfo, Invocation, fleetDown, fleetUp, readInvocations, setFault, s
 import { hostPath, initConfig, joinConfig, put, ssh, sshStart, waitFor } from './helpers';
 
 const KUBECTL = 'sudo -n kubectl --kubeconfig /etc/kubernetes/admin.conf';
-const ETCDCTL = '-- etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key';
+const ETCDCTL =
+  '-- etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key';
 const HINT = 'To see the stack trace of this error execute with --v=5 or higher\n';
 const INIT = 'sudo -n kubeadm init --config /var/lib/kubeadm-ha/kubeadm-config.yaml';
 const JOIN = 'sudo -n kubeadm join --config /var/lib/kubeadm-ha/join-config.yaml';
@@ -28,8 +29,15 @@ describe('fleet timing, invocations, phase faults, roles, etcd', { timeout: 2400
   let hash = '';
   const exists = (host: string, file: string): boolean => fs.existsSync(hostPath(dir, host, file));
   const roles = (): Record<string, string> =>
-    Object.fromEntries(ssh(dir, CP1, `${KUBECTL} get nodes --no-headers`).stdout.trim().split('\n').map((l) => l.split(/\s+/)).map((f) => [f[0], f[2]]));
-  const members = (): string[] => ssh(dir, CP1, `${KUBECTL} -n kube-system exec etcd-cp1 ${ETCDCTL} member list`).stdout.trim().split('\n');
+    Object.fromEntries(
+      ssh(dir, CP1, `${KUBECTL} get nodes --no-headers`)
+        .stdout.trim()
+        .split('\n')
+        .map((l) => l.split(/\s+/))
+        .map((f) => [f[0], f[2]]),
+    );
+  const members = (): string[] =>
+    ssh(dir, CP1, `${KUBECTL} -n kube-system exec etcd-cp1 ${ETCDCTL} member list`).stdout.trim().split('\n');
   /** Runs `command` over SSH and SIGKILLs its kubeadm (pid from the invocation log) once `ready` holds. */
   async function killMidway(host: string, address: string, command: string, ready: () => boolean): Promise<Invocation> {
     const before = readInvocations(dir, host).length;
@@ -60,13 +68,21 @@ describe('fleet timing, invocations, phase faults, roles, etcd', { timeout: 2400
     assert.deepEqual(rec.argv, ['init', '--config', '/var/lib/kubeadm-ha/kubeadm-config.yaml']);
     assert.equal(rec.end, undefined);
     // kubeadm's order: certs, kubeconfig (admin.conf and kubelet.conf), etcd, control-plane, kubelet-start.
-    for (const f of ['pki/ca.crt', 'admin.conf', 'super-admin.conf', 'kubelet.conf', 'manifests/etcd.yaml', 'manifests/kube-apiserver.yaml']) assert.ok(exists('cp1', `/etc/kubernetes/${f}`), f);
+    for (const f of [
+      'pki/ca.crt',
+      'admin.conf',
+      'super-admin.conf',
+      'kubelet.conf',
+      'manifests/etcd.yaml',
+      'manifests/kube-apiserver.yaml',
+    ])
+      assert.ok(exists('cp1', `/etc/kubernetes/${f}`), f);
     assert.ok(exists('cp1', '/var/lib/kubelet/config.yaml'));
     assert.ok(!fs.existsSync(path.join(dir, 'hosts/cp1/run/apiserver.pid')), 'the API server never came up');
     assert.match(ssh(dir, CP1, INIT).stderr, /\[ERROR FileAvailable--etc-kubernetes-manifests-kube-apiserver\.yaml\]/);
   });
 
-  it('a wait-control-plane fault fails init there with kubeadm\'s text, after the same files', () => {
+  it("a wait-control-plane fault fails init there with kubeadm's text, after the same files", () => {
     assert.equal(ssh(dir, CP1, 'sudo -n kubeadm reset -f').code, 0);
     assert.ok(!exists('cp1', '/etc/kubernetes/admin.conf'));
     setTiming(dir, { initMs: 0 });
@@ -74,8 +90,14 @@ describe('fleet timing, invocations, phase faults, roles, etcd', { timeout: 2400
     const r = ssh(dir, CP1, INIT);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /\[api-check\] Waiting for a healthy API server\. This can take up to 4m0s\n$/);
-    assert.ok(r.stderr.endsWith("\nerror execution phase wait-control-plane: couldn't initialize a Kubernetes cluster\n" + HINT), r.stderr);
-    for (const f of ['admin.conf', 'kubelet.conf', 'manifests/kube-apiserver.yaml']) assert.ok(exists('cp1', `/etc/kubernetes/${f}`), f);
+    assert.ok(
+      r.stderr.endsWith(
+        "\nerror execution phase wait-control-plane: couldn't initialize a Kubernetes cluster\n" + HINT,
+      ),
+      r.stderr,
+    );
+    for (const f of ['admin.conf', 'kubelet.conf', 'manifests/kube-apiserver.yaml'])
+      assert.ok(exists('cp1', `/etc/kubernetes/${f}`), f);
     assert.equal(ssh(dir, CP1, 'sudo -n kubeadm reset -f').code, 0);
   });
 
@@ -86,7 +108,9 @@ describe('fleet timing, invocations, phase faults, roles, etcd', { timeout: 2400
     const took = Date.now() - t;
     assert.equal(r.code, 0, r.stderr);
     assert.ok(took >= 2000 && took < 30000, `init took ${took} ms`);
-    const m = /\nkubeadm join \S+ --token (\S+) \\\n\t--discovery-token-ca-cert-hash (sha256:[a-f0-9]{64}) \n$/.exec(r.stdout);
+    const m = /\nkubeadm join \S+ --token (\S+) \\\n\t--discovery-token-ca-cert-hash (sha256:[a-f0-9]{64}) \n$/.exec(
+      r.stdout,
+    );
     assert.ok(m, r.stdout);
     [token, hash] = [m[1], m[2]];
     assert.equal(roles().cp1, 'control-plane');
@@ -96,12 +120,16 @@ describe('fleet timing, invocations, phase faults, roles, etcd', { timeout: 2400
     assert.equal(ssh(dir, CP1, '/usr/local/sbin/kubeadm version -o short').code, 0, 'recorded without sudo too');
     const all = readInvocations(dir, 'cp1');
     const inits = all.filter((x) => x.argv[0] === 'init');
-    assert.deepEqual(inits.map((x) => x.exitCode), [undefined, 1, 1, 0]);
+    assert.deepEqual(
+      inits.map((x) => x.exitCode),
+      [undefined, 1, 1, 0],
+    );
     assert.equal(inits.filter((x) => x.exitCode === 0).length, 1);
     assert.ok(inits[3].end! - inits[3].start >= 2000);
     assert.deepEqual(all.at(-1)!.argv, ['version', '-o', 'short']);
     assert.equal(all.at(-1)!.exitCode, 0);
-    for (let i = 1; i < all.length; i++) assert.ok((all[i - 1].end ?? all[i - 1].start) <= all[i].start, `invocations ${i - 1} and ${i} overlap`);
+    for (let i = 1; i < all.length; i++)
+      assert.ok((all[i - 1].end ?? all[i - 1].start) <= all[i].start, `invocations ${i - 1} and ${i} overlap`);
   });
 
   it('a worker join killed in the TLS bootstrap leaves bootstrap-kubelet.conf but no kubelet.conf', async () => {
@@ -119,7 +147,10 @@ describe('fleet timing, invocations, phase faults, roles, etcd', { timeout: 2400
     setFault(dir, { host: 'w1', command: 'kubeadm join', mode: 'fail-once', phase: 'kubelet-start' });
     let r = ssh(dir, W1, JOIN);
     assert.equal(r.code, 1);
-    assert.equal(r.stderr, `error execution phase kubelet-start: error uploading crisocket: timed out waiting for the condition\n${HINT}`);
+    assert.equal(
+      r.stderr,
+      `error execution phase kubelet-start: error uploading crisocket: timed out waiting for the condition\n${HINT}`,
+    );
     assert.ok(exists('w1', '/etc/kubernetes/kubelet.conf'));
     assert.ok(!exists('w1', '/etc/kubernetes/bootstrap-kubelet.conf'), 'removed when the phase returns');
     assert.equal(roles().w1, '<none>');
@@ -135,14 +166,28 @@ describe('fleet timing, invocations, phase faults, roles, etcd', { timeout: 2400
   it('a control-plane join failing at etcd leaves a Node without the role and no member; reset keeps the Node; the re-join labels it', () => {
     const files = 'ca.crt ca.key sa.key sa.pub front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key';
     const tar = ssh(dir, CP1, `sudo -n tar -C /etc/kubernetes/pki -cf - ${files} | base64 -w0`).stdout;
-    const copyCerts = (): void => assert.equal(ssh(dir, CP2, 'sudo -n mkdir -p /etc/kubernetes/pki && base64 -d | sudo -n tar -C /etc/kubernetes/pki -xf -', { input: tar }).code, 0);
+    const copyCerts = (): void =>
+      assert.equal(
+        ssh(dir, CP2, 'sudo -n mkdir -p /etc/kubernetes/pki && base64 -d | sudo -n tar -C /etc/kubernetes/pki -xf -', {
+          input: tar,
+        }).code,
+        0,
+      );
     copyCerts();
-    put(dir, CP2, '/var/lib/kubeadm-ha/join-config.yaml', joinConfig({ lb: LB, token, hash, name: 'cp2', cpAddress: CP2 }));
+    put(
+      dir,
+      CP2,
+      '/var/lib/kubeadm-ha/join-config.yaml',
+      joinConfig({ lb: LB, token, hash, name: 'cp2', cpAddress: CP2 }),
+    );
     setTiming(dir, { joinMs: 0 });
     cli('fault', '--dir', dir, '--host', 'cp2', '--command', 'kubeadm join', '--mode', 'fail-once', '--phase', 'etcd');
     let r = ssh(dir, CP2, JOIN);
     assert.equal(r.code, 1);
-    assert.equal(r.stderr, `error execution phase control-plane-join/etcd: error creating local etcd static pod manifest file: etcdserver: re-configuration failed due to not enough started members\n${HINT}`);
+    assert.equal(
+      r.stderr,
+      `error execution phase control-plane-join/etcd: error creating local etcd static pod manifest file: etcdserver: re-configuration failed due to not enough started members\n${HINT}`,
+    );
     assert.ok(exists('cp2', '/etc/kubernetes/kubelet.conf'));
     assert.ok(exists('cp2', '/etc/kubernetes/manifests/kube-apiserver.yaml'));
     assert.ok(!exists('cp2', '/etc/kubernetes/manifests/etcd.yaml'));
@@ -166,8 +211,16 @@ describe('fleet timing, invocations, phase faults, roles, etcd', { timeout: 2400
       assert.equal(m[3], m[2] === 'cp1' ? CP1 : CP2);
       return m[1];
     });
-    const json = JSON.parse(ssh(dir, CP1, `${KUBECTL} -n kube-system exec etcd-cp1 ${ETCDCTL} member list -w json`).stdout.replace(/:(\d{16,})/g, ':"$1"'));
-    assert.deepEqual(json.members.map((m: { ID: string }) => BigInt(m.ID).toString(16)), ids);
+    const json = JSON.parse(
+      ssh(dir, CP1, `${KUBECTL} -n kube-system exec etcd-cp1 ${ETCDCTL} member list -w json`).stdout.replace(
+        /:(\d{16,})/g,
+        ':"$1"',
+      ),
+    );
+    assert.deepEqual(
+      json.members.map((m: { ID: string }) => BigInt(m.ID).toString(16)),
+      ids,
+    );
     const cp2 = ids[list.findIndex((l) => l.includes(', cp2,'))];
     let r = ssh(dir, CP1, `${KUBECTL} -n kube-system exec etcd-cp1 ${ETCDCTL} member remove ${cp2}`);
     assert.equal(r.code, 0, r.stderr);
@@ -181,7 +234,12 @@ describe('fleet timing, invocations, phase faults, roles, etcd', { timeout: 2400
     assert.equal(r.stderr, 'Error from server (NotFound): pods "etcd-cp9" not found\n');
     assert.equal(ssh(dir, CP2, 'sudo -n kubeadm reset -f').code, 0);
     // HAProxy needs two failed checks (1 s) to stop routing to cp2's API server, like a real LB.
-    await waitFor('the LB to drop cp2', () => (r = ssh(dir, CP1, `${KUBECTL} -n kube-system exec etcd-cp2 ${ETCDCTL} member list`)).stderr !== 'Unable to connect to the server: EOF\n');
+    await waitFor(
+      'the LB to drop cp2',
+      () =>
+        (r = ssh(dir, CP1, `${KUBECTL} -n kube-system exec etcd-cp2 ${ETCDCTL} member list`)).stderr !==
+        'Unable to connect to the server: EOF\n',
+    );
     assert.equal(r.code, 1);
     assert.equal(r.stderr, 'error: unable to upgrade connection: container not found ("etcd")\n');
   });

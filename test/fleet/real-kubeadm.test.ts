@@ -17,7 +17,14 @@ const HINT = 'To see the stack trace of this error execute with --v=5 or higher\
 const CONFIG = '/var/lib/kubeadm-ha/kubeadm-config.yaml';
 
 function initConfigFor(version: string, cp1: string, lb: string): string {
-  return renderInitConfig({ kubernetesVersion: version, nodeName: 'cp1', advertiseAddress: cp1, controlPlaneEndpoint: `${lb}:6443`, certSANs: [lb], podSubnet: '192.168.0.0/16' });
+  return renderInitConfig({
+    kubernetesVersion: version,
+    nodeName: 'cp1',
+    advertiseAddress: cp1,
+    controlPlaneEndpoint: `${lb}:6443`,
+    certSANs: [lb],
+    podSubnet: '192.168.0.0/16',
+  });
 }
 
 async function upOne(version: string): Promise<{ dir: string; info: FleetInfo; CP1: string; LB: string }> {
@@ -66,12 +73,23 @@ describe('stand-in kubeadm playing v1.37.2 runs the real kubeadm', { timeout: 18
 
   it('init: an unknown field is logged as the real loader does; real certs and kubeconfigs', () => {
     // timeoutForControlPlane moved to InitConfiguration.timeouts in v1beta4: unknown in apiServer.
-    const config = initConfigFor('v1.37.2', f.CP1, f.LB).replace('apiServer:\n', 'apiServer:\n  timeoutForControlPlane: 4m0s\n');
+    const config = initConfigFor('v1.37.2', f.CP1, f.LB).replace(
+      'apiServer:\n',
+      'apiServer:\n  timeoutForControlPlane: 4m0s\n',
+    );
     put(f.dir, f.CP1, CONFIG, config);
     const r = ssh(f.dir, f.CP1, `sudo -n kubeadm init --config ${CONFIG}`);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /^W\d{4} [\d:.]+ +\d+ initconfiguration\.go:334\] error unmarshaling configuration schema\.GroupVersionKind\{Group:"kubeadm\.k8s\.io", Version:"v1beta4", Kind:"ClusterConfiguration"\}: strict decoding error: unknown field "apiServer\.timeoutForControlPlane"\n/);
-    assert.match(r.stdout, new RegExp(`\\[certs\\] apiserver serving cert is signed for DNS names \\[cp1 kubernetes kubernetes\\.default kubernetes\\.default\\.svc kubernetes\\.default\\.svc\\.cluster\\.local\\] and IPs \\[10\\.96\\.0\\.1 ${f.CP1.replace(/\./g, '\\.')} ${f.LB.replace(/\./g, '\\.')}\\]\n`));
+    assert.match(
+      r.stderr,
+      /^W\d{4} [\d:.]+ +\d+ initconfiguration\.go:334\] error unmarshaling configuration schema\.GroupVersionKind\{Group:"kubeadm\.k8s\.io", Version:"v1beta4", Kind:"ClusterConfiguration"\}: strict decoding error: unknown field "apiServer\.timeoutForControlPlane"\n/,
+    );
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `\\[certs\\] apiserver serving cert is signed for DNS names \\[cp1 kubernetes kubernetes\\.default kubernetes\\.default\\.svc kubernetes\\.default\\.svc\\.cluster\\.local\\] and IPs \\[10\\.96\\.0\\.1 ${f.CP1.replace(/\./g, '\\.')} ${f.LB.replace(/\./g, '\\.')}\\]\n`,
+      ),
+    );
     assert.match(r.stdout, /\[kubeconfig\] Writing "super-admin\.conf" kubeconfig file\n/);
 
     for (const [ca, certs] of [
@@ -82,13 +100,19 @@ describe('stand-in kubeadm playing v1.37.2 runs the real kubeadm', { timeout: 18
       for (const c of certs) assert.equal(verify(pki(`${ca}.crt`), pki(`${c}.crt`)), `${pki(`${c}.crt`)}: OK\n`);
     }
     const san = new crypto.X509Certificate(fs.readFileSync(pki('apiserver.crt'))).subjectAltName;
-    assert.equal(san, `DNS:cp1, DNS:kubernetes, DNS:kubernetes.default, DNS:kubernetes.default.svc, DNS:kubernetes.default.svc.cluster.local, IP Address:10.96.0.1, IP Address:${f.CP1}, IP Address:${f.LB}`);
+    assert.equal(
+      san,
+      `DNS:cp1, DNS:kubernetes, DNS:kubernetes.default, DNS:kubernetes.default.svc, DNS:kubernetes.default.svc.cluster.local, IP Address:10.96.0.1, IP Address:${f.CP1}, IP Address:${f.LB}`,
+    );
 
     const admin = parse(fs.readFileSync(hostPath(f.dir, 'cp1', '/etc/kubernetes/admin.conf'), 'utf8'));
     const clientCert = path.join(f.dir, 'admin-client.crt');
     fs.writeFileSync(clientCert, Buffer.from(admin.users[0].user['client-certificate-data'], 'base64'));
     assert.equal(verify(pki('ca.crt'), clientCert), `${clientCert}: OK\n`);
-    assert.match(new crypto.X509Certificate(fs.readFileSync(clientCert)).subject, /O=kubeadm:cluster-admins\nCN=kubernetes-admin/);
+    assert.match(
+      new crypto.X509Certificate(fs.readFileSync(clientCert)).subject,
+      /O=kubeadm:cluster-admins\nCN=kubernetes-admin/,
+    );
     // The stand-in API server accepts the real admin.conf (NotReady: no CNI applied yet).
     const nodes = ssh(f.dir, f.CP1, 'sudo -n kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes --no-headers');
     assert.match(nodes.stdout, /^cp1 +NotReady +control-plane +\S+ +v1\.37\.2\n$/, nodes.stderr);
@@ -121,7 +145,10 @@ describe('stand-in kubeadm playing v1.31.4 (no real binary) keeps its own implem
     const crt = hostPath(f.dir, 'cp1', '/etc/kubernetes/pki/apiserver.crt');
     assert.equal(sh(`openssl verify -CAfile ${ca} ${crt} 2>&1`), `${crt}: OK\n`);
     const phase = ssh(f.dir, f.CP1, 'sudo -n kubeadm init phase certs all');
-    assert.deepEqual([phase.code, phase.stderr], [1, `the fleet stand-in does not implement "kubeadm init phase certs"\n${HINT}`]);
+    assert.deepEqual(
+      [phase.code, phase.stderr],
+      [1, `the fleet stand-in does not implement "kubeadm init phase certs"\n${HINT}`],
+    );
     assert.match(ssh(f.dir, f.CP1, 'sudo -n kubeadm token generate').stdout, /^[a-z0-9]{6}\.[a-z0-9]{16}\n$/);
   });
 });

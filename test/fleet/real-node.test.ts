@@ -20,7 +20,9 @@ import type { HostSession } from '../../src/ssh/types';
 
 const VERSION = REAL_FLEET_VERSIONS[REAL_FLEET_VERSIONS.length - 1];
 const machine = () => ({
-  sysctls: ['vm/overcommit_memory', 'kernel/panic', 'kernel/panic_on_oops', 'net/ipv4/ip_forward'].map((k) => execFileSync('cat', [`/proc/sys/${k}`], { encoding: 'utf8' }).trim()),
+  sysctls: ['vm/overcommit_memory', 'kernel/panic', 'kernel/panic_on_oops', 'net/ipv4/ip_forward'].map((k) =>
+    execFileSync('cat', [`/proc/sys/${k}`], { encoding: 'utf8' }).trim(),
+  ),
   routes: execFileSync('ip', ['route'], { encoding: 'utf8' }),
   iptables: execFileSync('iptables', ['-S'], { encoding: 'utf8' }),
   kubeletDir: existsSync('/var/lib/kubelet') ? readdirSync('/var/lib/kubelet') : [],
@@ -48,12 +50,16 @@ describe(`a real fleet node (${VERSION}) before kubeadm`, () => {
     return r.stdout.trim();
   };
 
-  it('is its own host: hostname, address, kubeadm of the release, containerd with the images under kubeadm\'s names', async () => {
+  it("is its own host: hostname, address, kubeadm of the release, containerd with the images under kubeadm's names", async () => {
     assert.equal(await run('hostname'), 'cp1');
-    assert.match(await run('ip -4 -o addr show eth0'), new RegExp(` ${fleet.hosts[0].address.replace(/\./g, '\\.')}/24 `));
+    assert.match(
+      await run('ip -4 -o addr show eth0'),
+      new RegExp(` ${fleet.hosts[0].address.replace(/\./g, '\\.')}/24 `),
+    );
     assert.equal(await run('kubeadm version -o short'), VERSION);
     const images = await run('ctr -n k8s.io images ls -q');
-    for (const name of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy']) assert.ok(images.includes(`registry.k8s.io/${name}:${VERSION}`), `${name} in ${images}`);
+    for (const name of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy'])
+      assert.ok(images.includes(`registry.k8s.io/${name}:${VERSION}`), `${name} in ${images}`);
     assert.match(images, /^registry\.k8s\.io\/etcd:3\.\d+\.\d+-0$/m);
     assert.match(images, /^registry\.k8s\.io\/pause:/m);
     // The page's load balancer probe: a connection to HAProxy on the fleet bridge succeeds, no timeout.
@@ -64,22 +70,40 @@ describe(`a real fleet node (${VERSION}) before kubeadm`, () => {
     assert.equal(await run('systemctl is-enabled kubelet'), 'enabled');
     await run('systemctl stop kubelet');
     assert.equal(await run('systemctl is-active kubelet', 3), 'inactive');
-    assert.match(await run('systemctl status kubelet', 3), /Loaded: loaded \(\/lib\/systemd\/system\/kubelet\.service; enabled/);
+    assert.match(
+      await run('systemctl status kubelet', 3),
+      /Loaded: loaded \(\/lib\/systemd\/system\/kubelet\.service; enabled/,
+    );
     // A drop-in with an ExecStart override (the external-etcd guide's) and a kubelet that runs without a cluster.
-    await run(`mkdir -p /etc/systemd/system/kubelet.service.d && printf '%s\\n' '[Service]' 'ExecStart=' 'ExecStart=/usr/bin/kubelet --config=/etc/kubelet-standalone.yaml' > /etc/systemd/system/kubelet.service.d/20-test.conf`);
+    await run(
+      `mkdir -p /etc/systemd/system/kubelet.service.d && printf '%s\\n' '[Service]' 'ExecStart=' 'ExecStart=/usr/bin/kubelet --config=/etc/kubelet-standalone.yaml' > /etc/systemd/system/kubelet.service.d/20-test.conf`,
+    );
     // The external-etcd guide's kubelet configuration, with the fleet's cgroup settings.
-    await run(`printf '%s' ${shellQuote(kubeletEtcdFiles({ cgroupDriver: 'cgroupfs', failCgroupV1: false })[0].content)} > /etc/kubelet-standalone.yaml`);
-    assert.equal(await run('systemctl daemon-reload && systemctl enable --now kubelet'), 'Created symlink /etc/systemd/system/multi-user.target.wants/kubelet.service → /lib/systemd/system/kubelet.service.');
+    await run(
+      `printf '%s' ${shellQuote(kubeletEtcdFiles({ cgroupDriver: 'cgroupfs', failCgroupV1: false })[0].content)} > /etc/kubelet-standalone.yaml`,
+    );
+    assert.equal(
+      await run('systemctl daemon-reload && systemctl enable --now kubelet'),
+      'Created symlink /etc/systemd/system/multi-user.target.wants/kubelet.service → /lib/systemd/system/kubelet.service.',
+    );
     const pidFile = '/run/kha-node/host/run/kubelet.pid';
-    const first = await waitFor(async () => (await session.run(`systemctl is-active kubelet && cat ${pidFile}`)).stdout.trim().split('\n')[1]);
-    assert.equal(await run(`tr '\\0' ' ' < /proc/${first}/cmdline`), '/usr/bin/kubelet --config=/etc/kubelet-standalone.yaml');
+    const first = await waitFor(
+      async () => (await session.run(`systemctl is-active kubelet && cat ${pidFile}`)).stdout.trim().split('\n')[1],
+    );
+    assert.equal(
+      await run(`tr '\\0' ' ' < /proc/${first}/cmdline`),
+      '/usr/bin/kubelet --config=/etc/kubelet-standalone.yaml',
+    );
     await run('systemctl restart kubelet');
     const second = await waitFor(async () => {
       const pid = await run(`cat ${pidFile} 2>/dev/null || true`);
       return pid && pid !== first ? pid : undefined;
     });
     assert.notEqual(second, first, 'restart runs a new kubelet');
-    assert.equal(await run(`tr '\\0' ' ' < /proc/${second}/cmdline`), '/usr/bin/kubelet --config=/etc/kubelet-standalone.yaml');
+    assert.equal(
+      await run(`tr '\\0' ' ' < /proc/${second}/cmdline`),
+      '/usr/bin/kubelet --config=/etc/kubelet-standalone.yaml',
+    );
   });
 
   it('changes nothing outside the fleet, and down removes every process, cgroup and address', async () => {
@@ -87,7 +111,10 @@ describe(`a real fleet node (${VERSION}) before kubeadm`, () => {
     await session.close();
     await fleetDown(dir);
     assert.deepEqual(slotCgroups(fleet.slot), [], 'no cgroup left');
-    assert.doesNotMatch(execFileSync('ip', ['-o', 'addr', 'show', 'lo'], { encoding: 'utf8' }), new RegExp(`198\\.18\\.${fleet.slot}\\.`));
+    assert.doesNotMatch(
+      execFileSync('ip', ['-o', 'addr', 'show', 'lo'], { encoding: 'utf8' }),
+      new RegExp(`198\\.18\\.${fleet.slot}\\.`),
+    );
     assert.deepEqual(machine(), before0);
   });
 });

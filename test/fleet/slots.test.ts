@@ -37,8 +37,14 @@ describe('fleets side by side', { timeout: 180000 }, () => {
     assert.notEqual(fa.slot, fb.slot);
     assert.ok(fa.slot >= Number(process.env.KHA_FLEET_FIRST_SLOT ?? 0));
     for (const f of [fa, fb]) {
-      assert.deepEqual(f.hosts.map((h) => h.address), [`198.18.${f.slot}.11`, `127.${f.slot}.20.1`]);
-      assert.match(execFileSync('ip', ['-o', '-4', 'addr', 'show', 'dev', 'lo'], { encoding: 'utf8' }), new RegExp(` ${f.hosts[0].address.replace(/\./g, '\\.')}/32 `));
+      assert.deepEqual(
+        f.hosts.map((h) => h.address),
+        [`198.18.${f.slot}.11`, `127.${f.slot}.20.1`],
+      );
+      assert.match(
+        execFileSync('ip', ['-o', '-4', 'addr', 'show', 'dev', 'lo'], { encoding: 'utf8' }),
+        new RegExp(` ${f.hosts[0].address.replace(/\./g, '\\.')}/32 `),
+      );
       assert.equal(f.loadBalancer.host, lbAddress(f.slot));
       assert.equal(f.clusterName, f.slot === 0 ? 'fleet' : `fleet-${f.slot}`);
       assert.match(fs.readFileSync(f.clusterFile, 'utf8'), new RegExp(`^name: ${f.clusterName}\n`));
@@ -50,10 +56,17 @@ describe('fleets side by side', { timeout: 180000 }, () => {
     const r = ssh(b, fb.hosts[0].address, 'true', { knownHosts: path.join(a, 'known_hosts') });
     assert.equal(r.code, 255);
     assert.match(r.stderr, /Host key verification failed/);
-    await assert.rejects(fleetUp({ dir: newDir(), controlPlanes: 1, workers: 0, slot: fa.slot }), new RegExp(`slot ${fa.slot} is in use by the fleet in ${a}`));
+    await assert.rejects(
+      fleetUp({ dir: newDir(), controlPlanes: 1, workers: 0, slot: fa.slot }),
+      new RegExp(`slot ${fa.slot} is in use by the fleet in ${a}`),
+    );
     await fleetDown(a);
     assert.ok(!fs.existsSync(`/run/kubeadm-ha-fleets/${fa.slot}`));
-    assert.doesNotMatch(execFileSync('ip', ['-o', '-4', 'addr', 'show', 'dev', 'lo'], { encoding: 'utf8' }), new RegExp(` ${fa.hosts[0].address.replace(/\./g, '\\.')}/32 `), 'down removes its addresses from lo');
+    assert.doesNotMatch(
+      execFileSync('ip', ['-o', '-4', 'addr', 'show', 'dev', 'lo'], { encoding: 'utf8' }),
+      new RegExp(` ${fa.hosts[0].address.replace(/\./g, '\\.')}/32 `),
+      'down removes its addresses from lo',
+    );
     assert.ok(!(await connects(fa.loadBalancer.host, 6443)));
     assert.equal(ssh(b, fb.hosts[0].address, 'hostname').stdout, 'cp1\n', 'the other fleet is untouched');
     const again = await fleetUp({ dir: a, controlPlanes: 1, workers: 0 });
@@ -65,7 +78,11 @@ describe('fleets side by side', { timeout: 180000 }, () => {
     const f = await fleetUp({ dir: d, controlPlanes: 1, workers: 0 });
     const addr = f.hosts[0].address;
     const live = [sshStart(d, addr, 'sleep 60'), sshStart(d, addr, 'sleep 60')];
-    await waitFor('both sessions', () => fs.readFileSync(path.join(d, 'hosts/cp1/sshd.log'), 'utf8').match(/Starting session: command/g)?.length === 2);
+    await waitFor(
+      'both sessions',
+      () =>
+        fs.readFileSync(path.join(d, 'hosts/cp1/sshd.log'), 'utf8').match(/Starting session: command/g)?.length === 2,
+    );
     const t = Date.now();
     setFault(d, { host: 'cp1', cutSsh: true });
     const [first, second] = await Promise.all(live);

@@ -17,10 +17,12 @@ export function faultRig() {
   after(() => rig.down());
 
   type Shape = { controlPlanes?: number; workers?: number; initMs?: number; joinMs?: number };
-  const fleet = (opts: Shape = {}): Promise<FleetInfo> => rig.fleet({
-    controlPlanes: opts.controlPlanes ?? 3, workers: opts.workers ?? 2,
-    timing: { initMs: opts.initMs ?? 6000, joinMs: opts.joinMs ?? 4000 },
-  });
+  const fleet = (opts: Shape = {}): Promise<FleetInfo> =>
+    rig.fleet({
+      controlPlanes: opts.controlPlanes ?? 3,
+      workers: opts.workers ?? 2,
+      timing: { initMs: opts.initMs ?? 6000, joinMs: opts.joinMs ?? 4000 },
+    });
   /** Starts a run through the CLI, approving every gate, and resolves with its exit code. */
   function start(f: FleetInfo, out: string[] = []): Promise<number> {
     const argv = ['start', f.clusterFile, '--auto-approve', 'fault-bot', '--address', server.address];

@@ -35,7 +35,10 @@ export function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer();
     s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address() as { port: number }; s.close(() => res(port)); });
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => res(port));
+    });
   });
 }
 
@@ -58,11 +61,33 @@ export class DevServer {
     this.address = `127.0.0.1:${this.port}`;
     const attrs = SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]);
     const ui = this.ui
-      ? ['--ui-ip', '127.0.0.1', '--ui-port', String(this.ui.port), '--ui-disable-news-fetch',
-        ...(this.ui.codecEndpoint ? ['--ui-codec-endpoint', this.ui.codecEndpoint] : [])]
+      ? [
+          '--ui-ip',
+          '127.0.0.1',
+          '--ui-port',
+          String(this.ui.port),
+          '--ui-disable-news-fetch',
+          ...(this.ui.codecEndpoint ? ['--ui-codec-endpoint', this.ui.codecEndpoint] : []),
+        ]
       : ['--headless'];
-    this.proc = spawn(TEMPORAL_CLI, ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(this.port), ...ui,
-      '--db-filename', join(this.dir, 'temporal.db'), '--log-level', 'error', ...attrs], { stdio: 'ignore' });
+    this.proc = spawn(
+      TEMPORAL_CLI,
+      [
+        'server',
+        'start-dev',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(this.port),
+        ...ui,
+        '--db-filename',
+        join(this.dir, 'temporal.db'),
+        '--log-level',
+        'error',
+        ...attrs,
+      ],
+      { stdio: 'ignore' },
+    );
     for (let i = 0; i < 120; i++) {
       try {
         const c = await Connection.connect({ address: this.address, connectTimeout: 1000 });
@@ -94,22 +119,33 @@ export class WorkerProcess {
   readonly log: string;
   private static n = 0;
 
-  constructor(private readonly server: DevServer, logDir: string) {
+  constructor(
+    private readonly server: DevServer,
+    logDir: string,
+  ) {
     this.log = join(logDir, `worker-${++WorkerProcess.n}.log`);
   }
 
   async start(): Promise<void> {
     const out = createWriteStream(this.log, { flags: 'a' });
     this.proc = spawn(process.execPath, workerArgv(), {
-      env: workerEnv({ ...process.env, TEMPORAL_ADDRESS: this.server.address, LOG_LEVEL: 'INFO' }), stdio: ['ignore', 'pipe', 'pipe'],
+      env: workerEnv({ ...process.env, TEMPORAL_ADDRESS: this.server.address, LOG_LEVEL: 'INFO' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc.stdout!.pipe(out);
     this.proc.stderr!.pipe(out);
     const ready = new Promise<void>((res, rej) => {
-      this.proc!.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('kubeadm-ha worker: task queue')) res(); });
+      this.proc!.stdout!.on('data', (d: Buffer) => {
+        if (d.toString().includes('kubeadm-ha worker: task queue')) res();
+      });
       this.proc!.once('exit', (code) => rej(new Error(`worker exited with ${code}; see ${this.log}`)));
     });
-    await Promise.race([ready, sleep(60_000).then(() => { throw new Error(`worker did not start; see ${this.log}`); })]);
+    await Promise.race([
+      ready,
+      sleep(60_000).then(() => {
+        throw new Error(`worker did not start; see ${this.log}`);
+      }),
+    ]);
   }
 
   /** As a crash would: no shutdown, no goodbye to the server. */
@@ -174,7 +210,9 @@ export class Rig {
 export async function onHost(fleet: FleetInfo, host: string, cmd: string): Promise<string> {
   const h = fleet.hosts.find((x) => x.name === host);
   if (!h) throw new Error(`no host ${host} in the fleet`);
-  const s = await openSession(await loadTarget({ name: h.name, address: h.address, port: h.port }, loadClusterFile(fleet.clusterFile).ssh));
+  const s = await openSession(
+    await loadTarget({ name: h.name, address: h.address, port: h.port }, loadClusterFile(fleet.clusterFile).ssh),
+  );
   try {
     const r = await s.run(cmd);
     assert.equal(r.exitCode, 0, `${host}: ${cmd}: ${r.stderr}`);
@@ -185,7 +223,12 @@ export async function onHost(fleet: FleetInfo, host: string, cmd: string): Promi
 }
 
 /** Polls until `ok` holds (or fails the test after `ms`). */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 120_000, every = 200): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  ms = 120_000,
+  every = 200,
+): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
     const v = await probe().catch(() => undefined);
@@ -197,8 +240,12 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
 
 /** Waits until a kubeadm command (argv prefix) is running on the host, per the fleet's invocation log. */
 export function running(fleet: FleetInfo, host: string, ...prefix: string[]): Promise<true> {
-  return eventually(`${prefix.join(' ')} running on ${host}`, async () =>
-    readInvocations(fleet.dir, host).some((i) => i.end === undefined && prefix.every((p, k) => i.argv[k] === p)) || undefined);
+  return eventually(
+    `${prefix.join(' ')} running on ${host}`,
+    async () =>
+      readInvocations(fleet.dir, host).some((i) => i.end === undefined && prefix.every((p, k) => i.argv[k] === p)) ||
+      undefined,
+  );
 }
 
 export async function progressMemo(client: Client, cluster: string): Promise<Progress | undefined> {
@@ -221,23 +268,36 @@ export async function assertClusterBuilt(fleet: FleetInfo, opts: { skipped?: str
     const sorted = [...inv].sort((a, b) => a.start - b.start);
     for (let i = 1; i < sorted.length; i++) {
       const prev = sorted[i - 1];
-      assert.ok(prev.end !== undefined && prev.end <= sorted[i].start,
-        `${h.name}: kubeadm ${prev.argv[0]} (pid ${prev.pid}) and kubeadm ${sorted[i].argv[0]} (pid ${sorted[i].pid}) overlapped`);
+      assert.ok(
+        prev.end !== undefined && prev.end <= sorted[i].start,
+        `${h.name}: kubeadm ${prev.argv[0]} (pid ${prev.pid}) and kubeadm ${sorted[i].argv[0]} (pid ${sorted[i].pid}) overlapped`,
+      );
     }
     const joins = inv.filter((i) => i.argv[0] === 'join' && i.exitCode === 0).length;
-    if (h !== spec.controlPlanes[0] && !opts.skipped?.includes(h.name)) assert.equal(joins, 1, `${h.name}: exactly one successful join`);
+    if (h !== spec.controlPlanes[0] && !opts.skipped?.includes(h.name))
+      assert.equal(joins, 1, `${h.name}: exactly one successful join`);
   }
   assert.equal(inits, 1, 'exactly one kubeadm init ever succeeded');
   const sessions = new Map<string, HostSession>();
   try {
     const sh = async (host: string, cmd: string) => {
-      if (!sessions.has(host)) sessions.set(host, await openSession(await loadTarget(all.find((x) => x.name === host)!, spec.ssh)));
+      if (!sessions.has(host))
+        sessions.set(
+          host,
+          await openSession(
+            await loadTarget(
+              all.find((x) => x.name === host)!,
+              spec.ssh,
+            ),
+          ),
+        );
       const r = await sessions.get(host)!.run(cmd);
       assert.equal(r.exitCode, 0, `${host}: ${cmd}: ${r.stderr}`);
       return r.stdout.trim();
     };
     const cas = new Set<string>();
-    for (const cp of spec.controlPlanes) cas.add((await sh(cp.name, 'sha256sum /etc/kubernetes/pki/ca.crt')).split(' ')[0]);
+    for (const cp of spec.controlPlanes)
+      cas.add((await sh(cp.name, 'sha256sum /etc/kubernetes/pki/ca.crt')).split(' ')[0]);
     assert.equal(cas.size, 1, 'one CA on every control plane');
     const first = spec.controlPlanes[0].name;
     const nodes = parseGetNodes(await sh(first, `${KUBECTL} get nodes`));
@@ -250,7 +310,11 @@ export async function assertClusterBuilt(fleet: FleetInfo, opts: { skipped?: str
     }
     if (spec.topology === 'stacked') {
       const members = parseMemberList(await sh(first, etcdctlCommand(KUBECTL, first, ['member', 'list'])));
-      assert.deepEqual(members.map((m) => m.name).sort(), spec.controlPlanes.map((c) => c.name).sort(), 'every control plane, and only they, are etcd members');
+      assert.deepEqual(
+        members.map((m) => m.name).sort(),
+        spec.controlPlanes.map((c) => c.name).sort(),
+        'every control plane, and only they, are etcd members',
+      );
     }
   } finally {
     await Promise.all([...sessions.values()].map((s) => s.close()));

@@ -16,8 +16,16 @@ export { jsonPayloads };
 
 /** Payloads of a proto3 JSON history, leaving out search attributes (plain by design: cluster, phase, status). */
 export function storedPayloads(doc: unknown): { metadata?: Record<string, string>; data?: string }[] {
-  const strip = (v: unknown): unknown => Array.isArray(v) ? v.map(strip)
-    : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'searchAttributes').map(([k, x]) => [k, strip(x)])) : v;
+  const strip = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(strip)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v)
+              .filter(([k]) => k !== 'searchAttributes')
+              .map(([k, x]) => [k, strip(x)]),
+          )
+        : v;
   return jsonPayloads(strip(doc));
 }
 
@@ -37,7 +45,10 @@ export async function decryptHistoryJson<T>(history: T): Promise<T> {
 
 export async function historyText(h: WorkflowHandle): Promise<string> {
   const history = await decryptHistoryJson(JSON.parse(JSON.stringify(await h.fetchHistory())));
-  return JSON.stringify(history).replace(/"data":"([A-Za-z0-9+/=]+)"/g, (_m, b64: string) => `"data":${JSON.stringify(Buffer.from(b64, 'base64').toString('utf8'))}`);
+  return JSON.stringify(history).replace(
+    /"data":"([A-Za-z0-9+/=]+)"/g,
+    (_m, b64: string) => `"data":${JSON.stringify(Buffer.from(b64, 'base64').toString('utf8'))}`,
+  );
 }
 
 /**
@@ -46,10 +57,22 @@ export async function historyText(h: WorkflowHandle): Promise<string> {
  * survive a worker upgrade). Re-record only for a deliberate change of history shape. Fixtures are
  * saved decrypted (plain JSON payloads), so they replay whatever key a later test run makes.
  */
-export async function recordHistory(h: WorkflowHandle, name: string, address: string, temporalCli: string): Promise<void> {
+export async function recordHistory(
+  h: WorkflowHandle,
+  name: string,
+  address: string,
+  temporalCli: string,
+): Promise<void> {
   if (!process.env.KHA_RECORD_HISTORIES) return;
   mkdirSync(HISTORIES_DIR, { recursive: true });
   // The CLI's JSON is the canonical proto3 form, the one the Web UI downloads and replay reads.
-  const json = execFileSync(temporalCli, ['workflow', 'show', '-w', h.workflowId, '--output', 'json', '--address', address], { encoding: 'utf8' });
-  writeFileSync(resolve(HISTORIES_DIR, `${name}.json`), `${JSON.stringify(await decryptHistoryJson(JSON.parse(json)), null, 2)}\n`);
+  const json = execFileSync(
+    temporalCli,
+    ['workflow', 'show', '-w', h.workflowId, '--output', 'json', '--address', address],
+    { encoding: 'utf8' },
+  );
+  writeFileSync(
+    resolve(HISTORIES_DIR, `${name}.json`),
+    `${JSON.stringify(await decryptHistoryJson(JSON.parse(json)), null, 2)}\n`,
+  );
 }

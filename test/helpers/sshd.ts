@@ -2,7 +2,16 @@
 // Each call gets its own temp dir, host key, client key, config and port; stop() kills only
 // the pid it started (never pkill: a system or CI sshd may be running).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, renameSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  chmodSync,
+  renameSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +39,12 @@ function sh(cmd: string, args: string[]): string {
 }
 
 function userExists(name: string): boolean {
-  try { sh('id', ['-u', name]); return true; } catch { return false; }
+  try {
+    sh('id', ['-u', name]);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Creates the test users once; '*' password = no password login, but key login allowed with UsePAM no. */
@@ -38,7 +52,11 @@ export function ensureUsers(): void {
   for (const name of [TEST_USER, NOSUDO_USER]) {
     if (!userExists(name)) {
       // Another test process may create it at the same moment: only a still-missing user is an error.
-      try { sh('useradd', ['-m', '-s', '/bin/bash', name]); } catch (err) { if (!userExists(name)) throw err; }
+      try {
+        sh('useradd', ['-m', '-s', '/bin/bash', name]);
+      } catch (err) {
+        if (!userExists(name)) throw err;
+      }
     }
     sh('usermod', ['-p', '*', name]);
   }
@@ -70,7 +88,10 @@ async function waitForPort(host: string, port: number, child: ChildProcess, log:
     if (child.exitCode !== null) throw new Error(`sshd exited with ${child.exitCode}: ${log()}`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = connect(port, host);
-      s.once('connect', () => { s.destroy(); resolve(true); });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
       s.once('error', () => resolve(false));
     });
     if (ok) return;
@@ -89,10 +110,16 @@ function spawnSshd(cfg: string, dir: string, neutraliseRc: boolean): ChildProces
   const empty = join(dir, 'empty_rc');
   writeFileSync(empty, '', { mode: 0o644 });
   const script = 'mount --bind "$1" /root/.bashrc 2>/dev/null; exec /usr/sbin/sshd -D -e -f "$2"';
-  return spawn('/usr/bin/unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script, 'sh', empty, cfg], { stdio });
+  return spawn(
+    '/usr/bin/unshare',
+    ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script, 'sh', empty, cfg],
+    { stdio },
+  );
 }
 
-export async function startSshd(opts: { host?: string; maxSessions?: number; neutraliseRc?: boolean; extraConfig?: string[] } = {}): Promise<Sshd> {
+export async function startSshd(
+  opts: { host?: string; maxSessions?: number; neutraliseRc?: boolean; extraConfig?: string[] } = {},
+): Promise<Sshd> {
   if (process.getuid?.() !== 0) throw new Error('startSshd needs root (it creates users and runs sshd)');
   ensureUsers();
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
@@ -111,32 +138,39 @@ export async function startSshd(opts: { host?: string; maxSessions?: number; neu
   const hostPub = readFileSync(`${hostKey}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
   writeFileSync(knownHostsFile, `[${host}]:${port} ${hostPub}\n`);
   const cfg = join(dir, 'sshd_config');
-  writeFileSync(cfg, [
-    `ListenAddress ${host}`,
-    `Port ${port}`,
-    `HostKey ${hostKey}`,
-    `PidFile ${join(dir, 'sshd.pid')}`,
-    `AuthorizedKeysFile ${authorizedKeys}`,
-    'PermitRootLogin prohibit-password',
-    'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
-    'UsePAM no',
-    'StrictModes no',
-    `MaxSessions ${opts.maxSessions ?? 10}`, // keep the production default to exercise the semaphore
-    'MaxStartups 100:30:200',
-    'Subsystem sftp internal-sftp',
-    'LogLevel VERBOSE',
-    // Keywords the lines above do not set, e.g. AllowTcpForwarding no (sshd_config(5): the first value obtained wins).
-    ...(opts.extraConfig ?? []),
-    '',
-  ].join('\n'));
+  writeFileSync(
+    cfg,
+    [
+      `ListenAddress ${host}`,
+      `Port ${port}`,
+      `HostKey ${hostKey}`,
+      `PidFile ${join(dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${authorizedKeys}`,
+      'PermitRootLogin prohibit-password',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'StrictModes no',
+      `MaxSessions ${opts.maxSessions ?? 10}`, // keep the production default to exercise the semaphore
+      'MaxStartups 100:30:200',
+      'Subsystem sftp internal-sftp',
+      'LogLevel VERBOSE',
+      // Keywords the lines above do not set, e.g. AllowTcpForwarding no (sshd_config(5): the first value obtained wins).
+      ...(opts.extraConfig ?? []),
+      '',
+    ].join('\n'),
+  );
 
   let stderr = '';
   const child = spawnSshd(cfg, dir, opts.neutraliseRc ?? true);
-  child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-20_000); });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-20_000);
+  });
   const log = () => stderr;
   // If the test process dies without running stop() (crash, EPIPE), do not leave sshd behind.
-  const onExit = () => { child.kill('SIGKILL'); };
+  const onExit = () => {
+    child.kill('SIGKILL');
+  };
   process.once('exit', onExit);
   try {
     await waitForPort(host, port, child, log);
@@ -146,7 +180,15 @@ export async function startSshd(opts: { host?: string; maxSessions?: number; neu
     throw err;
   }
   return {
-    host, port, user: TEST_USER, rootUser: 'root', noSudoUser: NOSUDO_USER, keyFile, knownHostsFile, dir, log,
+    host,
+    port,
+    user: TEST_USER,
+    rootUser: 'root',
+    noSudoUser: NOSUDO_USER,
+    keyFile,
+    knownHostsFile,
+    dir,
+    log,
     stop: async () => {
       process.removeListener('exit', onExit);
       if (child.exitCode === null && child.signalCode === null) {

@@ -9,10 +9,20 @@ const P = '/etc/kubernetes/pki/';
 
 test('stacked 1.13: the seed page list, admin.conf included', () => {
   const files = sharedControlPlaneFiles('stacked', v113);
-  assert.deepEqual(files.map((f) => f.path), [
-    `${P}ca.crt`, `${P}ca.key`, `${P}sa.key`, `${P}sa.pub`, `${P}front-proxy-ca.crt`, `${P}front-proxy-ca.key`,
-    `${P}etcd/ca.crt`, `${P}etcd/ca.key`, '/etc/kubernetes/admin.conf',
-  ]);
+  assert.deepEqual(
+    files.map((f) => f.path),
+    [
+      `${P}ca.crt`,
+      `${P}ca.key`,
+      `${P}sa.key`,
+      `${P}sa.pub`,
+      `${P}front-proxy-ca.crt`,
+      `${P}front-proxy-ca.key`,
+      `${P}etcd/ca.crt`,
+      `${P}etcd/ca.key`,
+      '/etc/kubernetes/admin.conf',
+    ],
+  );
 });
 
 test('modes and secrecy: keys and admin.conf 0600, certs 0644', () => {
@@ -38,6 +48,9 @@ test('caCertHashCommand is the key-type-agnostic pipeline', () => {
     caCertHashCommand(),
     "openssl x509 -pubkey -noout -in /etc/kubernetes/pki/ca.crt | openssl pkey -pubin -outform der | openssl dgst -sha256 -hex | sed 's/^.* //'",
   );
-  assert.equal(parseCaCertHash('8817bb69522a72618241f20adfede139743f48403367cec3f4144b43f918b97d\n'), 'sha256:8817bb69522a72618241f20adfede139743f48403367cec3f4144b43f918b97d');
+  assert.equal(
+    parseCaCertHash('8817bb69522a72618241f20adfede139743f48403367cec3f4144b43f918b97d\n'),
+    'sha256:8817bb69522a72618241f20adfede139743f48403367cec3f4144b43f918b97d',
+  );
   assert.throws(() => parseCaCertHash('unable to load certificate'), /64 hex/);
 });

@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseAllDocuments } from 'yaml';
-import { renderInitConfig, renderJoinConfig, type InitConfigInput, type JoinConfigInput } from '../../src/kubeadm/config';
+import {
+  renderInitConfig,
+  renderJoinConfig,
+  type InitConfigInput,
+  type JoinConfigInput,
+} from '../../src/kubeadm/config';
 
 const HASH = 'sha256:8817bb69522a72618241f20adfede139743f48403367cec3f4144b43f918b97d';
 const KEY = 'f9ea00c50ef12a386949dfb84b3abb2aa1053cc84f3792cd4b8aa6cc42c1fd57';
@@ -27,7 +32,14 @@ function initInput(version: string, extra: Partial<InitConfigInput> = {}): InitC
 }
 
 function joinInput(version: string, extra: Partial<JoinConfigInput> = {}): JoinConfigInput {
-  return { kubernetesVersion: version, nodeName: 'w0', apiServerEndpoint: 'lb.example.com:6443', token: TOKEN, caCertHashes: [HASH], ...extra };
+  return {
+    kubernetesVersion: version,
+    nodeName: 'w0',
+    apiServerEndpoint: 'lb.example.com:6443',
+    token: TOKEN,
+    caCertHashes: [HASH],
+    ...extra,
+  };
 }
 
 test('init config for 1.13 matches the seed page fields (v1beta1)', () => {
@@ -49,7 +61,11 @@ test('init config for 1.13 matches the seed page fields (v1beta1)', () => {
 });
 
 test('init config apiVersion per release, with service subnet, bind port and external etcd', () => {
-  for (const [v, api] of [['v1.15.0', 'v1beta2'], ['v1.28.2', 'v1beta3'], ['v1.33.0', 'v1beta4']]) {
+  for (const [v, api] of [
+    ['v1.15.0', 'v1beta2'],
+    ['v1.28.2', 'v1beta3'],
+    ['v1.33.0', 'v1beta4'],
+  ]) {
     const out = renderInitConfig(
       initInput(v, {
         bindPort: 8443,
@@ -83,7 +99,10 @@ test('init config apiVersion per release, with service subnet, bind port and ext
 test('init certificateKey only from v1beta2 on', () => {
   const [init] = docs(renderInitConfig(initInput('1.22.0', { certificateKey: KEY })));
   assert.equal(init.certificateKey, KEY);
-  assert.throws(() => renderInitConfig(initInput('1.14.0', { certificateKey: KEY })), /^Error: certificateKey: kubeadm\.k8s\.io\/v1beta1/);
+  assert.throws(
+    () => renderInitConfig(initInput('1.14.0', { certificateKey: KEY })),
+    /^Error: certificateKey: kubeadm\.k8s\.io\/v1beta1/,
+  );
 });
 
 test('init input validation names the field', () => {
@@ -97,16 +116,27 @@ test('init input validation names the field', () => {
     [{ podSubnet: '192.168.0.0' }, /^Error: podSubnet: /],
     [{ certSANs: ['bad name'] }, /^Error: certSANs\[0\]: /],
     [{ bindPort: 0 }, /^Error: bindPort: /],
-    [{ etcd: { external: { endpoints: ['10.0.0.11:2379'], caFile: '/a', certFile: '/b', keyFile: '/c' } } }, /^Error: etcd\.external\.endpoints\[0\]: /],
+    [
+      { etcd: { external: { endpoints: ['10.0.0.11:2379'], caFile: '/a', certFile: '/b', keyFile: '/c' } } },
+      /^Error: etcd\.external\.endpoints\[0\]: /,
+    ],
   ];
-  for (const [patch, re] of bad) assert.throws(() => renderInitConfig(initInput('1.28.0', patch)), re, JSON.stringify(patch));
+  for (const [patch, re] of bad)
+    assert.throws(() => renderInitConfig(initInput('1.28.0', patch)), re, JSON.stringify(patch));
   // IPv6 endpoint and dual-stack subnet are fine
-  const [, cluster] = docs(renderInitConfig(initInput('1.28.0', { controlPlaneEndpoint: '[fd00::10]:6443', podSubnet: '10.244.0.0/16,fd00:10:244::/56' })));
+  const [, cluster] = docs(
+    renderInitConfig(
+      initInput('1.28.0', { controlPlaneEndpoint: '[fd00::10]:6443', podSubnet: '10.244.0.0/16,fd00:10:244::/56' }),
+    ),
+  );
   assert.equal(cluster.controlPlaneEndpoint, '[fd00::10]:6443');
 });
 
 test('worker join config (v1beta1 and v1beta4)', () => {
-  for (const [v, api] of [['1.13.5', 'v1beta1'], ['1.31.4', 'v1beta4']]) {
+  for (const [v, api] of [
+    ['1.13.5', 'v1beta1'],
+    ['1.31.4', 'v1beta4'],
+  ]) {
     const [join, more] = docs(renderJoinConfig(joinInput(v)));
     assert.equal(more, undefined);
     assert.deepEqual(join, {
@@ -119,38 +149,75 @@ test('worker join config (v1beta1 and v1beta4)', () => {
 });
 
 test('control-plane join is expressed in the file (no --control-plane flag with --config)', () => {
-  const [j13] = docs(renderJoinConfig(joinInput('1.13.5', { nodeName: 'cp1', controlPlane: { advertiseAddress: '10.0.0.7' } })));
+  const [j13] = docs(
+    renderJoinConfig(joinInput('1.13.5', { nodeName: 'cp1', controlPlane: { advertiseAddress: '10.0.0.7' } })),
+  );
   assert.deepEqual(j13.controlPlane, { localAPIEndpoint: { advertiseAddress: '10.0.0.7', bindPort: 6443 } });
   assert.equal('certificateKey' in j13.controlPlane, false);
 
-  for (const [v, api] of [['1.15.0', 'v1beta2'], ['1.30.0', 'v1beta3'], ['1.34.0', 'v1beta4']]) {
-    const [j] = docs(renderJoinConfig(joinInput(v, { nodeName: 'cp1', controlPlane: { advertiseAddress: '10.0.0.7', bindPort: 6443, certificateKey: KEY } })));
+  for (const [v, api] of [
+    ['1.15.0', 'v1beta2'],
+    ['1.30.0', 'v1beta3'],
+    ['1.34.0', 'v1beta4'],
+  ]) {
+    const [j] = docs(
+      renderJoinConfig(
+        joinInput(v, {
+          nodeName: 'cp1',
+          controlPlane: { advertiseAddress: '10.0.0.7', bindPort: 6443, certificateKey: KEY },
+        }),
+      ),
+    );
     assert.equal(j.apiVersion, `kubeadm.k8s.io/${api}`);
-    assert.deepEqual(j.controlPlane, { localAPIEndpoint: { advertiseAddress: '10.0.0.7', bindPort: 6443 }, certificateKey: KEY });
+    assert.deepEqual(j.controlPlane, {
+      localAPIEndpoint: { advertiseAddress: '10.0.0.7', bindPort: 6443 },
+      certificateKey: KEY,
+    });
   }
 });
 
 test('certificateKey on v1beta1 is refused', () => {
   assert.throws(
-    () => renderJoinConfig(joinInput('1.14.3', { controlPlane: { advertiseAddress: '10.0.0.7', certificateKey: KEY } })),
+    () =>
+      renderJoinConfig(joinInput('1.14.3', { controlPlane: { advertiseAddress: '10.0.0.7', certificateKey: KEY } })),
     /^Error: controlPlane\.certificateKey: kubeadm\.k8s\.io\/v1beta1 .*manually/,
   );
 });
 
 test('join input validation names the field and never echoes secrets', () => {
-  assert.throws(() => renderJoinConfig(joinInput('1.28.0', { token: 'ABCDEF.0123456789abcdef' })), (e: Error) => e.message.startsWith('token: ') && !e.message.includes('ABCDEF'));
-  assert.throws(() => renderJoinConfig(joinInput('1.28.0', { caCertHashes: ['84938d2a22203a8e56a787ec0c6ddad7bc7dbd52ebabc62fd5f4dbea72b14d1f'] })), /^Error: caCertHashes\[0\]: .*sha256:/);
-  assert.throws(() => renderJoinConfig(joinInput('1.28.0', { caCertHashes: [] })), /^Error: caCertHashes: /);
-  assert.throws(() => renderJoinConfig(joinInput('1.28.0', { apiServerEndpoint: 'https://lb:6443' })), /^Error: apiServerEndpoint: /);
   assert.throws(
-    () => renderJoinConfig(joinInput('1.28.0', { controlPlane: { advertiseAddress: '10.0.0.7', certificateKey: 'zz' + KEY.slice(2) } })),
+    () => renderJoinConfig(joinInput('1.28.0', { token: 'ABCDEF.0123456789abcdef' })),
+    (e: Error) => e.message.startsWith('token: ') && !e.message.includes('ABCDEF'),
+  );
+  assert.throws(
+    () =>
+      renderJoinConfig(
+        joinInput('1.28.0', { caCertHashes: ['84938d2a22203a8e56a787ec0c6ddad7bc7dbd52ebabc62fd5f4dbea72b14d1f'] }),
+      ),
+    /^Error: caCertHashes\[0\]: .*sha256:/,
+  );
+  assert.throws(() => renderJoinConfig(joinInput('1.28.0', { caCertHashes: [] })), /^Error: caCertHashes: /);
+  assert.throws(
+    () => renderJoinConfig(joinInput('1.28.0', { apiServerEndpoint: 'https://lb:6443' })),
+    /^Error: apiServerEndpoint: /,
+  );
+  assert.throws(
+    () =>
+      renderJoinConfig(
+        joinInput('1.28.0', { controlPlane: { advertiseAddress: '10.0.0.7', certificateKey: 'zz' + KEY.slice(2) } }),
+      ),
     (e: Error) => e.message.startsWith('controlPlane.certificateKey: ') && !e.message.includes(KEY.slice(2)),
   );
-  assert.throws(() => renderJoinConfig(joinInput('1.28.0', { controlPlane: { advertiseAddress: 'cp1' } })), /^Error: controlPlane\.advertiseAddress: /);
+  assert.throws(
+    () => renderJoinConfig(joinInput('1.28.0', { controlPlane: { advertiseAddress: 'cp1' } })),
+    /^Error: controlPlane\.advertiseAddress: /,
+  );
 });
 
 test('upper-case hash is normalised to lower case', () => {
-  const [j] = docs(renderJoinConfig(joinInput('1.28.0', { caCertHashes: [HASH.toUpperCase().replace('SHA256', 'sha256')] })));
+  const [j] = docs(
+    renderJoinConfig(joinInput('1.28.0', { caCertHashes: [HASH.toUpperCase().replace('SHA256', 'sha256')] })),
+  );
   assert.deepEqual(j.discovery.bootstrapToken.caCertHashes, [HASH]);
 });
 
@@ -172,7 +239,12 @@ for (const [from, to, api] of API_BY_MINOR) {
       const apiVersion = `kubeadm.k8s.io/${api}`;
       const withKey = api !== 'v1beta1';
       const [init, cluster] = docs(
-        renderInitConfig(initInput(version, { apiServerExtraArgs: { 'audit-log-maxage': '30', 'profiling': 'false' }, ...(withKey ? { certificateKey: KEY } : {}) })),
+        renderInitConfig(
+          initInput(version, {
+            apiServerExtraArgs: { 'audit-log-maxage': '30', profiling: 'false' },
+            ...(withKey ? { certificateKey: KEY } : {}),
+          }),
+        ),
       );
       assert.deepEqual(init, {
         apiVersion,
@@ -183,7 +255,10 @@ for (const [from, to, api] of API_BY_MINOR) {
       });
       const extraArgs =
         api === 'v1beta4'
-          ? [{ name: 'audit-log-maxage', value: '30' }, { name: 'profiling', value: 'false' }]
+          ? [
+              { name: 'audit-log-maxage', value: '30' },
+              { name: 'profiling', value: 'false' },
+            ]
           : { 'audit-log-maxage': '30', profiling: 'false' };
       assert.deepEqual(cluster, {
         apiVersion,
@@ -194,20 +269,33 @@ for (const [from, to, api] of API_BY_MINOR) {
         networking: { podSubnet: '192.168.0.0/16' },
       });
 
-      const [join] = docs(renderJoinConfig(joinInput(version, { nodeName: 'cp1', controlPlane: { advertiseAddress: '10.0.0.7', ...(withKey ? { certificateKey: KEY } : {}) } })));
+      const [join] = docs(
+        renderJoinConfig(
+          joinInput(version, {
+            nodeName: 'cp1',
+            controlPlane: { advertiseAddress: '10.0.0.7', ...(withKey ? { certificateKey: KEY } : {}) },
+          }),
+        ),
+      );
       assert.deepEqual(join, {
         apiVersion,
         kind: 'JoinConfiguration',
         discovery: { bootstrapToken: { apiServerEndpoint: 'lb.example.com:6443', token: TOKEN, caCertHashes: [HASH] } },
         nodeRegistration: { name: 'cp1' },
-        controlPlane: { localAPIEndpoint: { advertiseAddress: '10.0.0.7', bindPort: 6443 }, ...(withKey ? { certificateKey: KEY } : {}) },
+        controlPlane: {
+          localAPIEndpoint: { advertiseAddress: '10.0.0.7', bindPort: 6443 },
+          ...(withKey ? { certificateKey: KEY } : {}),
+        },
       });
     });
   }
 }
 
 test('apiServerExtraArgs: flag names without "--", empty map renders nothing', () => {
-  assert.throws(() => renderInitConfig(initInput('1.31.0', { apiServerExtraArgs: { '--profiling': 'false' } })), /^Error: apiServerExtraArgs: "--profiling" is not a flag name/);
+  assert.throws(
+    () => renderInitConfig(initInput('1.31.0', { apiServerExtraArgs: { '--profiling': 'false' } })),
+    /^Error: apiServerExtraArgs: "--profiling" is not a flag name/,
+  );
   const [, cluster] = docs(renderInitConfig(initInput('1.31.0', { apiServerExtraArgs: {} })));
   assert.deepEqual(cluster.apiServer, { certSANs: ['lb.example.com'] });
 });
@@ -221,19 +309,59 @@ test('kubeadm options: named preflight checks and a patches directory reach init
   assert.deepEqual(join.nodeRegistration, { name: 'w0', ignorePreflightErrors: ['SystemVerification', 'Swap'] });
   assert.deepEqual(join.patches, { directory: '/etc/kubeadm-ha-fleet/patches' });
   // Empty options render nothing, as before the section existed.
-  assert.deepEqual(docs(renderInitConfig(initInput('1.37.2', { kubeadm: { ignorePreflightErrors: [] } })))[0].nodeRegistration, { name: 'cp0' });
-  assert.throws(() => renderInitConfig(initInput('1.37.2', { kubeadm: { ignorePreflightErrors: ['all'] } })), /^Error: kubeadm\.ignorePreflightErrors\[0\]: "all" is not one preflight check's name/);
-  assert.throws(() => renderJoinConfig(joinInput('1.14.3', { kubeadm: { ignorePreflightErrors: ['Swap'] } })), /v1beta1 .* has no nodeRegistration\.ignorePreflightErrors/);
-  assert.throws(() => renderJoinConfig(joinInput('1.21.3', { kubeadm: { patches: '/p' } })), /kubeadm\.patches: kubeadm\.k8s\.io\/v1beta2 has no patches/);
-  assert.throws(() => renderJoinConfig(joinInput('1.37.2', { kubeadm: { patches: 'relative/p' } })), /kubeadm\.patches/);
+  assert.deepEqual(
+    docs(renderInitConfig(initInput('1.37.2', { kubeadm: { ignorePreflightErrors: [] } })))[0].nodeRegistration,
+    { name: 'cp0' },
+  );
+  assert.throws(
+    () => renderInitConfig(initInput('1.37.2', { kubeadm: { ignorePreflightErrors: ['all'] } })),
+    /^Error: kubeadm\.ignorePreflightErrors\[0\]: "all" is not one preflight check's name/,
+  );
+  assert.throws(
+    () => renderJoinConfig(joinInput('1.14.3', { kubeadm: { ignorePreflightErrors: ['Swap'] } })),
+    /v1beta1 .* has no nodeRegistration\.ignorePreflightErrors/,
+  );
+  assert.throws(
+    () => renderJoinConfig(joinInput('1.21.3', { kubeadm: { patches: '/p' } })),
+    /kubeadm\.patches: kubeadm\.k8s\.io\/v1beta2 has no patches/,
+  );
+  assert.throws(
+    () => renderJoinConfig(joinInput('1.37.2', { kubeadm: { patches: 'relative/p' } })),
+    /kubeadm\.patches/,
+  );
 });
 
 test('kubeletConfiguration and kubeProxyConfiguration: their fields become the component documents of the init config', () => {
-  const docsOut = docs(renderInitConfig(initInput('1.37.2', { kubeletConfiguration: { cgroupDriver: 'cgroupfs', failCgroupV1: false } })));
+  const docsOut = docs(
+    renderInitConfig(initInput('1.37.2', { kubeletConfiguration: { cgroupDriver: 'cgroupfs', failCgroupV1: false } })),
+  );
   assert.equal(docsOut.length, 3);
-  assert.deepEqual(docsOut[2], { apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', cgroupDriver: 'cgroupfs', failCgroupV1: false });
-  assert.equal(docs(renderInitConfig(initInput('1.37.2', { kubeletConfiguration: {} }))).length, 2, 'an empty map renders no document');
-  assert.throws(() => renderInitConfig(initInput('1.37.2', { kubeletConfiguration: { kind: 'X' } })), /kubeletConfiguration: give its fields only/);
-  const withProxy = docs(renderInitConfig(initInput('1.36.3', { kubeletConfiguration: { cgroupDriver: 'cgroupfs' }, kubeProxyConfiguration: { conntrack: { maxPerCore: 0 } } })));
-  assert.deepEqual(withProxy[3], { apiVersion: 'kubeproxy.config.k8s.io/v1alpha1', kind: 'KubeProxyConfiguration', conntrack: { maxPerCore: 0 } });
+  assert.deepEqual(docsOut[2], {
+    apiVersion: 'kubelet.config.k8s.io/v1beta1',
+    kind: 'KubeletConfiguration',
+    cgroupDriver: 'cgroupfs',
+    failCgroupV1: false,
+  });
+  assert.equal(
+    docs(renderInitConfig(initInput('1.37.2', { kubeletConfiguration: {} }))).length,
+    2,
+    'an empty map renders no document',
+  );
+  assert.throws(
+    () => renderInitConfig(initInput('1.37.2', { kubeletConfiguration: { kind: 'X' } })),
+    /kubeletConfiguration: give its fields only/,
+  );
+  const withProxy = docs(
+    renderInitConfig(
+      initInput('1.36.3', {
+        kubeletConfiguration: { cgroupDriver: 'cgroupfs' },
+        kubeProxyConfiguration: { conntrack: { maxPerCore: 0 } },
+      }),
+    ),
+  );
+  assert.deepEqual(withProxy[3], {
+    apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
+    kind: 'KubeProxyConfiguration',
+    conntrack: { maxPerCore: 0 },
+  });
 });

@@ -16,24 +16,41 @@ function check(f: KubeadmFailure, kind: KubeadmFailure['kind'], transient: boole
 }
 
 test('re-run init: preflight on files an earlier init left, healed by a reset', () => {
-  const f = classifyKubeadmFailure(1, fixture('preflight-reinit-1.28.stdout.txt'), fixture('preflight-reinit-1.28.stderr.txt'));
+  const f = classifyKubeadmFailure(
+    1,
+    fixture('preflight-reinit-1.28.stdout.txt'),
+    fixture('preflight-reinit-1.28.stderr.txt'),
+  );
   check(f, 'preflight', true);
   assert.deepEqual(f.preflightErrors, [
-    'Port-6443', 'Port-10259', 'Port-10257',
+    'Port-6443',
+    'Port-10259',
+    'Port-10257',
     'FileAvailable--etc-kubernetes-manifests-kube-apiserver.yaml',
     'FileAvailable--etc-kubernetes-manifests-kube-controller-manager.yaml',
     'FileAvailable--etc-kubernetes-manifests-kube-scheduler.yaml',
     'FileAvailable--etc-kubernetes-manifests-etcd.yaml',
-    'Port-10250', 'Port-2379', 'Port-2380', 'DirAvailable--var-lib-etcd',
+    'Port-10250',
+    'Port-2379',
+    'Port-2380',
+    'DirAvailable--var-lib-etcd',
   ]);
   assert.equal(alreadyDoneBy(f), true);
   assert.match(f.summary, /an earlier kubeadm init\/join left its files on the node/);
 });
 
 test('re-join worker: files of an earlier join, healed by a reset', () => {
-  const f = classifyKubeadmFailure(1, '[preflight] Running pre-flight checks\n', fixture('preflight-rejoin-worker.stderr.txt'));
+  const f = classifyKubeadmFailure(
+    1,
+    '[preflight] Running pre-flight checks\n',
+    fixture('preflight-rejoin-worker.stderr.txt'),
+  );
   check(f, 'preflight', true);
-  assert.deepEqual(f.preflightErrors, ['FileAvailable--etc-kubernetes-kubelet.conf', 'Port-10250', 'FileAvailable--etc-kubernetes-pki-ca.crt']);
+  assert.deepEqual(f.preflightErrors, [
+    'FileAvailable--etc-kubernetes-kubelet.conf',
+    'Port-10250',
+    'FileAvailable--etc-kubernetes-pki-ca.crt',
+  ]);
   assert.equal(alreadyDoneBy(f), true);
 });
 
@@ -50,7 +67,10 @@ test('preflight errors that are not "already done"', () => {
     assert.equal(alreadyDoneBy(f), false, file);
     assert.match(f.summary, /--ignore-preflight-errors/);
   }
-  assert.match(classifyKubeadmFailure(1, '', fixture('preflight-small-node.stderr.txt')).summary, /NumCPU \(the number of available CPUs 1/);
+  assert.match(
+    classifyKubeadmFailure(1, '', fixture('preflight-small-node.stderr.txt')).summary,
+    /NumCPU \(the number of available CPUs 1/,
+  );
 });
 
 test('control-plane join without shared certificates', () => {
@@ -60,19 +80,29 @@ test('control-plane join without shared certificates', () => {
     assert.match(f.summary, /\/etc\/kubernetes\/pki\/ca\.crt/);
     assert.equal(alreadyDoneBy(f), false);
   }
-  assert.match(classifyKubeadmFailure(1, '', fixture('cp-join-missing-certs.stderr.txt')).summary, /sa\.key.*front-proxy-ca\.crt.*etcd\/ca\.crt/);
+  assert.match(
+    classifyKubeadmFailure(1, '', fixture('cp-join-missing-certs.stderr.txt')).summary,
+    /sa\.key.*front-proxy-ca\.crt.*etcd\/ca\.crt/,
+  );
 });
 
 test('control-plane join without controlPlaneEndpoint (new and old wording)', () => {
   check(classifyKubeadmFailure(1, '', fixture('cp-join-no-endpoint.stderr.txt')), 'no-control-plane-endpoint', false);
-  check(classifyKubeadmFailure(1, '', fixture('cp-join-no-endpoint-old.stderr.txt')), 'no-control-plane-endpoint', false);
+  check(
+    classifyKubeadmFailure(1, '', fixture('cp-join-no-endpoint-old.stderr.txt')),
+    'no-control-plane-endpoint',
+    false,
+  );
 });
 
 test('discovery failures', () => {
   check(classifyKubeadmFailure(1, '', fixture('join-token-unknown.stderr.txt')), 'discovery-token', false);
   const hash = classifyKubeadmFailure(1, '', fixture('join-ca-hash-mismatch.stderr.txt'));
   check(hash, 'discovery-ca-hash', false);
-  assert.match(hash.summary, /The CA hash given to kubeadm \(--discovery-token-ca-cert-hash\) is malformed or does not match/);
+  assert.match(
+    hash.summary,
+    /The CA hash given to kubeadm \(--discovery-token-ca-cert-hash\) is malformed or does not match/,
+  );
   check(classifyKubeadmFailure(1, '', fixture('join-bad-hash-format.stderr.txt')), 'discovery-ca-hash', false);
   for (const file of ['join-refused.stderr.txt', 'join-deadline.stderr.txt', 'join-client-timeout-old.stderr.txt']) {
     check(classifyKubeadmFailure(1, '', fixture(file)), 'discovery-unreachable', true);
@@ -101,17 +131,36 @@ test('transient failures a reset heals: wait-control-plane, kubelet-start, etcd 
   assert.match(w.summary, /wait-control-plane/);
   check(classifyKubeadmFailure(null, '', ''), 'incomplete', true);
   // kubeadm cmd/kubeadm/app/cmd/phases/join/kubelet.go: the crisocket upload after the TLS bootstrap.
-  const crisocket = classifyKubeadmFailure(1, '', 'error execution phase kubelet-start: error uploading crisocket: timed out waiting for the condition\nTo see the stack trace of this error execute with --v=5 or higher\n');
+  const crisocket = classifyKubeadmFailure(
+    1,
+    '',
+    'error execution phase kubelet-start: error uploading crisocket: timed out waiting for the condition\nTo see the stack trace of this error execute with --v=5 or higher\n',
+  );
   check(crisocket, 'kubelet-start', true);
-  assert.match(crisocket.summary, /kubelet-start did not finish \(error uploading crisocket: timed out waiting for the condition\)/);
-  assert.doesNotMatch(crisocket.summary, /wait-control-plane/, 'a worker join is not a control plane that failed to come up');
-  const etcd = classifyKubeadmFailure(1, '', 'error execution phase control-plane-join/etcd: error creating local etcd static pod manifest file: etcdserver: re-configuration failed due to not enough started members\n');
+  assert.match(
+    crisocket.summary,
+    /kubelet-start did not finish \(error uploading crisocket: timed out waiting for the condition\)/,
+  );
+  assert.doesNotMatch(
+    crisocket.summary,
+    /wait-control-plane/,
+    'a worker join is not a control plane that failed to come up',
+  );
+  const etcd = classifyKubeadmFailure(
+    1,
+    '',
+    'error execution phase control-plane-join/etcd: error creating local etcd static pod manifest file: etcdserver: re-configuration failed due to not enough started members\n',
+  );
   check(etcd, 'etcd-join', true);
   assert.match(etcd.summary, /not enough started members/);
 });
 
 test('an unknown failure needs an operator, and its text is redacted', () => {
-  const other = classifyKubeadmFailure(1, '', `error execution phase addon/coredns: token ${TOKEN} and key ${KEY} failed\nTo see the stack trace of this error execute with --v=5 or higher\n`);
+  const other = classifyKubeadmFailure(
+    1,
+    '',
+    `error execution phase addon/coredns: token ${TOKEN} and key ${KEY} failed\nTo see the stack trace of this error execute with --v=5 or higher\n`,
+  );
   check(other, 'unknown', false);
   assert.match(other.summary, /token \*\*\* and key \*\*\* failed/);
   assert.doesNotMatch(other.summary, new RegExp(`${TOKEN}|${KEY}`));

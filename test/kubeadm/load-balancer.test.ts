@@ -19,8 +19,14 @@ test('classifyProbe on captured bash /dev/tcp outputs', () => {
 test('classifyProbe on nc -v wording and edge cases', () => {
   assert.equal(classifyProbe(1, '', 'nc: connect to 10.0.0.5 port 6443 (tcp) failed: Connection refused\n'), 'refused');
   assert.equal(classifyProbe(0, '', 'Connection to 10.0.0.5 6443 port [tcp/*] succeeded!\n'), 'accepted');
-  assert.equal(classifyProbe(1, '', 'nc: connect to 10.0.0.5 port 6443 (tcp) failed: Connection timed out\n'), 'timeout');
-  assert.equal(classifyProbe(1, '', 'nc: getaddrinfo for host "lb" port 6443: Name or service not known\n'), 'unresolvable');
+  assert.equal(
+    classifyProbe(1, '', 'nc: connect to 10.0.0.5 port 6443 (tcp) failed: Connection timed out\n'),
+    'timeout',
+  );
+  assert.equal(
+    classifyProbe(1, '', 'nc: getaddrinfo for host "lb" port 6443: Name or service not known\n'),
+    'unresolvable',
+  );
   assert.equal(classifyProbe(1, '', 'lb-probe: connect: No route to host\n'), 'unreachable');
   assert.equal(classifyProbe(null, '', ''), 'timeout');
 });
@@ -30,14 +36,20 @@ test('probeVerdict: refused/accepted ok, timeout uses the seed wording', () => {
   assert.equal(probeVerdict('accepted', 'lb:6443').ok, true);
   const t = probeVerdict('timeout', 'lb:6443');
   assert.equal(t.ok, false);
-  assert.match(t.message, /the load balancer cannot communicate with the control plane node.*[Rr]econfigure the load balancer/);
+  assert.match(
+    t.message,
+    /the load balancer cannot communicate with the control plane node.*[Rr]econfigure the load balancer/,
+  );
   assert.equal(probeVerdict('unresolvable', 'lb:6443').ok, false);
   assert.match(probeVerdict('unresolvable', 'lb:6443').message, /resolve/);
   assert.equal(probeVerdict('unreachable', 'lb:6443').ok, false);
 });
 
 test('probeCommand validates and quotes', () => {
-  assert.equal(probeCommand('lb.example.com', 6443, 5), `timeout 5 bash -c 'exec 3<>"/dev/tcp/$1/$2"' lb-probe 'lb.example.com' '6443'`);
+  assert.equal(
+    probeCommand('lb.example.com', 6443, 5),
+    `timeout 5 bash -c 'exec 3<>"/dev/tcp/$1/$2"' lb-probe 'lb.example.com' '6443'`,
+  );
   assert.throws(() => probeCommand('lb example', 6443, 5), /host/);
   assert.throws(() => probeCommand('lb', 0, 5), /port/);
   assert.throws(() => probeCommand('lb', 6443, 0), /timeout/);

@@ -43,7 +43,15 @@ interface Run {
 }
 
 function initInput(version: string, extra: Partial<InitConfigInput> = {}): InitConfigInput {
-  return { kubernetesVersion: version, nodeName: 'cp1', advertiseAddress: '198.18.0.11', controlPlaneEndpoint: LB, certSANs: ['198.18.0.100', 'lb.example.com'], podSubnet: '192.168.0.0/16', ...extra };
+  return {
+    kubernetesVersion: version,
+    nodeName: 'cp1',
+    advertiseAddress: '198.18.0.11',
+    controlPlaneEndpoint: LB,
+    certSANs: ['198.18.0.100', 'lb.example.com'],
+    podSubnet: '192.168.0.0/16',
+    ...extra,
+  };
 }
 
 const ETCD = {
@@ -86,11 +94,19 @@ for (const version of REAL_KUBEADM_VERSIONS) {
     const kubeadm = (args: string[], opts: { netns?: boolean; env?: NodeJS.ProcessEnv } = {}): Run => {
       assert.ok(fs.existsSync(bin), `${bin} is missing: run scripts/build-kubernetes.sh ${version}`);
       const [cmd, argv] = opts.netns
-        ? ['unshare', ['--net', '--', 'sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward && exec "$0" "$@"', bin, ...args]]
+        ? [
+            'unshare',
+            ['--net', '--', 'sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward && exec "$0" "$@"', bin, ...args],
+          ]
         : [bin, args];
       const t = performance.now();
       const r = spawnSync(cmd, argv, { encoding: 'utf8', env: { ...process.env, ...opts.env }, timeout: 60000 });
-      const run = { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '', ms: Math.round(performance.now() - t) };
+      const run = {
+        code: r.status ?? -1,
+        stdout: r.stdout ?? '',
+        stderr: r.stderr ?? '',
+        ms: Math.round(performance.now() - t),
+      };
       timings.push(`${version} kubeadm ${args.slice(0, 2).join(' ')}: ${run.ms} ms`);
       return run;
     };
@@ -107,12 +123,24 @@ for (const version of REAL_KUBEADM_VERSIONS) {
     it('validates every config we render for it', () => {
       const join = { kubernetesVersion: version, apiServerEndpoint: LB, token: TOKEN, caCertHashes: [HASH] };
       const configs: Record<string, string> = {
-        'init, stacked etcd': renderInitConfig(initInput(version, { apiServerExtraArgs: { 'audit-log-maxage': '30' } })),
-        'init, external etcd': renderInitConfig(initInput(version, { etcd: ETCD, serviceSubnet: '10.96.0.0/12', bindPort: 8443 })),
+        'init, stacked etcd': renderInitConfig(
+          initInput(version, { apiServerExtraArgs: { 'audit-log-maxage': '30' } }),
+        ),
+        'init, external etcd': renderInitConfig(
+          initInput(version, { etcd: ETCD, serviceSubnet: '10.96.0.0/12', bindPort: 8443 }),
+        ),
         'init with certificateKey': renderInitConfig(initInput(version, { certificateKey: KEY })),
         'join, worker': renderJoinConfig({ ...join, nodeName: 'w1' }),
-        'join, control plane': renderJoinConfig({ ...join, nodeName: 'cp2', controlPlane: { advertiseAddress: '198.18.0.12' } }),
-        'join, control plane with certificateKey': renderJoinConfig({ ...join, nodeName: 'cp3', controlPlane: { advertiseAddress: '198.18.0.13', certificateKey: KEY } }),
+        'join, control plane': renderJoinConfig({
+          ...join,
+          nodeName: 'cp2',
+          controlPlane: { advertiseAddress: '198.18.0.12' },
+        }),
+        'join, control plane with certificateKey': renderJoinConfig({
+          ...join,
+          nodeName: 'cp3',
+          controlPlane: { advertiseAddress: '198.18.0.13', certificateKey: KEY },
+        }),
         'external etcd member (the HA etcd guide)': renderEtcdMemberConfig(version, ETCD_MEMBERS[1], ETCD_MEMBERS),
       };
       for (const [what, text] of Object.entries(configs)) {
@@ -148,21 +176,39 @@ for (const version of REAL_KUBEADM_VERSIONS) {
     it('init --dry-run with our config: only the ignored checks warn; our CA hash command reads its CA', () => {
       const out = path.join(dir, 'dry-run');
       fs.mkdirSync(out);
-      const config = file(withCertificatesDir(renderInitConfig(initInput(version, { certificateKey: KEY })), path.join(dir, 'pki')));
-      const r = kubeadm(['init', '--dry-run', '--upload-certs', '--config', config, `--ignore-preflight-errors=${DRY_RUN_IGNORED.join(',')}`], {
-        netns: true,
-        env: { KUBEADM_INIT_DRYRUN_DIR: out },
-      });
+      const config = file(
+        withCertificatesDir(renderInitConfig(initInput(version, { certificateKey: KEY })), path.join(dir, 'pki')),
+      );
+      const r = kubeadm(
+        [
+          'init',
+          '--dry-run',
+          '--upload-certs',
+          '--config',
+          config,
+          `--ignore-preflight-errors=${DRY_RUN_IGNORED.join(',')}`,
+        ],
+        {
+          netns: true,
+          env: { KUBEADM_INIT_DRYRUN_DIR: out },
+        },
+      );
       assert.equal(r.code, 0, r.stderr);
       assert.ok(r.ms < 20000, `took ${r.ms} ms`);
       // Only the ignored checks are reported as errors turned warnings.
-      for (const m of r.stderr.matchAll(/\[WARNING ([^\]]+)\]/g)) assert.ok(DRY_RUN_IGNORED.includes(m[1]) || ['Hostname', 'Service-kubelet'].includes(m[1]), m[0]);
+      for (const m of r.stderr.matchAll(/\[WARNING ([^\]]+)\]/g))
+        assert.ok(DRY_RUN_IGNORED.includes(m[1]) || ['Hostname', 'Service-kubelet'].includes(m[1]), m[0]);
 
       const ca = path.join(out, 'ca.crt');
       const hash = spkiHash(ca);
-      const shell = spawnSync('sh', ['-c', caCertHashCommand().replace('/etc/kubernetes/pki/ca.crt', ca)], { encoding: 'utf8' });
+      const shell = spawnSync('sh', ['-c', caCertHashCommand().replace('/etc/kubernetes/pki/ca.crt', ca)], {
+        encoding: 'utf8',
+      });
       assert.equal(parseCaCertHash(shell.stdout), hash);
-      assert.ok(!fs.existsSync(path.join(dir, 'pki')), 'dry-run writes its certificates to KUBEADM_INIT_DRYRUN_DIR only');
+      assert.ok(
+        !fs.existsSync(path.join(dir, 'pki')),
+        'dry-run writes its certificates to KUBEADM_INIT_DRYRUN_DIR only',
+      );
     });
   });
 }

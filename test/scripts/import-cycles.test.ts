@@ -22,7 +22,11 @@ test('a long cycle is reported once, without the files that hang off it', () => 
 test('a hub with several cycles: every file on one is on a reported chain', () => {
   // The ssh shape before the clean-up: session imports connect, files and target, each imports session back.
   const g = graph({
-    session: ['connect', 'files', 'target', 'exec'], connect: ['session'], files: ['session'], target: ['session'], exec: [],
+    session: ['connect', 'files', 'target', 'exec'],
+    connect: ['session'],
+    files: ['session'],
+    target: ['session'],
+    exec: [],
   });
   assert.deepEqual(findCycles(g), [
     ['connect', 'session', 'connect'],
@@ -33,7 +37,10 @@ test('a hub with several cycles: every file on one is on a reported chain', () =
 
 test('separate tangles are reported separately; edges to unknown files are harmless', () => {
   const g = graph({ a: ['b', 'elsewhere'], b: ['a'], c: ['d'], d: ['c'] });
-  assert.deepEqual(findCycles(g), [['a', 'b', 'a'], ['c', 'd', 'c']]);
+  assert.deepEqual(findCycles(g), [
+    ['a', 'b', 'a'],
+    ['c', 'd', 'c'],
+  ]);
 });
 
 test('relative imports: import, import type, export from, side effects, multi-line; not comments or packages', () => {
@@ -48,7 +55,7 @@ test('relative imports: import, import type, export from, side effects, multi-li
     "import './f';",
     "import { stringify } from 'yaml';",
     "// import { g } from './g';",
-    "const s = \"import { h } from './h'\";",
+    'const s = "import { h } from \'./h\'";',
     'export const later = 1;',
     "export type { I } from './i';",
   ].join('\n');
@@ -62,8 +69,8 @@ test('layer rule: src/kubeadm may not import config, ssh, activities, workflows 
     'src/config/schema.ts': ['src/kubeadm/version.ts'],
     'src/kubeadmish/y.ts': ['src/config/types.ts'],
   });
-  assert.deepEqual(layerViolations(g).map((v) => v.split(' (')[0]), [
-    'src/kubeadm/external-etcd.ts -> src/config/types.ts',
-    'src/kubeadm/x.ts -> src/ssh/session.ts',
-  ]);
+  assert.deepEqual(
+    layerViolations(g).map((v) => v.split(' (')[0]),
+    ['src/kubeadm/external-etcd.ts -> src/config/types.ts', 'src/kubeadm/x.ts -> src/ssh/session.ts'],
+  );
 });

@@ -24,8 +24,14 @@ describe('leftovers', () => {
       [['socat', 'TCP-LISTEN:2222,bind=198.18.3.10,reuseaddr,fork', 'UNIX-CONNECT:/run/ssh.sock'], 'socat'],
     ] as const;
     for (const [argv, kind] of kinds) assert.equal(suiteKind([...argv]), kind, argv.join(' '));
-    const others = [['sshd: kha [priv]'], ['/usr/sbin/sshd', '-D'], ['bash', 'scripts/test.sh'],
-      ['temporal', 'workflow', 'list'], ['containerd'], ['node', `${ROOT}/lib/scripts/leftovers.js`]];
+    const others = [
+      ['sshd: kha [priv]'],
+      ['/usr/sbin/sshd', '-D'],
+      ['bash', 'scripts/test.sh'],
+      ['temporal', 'workflow', 'list'],
+      ['containerd'],
+      ['node', `${ROOT}/lib/scripts/leftovers.js`],
+    ];
     for (const argv of others) {
       assert.equal(suiteKind(argv), undefined, argv.join(' '));
     }

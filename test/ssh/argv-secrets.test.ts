@@ -21,8 +21,10 @@ const SECRET_EXPR = /\b(secret|token(?!File\b|s\b)|[cC]ertificateKey|certKey|key
 /** Command texts: the template literal or string right after run(, check(, command: or guard:. */
 function commandTexts(source: string): { text: string; line: number }[] {
   const out: { text: string; line: number }[] = [];
-  const re = /(?:\.(?:run|check)\(\s*|\b(?:command|guard):\s*)(`(?:\\.|\$\{(?:[^{}]|\{[^{}]*\})*\}|[^`\\])*`|'(?:\\.|[^'\\])*'|[A-Za-z_][\w.]*)/g;
-  for (let m = re.exec(source); m; m = re.exec(source)) out.push({ text: m[1], line: source.slice(0, m.index).split('\n').length });
+  const re =
+    /(?:\.(?:run|check)\(\s*|\b(?:command|guard):\s*)(`(?:\\.|\$\{(?:[^{}]|\{[^{}]*\})*\}|[^`\\])*`|'(?:\\.|[^'\\])*'|[A-Za-z_][\w.]*)/g;
+  for (let m = re.exec(source); m; m = re.exec(source))
+    out.push({ text: m[1], line: source.slice(0, m.index).split('\n').length });
   return out;
 }
 
@@ -35,15 +37,23 @@ it('no command built by the activities interpolates a token or certificate key',
       scanned++;
       const exprs = [...c.text.matchAll(/\$\{((?:[^{}]|\{[^{}]*\})*)\}/g)].map((m) => m[1]);
       if (!c.text.startsWith('`') && !c.text.startsWith("'")) exprs.push(c.text); // a variable passed as the command
-      for (const e of exprs) assert.doesNotMatch(e, SECRET_EXPR, `${f}:${c.line}: command interpolates ${e}: pass secrets on stdin or in a 0600 file`);
+      for (const e of exprs)
+        assert.doesNotMatch(
+          e,
+          SECRET_EXPR,
+          `${f}:${c.line}: command interpolates ${e}: pass secrets on stdin or in a 0600 file`,
+        );
     }
   }
   assert.ok(scanned >= 10, `only ${scanned} commands found: the scan no longer sees the activities' commands`);
 });
 
 it('the scan catches a secret in argv', () => {
-  const bad = 'await node.check(`kubeadm join --token ${secret} x`, "join");\nnode.journaled({ id, command: `kubeadm init phase upload-certs --certificate-key ${certificateKey}` });';
-  const found = commandTexts(bad).flatMap((c) => [...c.text.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1])).filter((e) => SECRET_EXPR.test(e));
+  const bad =
+    'await node.check(`kubeadm join --token ${secret} x`, "join");\nnode.journaled({ id, command: `kubeadm init phase upload-certs --certificate-key ${certificateKey}` });';
+  const found = commandTexts(bad)
+    .flatMap((c) => [...c.text.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1]))
+    .filter((e) => SECRET_EXPR.test(e));
   assert.deepEqual(found, ['secret', 'certificateKey']);
   assert.ok(!SECRET_EXPR.test('shellQuote(tokenFile(id))') && !SECRET_EXPR.test('input.token.id'));
 });

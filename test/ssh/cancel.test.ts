@@ -12,7 +12,12 @@ let d: Sshd;
 const SECRET = 'abcdef.0123456789abcdef';
 let marker = 41000 + Math.floor(Math.random() * 1000);
 const open = async (user: string): Promise<HostSession> =>
-  openSession(await loadTarget({ name: 'node1', address: d.host, port: d.port }, { user, privateKeyFile: d.keyFile, knownHostsFile: d.knownHostsFile }));
+  openSession(
+    await loadTarget(
+      { name: 'node1', address: d.host, port: d.port },
+      { user, privateKeyFile: d.keyFile, knownHostsFile: d.knownHostsFile },
+    ),
+  );
 
 /** Live (non-zombie) processes "sleep N", with their user; also lists wrapper shells holding N. */
 async function alive(s: HostSession, n: number, all = false): Promise<string> {
@@ -35,8 +40,12 @@ function isAborted(re: RegExp) {
   };
 }
 
-before(async () => { d = await startSshd(); });
-after(async () => { await d.stop(); });
+before(async () => {
+  d = await startSshd();
+});
+after(async () => {
+  await d.stop();
+});
 
 const cases = [
   { who: 'root', sudo: true, owner: 'root' },
@@ -47,8 +56,12 @@ const cases = [
 for (const c of cases) {
   describe(`cancel as ${c.who}${c.sudo ? '' : ' (no sudo)'}`, () => {
     let s: HostSession;
-    before(async () => { s = await open(c.who); });
-    after(async () => { await s.close(); });
+    before(async () => {
+      s = await open(c.who);
+    });
+    after(async () => {
+      await s.close();
+    });
 
     it('abort kills the remote command and all its children', async () => {
       const n = ++marker;
@@ -59,7 +72,10 @@ for (const c of cases) {
       await new Promise((r) => setTimeout(r, 700));
       const before = await alive(s, n);
       assert.equal(before.split('\n').length, 2, `expected two sleeps, got:\n${before}`);
-      assert.ok(before.split('\n').every((l) => l.split(/\s+/)[1] === c.owner), before);
+      assert.ok(
+        before.split('\n').every((l) => l.split(/\s+/)[1] === c.owner),
+        before,
+      );
       const t0 = Date.now();
       ac.abort();
       await assert.rejects(p, isAborted(/aborted by caller; its remote process group was killed/));
@@ -80,13 +96,20 @@ for (const c of cases) {
 
 describe('cancel before start', () => {
   let s: HostSession;
-  before(async () => { s = await open('khatest'); });
-  after(async () => { await s.close(); });
+  before(async () => {
+    s = await open('khatest');
+  });
+  after(async () => {
+    await s.close();
+  });
 
   it('an already-aborted signal rejects without running anything', async () => {
     const ac = new AbortController();
     ac.abort();
-    await assert.rejects(s.run('touch /tmp/kha-should-not-exist', { signal: ac.signal }), isAborted(/before the command started/));
+    await assert.rejects(
+      s.run('touch /tmp/kha-should-not-exist', { signal: ac.signal }),
+      isAborted(/before the command started/),
+    );
     const r = await s.run('test -e /tmp/kha-should-not-exist; echo $?', { sudo: false });
     assert.equal(r.stdout.trim(), '1');
   });
@@ -94,7 +117,9 @@ describe('cancel before start', () => {
   it('a run queued behind 8 busy channels can be aborted while waiting', async () => {
     const n = ++marker;
     const busy = new AbortController();
-    const running = Array.from({ length: 8 }, () => s.run(`sleep ${n}`, { signal: busy.signal }).catch((e: unknown) => e));
+    const running = Array.from({ length: 8 }, () =>
+      s.run(`sleep ${n}`, { signal: busy.signal }).catch((e: unknown) => e),
+    );
     await new Promise((r) => setTimeout(r, 300));
     const queued = new AbortController();
     const p = s.run('echo queued', { signal: queued.signal });

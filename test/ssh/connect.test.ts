@@ -12,12 +12,24 @@ import type { SshTarget } from '../../src/ssh/types';
 import { SshError, type SshErrorKind } from '../../src/ssh/errors';
 
 let d: Sshd;
-before(async () => { d = await startSshd(); });
-after(async () => { await d.stop(); });
+before(async () => {
+  d = await startSshd();
+});
+after(async () => {
+  await d.stop();
+});
 
-function target(over: { port?: number; keyFile?: string; knownHostsFile?: string; user?: string } = {}): Promise<SshTarget> {
-  return loadTarget({ name: 'cp1', address: d.host, port: over.port ?? d.port },
-    { user: over.user ?? 'root', privateKeyFile: over.keyFile ?? d.keyFile, knownHostsFile: over.knownHostsFile ?? d.knownHostsFile });
+function target(
+  over: { port?: number; keyFile?: string; knownHostsFile?: string; user?: string } = {},
+): Promise<SshTarget> {
+  return loadTarget(
+    { name: 'cp1', address: d.host, port: over.port ?? d.port },
+    {
+      user: over.user ?? 'root',
+      privateKeyFile: over.keyFile ?? d.keyFile,
+      knownHostsFile: over.knownHostsFile ?? d.knownHostsFile,
+    },
+  );
 }
 
 function expectKind(kind: SshErrorKind, retryable: boolean, msg?: RegExp) {
@@ -50,21 +62,32 @@ describe('connect', () => {
   });
 
   it('host key mismatch is non-retryable and names the known_hosts file', async () => {
-    const other = readFileSync(`${newKey('other_host_key')}.pub`, 'utf8').split(' ').slice(0, 2).join(' ');
+    const other = readFileSync(`${newKey('other_host_key')}.pub`, 'utf8')
+      .split(' ')
+      .slice(0, 2)
+      .join(' ');
     const kh = join(d.dir, 'known_hosts_wrong');
     writeFileSync(kh, `[${d.host}]:${d.port} ${other}\n`);
-    await assert.rejects(openSession(await target({ knownHostsFile: kh })),
-      expectKind('host-key-mismatch', false, new RegExp(`does not match known_hosts file ${kh}.*update`)));
+    await assert.rejects(
+      openSession(await target({ knownHostsFile: kh })),
+      expectKind('host-key-mismatch', false, new RegExp(`does not match known_hosts file ${kh}.*update`)),
+    );
   });
 
   it('unknown host is refused without trust on first use', async () => {
     const kh = join(d.dir, 'known_hosts_other_port');
     writeFileSync(kh, readFileSync(d.knownHostsFile, 'utf8').replace(`]:${d.port} `, `]:${d.port + 1} `));
-    await assert.rejects(openSession(await target({ knownHostsFile: kh })), expectKind('unknown-host', false, /known_hosts file .* add it/));
+    await assert.rejects(
+      openSession(await target({ knownHostsFile: kh })),
+      expectKind('unknown-host', false, /known_hosts file .* add it/),
+    );
   });
 
   it('wrong client key is auth-failed, non-retryable', async () => {
-    await assert.rejects(openSession(await target({ keyFile: newKey('wrong_client_key') })), expectKind('auth-failed', false, /user root/));
+    await assert.rejects(
+      openSession(await target({ keyFile: newKey('wrong_client_key') })),
+      expectKind('auth-failed', false, /user root/),
+    );
   });
 
   it('a key file readable by others is refused with chmod advice', async () => {
@@ -84,7 +107,10 @@ describe('connect', () => {
     const port = d.port + 7;
     const kh = join(d.dir, 'known_hosts_refused');
     writeFileSync(kh, readFileSync(d.knownHostsFile, 'utf8').replace(`]:${d.port} `, `]:${port} `));
-    await assert.rejects(openSession(await target({ port, knownHostsFile: kh })), expectKind('unreachable', true, /ECONNREFUSED/));
+    await assert.rejects(
+      openSession(await target({ port, knownHostsFile: kh })),
+      expectKind('unreachable', true, /ECONNREFUSED/),
+    );
   });
 
   it('a silent server gives handshake-timeout (retryable)', async () => {
@@ -94,7 +120,10 @@ describe('connect', () => {
     const kh = join(d.dir, 'known_hosts_silent');
     writeFileSync(kh, readFileSync(d.knownHostsFile, 'utf8').replace(`]:${d.port} `, `]:${port} `));
     try {
-      await assert.rejects(openSession(await target({ port, knownHostsFile: kh }), { readyTimeoutMs: 500 }), expectKind('handshake-timeout', true));
+      await assert.rejects(
+        openSession(await target({ port, knownHostsFile: kh }), { readyTimeoutMs: 500 }),
+        expectKind('handshake-timeout', true),
+      );
     } finally {
       silent.close();
       // close() waits for open sockets; ssh2 destroyed its side already.
@@ -111,7 +140,10 @@ describe('connect', () => {
   it('a dropped connection fails the running command and the session, without crashing', async () => {
     const s = await openSession(await target());
     // Kill this connection's sshd process: parent of the wrapper shell that is our parent.
-    await assert.rejects(s.run('kill -KILL $(ps -o ppid= -p $PPID); sleep 5'), expectKind('connection-lost', true, /outcome is unknown/));
+    await assert.rejects(
+      s.run('kill -KILL $(ps -o ppid= -p $PPID); sleep 5'),
+      expectKind('connection-lost', true, /outcome is unknown/),
+    );
     await assert.rejects(s.run('true'), expectKind('connection-lost', true));
     await s.close();
   });

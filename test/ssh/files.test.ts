@@ -9,19 +9,33 @@ import type { HostSession } from '../../src/ssh/types';
 import { RemoteFileError } from '../../src/ssh/errors';
 
 let d: Sshd;
-before(async () => { d = await startSshd(); });
-after(async () => { await d.stop(); });
+before(async () => {
+  d = await startSshd();
+});
+after(async () => {
+  await d.stop();
+});
 
 const open = async (user: string): Promise<HostSession> =>
-  openSession(await loadTarget({ name: 'node1', address: d.host, port: d.port }, { user, privateKeyFile: d.keyFile, knownHostsFile: d.knownHostsFile }));
+  openSession(
+    await loadTarget(
+      { name: 'node1', address: d.host, port: d.port },
+      { user, privateKeyFile: d.keyFile, knownHostsFile: d.knownHostsFile },
+    ),
+  );
 
 for (const who of ['root', 'khatest'] as const) {
   describe(`files as ${who}`, () => {
     let s: HostSession;
     const base = `/tmp/kha-files-${who}-${randomBytes(4).toString('hex')}`;
     const stat = async (p: string) => (await s.run(`stat -c '%a %U %G' ${p}`)).stdout.trim();
-    before(async () => { s = await open(who); });
-    after(async () => { await s.run(`rm -rf ${base}`); await s.close(); });
+    before(async () => {
+      s = await open(who);
+    });
+    after(async () => {
+      await s.run(`rm -rf ${base}`);
+      await s.close();
+    });
 
     it('writes a 0600 root-owned secret, creating parent dirs', async () => {
       const p = `${base}/pki/etcd/ca.key`;
@@ -68,7 +82,10 @@ for (const who of ['root', 'khatest'] as const) {
     if (who === 'khatest') {
       it('cannot read a root-only file without sudo, can with sudo', async () => {
         const p = `${base}/pki/etcd/ca.key`;
-        await assert.rejects(s.readFile(p, { sudo: false }), (e: unknown) => e instanceof RemoteFileError && e.code === 'EACCES');
+        await assert.rejects(
+          s.readFile(p, { sudo: false }),
+          (e: unknown) => e instanceof RemoteFileError && e.code === 'EACCES',
+        );
         assert.equal((await s.readFile(p)).toString(), 'SECRET-KEY-DATA\n');
       });
 

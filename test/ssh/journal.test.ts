@@ -20,7 +20,12 @@ const tmp = (name: string) => `/tmp/${tag}-${name}`;
 const entry = (id: string) => `${JOURNAL_DIR}/${id}`;
 
 const open = async (user: string, sshd: Sshd = d): Promise<HostSession> =>
-  openSession(await loadTarget({ name: 'node1', address: sshd.host, port: sshd.port }, { user, privateKeyFile: sshd.keyFile, knownHostsFile: sshd.knownHostsFile }));
+  openSession(
+    await loadTarget(
+      { name: 'node1', address: sshd.host, port: sshd.port },
+      { user, privateKeyFile: sshd.keyFile, knownHostsFile: sshd.knownHostsFile },
+    ),
+  );
 
 async function sh(cmd: string): Promise<string> {
   const r = await h.run(cmd);
@@ -50,7 +55,10 @@ function isKind(kind: string, re?: RegExp) {
   };
 }
 
-before(async () => { d = await startSshd(); h = await open('root'); });
+before(async () => {
+  d = await startSshd();
+  h = await open('root');
+});
 after(async () => {
   await h.run(`rm -rf ${JOURNAL_DIR}/${tag}-* /tmp/${tag}-*`);
   await h.close();
@@ -59,14 +67,22 @@ after(async () => {
 
 describe('journaled steps', () => {
   let s: HostSession;
-  before(async () => { s = await open(d.user); });
-  after(async () => { await s.close(); });
+  before(async () => {
+    s = await open(d.user);
+  });
+  after(async () => {
+    await s.close();
+  });
 
   it('runs a command once and records it in a 0700 root journal folder', async () => {
     const id = newId();
     const streamed: string[] = [];
     const offsets: number[] = [];
-    const r = await runJournaled(s, { id, command: 'echo hello; echo oops >&2; echo bye' }, { onOutput: (c) => streamed.push(c), onOffset: (o) => offsets.push(o) });
+    const r = await runJournaled(
+      s,
+      { id, command: 'echo hello; echo oops >&2; echo bye' },
+      { onOutput: (c) => streamed.push(c), onOffset: (o) => offsets.push(o) },
+    );
     assert.deepEqual(r, { id, state: 'finished', exitCode: 0, output: 'hello\noops\nbye\n', attached: false });
     assert.equal(streamed.join(''), r.output);
     assert.equal(offsets.at(-1), Buffer.byteLength(r.output));
@@ -91,11 +107,26 @@ describe('journaled steps', () => {
     const step = { id, command: `echo run >> ${tmp('count2b')}; sleep 0.3; echo ran` };
     // SSH round trips stagger concurrent calls by milliseconds, so also start the same start
     // script 4 times within one host shell to hit the check-then-claim window for real.
-    const start = (nonce: string) => attachScript({ dir: JOURNAL_DIR, lock: HOST_LOCK, id, nonce, fromOffset: 0, command: step.command, removeAfter: [] });
+    const start = (nonce: string) =>
+      attachScript({
+        dir: JOURNAL_DIR,
+        lock: HOST_LOCK,
+        id,
+        nonce,
+        fromOffset: 0,
+        command: step.command,
+        removeAfter: [],
+      });
     const burst = h.run(['a', 'b', 'c', 'd'].map((n) => `(${start(n)}) &`).join(' ') + ' wait');
     const rs = await Promise.all([s, h].map((x) => runJournaled(x, step)));
-    assert.equal((await burst).stderr.match(/KHA-JOURNAL-END finished 0 \d+ 1/g)?.length ?? 0, rs.every((r) => r.attached) ? 1 : 0);
-    assert.deepEqual(rs.map((r) => r.output), ['ran\n', 'ran\n']);
+    assert.equal(
+      (await burst).stderr.match(/KHA-JOURNAL-END finished 0 \d+ 1/g)?.length ?? 0,
+      rs.every((r) => r.attached) ? 1 : 0,
+    );
+    assert.deepEqual(
+      rs.map((r) => r.output),
+      ['ran\n', 'ran\n'],
+    );
     assert.equal(await lines(tmp('count2b')), 1);
   });
 
@@ -104,7 +135,11 @@ describe('journaled steps', () => {
     const step = { id, command: `echo run >> ${tmp('count3')}; echo start; sleep 3; echo end; exit 7` };
     const s1 = await open(d.user);
     let seen = 0;
-    const p1 = runJournaled(s1, step, { onOffset: (o) => { seen = o; } });
+    const p1 = runJournaled(s1, step, {
+      onOffset: (o) => {
+        seen = o;
+      },
+    });
     await until('the first output', async () => seen > 0);
     await s1.close();
     await assert.rejects(p1, isKind('connection-lost'));
@@ -115,15 +150,24 @@ describe('journaled steps', () => {
       const r = await runJournaled(s2, step, { fromOffset: seen, onOutput: (c) => streamed.push(c) });
       assert.deepEqual(r, { id, state: 'finished', exitCode: 7, output: 'start\nend\n', attached: true });
       assert.equal(streamed.join(''), 'end\n'); // only what the first attempt had not seen
-    } finally { await s2.close(); }
+    } finally {
+      await s2.close();
+    }
     assert.equal(await lines(tmp('count3')), 1);
   });
 
   it('never overlaps two steps on one host (host lock), whatever their ids', async () => {
     const cmd = 'echo "S $(date +%s%N)"; sleep 0.6; echo "E $(date +%s%N)"';
     const t0 = Date.now();
-    const [a, b] = await Promise.all([runJournaled(s, { id: newId(), command: cmd }), runJournaled(s, { id: newId(), command: cmd })]);
-    const span = (o: { output: string }) => o.output.trim().split('\n').map((l) => BigInt(l.split(' ')[1]));
+    const [a, b] = await Promise.all([
+      runJournaled(s, { id: newId(), command: cmd }),
+      runJournaled(s, { id: newId(), command: cmd }),
+    ]);
+    const span = (o: { output: string }) =>
+      o.output
+        .trim()
+        .split('\n')
+        .map((l) => BigInt(l.split(' ')[1]));
     const [[as, ae], [bs, be]] = [span(a), span(b)];
     assert.ok(ae <= bs || be <= as, `overlap: ${a.output} / ${b.output}`);
     assert.ok(Date.now() - t0 >= 1200);
@@ -137,17 +181,27 @@ describe('journaled steps', () => {
       const r = await runJournaled(s, { id: newId(), command: 'echo next' });
       assert.equal(r.output, 'next\n');
       assert.ok(Date.now() - t0 < 3000, `second step waited ${Date.now() - t0} ms for the lock`);
-    } finally { await sh(`kill $(cat ${pidFile})`); }
+    } finally {
+      await sh(`kill $(cat ${pidFile})`);
+    }
   });
 
   it('skips the command when the guard says the work is done, runs it otherwise', async () => {
     const done = tmp('done5');
-    const step = (id: string) => ({ id, command: `echo run >> ${tmp('count5')}; touch ${done}`, guard: `test -e ${done}`, removeAfter: [tmp('conf5')] });
+    const step = (id: string) => ({
+      id,
+      command: `echo run >> ${tmp('count5')}; touch ${done}`,
+      guard: `test -e ${done}`,
+      removeAfter: [tmp('conf5')],
+    });
     const ran = await runJournaled(s, step(newId()));
     assert.equal(ran.state, 'finished');
     await sh(`echo secret > ${tmp('conf5')}`);
     const skipped = await runJournaled(s, step(newId()));
-    assert.deepEqual({ ...skipped, id: '' }, { id: '', state: 'already-done', exitCode: null, output: '', attached: false });
+    assert.deepEqual(
+      { ...skipped, id: '' },
+      { id: '', state: 'already-done', exitCode: null, output: '', attached: false },
+    );
     assert.equal(await lines(tmp('count5')), 1);
     assert.equal(await sh(`test -e ${tmp('conf5')} || echo removed`), 'removed\n');
   });
@@ -160,8 +214,20 @@ describe('journaled steps', () => {
     const secret = `token: q7x9zz.${hex}`;
     const seen = `${hex.slice(0, -1)}[${hex.slice(-1)}]`; // matches the secret, not this pattern in grep's own argv
     let execs = 0;
-    const counting: HostSession = Object.create(s, { run: { value: (cmd: string, o?: object) => { execs++; return s.run(cmd, o); } } });
-    const step = { id, command: `stat -c '%a %U' ${dir} ${file}; wc -c <${file}; ps -eo args | grep -c '${seen}' || :`, input: { path: file, content: `${secret}\n` }, removeAfter: [file] };
+    const counting: HostSession = Object.create(s, {
+      run: {
+        value: (cmd: string, o?: object) => {
+          execs++;
+          return s.run(cmd, o);
+        },
+      },
+    });
+    const step = {
+      id,
+      command: `stat -c '%a %U' ${dir} ${file}; wc -c <${file}; ps -eo args | grep -c '${seen}' || :`,
+      input: { path: file, content: `${secret}\n` },
+      removeAfter: [file],
+    };
     const r = await runJournaled(counting, step);
     assert.equal(execs, 1);
     assert.equal(r.exitCode, 0, r.output);
@@ -179,8 +245,20 @@ describe('journaled steps', () => {
     const file = tmp('in9/join.yaml');
     const command = `echo run >> ${tmp('count9')}; cat ${file} >/dev/null`;
     // Losers write the input too (they saw no entry yet); whoever ends last must not leave a copy after the winner's clean-up.
-    const start = (nonce: string) => attachScript({ dir: JOURNAL_DIR, lock: HOST_LOCK, id, nonce, fromOffset: 0, command, removeAfter: [file], inputPath: file });
-    const burst = await h.run(['a', 'b', 'c', 'd', 'e', 'f'].map((n) => `(printf 'secret\\n' | ${start(n)}) 2>&1 &`).join(' ') + ' wait');
+    const start = (nonce: string) =>
+      attachScript({
+        dir: JOURNAL_DIR,
+        lock: HOST_LOCK,
+        id,
+        nonce,
+        fromOffset: 0,
+        command,
+        removeAfter: [file],
+        inputPath: file,
+      });
+    const burst = await h.run(
+      ['a', 'b', 'c', 'd', 'e', 'f'].map((n) => `(printf 'secret\\n' | ${start(n)}) 2>&1 &`).join(' ') + ' wait',
+    );
     assert.equal(burst.stdout.match(/KHA-JOURNAL-END finished 0 \d+ 1/g)?.length, 1, burst.stdout);
     assert.equal(await lines(tmp('count9')), 1);
     assert.equal(await sh(`test -e ${file} || echo absent`), 'absent\n');
@@ -191,7 +269,11 @@ describe('journaled steps', () => {
     const [secret, child] = [tmp('join6.conf'), tmp('child6.pid')];
     await h.writeFile(secret, 'token: abcdef.0123456789abcdef\n', { mode: 0o600 });
     const ac = new AbortController();
-    const p = runJournaled(s, { id, command: `sleep 60 & echo $! > ${child}; wait`, removeAfter: [secret] }, { signal: ac.signal });
+    const p = runJournaled(
+      s,
+      { id, command: `sleep 60 & echo $! > ${child}; wait`, removeAfter: [secret] },
+      { signal: ac.signal },
+    );
     await until('the child pid', async () => (await sh(`cat ${child} 2>/dev/null || true`)).trim() !== '');
     const [childPid, runnerPid] = [(await sh(`cat ${child}`)).trim(), (await sh(`cat ${entry(id)}/pid`)).trim()];
     assert.equal(await gone(childPid), false);
@@ -203,7 +285,10 @@ describe('journaled steps', () => {
     assert.equal(await sh(`cat ${entry(id)}/rc`), 'cancelled\n');
     assert.equal(await journalState(s, id), 'finished');
     const again = await runJournaled(s, { id, command: 'echo must-not-run' });
-    assert.deepEqual({ state: again.state, exitCode: again.exitCode, attached: again.attached }, { state: 'cancelled', exitCode: null, attached: true });
+    assert.deepEqual(
+      { state: again.state, exitCode: again.exitCode, attached: again.attached },
+      { state: 'cancelled', exitCode: null, attached: true },
+    );
     assert.equal(await cancelJournaled(s, id), false);
   });
 
@@ -221,13 +306,25 @@ describe('journaled steps', () => {
     const hex = (n: number) => randomBytes(n).toString('hex');
     const [token, certKey, caHash, pemBody] = ['q1w2e3.abcdefghij012345', hex(32), hex(32), `MIIE${hex(20)}`];
     const src = tmp('secrets8');
-    await h.writeFile(src, [
-      `[bootstrap-token] Using token: ${token}`,
-      '[upload-certs] Using certificate key:', certKey,
-      `kubeadm join 10.0.0.1:6443 --token ${token} \\`, `\t--discovery-token-ca-cert-hash sha256:${caHash} --certificate-key ${certKey}`,
-      '-----BEGIN PRIVATE KEY-----', pemBody, `${pemBody}2`, '-----END PRIVATE KEY-----',
-      `  token: ${hex(8)}x`, `certificateKey: "${certKey}"`, 'tail line', '',
-    ].join('\n'), { mode: 0o600 });
+    await h.writeFile(
+      src,
+      [
+        `[bootstrap-token] Using token: ${token}`,
+        '[upload-certs] Using certificate key:',
+        certKey,
+        `kubeadm join 10.0.0.1:6443 --token ${token} \\`,
+        `\t--discovery-token-ca-cert-hash sha256:${caHash} --certificate-key ${certKey}`,
+        '-----BEGIN PRIVATE KEY-----',
+        pemBody,
+        `${pemBody}2`,
+        '-----END PRIVATE KEY-----',
+        `  token: ${hex(8)}x`,
+        `certificateKey: "${certKey}"`,
+        'tail line',
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
     // The secrets reach the command only through a file, never through its text.
     const r = await runJournaled(s, { id, command: `cat ${src}`, removeAfter: [src] });
     const onHost = await sh(`cat ${entry(id)}/*`);
@@ -235,7 +332,10 @@ describe('journaled steps', () => {
       for (const secret of [token, certKey, pemBody]) assert.ok(!text.includes(secret), `${secret} leaked:\n${text}`);
       assert.ok(text.includes(`sha256:${caHash}`), text);
       // Every body line masked, one *** line for the block; quotes kept (the rules of src/common/redact.ts).
-      assert.match(text, /-----BEGIN PRIVATE KEY-----\n\*\*\*\n-----END PRIVATE KEY-----\n {2}token: \*\*\*\ncertificateKey: "\*\*\*"\ntail line\n/);
+      assert.match(
+        text,
+        /-----BEGIN PRIVATE KEY-----\n\*\*\*\n-----END PRIVATE KEY-----\n {2}token: \*\*\*\ncertificateKey: "\*\*\*"\ntail line\n/,
+      );
     }
   });
 
@@ -260,20 +360,33 @@ for (const who of ['root', 'khatest'] as const) {
     const s = await open(who);
     try {
       const r = await runJournaled(s, { id: newId(), command: 'id -u; echo abcdef.0123456789abcdef >&2; exit 3' });
-      assert.deepEqual({ ...r, id: '' }, { id: '', state: 'finished', exitCode: 3, output: '0\n***\n', attached: false });
-    } finally { await s.close(); }
+      assert.deepEqual(
+        { ...r, id: '' },
+        { id: '', state: 'finished', exitCode: 3, output: '0\n***\n', attached: false },
+      );
+    } finally {
+      await s.close();
+    }
   });
 }
 
 describe('connection dropped under a running step', () => {
   let d2: Sshd;
-  before(async () => { d2 = await startSshd(); });
-  after(async () => { await d2.stop(); });
+  before(async () => {
+    d2 = await startSshd();
+  });
+  after(async () => {
+    await d2.stop();
+  });
 
   /** sshd processes whose parent is one of `parents` (stat: pid (comm) state ppid ...). */
   async function sshdChildren(parents: string[]): Promise<string[]> {
     const out = await sh('for f in /proc/[0-9]*/stat; do read -r l < $f 2>/dev/null && echo "$l"; done; true');
-    return out.split('\n').map((l) => l.split(' ')).filter((f) => f[1] === '(sshd)' && parents.includes(f[3])).map((f) => f[0]);
+    return out
+      .split('\n')
+      .map((l) => l.split(' '))
+      .filter((f) => f[1] === '(sshd)' && parents.includes(f[3]))
+      .map((f) => f[0]);
   }
 
   /** SIGKILLs d2's per-connection processes: the [priv] monitor and the child holding the socket. */
@@ -289,17 +402,24 @@ describe('connection dropped under a running step', () => {
     const step = { id, command: `echo run >> ${tmp('count7')}; echo start; sleep 2; echo done; exit 5` };
     const s1 = await open(d2.user, d2);
     try {
-      const p = runJournaled(s1, step).then(() => assert.fail('the attach survived the dropped connection'), (e: unknown) => e);
+      const p = runJournaled(s1, step).then(
+        () => assert.fail('the attach survived the dropped connection'),
+        (e: unknown) => e,
+      );
       await until('the step to start', async () => (await sh(`cat ${entry(id)}/out 2>/dev/null || true`)) !== '');
       await killConnections();
       assert.ok(isKind('connection-lost')(await p));
-    } finally { await s1.close(); }
+    } finally {
+      await s1.close();
+    }
     assert.equal(await journalState(h, id), 'running');
     const s2 = await open(d2.user, d2);
     try {
       const r = await runJournaled(s2, step);
       assert.deepEqual(r, { id, state: 'finished', exitCode: 5, output: 'start\ndone\n', attached: true });
-    } finally { await s2.close(); }
+    } finally {
+      await s2.close();
+    }
     assert.equal(await lines(tmp('count7')), 1);
   });
 });

@@ -6,10 +6,23 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fingerprint, hostKeyVerifier, keyTypeOf, knownHostsLine, parseKnownHosts, recordHostKey } from '../../src/ssh/known-hosts';
+import {
+  fingerprint,
+  hostKeyVerifier,
+  keyTypeOf,
+  knownHostsLine,
+  parseKnownHosts,
+  recordHostKey,
+} from '../../src/ssh/known-hosts';
 
 // Wire-format ed25519 public key blobs: string "ssh-ed25519" + 32-byte key.
-const blob = () => Buffer.concat([Buffer.from('0000000b', 'hex'), Buffer.from('ssh-ed25519'), Buffer.from('00000020', 'hex'), randomBytes(32)]);
+const blob = () =>
+  Buffer.concat([
+    Buffer.from('0000000b', 'hex'),
+    Buffer.from('ssh-ed25519'),
+    Buffer.from('00000020', 'hex'),
+    randomBytes(32),
+  ]);
 const K1 = blob();
 const K2 = blob();
 const b64 = (k: Buffer) => k.toString('base64');
@@ -52,7 +65,9 @@ describe('known_hosts', () => {
   });
 
   it('drops keys that are @revoked', () => {
-    const e = parseKnownHosts(`cp1 ssh-ed25519 ${b64(K1)}\n@revoked * ssh-ed25519 ${b64(K1)}\ncp1 ssh-ed25519 ${b64(K2)}`);
+    const e = parseKnownHosts(
+      `cp1 ssh-ed25519 ${b64(K1)}\n@revoked * ssh-ed25519 ${b64(K1)}\ncp1 ssh-ed25519 ${b64(K2)}`,
+    );
     const v = hostKeyVerifier(e, 'cp1', 22);
     assert.deepEqual([v.verify(K1), v.verify(K2)], [false, true]);
   });
@@ -63,11 +78,13 @@ describe('known_hosts', () => {
   });
 
   it('matches host names case-insensitively, as ssh(1) lower-cases them: hashed, plain and [host]:port', () => {
-    const e = parseKnownHosts([
-      `${hashed('w1.example.com')} ssh-ed25519 ${b64(K1)}`,
-      `${hashed('[w2.example.com]:2222')} ssh-ed25519 ${b64(K2)}`,
-      `Cp3.Example.Com,[CP4.example.com]:2200 ssh-ed25519 ${b64(K1)}`,
-    ].join('\n'));
+    const e = parseKnownHosts(
+      [
+        `${hashed('w1.example.com')} ssh-ed25519 ${b64(K1)}`,
+        `${hashed('[w2.example.com]:2222')} ssh-ed25519 ${b64(K2)}`,
+        `Cp3.Example.Com,[CP4.example.com]:2200 ssh-ed25519 ${b64(K1)}`,
+      ].join('\n'),
+    );
     assert.equal(hostKeyVerifier(e, 'W1.Example.COM', 22).verify(K1), true);
     assert.equal(hostKeyVerifier(e, 'W2.EXAMPLE.com', 2222).verify(K2), true);
     assert.equal(hostKeyVerifier(e, 'cp3.example.com', 22).verify(K1), true);
@@ -85,7 +102,9 @@ describe('known_hosts', () => {
       assert.ok(e.every((x) => x.hosts.startsWith('|1|')));
       assert.equal(hostKeyVerifier(e, 'W1.Example.COM', 22).verify(K1), true);
       assert.equal(hostKeyVerifier(e, 'W1.EXAMPLE.COM', 2222).verify(K2), true);
-    } finally { rmSync(dir, { recursive: true, force: true }); }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('fingerprints like ssh-keygen -l (SHA256:base64, no padding)', () => {
@@ -94,14 +113,18 @@ describe('known_hosts', () => {
       execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'k')], { stdio: 'pipe' });
       const pub = readFileSync(join(dir, 'k.pub'), 'utf8').split(' ');
       const key = Buffer.from(pub[1], 'base64');
-      const want = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', join(dir, 'k.pub')]).toString().split(' ')[1];
+      const want = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', join(dir, 'k.pub')])
+        .toString()
+        .split(' ')[1];
       assert.equal(fingerprint(key), want);
       assert.equal(keyTypeOf(key), 'ssh-ed25519');
       // A line we write is read back by ssh-keygen -F (hashed: OpenSSH's own HMAC check).
       const f = join(dir, 'known_hosts');
       writeFileSync(f, `${knownHostsLine('[w9.example.com]:2222', key, true)}\n`);
       assert.match(execFileSync('ssh-keygen', ['-F', '[w9.example.com]:2222', '-f', f]).toString(), /ssh-ed25519/);
-    } finally { rmSync(dir, { recursive: true, force: true }); }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('recordHostKey (accept-new): appends once under a lock, keeps the mode and the style, refuses a change', async () => {
@@ -114,7 +137,10 @@ describe('known_hosts', () => {
       const rs = await Promise.all(Array.from({ length: 10 }, () => recordHostKey(f, 'W1.Example.COM', 2222, K2)));
       assert.equal(rs.filter((r) => r.outcome === 'added').length, 1);
       assert.ok(rs.every((r) => r.outcome === 'added' || r.outcome === 'known'));
-      assert.equal(readFileSync(f, 'utf8'), `cp1 ssh-ed25519 ${b64(K1)}\n[w1.example.com]:2222 ssh-ed25519 ${b64(K2)}\n`);
+      assert.equal(
+        readFileSync(f, 'utf8'),
+        `cp1 ssh-ed25519 ${b64(K1)}\n[w1.example.com]:2222 ssh-ed25519 ${b64(K2)}\n`,
+      );
       assert.equal(statSync(f).mode & 0o777, 0o640);
       const changed = await recordHostKey(f, 'w1.example.com', 2222, K1);
       assert.equal(changed.outcome, 'changed');
@@ -130,6 +156,8 @@ describe('known_hosts', () => {
       await recordHostKey(n, 'cp3', 22, K1);
       assert.equal(statSync(n).mode & 0o777, 0o600);
       assert.equal(readFileSync(n, 'utf8'), `cp3 ssh-ed25519 ${b64(K1)}\n`);
-    } finally { rmSync(dir, { recursive: true, force: true }); }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

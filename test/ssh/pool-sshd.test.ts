@@ -17,16 +17,32 @@ import { startSshd, type Sshd } from '../helpers/sshd';
 let d: Sshd;
 const pool = new SessionPool();
 let replaced: SessionPool;
-before(async () => { d = await startSshd(); replaced = useSessionPool(pool); });
-after(async () => { useSessionPool(replaced); await pool.closeAll(); await d.stop(); });
+before(async () => {
+  d = await startSshd();
+  replaced = useSessionPool(pool);
+});
+after(async () => {
+  useSessionPool(replaced);
+  await pool.closeAll();
+  await d.stop();
+});
 
 const quiet: Logger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const logins = () => (d.log().match(/Accepted publickey for root/g) ?? []).length;
 
 /** One activity on the host, as the worker runs it. */
 function activity<T>(fn: (cp: Remote) => Promise<T>): Promise<T> {
-  const ssh: SshSpec = { user: 'root', privateKeyFile: d.keyFile, knownHostsFile: d.knownHostsFile, port: d.port, hostKeyPolicy: 'strict', forwardAgent: false };
-  return new MockActivityEnvironment(undefined, { logger: quiet }).run(() => withSessions(ssh, [{ name: 'cp1', address: d.host, port: d.port }], fn));
+  const ssh: SshSpec = {
+    user: 'root',
+    privateKeyFile: d.keyFile,
+    knownHostsFile: d.knownHostsFile,
+    port: d.port,
+    hostKeyPolicy: 'strict',
+    forwardAgent: false,
+  };
+  return new MockActivityEnvironment(undefined, { logger: quiet }).run(() =>
+    withSessions(ssh, [{ name: 'cp1', address: d.host, port: d.port }], fn),
+  );
 }
 
 const echo = (word: string) => activity(async (cp) => (await cp.run(`echo ${word}`)).stdout);
@@ -37,13 +53,22 @@ function dropConnections(): number {
   const sshdsBy = new Map<string, string[]>();
   for (const pid of readdirSync('/proc').filter((f) => /^\d+$/.test(f))) {
     let stat: string;
-    try { stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { continue; } // exited meanwhile
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue;
+    } // exited meanwhile
     if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'sshd') continue;
     const ppid = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
     sshdsBy.set(ppid, [...(sshdsBy.get(ppid) ?? []), pid]);
   }
   const victims: string[] = [];
-  const walk = (pid: string) => { for (const c of sshdsBy.get(pid) ?? []) { victims.push(c); walk(c); } };
+  const walk = (pid: string) => {
+    for (const c of sshdsBy.get(pid) ?? []) {
+      victims.push(c);
+      walk(c);
+    }
+  };
   walk(listener);
   for (const pid of victims) process.kill(Number(pid), 'SIGKILL');
   return sshdsBy.get(listener)?.length ?? 0; // one [priv] monitor per connection
@@ -69,7 +94,10 @@ describe('session pool on a real sshd', { timeout: 60_000 }, () => {
       await sleep(500);
       assert.equal(dropConnections(), 1);
       return running;
-    }).then(() => assert.fail('the command survived the dropped connection'), (e: unknown) => e);
+    }).then(
+      () => assert.fail('the command survived the dropped connection'),
+      (e: unknown) => e,
+    );
     assert.ok(failure instanceof ApplicationFailure, String(failure));
     assert.equal(failure.type, 'SshUnavailable');
     assert.equal(failure.nonRetryable, false);

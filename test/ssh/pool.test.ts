@@ -14,21 +14,37 @@ class FakeSession implements HostSession {
   closed = false;
   /** What the next run() throws, as a real session would. */
   failWith: Error | undefined;
-  constructor(readonly target: SshTarget, readonly n: number) {}
+  constructor(
+    readonly target: SshTarget,
+    readonly n: number,
+  ) {}
   async run(): Promise<RunResult> {
     if (this.failWith) throw this.failWith;
     return { exitCode: 0, stdout: `connection ${this.n}`, stderr: '', truncated: false };
   }
-  async readFile(): Promise<Buffer> { return Buffer.from(''); }
-  async writeFile(): Promise<void> { /* nothing to write to */ }
-  async close(): Promise<void> { this.closed = true; this.usable = false; }
+  async readFile(): Promise<Buffer> {
+    return Buffer.from('');
+  }
+  async writeFile(): Promise<void> {
+    /* nothing to write to */
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+    this.usable = false;
+  }
 }
 
 function fakePool(opts: Omit<SessionPoolOptions, 'open'> = {}, open?: SessionOpener) {
   const opened: FakeSession[] = [];
   const pool = new SessionPool({
     ...opts,
-    open: open ?? (async (t) => { const s = new FakeSession(t, opened.length); opened.push(s); return s; }),
+    open:
+      open ??
+      (async (t) => {
+        const s = new FakeSession(t, opened.length);
+        opened.push(s);
+        return s;
+      }),
   });
   return { pool, opened };
 }
@@ -39,16 +55,30 @@ function target(over: Partial<SshTarget> & { knownHostsText?: string } = {}): Ss
   const { knownHostsText, ...rest } = over;
   const host = rest.host ?? '10.0.0.1';
   return {
-    name: host === '10.0.0.1' ? 'cp1' : 'w1', host, port: 22, user: 'kha', privateKey: Buffer.from('private key A'),
-    knownHostsFile: '/kha/known_hosts', knownHosts: parseKnownHosts(knownHostsText ?? `${host} ssh-ed25519 ${hostKey('A')}\n`),
-    hostKeyPolicy: 'strict', forwardAgent: false, ...rest,
+    name: host === '10.0.0.1' ? 'cp1' : 'w1',
+    host,
+    port: 22,
+    user: 'kha',
+    privateKey: Buffer.from('private key A'),
+    knownHostsFile: '/kha/known_hosts',
+    knownHosts: parseKnownHosts(knownHostsText ?? `${host} ssh-ed25519 ${hostKey('A')}\n`),
+    hostKeyPolicy: 'strict',
+    forwardAgent: false,
+    ...rest,
   };
 }
 
 /** True when `p` settled within a few event-loop turns. */
 async function settled(p: Promise<unknown>): Promise<boolean> {
   let done = false;
-  p.then(() => { done = true; }, () => { done = true; });
+  p.then(
+    () => {
+      done = true;
+    },
+    () => {
+      done = true;
+    },
+  );
   await sleep(5);
   return done;
 }
@@ -87,15 +117,29 @@ describe('session pool', () => {
     await pool.lease(target());
     const waiting = pool.lease(target());
     assert.equal(await settled(waiting), false, 'a third connection is past the bound');
-    assert.equal((await (await pool.lease(target({ host: '10.0.0.2' }))).run('true')).stdout, 'connection 2', 'another host is not held up');
+    assert.equal(
+      (await (await pool.lease(target({ host: '10.0.0.2' }))).run('true')).stdout,
+      'connection 2',
+      'another host is not held up',
+    );
     await a.close();
-    assert.equal((await (await waiting).run('true')).stdout, 'connection 0', 'the freed connection goes to the waiting caller');
+    assert.equal(
+      (await (await waiting).run('true')).stdout,
+      'connection 0',
+      'the freed connection goes to the waiting caller',
+    );
 
     const ac = new AbortController();
     const aborted = pool.lease(target(), { signal: ac.signal });
     assert.equal(await settled(aborted), false);
     ac.abort();
-    await assert.rejects(aborted, (e: unknown) => e instanceof SshError && e.kind === 'aborted' && /^host cp1 \(10\.0\.0\.1:22\): waiting for one of the 2 SSH connections/.test(e.message));
+    await assert.rejects(
+      aborted,
+      (e: unknown) =>
+        e instanceof SshError &&
+        e.kind === 'aborted' &&
+        /^host cp1 \(10\.0\.0\.1:22\): waiting for one of the 2 SSH connections/.test(e.message),
+    );
     assert.equal(opened.length, 3);
     await pool.closeAll();
   });
@@ -123,7 +167,11 @@ describe('session pool', () => {
     const hosts = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4'];
     for (const host of hosts) await (await pool.lease(target({ host }))).close();
     await sleep(5);
-    assert.deepEqual(opened.map((s) => s.closed), [true, true, false, false], 'the two visited last stay open');
+    assert.deepEqual(
+      opened.map((s) => s.closed),
+      [true, true, false, false],
+      'the two visited last stay open',
+    );
     // A lease takes a connection out of the idle set: the first control plane, leased again, is not the one closed.
     const cp = await pool.lease(target({ host: '10.0.0.3' }));
     await (await pool.lease(target({ host: '10.0.0.5' }))).close();
@@ -155,7 +203,11 @@ describe('session pool', () => {
     await c.close();
     opened[0].failWith = new SshError('connection-lost', target(), 'connection lost while a command was running');
     await assert.rejects(a.run('sleep 1'), (e: unknown) => e instanceof SshError && e.kind === 'connection-lost');
-    assert.equal((await (await pool.lease(target())).run('true')).stdout, 'connection 1', 'the retry gets a fresh connection');
+    assert.equal(
+      (await (await pool.lease(target())).run('true')).stdout,
+      'connection 1',
+      'the retry gets a fresh connection',
+    );
     await a.close();
     assert.equal(opened[0].closed, false, 'b still uses it');
     await b.close();
@@ -174,19 +226,32 @@ describe('session pool', () => {
     await pool.closeAll();
   });
 
-  it('keys connections by private key, this host\'s known_hosts entries, policy and jump host', async () => {
+  it("keys connections by private key, this host's known_hosts entries, policy and jump host", async () => {
     const { pool, opened } = fakePool({ connectionsPerHost: 8 });
     const n = async (t: SshTarget) => {
       const lease = await pool.lease(t);
-      try { return Number((await lease.run('true')).stdout.split(' ')[1]); } finally { await lease.close(); }
+      try {
+        return Number((await lease.run('true')).stdout.split(' ')[1]);
+      } finally {
+        await lease.close();
+      }
     };
     const base = await n(target());
     assert.equal(await n(target({ privateKey: Buffer.from('private key B') })), 1);
-    assert.equal(await n(target({ knownHostsText: `10.0.0.1 ssh-ed25519 ${hostKey('rebuilt')}\n` })), 2, 'a changed host key is verified on a new connection');
+    assert.equal(
+      await n(target({ knownHostsText: `10.0.0.1 ssh-ed25519 ${hostKey('rebuilt')}\n` })),
+      2,
+      'a changed host key is verified on a new connection',
+    );
     assert.equal(await n(target({ hostKeyPolicy: 'accept-new' })), 3);
     assert.equal(await n(target({ jump: target({ host: '10.0.0.9', name: 'jump host 10.0.0.9' }) })), 4);
-    assert.equal(await n(target({ knownHostsText: `10.0.0.1 ssh-ed25519 ${hostKey('A')}\n10.0.0.7 ssh-ed25519 ${hostKey('other')}\n` })), base,
-      'a line for another host changes nothing this host is checked against');
+    assert.equal(
+      await n(
+        target({ knownHostsText: `10.0.0.1 ssh-ed25519 ${hostKey('A')}\n10.0.0.7 ssh-ed25519 ${hostKey('other')}\n` }),
+      ),
+      base,
+      'a line for another host changes nothing this host is checked against',
+    );
     assert.equal(opened.length, 5);
     await pool.closeAll();
   });
@@ -195,7 +260,13 @@ describe('session pool', () => {
     const { pool, opened } = fakePool({ connectionsPerHost: 1 });
     await (await pool.lease(target())).close();
     await (await pool.lease(target({ user: 'root' }))).close();
-    assert.deepEqual(opened.map((s) => [s.target.user, s.closed]), [['kha', true], ['root', false]]);
+    assert.deepEqual(
+      opened.map((s) => [s.target.user, s.closed]),
+      [
+        ['kha', true],
+        ['root', false],
+      ],
+    );
     await pool.closeAll();
   });
 
@@ -206,10 +277,15 @@ describe('session pool', () => {
       attempts++;
       signals.push(o.signal!);
       if (attempts === 1) return Promise.reject(new SshError('unreachable', t, 'cannot connect (ECONNREFUSED)'));
-      return new Promise((_, reject) => o.signal!.addEventListener('abort', () => reject(new SshError('aborted', t, 'connect aborted'))));
+      return new Promise((_, reject) =>
+        o.signal!.addEventListener('abort', () => reject(new SshError('aborted', t, 'connect aborted'))),
+      );
     });
     const results = await Promise.allSettled([pool.lease(target()), pool.lease(target())]);
-    assert.deepEqual(results.map((r) => r.status === 'rejected' && /ECONNREFUSED/.test(String(r.reason))), [true, true]);
+    assert.deepEqual(
+      results.map((r) => r.status === 'rejected' && /ECONNREFUSED/.test(String(r.reason))),
+      [true, true],
+    );
     assert.equal(attempts, 1, 'both waited for the same connect');
     const ac = new AbortController();
     const p = pool.lease(target(), { signal: ac.signal });
@@ -225,7 +301,10 @@ describe('session pool', () => {
     const held = await pool.lease(target());
     await (await pool.lease(target({ host: '10.0.0.2' }))).close();
     await pool.closeAll();
-    assert.deepEqual(opened.map((s) => s.closed), [true, true]);
+    assert.deepEqual(
+      opened.map((s) => s.closed),
+      [true, true],
+    );
     assert.equal(held.usable, false);
     await held.close();
     assert.equal((await (await pool.lease(target())).run('true')).stdout, 'connection 2');

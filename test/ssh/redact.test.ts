@@ -18,7 +18,9 @@ const CA_HASH = '8817bb69522a72618241f20adfede139743f48403367cec3f4144b43f918b97
 const DIGEST = 'sha256:' + 'e0'.repeat(32);
 
 function sed(text: string): string {
-  return execFileSync('sed', ['-u', '-E', sedScript()], { input: text, env: { ...process.env, LC_ALL: 'C' } }).toString('utf8');
+  return execFileSync('sed', ['-u', '-E', sedScript()], { input: text, env: { ...process.env, LC_ALL: 'C' } }).toString(
+    'utf8',
+  );
 }
 
 /** Every way of cutting `text` in two, plus a one-character-at-a-time feed. */
@@ -26,7 +28,10 @@ function streamed(text: string, cuts: number[]): string {
   const r = new StreamRedactor();
   let out = '';
   let at = 0;
-  for (const c of [...cuts, text.length]) { out += r.push(text.slice(at, c)); at = c; }
+  for (const c of [...cuts, text.length]) {
+    out += r.push(text.slice(at, c));
+    at = c;
+  }
   return out + r.end();
 }
 
@@ -35,14 +40,29 @@ const CERT_PEM_LINES: string[] = [];
 before(() => {
   const dir = mkdtempSync(join(tmpdir(), 'kha-redact-'));
   try {
-    const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+    const run = (cmd: string, args: string[]) =>
+      execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
     run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'k')]);
     PEMS.OPENSSH = readFileSync(join(dir, 'k'), 'utf8');
     PEMS.RSA = run('openssl', ['genrsa', '-traditional', '2048']);
     PEMS.EC = run('openssl', ['ecparam', '-genkey', '-name', 'prime256v1', '-noout']);
     PEMS.PKCS8 = run('openssl', ['genpkey', '-algorithm', 'ed25519']);
     PEMS.ENCRYPTED = run('openssl', ['genpkey', '-algorithm', 'ed25519', '-aes-128-cbc', '-pass', 'pass:x']);
-    run('openssl', ['req', '-x509', '-newkey', 'ed25519', '-nodes', '-keyout', join(dir, 'c.key'), '-out', join(dir, 'c.crt'), '-subj', '/CN=kubernetes', '-days', '1']);
+    run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ed25519',
+      '-nodes',
+      '-keyout',
+      join(dir, 'c.key'),
+      '-out',
+      join(dir, 'c.crt'),
+      '-subj',
+      '/CN=kubernetes',
+      '-days',
+      '1',
+    ]);
     CERT_PEM_LINES.push(...readFileSync(join(dir, 'c.crt'), 'utf8').trim().split('\n'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -52,24 +72,44 @@ before(() => {
 });
 
 function bodies(pem: string): string[] {
-  return pem.trim().split('\n').slice(1, -1).map((l) => l.trim()).filter((l) => l.length >= 8);
+  return pem
+    .trim()
+    .split('\n')
+    .slice(1, -1)
+    .map((l) => l.trim())
+    .filter((l) => l.length >= 8);
 }
 
 function kubeconfig(): string {
   const certB64 = Buffer.from(CERT_PEM_LINES.join('\n') + '\n').toString('base64');
   return [
-    'apiVersion: v1', 'clusters:', '- cluster:', `    certificate-authority-data: ${certB64}`, '    server: https://lb.example.com:6443', '  name: kubernetes',
-    'users:', '- name: kubernetes-admin', '  user:', `    client-certificate-data: ${certB64}`,
-    `    client-key-data: ${Buffer.from(PEMS.RSA).toString('base64')}`, '',
+    'apiVersion: v1',
+    'clusters:',
+    '- cluster:',
+    `    certificate-authority-data: ${certB64}`,
+    '    server: https://lb.example.com:6443',
+    '  name: kubernetes',
+    'users:',
+    '- name: kubernetes-admin',
+    '  user:',
+    `    client-certificate-data: ${certB64}`,
+    `    client-key-data: ${Buffer.from(PEMS.RSA).toString('base64')}`,
+    '',
   ].join('\n');
 }
 
 function tlsSecret(): string {
   return [
-    'apiVersion: v1', 'kind: Secret', 'type: kubernetes.io/tls', 'metadata:', '  name: front', 'data:',
+    'apiVersion: v1',
+    'kind: Secret',
+    'type: kubernetes.io/tls',
+    'metadata:',
+    '  name: front',
+    'data:',
     `  tls.crt: ${Buffer.from(CERT_PEM_LINES.join('\n')).toString('base64')}`,
     `  tls.key: ${Buffer.from(PEMS.EC).toString('base64')}`,
-    `  other: ${Buffer.from(PEMS.PKCS8).toString('base64')}`, '',
+    `  other: ${Buffer.from(PEMS.PKCS8).toString('base64')}`,
+    '',
   ].join('\n');
 }
 
@@ -78,13 +118,20 @@ describe('redact: whole outputs', () => {
     const text = fixture('init-1.28-upload-certs.stdout.txt');
     assert.ok(text.includes(TOKEN) && text.includes(CERT_KEY) && text.includes(CA_HASH));
     const out = redact(text);
-    for (const secret of [TOKEN, CERT_KEY, 'ibkwbtflmj6w8qmg', CERT_KEY.slice(0, 32)]) assert.ok(!out.includes(secret), secret);
+    for (const secret of [TOKEN, CERT_KEY, 'ibkwbtflmj6w8qmg', CERT_KEY.slice(0, 32)])
+      assert.ok(!out.includes(secret), secret);
     assert.match(out, /\[upload-certs\] Using certificate key:\n\*\*\*\n/);
     assert.match(out, /\[bootstrap-token\] Using token: \*\*\*\n/);
-    assert.match(out, /--token \*\*\* \\\n\t--discovery-token-ca-cert-hash sha256:8817bb69[0-9a-f]{56} \\\n\t--control-plane --certificate-key \*\*\*\n/);
+    assert.match(
+      out,
+      /--token \*\*\* \\\n\t--discovery-token-ca-cert-hash sha256:8817bb69[0-9a-f]{56} \\\n\t--control-plane --certificate-key \*\*\*\n/,
+    );
     // Ordinary lines survive untouched; only the secret lines change.
     const changed = text.split('\n').filter((l, i) => out.split('\n')[i] !== l);
-    assert.ok(changed.every((l) => l.includes(TOKEN) || l.includes(CERT_KEY)), changed.join('\n'));
+    assert.ok(
+      changed.every((l) => l.includes(TOKEN) || l.includes(CERT_KEY)),
+      changed.join('\n'),
+    );
   });
 
   it('every kubeadm fixture: no token or certificate key survives, CA hashes do', () => {
@@ -92,8 +139,10 @@ describe('redact: whole outputs', () => {
       const text = fixture(name);
       const out = redact(text);
       for (const t of text.match(/\b[a-z0-9]{6}\.[a-z0-9]{16}\b/g) ?? []) assert.ok(!out.includes(t), `${name}: ${t}`);
-      for (const k of text.match(/(?<=certificate-key[ =]|^)[0-9a-f]{64}$/gm) ?? []) assert.ok(!out.includes(k), `${name}: ${k}`);
-      for (const h of text.match(/sha256:[0-9a-f]{64}/g) ?? []) assert.ok(out.includes(h), `${name}: CA hash ${h} must stay readable`);
+      for (const k of text.match(/(?<=certificate-key[ =]|^)[0-9a-f]{64}$/gm) ?? [])
+        assert.ok(!out.includes(k), `${name}: ${k}`);
+      for (const h of text.match(/sha256:[0-9a-f]{64}/g) ?? [])
+        assert.ok(out.includes(h), `${name}: CA hash ${h} must stay readable`);
     }
   });
 
@@ -108,8 +157,14 @@ describe('redact: whole outputs', () => {
   });
 
   it('an indented key in YAML, a one-line JSON key, a cut-off block and a tail that starts mid-block', () => {
-    const indented = PEMS.RSA.trim().split('\n').map((l) => `    ${l}`).join('\n');
-    assert.equal(redact(`key: |\n${indented}\nnext: 1`), `key: |\n    -----BEGIN RSA PRIVATE KEY-----\n    ${MASK}\n    -----END RSA PRIVATE KEY-----\nnext: 1`);
+    const indented = PEMS.RSA.trim()
+      .split('\n')
+      .map((l) => `    ${l}`)
+      .join('\n');
+    assert.equal(
+      redact(`key: |\n${indented}\nnext: 1`),
+      `key: |\n    -----BEGIN RSA PRIVATE KEY-----\n    ${MASK}\n    -----END RSA PRIVATE KEY-----\nnext: 1`,
+    );
     const json = JSON.stringify({ key: PEMS.EC, ok: 1 });
     assert.equal(redact(json), `{"key":"-----BEGIN EC PRIVATE KEY-----${MASK}-----END EC PRIVATE KEY-----\\n","ok":1}`);
     const cut = PEMS.OPENSSH.split('\n').slice(0, 3).join('\n');
@@ -121,12 +176,16 @@ describe('redact: whole outputs', () => {
     // Also after an earlier, complete block (whose body lines were dropped).
     const both = redact(`${PEMS.EC}ok line\n${tailOnly}\n`);
     for (const b of [...bodies(PEMS.EC), ...bodies(PEMS.RSA)]) assert.ok(!both.includes(b), b);
-    assert.equal(both, `-----BEGIN EC PRIVATE KEY-----\n${MASK}\n-----END EC PRIVATE KEY-----\nok line\n${MASK}\n-----END RSA PRIVATE KEY-----\n`);
+    assert.equal(
+      both,
+      `-----BEGIN EC PRIVATE KEY-----\n${MASK}\n-----END EC PRIVATE KEY-----\nok line\n${MASK}\n-----END RSA PRIVATE KEY-----\n`,
+    );
   });
 
   it('certificates, CA hashes and image digests stay readable', () => {
     const cert = CERT_PEM_LINES.join('\n');
-    const text = `${cert}\nimage: registry.k8s.io/kube-apiserver@${DIGEST}\n` +
+    const text =
+      `${cert}\nimage: registry.k8s.io/kube-apiserver@${DIGEST}\n` +
       `kubeadm join lb:6443 --discovery-token-ca-cert-hash sha256:${CA_HASH} --discovery-token-unsafe-skip-ca-verification\n` +
       `caCertHashes:\n- sha256:${CA_HASH}\n`;
     assert.equal(redact(text), text);
@@ -144,22 +203,45 @@ describe('redact: whole outputs', () => {
   });
 
   it('flag values in both spellings; following flags and continuations kept', () => {
-    assert.equal(redact('kubeadm join x --token=abc --discovery-token-ca-cert-hash sha256:00 --control-plane'),
-      'kubeadm join x --token=*** --discovery-token-ca-cert-hash sha256:00 --control-plane');
-    assert.equal(redact('tool --password hunter2 --client-secret=s3 --db-passwd "a b" -v'), 'tool --password *** --client-secret=*** --db-passwd *** -v');
-    assert.equal(redact('kubeadm token create --print-join-command --ttl 2h --token-ttl 3h'), 'kubeadm token create --print-join-command --ttl 2h --token-ttl 3h');
-    assert.equal(redact('kubeadm join x --token \\\n  --discovery-token abc'), 'kubeadm join x --token \\\n  --discovery-token ***');
-    assert.equal(redact('--control-plane --certificate-key <value withheld>'), '--control-plane --certificate-key <value withheld>');
-    assert.equal(redact(`kubeadm init phase upload-certs --upload-certs --certificate-key=${CERT_KEY}`), 'kubeadm init phase upload-certs --upload-certs --certificate-key=***');
+    assert.equal(
+      redact('kubeadm join x --token=abc --discovery-token-ca-cert-hash sha256:00 --control-plane'),
+      'kubeadm join x --token=*** --discovery-token-ca-cert-hash sha256:00 --control-plane',
+    );
+    assert.equal(
+      redact('tool --password hunter2 --client-secret=s3 --db-passwd "a b" -v'),
+      'tool --password *** --client-secret=*** --db-passwd *** -v',
+    );
+    assert.equal(
+      redact('kubeadm token create --print-join-command --ttl 2h --token-ttl 3h'),
+      'kubeadm token create --print-join-command --ttl 2h --token-ttl 3h',
+    );
+    assert.equal(
+      redact('kubeadm join x --token \\\n  --discovery-token abc'),
+      'kubeadm join x --token \\\n  --discovery-token ***',
+    );
+    assert.equal(
+      redact('--control-plane --certificate-key <value withheld>'),
+      '--control-plane --certificate-key <value withheld>',
+    );
+    assert.equal(
+      redact(`kubeadm init phase upload-certs --upload-certs --certificate-key=${CERT_KEY}`),
+      'kubeadm init phase upload-certs --upload-certs --certificate-key=***',
+    );
   });
 
   it('YAML/JSON/env secret fields masked, quotes kept', () => {
     const yaml = `bootstrapTokens:\n- token: "abcdef.0123456789abcdef"\n  ttl: 2h\ncontrolPlane:\n  certificateKey: "${CERT_KEY}"\ntlsBootstrapToken: plain-value\n`;
-    assert.equal(redact(yaml), 'bootstrapTokens:\n- token: "***"\n  ttl: 2h\ncontrolPlane:\n  certificateKey: "***"\ntlsBootstrapToken: ***\n');
+    assert.equal(
+      redact(yaml),
+      'bootstrapTokens:\n- token: "***"\n  ttl: 2h\ncontrolPlane:\n  certificateKey: "***"\ntlsBootstrapToken: ***\n',
+    );
     assert.equal(redact('{"password": "p@ss", "user": "bob"}'), '{"password": "***", "user": "bob"}');
     assert.equal(redact('export ETCD_PASSWORD=x1 FOO=bar'), 'export ETCD_PASSWORD=*** FOO=bar');
     assert.equal(redact(`certificate-key: '${CERT_KEY}'`), "certificate-key: '***'");
-    assert.equal(redact('taints:\n- key: node-role.kubernetes.io/control-plane\n  effect: NoSchedule'), 'taints:\n- key: node-role.kubernetes.io/control-plane\n  effect: NoSchedule');
+    assert.equal(
+      redact('taints:\n- key: node-role.kubernetes.io/control-plane\n  effect: NoSchedule'),
+      'taints:\n- key: node-role.kubernetes.io/control-plane\n  effect: NoSchedule',
+    );
   });
 
   it('standalone tokens and certificate keys (not CA hashes, digests, paths), Bearer and URL passwords; other hex stays', () => {
@@ -174,7 +256,15 @@ describe('redact: whole outputs', () => {
 
   it('stays linear on 256 KiB of adversarial text', () => {
     const n = 256 * 1024;
-    for (const text of ['-'.repeat(n), ` --${'a-'.repeat(n / 2)}`, 'a '.repeat(n / 2), ` ${'tokentoken'.repeat(n / 10)}`, 'abcdef.'.repeat(n / 7), '"'.repeat(n), `x: ${'QUJD'.repeat(n / 4)}`]) {
+    for (const text of [
+      '-'.repeat(n),
+      ` --${'a-'.repeat(n / 2)}`,
+      'a '.repeat(n / 2),
+      ` ${'tokentoken'.repeat(n / 10)}`,
+      'abcdef.'.repeat(n / 7),
+      '"'.repeat(n),
+      `x: ${'QUJD'.repeat(n / 4)}`,
+    ]) {
       const t = Date.now();
       redact(text);
       assert.ok(Date.now() - t < 1000, `${text.slice(0, 12)}...: ${Date.now() - t} ms`);
@@ -192,7 +282,14 @@ describe('redact: streaming with a carry-over buffer', () => {
     const text = `a ${TOKEN} b\n${PEMS.RSA.split('\n').slice(0, 4).join('\n')}\n-----END RSA PRIVATE KEY-----\n--certificate-key ${CERT_KEY}\ntail`;
     const want = redact(text);
     for (let c = 0; c <= text.length; c++) assert.equal(streamed(text, [c]), want, `cut at ${c}`);
-    assert.equal(streamed(text, [...text].map((_, i) => i)), want, 'one character at a time');
+    assert.equal(
+      streamed(
+        text,
+        [...text].map((_, i) => i),
+      ),
+      want,
+      'one character at a time',
+    );
   });
 
   it('a whole kubeconfig and every PEM kind in 7-byte chunks', () => {
@@ -217,11 +314,26 @@ describe('redact: the on-host GNU sed program agrees', () => {
   });
 
   it('same bytes as redact() on every kubeadm fixture, every PEM kind, kubeconfig and Secret', () => {
-    const texts: [string, string][] = readdirSync(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'kubeadm')).map((n) => [n, fixture(n)]);
-    texts.push(['pems', Object.values(PEMS).join('between\n')], ['kubeconfig', kubeconfig()], ['secret', tlsSecret()],
-      ['indented', PEMS.RSA.split('\n').map((l) => `  ${l}`).join('\n')], ['json', JSON.stringify({ key: PEMS.EC })],
+    const texts: [string, string][] = readdirSync(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'kubeadm')).map(
+      (n) => [n, fixture(n)],
+    );
+    texts.push(
+      ['pems', Object.values(PEMS).join('between\n')],
+      ['kubeconfig', kubeconfig()],
+      ['secret', tlsSecret()],
+      [
+        'indented',
+        PEMS.RSA.split('\n')
+          .map((l) => `  ${l}`)
+          .join('\n'),
+      ],
+      ['json', JSON.stringify({ key: PEMS.EC })],
       ['cut', PEMS.OPENSSH.split('\n').slice(0, 3).join('\n') + '\n'],
-      ['mixed', 'export ETCD_PASSWORD=x1\n{"password": "p"}\n--token=abc --db-passwd "a b"\nAuthorization: Bearer abc\nhttps://u:p@h/\n']);
+      [
+        'mixed',
+        'export ETCD_PASSWORD=x1\n{"password": "p"}\n--token=abc --db-passwd "a b"\nAuthorization: Bearer abc\nhttps://u:p@h/\n',
+      ],
+    );
     // Whole lines: after a PEM block GNU sed may add the newline a last line lacks (its x command
     // swaps that flag with the hold space); journaled output is compared as lines anyway.
     for (const [name, t] of texts) {

@@ -10,18 +10,33 @@ import { connectClient } from '../../src/ssh/connect';
 
 let d: Sshd;
 const open = async (user: string): Promise<HostSession> =>
-  openSession(await loadTarget({ name: 'node1', address: d.host, port: d.port }, { user, privateKeyFile: d.keyFile, knownHostsFile: d.knownHostsFile }));
+  openSession(
+    await loadTarget(
+      { name: 'node1', address: d.host, port: d.port },
+      { user, privateKeyFile: d.keyFile, knownHostsFile: d.knownHostsFile },
+    ),
+  );
 
-before(async () => { d = await startSshd(); });
-after(async () => { await d.stop(); });
+before(async () => {
+  d = await startSshd();
+});
+after(async () => {
+  await d.stop();
+});
 
 for (const who of ['root', 'khatest'] as const) {
   describe(`run as ${who}`, () => {
     let s: HostSession;
-    before(async () => { s = await open(who); });
-    after(async () => { await s.close(); });
+    before(async () => {
+      s = await open(who);
+    });
+    after(async () => {
+      await s.close();
+    });
 
-    it('reports isRoot', () => { assert.equal(s.isRoot, who === 'root'); });
+    it('reports isRoot', () => {
+      assert.equal(s.isRoot, who === 'root');
+    });
 
     it('returns non-zero exit codes with stdout and stderr', async () => {
       const r = await s.run('echo out; echo "err text" >&2; exit 3');
@@ -41,7 +56,9 @@ for (const who of ['root', 'khatest'] as const) {
 
     it('delivers stdin without putting it in argv', async () => {
       const token = 'abcdef.0123456789abcdef';
-      const r = await s.run('IFS= read -r T; ps -eo args | grep -c "[a]bcdef.0123" || true; printf "got:%s\\n" "$T"', { stdin: `${token}\n` });
+      const r = await s.run('IFS= read -r T; ps -eo args | grep -c "[a]bcdef.0123" || true; printf "got:%s\\n" "$T"', {
+        stdin: `${token}\n`,
+      });
       assert.equal(r.exitCode, 0, r.stderr);
       assert.equal(r.stdout, `0\ngot:${token}\n`);
     });
@@ -59,7 +76,12 @@ for (const who of ['root', 'khatest'] as const) {
 
     it('caps captured output and flags truncation, streaming every chunk', async () => {
       let streamed = 0;
-      const r = await s.run('head -c 300000 /dev/zero | tr "\\0" x', { maxBytes: 1000, onOutput: (_n, c) => { streamed += c.length; } });
+      const r = await s.run('head -c 300000 /dev/zero | tr "\\0" x', {
+        maxBytes: 1000,
+        onOutput: (_n, c) => {
+          streamed += c.length;
+        },
+      });
       assert.equal(r.exitCode, 0);
       assert.equal(r.stdout.length, 1000);
       assert.equal(r.truncated, true);
@@ -68,7 +90,10 @@ for (const who of ['root', 'khatest'] as const) {
 
     it('runs 20 concurrent commands on one connection (MaxSessions 10)', async () => {
       const rs = await Promise.all(Array.from({ length: 20 }, (_, i) => s.run(`sleep 0.2; echo ${i}`)));
-      assert.deepEqual(rs.map((r) => r.stdout.trim()), Array.from({ length: 20 }, (_, i) => String(i)));
+      assert.deepEqual(
+        rs.map((r) => r.stdout.trim()),
+        Array.from({ length: 20 }, (_, i) => String(i)),
+      );
       assert.ok(rs.every((r) => r.exitCode === 0));
     });
 
@@ -84,18 +109,27 @@ for (const who of ['root', 'khatest'] as const) {
 
 describe('MaxSessions', () => {
   it('the sshd really refuses >10 concurrent channels without the semaphore', async () => {
-    const t = await loadTarget({ name: 'node1', address: d.host, port: d.port }, { user: 'root', privateKeyFile: d.keyFile, knownHostsFile: d.knownHostsFile });
+    const t = await loadTarget(
+      { name: 'node1', address: d.host, port: d.port },
+      { user: 'root', privateKeyFile: d.keyFile, knownHostsFile: d.knownHostsFile },
+    );
     const c = await connectClient(t);
-    const one = () => new Promise<string>((resolve) => {
-      c.exec('sleep 0.5', (err, st) => {
-        if (err) return resolve(err.message);
-        st.resume(); st.stderr.resume(); st.on('close', () => resolve('ok'));
+    const one = () =>
+      new Promise<string>((resolve) => {
+        c.exec('sleep 0.5', (err, st) => {
+          if (err) return resolve(err.message);
+          st.resume();
+          st.stderr.resume();
+          st.on('close', () => resolve('ok'));
+        });
       });
-    });
     const results = await Promise.all(Array.from({ length: 12 }, one));
     c.end();
     assert.equal(results.filter((r) => r === 'ok').length, 10);
-    assert.ok(results.some((r) => /open failed/.test(r)), results.join());
+    assert.ok(
+      results.some((r) => /open failed/.test(r)),
+      results.join(),
+    );
   });
 });
 
@@ -112,6 +146,8 @@ describe('sudo failure', () => {
         assert.match(e.message, /host node1 .*khanosudo.*sudo/);
         return true;
       });
-    } finally { await s.close(); }
+    } finally {
+      await s.close();
+    }
   });
 });

@@ -7,28 +7,73 @@ import type { ClusterSpec } from '../../src/config/types';
 import type { NodeFiles } from '../../src/kubeadm/node-state';
 
 export const spec = (approvals: ClusterSpec['approvals'] = [], workers = 4): ClusterSpec => ({
-  name: 'wf-test', kubernetesVersion: 'v1.31.4', topology: 'stacked', certificates: 'copy',
-  loadBalancer: { host: 'lb.example', port: 6443 }, networking: { podSubnet: '192.168.0.0/16' },
-  cniManifest: '/dev/null', ssh: { user: 'kha', privateKeyFile: '/k', knownHostsFile: '/kh', port: 22, hostKeyPolicy: 'strict', forwardAgent: false },
+  name: 'wf-test',
+  kubernetesVersion: 'v1.31.4',
+  topology: 'stacked',
+  certificates: 'copy',
+  loadBalancer: { host: 'lb.example', port: 6443 },
+  networking: { podSubnet: '192.168.0.0/16' },
+  cniManifest: '/dev/null',
+  ssh: {
+    user: 'kha',
+    privateKeyFile: '/k',
+    knownHostsFile: '/kh',
+    port: 22,
+    hostKeyPolicy: 'strict',
+    forwardAgent: false,
+  },
   controlPlanes: ['cp1', 'cp2', 'cp3'].map((name, i) => ({ name, address: `10.0.0.${i + 1}`, port: 22 })),
   workers: Array.from({ length: workers }, (_, i) => ({ name: `w${i + 1}`, address: `10.0.1.${i + 1}`, port: 22 })),
-  approvals, workerConcurrency: 2,
+  approvals,
+  workerConcurrency: 2,
 });
 
-export const CLEAN: NodeFiles = { adminConf: false, kubeletConf: false, bootstrapKubeletConf: false, manifests: [], etcdData: false };
-export const JOINED_CP: NodeFiles = { adminConf: true, kubeletConf: true, bootstrapKubeletConf: false, manifests: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'], etcdData: true };
+export const CLEAN: NodeFiles = {
+  adminConf: false,
+  kubeletConf: false,
+  bootstrapKubeletConf: false,
+  manifests: [],
+  etcdData: false,
+};
+export const JOINED_CP: NodeFiles = {
+  adminConf: true,
+  kubeletConf: true,
+  bootstrapKubeletConf: false,
+  manifests: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'],
+  etcdData: true,
+};
 export const JOINED_WORKER: NodeFiles = { ...CLEAN, kubeletConf: true };
-const row = (name: string, roles: string[], ready = true) => ({ name, status: ready ? 'Ready' : 'NotReady', roles, version: 'v1.31.4', ready });
+const row = (name: string, roles: string[], ready = true) => ({
+  name,
+  status: ready ? 'Ready' : 'NotReady',
+  roles,
+  version: 'v1.31.4',
+  ready,
+});
 /** The files and the cluster view of a finished 3+N stacked cluster from `spec`. */
-export function finished(workers = 4): { files: Record<string, NodeFiles>; cluster: ClusterReading & { nodes: unknown[] } } {
+export function finished(workers = 4): {
+  files: Record<string, NodeFiles>;
+  cluster: ClusterReading & { nodes: unknown[] };
+} {
   const cps = ['cp1', 'cp2', 'cp3'];
   const ws = Array.from({ length: workers }, (_, i) => `w${i + 1}`);
   return {
-    files: Object.fromEntries([...cps.map((c) => [c, { ...JOINED_CP, caCert: true }]), ...ws.map((w) => [w, JOINED_WORKER])]),
+    files: Object.fromEntries([
+      ...cps.map((c) => [c, { ...JOINED_CP, caCert: true }]),
+      ...ws.map((w) => [w, JOINED_WORKER]),
+    ]),
     cluster: {
-      caCertHash: `sha256:${'b'.repeat(64)}`, via: 'through the load balancer',
+      caCertHash: `sha256:${'b'.repeat(64)}`,
+      via: 'through the load balancer',
       nodes: [...cps.map((c) => row(c, ['control-plane'])), ...ws.map((w) => row(w, []))],
-      etcdMembers: cps.map((name, i) => ({ id: `a${i + 1}`, name, peerURLs: [`https://10.0.0.${i + 1}:2380`], clientURLs: [], started: true, learner: false })),
+      etcdMembers: cps.map((name, i) => ({
+        id: `a${i + 1}`,
+        name,
+        peerURLs: [`https://10.0.0.${i + 1}:2380`],
+        clientURLs: [],
+        started: true,
+        learner: false,
+      })),
     },
   };
 }
@@ -57,8 +102,12 @@ export function fakeActivities(calls: Call[], o: FakeOptions = {}): KubeadmHaAct
   let minted = 0;
   const record = async (name: string, input: Partial<OnHost> & { stepId?: string; token?: TokenRef }) => {
     const call: Call = {
-      name, host: input.host?.name, attempt: Context.current().info.attempt, input,
-      ...(input.stepId ? { stepId: input.stepId } : {}), ...(input.token ? { token: input.token.id } : {}),
+      name,
+      host: input.host?.name,
+      attempt: Context.current().info.attempt,
+      input,
+      ...(input.stepId ? { stepId: input.stepId } : {}),
+      ...(input.token ? { token: input.token.id } : {}),
     };
     calls.push(call);
     await o.behave?.(name, call.host, call);
@@ -71,11 +120,30 @@ export function fakeActivities(calls: Call[], o: FakeOptions = {}): KubeadmHaAct
   return {
     inspectHost: async (input): Promise<HostFacts> => {
       await record('inspectHost', input);
-      return { name: input.host.name, hostname: input.host.name, kubeadmVersion: 'v1.31.4', files: o.files?.[input.host.name] ?? CLEAN };
+      return {
+        name: input.host.name,
+        hostname: input.host.name,
+        kubeadmVersion: 'v1.31.4',
+        files: o.files?.[input.host.name] ?? CLEAN,
+      };
     },
-    readCluster: async (input) => { await record('readCluster', input); return (typeof o.cluster === 'function' ? o.cluster() : o.cluster) ?? null; },
-    probeLoadBalancer: async (input) => { await record('probeLoadBalancer', input); return { outcome: 'refused', message: 'ok' }; },
-    kubeadmInit: async (input) => { await record('kubeadmInit', input); return { host: input.host.name, alreadyDone: false, detail: 'initialised', caCertHash: `sha256:${'a'.repeat(64)}` }; },
+    readCluster: async (input) => {
+      await record('readCluster', input);
+      return (typeof o.cluster === 'function' ? o.cluster() : o.cluster) ?? null;
+    },
+    probeLoadBalancer: async (input) => {
+      await record('probeLoadBalancer', input);
+      return { outcome: 'refused', message: 'ok' };
+    },
+    kubeadmInit: async (input) => {
+      await record('kubeadmInit', input);
+      return {
+        host: input.host.name,
+        alreadyDone: false,
+        detail: 'initialised',
+        caCertHash: `sha256:${'a'.repeat(64)}`,
+      };
+    },
     installCni: step('installCni'),
     waitForSystemPods: step('waitForSystemPods'),
     distributeCerts: step('distributeCerts'),
@@ -88,21 +156,41 @@ export function fakeActivities(calls: Call[], o: FakeOptions = {}): KubeadmHaAct
       await new Promise((r) => setTimeout(r, 30));
       return { host: input.host.name, alreadyDone: false, detail: `joined as ${input.role} with ${input.token.id}` };
     },
-    cleanNode: async (input) => { await record('cleanNode', input); return { host: input.host.name, cleaned: true, detail: 'kubeadm reset -f' }; },
+    cleanNode: async (input) => {
+      await record('cleanNode', input);
+      return { host: input.host.name, cleaned: true, detail: 'kubeadm reset -f' };
+    },
     ensureJoinToken: async (input): Promise<TokenRef> => {
       await record('ensureJoinToken', input);
       // On the server's clock, which the workflow reads too: the time-skipping server runs ahead of this one.
       const now = Context.current().info.currentAttemptScheduledTimestampMs;
       return { id: `tok${++minted}`, expiresAt: new Date(now + (o.tokenTtlMs ?? 3600_000)).toISOString() };
     },
-    deleteJoinTokens: async (input) => { calls.push({ name: `deleteJoinTokens:${input.ids.join(',')}`, attempt: 1 }); return { deleted: input.ids }; },
+    deleteJoinTokens: async (input) => {
+      calls.push({ name: `deleteJoinTokens:${input.ids.join(',')}`, attempt: 1 });
+      return { deleted: input.ids };
+    },
     verifyNodes: async (input) => {
       await record('verifyNodes', input);
-      return { nodes: input.expected.map((e) => ({ name: e.name, ready: true, roles: e.role === 'control-plane' ? ['control-plane'] : [] })) };
+      return {
+        nodes: input.expected.map((e) => ({
+          name: e.name,
+          ready: true,
+          roles: e.role === 'control-plane' ? ['control-plane'] : [],
+        })),
+      };
     },
   };
 }
 
 /** A failure kubeadm cannot heal by itself, as the real activities throw it. */
-export const preflight = (host: string) => ApplicationFailure.nonRetryable(`${host}: kubeadm join as worker failed (exit 1): kubeadm preflight failed. Checks: Port-10250 (Port 10250 is in use)`, 'KubeadmPreflight');
-export const transient = (host: string) => ApplicationFailure.nonRetryable(`${host}: kubeadm join as worker failed (exit 1): kubelet-start did not finish (error uploading crisocket: timed out waiting for the condition)`, 'KubeadmTransient');
+export const preflight = (host: string) =>
+  ApplicationFailure.nonRetryable(
+    `${host}: kubeadm join as worker failed (exit 1): kubeadm preflight failed. Checks: Port-10250 (Port 10250 is in use)`,
+    'KubeadmPreflight',
+  );
+export const transient = (host: string) =>
+  ApplicationFailure.nonRetryable(
+    `${host}: kubeadm join as worker failed (exit 1): kubelet-start did not finish (error uploading crisocket: timed out waiting for the condition)`,
+    'KubeadmTransient',
+  );

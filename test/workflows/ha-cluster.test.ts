@@ -11,7 +11,19 @@ import type { ClusterReading } from '../../src/activities/types';
 import type { GatedPhase } from '../../src/config/enums';
 import type { KubeadmHaActivities } from '../../src/workflows/activities';
 import {
-  approveSignal, approveUpdate, FailedPhaseKey, PhaseKey, Progress, PROGRESS_MEMO, progressQuery, rejectUpdate, resolveSignal, resolveUpdate, RUNNING_NAMED, StatusKey, TASK_QUEUE,
+  approveSignal,
+  approveUpdate,
+  FailedPhaseKey,
+  PhaseKey,
+  Progress,
+  PROGRESS_MEMO,
+  progressQuery,
+  rejectUpdate,
+  resolveSignal,
+  resolveUpdate,
+  RUNNING_NAMED,
+  StatusKey,
+  TASK_QUEUE,
 } from '../../src/shared/definitions';
 import { haClusterWorkflow } from '../../src/workflows';
 import type { HaClusterInput } from '../../src/workflows/ha-cluster';
@@ -28,16 +40,29 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
     env = await startTestServer();
     await workflowBundle();
   });
-  after(async () => { await env?.teardown(); });
+  after(async () => {
+    await env?.teardown();
+  });
 
   type Handle = WorkflowHandle<typeof haClusterWorkflow>;
   async function run<T>(
-    activities: KubeadmHaActivities, input: HaClusterInput, body: (h: Handle) => Promise<T>,
+    activities: KubeadmHaActivities,
+    input: HaClusterInput,
+    body: (h: Handle) => Promise<T>,
   ): Promise<T> {
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle(), activities, dataConverter: dataConverter() });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: TASK_QUEUE,
+      workflowBundle: await workflowBundle(),
+      activities,
+      dataConverter: dataConverter(),
+    });
     return worker.runUntil(async () => {
-      const h = await env.client.workflow.start(haClusterWorkflow,
-        { taskQueue: TASK_QUEUE, workflowId: `wf-test-${++n}-${Date.now()}`, args: [input] });
+      const h = await env.client.workflow.start(haClusterWorkflow, {
+        taskQueue: TASK_QUEUE,
+        workflowId: `wf-test-${++n}-${Date.now()}`,
+        args: [input],
+      });
       return body(h);
     });
   }
@@ -62,49 +87,100 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
 
   it('external etcd built by kubeadm-ha: the first member makes the CA, the others copy it, health before init, init uses etcd.external', async () => {
     const calls: Call[] = [];
-    const etcd = { hosts: ['etcd1', 'etcd2', 'etcd3'].map((name, i) => ({ name, address: `10.0.2.${i + 1}`, port: 22 })) };
-    const result = await run(fakeActivities(calls), { spec: { ...spec([], 1), topology: 'external', etcd } },
-      resultRecorded('external-etcd-built'));
+    const etcd = {
+      hosts: ['etcd1', 'etcd2', 'etcd3'].map((name, i) => ({ name, address: `10.0.2.${i + 1}`, port: 22 })),
+    };
+    const result = await run(
+      fakeActivities(calls),
+      { spec: { ...spec([], 1), topology: 'external', etcd } },
+      resultRecorded('external-etcd-built'),
+    );
     assert.equal(result.outcome, 'completed');
     const order = calls.map((c) => c.name).filter((c, i, all) => all.indexOf(c) === i);
-    assert.deepEqual(order.slice(0, 7), ['inspectHost', 'probeLoadBalancer', 'buildEtcdMember', 'checkEtcdCluster', 'installEtcdClientCerts', 'kubeadmInit', 'installCni']);
+    assert.deepEqual(order.slice(0, 7), [
+      'inspectHost',
+      'probeLoadBalancer',
+      'buildEtcdMember',
+      'checkEtcdCluster',
+      'installEtcdClientCerts',
+      'kubeadmInit',
+      'installCni',
+    ]);
     assert.deepEqual(names(calls, 'inspectHost').sort(), ['cp1', 'cp2', 'cp3', 'etcd1', 'etcd2', 'etcd3', 'w1']);
     const builds = calls.filter((c) => c.name === 'buildEtcdMember');
     assert.equal(builds[0].host, 'etcd1', 'the CA is made on the first member before the others copy it');
     assert.equal((builds[0].input as { caSource?: unknown }).caSource, undefined);
-    assert.deepEqual(builds.slice(1).map((b) => [b.host, (b.input as { caSource: { name: string } }).caSource.name]).sort(), [['etcd2', 'etcd1'], ['etcd3', 'etcd1']]);
-    assert.deepEqual((calls.find((c) => c.name === 'installEtcdClientCerts')!.input as { from: { host: { name: string } } }).from.host.name, 'etcd1');
-    const init = calls.find((c) => c.name === 'kubeadmInit')!.input as { config: { etcd: { external: { endpoints: string[] } } } };
-    assert.deepEqual(init.config.etcd.external.endpoints, ['https://10.0.2.1:2379', 'https://10.0.2.2:2379', 'https://10.0.2.3:2379']);
+    assert.deepEqual(
+      builds
+        .slice(1)
+        .map((b) => [b.host, (b.input as { caSource: { name: string } }).caSource.name])
+        .sort(),
+      [
+        ['etcd2', 'etcd1'],
+        ['etcd3', 'etcd1'],
+      ],
+    );
+    assert.deepEqual(
+      (calls.find((c) => c.name === 'installEtcdClientCerts')!.input as { from: { host: { name: string } } }).from.host
+        .name,
+      'etcd1',
+    );
+    const init = calls.find((c) => c.name === 'kubeadmInit')!.input as {
+      config: { etcd: { external: { endpoints: string[] } } };
+    };
+    assert.deepEqual(init.config.etcd.external.endpoints, [
+      'https://10.0.2.1:2379',
+      'https://10.0.2.2:2379',
+      'https://10.0.2.3:2379',
+    ]);
     assert.deepEqual(result.nodes.map((n) => n.name).sort(), ['cp1', 'cp2', 'cp3', 'w1'], 'etcd hosts are no Nodes');
     assert.deepEqual(names(calls, 'distributeCerts').sort(), ['cp2', 'cp3']);
   });
 
   it('an existing external etcd: its client files go to the first control plane, nothing is built', async () => {
     const calls: Call[] = [];
-    const etcd = { endpoints: ['https://10.0.2.1:2379'], caFile: '/k/ca.crt', certFile: '/k/client.crt', keyFile: '/k/client.key' };
+    const etcd = {
+      endpoints: ['https://10.0.2.1:2379'],
+      caFile: '/k/ca.crt',
+      certFile: '/k/client.crt',
+      keyFile: '/k/client.key',
+    };
     const input: HaClusterInput = { spec: { ...spec([], 1), topology: 'external', etcd, certificates: 'upload' } };
     const result = await run(fakeActivities(calls), input, resultRecorded('external-etcd-existing'));
     assert.equal(result.outcome, 'completed');
     assert.deepEqual(names(calls, 'buildEtcdMember'), []);
-    assert.deepEqual((calls.find((c) => c.name === 'installEtcdClientCerts')!.input as { from: unknown }).from, { caFile: '/k/ca.crt', certFile: '/k/client.crt', keyFile: '/k/client.key' });
-    const init = calls.find((c) => c.name === 'kubeadmInit')!.input as { config: { etcd: { external: { endpoints: string[] } } } };
+    assert.deepEqual((calls.find((c) => c.name === 'installEtcdClientCerts')!.input as { from: unknown }).from, {
+      caFile: '/k/ca.crt',
+      certFile: '/k/client.crt',
+      keyFile: '/k/client.key',
+    });
+    const init = calls.find((c) => c.name === 'kubeadmInit')!.input as {
+      config: { etcd: { external: { endpoints: string[] } } };
+    };
     assert.deepEqual(init.config.etcd.external.endpoints, ['https://10.0.2.1:2379']);
   });
 
   it('upload mode: no copy, the init uploads, the certificates are uploaded again when too little of their lifetime is left', async () => {
     const calls: Call[] = [];
-    const acts = fakeActivities(calls, { behave: async (name) => { if (name === 'joinNode') await new Promise((r) => setTimeout(r, 1200)); } });
+    const acts = fakeActivities(calls, {
+      behave: async (name) => {
+        if (name === 'joinNode') await new Promise((r) => setTimeout(r, 1200));
+      },
+    });
     // 3 s of lifetime, re-upload below 2 s left: cp2 joins on the init's upload, cp3 (1.2 s later) needs a new one.
     const tuning = { ...fast, uploadedCerts: { validSeconds: 3, minRemainingSeconds: 2 } };
-    const result = await run(acts, { spec: { ...spec([], 0), certificates: 'upload' }, tuning },
-      resultRecorded('upload-certs'));
+    const result = await run(
+      acts,
+      { spec: { ...spec([], 0), certificates: 'upload' }, tuning },
+      resultRecorded('upload-certs'),
+    );
     assert.equal(result.outcome, 'completed');
     assert.deepEqual(names(calls, 'distributeCerts'), []);
     assert.equal((calls.find((c) => c.name === 'kubeadmInit')!.input as { uploadCerts?: boolean }).uploadCerts, true);
     const seq = calls.filter((c) => ['uploadCerts', 'joinNode'].includes(c.name)).map((c) => `${c.name} ${c.host}`);
     assert.deepEqual(seq, ['joinNode cp2', 'uploadCerts cp1', 'joinNode cp3']);
-    for (const j of calls.filter((c) => c.name === 'joinNode')) assert.equal((j.input as { downloadCerts?: boolean }).downloadCerts, true);
+    for (const j of calls.filter((c) => c.name === 'joinNode'))
+      assert.equal((j.input as { downloadCerts?: boolean }).downloadCerts, true);
   });
 
   it("runs the phases in the procedure's order, control planes one at a time, one token per join phase", async () => {
@@ -127,10 +203,25 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
     });
     assert.equal(result.outcome, 'completed');
     assert.equal(result.nodes.length, 7);
-    assert.match(history, /"summary":\{"metadata":\{[^}]*\},"data":"\\"joinNode w3\\""/, 'each scheduled activity names its host for the Web UI');
+    assert.match(
+      history,
+      /"summary":\{"metadata":\{[^}]*\},"data":"\\"joinNode w3\\""/,
+      'each scheduled activity names its host for the Web UI',
+    );
     const order = calls.map((c) => c.name).filter((c, i, all) => all.indexOf(c) === i);
-    assert.deepEqual(order, ['inspectHost', 'probeLoadBalancer', 'kubeadmInit', 'installCni', 'waitForSystemPods',
-      'distributeCerts', 'ensureJoinToken', 'joinNode', 'deleteJoinTokens:tok1', 'deleteJoinTokens:tok2', 'verifyNodes']);
+    assert.deepEqual(order, [
+      'inspectHost',
+      'probeLoadBalancer',
+      'kubeadmInit',
+      'installCni',
+      'waitForSystemPods',
+      'distributeCerts',
+      'ensureJoinToken',
+      'joinNode',
+      'deleteJoinTokens:tok1',
+      'deleteJoinTokens:tok2',
+      'verifyNodes',
+    ]);
     assert.deepEqual(names(calls, 'joinNode').slice(0, 2), ['cp2', 'cp3']);
     assert.deepEqual(names(calls, 'distributeCerts').sort(), ['cp2', 'cp3']);
     assert.equal(names(calls, 'ensureJoinToken').length, 2, 'one token per join phase, not per host');
@@ -149,10 +240,17 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
       assert.equal(d0.typedSearchAttributes.get(StatusKey), 'awaiting-approval');
       assert.equal(d0.typedSearchAttributes.get(PhaseKey), 'probeLoadBalancer');
 
-      await assert.rejects(h.executeUpdate(approveUpdate, { args: [{ phase: 'joinWorkers', approver: 'alice' }] }),
-        (err: unknown) => err instanceof WorkflowUpdateFailedError && /"joinWorkers" is not waiting for approval; "init" is/.test(String(err.cause?.message)));
-      await assert.rejects(h.executeUpdate(approveUpdate, { args: [{ phase: 'init', approver: ' ' }] }),
-        (err: unknown) => err instanceof WorkflowUpdateFailedError && /approver name is required/.test(String(err.cause?.message)));
+      await assert.rejects(
+        h.executeUpdate(approveUpdate, { args: [{ phase: 'joinWorkers', approver: 'alice' }] }),
+        (err: unknown) =>
+          err instanceof WorkflowUpdateFailedError &&
+          /"joinWorkers" is not waiting for approval; "init" is/.test(String(err.cause?.message)),
+      );
+      await assert.rejects(
+        h.executeUpdate(approveUpdate, { args: [{ phase: 'init', approver: ' ' }] }),
+        (err: unknown) =>
+          err instanceof WorkflowUpdateFailedError && /approver name is required/.test(String(err.cause?.message)),
+      );
       await h.executeUpdate(approveUpdate, { args: [{ phase: 'init', approver: 'alice', comment: 'change 42' }] });
       await waitFor(h, 'joinControlPlanes');
       await h.signal(approveSignal, { phase: 'joinControlPlanes', approver: 'bob' }); // as from the Web UI
@@ -161,13 +259,20 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
       const result = await h.result();
       await recordHistory(h, 'gates', env.address, TEMPORAL_CLI);
       assert.equal(result.outcome, 'completed');
-      assert.deepEqual(result.decisions.map((x) => `${x.key}:${x.approver}`), ['gate:init:alice', 'gate:joinControlPlanes:bob', 'gate:joinWorkers:carol']);
+      assert.deepEqual(
+        result.decisions.map((x) => `${x.key}:${x.approver}`),
+        ['gate:init:alice', 'gate:joinControlPlanes:bob', 'gate:joinWorkers:carol'],
+      );
       const history = await historyText(h);
       assert.match(history, /\\"approver\\":\\"alice\\",\\"comment\\":\\"change 42\\"/);
       assert.match(history, /EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED.*\\"approver\\":\\"bob\\"/);
       const d = await h.describe();
       assert.equal(d.typedSearchAttributes.get(StatusKey), 'completed');
-      assert.equal((d.memo?.[PROGRESS_MEMO] as Progress).status, 'completed', 'a closed run shows its progress from the memo');
+      assert.equal(
+        (d.memo?.[PROGRESS_MEMO] as Progress).status,
+        'completed',
+        'a closed run shows its progress from the memo',
+      );
     });
   });
 
@@ -188,7 +293,10 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
     await run(fakeActivities(calls), { spec: spec(['init']) }, async (h) => {
       await waitFor(h, 'init');
       await h.cancel();
-      await assert.rejects(h.result(), (err: unknown) => err instanceof WorkflowFailedError && err.cause?.name === 'CancelledFailure');
+      await assert.rejects(
+        h.result(),
+        (err: unknown) => err instanceof WorkflowFailedError && err.cause?.name === 'CancelledFailure',
+      );
       const d = await h.describe();
       assert.equal(d.status.name, 'CANCELLED');
       assert.equal((d.memo?.[PROGRESS_MEMO] as Progress).status, 'cancelled');
@@ -199,13 +307,17 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
     const calls: Call[] = [];
     const acts = fakeActivities(calls, {
       behave: (name, host, c) => {
-        if (name === 'joinNode' && host === 'w3' && c.attempt === 1) throw ApplicationFailure.retryable('w3: connection lost while a command was running', 'SshUnavailable');
+        if (name === 'joinNode' && host === 'w3' && c.attempt === 1)
+          throw ApplicationFailure.retryable('w3: connection lost while a command was running', 'SshUnavailable');
       },
     });
     await run(acts, { spec: spec(), tuning: fast }, async (h) => {
       assert.equal((await h.result()).outcome, 'completed');
       const w3 = calls.filter((c) => c.name === 'joinNode' && c.host === 'w3');
-      assert.deepEqual(w3.map((c) => c.attempt), [1, 2]);
+      assert.deepEqual(
+        w3.map((c) => c.attempt),
+        [1, 2],
+      );
       assert.equal(w3[0].stepId, w3[1].stepId);
       assert.ok(!names(calls, 'cleanNode').includes('w3'), 'no reset for a mere reconnect');
     });
@@ -216,15 +328,24 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
     let failed = false;
     const acts = fakeActivities(calls, {
       behave: (name, host) => {
-        if (name === 'joinNode' && host === 'cp2' && !failed) { failed = true; throw transient('cp2'); }
+        if (name === 'joinNode' && host === 'cp2' && !failed) {
+          failed = true;
+          throw transient('cp2');
+        }
       },
     });
     await run(acts, { spec: spec(), tuning: fast }, async (h) => {
       const result = await h.result();
       await recordHistory(h, 'healed-by-reset', env.address, TEMPORAL_CLI);
       assert.equal(result.outcome, 'completed');
-      const cp2 = calls.filter((c) => c.host === 'cp2' && ['joinNode', 'cleanNode', 'distributeCerts'].includes(c.name)).map((c) => c.name);
-      assert.deepEqual(cp2, ['distributeCerts', 'joinNode', 'cleanNode', 'distributeCerts', 'joinNode'], 'reset wipes the certificates: they are copied again');
+      const cp2 = calls
+        .filter((c) => c.host === 'cp2' && ['joinNode', 'cleanNode', 'distributeCerts'].includes(c.name))
+        .map((c) => c.name);
+      assert.deepEqual(
+        cp2,
+        ['distributeCerts', 'joinNode', 'cleanNode', 'distributeCerts', 'joinNode'],
+        'reset wipes the certificates: they are copied again',
+      );
       const ids = calls.filter((c) => c.host === 'cp2' && c.name === 'joinNode').map((c) => c.stepId);
       assert.notEqual(ids[0], ids[1]);
       assert.equal(result.progress.cleanups[0]?.host, 'cp2');
@@ -235,25 +356,43 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
     it(`a worker that keeps failing parks while the others finish; ${action} resolves it`, async () => {
       const calls: Call[] = [];
       let broken = true;
-      const acts = fakeActivities(calls, { behave: (name, host) => { if (name === 'joinNode' && host === 'w2' && broken) throw preflight('w2'); } });
+      const acts = fakeActivities(calls, {
+        behave: (name, host) => {
+          if (name === 'joinNode' && host === 'w2' && broken) throw preflight('w2');
+        },
+      });
       await run(acts, { spec: spec(), tuning: fast }, async (h) => {
         const p = await parkedOn(h, 'w2');
         assert.equal(p.status, 'parked');
         assert.deepEqual(p.parked[0].options, ['retry', 'skip', 'abort']);
         assert.match(p.parked[0].attempts[0].error, /Port-10250/);
-        await until(h, 'other workers joined', (x) => ['w1', 'w3', 'w4'].every((w) => x.hosts.find((y) => y.name === w)?.state === 'done'));
+        await until(h, 'other workers joined', (x) =>
+          ['w1', 'w3', 'w4'].every((w) => x.hosts.find((y) => y.name === w)?.state === 'done'),
+        );
         const parked = (await h.describe()).typedSearchAttributes;
         assert.equal(parked.get(StatusKey), 'parked');
         assert.equal(parked.get(FailedPhaseKey), 'joinWorkers');
-        await assert.rejects(h.executeUpdate(resolveUpdate, { args: [{ host: 'w1', action, approver: 'erin' }] }),
-          (err: unknown) => err instanceof WorkflowUpdateFailedError && /nothing is parked on host "w1"; parked: w2/.test(String(err.cause?.message)));
+        await assert.rejects(
+          h.executeUpdate(resolveUpdate, { args: [{ host: 'w1', action, approver: 'erin' }] }),
+          (err: unknown) =>
+            err instanceof WorkflowUpdateFailedError &&
+            /nothing is parked on host "w1"; parked: w2/.test(String(err.cause?.message)),
+        );
         broken = false;
-        if (action === 'retry') await h.signal(resolveSignal, { host: 'w2', action, approver: 'erin', reason: 'freed port 10250' });
-        else await h.executeUpdate(resolveUpdate, { args: [{ host: 'w2', action, approver: 'erin', reason: 'node broken' }] });
+        if (action === 'retry')
+          await h.signal(resolveSignal, { host: 'w2', action, approver: 'erin', reason: 'freed port 10250' });
+        else
+          await h.executeUpdate(resolveUpdate, {
+            args: [{ host: 'w2', action, approver: 'erin', reason: 'node broken' }],
+          });
         const r = await h.result();
         await recordHistory(h, `parked-${action}`, env.address, TEMPORAL_CLI);
         const ended = (await h.describe()).typedSearchAttributes;
-        assert.equal(ended.get(FailedPhaseKey), 'joinWorkers', 'where the run parked stays searchable once it moves on');
+        assert.equal(
+          ended.get(FailedPhaseKey),
+          'joinWorkers',
+          'where the run parked stays searchable once it moves on',
+        );
         assert.equal(ended.get(PhaseKey), action === 'abort' ? 'joinWorkers' : 'verifyNodes');
         const d = r.decisions.find((x) => x.host === 'w2')!;
         assert.equal(d.verdict, action);
@@ -261,7 +400,10 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
         assert.equal(d.key, 'park:joinNode:w2:1');
         if (action === 'retry') {
           assert.equal(r.outcome, 'completed');
-          assert.deepEqual(calls.filter((c) => c.host === 'w2' && c.name !== 'inspectHost').map((c) => c.name), ['joinNode', 'cleanNode', 'joinNode']);
+          assert.deepEqual(
+            calls.filter((c) => c.host === 'w2' && c.name !== 'inspectHost').map((c) => c.name),
+            ['joinNode', 'cleanNode', 'joinNode'],
+          );
         } else if (action === 'skip') {
           assert.equal(r.outcome, 'completed-with-skipped');
           assert.deepEqual(r.skipped, ['w2']);
@@ -283,7 +425,8 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
       behave: (name, host) => {
         if (host !== 'w1') return;
         if (name === 'joinNode' && joinBroken) throw preflight('w1');
-        if (name === 'cleanNode' && cleanBroken) throw ApplicationFailure.nonRetryable('w1: kubeadm reset -f failed (exit 1)', 'StepFailed');
+        if (name === 'cleanNode' && cleanBroken)
+          throw ApplicationFailure.nonRetryable('w1: kubeadm reset -f failed (exit 1)', 'StepFailed');
       },
     });
     await run(acts, { spec: spec([], 1), tuning: fast }, async (h) => {
@@ -297,14 +440,19 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
       cleanBroken = false;
       await h.executeUpdate(resolveUpdate, { args: [{ host: 'w1', action: 'retry', approver: 'erin' }] });
       assert.equal((await h.result()).outcome, 'completed');
-      assert.deepEqual(calls.filter((c) => c.host === 'w1' && c.name !== 'inspectHost').map((c) => c.name), ['joinNode', 'cleanNode', 'cleanNode', 'joinNode']);
+      assert.deepEqual(
+        calls.filter((c) => c.host === 'w1' && c.name !== 'inspectHost').map((c) => c.name),
+        ['joinNode', 'cleanNode', 'cleanNode', 'joinNode'],
+      );
     });
   });
 
   it('at scale the memo counts the running hosts and names only the first few; parked ones by name', async () => {
     const calls: Call[] = [];
     let release!: () => void;
-    const held = new Promise<void>((r) => { release = r; });
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
     const acts = fakeActivities(calls, {
       behave: async (name, host) => {
         if (name === 'joinNode' && host === 'w7') throw preflight('w7');
@@ -316,11 +464,21 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
       const memo = async () => (await h.describe()).memo?.[PROGRESS_MEMO] as Progress;
       // The park published the memo; wait for the other eleven joins to be running in it.
       let m = await memo();
-      for (let i = 0; m.counts.running < 11 && i < 100; i++) { await new Promise((r) => setTimeout(r, 100)); m = await memo(); }
+      for (let i = 0; m.counts.running < 11 && i < 100; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        m = await memo();
+      }
       assert.equal(m.counts.running, 11);
       assert.equal(m.hosts.filter((x) => x.state === 'running').length, RUNNING_NAMED);
-      assert.deepEqual(m.hosts.filter((x) => x.state === 'parked').map((x) => x.name), ['w7']);
-      assert.equal((await h.query(progressQuery)).hosts.filter((x) => x.state === 'running').length, 11, 'the query still lists every host');
+      assert.deepEqual(
+        m.hosts.filter((x) => x.state === 'parked').map((x) => x.name),
+        ['w7'],
+      );
+      assert.equal(
+        (await h.query(progressQuery)).hosts.filter((x) => x.state === 'running').length,
+        11,
+        'the query still lists every host',
+      );
       release();
       await h.executeUpdate(resolveUpdate, { args: [{ host: 'w7', action: 'skip', approver: 'erin' }] });
       assert.equal((await h.result()).outcome, 'completed-with-skipped');
@@ -331,12 +489,15 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
     const calls: Call[] = [];
     const acts = fakeActivities(calls, {
       behave: (name, host) => {
-        if (name === 'inspectHost' && host === 'w3') throw ApplicationFailure.nonRetryable('w3: host key refused', 'HostKeyRejected');
+        if (name === 'inspectHost' && host === 'w3')
+          throw ApplicationFailure.nonRetryable('w3: host key refused', 'HostKeyRejected');
       },
     });
     await run(acts, { spec: spec(), tuning: fast }, async (h) => {
       await parkedOn(h, 'w3');
-      await h.executeUpdate(resolveUpdate, { args: [{ host: 'w3', action: 'skip', approver: 'erin', reason: 'decommissioned' }] });
+      await h.executeUpdate(resolveUpdate, {
+        args: [{ host: 'w3', action: 'skip', approver: 'erin', reason: 'decommissioned' }],
+      });
       const r = await h.result();
       assert.equal(r.outcome, 'completed-with-skipped');
       assert.ok(!names(calls, 'joinNode').includes('w3'));
@@ -347,11 +508,18 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
   it('a control plane cannot be skipped', async () => {
     const calls: Call[] = [];
     let broken = true;
-    const acts = fakeActivities(calls, { behave: (name, host) => { if (name === 'joinNode' && host === 'cp3' && broken) throw preflight('cp3'); } });
+    const acts = fakeActivities(calls, {
+      behave: (name, host) => {
+        if (name === 'joinNode' && host === 'cp3' && broken) throw preflight('cp3');
+      },
+    });
     await run(acts, { spec: spec(), tuning: fast }, async (h) => {
       await parkedOn(h, 'cp3');
-      await assert.rejects(h.executeUpdate(resolveUpdate, { args: [{ host: 'cp3', action: 'skip', approver: 'erin' }] }),
-        (err: unknown) => err instanceof WorkflowUpdateFailedError && /only a worker can be skipped/.test(String(err.cause?.message)));
+      await assert.rejects(
+        h.executeUpdate(resolveUpdate, { args: [{ host: 'cp3', action: 'skip', approver: 'erin' }] }),
+        (err: unknown) =>
+          err instanceof WorkflowUpdateFailedError && /only a worker can be skipped/.test(String(err.cause?.message)),
+      );
       assert.ok(!names(calls, 'joinNode').some((x) => x?.startsWith('w')), 'workers wait for the control planes');
       broken = false;
       await h.executeUpdate(resolveUpdate, { args: [{ host: 'cp3', action: 'retry', approver: 'erin' }] });
@@ -363,12 +531,22 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
     const calls: Call[] = [];
     const cp = (name: string) => ({ name, status: 'Ready', roles: ['control-plane'], version: 'v1.31.4', ready: true });
     const acts = fakeActivities(calls, {
-      files: { cp1: JOINED_CP, cp2: { ...JOINED_CP, adminConf: false }, cp3: CLEAN, w1: { ...CLEAN, kubeletConf: true }, w2: JOINED_WORKER, w3: CLEAN, w4: CLEAN },
+      files: {
+        cp1: JOINED_CP,
+        cp2: { ...JOINED_CP, adminConf: false },
+        cp3: CLEAN,
+        w1: { ...CLEAN, kubeletConf: true },
+        w2: JOINED_WORKER,
+        w3: CLEAN,
+        w4: CLEAN,
+      },
       cluster: {
         caCertHash: `sha256:${'b'.repeat(64)}`,
         nodes: [cp('cp1'), cp('cp2'), { name: 'w2', status: 'Ready', roles: [], version: 'v1.31.4', ready: true }],
-        etcdMembers: [{ id: 'a1', name: 'cp1', peerURLs: ['https://10.0.0.1:2380'], clientURLs: [], started: true, learner: false },
-          { id: 'a2', name: 'cp2', peerURLs: ['https://10.0.0.2:2380'], clientURLs: [], started: true, learner: false }],
+        etcdMembers: [
+          { id: 'a1', name: 'cp1', peerURLs: ['https://10.0.0.1:2380'], clientURLs: [], started: true, learner: false },
+          { id: 'a2', name: 'cp2', peerURLs: ['https://10.0.0.2:2380'], clientURLs: [], started: true, learner: false },
+        ],
       },
     });
     await run(acts, { spec: spec(['init', 'joinControlPlanes', 'joinWorkers']), tuning: fast }, async (h) => {
@@ -386,7 +564,10 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
       assert.deepEqual(names(calls, 'distributeCerts'), ['cp3']);
       assert.deepEqual(names(calls, 'joinNode').sort(), ['cp3', 'w1', 'w3', 'w4']);
       assert.deepEqual(names(calls, 'cleanNode'), ['w1'], 'the half-done worker is reset before its join');
-      assert.ok(calls.filter((c) => c.name === 'joinNode').every((c) => c.host), 'joins use the CA hash read from the cluster');
+      assert.ok(
+        calls.filter((c) => c.name === 'joinNode').every((c) => c.host),
+        'joins use the CA hash read from the cluster',
+      );
       await recordHistory(h, 'resumed', env.address, TEMPORAL_CLI);
     });
   });
@@ -394,45 +575,78 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
   it('a token that ran short while a host was parked is replaced before that host joins', async () => {
     const calls: Call[] = [];
     let broken = true;
-    const acts = fakeActivities(calls, { tokenTtlMs: 1500, behave: (name, host) => { if (name === 'joinNode' && host === 'w1' && broken) throw preflight('w1'); } });
-    await run(acts, { spec: spec([], 2), tuning: { ...fast, token: { ttlSeconds: 2, minRemainingSeconds: 1 } } }, async (h) => {
-      await parkedOn(h, 'w1');
-      await until(h, 'w2 joined', (p) => p.hosts.find((x) => x.name === 'w2')?.state === 'done');
-      await new Promise((r) => setTimeout(r, 1600)); // the wave's token has now expired
-      broken = false;
-      await h.executeUpdate(resolveUpdate, { args: [{ host: 'w1', action: 'retry', approver: 'x' }] });
-      assert.equal((await h.result()).outcome, 'completed');
-      const w = calls.filter((c) => c.name === 'joinNode' && c.host?.startsWith('w'));
-      const w2 = w.find((c) => c.host === 'w2')!;
-      const w1 = w.filter((c) => c.host === 'w1');
-      assert.equal(w1[0].token, w2.token, 'one token for the wave');
-      assert.notEqual(w1[w1.length - 1].token, w2.token, 'a fresh token after the wait');
-      const deleted = calls.filter((c) => c.name.startsWith('deleteJoinTokens:')).map((c) => c.name);
-      assert.ok(deleted.some((d) => d.includes(w2.token!) && d.includes(w1[w1.length - 1].token!)), `minted tokens are deleted: ${deleted}`);
+    const acts = fakeActivities(calls, {
+      tokenTtlMs: 1500,
+      behave: (name, host) => {
+        if (name === 'joinNode' && host === 'w1' && broken) throw preflight('w1');
+      },
     });
+    await run(
+      acts,
+      { spec: spec([], 2), tuning: { ...fast, token: { ttlSeconds: 2, minRemainingSeconds: 1 } } },
+      async (h) => {
+        await parkedOn(h, 'w1');
+        await until(h, 'w2 joined', (p) => p.hosts.find((x) => x.name === 'w2')?.state === 'done');
+        await new Promise((r) => setTimeout(r, 1600)); // the wave's token has now expired
+        broken = false;
+        await h.executeUpdate(resolveUpdate, { args: [{ host: 'w1', action: 'retry', approver: 'x' }] });
+        assert.equal((await h.result()).outcome, 'completed');
+        const w = calls.filter((c) => c.name === 'joinNode' && c.host?.startsWith('w'));
+        const w2 = w.find((c) => c.host === 'w2')!;
+        const w1 = w.filter((c) => c.host === 'w1');
+        assert.equal(w1[0].token, w2.token, 'one token for the wave');
+        assert.notEqual(w1[w1.length - 1].token, w2.token, 'a fresh token after the wait');
+        const deleted = calls.filter((c) => c.name.startsWith('deleteJoinTokens:')).map((c) => c.name);
+        assert.ok(
+          deleted.some((d) => d.includes(w2.token!) && d.includes(w1[w1.length - 1].token!)),
+          `minted tokens are deleted: ${deleted}`,
+        );
+      },
+    );
   });
 
   // Never destroy what works: what could not be read parks, and what belongs to a live cluster is reset only by an operator.
-  const CHANGING = ['probeLoadBalancer', 'kubeadmInit', 'installCni', 'distributeCerts', 'ensureJoinToken', 'joinNode', 'cleanNode', 'uploadCerts'];
-  const changes = (calls: Call[]) => calls.filter((c) => CHANGING.includes(c.name) || c.name.startsWith('deleteJoinTokens'));
+  const CHANGING = [
+    'probeLoadBalancer',
+    'kubeadmInit',
+    'installCni',
+    'distributeCerts',
+    'ensureJoinToken',
+    'joinNode',
+    'cleanNode',
+    'uploadCerts',
+  ];
+  const changes = (calls: Call[]) =>
+    calls.filter((c) => CHANGING.includes(c.name) || c.name.startsWith('deleteJoinTokens'));
 
   it('a finished cluster: every phase is skipped with the facts that show it, and nothing changes', async () => {
     const calls: Call[] = [];
     const f = finished();
-    const r = await run(fakeActivities(calls, f), { spec: spec(['init', 'joinControlPlanes', 'joinWorkers']), tuning: fast }, async (h) => {
-      const result = await h.result();
-      await recordHistory(h, 'nothing-to-do', env.address, TEMPORAL_CLI);
-      return result;
-    });
+    const r = await run(
+      fakeActivities(calls, f),
+      { spec: spec(['init', 'joinControlPlanes', 'joinWorkers']), tuning: fast },
+      async (h) => {
+        const result = await h.result();
+        await recordHistory(h, 'nothing-to-do', env.address, TEMPORAL_CLI);
+        return result;
+      },
+    );
     assert.equal(r.outcome, 'completed');
     assert.equal(r.nothingToDo, true);
     assert.deepEqual(changes(calls), [], 'no host-changing activity ran');
     assert.deepEqual(r.decisions, [], 'no gate was asked');
     const reason = (name: string) => r.progress.phases.find((p) => p.name === name)!;
-    assert.match(reason('init').reason ?? '', /^cp1 is already initialised: initialised: Node cp1 is a control plane, etcd member a1 \(read through the load balancer\)$/);
-    assert.match(reason('joinControlPlanes').reason ?? '', /cp2: Node cp2 is a control plane, etcd member a2; cp3: Node cp3 is a control plane, etcd member a3/);
+    assert.match(
+      reason('init').reason ?? '',
+      /^cp1 is already initialised: initialised: Node cp1 is a control plane, etcd member a1 \(read through the load balancer\)$/,
+    );
+    assert.match(
+      reason('joinControlPlanes').reason ?? '',
+      /cp2: Node cp2 is a control plane, etcd member a2; cp3: Node cp3 is a control plane, etcd member a3/,
+    );
     assert.match(reason('joinWorkers').reason ?? '', /every worker has joined: w1: Node w1 is registered and Ready/);
-    for (const p of ['probeLoadBalancer', 'init', 'installCni', 'distributeCerts', 'joinControlPlanes', 'joinWorkers']) assert.equal(reason(p).state, 'skipped', p);
+    for (const p of ['probeLoadBalancer', 'init', 'installCni', 'distributeCerts', 'joinControlPlanes', 'joinWorkers'])
+      assert.equal(reason(p).state, 'skipped', p);
   });
 
   it('a NotReady node (its kubelet stopped) does not apply the CNI again', async () => {
@@ -441,36 +655,58 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
     f.cluster.nodes[1] = { ...(f.cluster.nodes[1] as object), status: 'NotReady', ready: false };
     const r = await run(fakeActivities(calls, f), { spec: spec([], 1), tuning: fast }, (h) => h.result());
     assert.deepEqual(changes(calls), []);
-    assert.match(r.progress.phases.find((p) => p.name === 'installCni')!.reason ?? '', /the CNI works: 3 of 4 registered nodes are Ready \(NotReady: cp2\)/);
+    assert.match(
+      r.progress.phases.find((p) => p.name === 'installCni')!.reason ?? '',
+      /the CNI works: 3 of 4 registered nodes are Ready \(NotReady: cp2\)/,
+    );
   });
 
   it('an etcd member list that cannot be read parks every stacked control plane as unknown; a retry reads again', async () => {
     const calls: Call[] = [];
     const f = finished(1);
-    const etcdUnknown = { fact: 'the etcd member list', command: 'curl -sS ... https://10.0.0.1:2379/v3/cluster/member/list', exitCode: 7, error: 'etcd gateway on cp1: exit 7: Failed to connect; kubectl exec etcd-cp1: exit 1: Error from server (Forbidden)' };
+    const etcdUnknown = {
+      fact: 'the etcd member list',
+      command: 'curl -sS ... https://10.0.0.1:2379/v3/cluster/member/list',
+      exitCode: 7,
+      error:
+        'etcd gateway on cp1: exit 7: Failed to connect; kubectl exec etcd-cp1: exit 1: Error from server (Forbidden)',
+    };
     let readable = false;
     const { etcdMembers, ...noMembers } = f.cluster as { etcdMembers: unknown };
-    const acts = fakeActivities(calls, { files: f.files, cluster: () => (readable ? f.cluster : { ...noMembers, etcdUnknown } as ClusterReading) });
+    const acts = fakeActivities(calls, {
+      files: f.files,
+      cluster: () => (readable ? f.cluster : ({ ...noMembers, etcdUnknown } as ClusterReading)),
+    });
     await run(acts, { spec: spec([], 1), tuning: fast }, async (h) => {
       const p = await until(h, 'three control planes parked', (x) => x.parked.length === 3);
       for (const parked of p.parked) {
         assert.equal(parked.step, 'classifyNode');
         assert.deepEqual(parked.options, ['retry', 'abort']);
-        assert.match(parked.attempts[0].error, /state unknown: whether cp\d is an etcd member decides whether it is joined; the etcd member list could not be established: `curl -sS .*` exited 7: .*Forbidden/);
+        assert.match(
+          parked.attempts[0].error,
+          /state unknown: whether cp\d is an etcd member decides whether it is joined; the etcd member list could not be established: `curl -sS .*` exited 7: .*Forbidden/,
+        );
         assert.match(parked.retryWill?.[0] ?? '', /nothing on any host changes/);
       }
       assert.equal(p.hosts.find((x) => x.name === 'w1')?.state, 'done', 'the worker is known joined');
       assert.deepEqual(changes(calls), []);
-      await assert.rejects(h.executeUpdate(resolveUpdate, { args: [{ host: 'cp1', action: 'skip', approver: 'erin' }] }),
-        (err: unknown) => err instanceof WorkflowUpdateFailedError && /"skip" is not possible/.test(String(err.cause?.message)));
+      await assert.rejects(
+        h.executeUpdate(resolveUpdate, { args: [{ host: 'cp1', action: 'skip', approver: 'erin' }] }),
+        (err: unknown) =>
+          err instanceof WorkflowUpdateFailedError && /"skip" is not possible/.test(String(err.cause?.message)),
+      );
       readable = true;
-      for (const cp of ['cp1', 'cp2', 'cp3']) await h.executeUpdate(resolveUpdate, { args: [{ host: cp, action: 'retry', approver: 'erin' }] });
+      for (const cp of ['cp1', 'cp2', 'cp3'])
+        await h.executeUpdate(resolveUpdate, { args: [{ host: cp, action: 'retry', approver: 'erin' }] });
       const r = await h.result();
       await recordHistory(h, 'unknown-retried', env.address, TEMPORAL_CLI);
       assert.equal(r.outcome, 'completed');
       assert.equal(r.nothingToDo, true);
       assert.deepEqual(changes(calls), [], 'not a reset, an init or a join, before or after the retry');
-      assert.ok(names(calls, 'inspectHost').filter((x) => x === 'cp2').length === 2, 'the retry inspected the host again');
+      assert.ok(
+        names(calls, 'inspectHost').filter((x) => x === 'cp2').length === 2,
+        'the retry inspected the host again',
+      );
       void etcdMembers;
     });
   });
@@ -478,14 +714,28 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
   it('no API server answers: hosts holding kubeadm files park as unknown, and an abort leaves them untouched', async () => {
     const calls: Call[] = [];
     const f = finished(2);
-    const unknown = { fact: "the cluster's Nodes", command: 'kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes --request-timeout=10s', exitCode: 1,
-      error: 'through the load balancer: exit 1: Unable to connect to the server: dial tcp 10.0.9.1:6443: i/o timeout; cp1\'s API server https://10.0.0.1:6443: exit 1: The connection to the server 10.0.0.1:6443 was refused' };
+    const unknown = {
+      fact: "the cluster's Nodes",
+      command: 'kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes --request-timeout=10s',
+      exitCode: 1,
+      error:
+        "through the load balancer: exit 1: Unable to connect to the server: dial tcp 10.0.9.1:6443: i/o timeout; cp1's API server https://10.0.0.1:6443: exit 1: The connection to the server 10.0.0.1:6443 was refused",
+    };
     const acts = fakeActivities(calls, { files: { ...f.files, w2: CLEAN }, cluster: { unknown } });
     await run(acts, { spec: spec([], 2), tuning: fast }, async (h) => {
       const p = await until(h, 'parked', (x) => x.parked.length === 4);
-      assert.deepEqual(p.parked.map((x) => x.host).sort(), ['cp1', 'cp2', 'cp3', 'w1'], 'w2 holds nothing: it is clean, not unknown');
-      assert.match(p.parked.find((x) => x.host === 'cp1')!.attempts[0].error, /admin\.conf, kubelet\.conf, .* present; the cluster's Nodes could not be established: .*i\/o timeout.*was refused/);
-      await h.executeUpdate(resolveUpdate, { args: [{ host: 'w1', action: 'abort', approver: 'erin', reason: 'LB down' }] });
+      assert.deepEqual(
+        p.parked.map((x) => x.host).sort(),
+        ['cp1', 'cp2', 'cp3', 'w1'],
+        'w2 holds nothing: it is clean, not unknown',
+      );
+      assert.match(
+        p.parked.find((x) => x.host === 'cp1')!.attempts[0].error,
+        /admin\.conf, kubelet\.conf, .* present; the cluster's Nodes could not be established: .*i\/o timeout.*was refused/,
+      );
+      await h.executeUpdate(resolveUpdate, {
+        args: [{ host: 'w1', action: 'abort', approver: 'erin', reason: 'LB down' }],
+      });
       const r = await h.result();
       assert.equal(r.outcome, 'aborted');
       assert.deepEqual(changes(calls), []);
@@ -501,33 +751,62 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
       const p = await parkedOn(h, 'cp3');
       const parked = p.parked[0];
       assert.equal(parked.step, 'distributeCerts');
-      assert.match(parked.attempts[0].error, /^reset needs an operator: cp3 is half-done \(.*missing manifests kube-apiserver\) and belongs to a live cluster: Node cp3 is registered; etcd member a3 \(cp3\) is listed$/);
+      assert.match(
+        parked.attempts[0].error,
+        /^reset needs an operator: cp3 is half-done \(.*missing manifests kube-apiserver\) and belongs to a live cluster: Node cp3 is registered; etcd member a3 \(cp3\) is listed$/,
+      );
       assert.deepEqual(parked.retryWill, [
         'kubeadm reset -f on cp3, removing kubelet.conf, kube-controller-manager.yaml, kube-scheduler.yaml, etcd.yaml, /var/lib/etcd/member, etcd member a3',
-        "remove cp3's etcd member through cp1, if it is listed", 'distributeCerts on cp3']);
+        "remove cp3's etcd member through cp1, if it is listed",
+        'distributeCerts on cp3',
+      ]);
       assert.deepEqual(changes(calls), [], 'nothing is reset before the operator decides');
       // The Web UI shows the run's current details: the park's reason and what a retry does.
       const meta = await h.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
-      assert.match(meta.currentDetails ?? '', /parked: distributeCerts on \*\*cp3\*\*.*\n\n\*\*cp3\*\*: reset needs an operator: cp3 is half-done .*; a retry will: \(1\) kubeadm reset -f on cp3, removing .* \(2\) remove cp3's etcd member through cp1/s);
-      await h.executeUpdate(resolveUpdate, { args: [{ host: 'cp3', action: 'retry', approver: 'erin', reason: 'CHG-1' }] });
+      assert.match(
+        meta.currentDetails ?? '',
+        /parked: distributeCerts on \*\*cp3\*\*.*\n\n\*\*cp3\*\*: reset needs an operator: cp3 is half-done .*; a retry will: \(1\) kubeadm reset -f on cp3, removing .* \(2\) remove cp3's etcd member through cp1/s,
+      );
+      await h.executeUpdate(resolveUpdate, {
+        args: [{ host: 'cp3', action: 'retry', approver: 'erin', reason: 'CHG-1' }],
+      });
       const r = await h.result();
       await recordHistory(h, 'reset-approved', env.address, TEMPORAL_CLI);
       assert.equal(r.outcome, 'completed');
       const clean = calls.find((c) => c.name === 'cleanNode')!;
-      assert.deepEqual([clean.host, (clean.input as { approvedBy?: string }).approvedBy, (clean.input as { healthy?: { name: string } }).healthy?.name], ['cp3', 'erin', 'cp1']);
-      assert.deepEqual(changes(calls).map((c) => `${c.name} ${c.host ?? ''}`.trim()).filter((c) => !c.startsWith('ensureJoinToken') && !c.startsWith('deleteJoinTokens')),
-        ['cleanNode cp3', 'distributeCerts cp3', 'joinNode cp3']);
+      assert.deepEqual(
+        [
+          clean.host,
+          (clean.input as { approvedBy?: string }).approvedBy,
+          (clean.input as { healthy?: { name: string } }).healthy?.name,
+        ],
+        ['cp3', 'erin', 'cp1'],
+      );
+      assert.deepEqual(
+        changes(calls)
+          .map((c) => `${c.name} ${c.host ?? ''}`.trim())
+          .filter((c) => !c.startsWith('ensureJoinToken') && !c.startsWith('deleteJoinTokens')),
+        ['cleanNode cp3', 'distributeCerts cp3', 'joinNode cp3'],
+      );
     });
   });
 
   it('a half-done worker with no Node is reset and joined by itself, as before', async () => {
     const calls: Call[] = [];
     const f = finished(2);
-    f.cluster.nodes.splice(f.cluster.nodes.findIndex((n) => (n as { name: string }).name === 'w2'), 1);
+    f.cluster.nodes.splice(
+      f.cluster.nodes.findIndex((n) => (n as { name: string }).name === 'w2'),
+      1,
+    );
     const r = await run(fakeActivities(calls, f), { spec: spec([], 2), tuning: fast }, (h) => h.result());
     assert.equal(r.outcome, 'completed');
     assert.deepEqual(r.decisions, []);
-    assert.deepEqual(changes(calls).map((c) => `${c.name} ${c.host ?? ''}`.trim()).filter((c) => !/JoinToken/.test(c)), ['cleanNode w2', 'joinNode w2']);
+    assert.deepEqual(
+      changes(calls)
+        .map((c) => `${c.name} ${c.host ?? ''}`.trim())
+        .filter((c) => !/JoinToken/.test(c)),
+      ['cleanNode w2', 'joinNode w2'],
+    );
     assert.equal((calls.find((c) => c.name === 'cleanNode')!.input as { approvedBy?: string }).approvedBy, undefined);
   });
 
@@ -535,12 +814,23 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
     const calls: Call[] = [];
     let failed = false;
     const acts = fakeActivities(calls, {
-      behave: (name) => { if (name === 'kubeadmInit' && !failed) { failed = true; throw ApplicationFailure.nonRetryable('cp1: kubeadm init failed (exit 1): wait-control-plane', 'KubeadmTransient'); } },
+      behave: (name) => {
+        if (name === 'kubeadmInit' && !failed) {
+          failed = true;
+          throw ApplicationFailure.nonRetryable(
+            'cp1: kubeadm init failed (exit 1): wait-control-plane',
+            'KubeadmTransient',
+          );
+        }
+      },
     });
     await run(acts, { spec: spec([], 1), tuning: fast }, async (h) => {
       const p = await parkedOn(h, 'cp1');
       assert.equal(p.parked[0].step, 'kubeadmInit');
-      assert.deepEqual(p.parked[0].retryWill, ['kubeadm reset -f on cp1, removing what the failed attempt left', 'kubeadmInit on cp1']);
+      assert.deepEqual(p.parked[0].retryWill, [
+        'kubeadm reset -f on cp1, removing what the failed attempt left',
+        'kubeadmInit on cp1',
+      ]);
       assert.ok(!names(calls, 'cleanNode').length, 'no automatic reset of the first control plane');
       await h.executeUpdate(resolveUpdate, { args: [{ host: 'cp1', action: 'retry', approver: 'erin' }] });
       assert.equal((await h.result()).outcome, 'completed');

@@ -17,7 +17,14 @@ import { type Call, CLEAN, fakeActivities, type FakeOptions, finished, JOINED_WO
 /** The host-changing steps per host, in order, as a plan's actions say them. */
 function plannedSteps(p: ClusterPlan): Record<string, string[]> {
   const steps: Record<string, string[]> = {};
-  const verb: Record<string, string> = { etcdCluster: 'etcd', init: 'init', distributeCerts: 'copy', joinControlPlanes: 'join', joinWorkers: 'join', installCni: 'cni' };
+  const verb: Record<string, string> = {
+    etcdCluster: 'etcd',
+    init: 'init',
+    distributeCerts: 'copy',
+    joinControlPlanes: 'join',
+    joinWorkers: 'join',
+    installCni: 'cni',
+  };
   for (const ph of p.phases) {
     if (!verb[ph.name]) continue;
     for (const a of ph.actions ?? []) {
@@ -30,7 +37,14 @@ function plannedSteps(p: ClusterPlan): Record<string, string[]> {
 
 /** The host-changing activities per host, in order, as a start ran them. */
 function ranSteps(calls: Call[]): Record<string, string[]> {
-  const verb: Record<string, string> = { buildEtcdMember: 'etcd', kubeadmInit: 'init', distributeCerts: 'copy', joinNode: 'join', installCni: 'cni', cleanNode: 'reset' };
+  const verb: Record<string, string> = {
+    buildEtcdMember: 'etcd',
+    kubeadmInit: 'init',
+    distributeCerts: 'copy',
+    joinNode: 'join',
+    installCni: 'cni',
+    cleanNode: 'reset',
+  };
   const steps: Record<string, string[]> = {};
   for (const c of calls) if (verb[c.name] && c.host) (steps[c.host] ??= []).push(verb[c.name]);
   return steps;
@@ -43,48 +57,91 @@ describe('plan against start, host by host', () => {
     env = await startTestServer();
     await workflowBundle();
   });
-  after(async () => { await env?.teardown(); });
+  after(async () => {
+    await env?.teardown();
+  });
 
   /** The plan, then a start on the same stand-ins: the calls each made. */
   async function planThenStart(input: HaClusterInput, o: FakeOptions) {
     const planCalls: Call[] = [];
     const startCalls: Call[] = [];
     const worker = async (calls: Call[]) =>
-      Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle(), activities: fakeActivities(calls, o), dataConverter: dataConverter() });
-    const plan = await (await worker(planCalls)).runUntil(env.client.workflow.execute(planClusterWorkflow, { taskQueue: TASK_QUEUE, workflowId: `plan-${++n}`, args: [{ spec: input.spec }] }));
-    const result = await (await worker(startCalls)).runUntil(async () => {
-      const h = await env.client.workflow.start(haClusterWorkflow, { taskQueue: TASK_QUEUE, workflowId: `start-${n}`, args: [input] });
+      Worker.create({
+        connection: env.nativeConnection,
+        taskQueue: TASK_QUEUE,
+        workflowBundle: await workflowBundle(),
+        activities: fakeActivities(calls, o),
+        dataConverter: dataConverter(),
+      });
+    const plan = await (
+      await worker(planCalls)
+    ).runUntil(
+      env.client.workflow.execute(planClusterWorkflow, {
+        taskQueue: TASK_QUEUE,
+        workflowId: `plan-${++n}`,
+        args: [{ spec: input.spec }],
+      }),
+    );
+    const result = await (
+      await worker(startCalls)
+    ).runUntil(async () => {
+      const h = await env.client.workflow.start(haClusterWorkflow, {
+        taskQueue: TASK_QUEUE,
+        workflowId: `start-${n}`,
+        args: [input],
+      });
       // An operator who approves every gate the run asks for, so the test sees which ones it asked.
       // The result is asked for only at the end: awaiting it lets the test server skip time.
       for (;;) {
         const p = await h.query(progressQuery);
         if (!['running', 'awaiting-approval', 'parked'].includes(p.status)) break;
-        if (p.awaitingApproval) await h.executeUpdate(approveUpdate, { args: [{ phase: p.awaitingApproval, approver: 'test' }] });
+        if (p.awaitingApproval)
+          await h.executeUpdate(approveUpdate, { args: [{ phase: p.awaitingApproval, approver: 'test' }] });
         await new Promise((r) => setTimeout(r, 50));
       }
       const r = await h.result();
       return r;
     });
-    assert.deepEqual([...new Set(planCalls.map((c) => c.name))].sort(), ['inspectHost', 'readCluster'].filter((a) => planCalls.some((c) => c.name === a)),
-      'a plan runs only the read-only activities');
+    assert.deepEqual(
+      [...new Set(planCalls.map((c) => c.name))].sort(),
+      ['inspectHost', 'readCluster'].filter((a) => planCalls.some((c) => c.name === a)),
+      'a plan runs only the read-only activities',
+    );
     return { plan, result, planCalls, startCalls };
   }
 
   it('a fresh fleet: init, the CNI, copies, and every join, with the gates a start asks for', async () => {
     const { plan, result, startCalls } = await planThenStart({ spec: spec(['init', 'joinWorkers'], 3) }, {});
     assert.deepEqual(plannedSteps(plan), ranSteps(startCalls));
-    assert.deepEqual(plannedSteps(plan), { cp1: ['init', 'cni'], cp2: ['copy', 'join'], cp3: ['copy', 'join'], w1: ['join'], w2: ['join'], w3: ['join'] });
+    assert.deepEqual(plannedSteps(plan), {
+      cp1: ['init', 'cni'],
+      cp2: ['copy', 'join'],
+      cp3: ['copy', 'join'],
+      w1: ['join'],
+      w2: ['join'],
+      w3: ['join'],
+    });
     assert.deepEqual(plan.gates, ['init', 'joinWorkers']);
     assert.equal(plan.nothingToDo, false);
     assert.equal(result.outcome, 'completed');
-    assert.deepEqual(result.decisions.map((d) => d.phase), plan.gates, 'the start asked for exactly the gates the plan named');
+    assert.deepEqual(
+      result.decisions.map((d) => d.phase),
+      plan.gates,
+      'the start asked for exactly the gates the plan named',
+    );
   });
 
-  it('a half-done fleet: the plan names the reset of the worker whose Node is gone, and the clean worker\'s join; nothing else', async () => {
+  it("a half-done fleet: the plan names the reset of the worker whose Node is gone, and the clean worker's join; nothing else", async () => {
     const f = finished(3);
     const files = { ...f.files, w1: JOINED_WORKER, w2: CLEAN };
-    const cluster = { ...f.cluster, nodes: f.cluster.nodes.filter((x) => !['w1', 'w2'].includes((x as { name: string }).name)) };
-    const { plan, result, startCalls } = await planThenStart({ spec: spec([], 3) }, { files, cluster: cluster as ClusterReading });
+    const cluster = {
+      ...f.cluster,
+      nodes: f.cluster.nodes.filter((x) => !['w1', 'w2'].includes((x as { name: string }).name)),
+    };
+    const { plan, result, startCalls } = await planThenStart(
+      { spec: spec([], 3) },
+      { files, cluster: cluster as ClusterReading },
+    );
     assert.deepEqual(plannedSteps(plan), { w1: ['reset', 'join'], w2: ['join'] });
     assert.deepEqual(plannedSteps(plan), ranSteps(startCalls));
     const w1 = plan.phases.find((p) => p.name === 'joinWorkers')!.actions!.find((a) => a.host === 'w1')!;
@@ -96,7 +153,10 @@ describe('plan against start, host by host', () => {
 
   it('a finished fleet: nothing to do, every changing phase skipped with its reason; the fingerprint is stable and follows the facts', async () => {
     const f = finished(3);
-    const { plan, result, startCalls } = await planThenStart({ spec: spec(['init', 'joinWorkers'], 3) }, { files: f.files, cluster: f.cluster });
+    const { plan, result, startCalls } = await planThenStart(
+      { spec: spec(['init', 'joinWorkers'], 3) },
+      { files: f.files, cluster: f.cluster },
+    );
     assert.equal(plan.nothingToDo, true);
     assert.deepEqual(plan.gates, [], 'no gate is asked for a phase with nothing to do');
     assert.deepEqual(plannedSteps(plan), {});
@@ -105,9 +165,17 @@ describe('plan against start, host by host', () => {
     assert.deepEqual(result.decisions, [], 'no gate was asked');
     for (const p of plan.phases.filter((x) => !x.readOnly)) assert.ok(p.skip, `${p.name} is skipped`);
     assert.match(plan.fingerprint, /^[0-9a-f]{64}$/);
-    const again = await planThenStart({ spec: spec(['init', 'joinWorkers'], 3) }, { files: f.files, cluster: f.cluster });
+    const again = await planThenStart(
+      { spec: spec(['init', 'joinWorkers'], 3) },
+      { files: f.files, cluster: f.cluster },
+    );
     assert.equal(again.plan.fingerprint, plan.fingerprint, 'the same facts give the same fingerprint');
-    const drifted = { ...f.cluster, nodes: f.cluster.nodes.map((x) => ((x as { name: string }).name === 'w3' ? { ...(x as object), ready: false } : x)) };
+    const drifted = {
+      ...f.cluster,
+      nodes: f.cluster.nodes.map((x) =>
+        (x as { name: string }).name === 'w3' ? { ...(x as object), ready: false } : x,
+      ),
+    };
     const other = await planThenStart({ spec: spec([], 3) }, { files: f.files, cluster: drifted as typeof f.cluster });
     assert.notEqual(other.plan.fingerprint, plan.fingerprint, 'a NotReady node changes the fingerprint');
   });
@@ -116,20 +184,32 @@ describe('plan against start, host by host', () => {
     const { plan } = await (async () => {
       const calls: Call[] = [];
       const behave = (name: string, host: string | undefined) => {
-        if (name === 'inspectHost' && host === 'w2') throw Object.assign(new Error('w2: connection refused'), { name: 'SshUnavailable' });
+        if (name === 'inspectHost' && host === 'w2')
+          throw Object.assign(new Error('w2: connection refused'), { name: 'SshUnavailable' });
       };
       const worker = await Worker.create({
-        connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle(), activities: fakeActivities(calls, { behave }), dataConverter: dataConverter(),
+        connection: env.nativeConnection,
+        taskQueue: TASK_QUEUE,
+        workflowBundle: await workflowBundle(),
+        activities: fakeActivities(calls, { behave }),
+        dataConverter: dataConverter(),
       });
-      const p = await worker.runUntil(env.client.workflow.execute(planClusterWorkflow, {
-        taskQueue: TASK_QUEUE, workflowId: `plan-${++n}`, args: [{ spec: spec([], 3), retry: { initialInterval: '10ms' } }],
-      }));
+      const p = await worker.runUntil(
+        env.client.workflow.execute(planClusterWorkflow, {
+          taskQueue: TASK_QUEUE,
+          workflowId: `plan-${++n}`,
+          args: [{ spec: spec([], 3), retry: { initialInterval: '10ms' } }],
+        }),
+      );
       return { plan: p };
     })();
     const w2 = plan.hosts.find((h) => h.name === 'w2')!;
     assert.equal(w2.state, 'unknown');
     assert.match(w2.detail!, /cannot be inspected: .*connection refused/);
-    assert.match(plan.phases[0].actions!.find((a) => a.host === 'w2')!.action, /^inspect, then park \(retry or abort\)/);
+    assert.match(
+      plan.phases[0].actions!.find((a) => a.host === 'w2')!.action,
+      /^inspect, then park \(retry or abort\)/,
+    );
     assert.equal(plan.nothingToDo, false);
   });
 });

@@ -9,14 +9,20 @@ import { HISTORIES_DIR } from '../helpers/history';
 import { dataConverter, workflowBundle } from '../helpers/temporal';
 
 describe('replay of saved histories', () => {
-  const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).sort();
+  const files = readdirSync(HISTORIES_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   it('has histories to replay (gates, a healed join, parking with each decision)', () => {
     assert.ok(files.length >= 5, `found ${files.join(', ')}`);
   });
   for (const file of files) {
     it(`replays ${file}`, async () => {
       const history = JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8'));
-      await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter: dataConverter() }, history, file);
+      await Worker.runReplayHistory(
+        { workflowBundle: await workflowBundle(), dataConverter: dataConverter() },
+        history,
+        file,
+      );
     });
   }
 });

@@ -33,7 +33,11 @@ export class BuildCluster {
   /** The hosts as the progress lists them. */
   get progressHosts(): { name: string; address: string; role: Role }[] {
     const { spec } = this;
-    return [...spec.controlPlanes, ...spec.workers, ...this.etcdHosts].map((h) => ({ name: h.name, address: h.address, role: this.roleOf(h) }));
+    return [...spec.controlPlanes, ...spec.workers, ...this.etcdHosts].map((h) => ({
+      name: h.name,
+      address: h.address,
+      role: this.roleOf(h),
+    }));
   }
 
   roleOf(h: HostSpec): Role {
@@ -53,14 +57,22 @@ export class BuildCluster {
   initConfig(): InitConfigInput {
     const { spec, firstCp } = this;
     return {
-      kubernetesVersion: spec.kubernetesVersion, nodeName: firstCp.name, advertiseAddress: firstCp.address,
-      controlPlaneEndpoint: this.endpoint, certSANs: [spec.loadBalancer.host], podSubnet: spec.networking.podSubnet,
+      kubernetesVersion: spec.kubernetesVersion,
+      nodeName: firstCp.name,
+      advertiseAddress: firstCp.address,
+      controlPlaneEndpoint: this.endpoint,
+      certSANs: [spec.loadBalancer.host],
+      podSubnet: spec.networking.podSubnet,
       ...(spec.networking.serviceSubnet ? { serviceSubnet: spec.networking.serviceSubnet } : {}),
       ...this.kubeadmOptions(),
       ...(spec.kubeletConfiguration ? { kubeletConfiguration: spec.kubeletConfiguration } : {}),
       ...(spec.kubeProxyConfiguration ? { kubeProxyConfiguration: spec.kubeProxyConfiguration } : {}),
       ...(spec.etcd
-        ? { etcd: externalEtcdConfig(isBuiltEtcd(spec.etcd) ? this.etcdHosts.map((h) => clientURL(h.address)) : spec.etcd.endpoints) }
+        ? {
+            etcd: externalEtcdConfig(
+              isBuiltEtcd(spec.etcd) ? this.etcdHosts.map((h) => clientURL(h.address)) : spec.etcd.endpoints,
+            ),
+          }
         : {}),
     };
   }

@@ -10,14 +10,24 @@ import type { BuildCluster } from './cluster';
 export const cleanNode = (b: BuildState) => (host: HostSpec) => async (stepId: string, approvedBy?: string) => {
   const { c } = b;
   const r = await b.acts.cleanNode({
-    ...c.at(host), stepId, role: c.roleOf(host), stacked: c.stacked,
-    ...(host === c.firstCp ? {} : { healthy: c.firstCp }), ...(approvedBy ? { approvedBy } : {}),
+    ...c.at(host),
+    stepId,
+    role: c.roleOf(host),
+    stacked: c.stacked,
+    ...(host === c.firstCp ? {} : { healthy: c.firstCp }),
+    ...(approvedBy ? { approvedBy } : {}),
   });
   return r.cleaned ? r.detail : undefined;
 };
 
 export const copyCerts = (b: BuildState, host: HostSpec, stepId: string) =>
-  b.acts.distributeCerts({ ...b.c.at(host), stepId, source: b.c.firstCp, topology: b.c.spec.topology, kubernetesVersion: b.c.spec.kubernetesVersion });
+  b.acts.distributeCerts({
+    ...b.c.at(host),
+    stepId,
+    source: b.c.firstCp,
+    topology: b.c.spec.topology,
+    kubernetesVersion: b.c.spec.kubernetesVersion,
+  });
 
 /** Upload mode: the certificates must outlive the control-plane join about to start. */
 async function uploadCertsIfDue(b: BuildState, stepId: string): Promise<void> {
@@ -34,8 +44,16 @@ export const join = (b: BuildState) => (host: HostSpec) => async (stepId: string
   const downloadCerts = c.upload && c.roleOf(host) === 'control-plane';
   if (downloadCerts) await uploadCertsIfDue(b, stepId);
   const r = await b.acts.joinNode({
-    ...c.at(host), stepId, role: c.roleOf(host), kubernetesVersion: c.spec.kubernetesVersion, endpoint: c.endpoint, caCertHash: b.caCertHash,
-    token: await b.tokens.fresh(), tokenHost: c.firstCp, ...(downloadCerts ? { downloadCerts } : {}), ...c.kubeadmOptions(),
+    ...c.at(host),
+    stepId,
+    role: c.roleOf(host),
+    kubernetesVersion: c.spec.kubernetesVersion,
+    endpoint: c.endpoint,
+    caCertHash: b.caCertHash,
+    token: await b.tokens.fresh(),
+    tokenHost: c.firstCp,
+    ...(downloadCerts ? { downloadCerts } : {}),
+    ...c.kubeadmOptions(),
   });
   return r.detail;
 };
@@ -45,12 +63,20 @@ export function actionOn(c: BuildCluster, facts: BuildFacts, host: HostSpec, ste
   const s = facts.states.get(host.name);
   const role = c.roleOf(host);
   if (s?.state === 'unknown') {
-    return { host: host.name, role, action: `${verb}, once its state is known: it is unknown (${s.detail}), so start parks it at inspection (retry or abort)` };
+    return {
+      host: host.name,
+      role,
+      action: `${verb}, once its state is known: it is unknown (${s.detail}), so start parks it at inspection (retry or abort)`,
+    };
   }
   if (s?.state !== 'half-done') return { host: host.name, role, action: verb };
   const reset = resetPlan(c, host, step, s);
   const approval = reset.needsOperator ? ` (an operator's retry approves it: ${reset.needsOperator})` : '';
-  return { host: host.name, role, action: `reset what an earlier attempt left (${s.removes.join(', ')})${approval}, then ${verb}` };
+  return {
+    host: host.name,
+    role,
+    action: `reset what an earlier attempt left (${s.removes.join(', ')})${approval}, then ${verb}`,
+  };
 }
 
 /** The hosts not yet part of the cluster, as inspection found them (without the workers skipped there). */
@@ -66,6 +92,7 @@ export function joinedFacts(facts: BuildFacts, hosts: HostSpec[]): string {
   return hosts.length <= 5 ? details.join('; ') : `${hosts.length} hosts, e.g. ${details.slice(0, 2).join('; ')}`;
 }
 
-export const initDone = (c: BuildCluster, facts: BuildFacts): boolean => facts.states.get(c.firstCp.name)?.state === 'joined';
+export const initDone = (c: BuildCluster, facts: BuildFacts): boolean =>
+  facts.states.get(c.firstCp.name)?.state === 'joined';
 
 export const readVia = (facts: BuildFacts): string => (facts.via ? ` (read ${facts.via})` : '');

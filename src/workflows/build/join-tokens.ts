@@ -18,14 +18,24 @@ export class JoinTokens {
   private minted: string[] = [];
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly acts: KubeadmHaActivities, private readonly at: OnHost, private readonly tuning: TokenTuning, private readonly description: string) {}
+  constructor(
+    private readonly acts: KubeadmHaActivities,
+    private readonly at: OnHost,
+    private readonly tuning: TokenTuning,
+    private readonly description: string,
+  ) {}
 
   /** A token valid for at least minRemainingSeconds; parallel joins share one (calls are serialised). */
   fresh(): Promise<TokenRef> {
     const next = this.queue.then(async () => {
       const left = this.current ? (Date.parse(this.current.expiresAt) - Date.now()) / 1000 : -1;
       if (left >= this.tuning.minRemainingSeconds) return this.current!;
-      const t = await this.acts.ensureJoinToken({ ...this.at, ...(this.current ? { current: this.current } : {}), ...this.tuning, description: this.description });
+      const t = await this.acts.ensureJoinToken({
+        ...this.at,
+        ...(this.current ? { current: this.current } : {}),
+        ...this.tuning,
+        description: this.description,
+      });
       if (t.id !== this.current?.id) this.minted.push(t.id);
       this.current = t;
       return t;

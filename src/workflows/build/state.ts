@@ -63,18 +63,28 @@ export class BuildState implements HostModel {
 
   noApiServer(): UnknownFact {
     const { firstCp } = this.c;
-    return { fact: 'the cluster\'s Nodes', command: `test -f ${ADMIN_CONF}`, exitCode: 1, error: `${firstCp.name} has no ${ADMIN_CONF}, so no API server could be asked` };
+    return {
+      fact: "the cluster's Nodes",
+      command: `test -f ${ADMIN_CONF}`,
+      exitCode: 1,
+      error: `${firstCp.name} has no ${ADMIN_CONF}, so no API server could be asked`,
+    };
   }
 
   /** The facts for the plans: empty until inspection ends (only inspection's own plan reads them before). */
   facts(): BuildFacts {
-    return this.gathered ?? { states: new Map(), cluster: this.cluster, via: '', skipped: [], cniFromReadyNode: () => true };
+    return (
+      this.gathered ?? { states: new Map(), cluster: this.cluster, via: '', skipped: [], cniFromReadyNode: () => true }
+    );
   }
 
   /** Inspection is over: the plans read these facts from now on. */
   freezeFacts(skipped: readonly string[]): void {
     this.gathered = {
-      states: new Map(this.states), cluster: this.cluster, via: this.clusterVia, skipped: [...skipped],
+      states: new Map(this.states),
+      cluster: this.cluster,
+      via: this.clusterVia,
+      skipped: [...skipped],
       cniFromReadyNode: () => this.patched(CNI_FROM_READY_NODE),
     };
   }
@@ -117,12 +127,20 @@ export function resetPlan(c: BuildCluster, host: HostSpec, step: string, earlier
   const retryWill = [
     `kubeadm reset -f on ${host.name}, removing ${removes}`,
     ...(memberToo ? [`remove ${host.name}'s etcd member through ${c.firstCp.name}, if it is listed`] : []),
-    ...(step === 'joinNode' && role === 'control-plane' && !c.upload ? [`copy the shared certificates from ${c.firstCp.name} again`] : []),
+    ...(step === 'joinNode' && role === 'control-plane' && !c.upload
+      ? [`copy the shared certificates from ${c.firstCp.name} again`]
+      : []),
     `${step} on ${host.name}`,
   ];
-  const firstCpLive = host === c.firstCp ? [`${host.name} is the first control plane: it holds the cluster's CA${c.stacked ? ' and its etcd data' : ''}`] : [];
+  const firstCpLive =
+    host === c.firstCp
+      ? [`${host.name} is the first control plane: it holds the cluster's CA${c.stacked ? ' and its etcd data' : ''}`]
+      : [];
   const live = half?.live ?? firstCpLive;
   return live.length
-    ? { needsOperator: `${half ? `${host.name} is half-done (${half.detail}) and ` : ''}belongs to a live cluster: ${live.join('; ')}`, retryWill }
+    ? {
+        needsOperator: `${half ? `${host.name} is half-done (${half.detail}) and ` : ''}belongs to a live cluster: ${live.join('; ')}`,
+        retryWill,
+      }
     : { retryWill };
 }

@@ -57,16 +57,30 @@ export class PhaseContext<S = unknown> {
     await mapWithLimit(hosts, o.limit, async (host) => {
       if (this.runner.abort) return;
       const halfDone = this.hosts.halfDone(host);
-      this.progress.setHost(host.name, 'running', halfDone ? `${o.step}: first cleaning what an earlier attempt left` : o.step);
+      this.progress.setHost(
+        host.name,
+        'running',
+        halfDone ? `${o.step}: first cleaning what an earlier attempt left` : o.step,
+      );
       const role = this.hosts.roleOf(host);
       const r = await this.runner.run({
-        phase: this.phase, step: o.step, host, role, skippable: role === 'worker', startWithClean: halfDone, run: o.run(host),
+        phase: this.phase,
+        step: o.step,
+        host,
+        role,
+        skippable: role === 'worker',
+        startWithClean: halfDone,
+        run: o.run(host),
         ...(o.clean ? { clean: o.clean(host), resetPlan: this.hosts.resetPlan(host, o.step) } : {}),
       });
       if (r === SKIPPED) {
         this.skipped.push(host.name);
         const by = [...this.decisions.taken].reverse().find((d) => d.host === host.name && d.verdict === 'skip');
-        this.progress.setHost(host.name, 'skipped', `skipped by ${by?.approver}${by?.comment ? `: ${by.comment}` : ''}`);
+        this.progress.setHost(
+          host.name,
+          'skipped',
+          `skipped by ${by?.approver}${by?.comment ? `: ${by.comment}` : ''}`,
+        );
         this.progress.hostFinished();
         return;
       }
@@ -77,7 +91,11 @@ export class PhaseContext<S = unknown> {
   }
 
   /** A cluster-level step (on the first control plane unless `host` is given): it parks like any other, but cannot be skipped. */
-  onFirst<T>(step: string, run: (stepId: string) => Promise<T>, host: HostSpec = this.clusterHost): Promise<T | typeof SKIPPED> {
+  onFirst<T>(
+    step: string,
+    run: (stepId: string) => Promise<T>,
+    host: HostSpec = this.clusterHost,
+  ): Promise<T | typeof SKIPPED> {
     return this.runner.run({ phase: this.phase, step, host, role: this.hosts.roleOf(host), skippable: false, run });
   }
 

@@ -6,8 +6,19 @@
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import type { GatedPhase } from '../../config/enums';
 import {
-  ApprovalInput, approveSignal, approveUpdate, Decision, ParkDecisionInput, ParkedStep, ParkVerdict,
-  RejectionInput, rejectSignal, rejectUpdate, resolveSignal, resolveUpdate, Verdict,
+  ApprovalInput,
+  approveSignal,
+  approveUpdate,
+  Decision,
+  ParkDecisionInput,
+  ParkedStep,
+  ParkVerdict,
+  RejectionInput,
+  rejectSignal,
+  rejectUpdate,
+  resolveSignal,
+  resolveUpdate,
+  Verdict,
 } from '../../shared/definitions';
 
 interface Request {
@@ -23,11 +34,23 @@ export class Decisions {
   readonly taken: Decision[] = [];
 
   constructor() {
-    const approve = (i: ApprovalInput): Request => ({ phase: i?.phase, verdict: 'approved', approver: i?.approver, comment: i?.comment });
-    const reject = (i: RejectionInput): Request => ({ phase: i?.phase, verdict: 'rejected', approver: i?.approver, comment: i?.reason });
+    const approve = (i: ApprovalInput): Request => ({
+      phase: i?.phase,
+      verdict: 'approved',
+      approver: i?.approver,
+      comment: i?.comment,
+    });
+    const reject = (i: RejectionInput): Request => ({
+      phase: i?.phase,
+      verdict: 'rejected',
+      approver: i?.approver,
+      comment: i?.reason,
+    });
     setHandler(approveSignal, (i) => this.tryGate(approve(i)));
     setHandler(rejectSignal, (i) => this.tryGate(reject(i)));
-    setHandler(resolveSignal, (i) => { if (this.parkProblem(i) === undefined) this.resolve(i); });
+    setHandler(resolveSignal, (i) => {
+      if (this.parkProblem(i) === undefined) this.resolve(i);
+    });
     setHandler(approveUpdate, (i) => this.decideGate(approve(i)), {
       validator: (i) => this.refuse(this.gateProblem(approve(i))),
       description: 'Approve the phase that is waiting: { phase, approver, comment? }',
@@ -46,7 +69,9 @@ export class Decisions {
   waitForGate(phase: GatedPhase): Promise<Decision> {
     this.awaitingGate = phase;
     // Cleared also when the run is cancelled while waiting.
-    return this.waitFor(`gate:${phase}`, () => { this.awaitingGate = undefined; });
+    return this.waitFor(`gate:${phase}`, () => {
+      this.awaitingGate = undefined;
+    });
   }
 
   /** Parks a step until an operator resolves it; as long as needed. */
@@ -80,7 +105,8 @@ export class Decisions {
     const p = this.approverProblem(r.approver);
     if (p) return p;
     if (this.awaitingGate === undefined) return `no phase is waiting for approval (asked for "${r.phase}")`;
-    if (r.phase !== this.awaitingGate) return `phase "${r.phase}" is not waiting for approval; "${this.awaitingGate}" is`;
+    if (r.phase !== this.awaitingGate)
+      return `phase "${r.phase}" is not waiting for approval; "${this.awaitingGate}" is`;
     return undefined;
   }
 
@@ -93,8 +119,10 @@ export class Decisions {
       return `nothing is parked on host "${i.host}"${hosts.length ? `; parked: ${hosts.join(', ')}` : ''}`;
     }
     if (!parked.options.includes(i.action)) {
-      return `"${i.action}" is not possible for ${parked.step} on ${parked.host}; choose ${parked.options.join(', ')}` +
-        (i.action === 'skip' ? ' (only a worker can be skipped: the cluster needs every control plane)' : '');
+      return (
+        `"${i.action}" is not possible for ${parked.step} on ${parked.host}; choose ${parked.options.join(', ')}` +
+        (i.action === 'skip' ? ' (only a worker can be skipped: the cluster needs every control plane)' : '')
+      );
     }
     return undefined;
   }
@@ -104,7 +132,13 @@ export class Decisions {
   }
 
   private decideGate(r: Request): Decision {
-    const d = this.record({ key: `gate:${r.phase}`, phase: r.phase, verdict: r.verdict, approver: r.approver, comment: r.comment });
+    const d = this.record({
+      key: `gate:${r.phase}`,
+      phase: r.phase,
+      verdict: r.verdict,
+      approver: r.approver,
+      comment: r.comment,
+    });
     this.awaitingGate = undefined;
     return d;
   }
@@ -112,7 +146,16 @@ export class Decisions {
   private resolve(i: ParkDecisionInput): Decision {
     const p = this.parked.get(i.host)!;
     const verdict: ParkVerdict = i.action;
-    const d = this.record({ key: p.key, phase: p.phase, host: p.host, step: p.step, attempt: p.attempts.length, verdict, approver: i.approver, comment: i.reason });
+    const d = this.record({
+      key: p.key,
+      phase: p.phase,
+      host: p.host,
+      step: p.step,
+      attempt: p.attempts.length,
+      verdict,
+      approver: i.approver,
+      comment: i.reason,
+    });
     this.parked.delete(i.host);
     return d;
   }

@@ -59,15 +59,29 @@ export class PhaseEngine<F, S> {
 
   /** The context a phase runs in (tests and phases that run steps outside `run`). */
   context(phase: string): PhaseContext<S> {
-    return new PhaseContext(phase, this.o.state, this.runner, this.progress, this.decisions, this.o.model, this.o.clusterHost, this.skipped);
+    return new PhaseContext(
+      phase,
+      this.o.state,
+      this.runner,
+      this.progress,
+      this.decisions,
+      this.o.model,
+      this.o.clusterHost,
+      this.skipped,
+    );
   }
 
   /** Runs the phases; `facts` is read as each phase is planned (the first phases gather it). */
   async run(facts: () => F): Promise<EngineResult> {
     const { progress } = this;
     let changed = false;
-    const result = (outcome: Outcome, extra: Partial<EngineResult> = {}): EngineResult =>
-      ({ outcome, decisions: this.decisions.taken, skipped: this.skipped, nothingToDo: !changed, ...extra });
+    const result = (outcome: Outcome, extra: Partial<EngineResult> = {}): EngineResult => ({
+      outcome,
+      decisions: this.decisions.taken,
+      skipped: this.skipped,
+      nothingToDo: !changed,
+      ...extra,
+    });
     for (const phase of this.phases) {
       try {
         const plan = phase.plan(facts());

@@ -3,7 +3,18 @@
 // workflow mutates it.
 import { setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import {
-  Cleanup, FailedPhaseKey, HOST_STATES, RUNNING_NAMED, HostProgress, HostState, PhaseKey, PhaseState, Progress, PROGRESS_MEMO, RunStatus, StatusKey,
+  Cleanup,
+  FailedPhaseKey,
+  HOST_STATES,
+  RUNNING_NAMED,
+  HostProgress,
+  HostState,
+  PhaseKey,
+  PhaseState,
+  Progress,
+  PROGRESS_MEMO,
+  RunStatus,
+  StatusKey,
 } from '../../shared/definitions';
 import type { Decisions } from './decisions';
 
@@ -34,8 +45,11 @@ export class RunProgress {
   }
 
   get currentPhase(): string {
-    return (this.phases.find((p) => p.state === 'running' || p.state === 'failed') ??
-      [...this.phases].reverse().find((p) => p.state !== 'pending') ?? this.phases[0]).name;
+    return (
+      this.phases.find((p) => p.state === 'running' || p.state === 'failed') ??
+      [...this.phases].reverse().find((p) => p.state !== 'pending') ??
+      this.phases[0]
+    ).name;
   }
 
   setPhase(name: string, state: PhaseState, reason?: string): void {
@@ -65,7 +79,8 @@ export class RunProgress {
    */
   hostFinished(): void {
     this.finishedSincePublished++;
-    if (this.decisions.parked.size > 0 || this.finishedSincePublished >= Math.max(1, Math.ceil(this.hosts.length / 10))) this.changed();
+    if (this.decisions.parked.size > 0 || this.finishedSincePublished >= Math.max(1, Math.ceil(this.hosts.length / 10)))
+      this.changed();
   }
 
   cleanup(host: string, step: string, detail: string): void {
@@ -109,7 +124,13 @@ export class RunProgress {
   compactView(): Progress {
     const v = this.view();
     const running = v.hosts.filter((h) => h.state === 'running').slice(0, RUNNING_NAMED);
-    return { ...v, hosts: v.hosts.filter((h) => h.state !== 'done' && h.state !== 'pending' && (h.state !== 'running' || running.includes(h))), cleanups: v.cleanups.slice(-20) };
+    return {
+      ...v,
+      hosts: v.hosts.filter(
+        (h) => h.state !== 'done' && h.state !== 'pending' && (h.state !== 'running' || running.includes(h)),
+      ),
+      cleanups: v.cleanups.slice(-20),
+    };
   }
 
   /**
@@ -120,12 +141,19 @@ export class RunProgress {
     const status = this.runStatus();
     const phase = this.currentPhase;
     const c = this.counts();
-    const counts = HOST_STATES.filter((s) => c[s] > 0).map((s) => `${c[s]} ${s}`).join(', ');
+    const counts = HOST_STATES.filter((s) => c[s] > 0)
+      .map((s) => `${c[s]} ${s}`)
+      .join(', ');
     const parkedSteps = [...this.decisions.parked.values()];
     const parked = parkedSteps.map((p) => `${p.step} on **${p.host}**`).join(', ');
     // The first few parks with their reason and what a retry does, as status prints them.
-    const why = parkedSteps.slice(0, 3).map((p) => `**${p.host}**: ${clip(p.attempts.at(-1)?.error ?? '', 300)}` +
-      (p.retryWill?.length ? `; a retry will: ${p.retryWill.map((w, i) => `(${i + 1}) ${w}`).join(' ')}` : ''));
+    const why = parkedSteps
+      .slice(0, 3)
+      .map(
+        (p) =>
+          `**${p.host}**: ${clip(p.attempts.at(-1)?.error ?? '', 300)}` +
+          (p.retryWill?.length ? `; a retry will: ${p.retryWill.map((w, i) => `(${i + 1}) ${w}`).join(' ')}` : ''),
+      );
     const details = [
       `**${status}** in **${phase}**${this.decisions.awaitingGate ? `: waiting for approval of **${this.decisions.awaitingGate}**` : ''}`,
       `hosts: ${counts}`,
@@ -139,8 +167,11 @@ export class RunProgress {
     this.shown = key;
     this.finishedSincePublished = 0;
     // Still one upsert per change: a run with nothing failed keeps the history shape it had before the key existed.
-    upsertSearchAttributes([{ key: PhaseKey, value: phase }, { key: StatusKey, value: status },
-      ...(this.failedPhase ? [{ key: FailedPhaseKey, value: this.failedPhase }] : [])]);
+    upsertSearchAttributes([
+      { key: PhaseKey, value: phase },
+      { key: StatusKey, value: status },
+      ...(this.failedPhase ? [{ key: FailedPhaseKey, value: this.failedPhase }] : []),
+    ]);
     setCurrentDetails(details);
     upsertMemo({ [PROGRESS_MEMO]: this.compactView() });
   }

@@ -62,7 +62,10 @@ export class StepRunner {
   /** Set once an operator aborts: no new step starts; running ones finish. */
   abort: Decision | undefined;
 
-  constructor(private readonly decisions: Decisions, private readonly progress: RunProgress) {}
+  constructor(
+    private readonly decisions: Decisions,
+    private readonly progress: RunProgress,
+  ) {}
 
   stepId(step: string, host: string, n: number | string): string {
     return `${this.tag}.${step}.${host}.${n}`;
@@ -93,7 +96,8 @@ export class StepRunner {
         if (decision.verdict === 'skip') return SKIPPED;
         heals = 0;
         // The retry the operator chose is the approval of the reset the park named.
-        if (s.clean && !(await this.cleanOrPark(s, n, attempts, false, needsOperator ? decision.approver : undefined))) return SKIPPED;
+        if (s.clean && !(await this.cleanOrPark(s, n, attempts, false, needsOperator ? decision.approver : undefined)))
+          return SKIPPED;
       }
     }
   }
@@ -102,10 +106,20 @@ export class StepRunner {
    * A reset that needs an operator parks first, with what it removes; a clean-up that fails parks
    * like any step, and the operator fixes the host and retries. False: skipped.
    */
-  private async cleanOrPark<T>(s: StepSpec<T>, n: number, attempts: AttemptRecord[], fromEarlierRun: boolean, approvedBy?: string): Promise<boolean> {
+  private async cleanOrPark<T>(
+    s: StepSpec<T>,
+    n: number,
+    attempts: AttemptRecord[],
+    fromEarlierRun: boolean,
+    approvedBy?: string,
+  ): Promise<boolean> {
     const plan = s.resetPlan?.(fromEarlierRun);
     if (plan?.needsOperator && approvedBy === undefined && patched(RESET_NEEDS_OPERATOR)) {
-      attempts.push({ attempt: n, error: `reset needs an operator: ${plan.needsOperator}`, at: new Date().toISOString() });
+      attempts.push({
+        attempt: n,
+        error: `reset needs an operator: ${plan.needsOperator}`,
+        at: new Date().toISOString(),
+      });
       const decision = await this.park(s, attempts, plan.retryWill);
       if (decision.verdict === 'skip') return false;
       approvedBy = decision.approver;
@@ -117,7 +131,11 @@ export class StepRunner {
         return true;
       } catch (err) {
         if (isCancellation(err)) throw err;
-        attempts.push({ attempt: n, error: `clean-up before retrying: ${failureOf(err).message}`, at: new Date().toISOString() });
+        attempts.push({
+          attempt: n,
+          error: `clean-up before retrying: ${failureOf(err).message}`,
+          at: new Date().toISOString(),
+        });
         if ((await this.park(s, attempts, plan?.retryWill)).verdict === 'skip') return false;
       }
     }
@@ -131,13 +149,24 @@ export class StepRunner {
     const options: ParkVerdict[] = s.options ?? (s.skippable ? ['retry', 'skip', 'abort'] : ['retry', 'abort']);
     this.progress.setHost(s.host.name, 'parked', `${s.step} parked: ${attempts[attempts.length - 1].error}`);
     const decided = this.decisions.park({
-      key: `park:${s.step}:${s.host.name}:${attempts.length}`, phase: s.phase, step: s.step, host: s.host.name, role: s.role,
-      attempts: [...attempts], options, since: new Date().toISOString(), ...(retryWill?.length ? { retryWill } : {}),
+      key: `park:${s.step}:${s.host.name}:${attempts.length}`,
+      phase: s.phase,
+      step: s.step,
+      host: s.host.name,
+      role: s.role,
+      attempts: [...attempts],
+      options,
+      since: new Date().toISOString(),
+      ...(retryWill?.length ? { retryWill } : {}),
     });
     this.progress.changed(); // parked now: the Web UI and a worker-less status show it
     const decision = await decided;
     const state = decision.verdict === 'skip' ? 'skipped' : decision.verdict === 'abort' ? 'failed' : 'running';
-    this.progress.setHost(s.host.name, state, `${decision.verdict} by ${decision.approver}${decision.comment ? `: ${decision.comment}` : ''}`);
+    this.progress.setHost(
+      s.host.name,
+      state,
+      `${decision.verdict} by ${decision.approver}${decision.comment ? `: ${decision.comment}` : ''}`,
+    );
     this.progress.changed();
     if (decision.verdict === 'abort') {
       this.abort = decision;

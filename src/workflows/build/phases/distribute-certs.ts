@@ -14,12 +14,19 @@ export const distributeCerts = (c: BuildCluster): Phase<BuildFacts, BuildState> 
     if (c.upload) return { skip: 'certificates: upload; the control planes download them with the certificate key' };
     const hosts = notJoined(facts, c.otherCps);
     if (!hosts.length) return { skip: `every other control plane has joined: ${joinedFacts(facts, c.otherCps)}` };
-    return { hosts, actions: hosts.map((h) => actionOn(c, facts, h, 'distributeCerts', `copy the shared certificates from ${c.firstCp.name}`)) };
+    return {
+      hosts,
+      actions: hosts.map((h) =>
+        actionOn(c, facts, h, 'distributeCerts', `copy the shared certificates from ${c.firstCp.name}`),
+      ),
+    };
   },
   run: async (ctx, hosts) => {
     const b = ctx.state;
     await ctx.onHosts(hosts, {
-      step: 'distributeCerts', limit: hosts.length, clean: cleanNode(b),
+      step: 'distributeCerts',
+      limit: hosts.length,
+      clean: cleanNode(b),
       run: (host) => async (stepId) => (await copyCerts(b, host, stepId)).detail,
     });
   },

@@ -12,7 +12,10 @@ export const init = (c: BuildCluster): Phase<BuildFacts, BuildState> => ({
   gate: 'init',
   plan: (facts) => {
     const s = facts.states.get(c.firstCp.name);
-    if (initDone(c, facts)) return { skip: `${c.firstCp.name} is already initialised: ${s?.state === 'joined' ? s.detail : ''}${readVia(facts)}` };
+    if (initDone(c, facts))
+      return {
+        skip: `${c.firstCp.name} is already initialised: ${s?.state === 'joined' ? s.detail : ''}${readVia(facts)}`,
+      };
     const verb = `kubeadm init${c.upload ? ' --upload-certs' : ''}${c.spec.etcd ? ', after installing the etcd client certificates' : ''}`;
     return { hosts: [c.firstCp], actions: [actionOn(c, facts, c.firstCp, 'kubeadmInit', verb)] };
   },
@@ -20,15 +23,27 @@ export const init = (c: BuildCluster): Phase<BuildFacts, BuildState> => ({
     const b = ctx.state;
     const { etcd } = c.spec;
     await ctx.onHosts(hosts, {
-      step: 'kubeadmInit', limit: 1, clean: cleanNode(b), joins: true,
+      step: 'kubeadmInit',
+      limit: 1,
+      clean: cleanNode(b),
+      joins: true,
       run: (host) => async (stepId) => {
         if (etcd) {
           await b.acts.installEtcdClientCerts({
-            ...c.at(host), stepId: `${stepId}.etcd-client`,
-            from: isBuiltEtcd(etcd) ? { host: c.etcdHosts[0] } : { caFile: etcd.caFile, certFile: etcd.certFile, keyFile: etcd.keyFile },
+            ...c.at(host),
+            stepId: `${stepId}.etcd-client`,
+            from: isBuiltEtcd(etcd)
+              ? { host: c.etcdHosts[0] }
+              : { caFile: etcd.caFile, certFile: etcd.certFile, keyFile: etcd.keyFile },
           });
         }
-        const r = await b.acts.kubeadmInit({ ...c.at(host), stepId, stacked: c.stacked, config: c.initConfig(), ...(c.upload ? { uploadCerts: true } : {}) });
+        const r = await b.acts.kubeadmInit({
+          ...c.at(host),
+          stepId,
+          stacked: c.stacked,
+          config: c.initConfig(),
+          ...(c.upload ? { uploadCerts: true } : {}),
+        });
         b.caCertHash = r.caCertHash;
         if (c.upload && !r.alreadyDone) b.certsUploadedAt = Date.now();
         return r.detail;

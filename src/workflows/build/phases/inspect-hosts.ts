@@ -17,11 +17,15 @@ export const inspectHosts = (c: BuildCluster): Phase<BuildFacts, BuildState> => 
   name: 'inspectHosts',
   title: 'Check SSH access, sudo, kubeadm and what is already done on every host',
   readOnly: true,
-  plan: () => ({ hosts: c.hosts, actions: c.hosts.map((h) => ({ host: h.name, role: c.roleOf(h), action: 'inspect (read-only)' })) }),
+  plan: () => ({
+    hosts: c.hosts,
+    actions: c.hosts.map((h) => ({ host: h.name, role: c.roleOf(h), action: 'inspect (read-only)' })),
+  }),
   run: async (ctx, hosts) => {
     const b = ctx.state;
     await ctx.onHosts(hosts, {
-      step: 'inspectHost', limit: c.spec.workerConcurrency,
+      step: 'inspectHost',
+      limit: c.spec.workerConcurrency,
       run: (host) => async () => {
         const f = await b.acts.inspectHost(inspectInput(b, host));
         b.hostFacts.set(host.name, f);
@@ -37,7 +41,11 @@ export const inspectHosts = (c: BuildCluster): Phase<BuildFacts, BuildState> => 
   },
 });
 
-const inspectInput = (b: BuildState, host: HostSpec) => ({ ...b.c.at(host), role: b.c.roleOf(host), kubernetesVersion: b.c.spec.kubernetesVersion });
+const inspectInput = (b: BuildState, host: HostSpec) => ({
+  ...b.c.at(host),
+  role: b.c.roleOf(host),
+  kubernetesVersion: b.c.spec.kubernetesVersion,
+});
 
 /**
  * The cluster's view, read through the first control plane when it has admin.conf. At inspection
@@ -52,7 +60,14 @@ async function readClusterFacts(b: BuildState): Promise<string> {
   }
   const r = await b.acts.readCluster({ ...c.at(c.firstCp), stacked: c.stacked, controlPlanes: c.spec.controlPlanes });
   // null: what versions before UnknownFact answered when no API server did.
-  b.cluster = r ?? { unknown: { fact: 'the cluster\'s Nodes', command: 'kubectl get nodes', exitCode: null, error: 'the API server does not answer' } };
+  b.cluster = r ?? {
+    unknown: {
+      fact: "the cluster's Nodes",
+      command: 'kubectl get nodes',
+      exitCode: null,
+      error: 'the API server does not answer',
+    },
+  };
   if ('unknown' in b.cluster) return `unknown: ${b.cluster.unknown.error}`;
   if (r && !('unknown' in r)) {
     b.caCertHash = r.caCertHash;
@@ -67,7 +82,11 @@ function classify(ctx: PhaseContext<BuildState>, h: HostSpec): NodeState {
   const b = ctx.state;
   const s = nodeState(b, h);
   b.states.set(h.name, s);
-  ctx.progress.setHost(h.name, s.state === 'joined' ? 'done' : 'pending', s.state === 'clean' ? ctx.progress.detailOf(h.name) : `${s.state}: ${s.detail}`);
+  ctx.progress.setHost(
+    h.name,
+    s.state === 'joined' ? 'done' : 'pending',
+    s.state === 'clean' ? ctx.progress.detailOf(h.name) : `${s.state}: ${s.detail}`,
+  );
   return s;
 }
 
@@ -87,8 +106,14 @@ async function parkUnknown(ctx: PhaseContext<BuildState>, host: HostSpec): Promi
   const b = ctx.state;
   let tries = 0;
   await ctx.step({
-    step: 'classifyNode', host, role: b.c.roleOf(host), skippable: false, options: ['retry', 'abort'],
-    retryWill: [`inspect ${host.name} and read the cluster again (nothing on any host changes), then decide from what they say`],
+    step: 'classifyNode',
+    host,
+    role: b.c.roleOf(host),
+    skippable: false,
+    options: ['retry', 'abort'],
+    retryWill: [
+      `inspect ${host.name} and read the cluster again (nothing on any host changes), then decide from what they say`,
+    ],
     run: async () => {
       if (tries++ > 0) {
         // Awaited directly, not through inspectHost(): an extra async hop would reorder this
@@ -97,7 +122,8 @@ async function parkUnknown(ctx: PhaseContext<BuildState>, host: HostSpec): Promi
         await readClusterFacts(b);
       }
       const state = classify(ctx, host);
-      if (state.state === 'unknown') throw ApplicationFailure.nonRetryable(`${host.name}: state unknown: ${state.detail}`, 'NodeStateUnknown');
+      if (state.state === 'unknown')
+        throw ApplicationFailure.nonRetryable(`${host.name}: state unknown: ${state.detail}`, 'NodeStateUnknown');
       return state.state;
     },
   });

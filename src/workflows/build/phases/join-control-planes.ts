@@ -15,12 +15,22 @@ export const joinControlPlanes = (c: BuildCluster): Phase<BuildFacts, BuildState
     if (!hosts.length) return { skip: `every other control plane has joined: ${joinedFacts(facts, c.otherCps)}` };
     const verb = `kubeadm join --control-plane${c.upload ? ' --certificate-key (downloads the shared certificates)' : ''}`;
     // In copy mode distributeCerts has already cleaned a half-done node before it copied.
-    return { hosts, actions: hosts.map((h) => (c.upload ? actionOn(c, facts, h, 'joinNode', verb) : { host: h.name, role: 'control-plane' as const, action: verb })) };
+    return {
+      hosts,
+      actions: hosts.map((h) =>
+        c.upload
+          ? actionOn(c, facts, h, 'joinNode', verb)
+          : { host: h.name, role: 'control-plane' as const, action: verb },
+      ),
+    };
   },
   run: async (ctx, hosts) => {
     const b = ctx.state;
     await ctx.onHosts(hosts, {
-      step: 'joinNode', limit: 1, run: join(b), joins: true,
+      step: 'joinNode',
+      limit: 1,
+      run: join(b),
+      joins: true,
       clean: (host) => async (stepId) => {
         const cleaned = await cleanNode(b)(host)(stepId);
         if (c.upload) return cleaned;

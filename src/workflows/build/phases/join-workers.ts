@@ -17,7 +17,13 @@ export const joinWorkers = (c: BuildCluster): Phase<BuildFacts, BuildState> => (
   },
   run: async (ctx, hosts) => {
     const b = ctx.state;
-    await ctx.onHosts(hosts, { step: 'joinNode', limit: c.spec.workerConcurrency, run: join(b), clean: cleanNode(b), joins: true });
+    await ctx.onHosts(hosts, {
+      step: 'joinNode',
+      limit: c.spec.workerConcurrency,
+      run: join(b),
+      clean: cleanNode(b),
+      joins: true,
+    });
     await b.tokens.deleteMinted();
   },
 });

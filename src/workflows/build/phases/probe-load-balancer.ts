@@ -11,9 +11,17 @@ export const probeLoadBalancer = (c: BuildCluster): Phase<BuildFacts, BuildState
   plan: (facts) =>
     initDone(c, facts)
       ? { skip: `${c.firstCp.name} is already initialised: the cluster's API server answered${readVia(facts)}` }
-      : { hosts: [c.firstCp], actions: [{ host: c.firstCp.name, role: 'control-plane', action: `connect to the load balancer ${c.endpoint}` }] },
+      : {
+          hosts: [c.firstCp],
+          actions: [
+            { host: c.firstCp.name, role: 'control-plane', action: `connect to the load balancer ${c.endpoint}` },
+          ],
+        },
   run: async (ctx) => {
     const { acts } = ctx.state;
-    await ctx.onFirst('probeLoadBalancer', async () => (await acts.probeLoadBalancer({ ...c.at(c.firstCp), loadBalancer: c.spec.loadBalancer })).message);
+    await ctx.onFirst(
+      'probeLoadBalancer',
+      async () => (await acts.probeLoadBalancer({ ...c.at(c.firstCp), loadBalancer: c.spec.loadBalancer })).message,
+    );
   },
 });
