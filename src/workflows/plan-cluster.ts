@@ -9,7 +9,7 @@ import type { ClusterPlan, PlannedHost, PlannedPhase } from '../shared/plan';
 import { activitiesFor, type RetryTuning } from './activities';
 import { BuildCluster } from './build/cluster';
 import { DEFAULT_TOKEN_TUNING, JoinTokens } from './build/join-tokens';
-import { nodeState } from './build/phases/inspect-hosts';
+import { nodeState, readClusterFacts } from './build/phases/inspect-hosts';
 import { BuildState, DEFAULT_UPLOADED_CERTS, type BuildFacts } from './build/state';
 import { mapWithLimit } from './engine/concurrency';
 import { flatten, isSkipped } from './engine/phase';
@@ -40,23 +40,12 @@ export async function planClusterWorkflow(input: PlanClusterInput): Promise<Clus
     }
   });
 
-  if (b.hostFacts.get(c.firstCp.name)?.files.adminConf) {
-    try {
-      const r = await acts.readCluster({ ...c.at(c.firstCp), stacked: c.stacked, controlPlanes: c.spec.controlPlanes });
-      b.cluster = r ?? {
-        unknown: {
-          fact: "the cluster's Nodes",
-          command: 'kubectl get nodes',
-          exitCode: null,
-          error: 'the API server does not answer',
-        },
-      };
-      if (r && !('unknown' in r)) b.clusterVia = r.via ?? '';
-    } catch (err) {
-      b.cluster = {
-        unknown: { fact: "the cluster's Nodes", command: 'readCluster', exitCode: null, error: failureOf(err).message },
-      };
-    }
+  try {
+    await readClusterFacts(b);
+  } catch (err) {
+    b.cluster = {
+      unknown: { fact: "the cluster's Nodes", command: 'readCluster', exitCode: null, error: failureOf(err).message },
+    };
   }
   const clusterRead =
     'unknown' in b.cluster

@@ -52,7 +52,7 @@ const inspectInput = (b: BuildState, host: HostSpec) => ({
  * it is a step of the first control plane (it parks there if it fails); when an unknown host's
  * retry reads it again, a failure stays that host's own park.
  */
-async function readClusterFacts(b: BuildState): Promise<string> {
+export async function readClusterFacts(b: BuildState): Promise<string> {
   const { c } = b;
   if (!hasAdminConf(b)) {
     b.cluster = { unknown: b.noApiServer() };
