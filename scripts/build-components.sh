@@ -176,18 +176,13 @@ for version in "$@"; do
   build_etcd "$ETCD_TAG"
   build_coredns "$COREDNS_VERSION"
   build_pause "$PAUSE_VERSION" "$KDIR"
-  cat > "$OUT/releases/$version.env" <<EOF
-KUBERNETES_VERSION=$version
-ETCD_TAG=$ETCD_TAG
-ETCD_DIR=$OUT/etcd-v${ETCD_TAG%%-*}
-COREDNS_VERSION=$COREDNS_VERSION
-COREDNS_DIR=$OUT/coredns-$COREDNS_VERSION
-PAUSE_VERSION=$PAUSE_VERSION
-PAUSE_DIR=$OUT/pause-$PAUSE_VERSION
-FLANNEL_VERSION=$FLANNEL_VERSION
-FLANNEL_DIR=$OUT/flannel-$FLANNEL_VERSION
-CNI_DIR=$OUT/cni-plugins
-EOF
+  # %q: the values are paths under the clone, which may hold spaces; build-images.sh sources this file.
+  {
+    printf '%s=%q\n' KUBERNETES_VERSION "$version" ETCD_TAG "$ETCD_TAG" ETCD_DIR "$OUT/etcd-v${ETCD_TAG%%-*}" \
+      COREDNS_VERSION "$COREDNS_VERSION" COREDNS_DIR "$OUT/coredns-$COREDNS_VERSION" \
+      PAUSE_VERSION "$PAUSE_VERSION" PAUSE_DIR "$OUT/pause-$PAUSE_VERSION" \
+      FLANNEL_VERSION "$FLANNEL_VERSION" FLANNEL_DIR "$OUT/flannel-$FLANNEL_VERSION" CNI_DIR "$OUT/cni-plugins"
+  } > "$OUT/releases/$version.env"
 done
 build_flannel
 build_cni_plugins

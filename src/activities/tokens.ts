@@ -4,6 +4,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { shellQuote } from '../common/shell-quote';
 import { stateFile, tokenFile } from '../kubeadm/paths';
+import { tokenCreateCommand, tokenDeleteCommand } from '../kubeadm/bootstrap-token';
 import { TOKEN_RE } from '../kubeadm/validate';
 import { tail, withSessions } from './host-context';
 import { forgetToken, rememberToken } from './token-secrets';
@@ -25,10 +26,7 @@ export const ensureJoinToken = async ({
   if (current && (Date.parse(current.expiresAt) - Date.now()) / 1000 >= minRemainingSeconds) return current;
   return withSessions(ssh, [host], async (cp) => {
     cp.step('kubeadm token create');
-    const r = await cp.check(
-      `kubeadm token create --ttl ${ttlSeconds}s --description ${shellQuote(description)}`,
-      'kubeadm token create',
-    );
+    const r = await cp.check(tokenCreateCommand(ttlSeconds, description), 'kubeadm token create');
     const token = r.stdout.trim().split('\n').pop()?.trim() ?? '';
     if (!TOKEN_RE.test(token))
       throw ApplicationFailure.retryable(
@@ -51,7 +49,7 @@ export const deleteJoinTokens = async ({
     const deleted: string[] = [];
     for (const id of ids) {
       // A token that already expired is gone from the cluster: that is fine.
-      const r = await cp.run(`kubeadm token delete ${shellQuote(id)}`);
+      const r = await cp.run(tokenDeleteCommand(id));
       if (r.exitCode !== 0 && !/not found/i.test(r.stderr + r.stdout)) continue; // left to expire on its own
       await cp.run(`rm -f ${shellQuote(tokenFile(id))}`);
       deleted.push(id);

@@ -144,7 +144,8 @@ export function etcdMemberCommand(configPath: string): string {
 export function memberEtcdctl(members: EtcdMemberHost[], args: string[]): string {
   return [
     'ETCDCTL_API=3 etcdctl',
-    `--endpoints=${members.map((m) => clientURL(m.address)).join(',')}`,
+    // Quoted whatever validated the addresses before: the input may come from anyone who can start a workflow.
+    shellQuote(`--endpoints=${members.map((m) => clientURL(m.address)).join(',')}`),
     `--cacert=${ETCD_CA_CERT}`,
     `--cert=${HEALTHCHECK_CERT}`,
     `--key=${HEALTHCHECK_KEY}`,

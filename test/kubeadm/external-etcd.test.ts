@@ -100,7 +100,7 @@ describe('external etcd (kubeadm guide "Set up a High Availability etcd cluster 
     );
     assert.match(
       memberEtcdctl(members, ['endpoint', 'health']),
-      /^ETCDCTL_API=3 etcdctl --endpoints=https:\/\/10\.0\.2\.1:2379,https:\/\/10\.0\.2\.2:2379,https:\/\/10\.0\.2\.3:2379 --cacert=\/etc\/kubernetes\/pki\/etcd\/ca\.crt --cert=\/etc\/kubernetes\/pki\/etcd\/healthcheck-client\.crt --key=\/etc\/kubernetes\/pki\/etcd\/healthcheck-client\.key 'endpoint' 'health'$/,
+      /^ETCDCTL_API=3 etcdctl '--endpoints=https:\/\/10\.0\.2\.1:2379,https:\/\/10\.0\.2\.2:2379,https:\/\/10\.0\.2\.3:2379' --cacert=\/etc\/kubernetes\/pki\/etcd\/ca\.crt --cert=\/etc\/kubernetes\/pki\/etcd\/healthcheck-client\.crt --key=\/etc\/kubernetes\/pki\/etcd\/healthcheck-client\.key 'endpoint' 'health'$/,
     );
     assert.deepEqual(externalEtcdConfig(['https://10.0.2.1:2379']), {
       external: {
