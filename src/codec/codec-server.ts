@@ -73,7 +73,8 @@ export function createCodecServer(o: CodecServerOptions): Server {
   const log = o.log ?? (() => undefined);
   return createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const origin = req.headers.origin;
-    if (origin && o.origins.includes(origin)) {
+    const allowedOrigin = origin === undefined || o.origins.includes(origin);
+    if (origin && allowedOrigin) {
       res.setHeader('Access-Control-Allow-Origin', origin);
       res.setHeader('Access-Control-Allow-Credentials', 'true');
       res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
@@ -89,7 +90,20 @@ export function createCodecServer(o: CodecServerOptions): Server {
       res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
     };
     const path = (req.url ?? '').split('?')[0].replace(/\/+$/, '');
-    if (req.method === 'OPTIONS') return send(origin && o.origins.includes(origin) ? 204 : 403);
+    // Against DNS rebinding: on loopback (where no token is required) only this machine's own
+    // names are accepted, so a page on another site whose name resolves to 127.0.0.1 is refused.
+    const local = (req.socket.localAddress ?? '').replace(/^::ffff:/, '');
+    if (
+      isLoopback(local) &&
+      !acceptedHosts(local, req.socket.localPort ?? 0).includes((req.headers.host ?? '').toLowerCase())
+    ) {
+      return send(421, { message: `Host "${req.headers.host ?? ''}" is not this codec server's` });
+    }
+    // A browser page from another origin is refused outright, not only left without CORS headers:
+    // the request would still reach the codec (and could encode) before the browser hid the answer.
+    if (!allowedOrigin)
+      return send(403, { message: `origin ${origin} is not allowed; start the server with --origin ${origin}` });
+    if (req.method === 'OPTIONS') return send(origin ? 204 : 403);
     if (req.method !== 'POST' || (path !== '/encode' && path !== '/decode'))
       return send(404, { message: 'POST /encode or /decode' });
     if (o.token !== undefined && !tokenMatches(req.headers.authorization, o.token))
@@ -106,4 +120,17 @@ export function createCodecServer(o: CodecServerOptions): Server {
       return send(400, { message: (err as Error).message });
     }
   });
+}
+
+/** Loopback addresses: a codec server there is reached only from this machine. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/** The Host header values a server listening on host:port answers to. */
+function acceptedHosts(host: string, port: number): string[] {
+  const names = isLoopback(host) ? ['localhost', '127.0.0.1', '[::1]'] : [];
+  const own = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return [...new Set([own.toLowerCase(), ...names])].map((h) => `${h}:${port}`);
 }

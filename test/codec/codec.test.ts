@@ -1,5 +1,6 @@
 // The payload codec, its keys and the codec server, without a Temporal server.
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -244,5 +245,60 @@ describe('codec server', () => {
     assert.equal(r.status, 400);
     assert.match(((await r.json()) as { message: string }).message, /key id k9/);
     assert.equal((await fetch(`${url}/other`, { method: 'POST' })).status, 404);
+  });
+
+  it('refuses a request from an origin it does not allow, before the codec sees it', async () => {
+    const r = await post(
+      '/encode',
+      { payloads: [toJsonPayload(defaultPayloadConverter.toPayload(value))] },
+      { Origin: 'http://evil.example' },
+    );
+    assert.equal(r.status, 403);
+    assert.match(((await r.json()) as { message: string }).message, /origin http:\/\/evil\.example is not allowed/);
+    assert.equal(r.headers.get('access-control-allow-origin'), null);
+  });
+
+  it('on loopback, answers only to its own host names (DNS rebinding)', async () => {
+    const port = Number(new URL(url).port);
+    const withHost = (host: string) =>
+      new Promise<number>((res, rej) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/decode',
+            method: 'POST',
+            headers: { Host: host, Authorization: 'Bearer s3cret' },
+          },
+          (r) => {
+            r.resume();
+            res(r.statusCode ?? 0);
+          },
+        );
+        req.on('error', rej);
+        req.end(JSON.stringify({ payloads: [] }));
+      });
+    assert.equal(await withHost(`rebind.evil.example:${port}`), 421);
+    assert.equal(await withHost(`localhost:${port + 1}`), 421);
+    assert.equal(await withHost(`localhost:${port}`), 200);
+    assert.equal(await withHost(`127.0.0.1:${port}`), 200);
+  });
+
+  it('the CLI refuses to listen beyond loopback without a token, and a token file others can read', async (t) => {
+    const saved = process.env.KUBEADM_HA_CODEC_KEY_FILE;
+    process.env.KUBEADM_HA_CODEC_KEY_FILE = keyFile('cli.key', `${line('k2')}\n`);
+    t.after(() => {
+      if (saved === undefined) delete process.env.KUBEADM_HA_CODEC_KEY_FILE;
+      else process.env.KUBEADM_HA_CODEC_KEY_FILE = saved;
+    });
+    await assert.rejects(
+      main(['codec-server', '--port', '0', '--listen', '0.0.0.0'], () => undefined),
+      /--listen 0\.0\.0\.0 reaches beyond this machine.*add --token-file PATH/,
+    );
+    const open = keyFile('token-open', 's3cret\n', 0o644);
+    await assert.rejects(
+      main(['codec-server', '--port', '0', '--token-file', open], () => undefined),
+      /--token-file .*token-open is readable by group or others \(mode 644\); run: chmod 600/,
+    );
   });
 });
