@@ -5,7 +5,7 @@ import { SshError, type HostRef } from './errors';
 import { connectClient, refOf, type ConnectOptions } from './connect';
 import { AgentForwardRefusedError, ChannelOpenError, drain, openExec, type ChannelOutcome } from './exec';
 import { Semaphore } from './semaphore';
-import { killCommand, pidfilePath, wrapCommand } from './shell';
+import { killCommand, pidfileName, wrapCommand } from './shell';
 import { linkAbort, type LinkedAbort } from './abort';
 import { readFileOp, writeFileOp } from './files';
 import type { HostSession, RawRunResult, RunOptions, RunResult, SshTarget } from './types';
@@ -103,7 +103,7 @@ class Session implements HostSession {
       } catch {
         throw this.abortedError(abort, 'before the command started');
       }
-      const pidfile = pidfilePath(randomBytes(8).toString('hex'));
+      const pidfile = pidfileName(randomBytes(8).toString('hex'));
       let stream: ClientChannel;
       try {
         stream = await openExec(this.client, wrapCommand(command, pidfile, sudo));

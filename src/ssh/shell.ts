@@ -6,10 +6,20 @@ import { shellQuote } from '../common/shell-quote';
 
 export { shellQuote };
 
-/** Remote pidfile path for one command; random, so it cannot be guessed or collide. */
-export function pidfilePath(id: string): string {
-  return `/tmp/kha-run-${id}.pid`;
+/** A command's pidfile name, random so it cannot be guessed or collide; its folder is RUN_DIR's. */
+export function pidfileName(id: string): string {
+  return `kha-run-${id}`;
 }
+
+// The pidfiles' folder, private to the user the command runs as: root's in /run, anyone else's in
+// their home. Never /tmp: a local user could plant a pidfile there holding another process group
+// (1: every process) for the abort to kill. Sets pf from the name in $1.
+const RUN_DIR =
+  'if [ "$(id -u)" = 0 ]; then d=/run/kubeadm-ha; else d="${HOME:-/nonexistent}/.kubeadm-ha/run"; fi; pf="$d/$1.pid"; ';
+const PRIVATE_RUN_DIR =
+  RUN_DIR +
+  '(umask 077 && mkdir -p -- "$d") && [ -O "$d" ] && [ ! -L "$d" ] || ' +
+  '{ echo "kubeadm-ha: $d is not a folder of $(id -un) alone" >&2; exit 125; }; ';
 
 // Runs as: sh -c OUTER kha PIDFILE COMMAND. `setsid -w` gives the command a new session/process
 // group (it only forks when already a group leader, and -w then passes the exit code through).
@@ -20,20 +30,25 @@ const INNER =
 // Removes the pidfile, then re-raises common fatal signals so ssh2 reports `signal` (e.g. KILL
 // from the OOM killer) instead of 128+N. sudo re-raises its child's signal the same way.
 const OUTER =
-  `setsid -w sh -c ${shellQuote(INNER)} kha "$1" "$2"; rc=$?; rm -f -- "$1"; ` +
+  PRIVATE_RUN_DIR +
+  `setsid -w sh -c ${shellQuote(INNER)} kha "$pf" "$2"; rc=$?; rm -f -- "$pf"; ` +
   'case $rc in 129|130|137|141|142|143) kill -$((rc - 128)) $$ ;; esac; exit $rc';
 
 export function wrapCommand(command: string, pidfile: string, sudo: boolean): string {
+  assertPidfileName(pidfile);
   return `${sudo ? 'sudo -n ' : ''}sh -c ${shellQuote(OUTER)} kha ${shellQuote(pidfile)} ${shellQuote(command)}`;
 }
 
 // Waits up to 2 s for the pidfile (abort may race the command's start), TERMs the group, waits
 // up to 2 s for it to go, then KILLs it. "Alive" ignores zombies (read from /proc): where PID 1
 // does not reap orphans (containers), kill -0 would see zombies and always wait the full 2 s.
-// Exit 3 = no pidfile appeared (the command never started or had already finished).
+// Exit 3 = no pidfile appeared (the command never started or had already finished); 4 = the
+// pidfile is not ours, or names no process group of a command (1 or less).
 const KILL =
-  'pf=$1; i=0; while [ ! -s "$pf" ] && [ $i -lt 20 ]; do sleep 0.1; i=$((i+1)); done; ' +
-  'pg=$(cat "$pf" 2>/dev/null); case $pg in ""|*[!0-9]*) exit 3;; esac; ' +
+  RUN_DIR +
+  'i=0; while [ ! -s "$pf" ] && [ $i -lt 20 ]; do sleep 0.1; i=$((i+1)); done; ' +
+  '[ -e "$pf" ] || exit 3; [ -O "$pf" ] && [ ! -L "$pf" ] || exit 4; ' +
+  'pg=$(cat "$pf" 2>/dev/null); case $pg in ""|*[!0-9]*) exit 3;; esac; [ "$pg" -gt 1 ] || exit 4; ' +
   'alive() { for f in /proc/[0-9]*/stat; do read -r l <"$f" 2>/dev/null || continue; ' +
   'set -- ${l##*") "}; [ "$3" = "$pg" ] && [ "$1" != Z ] && return 0; done; return 1; }; ' +
   'kill -TERM -$pg 2>/dev/null || { rm -f -- "$pf"; exit 0; }; ' +
@@ -41,6 +56,7 @@ const KILL =
   'kill -KILL -$pg 2>/dev/null; rm -f -- "$pf"; exit 0';
 
 export function killCommand(pidfile: string, sudo: boolean): string {
+  assertPidfileName(pidfile);
   return `${sudo ? 'sudo -n ' : ''}sh -c ${shellQuote(KILL)} kha-kill ${shellQuote(pidfile)}`;
 }
 
@@ -68,4 +84,8 @@ export function installCommand(a: {
 
 export function octal(mode: number): string {
   return '0' + (mode & 0o7777).toString(8).padStart(3, '0');
+}
+
+function assertPidfileName(name: string): void {
+  if (!/^kha-run-[0-9a-f]+$/.test(name)) throw new Error(`not a pidfile name: ${JSON.stringify(name)}`);
 }

@@ -7,6 +7,7 @@ import { loadTarget } from '../../src/ssh/target';
 import { openSession } from '../../src/ssh/session';
 import type { HostSession } from '../../src/ssh/types';
 import { SshError } from '../../src/ssh/errors';
+import { killCommand } from '../../src/ssh/shell';
 
 let d: Sshd;
 const SECRET = 'abcdef.0123456789abcdef';
@@ -26,8 +27,11 @@ async function alive(s: HostSession, n: number, all = false): Promise<string> {
   return r.stdout.trim();
 }
 
-async function listPidfiles(s: HostSession): Promise<string[]> {
-  const r = await s.run('ls /tmp | grep "^kha-run-" || true', { sudo: false });
+async function listPidfiles(s: HostSession, sudo: boolean): Promise<string[]> {
+  // Root's pidfiles are in /run/kubeadm-ha, another user's in their home (src/ssh/shell.ts).
+  const r = await s.run('ls /run/kubeadm-ha "$HOME/.kubeadm-ha/run" 2>/dev/null | grep "^kha-run-" || true', {
+    sudo,
+  });
   return r.stdout.split('\n').filter(Boolean);
 }
 
@@ -67,7 +71,7 @@ for (const c of cases) {
       const n = ++marker;
       const ac = new AbortController();
       // A compound command: a shell with a child, plus a background grandchild.
-      const pidfilesBefore = await listPidfiles(s);
+      const pidfilesBefore = await listPidfiles(s, c.sudo);
       const p = s.run(`sleep ${n} & sleep ${n}; echo never`, { signal: ac.signal, sudo: c.sudo, stdin: `${SECRET}\n` });
       await new Promise((r) => setTimeout(r, 700));
       const before = await alive(s, n);
@@ -82,7 +86,7 @@ for (const c of cases) {
       await p.catch((e: Error) => assert.ok(!e.message.includes(SECRET) && !e.message.includes('sleep'), e.message));
       assert.ok(Date.now() - t0 < 5000);
       assert.equal(await alive(s, n, true), ''); // wrapper shells and sudo are gone too
-      const leftover = (await listPidfiles(s)).filter((f) => !pidfilesBefore.includes(f));
+      const leftover = (await listPidfiles(s, c.sudo)).filter((f) => !pidfilesBefore.includes(f));
       assert.equal(leftover.length, 1, leftover.join()); // only the listing command's own pidfile
     });
 
@@ -129,5 +133,28 @@ describe('cancel before start', () => {
     const errs = await Promise.all(running);
     assert.ok(errs.every((e) => e instanceof SshError && e.kind === 'aborted'));
     assert.equal(await alive(s, n), '');
+  });
+});
+
+describe('the abort helper kills only what its own pidfile names', () => {
+  let s: HostSession;
+  before(async () => {
+    s = await open('khatest');
+  });
+  after(async () => {
+    await s.close();
+  });
+
+  it('refuses a pidfile naming process group 1 or less, a symlinked one, and says nothing ran for a missing one', async () => {
+    const dir = '"$HOME/.kubeadm-ha/run"';
+    const sh = (cmd: string) => s.run(cmd, { sudo: false });
+    await sh(`mkdir -p ${dir} && echo 1 > ${dir}/kha-run-aa.pid && echo 0 > ${dir}/kha-run-bb.pid`);
+    await sh(`echo 12345 > /tmp/kha-planted && ln -sf /tmp/kha-planted ${dir}/kha-run-cc.pid`);
+    assert.equal((await sh(killCommand('kha-run-aa', false))).exitCode, 4, 'group 1: every process');
+    assert.equal((await sh(killCommand('kha-run-bb', false))).exitCode, 4);
+    assert.equal((await sh(killCommand('kha-run-cc', false))).exitCode, 4, 'a symlink is not our pidfile');
+    assert.equal((await sh(killCommand('kha-run-dd', false))).exitCode, 3);
+    assert.throws(() => killCommand('../../tmp/x', false), /not a pidfile name/);
+    await sh(`rm -f ${dir}/kha-run-aa.pid ${dir}/kha-run-bb.pid ${dir}/kha-run-cc.pid /tmp/kha-planted`);
   });
 });
