@@ -98,7 +98,8 @@ for (const who of ['root', 'khatest'] as const) {
     });
 
     it('leaves no pidfiles behind', async () => {
-      const list = async () => (await s.run('ls /run/kubeadm-ha | grep "^kha-run-" || true')).stdout.split('\n').filter(Boolean);
+      const list = async () =>
+        (await s.run('ls /run/kubeadm-ha | grep "^kha-run-" || true')).stdout.split('\n').filter(Boolean);
       const before = await list();
       await Promise.all([s.run('true'), s.run('exit 4'), s.run('echo x >&2')]);
       const leftover = (await list()).filter((f) => !before.includes(f));
