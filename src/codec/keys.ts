@@ -106,7 +106,7 @@ export function ensureKeyFile(path: string): string {
   if (existsSync(path)) return path;
   mkdirSync(dirname(path), { recursive: true }); // a clean clone has no .run yet (the file itself is 0600)
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${newKeyLine()}\n`, { mode: 0o600 });
+  writeFileSync(tmp, `${newKeyLine()}\n`, { mode: 0o600, flag: 'wx' }); // never through a planted symlink
   try {
     linkSync(tmp, path);
   } catch (err) {

@@ -1,7 +1,7 @@
 // The payload codec, its keys and the codec server, without a Temporal server.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,6 +136,18 @@ describe('codec keys', () => {
     assert.throws(() => loadKeyFile(keyFile('f4.key', `${line('bad/id')}\n`)), /key id "bad\/id" must be/);
     assert.throws(() => loadKeyFile(keyFile('f5.key', '# nothing\n')), /has no key; add one with: kubeadm-ha keygen/);
     assert.throws(() => loadKeyFile(join(dir, 'absent.key')), /cannot read the key file \(ENOENT\)/);
+  });
+
+  it('keygen --rotate never writes through a file or symlink planted beside the key file', () => {
+    const path = join(dir, 'planted.key');
+    keygen(path, false);
+    const victim = join(dir, 'victim');
+    writeFileSync(victim, 'do not touch\n');
+    symlinkSync(victim, `${path}.new`);
+    keygen(path, true);
+    assert.equal(readFileSync(victim, 'utf8'), 'do not touch\n');
+    assert.equal(loadKeyFile(path).keys.size, 2);
+    assert.equal(statSync(path).mode & 0o777, 0o600);
   });
 
   it('keygen makes a 600 key file, and --rotate puts a new key first', () => {
