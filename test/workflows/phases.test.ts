@@ -7,6 +7,7 @@ import type { NodeState } from '../../src/kubeadm/node-state';
 import { BuildCluster } from '../../src/workflows/build/cluster';
 import type { BuildFacts } from '../../src/workflows/build/state';
 import { flatten, isSkipped, type Phase } from '../../src/workflows/engine/phase';
+import { stepIdFor } from '../../src/workflows/engine/steps';
 import { buildPhases } from '../../src/workflows/ha-cluster';
 import { finished, spec } from './fakes';
 
@@ -83,4 +84,13 @@ test('nested phases run after their parent, in order; a group without a run of i
     flatten([leaf('first'), group, leaf('last')]).map((p) => p.name),
     ['first', 'apply', 'nodes', 'cp2', 'cp3', 'last'],
   );
+});
+
+test("journal ids stay within the journal's limit for node names up to 253 characters, and stay unique", () => {
+  const long = (c: string) => `${'a'.repeat(40)}${c.repeat(213)}`; // 253 characters, the same first 40
+  const longest = 'clean-distributeCerts';
+  const ids = ['x', long('b'), long('c')].map((h) => `${stepIdFor('0123456789ab', longest, h, '12-3')}.certs`);
+  for (const id of ids) assert.match(id, /^[A-Za-z0-9._-]{1,160}$/, id);
+  assert.equal(new Set(ids).size, 3);
+  assert.equal(stepIdFor('t', 'joinNode', 'w1', 1), 't.joinNode.w1.1', 'short names are kept whole');
 });

@@ -3,6 +3,7 @@
 // operator (retry, skip for workers, abort) while the other hosts carry on. A reset of a node that
 // belongs to a live cluster parks first, saying what it would remove, until an operator approves it.
 import { ActivityFailure, ApplicationFailure, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
+import { sha256Hex } from '../../common/sha256';
 import { HEALED_BY_RESET } from '../../shared/failures';
 import type { Role } from '../../activities/types';
 import type { HostSpec } from '../../config/types';
@@ -57,6 +58,19 @@ export interface StepSpec<T> {
 
 export const SKIPPED = Symbol('skipped');
 
+/** Host names up to this length appear whole in journal ids; longer ones are shortened. */
+const WHOLE_HOST = 63;
+
+/**
+ * A step's journal id: the run's tag, the step, the host and the try. A node name may be 253
+ * characters (a DNS subdomain) but a journal id at most 160 (src/ssh/journal.ts), so a long name is
+ * cut and made unique again by a hash of the whole name.
+ */
+export function stepIdFor(tag: string, step: string, host: string, n: number | string): string {
+  const h = host.length <= WHOLE_HOST ? host : `${host.slice(0, 40)}-${sha256Hex(host).slice(0, 16)}`;
+  return `${tag}.${step}.${h}.${n}`;
+}
+
 export class StepRunner {
   private readonly tag = workflowInfo().runId.replace(/-/g, '').slice(0, 12);
   /** Set once an operator aborts: no new step starts; running ones finish. */
@@ -68,7 +82,7 @@ export class StepRunner {
   ) {}
 
   stepId(step: string, host: string, n: number | string): string {
-    return `${this.tag}.${step}.${host}.${n}`;
+    return stepIdFor(this.tag, step, host, n);
   }
 
   async run<T>(s: StepSpec<T>): Promise<T | typeof SKIPPED> {
