@@ -32,7 +32,20 @@ export function parseIp(s: string): Ip | undefined {
   const h = groups(head);
   const r = rest === undefined ? [] : groups(rest);
   const all = rest === undefined ? h : [...h, ...Array<bigint>(8 - h.length - r.length).fill(0n), ...r];
-  return { family: 6, value: all.reduce((acc, g) => (acc << 16n) | g, 0n) };
+  const value = all.reduce((acc, g) => (acc << 16n) | g, 0n);
+  // An IPv4-mapped address (::ffff:10.0.0.8, RFC 4291 section 2.5.5.2) is that IPv4 address: the
+  // duplicate and range checks must see it as one.
+  if (value >> 32n === 0xffffn) return { family: 4, value: value & 0xffffffffn };
+  return { family: 6, value };
+}
+
+/** Why an address cannot be a host's: the unspecified address, or an IPv4-mapped form to write plainly. */
+export function hostIpProblem(s: string): string | undefined {
+  const ip = parseIp(s);
+  if (!ip) return undefined;
+  if (ip.value === 0n) return "is the unspecified address (any address); give the host's own address";
+  if (ip.family === 4 && isIPv6(s)) return `is an IPv4-mapped IPv6 address; write it as ${formatIp(ip)}`;
+  return undefined;
 }
 
 /** The RFC 5952 form (lower case, longest zero run as ::), or dotted quad for IPv4. */

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { isDnsName, isIP, isPreflightCheckName, nodeNameProblem } from '../kubeadm/validate';
 import { configFieldArrival, SUPPORTED_RANGE, supportedVersionProblem } from '../kubeadm/version';
-import { addressBits, Cidr, hostBitsFixed, parseCidr } from './net';
+import { addressBits, Cidr, hostBitsFixed, hostIpProblem, parseCidr } from './net';
 import { didYouMean, show } from './text';
 import { CERTIFICATE_MODES, GATED_PHASES, HOST_KEY_POLICIES, TOPOLOGIES } from './enums';
 
@@ -116,6 +116,7 @@ export function hostSchema(advertises?: string) {
     address: text(
       (a) =>
         addressProblem(a) ??
+        (hostIpProblem(a) ? `${show(a)} ${hostIpProblem(a)}` : undefined) ??
         (advertises && !isIP(a)
           ? `${show(a)} must be an IP address: kubeadm advertises ${advertises} on it`
           : undefined),

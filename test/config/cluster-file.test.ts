@@ -9,7 +9,7 @@ import { parse, stringify } from 'yaml';
 import { checkClusterFile, ClusterFileError, loadClusterFile, readClusterFile } from '../../src/config/cluster-file';
 import { LIMITS } from '../../src/config/schema';
 import { clusterJsonSchemaText, SCHEMA_FILE } from '../../src/config/json-schema';
-import { canonicalAddress } from '../../src/config/net';
+import { canonicalAddress, cidrContains, parseCidr, parseIp } from '../../src/config/net';
 import { checkNodeName } from '../../src/kubeadm/validate';
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -509,7 +509,8 @@ describe('cluster file', () => {
   it('compares IPv6 addresses in canonical form', () => {
     assert.equal(canonicalAddress('fd00:0:0::7'), 'fd00::7');
     assert.equal(canonicalAddress('FD00:0000::0:7'), 'fd00::7');
-    assert.equal(canonicalAddress('::ffff:10.0.0.1'), '::ffff:a00:1');
+    assert.equal(canonicalAddress('::ffff:10.0.0.1'), '10.0.0.1', 'an IPv4-mapped address is that IPv4 address');
+    assert.equal(canonicalAddress('::FFFF:a00:1'), '10.0.0.1');
     assert.equal(canonicalAddress('1:0:0:2:0:0:0:3'), '1:0:0:2::3');
     const doc = good();
     doc.controlPlanes[0].address = 'fd00:0:0::7';
@@ -518,6 +519,28 @@ describe('cluster file', () => {
       text(doc),
       /^workers\[1\]\.address: duplicate host address "\[fd00::7\]:22", already used by controlPlanes\[0\] \("fd00::7" and "fd00:0:0::7" are the same address\)$/m,
     );
+  });
+
+  it('refuses IPv4-mapped and unspecified host addresses, naming the plain form', () => {
+    const doc = good();
+    doc.controlPlanes[1].address = '::ffff:10.0.0.8';
+    doc.workers[0].address = '0.0.0.0';
+    doc.workers.push({ name: 'w2', address: '::', port: 22 });
+    const all = text(doc);
+    assert.match(
+      all,
+      /^controlPlanes\[1\]\.address: "::ffff:10\.0\.0\.8" is an IPv4-mapped IPv6 address; write it as 10\.0\.0\.8$/m,
+    );
+    assert.match(
+      all,
+      /^workers\[0\]\.address: "0\.0\.0\.0" is the unspecified address \(any address\); give the host's own address$/m,
+    );
+    assert.match(all, /^workers\[1\]\.address: "::" is the unspecified address/m);
+  });
+
+  it('sees an IPv4-mapped address as the IPv4 address it is, in range checks', () => {
+    assert.ok(cidrContains(parseCidr('10.0.0.0/16')!, parseIp('::ffff:10.0.0.8')!));
+    assert.ok(!cidrContains(parseCidr('fd00::/8')!, parseIp('::ffff:10.0.0.8')!));
   });
 
   it("checks node names as kubeadm does, with the renderer's own function", () => {
