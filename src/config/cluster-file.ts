@@ -4,7 +4,7 @@
 // messages in ./issue-messages; the checks that need several fields are ./cross-checks, and those
 // of the files the cluster file names ./file-checks.
 import { dirname, resolve } from 'node:path';
-import { parse } from 'yaml';
+import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { crossChecks } from './cross-checks';
 import { isObject, type Raw, readBounded, resolvePath, TooLarge } from './file-checks';
@@ -44,14 +44,40 @@ export function readClusterFile(path: string): LoadedClusterFile {
     }
     throw new ClusterFileError(file, [`cannot read the cluster file: ${escapeControls((e as Error).message)}`]);
   }
-  let doc: unknown;
+  return checkClusterFile(parseClusterYaml(file, data), file);
+}
+
+/**
+ * The file's YAML, strictly: valid UTF-8 (never silently replaced), YAML 1.2 only (a `%YAML 1.1`
+ * header would read `yes` as true and `0:22` as 22), and no tag the parser does not know (yaml would
+ * only warn, printing the raw line). Every message is escaped before it reaches a terminal.
+ */
+function parseClusterYaml(file: string, data: Buffer): unknown {
+  let text: string;
   try {
-    // yaml's defaults refuse duplicate keys and cap alias expansion (maxAliasCount 100: no "billion laughs").
-    doc = parse(data.toString('utf8'));
-  } catch (e) {
-    throw new ClusterFileError(file, [`not valid YAML: ${escapeControls((e as Error).message.split('\n')[0])}`]);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(data);
+  } catch {
+    const lines = data.toString('latin1').split('\n');
+    const bad = lines.findIndex((_, i) => {
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(lines[i], 'latin1'));
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    throw new ClusterFileError(file, [`line ${bad + 1}: not valid UTF-8; save the file as UTF-8`]);
   }
-  return checkClusterFile(doc, file);
+  // yaml's defaults refuse duplicate keys and cap alias expansion (maxAliasCount 100: no "billion laughs").
+  const doc = parseDocument(text, { version: '1.2' });
+  const first = doc.errors[0] ?? doc.warnings[0];
+  if (first) throw new ClusterFileError(file, [`not valid YAML: ${escapeControls(first.message.split('\n')[0])}`]);
+  if (doc.directives?.yaml.explicit && doc.directives.yaml.version !== '1.2') {
+    throw new ClusterFileError(file, [
+      `a %YAML ${doc.directives.yaml.version} header changes how values such as yes and 0:22 are read; remove it (cluster files are YAML 1.2)`,
+    ]);
+  }
+  return doc.toJS();
 }
 
 /** The validated spec of a cluster file (warnings dropped: `start` uses readClusterFile to print them). */

@@ -288,6 +288,25 @@ describe('cluster file', () => {
     assert.match(problems('name: [unclosed').join('\n'), /not valid YAML/);
     assert.match(problems('- a\n- b\n').join('\n'), /must be a YAML mapping/);
   });
+
+  it('refuses invalid UTF-8 by line, unknown tags with the line escaped, and a YAML 1.1 header', () => {
+    const bytes = Buffer.concat([Buffer.from(`${stringify(good())}# caf`), Buffer.from([0xe9]), Buffer.from('\n')]);
+    const line = stringify(good()).split('\n').length;
+    writeFileSync(join(dir, 'latin1.yaml'), bytes);
+    assert.throws(
+      () => loadClusterFile(join(dir, 'latin1.yaml')),
+      (e: unknown) =>
+        e instanceof ClusterFileError && e.problems[0] === `line ${line}: not valid UTF-8; save the file as UTF-8`,
+    );
+    const tagged = problems(`${stringify(good())}extra: !evil "\u001b[31mred"\n`).join('\n');
+    assert.match(tagged, /^not valid YAML: Unresolved tag: !evil/m);
+    // eslint-disable-next-line no-control-regex -- the test looks for a raw escape character
+    assert.doesNotMatch(tagged, /\u001b/);
+    assert.match(
+      problems(`%YAML 1.1\n---\n${stringify(good())}`).join('\n'),
+      /^a %YAML 1\.1 header changes how values such as yes and 0:22 are read; remove it/m,
+    );
+  });
   const text = (doc: unknown) => problems(doc).join('\n');
 
   it('suggests the field meant for a misspelt key, at every level', () => {
