@@ -47,4 +47,18 @@ describe('leftovers', () => {
     assert.equal(ofCheckout({ ...none, environ: [`${CHECKOUT_ENV}=${OTHER}`] }, ROOT), false);
     assert.equal(ofCheckout({ ...none, argv: ['node', `${OTHER}/lib/src/worker.js`] }, ROOT), false);
   });
+
+  it("for npm run down, also a process running in the checkout: the demo's client, the dev server", () => {
+    const client = {
+      argv: ['node', 'lib/src/client/cli.js', 'start', '.run/fleet/cluster.yaml'],
+      environ: [],
+      seesCheckout: false,
+      cwd: ROOT,
+    };
+    assert.equal(suiteKind(client.argv), 'kubeadm-ha client');
+    assert.equal(suiteKind(['node', 'lib/src/client/cli.js', 'codec-server', '--port', '8888']), 'codec server');
+    assert.equal(ofCheckout(client, ROOT, true), true);
+    assert.equal(ofCheckout(client, ROOT), false, "the suite's own check leaves a developer's processes alone");
+    assert.equal(ofCheckout({ ...client, cwd: OTHER }, ROOT, true), false);
+  });
 });
