@@ -260,10 +260,17 @@ export async function resolve(
   print: (s: string) => void,
 ): Promise<number> {
   const handle = client.workflow.getHandle(workflowIdFor(cluster));
+  const d = await refusalAsUsage(
+    update(handle, resolveUpdate, { host, action, approver, ...(reason ? { reason } : {}) }),
+  );
+  print(`${d.step} on ${d.host}: ${d.verdict} by ${d.approver} at ${d.at}`);
+  return 0;
+}
+
+/** A decision the workflow's validator refused becomes a UsageError with its reason. */
+async function refusalAsUsage<T>(sent: Promise<T>): Promise<T> {
   try {
-    const d = await update(handle, resolveUpdate, { host, action, approver, ...(reason ? { reason } : {}) });
-    print(`${d.step} on ${d.host}: ${d.verdict} by ${d.approver} at ${d.at}`);
-    return 0;
+    return await sent;
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) throw new UsageError(`refused: ${err.cause?.message ?? err.message}`);
     throw err;
@@ -280,25 +287,14 @@ export async function decide(
   print: (s: string) => void,
 ): Promise<number> {
   const handle = client.workflow.getHandle(workflowIdFor(cluster));
-  try {
-    const d =
-      verdict === 'approve'
-        ? await update(handle, approveUpdate, {
-            phase: phase as GatedPhase,
-            approver,
-            ...(text ? { comment: text } : {}),
-          })
-        : await update(handle, rejectUpdate, {
-            phase: phase as GatedPhase,
-            approver,
-            ...(text ? { reason: text } : {}),
-          });
-    print(`${d.phase} ${d.verdict} by ${d.approver} at ${d.at}`);
-    return 0;
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) throw new UsageError(`refused: ${err.cause?.message ?? err.message}`);
-    throw err;
-  }
+  const gate = phase as GatedPhase; // cli.ts checked it is one
+  const d = await refusalAsUsage(
+    verdict === 'approve'
+      ? update(handle, approveUpdate, { phase: gate, approver, ...(text ? { comment: text } : {}) })
+      : update(handle, rejectUpdate, { phase: gate, approver, ...(text ? { reason: text } : {}) }),
+  );
+  print(`${d.phase} ${d.verdict} by ${d.approver} at ${d.at}`);
+  return 0;
 }
 
 export async function status(
