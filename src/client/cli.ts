@@ -1,16 +1,17 @@
 #!/usr/bin/env node
 // kubeadm-ha: start, approve, reject, watch, list and cancel HA cluster runs; make payload keys, serve the codec.
-import { readFileSync, statSync } from 'node:fs';
 import { parseArgs, ParseArgsConfig } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { createCodecServer, isLoopback } from '../codec/codec-server';
 import { kubeadmHaDataConverter } from '../codec/data-converter';
-import { EncryptionCodec } from '../codec/encryption-codec';
 import { codecNotice, loadCodecKeys, newKeyLine, KEY_FILE_ENV } from '../codec/keys';
 import { keygen } from './keygen';
+import { serveCodec } from './serve-codec';
 import { ClusterFileError, loadClusterFile } from '../config/cluster-file';
 import { GATED_PHASES } from '../config/enums';
-import { cancel, decide, list, plan, resolve, start, status, UsageError, watch } from './commands';
+import { cancel, list, plan, start, watch } from './commands';
+import { decide, resolve } from './decisions';
+import { status } from './status';
+import { UsageError } from './usage-error';
 import { messageWithCauses, unreachableReason } from './reach';
 import type { ParkVerdict } from '../shared/definitions';
 import { temporalTarget, TemporalTarget } from './connection';
@@ -190,58 +191,6 @@ const VERBS: Record<string, Verb> = {
     local: (_p, v, print) => serveCodec(v, print),
   },
 };
-
-/** The codec server's token: private like the key file, and not empty. */
-function readTokenFile(path: string): string {
-  const mode = statSync(path).mode;
-  if (mode & 0o077) {
-    throw new UsageError(
-      `--token-file ${path} is readable by group or others (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${path}`,
-    );
-  }
-  const token = readFileSync(path, 'utf8').trim();
-  if (token === '') throw new UsageError(`--token-file ${path} is empty`);
-  return token;
-}
-
-async function serveCodec(v: Values, print: (s: string) => void): Promise<number> {
-  const port = Number(v.port ?? 8888);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${v.port}: not a port number`);
-  const keys = loadCodecKeys();
-  if (!keys.encryptKeyId)
-    throw new UsageError(
-      'the codec server needs the payload keys: set KUBEADM_HA_CODEC_KEY_FILE (or KUBEADM_HA_CODEC_KEY)',
-    );
-  const tokenFile = str(v['token-file']);
-  const token = tokenFile ? readTokenFile(tokenFile) : undefined;
-  const origins = (v.origin as unknown as string[] | undefined) ?? ['http://localhost:8233'];
-  const host = str(v.listen) ?? '127.0.0.1';
-  if (!isLoopback(host) && token === undefined) {
-    throw new UsageError(
-      `--listen ${host} reaches beyond this machine: anyone who reaches it could encrypt and decrypt with the payload key; add --token-file PATH`,
-    );
-  }
-  const server = createCodecServer({
-    codec: new EncryptionCodec(keys, 'this codec server'),
-    origins,
-    token,
-    log: (s) => print(`codec-server: ${s}`),
-  });
-  await new Promise<void>((res, rej) => {
-    server.once('error', rej);
-    server.listen(port, host, res);
-  });
-  const { port: bound } = server.address() as { port: number };
-  print(
-    `codec-server: http://${host}:${bound} for ${origins.join(', ')}; ${codecNotice(keys)}${token ? '; Authorization required' : ''}`,
-  );
-  await new Promise<void>((res) => {
-    const stop = () => server.close(() => res());
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  return 0;
-}
 
 function mainHelp(): string {
   const verbs = Object.entries(VERBS)

@@ -1,25 +1,13 @@
-// What each CLI verb does, against a Temporal client. Argument parsing lives in cli.ts.
+// What the CLI's run verbs do, against a Temporal client: start, plan, watch, list, cancel. Argument
+// parsing lives in cli.ts; decisions in decisions.ts; status in status.ts.
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  Client,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowHandle,
-  WorkflowUpdateFailedError,
-} from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
-import type { UpdateDefinition } from '@temporalio/common';
+import { Client, WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { readClusterFile } from '../config/cluster-file';
-import type { GatedPhase } from '../config/enums';
 import {
   approveUpdate,
   ClusterNameKey,
-  ParkVerdict,
   PhaseKey,
   Progress,
-  PROGRESS_MEMO,
-  progressQuery,
-  rejectUpdate,
-  resolveUpdate,
   StatusKey,
   TASK_QUEUE,
   workflowIdFor,
@@ -28,13 +16,13 @@ import type { ClusterPlan } from '../shared/plan';
 import { haClusterWorkflow, planClusterWorkflow } from '../workflows';
 import type { HaClusterInput, HaClusterResult } from '../workflows/ha-cluster';
 import { ensureSearchAttributes, TemporalTarget, workflowUrl } from './connection';
+import { update } from './decisions';
+import { progressEvents } from './format';
 import { formatPlan } from './format-plan';
-import { formatProgress, progressEvents } from './format';
-import { HostSummary, manyHosts } from './host-counts';
-import { FAN_OUT_PHASES, type HistoryMark, type PhaseRate, rateFromHistory } from './rate';
+import { HostSummary } from './host-counts';
+import { readProgress, workerPolling } from './status';
 import { table } from './table';
-
-export class UsageError extends Error {}
+import { UsageError } from './usage-error';
 
 export interface StartOptions {
   clusterFile: string;
@@ -160,26 +148,6 @@ export async function watch(
   }
 }
 
-/**
- * Sends an update. Right after a worker restart the server may hand it to the old worker's queue and
- * answer "wasn't processed by worker": that is not a refusal, so it is sent again for up to 30 s.
- */
-async function update<Ret, Arg>(handle: WorkflowHandle, def: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
-  for (let i = 0; ; i++) {
-    try {
-      return await handle.executeUpdate(def, { args: [arg] });
-    } catch (err) {
-      if (
-        !(err instanceof WorkflowUpdateFailedError) ||
-        !/wasn't processed by worker/.test(String(err.cause?.message)) ||
-        i >= 30
-      )
-        throw err;
-      await sleep(1000);
-    }
-  }
-}
-
 /** Exit code and last words for a run that completed: built, built with skipped workers, rejected or aborted. */
 function outcomeCode(r: HaClusterResult, print: (s: string) => void): number {
   if (r.outcome === 'rejected') {
@@ -204,165 +172,6 @@ function outcomeCode(r: HaClusterResult, print: (s: string) => void): number {
     ]),
   );
   return 0;
-}
-
-const QUERY_DEADLINE_MS = 4000;
-
-/**
- * A run's progress, whatever state it is in: a closed run from its memo (no worker needed), an open
- * one by query, or from its memo with a note at once when no worker polls the task queue.
- */
-export async function readProgress(
-  client: Client,
-  handle: WorkflowHandle,
-): Promise<{ desc: Awaited<ReturnType<WorkflowHandle['describe']>>; progress?: Progress; note?: string }> {
-  const desc = await handle.describe();
-  const memo = desc.memo?.[PROGRESS_MEMO] as Progress | undefined;
-  if (desc.status.name !== 'RUNNING') return { desc, progress: memo };
-  const noWorker = `no worker is polling task queue "${TASK_QUEUE}"; the run waits for one: start it with npm run worker (showing the last recorded progress)`;
-  if (!(await workerPolling(client))) return { desc, progress: memo, note: noWorker };
-  try {
-    // A live worker answers in milliseconds; the server lists a worker that just died for a minute more.
-    return {
-      desc,
-      progress: await client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(progressQuery)),
-    };
-  } catch {
-    return {
-      desc,
-      progress: memo,
-      note: `${noWorker}; none answered the progress query in ${QUERY_DEADLINE_MS / 1000} s`,
-    };
-  }
-}
-
-/** A worker polled the workflow task queue within the last long-poll interval (about a minute). */
-async function workerPolling(client: Client): Promise<boolean> {
-  const r = await client.workflowService.describeTaskQueue({
-    namespace: client.options.namespace,
-    taskQueue: { name: TASK_QUEUE },
-    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-  });
-  const recent = Date.now() - 75_000;
-  return (r.pollers ?? []).some((p) => {
-    const s = p.lastAccessTime?.seconds;
-    return s !== undefined && s !== null && Number(s) * 1000 >= recent;
-  });
-}
-
-export async function resolve(
-  client: Client,
-  cluster: string,
-  host: string,
-  action: ParkVerdict,
-  approver: string,
-  reason: string | undefined,
-  print: (s: string) => void,
-): Promise<number> {
-  const handle = client.workflow.getHandle(workflowIdFor(cluster));
-  const d = await refusalAsUsage(
-    update(handle, resolveUpdate, { host, action, approver, ...(reason ? { reason } : {}) }),
-  );
-  print(`${d.step} on ${d.host}: ${d.verdict} by ${d.approver} at ${d.at}`);
-  return 0;
-}
-
-/** A decision the workflow's validator refused becomes a UsageError with its reason. */
-async function refusalAsUsage<T>(sent: Promise<T>): Promise<T> {
-  try {
-    return await sent;
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) throw new UsageError(`refused: ${err.cause?.message ?? err.message}`);
-    throw err;
-  }
-}
-
-export async function decide(
-  client: Client,
-  cluster: string,
-  phase: string,
-  verdict: 'approve' | 'reject',
-  approver: string,
-  text: string | undefined,
-  print: (s: string) => void,
-): Promise<number> {
-  const handle = client.workflow.getHandle(workflowIdFor(cluster));
-  const gate = phase as GatedPhase; // cli.ts checked it is one
-  const d = await refusalAsUsage(
-    verdict === 'approve'
-      ? update(handle, approveUpdate, { phase: gate, approver, ...(text ? { comment: text } : {}) })
-      : update(handle, rejectUpdate, { phase: gate, approver, ...(text ? { reason: text } : {}) }),
-  );
-  print(`${d.phase} ${d.verdict} by ${d.approver} at ${d.at}`);
-  return 0;
-}
-
-export async function status(
-  client: Client,
-  cluster: string,
-  json: boolean,
-  print: (s: string) => void,
-  allHosts = false,
-): Promise<number> {
-  const handle = client.workflow.getHandle(workflowIdFor(cluster));
-  const { desc, progress: p, note } = await readProgress(client, handle);
-  if (json) {
-    print(
-      JSON.stringify(
-        {
-          workflowId: handle.workflowId,
-          runId: desc.runId,
-          workflowStatus: desc.status.name,
-          ...(note ? { note } : {}),
-          ...p,
-        },
-        null,
-        2,
-      ),
-    );
-    return 0;
-  }
-  if (note) print(`Note: ${note}`);
-  const rate =
-    p && desc.status.name === 'RUNNING' && manyHosts(p) && !allHosts
-      ? await runningPhaseRate(handle, p).catch(() => undefined)
-      : undefined;
-  print(
-    p
-      ? formatProgress(p, desc.status.name, handle.workflowId, { allHosts, ...(rate ? { rate } : {}) })
-      : `Run ${handle.workflowId} is ${desc.status.name}; it recorded no progress (started by an older kubeadm-ha, or terminated before its first phase)`,
-  );
-  return 0;
-}
-
-/**
- * The running fan-out phase's rate, from the history's own timestamps: the phase starts at the first
- * search-attribute update naming it (search attributes are plain, not encrypted), and each of its
- * hosts is done at the completion of its step's activity. Reads only event types and times.
- */
-async function runningPhaseRate(handle: WorkflowHandle, p: Progress): Promise<PhaseRate | undefined> {
-  const phase = p.phases.find((ph) => ph.state === 'running')?.name;
-  if (!phase || !FAN_OUT_PHASES[phase]) return undefined;
-  const history = await handle.fetchHistory();
-  const marks: HistoryMark[] = [];
-  const typeOf = new Map<string, string>();
-  const at = (e: temporal.api.history.v1.IHistoryEvent) =>
-    Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
-  for (const e of history.events ?? []) {
-    const sa = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.[PhaseKey.name];
-    if (sa?.data) {
-      try {
-        marks.push({ t: at(e), kind: 'phase', phase: JSON.parse(Buffer.from(sa.data).toString('utf8')) as string });
-      } catch {
-        /* not a keyword payload */
-      }
-    }
-    const s = e.activityTaskScheduledEventAttributes;
-    if (s?.activityType?.name) typeOf.set(String(e.eventId), s.activityType.name);
-    const c = e.activityTaskCompletedEventAttributes;
-    if (c) marks.push({ t: at(e), kind: 'completed', activityType: typeOf.get(String(c.scheduledEventId)) });
-  }
-  return rateFromHistory(phase, marks, p.counts.pending + p.counts.running, Date.now());
 }
 
 export async function list(client: Client, json: boolean, print: (s: string) => void): Promise<number> {

@@ -5,7 +5,8 @@ import { isIP } from '../kubeadm/validate';
 import { configFieldProblem, parseKubeVersion, supportedVersionProblem, uploadCertsProblem } from '../kubeadm/version';
 import { fileChecks, isObject, type Raw } from './file-checks';
 import { canonicalAddress, Cidr, cidrContains, cidrsOverlap, parseCidr, parseIp } from './net';
-import { cidrListProblem, LIMITS } from './schema';
+import { LIMITS } from './schema';
+import { cidrListProblem } from './value-problems';
 import { list, show } from './text';
 
 /** etcd needs a majority: an even count tolerates no more lost members than one less (etcd FAQ, "Why an odd number of cluster members?"). */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../../src/client/cli';
-import { UsageError } from '../../src/client/commands';
+import { UsageError } from '../../src/client/usage-error';
 import { ClusterFileError } from '../../src/config/cluster-file';
 
 const NO_SERVER = ['--address', '127.0.0.1:9'];

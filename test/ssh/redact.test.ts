@@ -8,7 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MASK, RULES, redact, sedScript, StreamRedactor, toJs } from '../../src/common/redact';
+import { redact, sedScript, StreamRedactor, toJs } from '../../src/common/redact';
+import { MASK, RULES } from '../../src/common/redact-rules';
 import { REDACT_SED } from '../../src/ssh/journal-scripts';
 import { fixture } from '../kubeadm/fixtures';
 
