@@ -110,7 +110,7 @@ function cwdOf(pid: string): string | undefined {
   }
 }
 
-/** TERM, then KILL after `graceMs`; whether it is gone. */
+/** TERM, then KILL if it is still there after `graceMs`. */
 async function stop(pid: number, graceMs: number): Promise<void> {
   const alive = () => {
     try {

@@ -89,10 +89,6 @@ export class BuildState implements HostModel {
     };
   }
 
-  initDone(): boolean {
-    return this.states.get(this.c.firstCp.name)?.state === 'joined';
-  }
-
   roleOf(h: HostSpec) {
     return this.c.roleOf(h);
   }
