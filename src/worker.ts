@@ -3,7 +3,7 @@
 import { Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { activityWorkerOptions } from './activities/worker-options';
-import { kubeadmHaDataConverter } from './codec/data-converter';
+import { workerDataConverter } from './codec/data-converter';
 import { codecNotice, loadCodecKeys } from './codec/keys';
 import { ensureSearchAttributes, temporalTarget } from './client/connection';
 import { TASK_QUEUE } from './shared/definitions';
@@ -26,7 +26,7 @@ export async function runWorker(): Promise<void> {
     workflowBundle: await workflowBundleOption((s) => console.log(`kubeadm-ha worker: ${s}`)),
     ...activityWorkerOptions,
     // Encrypts every payload, failure messages and stack traces included (the bundle carries the same failure converter).
-    dataConverter: kubeadmHaDataConverter(keys, 'this worker'),
+    dataConverter: workerDataConverter(keys),
     // Let a running kubeadm finish (or be stopped properly) when the worker is asked to stop.
     shutdownGraceTime: '30s',
   });

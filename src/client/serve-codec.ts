@@ -41,7 +41,7 @@ export async function serveCodec(
     );
   }
   const server = createCodecServer({
-    codec: new EncryptionCodec(keys, 'this codec server'),
+    codec: new EncryptionCodec(keys, 'this codec server', 'show'),
     origins,
     token,
     log: (s) => print(`codec-server: ${s}`),

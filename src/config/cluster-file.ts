@@ -7,10 +7,10 @@ import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { crossChecks } from './cross-checks';
-import { isObject, type Raw, readBounded, resolvePath, TooLarge } from './file-checks';
+import { fileChecks, readBounded, resolvePath, TooLarge } from './file-checks';
 import { defaultMessage, issueProblems } from './issue-messages';
 import { clusterFileSchema, LIMITS } from './schema';
-import { escapeControls } from './text';
+import { escapeControls, isObject, type Raw } from './text';
 import type { ClusterSpec, EtcdSpec, HostSpec } from './types';
 
 export class ClusterFileError extends Error {
@@ -97,7 +97,8 @@ export function checkClusterFile(doc: unknown, file: string, checkFiles = true):
   const parsed = clusterFileSchema.safeParse(raw, { error: defaultMessage });
   const problems = parsed.success ? [] : issueProblems(parsed.error.issues, raw, []);
   const warnings: string[] = [];
-  crossChecks(raw, base, checkFiles, problems, warnings);
+  crossChecks(raw, problems, warnings);
+  if (checkFiles) fileChecks(raw, base, problems);
   if (problems.length > 0 || !parsed.success) throw new ClusterFileError(file, bounded(problems), bounded(warnings));
   return { spec: toSpec(parsed.data, base), warnings: bounded(warnings) };
 }

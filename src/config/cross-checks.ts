@@ -1,13 +1,13 @@
 // The checks of a cluster file that need several fields: topology against etcd, what the
 // Kubernetes version's kubeadm config can hold, duplicate hosts, etcd's member count, and pod and
-// service ranges against each other and the hosts; then, if asked, the files it names (./file-checks).
+// service ranges against each other and the hosts. Pure: the workflow runs them again on its input
+// (the files the cluster file names are checked by ./file-checks, on the machine that reads it).
 import { isIP } from '../kubeadm/validate';
 import { configFieldProblem, parseKubeVersion, supportedVersionProblem, uploadCertsProblem } from '../kubeadm/version';
-import { fileChecks, isObject, type Raw } from './file-checks';
 import { canonicalAddress, Cidr, cidrContains, cidrsOverlap, parseCidr, parseIp } from './net';
 import { LIMITS } from './schema';
 import { cidrListProblem } from './value-problems';
-import { list, show } from './text';
+import { isObject, list, type Raw, show } from './text';
 
 /** etcd needs a majority: an even count tolerates no more lost members than one less (etcd FAQ, "Why an odd number of cluster members?"). */
 const ETCD_SIZES = [1, 3, 5, 7];
@@ -21,7 +21,7 @@ interface HostRef {
   port: number;
 }
 
-export function crossChecks(doc: Raw, base: string, checkFiles: boolean, problems: string[], warnings: string[]): void {
+export function crossChecks(doc: Raw, problems: string[], warnings: string[]): void {
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
   const portOf = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65535 ? v : undefined);
   const ssh = isObject(doc.ssh) ? doc.ssh : {};
@@ -111,7 +111,6 @@ export function crossChecks(doc: Raw, base: string, checkFiles: boolean, problem
   }
 
   networkChecks(doc, hosts, problems);
-  if (checkFiles) fileChecks(doc, base, problems);
 }
 
 /** Pod and service ranges: apart from each other, and holding none of the hosts' addresses. */

@@ -7,9 +7,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { utils as sshUtils } from 'ssh2';
 import { LIMITS } from './schema';
-import { escapeControls } from './text';
-
-export type Raw = Record<string, unknown>;
+import { escapeControls, isObject, type Raw } from './text';
 
 export class TooLarge extends Error {
   constructor(readonly size: number) {
@@ -178,10 +176,6 @@ export function showPath(p: string): string {
 /** A path as one shell word, for a command to copy. */
 export function shellWord(p: string): string {
   return /^[\w./~+-]+$/.test(p) ? p : `'${showPath(p).replace(/'/g, `'\\''`)}'`;
-}
-
-export function isObject(v: unknown): v is Raw {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 export function resolvePath(p: string, base: string): string {

@@ -1,9 +1,8 @@
 // From zod's issues to the cluster file's messages: each names its field as written
 // (etcd.hosts[1].address), says what is wrong in words, and for an unknown key the key meant.
 import type { z } from 'zod';
-import { isObject, type Raw } from './file-checks';
 import { knownKeys } from './schema';
-import { describe, didYouMean, list, show, showKey } from './text';
+import { describe, didYouMean, isObject, list, type Raw, show, showKey } from './text';
 
 const EXPECTED: Record<string, string> = {
   string: 'a string (quote it if YAML reads it as a number or true/false)',

@@ -80,3 +80,10 @@ export function didYouMean(word: string, known: readonly string[]): string | und
 export function list(words: readonly string[], last = 'and'): string {
   return words.length <= 1 ? words.join('') : `${words.slice(0, -1).join(', ')} ${last} ${words[words.length - 1]}`;
 }
+
+/** A parsed YAML mapping, before validation. */
+export type Raw = Record<string, unknown>;
+
+export function isObject(v: unknown): v is Raw {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -21,7 +21,16 @@ export const NON_RETRYABLE_TYPES: readonly string[] = [
   'EtcdUnhealthy',
   'ResetRefused',
   'SecondClusterRefused',
+  'PayloadRefused',
+  'LocalFileRefused',
+  'InvalidInput',
 ];
+
+/** A payload not encrypted with the worker's key (shared/refused-payload): the run or step stops at once. */
+export const PAYLOAD_REFUSED = 'PayloadRefused';
 
 /** Failures the workflow heals by cleaning the node (`kubeadm reset -f`) and running the step again. */
 export const HEALED_BY_RESET: readonly string[] = ['KubeadmTransient', 'HalfDone'];
+
+/** A run's input that kubeadm-ha's CLI would not have started (workflows/input-check): nothing is scheduled. */
+export const INVALID_INPUT = 'InvalidInput';

@@ -6,6 +6,7 @@ import { patched, workflowInfo } from '@temporalio/workflow';
 import type { ClusterSpec } from '../config/types';
 import type { Decision, Progress } from '../shared/definitions';
 import { activitiesFor, type RetryTuning } from './activities';
+import { checkBuildInput } from './input-check';
 import { PhaseEngine } from './engine/engine';
 import type { Phase } from './engine/phase';
 import { BuildCluster } from './build/cluster';
@@ -53,6 +54,7 @@ export const buildPhases = (c: BuildCluster): Phase<BuildFacts, BuildState>[] =>
 ];
 
 export async function haClusterWorkflow(input: HaClusterInput): Promise<HaClusterResult> {
+  if (patched('check-input')) checkBuildInput(input);
   const c = new BuildCluster(input.spec);
   const acts = activitiesFor(input.tuning?.retry);
   const tokens = new JoinTokens(

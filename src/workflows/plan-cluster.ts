@@ -2,11 +2,12 @@
 // activities a start uses, gathers the same facts, and evaluates the build's phase plans on them,
 // the functions a start runs. Nothing parks and nothing changes: a host that cannot be inspected is
 // reported, with what a start would do there.
-import { workflowInfo } from '@temporalio/workflow';
+import { patched, workflowInfo } from '@temporalio/workflow';
 import type { ClusterSpec, HostSpec } from '../config/types';
 import { canonicalJson, sha256Hex } from '../common/sha256';
 import type { ClusterPlan, PlannedHost, PlannedPhase } from '../shared/plan';
 import { activitiesFor, type RetryTuning } from './activities';
+import { checkPlanInput } from './input-check';
 import { BuildCluster } from './build/cluster';
 import { DEFAULT_TOKEN_TUNING, JoinTokens } from './build/join-tokens';
 import { nodeState, readClusterFacts } from './build/phases/inspect-hosts';
@@ -23,6 +24,7 @@ export interface PlanClusterInput {
 }
 
 export async function planClusterWorkflow(input: PlanClusterInput): Promise<ClusterPlan> {
+  if (patched('check-input')) checkPlanInput(input);
   const c = new BuildCluster(input.spec);
   const acts = activitiesFor({ maximumAttempts: 2, initialInterval: '1s', ...input.retry });
   const tokens = new JoinTokens(acts, c.at(c.firstCp), DEFAULT_TOKEN_TUNING, `kubeadm-ha ${workflowInfo().workflowId}`);

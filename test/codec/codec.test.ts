@@ -12,6 +12,7 @@ import { main } from '../../src/client/cli';
 import { keygen } from '../../src/client/keygen';
 import { createCodecServer, fromJsonPayload, toJsonPayload } from '../../src/codec/codec-server';
 import { EncryptionCodec, isEncrypted } from '../../src/codec/encryption-codec';
+import { firstRefused } from '../../src/shared/refused-payload';
 import { CodecKeys, CodecKeyError, codecNotice, loadCodecKeys, loadKeyFile, newKeyLine } from '../../src/codec/keys';
 
 const dir = mkdtempSync(join(tmpdir(), 'kha-codec-'));
@@ -66,18 +67,39 @@ describe('encryption codec', () => {
     );
   });
 
-  it('refuses altered ciphertext, and passes plain payloads through', async () => {
+  it('with a key, refuses what is not encrypted with it: the CLI throws, the worker marks, the codec server shows plain', async () => {
     const codec = new EncryptionCodec(keys);
     const [enc] = await codec.encode([defaultPayloadConverter.toPayload(value)]);
     const data = Buffer.from(enc.data!);
     data[20] ^= 1;
+    const altered = { ...enc, data };
     await assert.rejects(
-      codec.decode([{ ...enc, data }]),
+      codec.decode([altered]),
       /cannot decrypt: payload encrypted with key id k1 failed authentication/,
     );
     const plain: Payload = defaultPayloadConverter.toPayload(value);
-    assert.deepEqual(await codec.decode([plain]), [plain]);
     assert.equal(isEncrypted(plain), false);
+    await assert.rejects(
+      new EncryptionCodec(keys, 'this CLI').decode([plain]),
+      /refused a payload that is not encrypted: with a payload key set, this CLI reads only payloads encrypted with its keys/,
+    );
+
+    const [foreign] = await new EncryptionCodec(loadKeyFile(keyFile('k7.key', `${line('k7')}\n`))).encode([plain]);
+    const worker = new EncryptionCodec(keys, 'this worker', 'mark');
+    const marked = (await worker.decode([plain, altered, foreign, enc])).map((p) =>
+      defaultPayloadConverter.fromPayload(p),
+    );
+    assert.deepEqual(
+      marked.slice(0, 3).map((m) => firstRefused([m])?.reason),
+      ['plain', 'unauthenticated', 'unknown-key'],
+    );
+    assert.match(firstRefused([marked[0]])!.message, /this worker reads only payloads encrypted with its keys/);
+    assert.deepEqual(marked[3], value, 'what is encrypted with the key is read');
+    assert.equal(firstRefused([marked[3]]), undefined);
+
+    const server = new EncryptionCodec(keys, 'this codec server', 'show');
+    assert.deepEqual(await server.decode([plain]), [plain], 'the codec server only displays');
+    await assert.rejects(server.decode([altered]), /failed authentication/);
   });
 
   it('without a key: encodes nothing, refuses encrypted payloads by key id, and says so', async () => {

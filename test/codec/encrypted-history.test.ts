@@ -20,7 +20,7 @@ import {
 } from '../../src/shared/definitions';
 import type { HaClusterResult } from '../../src/workflows/ha-cluster';
 import { historyText, storedPayloads } from '../helpers/history';
-import { dataConverter, startDevServer, TEMPORAL_CLI, workflowBundle } from '../helpers/temporal';
+import { startDevServer, TEMPORAL_CLI, workflowBundle, workerDataConverter } from '../helpers/temporal';
 import { Call, fakeActivities, preflight, spec } from '../workflows/fakes';
 
 const CLUSTER = 'codec-run';
@@ -47,7 +47,7 @@ describe('encrypted payloads on a real dev server', () => {
       taskQueue: TASK_QUEUE,
       workflowBundle: await workflowBundle(),
       activities,
-      dataConverter: dataConverter(),
+      dataConverter: workerDataConverter(),
     });
     result = await worker.runUntil(async () => {
       const input = {

@@ -16,7 +16,7 @@ import { loadCodecKeys } from '../../src/codec/keys';
 import { TASK_QUEUE } from '../../src/shared/definitions';
 import type { HaClusterResult } from '../../src/workflows/ha-cluster';
 import { DevServer, freePort } from '../helpers/harness';
-import { dataConverter, quietRuntime, workflowBundle } from '../helpers/temporal';
+import { quietRuntime, workflowBundle, workerDataConverter } from '../helpers/temporal';
 import { Call, fakeActivities, spec } from '../workflows/fakes';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -53,7 +53,7 @@ describe(
         taskQueue: TASK_QUEUE,
         workflowBundle: await workflowBundle(),
         activities: fakeActivities(calls),
-        dataConverter: dataConverter(),
+        dataConverter: workerDataConverter(),
       });
       const { client, close } = await server.client();
       try {

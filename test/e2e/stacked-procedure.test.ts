@@ -19,7 +19,7 @@ import { loadTarget } from '../../src/ssh/target';
 import { openSession } from '../../src/ssh/session';
 import type { HostSession } from '../../src/ssh/types';
 import { historyText } from '../helpers/history';
-import { dataConverter, quietRuntime, startDevServer, workflowBundle } from '../helpers/temporal';
+import { quietRuntime, startDevServer, workflowBundle, workerDataConverter } from '../helpers/temporal';
 
 const TOKEN = /\b[a-z0-9]{6}\.[a-z0-9]{16}\b/;
 const SECRET_PEM = /PRIVATE KEY-----\s*[A-Za-z0-9+/]/;
@@ -45,7 +45,7 @@ describe('stacked HA procedure on the local fleet', () => {
       taskQueue: TASK_QUEUE,
       workflowBundle: await workflowBundle(),
       ...activityWorkerOptions,
-      dataConverter: dataConverter(),
+      dataConverter: workerDataConverter(),
     });
     running = worker.run();
   });

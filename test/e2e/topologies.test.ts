@@ -27,7 +27,7 @@ import { openSession } from '../../src/ssh/session';
 import type { HostSession } from '../../src/ssh/types';
 import { assertClusterBuilt, Rig } from '../helpers/harness';
 import { historyText, storedPayloads } from '../helpers/history';
-import { dataConverter, quietRuntime, startDevServer, TEMPORAL_CLI, workflowBundle } from '../helpers/temporal';
+import { quietRuntime, startDevServer, TEMPORAL_CLI, workflowBundle, workerDataConverter } from '../helpers/temporal';
 
 const TOKEN = /\b[a-z0-9]{6}\.[a-z0-9]{16}\b/;
 const SECRET_PEM = /PRIVATE KEY-----\s*[A-Za-z0-9+/]/;
@@ -310,7 +310,7 @@ describe('the procedure per topology, certificate mode and version, on the local
       taskQueue: TASK_QUEUE,
       workflowBundle: await workflowBundle(),
       ...activityWorkerOptions,
-      dataConverter: dataConverter(),
+      dataConverter: workerDataConverter(),
     });
     running = worker.run();
   });

@@ -14,11 +14,18 @@ export const HISTORIES_DIR = resolve(__dirname, '../../../test/fixtures/historie
 /** Every payload ({metadata: {k: base64}, data: base64}) in a history in its proto3 JSON form. */
 export { jsonPayloads };
 
-/** Payloads of a proto3 JSON history, leaving out search attributes (plain by design: cluster, phase, status). */
+/**
+ * Payloads of a proto3 JSON history, leaving out search attributes (plain by design: cluster, phase,
+ * status) and `patched` markers, which the SDK's core writes itself, past any codec: they hold only
+ * the patch's name (`{"id":"check-input","deprecated":false}`).
+ */
 export function storedPayloads(doc: unknown): { metadata?: Record<string, string>; data?: string }[] {
+  const isPatchMarker = (v: object) =>
+    (v as { markerRecordedEventAttributes?: { markerName?: string } }).markerRecordedEventAttributes?.markerName ===
+    'core_patch';
   const strip = (v: unknown): unknown =>
     Array.isArray(v)
-      ? v.map(strip)
+      ? v.filter((x) => !(x && typeof x === 'object' && isPatchMarker(x))).map(strip)
       : v && typeof v === 'object'
         ? Object.fromEntries(
             Object.entries(v)

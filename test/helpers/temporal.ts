@@ -7,7 +7,7 @@ import type { DataConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { kubeadmHaDataConverter } from '../../src/codec/data-converter';
+import { kubeadmHaDataConverter, workerDataConverter as workerConverter } from '../../src/codec/data-converter';
 import { ensureKeyFile, KEY_ENV, KEY_FILE_ENV } from '../../src/codec/keys';
 import { SEARCH_ATTRIBUTES } from '../../src/shared/definitions';
 import { workflowBundleOption } from '../../src/workflow-bundle';
@@ -28,6 +28,8 @@ if (!process.env[KEY_FILE_ENV] && !process.env[KEY_ENV]) {
 }
 /** The worker's and CLI's DataConverter, with the keys of the environment. */
 export const dataConverter = (): DataConverter => kubeadmHaDataConverter();
+/** The worker's DataConverter: it marks the payloads it refuses rather than fail on them. */
+export const workerDataConverter = (): DataConverter => workerConverter();
 
 let runtimeInstalled = false;
 /** The SDK's Runtime can be installed once per process: the first call wins (default: warnings only). */

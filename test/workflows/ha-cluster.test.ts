@@ -28,7 +28,7 @@ import {
 import { haClusterWorkflow } from '../../src/workflows';
 import type { HaClusterInput } from '../../src/workflows/ha-cluster';
 import { historyText, recordHistory } from '../helpers/history';
-import { dataConverter, startTestServer, TEMPORAL_CLI, workflowBundle } from '../helpers/temporal';
+import { startTestServer, TEMPORAL_CLI, workflowBundle, workerDataConverter } from '../helpers/temporal';
 import { Call, CLEAN, fakeActivities, finished, JOINED_CP, JOINED_WORKER, preflight, spec, transient } from './fakes';
 
 const fast = { retry: { initialInterval: '50ms', maximumAttempts: 3 } };
@@ -55,7 +55,7 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
       taskQueue: TASK_QUEUE,
       workflowBundle: await workflowBundle(),
       activities,
-      dataConverter: dataConverter(),
+      dataConverter: workerDataConverter(),
     });
     return worker.runUntil(async () => {
       const h = await env.client.workflow.start(haClusterWorkflow, {

@@ -11,7 +11,7 @@ import { approveUpdate, progressQuery, TASK_QUEUE } from '../../src/shared/defin
 import type { ClusterPlan } from '../../src/shared/plan';
 import { haClusterWorkflow, planClusterWorkflow } from '../../src/workflows';
 import type { HaClusterInput } from '../../src/workflows/ha-cluster';
-import { dataConverter, startTestServer, workflowBundle } from '../helpers/temporal';
+import { startTestServer, workflowBundle, workerDataConverter } from '../helpers/temporal';
 import { type Call, CLEAN, fakeActivities, type FakeOptions, finished, JOINED_WORKER, spec } from './fakes';
 
 /** The host-changing steps per host, in order, as a plan's actions say them. */
@@ -71,7 +71,7 @@ describe('plan against start, host by host', () => {
         taskQueue: TASK_QUEUE,
         workflowBundle: await workflowBundle(),
         activities: fakeActivities(calls, o),
-        dataConverter: dataConverter(),
+        dataConverter: workerDataConverter(),
       });
     const plan = await (
       await worker(planCalls)
@@ -192,7 +192,7 @@ describe('plan against start, host by host', () => {
         taskQueue: TASK_QUEUE,
         workflowBundle: await workflowBundle(),
         activities: fakeActivities(calls, { behave }),
-        dataConverter: dataConverter(),
+        dataConverter: workerDataConverter(),
       });
       const p = await worker.runUntil(
         env.client.workflow.execute(planClusterWorkflow, {

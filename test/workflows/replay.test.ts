@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import { HISTORIES_DIR } from '../helpers/history';
-import { dataConverter, workflowBundle } from '../helpers/temporal';
+import { workflowBundle } from '../helpers/temporal';
+import { workerDataConverter } from '../../src/codec/data-converter';
+import { loadCodecKeys } from '../../src/codec/keys';
 
 describe('replay of saved histories', () => {
   const files = readdirSync(HISTORIES_DIR)
@@ -19,7 +21,8 @@ describe('replay of saved histories', () => {
     it(`replays ${file}`, async () => {
       const history = JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8'));
       await Worker.runReplayHistory(
-        { workflowBundle: await workflowBundle(), dataConverter: dataConverter() },
+        // Fixtures are saved plain (see recordHistory): a worker without a key reads them as they are.
+        { workflowBundle: await workflowBundle(), dataConverter: workerDataConverter(loadCodecKeys({})) },
         history,
         file,
       );
