@@ -5,7 +5,7 @@ import * as path from 'node:path';
 
 export const SSH_PORT = 2222;
 export const LB_PORT = 6443;
-/** Fleets side by side: slot S owns 127.S.0.0/16 and 198.18.S.0/24 (slot 0: the addresses of the README and demo). */
+/** Fleets side by side: slot S owns 127.S.0.0/16 and 198.18.S.0/24 (slot 0: the addresses of docs/ and the demo). */
 export const MAX_SLOT = 99;
 export const MAX_WORKERS = 500;
 export const MAX_CONTROL_PLANES = 29;

@@ -32,7 +32,7 @@ import { PROGRESS_MEMO, type Progress, SEARCH_ATTRIBUTES, workflowIdFor } from '
 const ROOT = resolve(__dirname, '../..');
 const TEMPORAL_CLI = process.env.TEMPORAL_CLI_PATH ?? resolve(ROOT, '.tools/venv/bin/temporal');
 const BENCH_VENV = resolve(ROOT, '.bench-venv');
-/** The Ansible the figures in the README were measured with (PyPI). */
+/** The Ansible the figures in docs/benchmark.md were measured with (PyPI). */
 const ANSIBLE_CORE = 'ansible-core==2.19.14';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const run = promisify(execFile);

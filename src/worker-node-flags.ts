@@ -1,5 +1,5 @@
 // How the worker process is started; every launcher (npm run worker, the demo, the tests, the
-// benchmark) takes it from here. Measured with npm run bench (README, Benchmark):
+// benchmark) takes it from here. Measured with npm run bench (docs/benchmark.md):
 // - a 2 MiB V8 semi-space instead of 16 MiB, and --optimize-for-size: the worker's garbage is
 //   short-lived (output lines, SSH buffers), so a small young generation and a slower-growing heap
 //   cost a little CPU and save tens of MB;

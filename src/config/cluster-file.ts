@@ -91,7 +91,9 @@ export function loadClusterFile(path: string): ClusterSpec {
  */
 export function checkClusterFile(doc: unknown, file: string, checkFiles = true): LoadedClusterFile {
   if (!isObject(doc))
-    throw new ClusterFileError(file, ['the file must be a YAML mapping (key: value), see the README example']);
+    throw new ClusterFileError(file, [
+      'the file must be a YAML mapping (key: value), see the example in docs/cluster-file.md',
+    ]);
   const raw = dropNulls(doc) as Raw;
   const base = dirname(file);
   const parsed = clusterFileSchema.safeParse(raw, { error: defaultMessage });

@@ -1,5 +1,5 @@
 // temporal-compose.yml, checked without Docker: the Web UI decodes through our codec server, whose
-// documented command (at the top of the file and in the README) allows the UI's origin.
+// documented command (at the top of the file and in docs/temporal.md) allows the UI's origin.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -48,8 +48,8 @@ describe('temporal-compose.yml', () => {
     const command = `codec-server --port ${new URL(ui.TEMPORAL_CODEC_ENDPOINT).port} --origin ${uiOrigin}`;
     assert.ok(text.includes(command), `the file documents: ${command}`);
     assert.ok(
-      readFileSync(resolve(PROJECT_ROOT, 'README.md'), 'utf8').includes(command),
-      `the README documents: ${command}`,
+      readFileSync(resolve(PROJECT_ROOT, 'docs/temporal.md'), 'utf8').includes(command),
+      `docs/temporal.md documents: ${command}`,
     );
   });
 });

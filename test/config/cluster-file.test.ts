@@ -663,17 +663,13 @@ describe('cluster file', () => {
     assert.equal(spec.cniManifest, join(dir, 'sub/cni.yaml'));
   });
 
-  it("the README's cluster files are valid", () => {
-    const readme = readFileSync(join(__dirname, '../../../README.md'), 'utf8');
-    const section = readme.slice(
-      readme.indexOf('## The cluster file'),
-      readme.indexOf('## Running it on your machines'),
-    );
-    const blocks = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => parse(m[1]) as Record<string, unknown>);
+  it("docs/cluster-file.md's cluster files are valid", () => {
+    const doc = readFileSync(join(__dirname, '../../../docs/cluster-file.md'), 'utf8');
+    const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => parse(m[1]) as Record<string, unknown>);
     assert.ok(blocks.length >= 3, 'stacked, external built, external existing');
-    assert.match(section, /# yaml-language-server: \$schema=/);
+    assert.match(doc, /# yaml-language-server: \$schema=/);
     const [stacked, built, existing] = blocks;
-    const file = join(dir, 'readme.yaml');
+    const file = join(dir, 'doc.yaml');
     assert.equal(checkClusterFile(stacked, file, false).spec.topology, 'stacked');
     assert.equal(checkClusterFile(built, file, false).spec.topology, 'external');
     assert.ok('endpoints' in checkClusterFile({ ...stacked, ...existing }, file, false).spec.etcd!);
