@@ -9,12 +9,31 @@ import { ensureSearchAttributes, temporalTarget } from './client/connection';
 import { TASK_QUEUE } from './shared/definitions';
 import { sessionPool } from './ssh/pool';
 import { workflowBundleOption } from './workflow-bundle';
+import { FILE_ROOTS_ENV, FileRootsError, resolveFileRoots, setFileRoots } from './worker-files';
 
-export async function runWorker(): Promise<void> {
+/** The worker's own settings: `--file-roots DIR[:DIR...]` (or KUBEADM_HA_FILE_ROOTS). */
+export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): { fileRoots: string[] } {
+  let roots = env[FILE_ROOTS_ENV];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--file-roots' && i + 1 < argv.length) roots = argv[++i];
+    else if (a.startsWith('--file-roots=')) roots = a.slice('--file-roots='.length);
+    else
+      throw new FileRootsError(
+        `unknown worker argument ${JSON.stringify(a)}; the worker takes --file-roots DIR[:DIR...] (folders it may read the files a run names from)`,
+      );
+  }
+  return { fileRoots: resolveFileRoots(roots) };
+}
+
+export async function runWorker(argv: string[] = []): Promise<void> {
+  const { fileRoots } = parseWorkerArgs(argv);
+  setFileRoots(fileRoots);
   Runtime.install({ logger: new DefaultLogger((process.env.LOG_LEVEL as 'INFO' | undefined) ?? 'INFO') });
   const target = temporalTarget();
   const keys = loadCodecKeys(); // a bad or world-readable key file stops the worker here
   console.log(`kubeadm-ha worker: ${codecNotice(keys)}`);
+  console.log(`kubeadm-ha worker: reads the files a run names only under ${fileRoots.join(', ')} (--file-roots)`);
   const client = await Connection.connect({ address: target.address });
   await ensureSearchAttributes(client, target.namespace);
   await client.close();
@@ -37,7 +56,7 @@ export async function runWorker(): Promise<void> {
 }
 
 if (require.main === module) {
-  runWorker().catch((err) => {
+  runWorker(process.argv.slice(2)).catch((err) => {
     console.error(err instanceof Error ? err.message : err);
     process.exit(1);
   });

@@ -6,7 +6,7 @@
 // Files are staged in a root-only folder, then one journaled command installs them at their final
 // paths with root ownership and their modes and verifies them by digest, under the host lock, so
 // it never races a kubeadm command there.
-import { readFile } from 'node:fs/promises';
+import { readWorkerFile } from '../worker-files';
 import { sharedControlPlaneFiles } from '../kubeadm/certs';
 import { APISERVER_ETCD_CLIENT_CERT, ETCD_CLIENT_FILES } from '../kubeadm/external-etcd';
 import { KUBELET_CONF } from '../kubeadm/paths';
@@ -62,9 +62,9 @@ export const installEtcdClientCerts = async ({
       'host' in from
         ? await readFrom(remotes[0], ETCD_CLIENT_FILES)
         : await Promise.all(
-            [from.caFile, from.certFile, from.keyFile].map(async (local, i) => ({
+            (['caFile', 'certFile', 'keyFile'] as const).map(async (field, i) => ({
               ...ETCD_CLIENT_FILES[i],
-              content: await readFile(local),
+              content: await readWorkerFile(from[field], `etcd.${field}`, ssh),
             })),
           );
     const o = await installFiles(

@@ -1,6 +1,5 @@
 // The first control plane: kubeadm init with a rendered kubeadm-config.yaml, then the CNI, then
 // wait until the kube-system pods run ("watch the pods of the components get started").
-import { readFile } from 'node:fs/promises';
 import { ApplicationFailure } from '@temporalio/activity';
 import { caCertHashCommand, parseCaCertHash } from '../kubeadm/certs';
 import { renderInitConfig } from '../kubeadm/config';
@@ -14,6 +13,7 @@ import type { InitResult, Journaled, OnHost, StepResult } from './types';
 import { withSessions, pollUntil, Remote, tail } from './host-context';
 import { commandOutcome, kubeadmOutcome } from './kubeadm-failure';
 import type { InitConfigInput } from '../kubeadm/config';
+import { readWorkerFile } from '../worker-files';
 
 const API_WAIT_TRIES = 30;
 
@@ -128,7 +128,7 @@ export const installCni = async ({
   stepId,
   manifestFile,
 }: OnHost & Journaled & { manifestFile: string }): Promise<StepResult> => {
-  const manifest = await readFile(manifestFile);
+  const manifest = await readWorkerFile(manifestFile, 'cni.manifest', ssh);
   return withSessions(ssh, [host], async (remote): Promise<StepResult> => {
     await remote.session.writeFile(CNI_MANIFEST, manifest, stateFile(0o644));
     const o = await remote.journaled({ id: stepId, command: `${KUBECTL} apply -f ${CNI_MANIFEST}` });

@@ -1,7 +1,9 @@
 // Builds an SshTarget from the cluster file: reads the key and known_hosts on the worker; with
 // ssh.jumpHost, also the bastion's target (same key, known_hosts file and host-key policy).
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { ApplicationFailure } from '@temporalio/common';
 import { utils } from 'ssh2';
+import { checkWorkerFolder, readWorkerFile } from '../worker-files';
 import { SshError } from './errors';
 import { parseKnownHosts } from './known-hosts';
 import type { SshTarget } from './types';
@@ -31,9 +33,9 @@ export async function loadTarget(
         `private key file ${keyFile} is accessible by group/others (mode ${(st.mode & 0o777).toString(8)}); run \`chmod 600 ${keyFile}\``,
       );
     }
-    privateKey = await readFile(keyFile);
+    privateKey = await readWorkerFile(keyFile, 'ssh.privateKeyFile');
   } catch (err) {
-    if (err instanceof SshError) throw err;
+    if (err instanceof SshError || err instanceof ApplicationFailure) throw err;
     throw new SshError(
       'bad-private-key',
       ref,
@@ -50,11 +52,14 @@ export async function loadTarget(
   }
   let text: string;
   try {
-    text = await readFile(ssh.knownHostsFile, 'utf8');
+    text = (await readWorkerFile(ssh.knownHostsFile, 'ssh.knownHostsFile')).toString('utf8');
   } catch (err) {
+    if (err instanceof ApplicationFailure) throw err;
     // accept-new creates the file with the first host it records.
-    if (policy === 'accept-new' && (err as NodeJS.ErrnoException).code === 'ENOENT') text = '';
-    else
+    if (policy === 'accept-new' && (err as NodeJS.ErrnoException).code === 'ENOENT') {
+      await checkWorkerFolder(ssh.knownHostsFile, 'ssh.knownHostsFile');
+      text = '';
+    } else
       throw new SshError(
         'unknown-host',
         ref,

@@ -15,6 +15,7 @@ import {
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import './file-roots';
 
 export const TEST_USER = 'khatest';
 /** Second login user without any sudo rights, for sudo-failure tests. */
