@@ -39,6 +39,11 @@ export function parseIp(s: string): Ip | undefined {
   return { family: 6, value };
 }
 
+/** 127.0.0.0/8 or ::1: the machine itself, whichever machine reads it. */
+export function isLoopback(ip: Ip): boolean {
+  return ip.family === 4 ? ip.value >> 24n === 127n : ip.value === 1n;
+}
+
 /** Why an address cannot be a host's: the unspecified address, or an IPv4-mapped form to write plainly. */
 export function hostIpProblem(s: string): string | undefined {
   const ip = parseIp(s);

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { isIP, nodeNameProblem } from '../kubeadm/validate';
 import { configFieldArrival, SUPPORTED_RANGE, supportedVersionProblem } from '../kubeadm/version';
-import { hostIpProblem } from './net';
+import { hostIpProblem, isLoopback, parseIp } from './net';
 import { didYouMean, show } from './text';
 import {
   addressProblem,
@@ -62,7 +62,16 @@ const path = (what: string) =>
     `${what}: a path on the worker's machine, relative to the cluster file's folder; ~/ is the home folder`,
   );
 
-/** A host; `advertises` names what kubeadm advertises on its address, which must then be an IP. */
+const isLoopbackText = (a: string) => {
+  const ip = parseIp(a);
+  return ip !== undefined && isLoopback(ip);
+};
+
+/**
+ * A host; `advertises` names what kubeadm advertises on its address, which must then be an IP and
+ * not loopback. A worker's address is only where SSH reaches it, so a loopback one (a port forward
+ * or tunnel, `ssh -L 2201:w1:22`) is allowed.
+ */
 export function hostSchema(advertises?: string) {
   return z.strictObject({
     name: text(nodeNameProblem).describe(
@@ -74,6 +83,9 @@ export function hostSchema(advertises?: string) {
         (hostIpProblem(a) ? `${show(a)} ${hostIpProblem(a)}` : undefined) ??
         (advertises && !isIP(a)
           ? `${show(a)} must be an IP address: kubeadm advertises ${advertises} on it`
+          : undefined) ??
+        (advertises && isLoopbackText(a)
+          ? `${show(a)} is a loopback address: kubeadm would advertise ${advertises} on it, which no other node can reach; give the host's address on the cluster network`
           : undefined),
     ).describe(
       advertises

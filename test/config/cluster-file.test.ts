@@ -557,6 +557,21 @@ describe('cluster file', () => {
     assert.match(all, /^workers\[1\]\.address: "::" is the unspecified address/m);
   });
 
+  it('refuses loopback where kubeadm advertises it (control planes, etcd hosts), and takes it for a worker reached through a tunnel', () => {
+    const doc = good();
+    doc.controlPlanes[0].address = '127.0.0.1';
+    doc.controlPlanes[1].address = '::1';
+    doc.workers[0].address = '127.0.0.1';
+    doc.workers[0].port = 2201;
+    const all = text(doc);
+    assert.match(
+      all,
+      /^controlPlanes\[0\]\.address: "127\.0\.0\.1" is a loopback address: kubeadm would advertise the API server on it, which no other node can reach; give the host's address on the cluster network$/m,
+    );
+    assert.match(all, /^controlPlanes\[1\]\.address: "::1" is a loopback address/m);
+    assert.doesNotMatch(all, /workers\[0\]/);
+  });
+
   it('sees an IPv4-mapped address as the IPv4 address it is, in range checks', () => {
     assert.ok(cidrContains(parseCidr('10.0.0.0/16')!, parseIp('::ffff:10.0.0.8')!));
     assert.ok(!cidrContains(parseCidr('fd00::/8')!, parseIp('::ffff:10.0.0.8')!));
