@@ -9,4 +9,5 @@ export * from './inspect';
 export * from './join';
 export * from './load-balancer';
 export * from './nodes';
+export * from './reset';
 export * from './tokens';

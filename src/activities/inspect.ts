@@ -13,18 +13,21 @@ import { readEtcdMembers, readNodes } from './cluster-facts';
 import { withSessions } from './host-context';
 import type { HostSpec } from '../config/types';
 
+/** `forReset`: a reset needs only SSH, sudo and a kubeadm, of whatever version the host has. */
 export const inspectHost = async ({
   host,
   ssh,
   role,
   kubernetesVersion,
-}: OnHost & { role: Role; kubernetesVersion: string }): Promise<HostFacts> =>
+  forReset,
+}: OnHost & { role: Role; kubernetesVersion: string; forReset?: boolean }): Promise<HostFacts> =>
   withSessions(ssh, [host], async (remote): Promise<HostFacts> => {
     const r = await remote.check(
       hostFactsCommand(),
       'inspecting the host (hostname, kubeadm version -o short, /etc/kubernetes)',
     );
     const facts = parseHostFacts(r.stdout);
+    if (forReset) return hostFacts(host, facts, await busySteps(remote.session));
     const want = parseKubeVersion(kubernetesVersion);
     let have;
     try {
@@ -53,15 +56,16 @@ export const inspectHost = async ({
         'HostNotReady',
       );
     }
-    const busy = await busySteps(remote.session);
-    return {
-      name: host.name,
-      hostname: facts.hostname,
-      kubeadmVersion: facts.kubeadmVersion,
-      files: facts.files,
-      ...(busy.length ? { busy: busy.join(', ') } : {}),
-    };
+    return hostFacts(host, facts, await busySteps(remote.session));
   });
+
+const hostFacts = (host: HostSpec, facts: ReturnType<typeof parseHostFacts>, busy: string[]): HostFacts => ({
+  name: host.name,
+  hostname: facts.hostname,
+  kubeadmVersion: facts.kubeadmVersion,
+  files: facts.files,
+  ...(busy.length ? { busy: busy.join(', ') } : {}),
+});
 
 /** Read from `host` (the first control plane); `controlPlanes` are asked directly when the load balancer does not answer. */
 export const readCluster = async ({

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// kubeadm-ha: start, approve, reject, watch, list and cancel HA cluster runs; make payload keys, serve the codec.
+// kubeadm-ha: plan, start, reset, approve, reject, watch, list and cancel HA cluster runs; make payload keys, serve the codec.
 import { parseArgs, ParseArgsConfig } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { kubeadmHaDataConverter } from '../codec/data-converter';
@@ -7,7 +7,7 @@ import { codecNotice, loadCodecKeys, newKeyLine, KEY_FILE_ENV } from '../codec/k
 import { keygen } from './keygen';
 import { serveCodec } from './serve-codec';
 import { ClusterFileError, loadClusterFile } from '../config/cluster-file';
-import { GATED_PHASES } from '../config/enums';
+import { GATES } from '../config/enums';
 import { cancel, list, plan, start, watch } from './commands';
 import { decide, resolve } from './decisions';
 import { status } from './status';
@@ -38,10 +38,10 @@ interface Verb {
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-const phases = GATED_PHASES.join('|');
+const phases = GATES.join('|');
 const knownPhase = ([, phase]: string[]) => {
-  if (!(GATED_PHASES as readonly string[]).includes(phase))
-    throw new UsageError(`"${phase}" is not a phase with an approval gate; use one of ${GATED_PHASES.join(', ')}`);
+  if (!(GATES as readonly string[]).includes(phase))
+    throw new UsageError(`"${phase}" is not a phase with an approval gate; use one of ${GATES.join(', ')}`);
 };
 
 function parkVerb(action: ParkVerdict, summary: string): Record<string, Verb> {
@@ -77,6 +77,28 @@ function gateVerb(
   };
 }
 
+const START_OPTIONS: Verb['options'] = {
+  watch: { type: 'boolean' },
+  'auto-approve': { type: 'string' },
+  'exit-on-park': { type: 'boolean' },
+};
+/** start and reset: a run of the cluster file's cluster, followed when asked to. */
+const startRun =
+  (operation: 'build' | 'reset'): Verb['run'] =>
+  (c, t, [file], v, print) =>
+    start(
+      c,
+      t,
+      {
+        clusterFile: file,
+        watch: Boolean(v.watch) || v['auto-approve'] !== undefined || Boolean(v['exit-on-park']),
+        autoApprove: str(v['auto-approve']),
+        exitOnPark: Boolean(v['exit-on-park']),
+        operation,
+      },
+      print,
+    );
+
 const VERBS: Record<string, Verb> = {
   plan: {
     usage: 'kubeadm-ha plan <cluster-file> [--json]',
@@ -95,23 +117,25 @@ const VERBS: Record<string, Verb> = {
     summary:
       'Validate a cluster file and start a run. --watch follows it to the end; --auto-approve NAME approves every gate as NAME (demos, CI); ' +
       '--exit-on-park stops following (exit 5) as soon as a step parks, after printing why: for runs nobody is watching.',
-    options: { watch: { type: 'boolean' }, 'auto-approve': { type: 'string' }, 'exit-on-park': { type: 'boolean' } },
+    options: START_OPTIONS,
     positionals: ['cluster-file'],
     check: ([file]) => {
       loadClusterFile(file);
     },
-    run: (c, t, [file], v, print) =>
-      start(
-        c,
-        t,
-        {
-          clusterFile: file,
-          watch: Boolean(v.watch) || v['auto-approve'] !== undefined || Boolean(v['exit-on-park']),
-          autoApprove: str(v['auto-approve']),
-          exitOnPark: Boolean(v['exit-on-park']),
-        },
-        print,
-      ),
+    run: startRun('build'),
+  },
+  reset: {
+    usage: 'kubeadm-ha reset <cluster-file> [--watch] [--auto-approve NAME] [--exit-on-park]',
+    summary:
+      'Take the cluster down: after one approval (gate "reset", listing the hosts), kubeadm reset -f on every host that holds ' +
+      'anything of kubeadm: the workers, then the control planes one at a time with the first one last, then the etcd hosts. ' +
+      'Leaves hosts a new build takes as clean. The options are those of start.',
+    options: START_OPTIONS,
+    positionals: ['cluster-file'],
+    check: ([file]) => {
+      loadClusterFile(file);
+    },
+    run: startRun('reset'),
   },
   ...gateVerb(
     'approve',

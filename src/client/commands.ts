@@ -13,8 +13,9 @@ import {
   workflowIdFor,
 } from '../shared/definitions';
 import type { ClusterPlan } from '../shared/plan';
-import { haClusterWorkflow, planClusterWorkflow } from '../workflows';
+import { haClusterWorkflow, planClusterWorkflow, resetClusterWorkflow } from '../workflows';
 import type { HaClusterInput, HaClusterResult } from '../workflows/ha-cluster';
+import type { ResetClusterInput, ResetClusterResult } from '../workflows/reset-cluster';
 import { ensureSearchAttributes, TemporalTarget, workflowUrl } from './connection';
 import { update } from './decisions';
 import { progressEvents } from './format';
@@ -30,6 +31,8 @@ export interface StartOptions {
   autoApprove?: string;
   /** Stop following with EXIT_PARKED once a step parks (the run stays parked for a decision). */
   exitOnPark?: boolean;
+  /** `reset`: take the cluster down (kubeadm-ha reset) instead of building it. */
+  operation?: 'build' | 'reset';
 }
 
 /** The exit code of `start --exit-on-park` when a step parked: the run waits for an operator. */
@@ -44,23 +47,36 @@ export async function start(
   const { spec, warnings } = readClusterFile(o.clusterFile); // throws ClusterFileError before anything starts
   for (const w of warnings) print(`warning: ${w}`);
   await ensureSearchAttributes(client.connection, t.namespace);
+  // One workflow ID per cluster for builds and resets alike: never two runs on one cluster at once.
   const workflowId = workflowIdFor(spec.name);
-  const input: HaClusterInput = { spec };
+  const options = {
+    taskQueue: TASK_QUEUE,
+    workflowId,
+    workflowIdConflictPolicy: 'FAIL' as const,
+    typedSearchAttributes: [
+      { key: ClusterNameKey, value: spec.name },
+      { key: PhaseKey, value: 'starting' },
+      { key: StatusKey, value: 'running' },
+    ],
+  };
   try {
-    await client.workflow.start(haClusterWorkflow, {
-      taskQueue: TASK_QUEUE,
-      workflowId,
-      args: [input],
-      workflowIdConflictPolicy: 'FAIL',
-      typedSearchAttributes: [
-        { key: ClusterNameKey, value: spec.name },
-        { key: PhaseKey, value: 'starting' },
-        { key: StatusKey, value: 'running' },
-      ],
-      staticSummary:
-        `kubeadm HA cluster **${spec.name}** (${spec.topology} etcd, Kubernetes ${spec.kubernetesVersion}): ` +
-        `${spec.controlPlanes.length} control planes, ${spec.workers.length} workers`,
-    });
+    if (o.operation === 'reset') {
+      const input: ResetClusterInput = { spec };
+      await client.workflow.start(resetClusterWorkflow, {
+        ...options,
+        args: [input],
+        staticSummary: `reset of cluster **${spec.name}**: kubeadm reset -f on each of its hosts that holds anything of kubeadm, once approved`,
+      });
+    } else {
+      const input: HaClusterInput = { spec };
+      await client.workflow.start(haClusterWorkflow, {
+        ...options,
+        args: [input],
+        staticSummary:
+          `kubeadm HA cluster **${spec.name}** (${spec.topology} etcd, Kubernetes ${spec.kubernetesVersion}): ` +
+          `${spec.controlPlanes.length} control planes, ${spec.workers.length} workers`,
+      });
+    }
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
       throw new UsageError(
@@ -148,8 +164,8 @@ export async function watch(
   }
 }
 
-/** Exit code and last words for a run that completed: built, built with skipped workers, rejected or aborted. */
-function outcomeCode(r: HaClusterResult, print: (s: string) => void): number {
+/** Exit code and last words for a run that completed: built (or reset), with skipped workers, rejected or aborted. */
+function outcomeCode(r: HaClusterResult | ResetClusterResult, print: (s: string) => void): number {
   if (r.outcome === 'rejected') {
     print(
       `Rejected at ${r.rejection?.phase} by ${r.rejection?.approver}${r.rejection?.comment ? `: ${r.rejection.comment}` : ''}`,
@@ -163,6 +179,14 @@ function outcomeCode(r: HaClusterResult, print: (s: string) => void): number {
     return 4;
   }
   if (r.outcome === 'completed-with-skipped') print(`Completed with skipped hosts: ${r.skipped.join(', ')}`);
+  if ('reset' in r) {
+    print(
+      r.nothingToDo
+        ? 'Nothing to do: no host holds anything of kubeadm'
+        : `Reset ${r.reset.join(', ')}: they hold nothing of kubeadm now, and a new build takes them as clean`,
+    );
+    return 0;
+  }
   if (r.nothingToDo)
     print('Nothing to do: the hosts and the cluster already match the cluster file; no host was changed');
   print(
@@ -176,7 +200,8 @@ function outcomeCode(r: HaClusterResult, print: (s: string) => void): number {
 
 export async function list(client: Client, json: boolean, print: (s: string) => void): Promise<number> {
   const rows: { cluster: string; workflowId: string; status: string; phase: string; started: string }[] = [];
-  for await (const wf of client.workflow.list({ query: `WorkflowType = '${haClusterWorkflow.name}'` })) {
+  const types = [haClusterWorkflow, resetClusterWorkflow].map((w) => `WorkflowType = '${w.name}'`).join(' OR ');
+  for await (const wf of client.workflow.list({ query: types })) {
     rows.push({
       cluster: String(wf.typedSearchAttributes.get(ClusterNameKey) ?? ''),
       workflowId: wf.workflowId,

@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
-import type { GatedPhase } from '../config/enums';
+import type { Gate } from '../config/enums';
 import { approveUpdate, ParkVerdict, rejectUpdate, resolveUpdate, workflowIdFor } from '../shared/definitions';
 import { UsageError } from './usage-error';
 
@@ -67,7 +67,7 @@ export async function decide(
   print: (s: string) => void,
 ): Promise<number> {
   const handle = client.workflow.getHandle(workflowIdFor(cluster));
-  const gate = phase as GatedPhase; // cli.ts checked it is one
+  const gate = phase as Gate; // cli.ts checked it is one
   const d = await refusalAsUsage(
     verdict === 'approve'
       ? update(handle, approveUpdate, { phase: gate, approver, ...(text ? { comment: text } : {}) })

@@ -2,7 +2,7 @@
 // Workflow-safe: imports nothing but @temporalio/workflow and @temporalio/common types.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { GatedPhase } from '../config/enums';
+import type { Gate } from '../config/enums';
 
 export const TASK_QUEUE = 'kubeadm-ha';
 
@@ -49,12 +49,12 @@ export interface Decision {
 }
 
 export interface ApprovalInput {
-  phase: GatedPhase;
+  phase: Gate;
   approver: string;
   comment?: string;
 }
 export interface RejectionInput {
-  phase: GatedPhase;
+  phase: Gate;
   approver: string;
   reason?: string;
 }
@@ -130,7 +130,7 @@ export interface Progress {
   /** Current phase name, or the one the run ended in. */
   phase: string;
   phases: { name: string; title: string; state: PhaseState; reason?: string }[];
-  awaitingApproval?: GatedPhase;
+  awaitingApproval?: Gate;
   parked: ParkedStep[];
   decisions: Decision[];
   hosts: HostProgress[];

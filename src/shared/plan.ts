@@ -1,7 +1,7 @@
 // What `kubeadm-ha plan` answers: for each phase of a start, its hosts and the action on each, or
 // why it is skipped; the gates the run will ask for; and the facts it was planned from, with their
 // fingerprint. Shared by the plan workflow and the CLI (types only).
-import type { GatedPhase } from '../config/enums';
+import type { Gate } from '../config/enums';
 
 export interface PlannedAction {
   host: string;
@@ -13,7 +13,7 @@ export interface PlannedPhase {
   name: string;
   title: string;
   /** The gate a start waits at before this phase (only when the phase has work to do). */
-  gate?: GatedPhase;
+  gate?: Gate;
   /** Why the phase has nothing to do; absent when it runs. */
   skip?: string;
   actions?: PlannedAction[];
@@ -36,7 +36,7 @@ export interface ClusterPlan {
   kubernetesVersion: string;
   phases: PlannedPhase[];
   /** The gates a start will ask for, in order. */
-  gates: GatedPhase[];
+  gates: Gate[];
   /** Every phase that changes hosts is skipped: the cluster matches the file. */
   nothingToDo: boolean;
   hosts: PlannedHost[];

@@ -46,6 +46,7 @@ export function activitiesFor(tuning: RetryTuning = {}): KubeadmHaActivities {
     deleteJoinTokens: quick.deleteJoinTokens,
     joinNode: long.joinNode,
     cleanNode: long.cleanNode,
+    resetNode: long.resetNode,
     verifyNodes: long.verifyNodes,
   };
 }

@@ -1,3 +1,4 @@
 // Workflow entry point for the bundler: exports every workflow type the worker registers.
 export { haClusterWorkflow } from './ha-cluster';
 export { planClusterWorkflow } from './plan-cluster';
+export { resetClusterWorkflow } from './reset-cluster';

@@ -55,3 +55,5 @@ function refuse(problems: string[]): void {
 
 export const checkBuildInput = (input: unknown): void => refuse(inputProblems(input, { tuning: tuningSchema }));
 export const checkPlanInput = (input: unknown): void => refuse(inputProblems(input, { retry: retrySchema }));
+export const checkResetInput = (input: unknown): void =>
+  refuse(inputProblems(input, { tuning: z.strictObject({ retry: retrySchema.optional() }) }));

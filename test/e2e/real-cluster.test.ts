@@ -3,10 +3,12 @@
 // CLI and worker as they ship. Asserted from the nodes and from the cluster itself: one kubeadm init
 // in all, every Node Ready with its role, etcd's members are the control planes, CoreDNS runs,
 // kubectl answers through the load balancer, and a pod on one worker is reached over the pod
-// network from another node.
+// network from another node. The stacked cluster is then reset with `kubeadm-ha reset`, and a new
+// cluster is built on the same hosts.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FleetInfo } from '../../fleet';
+import { readInvocations } from '../../fleet/invocations';
 import { REAL_FLEET_VERSIONS } from '../../fleet/real-kubeadm';
 import { main } from '../../src/client/cli';
 import { KUBECTL } from '../../src/kubeadm/paths';
@@ -98,5 +100,67 @@ for (const c of [
 
     it('reaches a pod on a worker from another node over the pod network', () =>
       assertPodNetwork(fleet, c.fleet.workers > 1 ? 'w2' : 'cp2'));
+
+    if (!c.fleet.etcdHosts) {
+      let caBefore = '';
+      it('resets the cluster through the CLI: workers first, then cp3, cp2 and cp1, each once; nothing of kubeadm is left', async () => {
+        caBefore = await sh('cp1', 'sha256sum /etc/kubernetes/pki/ca.crt');
+        const since = Date.now();
+        const out: string[] = [];
+        const code = await main(
+          [
+            'reset',
+            fleet.clusterFile,
+            '--auto-approve',
+            'real-cluster test',
+            '--exit-on-park',
+            '--address',
+            rig.server.address,
+          ],
+          (s) => out.push(s),
+        );
+        assert.equal(code, 0, out.join('\n'));
+        assert.match(out.join('\n'), /Reset w\d, w\d, cp3, cp2, cp1: they hold nothing of kubeadm now/);
+        const resets = fleet.hosts.map((h) => {
+          const inv = readInvocations(fleet.dir, h.name).filter((i) => i.argv[0] === 'reset' && i.start >= since);
+          assert.equal(inv.length, 1, `${h.name}: kubeadm reset ran once`);
+          assert.equal(inv[0].exitCode, 0, `${h.name}: kubeadm reset succeeded`);
+          return { host: h.name, start: inv[0].start, end: inv[0].end ?? Infinity };
+        });
+        const at = (h: string) => resets.find((r) => r.host === h)!;
+        for (const w of ['w1', 'w2'])
+          assert.ok(at(w).end <= at('cp3').start, `${w} was reset before the control planes`);
+        assert.ok(at('cp3').end <= at('cp2').start && at('cp2').end <= at('cp1').start, 'cp3, cp2, then cp1');
+        for (const h of fleet.hosts)
+          assert.equal(
+            await sh(
+              h.name,
+              'ls /etc/kubernetes/*.conf /etc/kubernetes/manifests/*.yaml /var/lib/etcd/member 2>/dev/null | wc -l',
+            ),
+            '0',
+            `${h.name}: no kubeconfig, static pod or etcd data left`,
+          );
+      });
+
+      it('builds a new cluster on the reset hosts: one new init, a new CA, every node joined once', async () => {
+        const since = Date.now();
+        const out: string[] = [];
+        const code = await main(
+          [
+            'start',
+            fleet.clusterFile,
+            '--auto-approve',
+            'real-cluster test',
+            '--exit-on-park',
+            '--address',
+            rig.server.address,
+          ],
+          (s) => out.push(s),
+        );
+        assert.equal(code, 0, out.join('\n'));
+        await assertClusterBuilt(fleet, { since });
+        assert.notEqual(await sh('cp1', 'sha256sum /etc/kubernetes/pki/ca.crt'), caBefore, 'a new CA');
+      });
+    }
   });
 }

@@ -258,12 +258,18 @@ export async function progressMemo(client: Client, cluster: string): Promise<Pro
  * commands ever overlapping on a host, one CA on every control plane, every node registered with
  * its role and Ready, every stacked control plane an etcd member.
  */
-export async function assertClusterBuilt(fleet: FleetInfo, opts: { skipped?: string[] } = {}): Promise<void> {
+/** `since`: only kubeadm's invocations from then on count (a build after a reset of the same hosts). */
+export async function assertClusterBuilt(
+  fleet: FleetInfo,
+  opts: { skipped?: string[]; since?: number } = {},
+): Promise<void> {
   const spec = loadClusterFile(fleet.clusterFile);
   const all = [...spec.controlPlanes, ...spec.workers];
   let inits = 0;
   for (const h of all) {
-    const inv = readInvocations(fleet.dir, h.name).filter((i) => ['init', 'join', 'reset'].includes(i.argv[0]));
+    const inv = readInvocations(fleet.dir, h.name).filter(
+      (i) => ['init', 'join', 'reset'].includes(i.argv[0]) && i.start >= (opts.since ?? 0),
+    );
     inits += inv.filter((i) => i.argv[0] === 'init' && i.exitCode === 0).length;
     const sorted = [...inv].sort((a, b) => a.start - b.start);
     for (let i = 1; i < sorted.length; i++) {

@@ -160,6 +160,10 @@ export function fakeActivities(calls: Call[], o: FakeOptions = {}): KubeadmHaAct
       await record('cleanNode', input);
       return { host: input.host.name, cleaned: true, detail: 'kubeadm reset -f' };
     },
+    resetNode: async (input) => {
+      await record('resetNode', input);
+      return { host: input.host.name, alreadyDone: false, detail: `reset (approved by ${input.approvedBy})` };
+    },
     ensureJoinToken: async (input): Promise<TokenRef> => {
       await record('ensureJoinToken', input);
       // On the server's clock, which the workflow reads too: the time-skipping server runs ahead of this one.

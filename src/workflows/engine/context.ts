@@ -1,6 +1,7 @@
 // What a phase's run gets: its steps on hosts, with parking, clean-up, progress and bounded
 // concurrency brought by the engine, so a phase names itself once.
 import type { Role } from '../../activities/types';
+import type { Gate } from '../../config/enums';
 import type { HostSpec } from '../../config/types';
 import { mapWithLimit } from './concurrency';
 import type { Decisions } from './decisions';
@@ -46,6 +47,11 @@ export class PhaseContext<S = unknown> {
     /** Hosts an operator skipped, shared by every phase of the run. */
     readonly skipped: string[],
   ) {}
+
+  /** Who approved `gate` in this run, if anyone did. */
+  approverOf(gate: Gate): string | undefined {
+    return this.decisions.taken.find((d) => d.phase === gate && d.verdict === 'approved')?.approver;
+  }
 
   /** The run was aborted by an operator: no new step starts. */
   get aborted(): boolean {

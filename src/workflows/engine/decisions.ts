@@ -4,7 +4,7 @@
 // refuse one that matches nothing waiting, so a typo never approves or skips the wrong thing.
 // Signals (Web UI, `temporal workflow signal`) take the same path and are ignored when they match nothing.
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
-import type { GatedPhase } from '../../config/enums';
+import type { Gate } from '../../config/enums';
 import {
   ApprovalInput,
   approveSignal,
@@ -29,7 +29,7 @@ interface Request {
 }
 
 export class Decisions {
-  awaitingGate: GatedPhase | undefined;
+  awaitingGate: Gate | undefined;
   readonly parked = new Map<string, ParkedStep>(); // by host
   readonly taken: Decision[] = [];
 
@@ -66,7 +66,7 @@ export class Decisions {
   }
 
   /** Waits for an approval or rejection of `phase`. */
-  waitForGate(phase: GatedPhase): Promise<Decision> {
+  waitForGate(phase: Gate): Promise<Decision> {
     this.awaitingGate = phase;
     // Cleared also when the run is cancelled while waiting.
     return this.waitFor(`gate:${phase}`, () => {

@@ -2,7 +2,7 @@
 // the reason when it has nothing to do, and then its gate is not asked), its gate, its run; an
 // operator's abort or rejection ends the run cleanly, anything else fails it with the phase named.
 import { CancellationScope, isCancellation, setHandler } from '@temporalio/workflow';
-import type { GatedPhase } from '../../config/enums';
+import type { Gate } from '../../config/enums';
 import type { HostSpec } from '../../config/types';
 import { type Decision, type HostProgress, type Progress, progressQuery } from '../../shared/definitions';
 import { type HostModel, PhaseContext } from './context';
@@ -31,7 +31,7 @@ export interface EngineOptions<F, S> {
   /** The workflow's run state, which phases' runs read and write. */
   state: S;
   /** The gates the cluster file asks for. */
-  approvals: readonly GatedPhase[];
+  approvals: readonly Gate[];
   model: HostModel;
   /** The host of cluster-level steps. */
   clusterHost: HostSpec;

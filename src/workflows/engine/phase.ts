@@ -3,7 +3,7 @@
 // (cmd/kubeadm/app/cmd/phases/workflow/runner.go: phases as data, RunIf, nested phases, skip) and
 // k0sctl's phase manager (phase/manager.go: facts gathered once, ShouldRun, DryRun messages).
 import type { Role } from '../../activities/types';
-import type { GatedPhase } from '../../config/enums';
+import type { Gate } from '../../config/enums';
 import type { HostSpec } from '../../config/types';
 import type { PhaseContext } from './context';
 
@@ -23,7 +23,7 @@ export interface Phase<Facts, State = unknown> {
   name: string;
   title: string;
   /** Approval this phase waits for, when the cluster file lists it and the phase has work to do. */
-  gate?: GatedPhase;
+  gate?: Gate;
   /** The phase only reads hosts: a run where only such phases ran changed nothing. */
   readOnly?: boolean;
   /** Pure: from the gathered facts and the cluster file only, never from what an earlier phase's run did. */
