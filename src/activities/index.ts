@@ -9,5 +9,6 @@ export * from './inspect';
 export * from './join';
 export * from './load-balancer';
 export * from './nodes';
+export * from './remove';
 export * from './reset';
 export * from './tokens';

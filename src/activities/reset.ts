@@ -3,11 +3,8 @@
 // (workers, control planes with the first one last, etcd hosts) and asks the operator first; here,
 // as a second line of defence, the first control plane is never reset without that approval.
 import { ApplicationFailure } from '@temporalio/activity';
-import { hostFactsCommand, parseHostFacts } from '../kubeadm/host-facts';
-import { leftovers } from '../kubeadm/node-state';
-import { ADMIN_CONF } from '../kubeadm/paths';
 import { withSessions } from './host-context';
-import { kubeadmOutcome } from './kubeadm-failure';
+import { resetHere } from './node-reset';
 import type { Journaled, OnHost, StepResult } from './types';
 
 export const resetNode = async ({
@@ -25,18 +22,7 @@ export const resetNode = async ({
         nonRetryable: true,
       });
     }
-    node.step('kubeadm reset -f');
-    const o = await node.journaled({ id: stepId, command: 'kubeadm reset -f' });
-    kubeadmOutcome(host.name, 'kubeadm reset -f', o);
-    const f = parseHostFacts((await node.check(hostFactsCommand(), 'checking what kubeadm reset left')).stdout).files;
-    const left = [...leftovers(f), ...(f.adminConf ? [ADMIN_CONF] : [])];
-    if (left.length) {
-      throw ApplicationFailure.create({
-        message: `${host.name}: kubeadm reset -f finished but left ${left.join(', ')}`,
-        type: 'HalfDone',
-        nonRetryable: true,
-      });
-    }
+    const o = await resetHere(node, stepId);
     return {
       host: host.name,
       alreadyDone: o.state === 'already-done',

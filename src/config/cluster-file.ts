@@ -115,10 +115,11 @@ function bounded(lines: string[]): string[] {
 /** The workflow's input: defaults applied, host ports filled in, paths absolute (see ClusterSpec). */
 function toSpec(d: z.output<typeof clusterFileSchema>, base: string): ClusterSpec {
   const port = d.ssh.port;
-  const host = (h: { name: string; address: string; port?: number }): HostSpec => ({
+  const host = (h: { name: string; address: string; port?: number; remove?: true }): HostSpec => ({
     name: h.name,
     address: h.address,
     port: h.port ?? port,
+    ...(h.remove ? { remove: true } : {}),
   });
   let etcd: EtcdSpec | undefined;
   if (d.etcd) {

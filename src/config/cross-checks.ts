@@ -103,7 +103,13 @@ export function crossChecks(doc: Raw, problems: string[], warnings: string[]): v
       `etcd.hosts: ${etcdHosts} members; kubeadm-ha builds ${list(ETCD_SIZES.map(String), 'or')} (the etcd FAQ advises at most 7: every write waits for a majority)`,
     );
   }
-  const cps = Array.isArray(doc.controlPlanes) ? doc.controlPlanes.length : 0;
+  const kept = (v: unknown) => (Array.isArray(v) ? v.filter((h) => !(isObject(h) && h.remove === true)) : []);
+  if (Array.isArray(doc.controlPlanes) && isObject(doc.controlPlanes[0]) && doc.controlPlanes[0].remove === true) {
+    problems.push(
+      'controlPlanes[0].remove: the first control plane cannot be removed: kubeadm-ha runs the cluster-level steps through it; list a control plane that stays first',
+    );
+  }
+  const cps = kept(doc.controlPlanes).length;
   if (topology === 'stacked' && cps >= 2 && cps % 2 === 0) {
     warnings.push(
       `controlPlanes: ${cps} control planes tolerate no more failures than ${cps - 1}; use ${cps + 1 <= 7 ? cps + 1 : cps - 1}: each runs a stacked etcd member, and etcd needs a majority of its members (etcd FAQ, "Why an odd number of cluster members?")`,

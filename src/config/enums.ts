@@ -6,7 +6,7 @@ export const TOPOLOGIES = ['stacked', 'external'] as const;
 export type Topology = (typeof TOPOLOGIES)[number];
 
 /** Phases of a build that can wait for an operator's approval before they run (the cluster file's `approvals`). */
-export const GATED_PHASES = ['etcd', 'init', 'joinControlPlanes', 'joinWorkers'] as const;
+export const GATED_PHASES = ['etcd', 'init', 'removeNodes', 'joinControlPlanes', 'joinWorkers'] as const;
 export type GatedPhase = (typeof GATED_PHASES)[number];
 
 /** Gates of the operations that take nodes down: always asked, whatever the cluster file lists. */

@@ -72,31 +72,45 @@ const isLoopbackText = (a: string) => {
  * not loopback. A worker's address is only where SSH reaches it, so a loopback one (a port forward
  * or tunnel, `ssh -L 2201:w1:22`) is allowed.
  */
-export function hostSchema(advertises?: string) {
-  return z.strictObject({
-    name: text(nodeNameProblem).describe(
-      'Node name in Kubernetes (lower-case RFC 1123 subdomain); unique within the file',
-    ),
-    address: text(
-      (a) =>
-        addressProblem(a) ??
-        (hostIpProblem(a) ? `${show(a)} ${hostIpProblem(a)}` : undefined) ??
-        (advertises && !isIP(a)
-          ? `${show(a)} must be an IP address: kubeadm advertises ${advertises} on it`
-          : undefined) ??
-        (advertises && isLoopbackText(a)
-          ? `${show(a)} is a loopback address: kubeadm would advertise ${advertises} on it, which no other node can reach; give the host's address on the cluster network`
-          : undefined),
-    ).describe(
-      advertises
-        ? `IP address the worker connects to over SSH; kubeadm advertises ${advertises} on it`
-        : 'IP address or DNS name the worker connects to over SSH',
-    ),
-    port: port().optional().describe('SSH port; default ssh.port'),
+const hostFields = (advertises?: string) => ({
+  name: text(nodeNameProblem).describe(
+    'Node name in Kubernetes (lower-case RFC 1123 subdomain); unique within the file',
+  ),
+  address: text(
+    (a) =>
+      addressProblem(a) ??
+      (hostIpProblem(a) ? `${show(a)} ${hostIpProblem(a)}` : undefined) ??
+      (advertises && !isIP(a)
+        ? `${show(a)} must be an IP address: kubeadm advertises ${advertises} on it`
+        : undefined) ??
+      (advertises && isLoopbackText(a)
+        ? `${show(a)} is a loopback address: kubeadm would advertise ${advertises} on it, which no other node can reach; give the host's address on the cluster network`
+        : undefined),
+  ).describe(
+    advertises
+      ? `IP address the worker connects to over SSH; kubeadm advertises ${advertises} on it`
+      : 'IP address or DNS name the worker connects to over SSH',
+  ),
+  port: port().optional().describe('SSH port; default ssh.port'),
+});
+
+export const hostSchema = (advertises?: string) => z.strictObject(hostFields(advertises));
+
+/** A control plane or worker, which the file can mark for removal from the cluster. */
+export const removableHostSchema = (advertises?: string) =>
+  z.strictObject({
+    ...hostFields(advertises),
+    remove: z
+      .literal(true, { error: 'takes only true: leave it out to keep the host' })
+      .optional()
+      .describe(
+        'true: take this host out of the cluster in the next run (drain, kubeadm reset, delete its Node; a control plane also leaves etcd). See docs/operations.md',
+      ),
   });
-}
 
 const hostList = (advertises: string | undefined, max: number) => z.array(hostSchema(advertises)).max(max);
+const removableHostList = (advertises: string | undefined, max: number) =>
+  z.array(removableHostSchema(advertises)).max(max);
 
 export const builtEtcdSchema = z
   .strictObject({
@@ -252,10 +266,10 @@ export const clusterFileSchema = z
       .describe('Options kubeadm itself takes on each node'),
     cni: z.strictObject({ manifest: path('CNI manifest applied with kubectl after init') }),
     ssh: sshSchema,
-    controlPlanes: hostList('the API server', LIMITS.controlPlanes)
+    controlPlanes: removableHostList('the API server', LIMITS.controlPlanes)
       .min(1)
       .describe('The first runs kubeadm init; addresses must be IPs; 3 (or 5) for etcd quorum when stacked'),
-    workers: hostList(undefined, LIMITS.workers).default([]),
+    workers: removableHostList(undefined, LIMITS.workers).default([]),
     approvals: z
       .array(
         z.enum(GATED_PHASES, {

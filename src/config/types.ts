@@ -5,15 +5,18 @@
 // committed JSON Schema). Only type imports come from there, so workflow code that imports this
 // module does not load zod. The fields' enums are in ./enums.
 import type { z } from 'zod';
-import type { builtEtcdSchema, clusterFileSchema, existingEtcdSchema, hostSchema } from './schema';
+import type { builtEtcdSchema, clusterFileSchema, existingEtcdSchema, removableHostSchema } from './schema';
 
 /** T with the fields of O replacing its own: what loading adds to the file's shape (defaults from other fields, resolved paths). */
 type With<T, O> = Omit<T, keyof O> & O;
 
 type Parsed = z.output<typeof clusterFileSchema>;
 
-/** A host: name (node name), address (SSH and advertise address), port (SSH; defaults to ssh.port). */
-export type HostSpec = With<z.output<ReturnType<typeof hostSchema>>, { port: number }>;
+/**
+ * A host: name (node name), address (SSH and advertise address), port (SSH; defaults to ssh.port);
+ * `remove`: a control plane or worker to take out of the cluster.
+ */
+export type HostSpec = With<z.output<ReturnType<typeof removableHostSchema>>, { port: number }>;
 
 type ParsedSsh = Parsed['ssh'];
 /** Paths are absolute, resolved on the worker's machine; jumpHost.user defaults to ssh.user. */

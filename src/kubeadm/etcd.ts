@@ -26,20 +26,81 @@ export function memberClientURL(address: string): string {
   return `https://${address.includes(':') ? `[${address}]` : address}:2379`;
 }
 
-/** curl to etcd's JSON gateway on `address` (`member/list`, or `member/remove` with a hex member ID). */
-export function etcdGatewayCommand(address: string, call: { list: true } | { remove: string }): string {
+/**
+ * curl to etcd's JSON gateway on `address`: `member/list`, `member/remove` (hex member ID), the
+ * member's `status` (its leader), `transfer` of the leadership to a hex member ID (sent to the
+ * leader, as etcdctl move-leader does), or its `/health` (etcd's HTTP health endpoint).
+ */
+export function etcdGatewayCommand(
+  address: string,
+  call: { list: true } | { remove: string } | { status: true } | { transfer: string } | { health: true },
+): string {
+  const decimal = (hex: string) => BigInt(`0x${hex}`).toString();
   const [path, body] =
     'remove' in call
-      ? ['member/remove', JSON.stringify({ ID: BigInt(`0x${call.remove}`).toString() })]
-      : ['member/list', '{}'];
+      ? ['v3/cluster/member/remove', JSON.stringify({ ID: decimal(call.remove) })]
+      : 'status' in call
+        ? ['v3/maintenance/status', '{}']
+        : 'transfer' in call
+          ? ['v3/maintenance/transfer-leadership', JSON.stringify({ targetID: decimal(call.transfer) })]
+          : 'health' in call
+            ? ['health', undefined]
+            : ['v3/cluster/member/list', '{}'];
   return [
-    'curl -sS --max-time 5 -X POST',
+    `curl -sS --max-time 5${body === undefined ? '' : ' -X POST'}`,
     `--cacert ${ETCD_CA}`,
     `--cert ${HEALTHCHECK_CLIENT_CERT}`,
     `--key ${HEALTHCHECK_CLIENT_KEY}`,
-    `-d ${shellQuote(body)}`,
-    shellQuote(`${memberClientURL(address)}/v3/cluster/${path}`),
+    ...(body === undefined ? [] : [`-d ${shellQuote(body)}`]),
+    shellQuote(`${memberClientURL(address)}/${path}`),
   ].join(' ');
+}
+
+/** The leader's hex member ID from a gateway `status` answer (uint64 as a decimal string). */
+export function parseGatewayLeader(stdout: string): string {
+  let body: { leader?: unknown; message?: unknown; error?: unknown };
+  try {
+    body = JSON.parse(stdout);
+  } catch {
+    throw new Error(`not an etcd status answer: ${(stdout ?? '').trim().slice(0, 120) || '(empty)'}`);
+  }
+  if (typeof body?.leader !== 'string' || !/^\d+$/.test(body.leader))
+    throw new Error(String(body?.message ?? body?.error ?? `no leader in ${stdout.trim().slice(0, 120)}`));
+  return BigInt(body.leader).toString(16);
+}
+
+/** etcd's /health answer: {"health":"true"} when the member is healthy (etcdserver/api/etcdhttp/health.go). */
+export const parseGatewayHealth = (stdout: string): boolean => {
+  try {
+    return (JSON.parse(stdout) as { health?: unknown }).health === 'true';
+  } catch {
+    return false;
+  }
+};
+
+/** A majority of the members that remain after removing one (etcd FAQ, "What is failure tolerance?"). */
+export const quorumOf = (members: number): number => Math.floor(members / 2) + 1;
+
+/**
+ * Why removing `target` would cost the etcd cluster its quorum, or undefined when it is safe: the
+ * members that stay and are healthy must be a majority of the members that stay (Cluster API's
+ * KubeadmControlPlane checks the same before it removes a machine, controlplane/kubeadm scale.go).
+ */
+export function removalQuorumProblem(
+  members: EtcdMember[],
+  healthy: ReadonlySet<string>,
+  target: string,
+): string | undefined {
+  const staying = members.filter((m) => m.id !== target);
+  if (staying.length === 0) return 'it is the only etcd member: removing it would leave no etcd cluster';
+  const healthyStaying = staying.filter((m) => healthy.has(m.id));
+  const need = quorumOf(staying.length);
+  if (healthyStaying.length >= need) return undefined;
+  const sick = staying.filter((m) => !healthy.has(m.id)).map((m) => m.name || m.id);
+  return (
+    `removing it would leave ${staying.length} members of which only ${healthyStaying.length} are healthy, ` +
+    `below the quorum of ${need} (unhealthy: ${sick.join(', ')}); bring those members back first`
+  );
 }
 
 /**

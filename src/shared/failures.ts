@@ -24,6 +24,9 @@ export const NON_RETRYABLE_TYPES: readonly string[] = [
   'PayloadRefused',
   'LocalFileRefused',
   'InvalidInput',
+  'QuorumRefused',
+  'DrainBlocked',
+  'DrainFailed',
 ];
 
 /** A payload not encrypted with the worker's key (shared/refused-payload): the run or step stops at once. */

@@ -47,6 +47,7 @@ export function activitiesFor(tuning: RetryTuning = {}): KubeadmHaActivities {
     joinNode: long.joinNode,
     cleanNode: long.cleanNode,
     resetNode: long.resetNode,
+    removeNode: long.removeNode,
     verifyNodes: long.verifyNodes,
   };
 }

@@ -19,6 +19,7 @@ import { installCni } from './build/phases/install-cni';
 import { joinControlPlanes } from './build/phases/join-control-planes';
 import { joinWorkers } from './build/phases/join-workers';
 import { probeLoadBalancer } from './build/phases/probe-load-balancer';
+import { removeControlPlanes, removeWorkers } from './build/phases/remove-nodes';
 import { verifyNodes } from './build/phases/verify-nodes';
 import { type BuildFacts, BuildState, DEFAULT_UPLOADED_CERTS, type UploadedCertsTuning } from './build/state';
 
@@ -47,6 +48,9 @@ export const buildPhases = (c: BuildCluster): Phase<BuildFacts, BuildState>[] =>
   ...(c.etcdHosts.length ? [etcdCluster(c)] : []),
   init(c),
   installCni(c),
+  // Only files that mark hosts for removal have these phases: the histories of others keep their shape.
+  ...(c.removedWorkers.length ? [removeWorkers(c)] : []),
+  ...(c.removedControlPlanes.length ? [removeControlPlanes(c)] : []),
   distributeCerts(c),
   joinControlPlanes(c),
   joinWorkers(c),

@@ -34,7 +34,7 @@ describe('kubeadm-ha CLI', () => {
     await assert.rejects(
       run(['approv']),
       (e: unknown) =>
-        e instanceof UsageError && /unknown command "approv"; commands: plan, start, approve/.test(e.message),
+        e instanceof UsageError && /unknown command "approv"; commands: plan, start, reset, approve/.test(e.message),
     );
     await assert.rejects(
       run(['status', 'c', '--jsn']),
@@ -60,7 +60,7 @@ describe('kubeadm-ha CLI', () => {
       run(['approve', 'c', 'cni', '--as', 'alice', ...NO_SERVER]),
       (e: unknown) =>
         e instanceof UsageError &&
-        /"cni" is not a phase with an approval gate; use one of etcd, init, joinControlPlanes, joinWorkers/.test(
+        /"cni" is not a phase with an approval gate; use one of etcd, init, removeNodes, joinControlPlanes, joinWorkers, reset/.test(
           e.message,
         ),
     );

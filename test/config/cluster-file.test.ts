@@ -99,7 +99,11 @@ describe('cluster file', () => {
     delete minimal.workerConcurrency;
     delete minimal.topology;
     const d = loadClusterFile(write(minimal));
-    assert.deepEqual(d.approvals, ['etcd', 'init', 'joinControlPlanes', 'joinWorkers'], 'every gate by default');
+    assert.deepEqual(
+      d.approvals,
+      ['etcd', 'init', 'removeNodes', 'joinControlPlanes', 'joinWorkers'],
+      'every gate by default',
+    );
     assert.equal(d.certificates, 'copy', "the page's manual copy by default");
     assert.equal(d.etcd, undefined);
     assert.equal(d.workerConcurrency, 10);
@@ -331,7 +335,7 @@ describe('cluster file', () => {
     );
     assert.match(
       text({ ...good(), workers: [{ name: 'w1', address: '10.0.1.1', role: 'x' }] }),
-      /^workers\[0\]\.role: unknown field; workers\[0\] takes name, address and port$/m,
+      /^workers\[0\]\.role: unknown field; workers\[0\] takes name, address, port and remove$/m,
     );
     assert.match(
       text({
@@ -555,6 +559,31 @@ describe('cluster file', () => {
       /^workers\[0\]\.address: "0\.0\.0\.0" is the unspecified address \(any address\); give the host's own address$/m,
     );
     assert.match(all, /^workers\[1\]\.address: "::" is the unspecified address/m);
+  });
+
+  it('marks control planes and workers remove: true, never the first control plane; the spec keeps the mark', () => {
+    const doc = good();
+    (doc.controlPlanes[2] as Record<string, unknown>).remove = true;
+    (doc.workers[0] as Record<string, unknown>).remove = true;
+    doc.controlPlanes.push({ name: 'cp4', address: '10.0.0.10' });
+    const { spec, warnings } = readClusterFile(write(doc));
+    assert.deepEqual(
+      spec.controlPlanes.map((h) => [h.name, h.remove ?? false]),
+      [
+        ['cp1', false],
+        ['cp2', false],
+        ['cp3', true],
+        ['cp4', false],
+      ],
+    );
+    assert.equal(spec.workers[0].remove, true);
+    assert.deepEqual(warnings, [], 'three control planes stay: no even-count warning');
+    const first = good();
+    (first.controlPlanes[0] as Record<string, unknown>).remove = true;
+    assert.match(text(first), /^controlPlanes\[0\]\.remove: the first control plane cannot be removed/m);
+    const no = good();
+    (no.workers[0] as Record<string, unknown>).remove = false;
+    assert.match(text(no), /^workers\[0\]\.remove: takes only true: leave it out to keep the host$/m);
   });
 
   it('refuses loopback where kubeadm advertises it (control planes, etcd hosts), and takes it for a worker reached through a tunnel', () => {

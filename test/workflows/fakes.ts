@@ -160,6 +160,10 @@ export function fakeActivities(calls: Call[], o: FakeOptions = {}): KubeadmHaAct
       await record('cleanNode', input);
       return { host: input.host.name, cleaned: true, detail: 'kubeadm reset -f' };
     },
+    removeNode: async (input) => {
+      await record('removeNode', input);
+      return { host: input.host.name, alreadyDone: false, detail: `removed through ${input.via.name}` };
+    },
     resetNode: async (input) => {
       await record('resetNode', input);
       return { host: input.host.name, alreadyDone: false, detail: `reset (approved by ${input.approvedBy})` };

@@ -649,6 +649,64 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
       assert.equal(reason(p).state, 'skipped', p);
   });
 
+  it('replaces a control plane and removes a worker: after the removeNodes gate, w2 then cp3 leave through cp1, then cp4 joins', async () => {
+    const calls: Call[] = [];
+    const f = finished(2);
+    const s = spec(['removeNodes'], 2);
+    s.controlPlanes[2] = { ...s.controlPlanes[2], remove: true };
+    s.controlPlanes.push({ name: 'cp4', address: '10.0.0.4', port: 22 });
+    s.workers[1] = { ...s.workers[1], remove: true };
+    let removedBeforeGate = -1;
+    const r = await run(fakeActivities(calls, f), { spec: s, tuning: fast }, async (h) => {
+      await waitFor(h, 'removeNodes');
+      removedBeforeGate = calls.filter((c) => c.name === 'removeNode').length;
+      await h.executeUpdate(approveUpdate, { args: [{ phase: 'removeNodes', approver: 'rita' }] });
+      return h.result();
+    });
+    assert.equal(r.outcome, 'completed');
+    assert.equal(removedBeforeGate, 0, 'nothing removed before the approval');
+    const order = calls.filter((c) => ['removeNode', 'joinNode'].includes(c.name)).map((c) => `${c.name} ${c.host}`);
+    assert.deepEqual(order, ['removeNode w2', 'removeNode cp3', 'joinNode cp4']);
+    const cp3 = calls.find((c) => c.name === 'removeNode' && c.host === 'cp3')!.input as {
+      role: string;
+      via: { name: string };
+      controlPlanes: { name: string }[];
+    };
+    assert.equal(cp3.role, 'control-plane');
+    assert.equal(cp3.via.name, 'cp1');
+    assert.deepEqual(
+      cp3.controlPlanes.map((h) => h.name),
+      ['cp1', 'cp2', 'cp4'],
+      'etcd is read through the control planes that stay',
+    );
+    const verify = calls.find((c) => c.name === 'verifyNodes')!.input as { expected: { name: string }[] };
+    assert.deepEqual(
+      verify.expected.map((e) => e.name).sort(),
+      ['cp1', 'cp2', 'cp4', 'w1'],
+      'removed hosts are not expected',
+    );
+    assert.equal(r.decisions.filter((d) => d.phase === 'removeNodes').length, 1, 'one approval covers the removals');
+    // The memo lists only hosts not done.
+    for (const h of ['w2', 'cp3']) assert.equal(r.progress.hosts.find((x) => x.name === h), undefined, h);
+  });
+
+  it('a host marked remove that is already out of the cluster: the removal phases are skipped with why', async () => {
+    const calls: Call[] = [];
+    const f = finished(1);
+    const s = spec(['removeNodes'], 2);
+    s.workers[1] = { ...s.workers[1], remove: true };
+    const r = await run(fakeActivities(calls, f), { spec: s, tuning: fast }, (h) => h.result());
+    assert.equal(r.nothingToDo, true);
+    assert.deepEqual(
+      calls.filter((c) => c.name === 'removeNode'),
+      [],
+    );
+    assert.match(
+      r.progress.phases.find((p) => p.name === 'removeWorkers')!.reason ?? '',
+      /^already out of the cluster \(no Node, nothing of kubeadm on the host\): w2$/,
+    );
+  });
+
   it('a NotReady node (its kubelet stopped) does not apply the CNI again', async () => {
     const calls: Call[] = [];
     const f = finished(1);

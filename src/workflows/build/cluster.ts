@@ -7,6 +7,11 @@ import type { InitConfigInput, KubeadmNodeOptions } from '../../kubeadm/config';
 import { clientURL, externalEtcdConfig } from '../../kubeadm/external-etcd';
 
 export class BuildCluster {
+  /** The cluster the file describes: its control planes and workers without those marked `remove`. */
+  readonly spec: ClusterSpec;
+  /** Hosts the file marks `remove: true`: taken out of the cluster by the run. */
+  readonly removedControlPlanes: HostSpec[];
+  readonly removedWorkers: HostSpec[];
   readonly stacked: boolean;
   /** Histories from before the certificate modes have no `certificates`: they copied. */
   readonly upload: boolean;
@@ -17,7 +22,15 @@ export class BuildCluster {
   /** The load balancer in front of the API servers, as kubeadm's controlPlaneEndpoint. */
   readonly endpoint: string;
 
-  constructor(readonly spec: ClusterSpec) {
+  constructor(file: ClusterSpec) {
+    const keep = (h: HostSpec) => !h.remove;
+    this.removedControlPlanes = file.controlPlanes.filter((h) => h.remove);
+    this.removedWorkers = file.workers.filter((h) => h.remove);
+    const spec = (this.spec = {
+      ...file,
+      controlPlanes: file.controlPlanes.filter(keep),
+      workers: file.workers.filter(keep),
+    });
     this.stacked = spec.topology === 'stacked';
     this.upload = spec.certificates === 'upload';
     this.etcdHosts = spec.etcd && isBuiltEtcd(spec.etcd) ? spec.etcd.hosts : [];
@@ -27,13 +40,25 @@ export class BuildCluster {
 
   /** Every host, in inspection order. */
   get hosts(): HostSpec[] {
-    return [...this.spec.controlPlanes, ...this.etcdHosts, ...this.spec.workers];
+    return [
+      ...this.spec.controlPlanes,
+      ...this.removedControlPlanes,
+      ...this.etcdHosts,
+      ...this.spec.workers,
+      ...this.removedWorkers,
+    ];
   }
 
   /** The hosts as the progress lists them. */
   get progressHosts(): { name: string; address: string; role: Role }[] {
     const { spec } = this;
-    return [...spec.controlPlanes, ...spec.workers, ...this.etcdHosts].map((h) => ({
+    return [
+      ...spec.controlPlanes,
+      ...this.removedControlPlanes,
+      ...spec.workers,
+      ...this.removedWorkers,
+      ...this.etcdHosts,
+    ].map((h) => ({
       name: h.name,
       address: h.address,
       role: this.roleOf(h),
@@ -41,7 +66,11 @@ export class BuildCluster {
   }
 
   roleOf(h: HostSpec): Role {
-    return this.spec.controlPlanes.includes(h) ? 'control-plane' : this.etcdHosts.includes(h) ? 'etcd' : 'worker';
+    return this.spec.controlPlanes.includes(h) || this.removedControlPlanes.includes(h)
+      ? 'control-plane'
+      : this.etcdHosts.includes(h)
+        ? 'etcd'
+        : 'worker';
   }
 
   at(host: HostSpec): OnHost {

@@ -31,6 +31,8 @@ export interface OnHostsOptions {
   clean?(host: HostSpec): CleanFn;
   /** The step makes the host part of the cluster (a join, an init), not only ready for the next step. */
   joins?: boolean;
+  /** The host's last step in the run (a removal, a reset): it is done afterwards, though not joined. */
+  last?: boolean;
 }
 
 export class PhaseContext<S = unknown> {
@@ -91,7 +93,7 @@ export class PhaseContext<S = unknown> {
         return;
       }
       this.hosts.finished(host, o.joins === true, r);
-      this.progress.setHost(host.name, o.joins ? 'done' : 'running', r);
+      this.progress.setHost(host.name, o.joins || o.last ? 'done' : 'running', r);
       this.progress.hostFinished();
     });
   }

@@ -32,6 +32,7 @@ const resetOn = (c: BuildCluster, ctx: PhaseContext<ResetState>, hosts: HostSpec
   ctx.onHosts(hosts, {
     step: 'resetNode',
     limit,
+    last: true,
     run: (host) => async (stepId) => {
       const first = host.name === c.firstCp.name;
       const approvedBy = ctx.approverOf('reset');
