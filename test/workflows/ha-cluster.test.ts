@@ -687,7 +687,12 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
     );
     assert.equal(r.decisions.filter((d) => d.phase === 'removeNodes').length, 1, 'one approval covers the removals');
     // The memo lists only hosts not done.
-    for (const h of ['w2', 'cp3']) assert.equal(r.progress.hosts.find((x) => x.name === h), undefined, h);
+    for (const h of ['w2', 'cp3'])
+      assert.equal(
+        r.progress.hosts.find((x) => x.name === h),
+        undefined,
+        h,
+      );
   });
 
   it('a host marked remove that is already out of the cluster: the removal phases are skipped with why', async () => {
