@@ -32,6 +32,9 @@ const V4 = fixture('iptables-save-node.txt');
 const V4_CLEAN = fixture('iptables-save-node.clean.txt');
 const V6 = fixture('ip6tables-save-node.txt');
 const V6_CLEAN = fixture('ip6tables-save-node.clean.txt');
+/** Captured from a real-fleet node (fleet/real): kube-proxy iptables mode and flannel, no host firewall. */
+const REAL = fixture('iptables-save-real-fleet-node.txt');
+const REAL_CLEAN = fixture('iptables-save-real-fleet-node.clean.txt');
 const SHELLS = ['/bin/sh', '/bin/bash'].filter((s) => fs.existsSync(s));
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kha-reset-'));
@@ -247,6 +250,7 @@ describe('resetCleanupCommand', () => {
     for (const awk of awks) {
       assert.equal(filter(awk, V4), V4_CLEAN, awk);
       assert.equal(filter(awk, V6), V6_CLEAN, awk);
+      assert.equal(filter(awk, REAL), REAL_CLEAN, awk);
       assert.equal(filter(awk, V4_CLEAN), V4_CLEAN, awk);
       assert.equal(filter(awk, filter(awk, V6)), V6_CLEAN, awk);
       assert.equal(filter(awk, ''), '', awk);
@@ -255,6 +259,7 @@ describe('resetCleanupCommand', () => {
     if (busybox) {
       assert.equal(filter(busybox, V4, ['awk']), V4_CLEAN, 'busybox awk');
       assert.equal(filter(busybox, V6, ['awk']), V6_CLEAN, 'busybox awk');
+      assert.equal(filter(busybox, REAL, ['awk']), REAL_CLEAN, 'busybox awk');
     }
   });
 
