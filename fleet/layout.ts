@@ -25,6 +25,10 @@ export const HOST_MOUNTS: ReadonlyArray<[string, string]> = [
   ['/etc/systemd/system', 'etc-systemd-system'],
   // Holds CODE_MOUNT.
   ['/opt', 'opt'],
+  // What `kubeadm reset` leaves and the reset cleanup removes (src/kubeadm/reset.ts): each host's own,
+  // never the machine's.
+  ['/etc/cni', 'etc-cni'],
+  ['/root/.kube', 'root-kube'],
 ];
 
 /**
