@@ -3,10 +3,21 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { CODE_MOUNT, HOST_MOUNTS, LOGIN_USER, SSH_PORT, hostDir, invocationsFile, logDir, runDir } from './layout';
+import {
+  CODE_MOUNT,
+  HOST_MOUNTS,
+  LOGIN_USER,
+  SSH_PORT,
+  hostDir,
+  invocationsFile,
+  logDir,
+  netInvocationsFile,
+  runDir,
+} from './layout';
 import { repoRoot } from './real-kubeadm';
 import { cmdline, readPid, stopPidFile, stopPidFiles, stopPids, waitForPidFile } from './proc';
 import { daemonPids } from './standins/daemons';
+import { seedNetState } from './standins/netstate';
 import { userIds } from './system';
 import { HostRole } from './types';
 
@@ -73,7 +84,10 @@ function inHost(p: string): string {
   return rel.startsWith('..') || path.isAbsolute(rel) ? p : path.join(CODE_MOUNT, rel);
 }
 
-function wrapper(h: HostSetup, script: string): string {
+/** The stand-ins of the network tools (standins/net.ts, one script told which tool it is). */
+export const NET_TOOLS = ['iptables-save', 'iptables-restore', 'ip6tables-save', 'ip6tables-restore', 'ip', 'ipvsadm'];
+
+function wrapper(h: HostSetup, script: string, lead: string[] = []): string {
   const standins = inHost(path.join(__dirname, 'standins'));
   // yaml must resolve even when the compiled code lives outside the project tree.
   const nodePath = inHost(path.dirname(path.dirname(require.resolve('yaml/package.json'))));
@@ -83,7 +97,7 @@ function wrapper(h: HostSetup, script: string): string {
     `export FLEET_DIR=${q(path.resolve(h.dir))} FLEET_HOST=${q(h.name)} FLEET_ADDRESS=${q(h.address)}`,
     `export FLEET_ROLE=${q(h.role)} FLEET_K8S_VERSION=${q(h.kubernetesVersion)} FLEET_LB=${q(h.lbAddress)}`,
     `export FLEET_DISCOVERY_TIMEOUT=${q(h.discoveryTimeout)} NODE_PATH=${q(nodePath)}`,
-    `exec ${q(process.execPath)} ${q(path.join(standins, script))} "$@"`,
+    `exec ${[process.execPath, path.join(standins, script), ...lead].map(q).join(' ')} "$@"`,
     '',
   ].join('\n');
 }
@@ -103,8 +117,11 @@ export async function prepareHost(
   fs.mkdirSync(runDir(h.dir, h.name), { recursive: true });
   fs.mkdirSync(logDir(h.dir, h.name), { recursive: true });
   // kubeadm without sudo (e.g. `kubeadm version`) is recorded too.
-  fs.writeFileSync(invocationsFile(h.dir, h.name), '');
-  fs.chmodSync(invocationsFile(h.dir, h.name), 0o666);
+  for (const f of [invocationsFile(h.dir, h.name), netInvocationsFile(h.dir, h.name)]) {
+    fs.writeFileSync(f, '');
+    fs.chmodSync(f, 0o666);
+  }
+  seedNetState(h.dir, h.name);
   // Like a node with the kubelet package installed: the manifests dir exists but is empty.
   fs.mkdirSync(path.join(d, 'etc-kubernetes', 'manifests'), { recursive: true });
   const { uid, gid } = userIds(LOGIN_USER);
@@ -138,6 +155,9 @@ export async function prepareHost(
   fs.writeFileSync(path.join(sbin, 'kubectl'), wrapper(h, 'kubectl.js'), { mode: 0o755 });
   // Ahead of /usr/bin/systemctl on PATH (and sudo's secure_path): the kubelet is the only unit.
   fs.writeFileSync(path.join(sbin, 'systemctl'), wrapper(h, 'systemctl.js'), { mode: 0o755 });
+  // Likewise: the hosts share the machine's network namespace, so the real iptables-restore, ip or
+  // ipvsadm would change the machine's own tables and devices (see standins/net.ts).
+  for (const t of NET_TOOLS) fs.writeFileSync(path.join(sbin, t), wrapper(h, 'net.js', [t]), { mode: 0o755 });
   await run(SSHD, ['-t', '-f', `${d}/sshd_config`]);
   const pub = fs.readFileSync(`${d}/ssh_host_ed25519_key.pub`, 'utf8').trim().split(/\s+/);
   return `[${h.address}]:${SSH_PORT} ${pub[0]} ${pub[1]}`;

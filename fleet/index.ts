@@ -4,7 +4,7 @@ export type { FleetStatus } from './up';
 export { setFault, clearFaults } from './faults';
 export type { FaultSpec } from './faults';
 export { setTiming, readTiming } from './timing';
-export { readInvocations } from './invocations';
+export { readInvocations, readNetInvocations } from './invocations';
 export type { Invocation } from './invocations';
 export * from './types';
 export { LB_PORT, SSH_PORT, controlPlaneAddress, etcdAddress, lbAddress, workerAddress } from './layout';

@@ -1,7 +1,8 @@
-// The per-host log of stand-in kubeadm invocations: a start record before the command does anything
-// and an end record when it exits (also on SIGTERM). A SIGKILLed process leaves only its start record.
+// The per-host logs of stand-in kubeadm invocations (and, apart, of the network stand-ins'): a start
+// record before the command does anything and an end record when it exits (also on SIGTERM). A
+// SIGKILLed process leaves only its start record.
 import * as fs from 'node:fs';
-import { invocationsFile } from './layout';
+import { invocationsFile, netInvocationsFile } from './layout';
 
 export interface Invocation {
   pid: number;
@@ -11,9 +12,11 @@ export interface Invocation {
   exitCode?: number;
 }
 
-/** Called by the stand-in first thing; the end record is appended from the exit handler. */
-export function recordInvocation(dir: string, host: string, argv: string[]): void {
-  const file = invocationsFile(dir, host);
+/**
+ * Called by the stand-in first thing; the end record is appended from the exit handler. `file`:
+ * kubeadm's log by default (the network stand-ins keep theirs in netInvocationsFile).
+ */
+export function recordInvocation(dir: string, host: string, argv: string[], file = invocationsFile(dir, host)): void {
   // One write per record with O_APPEND: lines of concurrent invocations do not interleave.
   fs.appendFileSync(file, JSON.stringify({ pid: process.pid, argv, start: Date.now() }) + '\n');
   process.on('exit', (exitCode) =>
@@ -23,10 +26,10 @@ export function recordInvocation(dir: string, host: string, argv: string[]): voi
   process.once('SIGTERM', () => process.exit(143));
 }
 
-export function readInvocations(dir: string, host: string): Invocation[] {
+export function readInvocations(dir: string, host: string, file = invocationsFile(dir, host)): Invocation[] {
   let text: string;
   try {
-    text = fs.readFileSync(invocationsFile(dir, host), 'utf8');
+    text = fs.readFileSync(file, 'utf8');
   } catch {
     return [];
   }
@@ -41,4 +44,9 @@ export function readInvocations(dir: string, host: string): Invocation[] {
     }
   }
   return all;
+}
+
+/** The network stand-ins' runs on a host (argv[0] is the tool: iptables-save, ip, ipvsadm, ...). */
+export function readNetInvocations(dir: string, host: string): Invocation[] {
+  return readInvocations(dir, host, netInvocationsFile(dir, host));
 }

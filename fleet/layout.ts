@@ -25,6 +25,10 @@ export const HOST_MOUNTS: ReadonlyArray<[string, string]> = [
   ['/etc/systemd/system', 'etc-systemd-system'],
   // Holds CODE_MOUNT.
   ['/opt', 'opt'],
+  // What `kubeadm reset` leaves and the reset cleanup removes (src/kubeadm/reset.ts): each host's own,
+  // never the machine's.
+  ['/etc/cni', 'etc-cni'],
+  ['/root/.kube', 'root-kube'],
 ];
 
 /**
@@ -68,6 +72,11 @@ export const fleetFile = (dir: string): string => path.join(dir, 'fleet.json');
 export const timingFile = (dir: string): string => path.join(dir, 'timing.json');
 export const invocationsFile = (dir: string, name: string): string =>
   path.join(logDir(dir, name), 'kubeadm-invocations.jsonl');
+/** The network stand-ins' log (iptables-save/-restore, ip6tables-save/-restore, ip, ipvsadm): argv[0] is the tool. */
+export const netInvocationsFile = (dir: string, name: string): string =>
+  path.join(logDir(dir, name), 'net-invocations.jsonl');
+/** A stand-in host's iptables, ip6tables, devices and IPVS services (standins/netstate.ts). */
+export const netStateDir = (dir: string, name: string): string => path.join(hostDir(dir, name), 'net');
 
 /** iptables comment tag so `down` can find our rules even after a crash. */
 export function iptablesTag(dir: string): string {

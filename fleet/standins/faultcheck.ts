@@ -17,6 +17,15 @@ function defaultMessage(line: string): ExitError {
       `error execution phase preflight: [preflight] Some fatal errors occurred:\n\t[ERROR ImagePull]: failed to pull image registry.k8s.io/kube-apiserver:${v}: output: E0000 pull image: rpc error: code = DeadlineExceeded desc = failed to pull and unpack image "registry.k8s.io/kube-apiserver:${v}": context deadline exceeded\n, error: exit status 1\n[preflight] If you know what you are doing, you can make a check non-fatal with \`--ignore-preflight-errors=...\``,
     );
   }
+  // The network stand-ins (net.ts): what a busy or refusing kernel answers.
+  if (/^ip6?tables-(save|restore) /.test(line + ' '))
+    return new ExitError(
+      'Another app is currently holding the xtables lock. Perhaps you want to use the -w option?',
+      4,
+      false,
+    );
+  if (line.startsWith('ip ')) return new ExitError('RTNETLINK answers: Device or resource busy', 2, false);
+  if (line.startsWith('ipvsadm')) return new ExitError('Memory allocation problem', 1, false);
   return new ExitError('Unable to connect to the server: net/http: TLS handshake timeout', 1, false);
 }
 

@@ -29,6 +29,7 @@ import { apiRequest } from './http';
 import { parseKubeconfig } from './kubeconfig';
 import { encryptCerts, randomKey } from './uploadcerts';
 import { realInitPhase } from './realkubeadm';
+import { kubernetesNetworkRan } from './netstate';
 
 export const INIT_FLAGS = {
   config: 'string',
@@ -303,6 +304,7 @@ export async function init(argv: string[]): Promise<number> {
     '[addons] Applied essential addon: kube-proxy',
   );
   writeKubeletConf(`https://${endpoint}`, caPem, o.clusterName, o.nodeName);
+  kubernetesNetworkRan(o.nodeName);
   const shownToken = bool(p, 'skip-token-print') ? '<value withheld>' : token;
   const shownKey = certKey && bool(p, 'skip-certificate-key-print') ? '<value withheld>' : certKey;
   process.stdout.write(initEpilogue(e.minor, endpoint, shownToken, hash, !!o.controlPlaneEndpoint, shownKey));

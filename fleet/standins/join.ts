@@ -40,6 +40,7 @@ import { ApiError, apiRequest } from './http';
 import { createCSR } from './pki';
 import { newEtcdId, readState, updateState } from './state';
 import { decryptCerts } from './uploadcerts';
+import { kubernetesNetworkRan } from './netstate';
 
 export const JOIN_FLAGS = {
   config: 'string',
@@ -270,8 +271,10 @@ export async function join(argv: string[]): Promise<number> {
       },
     );
     out(...markControlPlane(e.minor, o.nodeName));
+    kubernetesNetworkRan(o.nodeName);
     process.stdout.write(joinControlPlaneEpilogue(e.minor, stacked));
   } else {
+    kubernetesNetworkRan(o.nodeName);
     process.stdout.write(joinWorkerEpilogue(e.minor));
   }
   if (!o.token) throw new ExitError('unreachable');
