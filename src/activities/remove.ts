@@ -70,7 +70,7 @@ export const removeNode = async ({
   });
   if (!resetAlready)
     await withSessions(ssh, [host], async (node) => {
-      await resetHere(node, stepId);
+      await resetHere(node, stepId, ssh.user);
       done.push('kubeadm reset -f');
     });
   await withSessions(ssh, [via], async (cp) => {

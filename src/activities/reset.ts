@@ -22,7 +22,7 @@ export const resetNode = async ({
         nonRetryable: true,
       });
     }
-    const o = await resetHere(node, stepId);
+    const o = await resetHere(node, stepId, ssh.user);
     return {
       host: host.name,
       alreadyDone: o.state === 'already-done',

@@ -1,5 +1,6 @@
 // ssh.jumpHost and ssh.forwardAgent on the local fleet: a fleet with a bastion (FleetOptions.bastion),
 // sessions to a control plane and a worker through it, with the worker's agent forwarded.
+import '../helpers/file-roots';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import '../helpers/file-roots';
 import { after, before, describe, it } from 'node:test';
 import { fleetDown, fleetUp, type FleetInfo } from '../../fleet';
 import { REAL_FLEET_VERSIONS } from '../../fleet/real-kubeadm';

@@ -3,6 +3,7 @@
 // one last (each stacked member leaves etcd while the others still hold a quorum), then the etcd
 // hosts kubeadm-ha built. One approval, listing every host, comes before anything changes.
 import type { HostSpec } from '../../config/types';
+import { RESET_CLEANUP_STEPS } from '../../kubeadm/reset';
 import type { PhaseContext } from '../engine/context';
 import type { Phase } from '../engine/phase';
 import type { BuildCluster } from '../build/cluster';
@@ -13,7 +14,7 @@ type ResetPhase = Phase<ResetFacts, ResetState>;
 const withState = (facts: ResetFacts, hosts: HostSpec[]) =>
   hosts.filter((h) => kubeadmState(facts.files.get(h.name)).length > 0);
 
-const RESET_ACTION = 'kubeadm reset -f';
+const RESET_ACTION = `kubeadm reset -f, then remove ${RESET_CLEANUP_STEPS.join('; ')}`;
 
 const planReset = (c: BuildCluster, facts: ResetFacts, hosts: HostSpec[], none: string) => {
   const todo = withState(facts, hosts);
