@@ -16,6 +16,7 @@ const USAGE = `usage:
   cli.js fault --dir D --host H --command "kubeadm join" --mode fail|fail-once|hang|slow [--phase P] [--delay-ms N] [--message TEXT]
   cli.js fault --dir D --host H --sshd down|up
   cli.js fault --dir D --host H --cut-ssh
+  cli.js fault --dir D --host H --ssh drop|normal      (drop: packets to its sshd are blackholed)
   cli.js fault --dir D --host H --stop|--start kube-apiserver|etcd
   cli.js fault --dir D --lb drop|refuse|normal
   cli.js fault --dir D --clear`;
@@ -92,6 +93,7 @@ async function main(): Promise<number> {
       else if (o.lb) setFault(o.dir, { lb: o.lb as 'drop' | 'refuse' | 'normal' });
       else if (o.host && o.sshd) setFault(o.dir, { host: o.host, sshd: o.sshd as 'down' | 'up' });
       else if (o.host && o['cut-ssh']) setFault(o.dir, { host: o.host, cutSsh: true });
+      else if (o.host && (o.ssh === 'drop' || o.ssh === 'normal')) setFault(o.dir, { host: o.host, ssh: o.ssh });
       else if (o.host && (o.stop || o.start))
         setFault(o.dir, {
           host: o.host,

@@ -6,13 +6,15 @@ import { fleetFile } from './layout';
 import { addDrop, removeDrops, startHaproxy, stopHaproxy } from './lb';
 import { cutSshSessions, startHost, stopHostSshd } from './hosts';
 import { updateFaults } from './faultfile';
-import { CommandFault, CommandFaultMode, ControlPlaneComponent, FleetInfo } from './types';
+import { CommandFault, CommandFaultMode, ControlPlaneComponent, FleetHost, FleetInfo } from './types';
 
 export type FaultSpec =
   | { host: string; command: string; mode: CommandFaultMode; delayMs?: number; message?: string; phase?: string }
   | { host: string; sshd: 'down' | 'up' }
   /** Drops the host's established SSH connections once; its sshd keeps listening. */
   | { host: string; cutSsh: true }
+  /** Blackholes packets to the host's sshd (iptables DROP), as an unplugged cable or a firewall would; 'normal' lifts it. */
+  | { host: string; ssh: 'drop' | 'normal' }
   /** Stops or starts a static pod's process: its ports then refuse connections (HAProxy's check drops the API server). */
   | { host: string; component: ControlPlaneComponent; state: 'stopped' | 'running' }
   | { lb: 'drop' | 'refuse' | 'normal' };
@@ -23,6 +25,12 @@ export function setFault(dir: string, spec: FaultSpec): void {
     knownHost(dir, spec.host);
     if (spec.sshd === 'down') stopHostSshd(dir, spec.host);
     else startHost(dir, spec.host);
+    return;
+  }
+  if ('ssh' in spec) {
+    const h = knownHost(dir, spec.host);
+    if (spec.ssh === 'drop') addDrop(dir, h.address, h.port);
+    else removeDrops(dir, h.address, h.port);
     return;
   }
   if ('cutSsh' in spec) {
@@ -57,8 +65,9 @@ export function setFault(dir: string, spec: FaultSpec): void {
 }
 
 function setLbFault(dir: string, mode: 'drop' | 'refuse' | 'normal'): void {
-  if (mode === 'drop') addDrop(dir, fleetInfo(dir).loadBalancer.host);
-  else removeDrops(dir);
+  const lb = fleetInfo(dir).loadBalancer;
+  if (mode === 'drop') addDrop(dir, lb.host, lb.port);
+  else removeDrops(dir, lb.host, lb.port);
   if (mode === 'refuse') stopHaproxy(dir);
   else startHaproxy(dir);
   updateFaults(dir, (f) => {
@@ -66,9 +75,10 @@ function setLbFault(dir: string, mode: 'drop' | 'refuse' | 'normal'): void {
   });
 }
 
-/** Clears command faults, starts stopped components, restores the LB and restarts stopped sshds. */
+/** Clears command faults, starts stopped components, restores the LB, lifts SSH drops and restarts stopped sshds. */
 export function clearFaults(dir: string): void {
   setLbFault(dir, 'normal');
+  removeDrops(dir);
   updateFaults(dir, (f) => {
     f.hosts = {};
   });
@@ -82,6 +92,8 @@ function fleetInfo(dir: string): FleetInfo {
   return JSON.parse(fs.readFileSync(fleetFile(dir), 'utf8')) as FleetInfo;
 }
 
-function knownHost(dir: string, host: string): void {
-  if (!fleetInfo(dir).hosts.some((h) => h.name === host)) throw new Error(`unknown host ${host}`);
+function knownHost(dir: string, host: string): FleetHost {
+  const h = fleetInfo(dir).hosts.find((x) => x.name === host);
+  if (!h) throw new Error(`unknown host ${host}`);
+  return h;
 }

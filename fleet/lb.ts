@@ -56,8 +56,8 @@ export function haproxyPid(dir: string): number {
   return alive(pid) ? pid! : 0;
 }
 
-/** Blackhole packets to the LB: connects then time out, as with a broken LB path. */
-export function addDrop(dir: string, address: string): void {
+/** Blackhole packets to the LB (or, with `port`, to another listener): connects then time out, as with a broken path. */
+export function addDrop(dir: string, address: string, port = LB_PORT): void {
   const rule = [
     'OUTPUT',
     '-d',
@@ -65,7 +65,7 @@ export function addDrop(dir: string, address: string): void {
     '-p',
     'tcp',
     '--dport',
-    String(LB_PORT),
+    String(port),
     '-m',
     'comment',
     '--comment',
@@ -73,12 +73,17 @@ export function addDrop(dir: string, address: string): void {
     '-j',
     'DROP',
   ];
-  if (!hasDrop(dir)) sh('iptables', ['-I', ...rule]);
+  if (!hasDrop(dir, address, port)) sh('iptables', ['-I', ...rule]);
 }
 
-export function hasDrop(dir: string): boolean {
-  return listOurRules(dir).length > 0;
+/** One of our drops is in place: any, or the one to that address and port. */
+export function hasDrop(dir: string, address?: string, port?: number): boolean {
+  return listOurRules(dir).some((r) => matches(r, address, port));
 }
+
+const matches = (rule: string, address?: string, port?: number): boolean =>
+  (address === undefined || rule.includes(` -d ${address}/32 `)) &&
+  (port === undefined || rule.includes(` --dport ${port} `));
 
 /** Our rules, found by comment tag in `iptables -S` (works after a crash too). */
 function listOurRules(dir: string): string[] {
@@ -88,8 +93,11 @@ function listOurRules(dir: string): string[] {
     .filter((l) => l.startsWith('-A ') && l.includes(tag));
 }
 
-/** Deletes each listed rule as listed, so no address needs to be known (fleet.json may be gone). */
-export function removeDrops(dir: string): void {
-  for (const rule of listOurRules(dir))
+/**
+ * Deletes each listed rule as listed, so no address needs to be known (fleet.json may be gone);
+ * with `address` and `port`, only the drop to that listener.
+ */
+export function removeDrops(dir: string, address?: string, port?: number): void {
+  for (const rule of listOurRules(dir).filter((r) => matches(r, address, port)))
     sh('sh', ['-c', `iptables ${rule.replace(/^-A /, '-D ')}`], { allowFail: true });
 }

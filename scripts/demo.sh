@@ -47,7 +47,9 @@ trap cleanup EXIT
 echo "Worker started (log: .run/worker.log)"
 
 set +e
-# Nobody is at the keyboard: a step that parks ends the demo with its diagnosis (exit 5), not a wait.
+# Nobody is at the keyboard: a step that parks ends the demo with its diagnosis (exit 5), not a wait; a
+# host whose SSH does not answer parks within about a minute; a failed run prints its step and error
+# (exit 1); a run that cannot go on by itself (no worker, failing workflow code) ends it after 30 s (exit 6).
 node lib/src/client/cli.js start "$FLEET/cluster.yaml" --auto-approve "demo (auto-approve)" --exit-on-park
 code=$?
 set -e

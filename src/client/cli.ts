@@ -116,7 +116,8 @@ const VERBS: Record<string, Verb> = {
     usage: 'kubeadm-ha start <cluster-file> [--watch] [--auto-approve NAME] [--exit-on-park]',
     summary:
       'Validate a cluster file and start a run. --watch follows it to the end; --auto-approve NAME approves every gate as NAME (demos, CI); ' +
-      '--exit-on-park stops following (exit 5) as soon as a step parks, after printing why: for runs nobody is watching.',
+      '--exit-on-park stops following (exit 5) as soon as a step parks, after printing why, and (exit 6) when the run cannot go on ' +
+      'by itself for 30 s (no worker answers, or its workflow task keeps failing): for runs nobody is watching. A failed run exits 1 with its step and error.',
     options: START_OPTIONS,
     positionals: ['cluster-file'],
     check: ([file]) => {

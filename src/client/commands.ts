@@ -21,6 +21,7 @@ import { update } from './decisions';
 import { progressEvents } from './format';
 import { formatPlan } from './format-plan';
 import { HostSummary } from './host-counts';
+import { EXIT_STALLED, failureLine, STALL_LIMIT_MS, StallWatch } from './run-end';
 import { readProgress, workerPolling } from './status';
 import { table } from './table';
 import { UsageError } from './usage-error';
@@ -124,12 +125,14 @@ export async function watch(
   print: (s: string) => void,
   autoApprove?: string,
   exitOnPark?: boolean,
+  stallLimitMs = STALL_LIMIT_MS,
 ): Promise<number> {
   const handle = client.workflow.getHandle<typeof haClusterWorkflow>(workflowIdFor(cluster));
   let prev: Progress | undefined;
   let warned = false;
   // Large clusters: one summary line per change of counts, at most every 5 s, instead of a line per host.
   const summary = new HostSummary(5000);
+  const stall = new StallWatch(client, stallLimitMs);
   for (;;) {
     const { desc, progress: p, note } = await readProgress(client, handle);
     if (note && !warned) print(note);
@@ -158,7 +161,16 @@ export async function watch(
     if (desc.status.name !== 'RUNNING') {
       print(`Run ${desc.status.name.toLowerCase()}: ${workflowUrl(t, handle.workflowId)}`);
       if (desc.status.name === 'COMPLETED') return outcomeCode(await handle.result(), print);
+      if (desc.status.name === 'FAILED') print(await failureLine(handle, p));
       return 1;
+    }
+    if (exitOnPark) {
+      // Nobody is there to start a worker or fix the workflow code: say why and stop following.
+      const stalled = await stall.check(handle, desc, note);
+      if (stalled) {
+        print(`Stopped following: the run cannot go on by itself: ${stalled} (${workflowUrl(t, handle.workflowId)})`);
+        return EXIT_STALLED;
+      }
     }
     await sleep(1000);
   }

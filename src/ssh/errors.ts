@@ -35,6 +35,9 @@ export class SshError extends Error {
   /** "address:port" actually dialled. */
   readonly address: string;
   readonly retryable: boolean;
+  /** The host as dialled, and what went wrong without the host's name in front. */
+  readonly ref: HostRef;
+  readonly detail: string;
 
   constructor(kind: SshErrorKind, ref: HostRef, detail: string, opts: { cause?: unknown; retryable?: boolean } = {}) {
     const address = `${ref.host}:${ref.port}`;
@@ -44,6 +47,8 @@ export class SshError extends Error {
     this.kind = kind;
     this.host = ref.name;
     this.address = address;
+    this.ref = { ...ref };
+    this.detail = redact(detail);
     this.retryable = opts.retryable ?? !NOT_RETRYABLE.has(kind);
     if (opts.cause !== undefined) {
       // Keep only a redacted message of the cause: ssh2 errors can carry buffers or config.
@@ -51,6 +56,11 @@ export class SshError extends Error {
       this.cause = typeof c?.message === 'string' ? redact(c.message) : undefined;
     }
   }
+}
+
+/** The same failure, final: nothing retries it any more; `note` says what was tried (e.g. "8 tries in 39 s"). */
+export function finalError(err: SshError, note: string): SshError {
+  return new SshError(err.kind, err.ref, `${err.detail}; ${note}`, { cause: err, retryable: false });
 }
 
 /** A remote file operation failed although the transport is fine (missing file, permissions). */

@@ -8,6 +8,7 @@ import { SshError, type HostRef } from './errors';
 import { hostKeyVerifier } from './known-hosts';
 import { Lease, type SessionLease } from './lease';
 import { openSession } from './session';
+import { type ConnectRetry, DEFAULT_CONNECT_RETRY, openWithin } from './reconnect';
 import type { HostSession, SshTarget } from './types';
 
 export type { SessionLease } from './lease';
@@ -29,6 +30,8 @@ export interface SessionPoolOptions {
   maxIdle?: number;
   /** Opens one connection: openSession, unless a test injects another. */
   open?: SessionOpener;
+  /** How long a connect that finds nobody answering is tried again before it fails for good (reconnect.ts). */
+  connectRetry?: ConnectRetry;
 }
 
 interface Connection {
@@ -49,6 +52,7 @@ export class SessionPool {
   private readonly idleMs: number;
   private readonly maxIdle: number;
   private readonly open: SessionOpener;
+  private readonly connectRetry: ConnectRetry;
   /** Unleased open connections, longest idle first. */
   private idleOrder: Connection[] = [];
   /** The connections new leases may get, by address. */
@@ -66,6 +70,7 @@ export class SessionPool {
     if (!Number.isInteger(this.maxIdle) || this.maxIdle < 0)
       throw new Error(`SessionPool maxIdle must be a whole number, 0 or more, got ${this.maxIdle}`);
     this.open = opts.open ?? openSession;
+    this.connectRetry = opts.connectRetry ?? DEFAULT_CONNECT_RETRY;
   }
 
   /** A session to `target`: a pooled connection with a free lease, a new one, or the next one freed. */
@@ -114,7 +119,8 @@ export class SessionPool {
       connecting,
       leases: 0,
       retired: false,
-      opened: this.open(target, { signal: connecting.signal }).then((s) => {
+      // Leases of this address wait for this one connect, its tries again included.
+      opened: openWithin(this.open, target, { signal: connecting.signal }, this.connectRetry).then((s) => {
         conn.session = s;
         return s;
       }),

@@ -294,6 +294,19 @@ describe('local fleet', { timeout: 180000 }, () => {
     assert.equal(r.code, 0, r.stderr);
   });
 
+  it("ssh drop blackholes one host's sshd (connects time out), and only that; lb normal leaves it, ssh normal lifts it", () => {
+    setFault(dir, { host: 'w1', ssh: 'drop' });
+    const connects = (address: string) => sh(`nc -z -w 1 ${address} 2222 2>&1; echo rc=$?`);
+    assert.match(connects(W1), /rc=1/);
+    assert.match(connects(CP1), /rc=0/);
+    assert.match(sh(`nc -z -w 1 ${LB} 6443 2>&1; echo rc=$?`), /rc=0/);
+    setFault(dir, { lb: 'drop' });
+    setFault(dir, { lb: 'normal' });
+    assert.match(connects(W1), /rc=1/, 'lifting the LB drop leaves the SSH drop');
+    setFault(dir, { host: 'w1', ssh: 'normal' });
+    assert.equal(ssh(dir, W1, 'true').code, 0);
+  });
+
   it('reset on a control plane removes its files, daemons and etcd member', () => {
     const r = ssh(dir, CP2, 'sudo -n kubeadm reset -f');
     assert.equal(r.code, 0, r.stderr);
@@ -313,8 +326,9 @@ describe('local fleet', { timeout: 180000 }, () => {
     );
   });
 
-  it('down stops every process and removes the iptables rule', async () => {
+  it('down stops every process and removes the iptables rules', async () => {
     setFault(dir, { lb: 'drop' });
+    setFault(dir, { host: 'w1', ssh: 'drop' });
     const pids = pidsOf(dir);
     assert.ok(pids.length >= 6, `pids: ${pids}`);
     const t = Date.now();

@@ -49,6 +49,10 @@ function fakePool(opts: Omit<SessionPoolOptions, 'open'> = {}, open?: SessionOpe
   return { pool, opened };
 }
 
+/** One try, its error as it is: the pool's own behaviour, without waits. */
+const ONE_TRY = { budgetMs: 0, firstDelayMs: 0, maxDelayMs: 0 };
+const QUICK_RETRY = { budgetMs: 200, firstDelayMs: 10, maxDelayMs: 40 };
+
 const hostKey = (seed: string) => Buffer.from(`host key ${seed}`).toString('base64');
 
 function target(over: Partial<SshTarget> & { knownHostsText?: string } = {}): SshTarget {
@@ -273,7 +277,7 @@ describe('session pool', () => {
   it('gives every caller the connect error, gives up a connect nobody waits for, and tries again on the next lease', async () => {
     let attempts = 0;
     const signals: AbortSignal[] = [];
-    const { pool } = fakePool({}, (t, o) => {
+    const { pool } = fakePool({ connectRetry: ONE_TRY }, (t, o) => {
       attempts++;
       signals.push(o.signal!);
       if (attempts === 1) return Promise.reject(new SshError('unreachable', t, 'cannot connect (ECONNREFUSED)'));
@@ -294,6 +298,70 @@ describe('session pool', () => {
     await assert.rejects(p, /^SshError: host cp1 \(10\.0\.0\.1:22\): SSH connect aborted/);
     assert.equal(signals[1].aborted, true, 'the connect itself was given up');
     await pool.closeAll();
+  });
+
+  it('tries a connect nobody answers again with backoff, then gives every caller a final error naming the tries', async () => {
+    const at: number[] = [];
+    const t0 = Date.now();
+    const { pool } = fakePool({ connectRetry: QUICK_RETRY }, (t) => {
+      at.push(Date.now() - t0);
+      return Promise.reject(new SshError('unreachable', t, 'cannot connect (ECONNREFUSED)'));
+    });
+    const results = await Promise.allSettled([pool.lease(target()), pool.lease(target())]);
+    for (const r of results) {
+      assert.equal(r.status, 'rejected');
+      const err = (r as PromiseRejectedResult).reason as SshError;
+      assert.ok(err instanceof SshError);
+      assert.equal(err.kind, 'unreachable');
+      assert.equal(err.retryable, false, 'final: Temporal does not try it again');
+      assert.match(
+        err.message,
+        /^host cp1 \(10\.0\.0\.1:22\): cannot connect \(ECONNREFUSED\); gave up after \d+ tries in \d+ s$/,
+      );
+    }
+    // Waits of 10, 20, 40, 40 ... ms: tries at about 0, 10, 30, 70, 110, 150; none starts past the 200 ms budget.
+    assert.ok(at.length >= 4 && at.length <= 7, `tries at ${at.join(', ')} ms`);
+    for (let i = 2; i < at.length; i++) assert.ok(at[i] - at[i - 1] >= 9, `backoff between tries: ${at.join(', ')} ms`);
+    assert.ok(at[at.length - 1] < QUICK_RETRY.budgetMs, `no try after the budget: ${at.join(', ')} ms`);
+    await pool.closeAll();
+  });
+
+  it('a host that answers again within the budget is connected; what the host refuses is not tried again', async () => {
+    let tries = 0;
+    const healing = fakePool({ connectRetry: QUICK_RETRY }, async (t) => {
+      if (++tries < 3) throw new SshError('handshake-timeout', t, 'timed out during connect/handshake');
+      return new FakeSession(t, tries);
+    });
+    const lease = await healing.pool.lease(target());
+    assert.equal(tries, 3);
+    await lease.close();
+    await healing.pool.closeAll();
+
+    let refused = 0;
+    const auth = fakePool({ connectRetry: QUICK_RETRY }, (t) => {
+      refused++;
+      return Promise.reject(new SshError('auth-failed', t, 'public-key authentication failed for user kha'));
+    });
+    await assert.rejects(auth.pool.lease(target()), (e: unknown) => e instanceof SshError && e.kind === 'auth-failed');
+    assert.equal(refused, 1);
+    await auth.pool.closeAll();
+  });
+
+  it('an abort while waiting to try again ends the connect at once, and no try follows', async () => {
+    let tries = 0;
+    const { pool } = fakePool({ connectRetry: { budgetMs: 60_000, firstDelayMs: 30_000, maxDelayMs: 30_000 } }, (t) => {
+      tries++;
+      return Promise.reject(new SshError('unreachable', t, 'cannot connect (EHOSTUNREACH)'));
+    });
+    const ac = new AbortController();
+    const p = pool.lease(target(), { signal: ac.signal });
+    await sleep(20);
+    const t0 = Date.now();
+    ac.abort();
+    await assert.rejects(p, /host cp1 \(10\.0\.0\.1:22\): SSH connect aborted/);
+    assert.ok(Date.now() - t0 < 1000);
+    await pool.closeAll();
+    assert.equal(tries, 1, 'no try after the abort');
   });
 
   it('closeAll closes every connection, leased or not, and the pool opens new ones afterwards', async () => {
