@@ -45,6 +45,7 @@ export const removeNode = async ({
   via,
   stacked,
   controlPlanes,
+  kubernetesVersion,
 }: OnHost &
   Journaled & {
     role: Role;
@@ -53,6 +54,8 @@ export const removeNode = async ({
     stacked: boolean;
     /** The control planes that stay: where etcd's member list is read. */
     controlPlanes: HostSpec[];
+    /** The cluster's, and so its kubectl's: the drain's flags depend on it. */
+    kubernetesVersion: string;
   }): Promise<StepResult> => {
   const done: string[] = [];
   // A host that holds nothing of kubeadm any more was reset by an earlier attempt: no drain then
@@ -65,7 +68,7 @@ export const removeNode = async ({
   await withSessions(ssh, [via], async (cp) => {
     const member =
       role === 'control-plane' && stacked ? await leaveEtcdSafely(cp, host, controlPlanes, done) : undefined;
-    if (!resetAlready) await drain(cp, host, done);
+    if (!resetAlready) await drain(cp, host, kubernetesVersion, done);
     if (member) await removeMember(cp, host, member, controlPlanes, done);
   });
   if (!resetAlready)
@@ -121,9 +124,9 @@ async function leaveEtcdSafely(
   return member;
 }
 
-async function drain(cp: Remote, host: HostSpec, done: string[]): Promise<void> {
+async function drain(cp: Remote, host: HostSpec, kubectlVersion: string, done: string[]): Promise<void> {
   cp.step(`kubectl drain ${host.name}`);
-  const r = await cp.run(drainCommand(KUBECTL, host.name));
+  const r = await cp.run(drainCommand(KUBECTL, host.name, { kubectlVersion }));
   const out = `${r.stdout}\n${r.stderr}`;
   if (r.exitCode === 0) {
     done.push('drained');

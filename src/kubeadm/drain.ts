@@ -41,9 +41,6 @@ export function drainCommand(kubectl: string, node: string, opts: DrainOptions =
   return `${kubectl} drain ${shellQuote(node)} --ignore-daemonsets ${emptyDir}${evict} --timeout=${timeout}s`;
 }
 
-/** Marks the node schedulable again once it is back (`kubectl uncordon`). */
-export const uncordonCommand = (kubectl: string, node: string): string => `${kubectl} uncordon ${shellQuote(node)}`;
-
 export const deleteNodeCommand = (kubectl: string, node: string): string =>
   `${kubectl} delete node ${shellQuote(node)} --ignore-not-found`;
 

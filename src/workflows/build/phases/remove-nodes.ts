@@ -44,6 +44,7 @@ const removal =
             via: c.firstCp,
             stacked: c.stacked,
             controlPlanes: c.spec.controlPlanes,
+            kubernetesVersion: c.spec.kubernetesVersion,
           })
         ).detail,
     });
