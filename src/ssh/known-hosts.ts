@@ -3,7 +3,8 @@
 // StrictHostKeyChecking=accept-new): an unknown host's key is appended here on first use. A key
 // that differs from a recorded one is refused under both policies.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { appendFile, open, readFile, stat, unlink } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
+import { withFileLock } from './file-lock';
 
 export interface KnownHostEntry {
   hosts: string;
@@ -124,62 +125,17 @@ export function hostKeyVerifier(entries: KnownHostEntry[], host: string, port: n
 
 // ---- accept-new: recording a first-seen key --------------------------------------------------
 
-const chains = new Map<string, Promise<unknown>>();
-
-/**
- * Runs fn holding `file`.lock: in this process a promise chain per file (parallel activities
- * connect at once), across processes an O_EXCL lock file (a lock older than 30 s is taken as left
- * behind by a dead process and removed).
- */
-async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
-  const prev = chains.get(file) ?? Promise.resolve();
-  const run = prev
-    .catch(() => undefined)
-    .then(async () => {
-      const lock = `${file}.lock`;
-      for (let i = 0; ; i++) {
-        try {
-          await (await open(lock, 'wx', 0o600)).close();
-          break;
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-          const st = await stat(lock).catch(() => undefined);
-          if (st && Date.now() - st.mtimeMs > 30_000) {
-            await unlink(lock).catch(() => undefined);
-            continue;
-          }
-          if (i > 400)
-            throw new Error(`known_hosts lock ${lock} is held for too long; remove it if no kubeadm-ha worker runs`, {
-              cause: err,
-            });
-          await new Promise((r) => setTimeout(r, 25));
-        }
-      }
-      try {
-        return await fn();
-      } finally {
-        await unlink(lock).catch(() => undefined);
-      }
-    });
-  chains.set(file, run);
-  try {
-    return await run;
-  } finally {
-    if (chains.get(file) === run) chains.delete(file);
-  }
-}
-
 export type RecordOutcome =
   { outcome: 'added'; line: string } | { outcome: 'known' } | { outcome: 'changed'; entries: KnownHostEntry[] };
 
 /**
- * accept-new: under the lock, re-reads `file` (another activity may have recorded the host in the
- * meantime) and appends the key when the host is still unknown. Hashed when the file already holds
- * hashed entries (as with ssh_config HashKnownHosts), plain otherwise. An existing file keeps its
- * mode (appendFile); a new one is created 0600.
+ * accept-new: under the lock (`file`.lock, file-lock.ts), re-reads `file` (another activity or
+ * worker may have recorded the host in the meantime) and appends the key when the host is still
+ * unknown. Hashed when the file already holds hashed entries (as with ssh_config HashKnownHosts),
+ * plain otherwise. An existing file keeps its mode (appendFile); a new one is created 0600.
  */
 export function recordHostKey(file: string, host: string, port: number, key: Buffer): Promise<RecordOutcome> {
-  return withLock(file, async () => {
+  return withFileLock(file, async () => {
     let text = '';
     try {
       text = await readFile(file, 'utf8');
