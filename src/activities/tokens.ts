@@ -1,7 +1,7 @@
 // Bootstrap tokens for joins, one per join wave, not per host. The secret is minted on the first
 // control plane (`kubeadm token create`, printed on stdout, never in argv), kept there in a 0600
 // file and in this worker's memory; only the token's public ID and expiry reach the workflow.
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { shellQuote } from '../common/shell-quote';
 import { stateFile, tokenFile } from '../kubeadm/paths';
 import { tokenCreateCommand, tokenDeleteCommand } from '../kubeadm/bootstrap-token';
@@ -40,20 +40,32 @@ export const ensureJoinToken = async ({
   });
 };
 
+/**
+ * Deletes the tokens from the cluster, and their secrets from the first control plane's disk and this
+ * worker's memory whatever the delete's outcome: a token that could not be deleted (`leftToExpire`)
+ * stays valid in the cluster until its expiry, but its secret is no longer kept anywhere. One that
+ * already expired is gone from the cluster: deleted.
+ */
 export const deleteJoinTokens = async ({
   host,
   ssh,
   ids,
-}: OnHost & { ids: string[] }): Promise<{ deleted: string[] }> =>
+}: OnHost & { ids: string[] }): Promise<{ deleted: string[]; leftToExpire: string[] }> =>
   withSessions(ssh, [host], async (cp) => {
     const deleted: string[] = [];
+    const leftToExpire: string[] = [];
     for (const id of ids) {
-      // A token that already expired is gone from the cluster: that is fine.
       const r = await cp.run(tokenDeleteCommand(id));
-      if (r.exitCode !== 0 && !/not found/i.test(r.stderr + r.stdout)) continue; // left to expire on its own
-      await cp.run(`rm -f ${shellQuote(tokenFile(id))}`);
-      deleted.push(id);
-      forgetToken(id);
+      if (r.exitCode === 0 || /not found/i.test(r.stderr + r.stdout)) deleted.push(id);
+      else {
+        leftToExpire.push(id);
+        Context.current().log.warn(
+          `${host.name}: kubeadm token delete ${id} failed (exit ${r.exitCode ?? 'unknown'}): ${tail(r.stderr || r.stdout)}; the token is left to expire, its secret is removed`,
+        );
+      }
     }
-    return { deleted };
+    for (const id of ids) forgetToken(id);
+    if (ids.length)
+      await cp.check(`rm -f -- ${ids.map((id) => shellQuote(tokenFile(id))).join(' ')}`, 'removing the token files');
+    return { deleted, leftToExpire };
   });

@@ -176,7 +176,7 @@ export function fakeActivities(calls: Call[], o: FakeOptions = {}): KubeadmHaAct
     },
     deleteJoinTokens: async (input) => {
       calls.push({ name: `deleteJoinTokens:${input.ids.join(',')}`, attempt: 1 });
-      return { deleted: input.ids };
+      return { deleted: input.ids, leftToExpire: [] };
     },
     verifyNodes: async (input) => {
       await record('verifyNodes', input);

@@ -2,6 +2,7 @@
 // clock, how long the bootstrap token has left, and has a new one minted when it is too short.
 // Only the token's public ID is known here; its secret stays on the first control plane and in
 // worker memory. Minted tokens are deleted when their phase is done.
+import { log } from '@temporalio/workflow';
 import type { OnHost, TokenRef } from '../../activities/types';
 import type { KubeadmHaActivities } from '../activities';
 
@@ -44,12 +45,21 @@ export class JoinTokens {
     return next;
   }
 
-  /** Deletes every token minted so far (end of a join phase). */
-  async deleteMinted(): Promise<void> {
-    if (this.minted.length === 0) return;
+  /**
+   * Deletes every token minted so far (end of a join phase); their secrets leave the first control
+   * plane whatever the outcome. Returns the ids the cluster could not delete: valid until they expire.
+   */
+  async deleteMinted(): Promise<string[]> {
+    if (this.minted.length === 0) return [];
     const ids = this.minted;
     this.minted = [];
     this.current = undefined;
-    await this.acts.deleteJoinTokens({ ...this.at, ids });
+    // Results recorded before leftToExpire existed have no such field.
+    const left = (await this.acts.deleteJoinTokens({ ...this.at, ids })).leftToExpire ?? [];
+    if (left.length)
+      log.warn(
+        `bootstrap tokens ${left.join(', ')} could not be deleted from the cluster: they are left to expire (at most ${this.tuning.ttlSeconds} s after they were minted); their secrets were removed`,
+      );
+    return left;
   }
 }

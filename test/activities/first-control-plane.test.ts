@@ -1,0 +1,106 @@
+// The first control plane's activities on the local fleet (real sshd, the stand-in kubeadm), called
+// directly: join tokens whose delete fails. Each check reads the host or the cluster's state.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { fleetDown, fleetUp, setFault, type FleetInfo } from '../../fleet';
+import * as activities from '../../src/activities';
+import { tokenSecret } from '../../src/activities/token-secrets';
+import { loadClusterFile } from '../../src/config/cluster-file';
+import type { ClusterSpec, HostSpec } from '../../src/config/types';
+import type { InitConfigInput } from '../../src/kubeadm/config';
+import { STATE_DIR, tokenFile } from '../../src/kubeadm/paths';
+import { sessionPool } from '../../src/ssh/pool';
+import { openSession } from '../../src/ssh/session';
+import { loadTarget } from '../../src/ssh/target';
+import type { HostSession } from '../../src/ssh/types';
+
+const logs: string[] = [];
+
+describe('first control plane activities on the local fleet', () => {
+  let dir = '';
+  let fleet: FleetInfo;
+  let spec: ClusterSpec;
+  let cp1: HostSpec;
+  let root: HostSession;
+  /** Runs an activity (or code that needs an activity's context) as one attempt would. */
+  const act = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
+    new MockActivityEnvironment(undefined, {
+      logger: new DefaultLogger('INFO', (e) => logs.push(`${e.level} ${e.message}`)),
+    }).run(fn, ...args) as Promise<R>;
+  /** Runs `cmd` on cp1 as root; fails the test unless it exits 0; its stdout. */
+  const sh = async (cmd: string) => {
+    const r = await root.run(cmd);
+    assert.equal(r.exitCode, 0, `${cmd}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const initConfig = (podSubnet: string): InitConfigInput => ({
+    kubernetesVersion: spec.kubernetesVersion,
+    nodeName: 'cp1',
+    advertiseAddress: cp1.address,
+    controlPlaneEndpoint: `${spec.loadBalancer.host}:${spec.loadBalancer.port}`,
+    certSANs: [],
+    podSubnet,
+  });
+
+  before(async () => {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    dir = mkdtempSync(join(tmpdir(), 'kha-fcp-'));
+    fleet = await fleetUp({ dir, controlPlanes: 2, workers: 0 });
+    spec = loadClusterFile(fleet.clusterFile);
+    cp1 = spec.controlPlanes[0];
+    root = await openSession(await loadTarget(cp1, { ...spec.ssh, user: 'root' }));
+    await act(activities.kubeadmInit, {
+      host: cp1,
+      ssh: spec.ssh,
+      stepId: 'fcp.kubeadmInit.cp1.1',
+      stacked: true,
+      uploadCerts: true,
+      config: initConfig('10.244.0.0/16'),
+    });
+  });
+  after(async () => {
+    await root?.close();
+    await sessionPool().closeAll();
+    await fleetDown(dir);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a token whose delete fails is left to expire, and its secret leaves the host and the worker', async () => {
+    const mint = () =>
+      act(activities.ensureJoinToken, {
+        host: cp1,
+        ssh: spec.ssh,
+        ttlSeconds: 3600,
+        minRemainingSeconds: 600,
+        description: 'fcp test',
+      });
+    const [kept, gone] = [await mint(), await mint()];
+    for (const t of [kept, gone]) assert.equal(await sh(`stat -c %a ${tokenFile(t.id)}`), '600\n');
+    await sh(`kubeadm token delete ${gone.id}`); // gone from the cluster (as when it expired), its file still here
+    setFault(dir, {
+      host: 'cp1',
+      command: `kubeadm token delete ${kept.id}`,
+      mode: 'fail',
+      message: `failed to delete bootstrap token with name "bootstrap-token-${kept.id}": Unauthorized`,
+    });
+    const r = await act(activities.deleteJoinTokens, { host: cp1, ssh: spec.ssh, ids: [kept.id, gone.id] });
+    assert.deepEqual(r, { deleted: [gone.id], leftToExpire: [kept.id] });
+    assert.equal(await sh(`ls -A ${STATE_DIR}/tokens`), '', 'no token file is left on the host');
+    assert.match(
+      await sh('kubeadm token list'),
+      new RegExp(`^${kept.id}\\.`, 'm'),
+      'the token is in the cluster still',
+    );
+    assert.ok(logs.some((l) => l.startsWith('WARN') && l.includes(`kubeadm token delete ${kept.id} failed`)));
+    await assert.rejects(
+      act(() => tokenSecret(spec.ssh, cp1, kept.id)),
+      /tokens\/[a-z0-9]{6}: .*No such file/,
+      'the worker no longer has the secret',
+    );
+  });
+});
