@@ -37,17 +37,19 @@ for old in $(find "$J" -mindepth 1 -maxdepth 1 -type d -mtime +30 2>/dev/null); 
 done
 `;
 
-// Detached runner. Args after the prelude: NONCE SED COMMAND HAS_GUARD GUARD REMOVE...
+// Detached runner. Args after the prelude: NONCE SED STAGED INPUT COMMAND HAS_GUARD GUARD REMOVE...
 // It claims the id itself, so claim and pid are written by one process with no gap in which a
 // killed SSH exec could leave a claimed folder without a runner.
 const RUNNER = `${PRELUDE}
-nonce=$1; sedp=$2; cmd=$3; hg=$4; guard=$5; shift 5
+nonce=$1; sedp=$2; staged=$3; input=$4; cmd=$5; hg=$6; guard=$7; shift 7
 um=$(umask); umask 077
 mkdir -- "$d" 2>/dev/null || exit 0
 echo "$nonce" >"$d/claim"
 : >"$d/out"
 echo $$ >"$d/pid.tmp" && mv -f -- "$d/pid.tmp" "$d/pid"
 printf '%s\\n' "$cmd" >"$d/cmd"
+# The staged input is removed with the step's files, whatever becomes of the step.
+[ -z "$staged" ] || set -- "$@" "$staged"
 [ $# -eq 0 ] || printf '%s\\n' "$@" >"$d/remove"
 ${HOUSEKEEP}
 cd /
@@ -55,10 +57,14 @@ SH=sh; command -v bash >/dev/null 2>&1 && SH=bash
 # The runner shell holds the host lock for the command's whole life; fd 9 is closed for the
 # command itself so daemons it starts never inherit the lock.
 exec 9>>"$LOCK"; flock -x 9 || exit 1
-[ -e "$d/rc" ] && exit 0
+[ -e "$d/rc" ] && { rmafter; exit 0; }
 stamp started
 if [ "$hg" = 1 ] && (umask "$um"; exec $SH -c "$guard" kha-guard) </dev/null >/dev/null 2>&1 9>&-; then
   rc=already-done
+# The input is put in place here, under the host lock, by the runner that claimed the step: no
+# other attempt's input and no other step's command can come between this and the command's read.
+elif [ -n "$staged" ] && ! mv -f -- "$staged" "$input"; then
+  rc=input-unwritable
 else
   # No pipefail in sh: the left side records the command's own exit code.
   { umask "$um"; $SH -c "$cmd" kha-step 2>&1; echo $? >"$d/code"; } </dev/null 9>&- |
@@ -72,12 +78,14 @@ setrc "$rc"
 `;
 
 // Start-or-attach. Args after the prelude: NONCE FROM_OFFSET RUNNER SED INPUT COMMAND HAS_GUARD GUARD REMOVE...
-// An unclaimed step first gets its INPUT file (when not empty) from stdin, 0600 under a 0700
-// folder, so a step that needs a secret file costs this one exec. Streams new bytes of out to
-// stdout every 0.2 s until rc exists or the runner is gone, then prints "MARKER state rc size
-// claimed" and the output tail on stderr.
+// An unclaimed step first stages its INPUT file (when not empty) from stdin, 0600 under a 0700
+// folder, next to INPUT under a name of this attempt's own, so a step that needs a secret file
+// costs this one exec; the runner that claims the step puts it in place under the host lock, and
+// an attempt that lost the claim removes its copy. Streams new bytes of out to stdout every 0.2 s
+// until rc exists or the runner is gone, then prints "MARKER state rc size claimed" and the
+// output tail on stderr.
 const ATTACH = `${PRELUDE}
-nonce=$1; off=$2; runner=$3; sedp=$4; input=$5; shift 5; wrote=0
+nonce=$1; off=$2; runner=$3; sedp=$4; input=$5; shift 5; staged=
 end() { printf '${END_MARKER} %s %s %s %s\\n' "$1" "$2" "$3" "$4" >&2; }
 if [ ! -d "$d" ]; then
   # Prove the host can redact before anything is claimed.
@@ -85,15 +93,16 @@ if [ ! -d "$d" ]; then
   command -v setsid >/dev/null && command -v flock >/dev/null && [ "$t" = 'x ***' ] || { end unsupported - 0 0; exit 0; }
   [ -d "$J" ] || (umask 077 && mkdir -p -- "$J")
   if [ -n "$input" ]; then
-    (umask 077 && mkdir -p -- "\${input%/*}" && cat >"$input.$nonce.tmp" && mv -f -- "$input.$nonce.tmp" "$input") ||
-      { rm -f -- "$input.$nonce.tmp"; end input-unwritable - 0 0; exit 0; }
-    wrote=1
+    staged="$input.$nonce.tmp"
+    (umask 077 && mkdir -p -- "\${input%/*}" && cat >"$staged") || { rm -f -- "$staged"; end input-unwritable - 0 0; exit 0; }
   fi
-  setsid -f sh -c "$runner" "kha-journal-runner:$d" "$J" "$LOCK" "$id" "$nonce" "$sedp" "$@" </dev/null >/dev/null 2>&1
+  setsid -f sh -c "$runner" "kha-journal-runner:$d" "$J" "$LOCK" "$id" "$nonce" "$sedp" "$staged" "$input" "$@" </dev/null >/dev/null 2>&1
 fi
 waitpid
-[ -d "$d" ] || { [ $wrote = 0 ] || rm -f -- "$input"; end unstarted - 0 0; exit 0; }
 claimed=0; [ "$(cat "$d/claim" 2>/dev/null)" = "$nonce" ] && claimed=1
+# Another attempt claimed the step (or it never started): this attempt's staged input is nobody's.
+[ -z "$staged" ] || [ $claimed = 1 ] || rm -f -- "$staged"
+[ -d "$d" ] || { end unstarted - 0 0; exit 0; }
 # The runner is identified once (its cmdline); then its start time in /proc/<pid>/stat, read with
 # builtins, says it is still the same live process. Polls start fast for short steps and settle at
 # 0.5 s: at 20 parallel joins per host machine, every fork in this loop competes with kubeadm.
@@ -124,8 +133,6 @@ case $rc in
   *) state=finished ;;
 esac
 rm -f -- "$seen"
-# Another attempt claimed the step while this one wrote the input: it may have removed its files already.
-[ $wrote = 1 ] && [ $claimed = 0 ] && rmafter
 end "$state" "\${rc:--}" "$size" "$claimed"
 tail -c ${OUTPUT_TAIL_BYTES} "$d/out" >&2 2>/dev/null
 `;

@@ -21,9 +21,11 @@ export interface JournaledStep {
   /** Absolute paths removed on the host when the command ends (success, failure or cancellation). */
   removeAfter?: string[];
   /**
-   * A file the command reads, written (root, 0600, under 0700 folders it creates) in the same exec
-   * as the start, from stdin: secrets in it never reach argv. Only an unclaimed step writes it; a
-   * retry that attaches leaves it alone. List it in removeAfter when it holds a secret.
+   * A file the command reads (root, 0600, under 0700 folders it creates), sent on stdin in the same
+   * exec as the start: secrets in it never reach argv. It is staged under a name of this attempt's
+   * own and put in place by the runner that claims the step, under the host lock, right before the
+   * command (not when the guard says the work is done): an attempt that attaches, or another step,
+   * never changes it while a command reads it. List it in removeAfter when it holds a secret.
    */
   input?: { path: string; content: string | Buffer };
 }

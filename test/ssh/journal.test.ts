@@ -264,6 +264,45 @@ describe('journaled steps', () => {
     assert.equal(await sh(`test -e ${file} || echo absent`), 'absent\n');
   });
 
+  it("a step's input is put in place under the host lock: a step started meanwhile never changes what a waiting one reads", async () => {
+    const dir = tmp('in10');
+    const file = `${dir}/kubeadm-config.yaml`;
+    // Another step holds the host lock (as a running kubeadm init does) while two steps with the same input start.
+    const holder = h.run(`mkdir -p ${JOURNAL_DIR} && flock -x ${HOST_LOCK} sleep 2`);
+    await until('the lock is held', async () => (await h.run(`flock -n ${HOST_LOCK} true`)).exitCode !== 0);
+    const step = (content: string) => ({
+      id: newId(),
+      command: `cat ${file}`,
+      input: { path: file, content },
+      removeAfter: [file],
+    });
+    const first = runJournaled(s, step('first\n'));
+    await sleep(500);
+    const second = runJournaled(s, step('second\n'));
+    await sleep(500);
+    assert.equal(
+      await sh(`test -e ${file} || echo 'not in place while the lock is held'`),
+      'not in place while the lock is held\n',
+    );
+    await holder;
+    const [a, b] = await Promise.all([first, second]);
+    assert.deepEqual([a.output, b.output], ['first\n', 'second\n']);
+    assert.equal(await sh(`ls -A ${dir}`), '', 'neither the input nor a staged copy is left');
+  });
+
+  it('a step the guard skips does not put its input in place', async () => {
+    const file = tmp('in11.yaml');
+    await sh(`echo keep > ${file}`);
+    const r = await runJournaled(s, {
+      id: newId(),
+      command: `cat ${file}`,
+      guard: 'true',
+      input: { path: file, content: 'new\n' },
+    });
+    assert.equal(r.state, 'already-done');
+    assert.equal(await sh(`cat ${file}; ls ${file}.* 2>/dev/null | wc -l`), 'keep\n0\n');
+  });
+
   it('an abort kills the remote process group, records cancelled and removes removeAfter files', async () => {
     const id = newId();
     const [secret, child] = [tmp('join6.conf'), tmp('child6.pid')];
