@@ -1,42 +1,66 @@
 // The certificate key for `kubeadm init --upload-certs`: kubeadm-ha makes one (32 random bytes, hex,
 // as `kubeadm certs certificate-key` prints) and passes it to kubeadm in the 0600 config file, never
-// in argv. It lives in a 0600 file on the first control plane and in this worker's memory; the
-// workflow only learns when the certificates were uploaded with it.
+// in argv. It lives in a 0600 file on the first control plane; the workflow only learns when the
+// certificates were uploaded with it.
+//
+// The file is made (when missing) under the host lock, the lock journaled steps hold
+// while their command runs: it never changes under a running init or upload, and attempts of one
+// step that run at once (a retry beside an attempt that is still running) read the same key, so the
+// config kubeadm reads, whichever attempt put it in place, holds the key this file keeps. It is read
+// from the host at each use, never kept in a worker's memory: a key the host no longer has must
+// not live on in a worker.
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { HostSpec, SshSpec } from '../config/types';
-import { CERTIFICATE_KEY_FILE, stateFile } from '../kubeadm/paths';
+import { shellQuote } from '../common/shell-quote';
+import { CERTIFICATE_KEY_FILE } from '../kubeadm/paths';
 import { CERT_KEY_RE } from '../kubeadm/validate';
-import { type Remote, withSessions } from './host-context';
+import { RemoteFileError } from '../ssh/errors';
+import { HOST_LOCK } from '../ssh/journal';
+import type { HostSession } from '../ssh/types';
+import { tail, withSessions } from './host-context';
 
-const cache = new Map<string, string>();
-const cacheKey = (host: HostSpec) => `${host.address}:${host.port}`;
+// Args: HOST_LOCK KEY_FILE; the key to keep if the file holds none comes on stdin, the key kept is printed.
+const ENSURE = `umask 077; mkdir -p -- "\${1%/*}" "\${2%/*}" || exit 1; exec 9>>"$1"; flock -x 9 || exit 1
+k=$(cat -- "$2" 2>/dev/null)
+case $k in *[!a-f0-9]*) k= ;; esac
+if [ \${#k} -ne 64 ]; then
+  cat >"$2.$$.tmp" && mv -f -- "$2.$$.tmp" "$2" || { rm -f -- "$2.$$.tmp"; exit 1; }
+fi
+cat -- "$2"`;
+
+const script = (text: string) =>
+  `sh -c ${shellQuote(text)} kha-certificate-key ${shellQuote(HOST_LOCK)} ${shellQuote(CERTIFICATE_KEY_FILE)}`;
 
 /** The key on this control plane, made and stored there if it has none. */
-export async function ensureCertificateKey(cp: Remote): Promise<string> {
-  const present = (await cp.run(`test -f ${CERTIFICATE_KEY_FILE}`)).exitCode === 0;
-  let key = present ? (await cp.session.readFile(CERTIFICATE_KEY_FILE)).toString('utf8').trim() : '';
-  if (!CERT_KEY_RE.test(key)) {
-    key = randomBytes(32).toString('hex');
-    await cp.session.writeFile(CERTIFICATE_KEY_FILE, key, stateFile(0o600));
-  }
-  cache.set(cacheKey(cp.host), key);
+export async function ensureCertificateKey(session: HostSession): Promise<string> {
+  // Not remote.run: the key comes back on stdout, which must not reach the log.
+  const r = await session.run(script(ENSURE), { stdin: randomBytes(32).toString('hex') });
+  const key = r.stdout.trim();
+  if (r.exitCode !== 0 || !CERT_KEY_RE.test(key))
+    throw ApplicationFailure.retryable(
+      `${session.target.name}: could not keep a certificate key in ${CERTIFICATE_KEY_FILE} (exit ${r.exitCode ?? 'unknown'}): ${tail(r.stderr, 300)}`,
+      'CommandFailed',
+    );
   return key;
 }
 
 /** The key kept on `cp`, for a control-plane join. */
 export async function certificateKey(ssh: SshSpec, cp: HostSpec): Promise<string> {
-  const cached = cache.get(cacheKey(cp));
-  if (cached) return cached;
   return withSessions(ssh, [cp], async (remote) => {
-    const key = (await remote.session.readFile(CERTIFICATE_KEY_FILE)).toString('utf8').trim();
+    const key = await remote.session.readFile(CERTIFICATE_KEY_FILE).then(
+      (b) => b.toString('utf8').trim(),
+      (err: unknown) => {
+        if (err instanceof RemoteFileError && err.code === 'ENOENT') return '';
+        throw err;
+      },
+    );
     if (!CERT_KEY_RE.test(key)) {
       throw ApplicationFailure.nonRetryable(
-        `${cp.name}: ${CERTIFICATE_KEY_FILE} holds no certificate key; run the init with certificates: upload again`,
+        `${cp.name}: ${CERTIFICATE_KEY_FILE} holds no certificate key (it is removed once the control planes have joined); upload the certificates again before this join`,
         'KubeadmMissingSharedCerts',
       );
     }
-    cache.set(cacheKey(cp), key);
     return key;
   });
 }

@@ -9,6 +9,7 @@ import { ensureCertificateKey } from './certificate-key';
 import { parseGetNodes, parseGetPods } from '../kubeadm/kubectl';
 import { isControlPlaneRow } from '../kubeadm/node-state';
 import { ADMIN_CONF, CNI_MANIFEST, INIT_CONFIG, KUBECTL, stateFile } from '../kubeadm/paths';
+import type { JournaledStep } from '../ssh/journal';
 import type { InitResult, Journaled, OnHost, StepResult } from './types';
 import { withSessions, pollUntil, Remote, tail } from './host-context';
 import { commandOutcome, kubeadmOutcome } from './kubeadm-failure';
@@ -17,7 +18,11 @@ import { readWorkerFile } from '../worker-files';
 
 const API_WAIT_TRIES = 30;
 
-/** `uploadCerts`: `kubeadm init --upload-certs` with a certificate key kubeadm-ha makes and keeps on the host. */
+/**
+ * `uploadCerts`: `kubeadm init --upload-certs` with a certificate key kubeadm-ha makes and keeps on the host.
+ * kubeadm-config.yaml is put in place by the journal, under the host lock, by the attempt that starts
+ * the init: an earlier attempt still running never changes what kubeadm reads.
+ */
 export const kubeadmInit = async ({
   host,
   ssh,
@@ -26,20 +31,16 @@ export const kubeadmInit = async ({
   uploadCerts,
 }: OnHost & Journaled & { config: InitConfigInput; stacked: boolean; uploadCerts?: boolean }): Promise<InitResult> =>
   withSessions(ssh, [host], async (remote): Promise<InitResult> => {
-    remote.step('writing kubeadm-config.yaml');
     // With upload, the certificate key goes into the 0600 config: kubeadm reads it there, never from argv.
-    const certificateKey = uploadCerts ? await ensureCertificateKey(remote) : undefined;
-    await remote.session.writeFile(
-      INIT_CONFIG,
-      renderInitConfig({ ...config, ...(certificateKey ? { certificateKey } : {}) }),
-      stateFile(0o600),
-    );
+    if (uploadCerts) remote.step('certificate key (under the host lock)');
+    const certificateKey = uploadCerts ? await ensureCertificateKey(remote.session) : undefined;
     const flags = uploadCerts ? ` ${uploadCertsFlag(parseKubeVersion(config.kubernetesVersion))}` : '';
     // Guarded: admin.conf means an init already ran here (perhaps from an earlier run), so it never runs twice.
     const o = await remote.journaled({
       id: stepId,
       command: guardedInitCommand(`kubeadm init --config ${INIT_CONFIG}${flags}`),
       guard: `test -f ${ADMIN_CONF}`,
+      ...initConfigInput(config, certificateKey),
     });
     if (o.state === 'finished' && o.exitCode === SECOND_CLUSTER_EXIT) {
       throw ApplicationFailure.create({
@@ -63,10 +64,10 @@ export const kubeadmInit = async ({
   });
 
 /**
- * `kubeadm init phase upload-certs`: uploads the shared certificates again, encrypted with the same
- * key, for another two hours (the kubeadm-certs Secret's lifetime, cmd/kubeadm/app/phases/copycerts).
+ * `kubeadm init phase upload-certs`: uploads the shared certificates again, encrypted with the key
+ * kept on the host (a new one when it has none), for another two hours (the kubeadm-certs Secret's
+ * lifetime, cmd/kubeadm/app/phases/copycerts).
  */
-/** `kubeadm init phase upload-certs` again with the same key: two more hours for the control-plane joins. */
 export const uploadCerts = async ({
   host,
   ssh,
@@ -74,12 +75,13 @@ export const uploadCerts = async ({
   config,
 }: OnHost & Journaled & { config: InitConfigInput }): Promise<StepResult> =>
   withSessions(ssh, [host], async (remote): Promise<StepResult> => {
-    const certificateKey = await ensureCertificateKey(remote);
-    await remote.session.writeFile(INIT_CONFIG, renderInitConfig({ ...config, certificateKey }), stateFile(0o600));
+    remote.step('certificate key (under the host lock)');
+    const certificateKey = await ensureCertificateKey(remote.session);
     const flag = uploadCertsFlag(parseKubeVersion(config.kubernetesVersion));
     const o = await remote.journaled({
       id: stepId,
       command: `kubeadm init phase upload-certs ${flag} --config ${INIT_CONFIG}`,
+      ...initConfigInput(config, certificateKey),
     });
     commandOutcome(host.name, 'kubeadm init phase upload-certs', o);
     return {
@@ -89,6 +91,24 @@ export const uploadCerts = async ({
       detail: 'certificates uploaded to Secret kubeadm-certs for two hours',
     };
   });
+
+/**
+ * kubeadm-config.yaml as the journal's input: put in place by the attempt that starts the step, under
+ * the host lock. With the certificate key in it, it is removed when the command ends (the key itself
+ * is kept in CERTIFICATE_KEY_FILE).
+ */
+function initConfigInput(
+  config: InitConfigInput,
+  certificateKey: string | undefined,
+): Pick<JournaledStep, 'input' | 'removeAfter'> {
+  return {
+    input: {
+      path: INIT_CONFIG,
+      content: renderInitConfig({ ...config, ...(certificateKey ? { certificateKey } : {}) }),
+    },
+    ...(certificateKey ? { removeAfter: [INIT_CONFIG] } : {}),
+  };
+}
 
 /** Done in the cluster: the API server answers through admin.conf and this node is a control plane. */
 async function confirmInitialised(remote: Remote): Promise<string> {

@@ -1,5 +1,7 @@
 // The first control plane's activities on the local fleet (real sshd, the stand-in kubeadm), called
-// directly: join tokens whose delete fails. Each check reads the host or the cluster's state.
+// directly: two attempts of one kubeadm init at once (a retry beside an attempt that is still
+// running), and join tokens whose delete fails. Each check reads the host or the cluster's state.
+// The tests run in order on one fleet: the first one's init makes the cluster the others use.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,18 +9,22 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { fleetDown, fleetUp, setFault, type FleetInfo } from '../../fleet';
+import { fleetDown, fleetUp, readInvocations, setFault, type FleetInfo } from '../../fleet';
+import { readState } from '../../fleet/standins/state';
+import { decryptCerts } from '../../fleet/standins/uploadcerts';
 import * as activities from '../../src/activities';
 import { tokenSecret } from '../../src/activities/token-secrets';
 import { loadClusterFile } from '../../src/config/cluster-file';
 import type { ClusterSpec, HostSpec } from '../../src/config/types';
 import type { InitConfigInput } from '../../src/kubeadm/config';
-import { STATE_DIR, tokenFile } from '../../src/kubeadm/paths';
+import { CERTIFICATE_KEY_FILE, INIT_CONFIG, STATE_DIR, tokenFile } from '../../src/kubeadm/paths';
+import { HOST_LOCK } from '../../src/ssh/journal';
 import { sessionPool } from '../../src/ssh/pool';
 import { openSession } from '../../src/ssh/session';
 import { loadTarget } from '../../src/ssh/target';
 import type { HostSession } from '../../src/ssh/types';
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const logs: string[] = [];
 
 describe('first control plane activities on the local fleet', () => {
@@ -54,20 +60,58 @@ describe('first control plane activities on the local fleet', () => {
     spec = loadClusterFile(fleet.clusterFile);
     cp1 = spec.controlPlanes[0];
     root = await openSession(await loadTarget(cp1, { ...spec.ssh, user: 'root' }));
-    await act(activities.kubeadmInit, {
-      host: cp1,
-      ssh: spec.ssh,
-      stepId: 'fcp.kubeadmInit.cp1.1',
-      stacked: true,
-      uploadCerts: true,
-      config: initConfig('10.244.0.0/16'),
-    });
   });
   after(async () => {
     await root?.close();
     await sessionPool().closeAll();
     await fleetDown(dir);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('two attempts of one init at once: kubeadm runs once and reads the config and key of the attempt that started it', async () => {
+    // Another step holds the host lock (as a running command does) while the attempts start, the
+    // second one after the first has put everything it writes outside the journal.
+    const holder = root.run(`mkdir -p ${STATE_DIR} && flock -x ${HOST_LOCK} sleep 3`);
+    for (let i = 0; (await root.run(`flock -n ${HOST_LOCK} true`)).exitCode === 0; i++) {
+      assert.ok(i < 50, 'the test could not take the host lock');
+      await sleep(100);
+    }
+    const attempt = (podSubnet: string) =>
+      act(activities.kubeadmInit, {
+        host: cp1,
+        ssh: spec.ssh,
+        stepId: 'fcp.kubeadmInit.cp1.1',
+        stacked: true,
+        uploadCerts: true,
+        config: initConfig(podSubnet),
+      });
+    const subnets = ['10.244.0.0/16', '10.245.0.0/16'];
+    const first = attempt(subnets[0]);
+    await sleep(1000);
+    const second = attempt(subnets[1]);
+    await holder;
+    const results = await Promise.all([first, second]);
+    const started = results.filter((r) => !r.attached);
+    assert.equal(started.length, 1, 'one attempt started the init, the other waited for it');
+    assert.equal(readInvocations(dir, 'cp1').filter((i) => i.argv[0] === 'init').length, 1, 'kubeadm init ran once');
+    const state = readState(dir);
+    assert.equal(
+      (state.clusterConfiguration.networking as { podSubnet?: string }).podSubnet,
+      subnets[results.indexOf(started[0])],
+      'kubeadm read the config of the attempt that started it',
+    );
+    const key = (await sh(`cat ${CERTIFICATE_KEY_FILE}`)).trim();
+    assert.match(key, /^[0-9a-f]{64}$/);
+    assert.doesNotThrow(
+      () => decryptCerts(key, state.certsSecret!),
+      'the uploaded certificates open with the kept key',
+    );
+    assert.equal(await sh(`stat -c '%a %U' ${CERTIFICATE_KEY_FILE}`), '600 root\n');
+    assert.equal(
+      await sh(`ls -A ${STATE_DIR} | grep -c kubeadm-config || true`),
+      '0\n',
+      `${INIT_CONFIG} held the key: it is gone, with every staged copy`,
+    );
   });
 
   it('a token whose delete fails is left to expire, and its secret leaves the host and the worker', async () => {
