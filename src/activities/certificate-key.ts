@@ -1,19 +1,20 @@
 // The certificate key for `kubeadm init --upload-certs`: kubeadm-ha makes one (32 random bytes, hex,
 // as `kubeadm certs certificate-key` prints) and passes it to kubeadm in the 0600 config file, never
-// in argv. It lives in a 0600 file on the first control plane; the workflow only learns when the
-// certificates were uploaded with it.
+// in argv. It lives in a 0600 file on the first control plane from the first upload until the
+// control planes have joined (removeCertificateKey); the workflow only learns when the certificates
+// were uploaded with it.
 //
-// The file is made (when missing) under the host lock, the lock journaled steps hold
+// The file is made (when missing) and removed under the host lock, the lock journaled steps hold
 // while their command runs: it never changes under a running init or upload, and attempts of one
 // step that run at once (a retry beside an attempt that is still running) read the same key, so the
 // config kubeadm reads, whichever attempt put it in place, holds the key this file keeps. It is read
-// from the host at each use, never kept in a worker's memory: a key the host no longer has must
-// not live on in a worker.
+// from the host at each use, never kept in a worker's memory: after a removal, the next upload
+// makes a new key, which another worker's memory would not know.
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { HostSpec, SshSpec } from '../config/types';
 import { shellQuote } from '../common/shell-quote';
-import { CERTIFICATE_KEY_FILE } from '../kubeadm/paths';
+import { CERTIFICATE_KEY_FILE, INIT_CONFIG } from '../kubeadm/paths';
 import { CERT_KEY_RE } from '../kubeadm/validate';
 import { RemoteFileError } from '../ssh/errors';
 import { HOST_LOCK } from '../ssh/journal';
@@ -29,8 +30,16 @@ if [ \${#k} -ne 64 ]; then
 fi
 cat -- "$2"`;
 
+// Args: HOST_LOCK KEY_FILE INIT_CONFIG. The key file goes, and the init config if it holds a key
+// (as kubeadm-ha kept it before it removed that file after the init). Exit 0: removed, 3: there was none.
+const REMOVE = `[ -e "$2" ] || grep -qs '^ *certificateKey:' "$3" || exit 3
+exec 9>>"$1"; flock -x 9 || exit 1
+r=3; [ -e "$2" ] && rm -f -- "$2" && r=0
+grep -qs '^ *certificateKey:' "$3" && rm -f -- "$3" && r=0
+exit $r`;
+
 const script = (text: string) =>
-  `sh -c ${shellQuote(text)} kha-certificate-key ${shellQuote(HOST_LOCK)} ${shellQuote(CERTIFICATE_KEY_FILE)}`;
+  `sh -c ${shellQuote(text)} kha-certificate-key ${[HOST_LOCK, CERTIFICATE_KEY_FILE, INIT_CONFIG].map(shellQuote).join(' ')}`;
 
 /** The key on this control plane, made and stored there if it has none. */
 export async function ensureCertificateKey(session: HostSession): Promise<string> {
@@ -43,6 +52,16 @@ export async function ensureCertificateKey(session: HostSession): Promise<string
       'CommandFailed',
     );
   return key;
+}
+
+/** Removes the key from the control plane; false when it had none. */
+export async function removeCertificateKeyFile(session: HostSession): Promise<boolean> {
+  const r = await session.run(script(REMOVE));
+  if (r.exitCode === 0 || r.exitCode === 3) return r.exitCode === 0;
+  throw ApplicationFailure.retryable(
+    `${session.target.name}: removing ${CERTIFICATE_KEY_FILE} failed (exit ${r.exitCode ?? 'unknown'}): ${tail(r.stderr, 300)}`,
+    'CommandFailed',
+  );
 }
 
 /** The key kept on `cp`, for a control-plane join. */

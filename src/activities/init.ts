@@ -5,10 +5,10 @@ import { caCertHashCommand, parseCaCertHash } from '../kubeadm/certs';
 import { renderInitConfig } from '../kubeadm/config';
 import { guardedInitCommand, SECOND_CLUSTER_EXIT } from '../kubeadm/init-command';
 import { parseKubeVersion, uploadCertsFlag } from '../kubeadm/version';
-import { ensureCertificateKey } from './certificate-key';
+import { ensureCertificateKey, removeCertificateKeyFile } from './certificate-key';
 import { parseGetNodes, parseGetPods } from '../kubeadm/kubectl';
 import { isControlPlaneRow } from '../kubeadm/node-state';
-import { ADMIN_CONF, CNI_MANIFEST, INIT_CONFIG, KUBECTL, stateFile } from '../kubeadm/paths';
+import { ADMIN_CONF, CERTIFICATE_KEY_FILE, CNI_MANIFEST, INIT_CONFIG, KUBECTL, stateFile } from '../kubeadm/paths';
 import type { JournaledStep } from '../ssh/journal';
 import type { InitResult, Journaled, OnHost, StepResult } from './types';
 import { withSessions, pollUntil, Remote, tail } from './host-context';
@@ -93,9 +93,25 @@ export const uploadCerts = async ({
   });
 
 /**
+ * Upload mode, once the control planes have joined: the certificate key leaves the first control
+ * plane (the kubeadm-certs Secret it decrypts expires within two hours by itself). A later upload,
+ * in this run or another, makes a new one.
+ */
+export const removeCertificateKey = async ({ host, ssh }: OnHost): Promise<StepResult> =>
+  withSessions(ssh, [host], async (remote): Promise<StepResult> => {
+    remote.step(`removing ${CERTIFICATE_KEY_FILE}`);
+    const removed = await removeCertificateKeyFile(remote.session);
+    return {
+      host: host.name,
+      alreadyDone: !removed,
+      detail: removed ? `removed the certificate key (${CERTIFICATE_KEY_FILE})` : 'no certificate key was kept',
+    };
+  });
+
+/**
  * kubeadm-config.yaml as the journal's input: put in place by the attempt that starts the step, under
- * the host lock. With the certificate key in it, it is removed when the command ends (the key itself
- * is kept in CERTIFICATE_KEY_FILE).
+ * the host lock. With the certificate key in it, it is removed when the command ends; the key itself
+ * is kept in CERTIFICATE_KEY_FILE until the control planes have joined.
  */
 function initConfigInput(
   config: InitConfigInput,

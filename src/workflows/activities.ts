@@ -36,6 +36,7 @@ export function activitiesFor(tuning: RetryTuning = {}): KubeadmHaActivities {
     probeLoadBalancer: quick.probeLoadBalancer,
     kubeadmInit: long.kubeadmInit,
     uploadCerts: quick.uploadCerts,
+    removeCertificateKey: quick.removeCertificateKey,
     buildEtcdMember: long.buildEtcdMember,
     checkEtcdCluster: long.checkEtcdCluster,
     installEtcdClientCerts: quick.installEtcdClientCerts,

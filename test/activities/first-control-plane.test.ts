@@ -1,6 +1,6 @@
 // The first control plane's activities on the local fleet (real sshd, the stand-in kubeadm), called
 // directly: two attempts of one kubeadm init at once (a retry beside an attempt that is still
-// running), and join tokens whose delete fails. Each check reads the host or the cluster's state.
+// running), join tokens whose delete fails, and the certificate key's removal after the joins. Each check reads the host or the cluster's state.
 // The tests run in order on one fleet: the first one's init makes the cluster the others use.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { fleetDown, fleetUp, readInvocations, setFault, type FleetInfo } from '.
 import { readState } from '../../fleet/standins/state';
 import { decryptCerts } from '../../fleet/standins/uploadcerts';
 import * as activities from '../../src/activities';
+import { certificateKey } from '../../src/activities/certificate-key';
 import { tokenSecret } from '../../src/activities/token-secrets';
 import { loadClusterFile } from '../../src/config/cluster-file';
 import type { ClusterSpec, HostSpec } from '../../src/config/types';
@@ -33,6 +34,8 @@ describe('first control plane activities on the local fleet', () => {
   let spec: ClusterSpec;
   let cp1: HostSpec;
   let root: HostSession;
+  /** From the init (the first test). */
+  let caCertHash = '';
   /** Runs an activity (or code that needs an activity's context) as one attempt would. */
   const act = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
     new MockActivityEnvironment(undefined, {
@@ -91,6 +94,7 @@ describe('first control plane activities on the local fleet', () => {
     const second = attempt(subnets[1]);
     await holder;
     const results = await Promise.all([first, second]);
+    caCertHash = results[0].caCertHash;
     const started = results.filter((r) => !r.attached);
     assert.equal(started.length, 1, 'one attempt started the init, the other waited for it');
     assert.equal(readInvocations(dir, 'cp1').filter((i) => i.argv[0] === 'init').length, 1, 'kubeadm init ran once');
@@ -146,5 +150,73 @@ describe('first control plane activities on the local fleet', () => {
       /tokens\/[a-z0-9]{6}: .*No such file/,
       'the worker no longer has the secret',
     );
+  });
+
+  it('the certificate key removed after the joins: a later upload makes a new one, and a control plane joins with it', async () => {
+    const removedKey = (await sh(`cat ${CERTIFICATE_KEY_FILE}`)).trim();
+    const remove = () => act(activities.removeCertificateKey, { host: cp1, ssh: spec.ssh });
+    assert.equal((await remove()).alreadyDone, false);
+    assert.equal(await sh(`test -e ${CERTIFICATE_KEY_FILE} || echo removed`), 'removed\n');
+    assert.equal((await remove()).alreadyDone, true, 'a second removal finds none');
+    await assert.rejects(
+      act(() => certificateKey(spec.ssh, cp1)),
+      (err: Error & { type?: string }) => err.type === 'KubeadmMissingSharedCerts',
+      'no worker still knows the key',
+    );
+    await act(activities.uploadCerts, {
+      host: cp1,
+      ssh: spec.ssh,
+      stepId: 'fcp.uploadCerts.cp1.1',
+      config: initConfig('10.244.0.0/16'),
+    });
+    const key = (await sh(`cat ${CERTIFICATE_KEY_FILE}`)).trim();
+    assert.match(key, /^[0-9a-f]{64}$/);
+    assert.notEqual(key, removedKey, 'a new key');
+    assert.doesNotThrow(() => decryptCerts(key, readState(dir).certsSecret!), 'the certificates were uploaded with it');
+    assert.equal(await sh(`ls -A ${STATE_DIR} | grep -c kubeadm-config || true`), '0\n');
+    const cp2 = spec.controlPlanes[1];
+    const j = await act(activities.joinNode, {
+      host: cp2,
+      ssh: spec.ssh,
+      stepId: 'fcp.joinNode.cp2.1',
+      role: 'control-plane',
+      kubernetesVersion: spec.kubernetesVersion,
+      endpoint: `${spec.loadBalancer.host}:${spec.loadBalancer.port}`,
+      caCertHash,
+      token: await act(activities.ensureJoinToken, {
+        host: cp1,
+        ssh: spec.ssh,
+        ttlSeconds: 3600,
+        minRemainingSeconds: 600,
+        description: 'fcp test',
+      }),
+      tokenHost: cp1,
+      downloadCerts: true,
+    });
+    assert.equal(j.detail, 'joined as control-plane');
+    assert.equal(readState(dir).nodes.cp2?.role, 'control-plane');
+    const ca = await act(() =>
+      Promise.all(
+        [cp1, cp2].map(async (h) => {
+          const s = await openSession(await loadTarget(h, { ...spec.ssh, user: 'root' }));
+          try {
+            return (await s.run('sha256sum < /etc/kubernetes/pki/ca.key')).stdout;
+          } finally {
+            await s.close();
+          }
+        }),
+      ),
+    );
+    assert.equal(ca[0], ca[1], 'cp2 downloaded the CA key cp1 uploaded');
+  });
+
+  it('the removal also takes a kubeadm-config.yaml that holds a key (as earlier versions left it), and leaves one without', async () => {
+    await sh(`rm -f ${CERTIFICATE_KEY_FILE}`);
+    await sh(`printf 'kind: InitConfiguration\\ncertificateKey: ${'0'.repeat(64)}\\n' > ${INIT_CONFIG}`);
+    assert.equal((await act(activities.removeCertificateKey, { host: cp1, ssh: spec.ssh })).alreadyDone, false);
+    assert.equal(await sh(`test -e ${INIT_CONFIG} || echo removed`), 'removed\n');
+    await sh(`printf 'kind: InitConfiguration\\n' > ${INIT_CONFIG}`);
+    assert.equal((await act(activities.removeCertificateKey, { host: cp1, ssh: spec.ssh })).alreadyDone, true);
+    assert.equal(await sh(`cat ${INIT_CONFIG}`), 'kind: InitConfiguration\n');
   });
 });

@@ -12,7 +12,8 @@ import { parse, stringify } from 'yaml';
 import { MockActivityEnvironment, TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Worker } from '@temporalio/worker';
 import { readInvocations, type FleetInfo, type FleetOptions } from '../../fleet';
-import { readState } from '../../fleet/standins/state';
+import { readState, type CertsSecret } from '../../fleet/standins/state';
+import { decryptCerts } from '../../fleet/standins/uploadcerts';
 import * as activities from '../../src/activities';
 import { activityWorkerOptions } from '../../src/activities/worker-options';
 import { main } from '../../src/client/cli';
@@ -101,6 +102,20 @@ async function existingEtcd(fleet: FleetInfo): Promise<Record<string, unknown>> 
     certFile: local('etcd-client.crt', await read('/etc/kubernetes/pki/apiserver-etcd-client.crt'), 0o644),
     keyFile: local('etcd-client.key', await read('/etc/kubernetes/pki/apiserver-etcd-client.key'), 0o600),
   };
+}
+
+/** Whether some 64 hex digits in `text` are the key that encrypted `secret` (the kubeadm-certs Secret). */
+function opensCertsSecret(secret: CertsSecret, text: string): boolean {
+  for (const m of text.matchAll(/[0-9a-f]{64,}/g))
+    for (let i = 0; i + 64 <= m[0].length; i++) {
+      try {
+        decryptCerts(m[0].slice(i, i + 64), secret);
+        return true;
+      } catch {
+        // not the key
+      }
+    }
+  return false;
 }
 
 interface Case {
@@ -197,9 +212,8 @@ const CASES: Case[] = [
         ['init --config /var/lib/kubeadm-ha/kubeadm-config.yaml --upload-certs'],
         'the key is in the 0600 config, not argv',
       );
-      assert.equal(await sh('cp1', 'sudo -n stat -c "%a %U" /var/lib/kubeadm-ha/certificate-key'), '600 root');
-      const key = await sh('cp1', 'sudo -n cat /var/lib/kubeadm-ha/certificate-key');
-      assert.match(key, /^[0-9a-f]{64}$/);
+      const keyFile = () => sh('cp1', 'sudo -n cat /var/lib/kubeadm-ha/certificate-key 2>/dev/null || echo none');
+      assert.equal(await keyFile(), 'none', 'the certificate key left cp1 once the control planes had joined');
       const configs = () => sh('cp1', 'sudo -n ls -A /var/lib/kubeadm-ha | grep -c kubeadm-config || true');
       assert.equal(await configs(), '0', 'kubeadm-config.yaml held the key: removed when the init ended');
       for (const f of ['ca.key', 'sa.key', 'front-proxy-ca.key', 'etcd/ca.key'])
@@ -211,7 +225,7 @@ const CASES: Case[] = [
           `${cp}: no certificate copy in upload mode`,
         );
       }
-      // The re-upload a later control-plane join gets when the certificates are about to expire.
+      // The re-upload a later control-plane join gets (about to expire, or a later run): with a new key.
       const spec = loadClusterFile(fleet.clusterFile);
       const before = readState(fleet.dir).certsSecret!.expires;
       const cp1 = spec.controlPlanes[0];
@@ -236,7 +250,10 @@ const CASES: Case[] = [
         ['init phase upload-certs --upload-certs --config /var/lib/kubeadm-ha/kubeadm-config.yaml 0'],
       );
       assert.ok(readState(fleet.dir).certsSecret!.expires > before, 'the kubeadm-certs Secret lives two more hours');
-      assert.equal(await sh('cp1', 'sudo -n cat /var/lib/kubeadm-ha/certificate-key'), key, 'with the same key');
+      const key = await keyFile();
+      assert.match(key, /^[0-9a-f]{64}$/, 'a new key, kept on cp1');
+      assert.equal(await sh('cp1', 'sudo -n stat -c "%a %U" /var/lib/kubeadm-ha/certificate-key'), '600 root');
+      assert.ok(opensCertsSecret(readState(fleet.dir).certsSecret!, `certificateKey: ${key}\n`), 'uploaded with it');
       assert.equal(await configs(), '0', 'the config of the upload is removed too');
     },
   },
@@ -351,14 +368,14 @@ describe('the procedure per topology, certificate mode and version, on the local
         assert.equal(r.exitCode, 0, `${host}: ${cmd}: ${r.stderr}`);
         return r.stdout.trim();
       };
+      // The kubeadm-certs Secret as the run left it (the checks may upload again, with another key). The
+      // run's key is gone from the hosts: a text holds it if some 64 hex digits in it open this Secret.
+      const uploadedByRun = spec.certificates === 'upload' ? readState(fleet.dir).certsSecret : undefined;
+      if (spec.certificates === 'upload') assert.ok(uploadedByRun, 'the run uploaded the certificates');
       try {
         await c.check(fleet, sh);
         // Secrets of this run: its certificate key (upload mode), tokens, private keys.
         const history = await historyText(env.client.workflow.getHandle(workflowIdFor(fleet.clusterName)));
-        const key =
-          spec.certificates === 'upload'
-            ? await sh('cp1', 'sudo -n cat /var/lib/kubeadm-ha/certificate-key')
-            : undefined;
         // As stored (what `temporal workflow show` prints), every payload is ciphertext.
         const stored = JSON.parse(
           execFileSync(
@@ -368,10 +385,12 @@ describe('the procedure per topology, certificate mode and version, on the local
           ),
         );
         const payloads = storedPayloads(stored);
+        const plain = payloads.filter(
+          (p) => p.metadata?.encoding !== Buffer.from('binary/encrypted').toString('base64'),
+        );
         assert.ok(
-          payloads.length > 20 &&
-            payloads.every((p) => p.metadata?.encoding === Buffer.from('binary/encrypted').toString('base64')),
-          'no plain payload in the stored history',
+          payloads.length > 20 && plain.length === 0,
+          `no plain payload in the stored history: ${JSON.stringify(plain).slice(0, 300)}`,
         );
         // Nor in any command line on the hosts (where ps shows it): the fleet logs kubeadm's argv.
         const argv = fleet.hosts
@@ -384,7 +403,8 @@ describe('the procedure per topology, certificate mode and version, on the local
         ]) {
           assert.doesNotMatch(text, TOKEN, `no join token in the ${what}`);
           assert.doesNotMatch(text, SECRET_PEM, `no private key in the ${what}`);
-          if (key) assert.ok(!text.includes(key), `the certificate key is not in the ${what}`);
+          if (uploadedByRun)
+            assert.ok(!opensCertsSecret(uploadedByRun, text), `the certificate key is not in the ${what}`);
         }
       } finally {
         await Promise.all([...sessions.values()].map((s) => s.close()));

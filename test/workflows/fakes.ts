@@ -148,6 +148,7 @@ export function fakeActivities(calls: Call[], o: FakeOptions = {}): KubeadmHaAct
     waitForSystemPods: step('waitForSystemPods'),
     distributeCerts: step('distributeCerts'),
     uploadCerts: step('uploadCerts'),
+    removeCertificateKey: step('removeCertificateKey'),
     buildEtcdMember: step('buildEtcdMember'),
     checkEtcdCluster: step('checkEtcdCluster'),
     installEtcdClientCerts: step('installEtcdClientCerts'),

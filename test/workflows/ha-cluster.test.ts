@@ -177,10 +177,62 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
     assert.equal(result.outcome, 'completed');
     assert.deepEqual(names(calls, 'distributeCerts'), []);
     assert.equal((calls.find((c) => c.name === 'kubeadmInit')!.input as { uploadCerts?: boolean }).uploadCerts, true);
-    const seq = calls.filter((c) => ['uploadCerts', 'joinNode'].includes(c.name)).map((c) => `${c.name} ${c.host}`);
-    assert.deepEqual(seq, ['joinNode cp2', 'uploadCerts cp1', 'joinNode cp3']);
+    const seq = calls
+      .filter(
+        (c) => ['uploadCerts', 'joinNode', 'removeCertificateKey'].includes(c.name) || c.name.startsWith('delete'),
+      )
+      .map((c) => `${c.name} ${c.host ?? ''}`.trim());
+    assert.deepEqual(seq, [
+      'joinNode cp2',
+      'uploadCerts cp1',
+      'joinNode cp3',
+      'deleteJoinTokens:tok1',
+      'removeCertificateKey cp1',
+    ]);
     for (const j of calls.filter((c) => c.name === 'joinNode'))
       assert.equal((j.input as { downloadCerts?: boolean }).downloadCerts, true);
+  });
+
+  it('upload mode, the init done in an earlier run: the certificates are uploaded before the first control-plane join, their key removed after the last', async () => {
+    const calls: Call[] = [];
+    const cp1 = { name: 'cp1', status: 'Ready', roles: ['control-plane'], version: 'v1.31.4', ready: true };
+    const acts = fakeActivities(calls, {
+      files: { cp1: { ...JOINED_CP, caCert: true } },
+      cluster: {
+        caCertHash: `sha256:${'b'.repeat(64)}`,
+        nodes: [cp1],
+        etcdMembers: [
+          { id: 'a1', name: 'cp1', peerURLs: ['https://10.0.0.1:2380'], clientURLs: [], started: true, learner: false },
+        ],
+      },
+    });
+    const r = await run(acts, { spec: { ...spec([], 0), certificates: 'upload' }, tuning: fast }, (h) => h.result());
+    assert.equal(r.outcome, 'completed');
+    const seq = calls
+      .filter((c) => ['kubeadmInit', 'uploadCerts', 'joinNode', 'removeCertificateKey'].includes(c.name))
+      .map((c) => `${c.name} ${c.host}`);
+    assert.deepEqual(seq, ['uploadCerts cp1', 'joinNode cp2', 'joinNode cp3', 'removeCertificateKey cp1']);
+  });
+
+  it('upload mode with one control plane: the certificate key goes right after the init', async () => {
+    const calls: Call[] = [];
+    const one = { ...spec([], 1), certificates: 'upload' as const };
+    one.controlPlanes = one.controlPlanes.slice(0, 1);
+    const r = await run(fakeActivities(calls), { spec: one, tuning: fast }, resultRecorded('upload-one-control-plane'));
+    assert.equal(r.outcome, 'completed');
+    const seq = calls
+      .filter((c) => ['kubeadmInit', 'uploadCerts', 'joinNode', 'removeCertificateKey'].includes(c.name))
+      .map((c) => `${c.name} ${c.host}`);
+    assert.deepEqual(seq, ['kubeadmInit cp1', 'removeCertificateKey cp1', 'joinNode w1']);
+  });
+
+  it('copy mode keeps no certificate key, so none is removed', async () => {
+    const calls: Call[] = [];
+    assert.equal(
+      (await run(fakeActivities(calls), { spec: spec([], 1), tuning: fast }, (h) => h.result())).outcome,
+      'completed',
+    );
+    assert.deepEqual(names(calls, 'removeCertificateKey'), []);
   });
 
   it("runs the phases in the procedure's order, control planes one at a time, one token per join phase", async () => {
@@ -615,6 +667,7 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
     'joinNode',
     'cleanNode',
     'uploadCerts',
+    'removeCertificateKey',
   ];
   const changes = (calls: Call[]) =>
     calls.filter((c) => CHANGING.includes(c.name) || c.name.startsWith('deleteJoinTokens'));

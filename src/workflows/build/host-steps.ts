@@ -1,6 +1,8 @@
 // The build's steps on one host, as the phases hand them to the engine: each takes the journal id
 // the engine gives it and returns what to show for the host.
+import { patched } from '@temporalio/workflow';
 import type { HostSpec } from '../../config/types';
+import type { PhaseContext } from '../engine/context';
 import type { HostAction } from '../engine/phase';
 import type { BuildFacts, BuildState } from './state';
 import { resetPlan } from './state';
@@ -36,6 +38,22 @@ async function uploadCertsIfDue(b: BuildState, stepId: string): Promise<void> {
   if (left >= t.minRemainingSeconds * 1000) return;
   await b.acts.uploadCerts({ ...b.c.at(b.c.firstCp), stepId: `${stepId}.upload-certs`, config: b.c.initConfig() });
   b.certsUploadedAt = Date.now();
+}
+
+/** Runs from before this patch kept the certificate key on the first control plane after the joins. */
+export const REMOVE_CERTIFICATE_KEY = 'remove-certificate-key';
+
+/**
+ * Upload mode, once no control plane is left to join: the certificate key leaves the first control
+ * plane (a step there, which parks if it fails). The uploaded certificates are then as good as gone,
+ * so a later control-plane join uploads them again, with a new key.
+ */
+export async function removeCertificateKey(ctx: PhaseContext<BuildState>): Promise<void> {
+  const b = ctx.state;
+  const { c } = b;
+  if (!c.upload || !patched(REMOVE_CERTIFICATE_KEY)) return;
+  await ctx.onFirst('removeCertificateKey', async () => (await b.acts.removeCertificateKey(c.at(c.firstCp))).detail);
+  b.certsUploadedAt = undefined;
 }
 
 /** kubeadm join, as a control plane or a worker, with a fresh token. */

@@ -3,7 +3,7 @@
 import { isBuiltEtcd } from '../../../config/types';
 import type { Phase } from '../../engine/phase';
 import type { BuildCluster } from '../cluster';
-import { actionOn, cleanNode, initDone, readVia } from '../host-steps';
+import { actionOn, cleanNode, initDone, readVia, removeCertificateKey } from '../host-steps';
 import type { BuildFacts, BuildState } from '../state';
 
 export const init = (c: BuildCluster): Phase<BuildFacts, BuildState> => ({
@@ -49,5 +49,7 @@ export const init = (c: BuildCluster): Phase<BuildFacts, BuildState> => ({
         return r.detail;
       },
     });
+    // No other control plane will join with the uploaded certificates: their key goes now.
+    if (c.otherCps.length === 0) await removeCertificateKey(ctx);
   },
 });

@@ -1,9 +1,10 @@
 // The other control planes, one at a time, as the procedure recommends (and requires before kubeadm
 // 1.15). A failed try is cleaned by a reset, which also removes the shared certificates: in copy
-// mode they are copied again.
+// mode they are copied again. In upload mode the certificate key leaves the first control plane
+// once they have all joined.
 import type { Phase } from '../../engine/phase';
 import type { BuildCluster } from '../cluster';
-import { actionOn, cleanNode, copyCerts, join, joinedFacts, notJoined } from '../host-steps';
+import { actionOn, cleanNode, copyCerts, join, joinedFacts, notJoined, removeCertificateKey } from '../host-steps';
 import type { BuildFacts, BuildState } from '../state';
 
 export const joinControlPlanes = (c: BuildCluster): Phase<BuildFacts, BuildState> => ({
@@ -39,5 +40,6 @@ export const joinControlPlanes = (c: BuildCluster): Phase<BuildFacts, BuildState
       },
     });
     await b.tokens.deleteMinted();
+    await removeCertificateKey(ctx);
   },
 });
