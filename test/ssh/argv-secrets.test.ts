@@ -18,11 +18,14 @@ function srcDir(): string {
 // Identifiers that carry a secret in the activities: the token (secret, token), the certificate key.
 const SECRET_EXPR = /\b(secret|token(?!File\b|s\b)|[cC]ertificateKey|certKey|key|password)\b(?!\s*\.\s*id\b)/;
 
-/** Command texts: the template literal or string right after run(, check(, command: or guard:. */
+/**
+ * Command texts: the template literal or string right after run(, check(, command: or guard:, and the
+ * shell scripts kept in upper-case constants (`const ENSURE = \`...\``, run through a helper).
+ */
 function commandTexts(source: string): { text: string; line: number }[] {
   const out: { text: string; line: number }[] = [];
   const re =
-    /(?:\.(?:run|check)\(\s*|\b(?:command|guard):\s*)(`(?:\\.|\$\{(?:[^{}]|\{[^{}]*\})*\}|[^`\\])*`|'(?:\\.|[^'\\])*'|[A-Za-z_][\w.]*)/g;
+    /(?:\.(?:run|check)\(\s*|\b(?:command|guard):\s*|^const [A-Z][A-Z0-9_]* = )(`(?:\\.|\$\{(?:[^{}]|\{[^{}]*\})*\}|[^`\\])*`|'(?:\\.|[^'\\])*'|[A-Za-z_][\w.]*)/gm;
   for (let m = re.exec(source); m; m = re.exec(source))
     out.push({ text: m[1], line: source.slice(0, m.index).split('\n').length });
   return out;
@@ -50,10 +53,10 @@ it('no command built by the activities interpolates a token or certificate key',
 
 it('the scan catches a secret in argv', () => {
   const bad =
-    'await node.check(`kubeadm join --token ${secret} x`, "join");\nnode.journaled({ id, command: `kubeadm init phase upload-certs --certificate-key ${certificateKey}` });';
+    'await node.check(`kubeadm join --token ${secret} x`, "join");\nnode.journaled({ id, command: `kubeadm init phase upload-certs --certificate-key ${certificateKey}` });\nconst KEEP = `printf %s ${key} > "$1"`;';
   const found = commandTexts(bad)
     .flatMap((c) => [...c.text.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1]))
     .filter((e) => SECRET_EXPR.test(e));
-  assert.deepEqual(found, ['secret', 'certificateKey']);
+  assert.deepEqual(found, ['secret', 'certificateKey', 'key']);
   assert.ok(!SECRET_EXPR.test('shellQuote(tokenFile(id))') && !SECRET_EXPR.test('input.token.id'));
 });
