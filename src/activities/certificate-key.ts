@@ -11,7 +11,7 @@
 // from the host at each use, never kept in a worker's memory: after a removal, the next upload
 // makes a new key, which another worker's memory would not know.
 import { randomBytes } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { HostSpec, SshSpec } from '../config/types';
 import { shellQuote } from '../common/shell-quote';
 import { CERTIFICATE_KEY_FILE, INIT_CONFIG } from '../kubeadm/paths';
@@ -41,10 +41,14 @@ exit $r`;
 const script = (text: string) =>
   `sh -c ${shellQuote(text)} kha-certificate-key ${[HOST_LOCK, CERTIFICATE_KEY_FILE, INIT_CONFIG].map(shellQuote).join(' ')}`;
 
-/** The key on this control plane, made and stored there if it has none. */
+/** The key on this control plane, made and stored there if it has none (in an activity). */
 export async function ensureCertificateKey(session: HostSession): Promise<string> {
-  // Not remote.run: the key comes back on stdout, which must not reach the log.
-  const r = await session.run(script(ENSURE), { stdin: randomBytes(32).toString('hex') });
+  // Not remote.run: the key comes back on stdout, which must not reach the log. The wait for the host
+  // lock ends with the activity's cancellation.
+  const r = await session.run(script(ENSURE), {
+    stdin: randomBytes(32).toString('hex'),
+    signal: Context.current().cancellationSignal,
+  });
   const key = r.stdout.trim();
   if (r.exitCode !== 0 || !CERT_KEY_RE.test(key))
     throw ApplicationFailure.retryable(
@@ -54,9 +58,9 @@ export async function ensureCertificateKey(session: HostSession): Promise<string
   return key;
 }
 
-/** Removes the key from the control plane; false when it had none. */
+/** Removes the key from the control plane (in an activity); false when it had none. */
 export async function removeCertificateKeyFile(session: HostSession): Promise<boolean> {
-  const r = await session.run(script(REMOVE));
+  const r = await session.run(script(REMOVE), { signal: Context.current().cancellationSignal });
   if (r.exitCode === 0 || r.exitCode === 3) return r.exitCode === 0;
   throw ApplicationFailure.retryable(
     `${session.target.name}: removing ${CERTIFICATE_KEY_FILE} failed (exit ${r.exitCode ?? 'unknown'}): ${tail(r.stderr, 300)}`,

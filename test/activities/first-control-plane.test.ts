@@ -210,6 +210,38 @@ describe('first control plane activities on the local fleet', () => {
     assert.equal(ca[0], ca[1], 'cp2 downloaded the CA key cp1 uploaded');
   });
 
+  it('an upload cancelled while it waits for the host lock stops waiting, and makes no key afterwards', async () => {
+    await sh(`rm -f ${CERTIFICATE_KEY_FILE}`);
+    const holder = root.run(`flock -x ${HOST_LOCK} sleep 4`);
+    for (let i = 0; (await root.run(`flock -n ${HOST_LOCK} true`)).exitCode === 0; i++) {
+      assert.ok(i < 50, 'the test could not take the host lock');
+      await sleep(100);
+    }
+    const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('WARN', () => undefined) });
+    const t0 = Date.now();
+    const upload = env.run(activities.uploadCerts, {
+      host: cp1,
+      ssh: spec.ssh,
+      stepId: 'fcp.uploadCerts.cp1.cancelled',
+      config: initConfig('10.244.0.0/16'),
+    });
+    await sleep(1000);
+    env.cancel();
+    await assert.rejects(upload);
+    assert.ok(Date.now() - t0 < 3500, `the cancelled upload waited ${Date.now() - t0} ms`);
+    await holder;
+    await sleep(500);
+    assert.equal(
+      await sh(`test -e ${CERTIFICATE_KEY_FILE} || echo none`),
+      'none\n',
+      'no waiter was left to make a key',
+    );
+    assert.equal(
+      readInvocations(dir, 'cp1').filter((i) => i.argv.join(' ').includes('upload-certs') && i.start > t0).length,
+      0,
+    );
+  });
+
   it('the removal also takes a kubeadm-config.yaml that holds a key (as earlier versions left it), and leaves one without', async () => {
     await sh(`rm -f ${CERTIFICATE_KEY_FILE}`);
     await sh(`printf 'kind: InitConfiguration\\ncertificateKey: ${'0'.repeat(64)}\\n' > ${INIT_CONFIG}`);
