@@ -21,13 +21,13 @@ import { HOST_LOCK } from '../ssh/journal';
 import type { HostSession } from '../ssh/types';
 import { tail, withSessions } from './host-context';
 
-// Args: HOST_LOCK KEY_FILE; the key to keep if the file holds none comes on stdin, the key kept is printed.
-const ENSURE = `umask 077; mkdir -p -- "\${1%/*}" "\${2%/*}" || exit 1; exec 9>>"$1"; flock -x 9 || exit 1
-k=$(cat -- "$2" 2>/dev/null)
-case $k in *[!a-f0-9]*) k= ;; esac
-if [ \${#k} -ne 64 ]; then
-  cat >"$2.$$.tmp" && mv -f -- "$2.$$.tmp" "$2" || { rm -f -- "$2.$$.tmp"; exit 1; }
-fi
+// Args: HOST_LOCK KEY_FILE; the key to keep if the file holds none comes on stdin, the key kept is
+// printed. A valid key is read without waiting for the lock (only a removal, under the lock, changes
+// it then): a retry beside a running init does not wait for the init's end to learn it.
+const ENSURE = `key() { k=$(cat -- "$2" 2>/dev/null); case $k in *[!a-f0-9]*) k= ;; esac; [ \${#k} -eq 64 ]; }
+key "$@" && { printf '%s\\n' "$k"; exit 0; }
+umask 077; mkdir -p -- "\${1%/*}" "\${2%/*}" || exit 1; exec 9>>"$1"; flock -x 9 || exit 1
+key "$@" || { cat >"$2.$$.tmp" && mv -f -- "$2.$$.tmp" "$2" || { rm -f -- "$2.$$.tmp"; exit 1; }; }
 cat -- "$2"`;
 
 // Args: HOST_LOCK KEY_FILE INIT_CONFIG. The key file goes, and the init config if it holds a key

@@ -13,7 +13,7 @@ import { fleetDown, fleetUp, readInvocations, setFault, type FleetInfo } from '.
 import { readState } from '../../fleet/standins/state';
 import { decryptCerts } from '../../fleet/standins/uploadcerts';
 import * as activities from '../../src/activities';
-import { certificateKey } from '../../src/activities/certificate-key';
+import { certificateKey, ensureCertificateKey } from '../../src/activities/certificate-key';
 import { tokenSecret } from '../../src/activities/token-secrets';
 import { loadClusterFile } from '../../src/config/cluster-file';
 import type { ClusterSpec, HostSpec } from '../../src/config/types';
@@ -208,6 +208,27 @@ describe('first control plane activities on the local fleet', () => {
       ),
     );
     assert.equal(ca[0], ca[1], 'cp2 downloaded the CA key cp1 uploaded');
+  });
+
+  it('a kept key is read without waiting for the host lock (a retry beside a running init learns it at once)', async () => {
+    const kept = (await sh(`cat ${CERTIFICATE_KEY_FILE}`)).trim();
+    const holder = root.run(`flock -x ${HOST_LOCK} sleep 3`);
+    for (let i = 0; (await root.run(`flock -n ${HOST_LOCK} true`)).exitCode === 0; i++) {
+      assert.ok(i < 50, 'the test could not take the host lock');
+      await sleep(100);
+    }
+    const t0 = Date.now();
+    const key = await act(async () => {
+      const s = await openSession(await loadTarget(cp1, spec.ssh));
+      try {
+        return await ensureCertificateKey(s);
+      } finally {
+        await s.close();
+      }
+    });
+    assert.ok(Date.now() - t0 < 2000, `waited ${Date.now() - t0} ms`);
+    assert.equal(key, kept);
+    await holder;
   });
 
   it('an upload cancelled while it waits for the host lock stops waiting, and makes no key afterwards', async () => {
