@@ -1,7 +1,9 @@
 // The first control plane's activities on the local fleet (real sshd, the stand-in kubeadm), called
 // directly: two attempts of one kubeadm init at once (a retry beside an attempt that is still
-// running), join tokens whose delete fails, and the certificate key's removal after the joins. Each check reads the host or the cluster's state.
-// The tests run in order on one fleet: the first one's init makes the cluster the others use.
+// running), join tokens whose delete fails, and the certificate key's removal after the joins. Each
+// check reads the host or the cluster's state. The tests run in order on one fleet: the first one's
+// init makes the cluster the others use.
+import '../helpers/file-roots';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
