@@ -4,10 +4,9 @@
 // decides; activities act on the hosts.
 import { patched, workflowInfo } from '@temporalio/workflow';
 import type { ClusterSpec } from '../config/types';
-import type { Decision, Progress } from '../shared/definitions';
 import { activitiesFor, type RetryTuning } from './activities';
 import { checkBuildInput } from './input-check';
-import { PhaseEngine } from './engine/engine';
+import { PhaseEngine, type RunSummary } from './engine/engine';
 import type { Phase } from './engine/phase';
 import { BuildCluster } from './build/cluster';
 import { DEFAULT_TOKEN_TUNING, JoinTokens, type TokenTuning } from './build/join-tokens';
@@ -28,17 +27,8 @@ export interface HaClusterInput {
   /** Test and operator overrides: activity retries, join-token lifetime, uploaded-certificate lifetime. */
   tuning?: { retry?: RetryTuning; token?: TokenTuning; uploadedCerts?: UploadedCertsTuning };
 }
-export interface HaClusterResult {
-  outcome: 'completed' | 'completed-with-skipped' | 'rejected' | 'aborted';
-  decisions: Decision[];
+export interface HaClusterResult extends RunSummary {
   nodes: { name: string; ready: boolean; roles: string[] }[];
-  /** Workers the operator skipped. */
-  skipped: string[];
-  /** Every phase that changes hosts was skipped: the cluster already matched the file. */
-  nothingToDo?: boolean;
-  rejection?: Decision;
-  abort?: Decision;
-  progress: Progress;
 }
 
 /** The procedure, in the page's order. */
@@ -78,14 +68,5 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
     clusterHost: c.firstCp,
   });
   const r = await engine.run(() => state.facts());
-  return {
-    outcome: r.outcome,
-    decisions: r.decisions,
-    nodes: state.nodes,
-    skipped: r.skipped,
-    ...(r.rejection ? { rejection: r.rejection } : {}),
-    ...(r.abort ? { abort: r.abort } : {}),
-    ...(r.outcome.startsWith('completed') && r.nothingToDo ? { nothingToDo: true } : {}),
-    progress: engine.compactProgress(),
-  };
+  return { ...engine.summary(r), nodes: state.nodes };
 }

@@ -2,10 +2,9 @@
 // build (kubeadm's "Clean up" and kubeadm reset's docs). Its own workflow on the shared engine, with
 // the build's workflow ID, so a reset and a build of one cluster never run at once.
 import type { ClusterSpec } from '../config/types';
-import type { Decision, Progress } from '../shared/definitions';
 import { activitiesFor, type RetryTuning } from './activities';
 import { BuildCluster } from './build/cluster';
-import { PhaseEngine } from './engine/engine';
+import { PhaseEngine, type RunSummary } from './engine/engine';
 import { checkResetInput } from './input-check';
 import { resetPhases } from './reset/phases';
 import { ResetState } from './reset/state';
@@ -14,18 +13,9 @@ export interface ResetClusterInput {
   spec: ClusterSpec;
   tuning?: { retry?: RetryTuning };
 }
-export interface ResetClusterResult {
-  outcome: 'completed' | 'completed-with-skipped' | 'rejected' | 'aborted';
-  decisions: Decision[];
+export interface ResetClusterResult extends RunSummary {
   /** Hosts reset by this run, in order. */
   reset: string[];
-  /** Workers the operator skipped. */
-  skipped: string[];
-  /** No host held anything of kubeadm. */
-  nothingToDo?: boolean;
-  rejection?: Decision;
-  abort?: Decision;
-  progress: Progress;
 }
 
 export async function resetClusterWorkflow(input: ResetClusterInput): Promise<ResetClusterResult> {
@@ -43,14 +33,5 @@ export async function resetClusterWorkflow(input: ResetClusterInput): Promise<Re
     clusterHost: c.firstCp,
   });
   const r = await engine.run(() => state.facts());
-  return {
-    outcome: r.outcome,
-    decisions: r.decisions,
-    reset: state.reset,
-    skipped: r.skipped,
-    ...(r.rejection ? { rejection: r.rejection } : {}),
-    ...(r.abort ? { abort: r.abort } : {}),
-    ...(r.outcome.startsWith('completed') && r.nothingToDo ? { nothingToDo: true } : {}),
-    progress: engine.compactProgress(),
-  };
+  return { ...engine.summary(r), reset: state.reset };
 }

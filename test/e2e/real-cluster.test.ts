@@ -43,12 +43,12 @@ for (const c of [
     });
 
     const sh = (host: string, cmd: string) => onHost(fleet, host, cmd);
-
-    it('builds the cluster through the CLI, and every node is Ready with its role', async () => {
+    /** `start` or `reset` of the fleet's cluster file through the CLI, as the demo runs it: its exit code and output. */
+    const run = async (verb: 'start' | 'reset') => {
       const out: string[] = [];
       const code = await main(
         [
-          'start',
+          verb,
           fleet.clusterFile,
           '--auto-approve',
           'real-cluster test',
@@ -58,7 +58,12 @@ for (const c of [
         ],
         (s) => out.push(s),
       );
-      assert.equal(code, 0, out.join('\n'));
+      return { code, out: out.join('\n') };
+    };
+
+    it('builds the cluster through the CLI, and every node is Ready with its role', async () => {
+      const r = await run('start');
+      assert.equal(r.code, 0, r.out);
       await assertClusterBuilt(fleet);
       const nodes = await sh(
         'cp1',
@@ -106,21 +111,9 @@ for (const c of [
       it('resets the cluster through the CLI: workers first, then cp3, cp2 and cp1, each once; nothing of kubeadm is left', async () => {
         caBefore = await sh('cp1', 'sha256sum /etc/kubernetes/pki/ca.crt');
         const since = Date.now();
-        const out: string[] = [];
-        const code = await main(
-          [
-            'reset',
-            fleet.clusterFile,
-            '--auto-approve',
-            'real-cluster test',
-            '--exit-on-park',
-            '--address',
-            rig.server.address,
-          ],
-          (s) => out.push(s),
-        );
-        assert.equal(code, 0, out.join('\n'));
-        assert.match(out.join('\n'), /Reset w\d, w\d, cp3, cp2, cp1: they hold nothing of kubeadm now/);
+        const r = await run('reset');
+        assert.equal(r.code, 0, r.out);
+        assert.match(r.out, /Reset w\d, w\d, cp3, cp2, cp1: they hold nothing of kubeadm now/);
         const resets = fleet.hosts.map((h) => {
           const inv = readInvocations(fleet.dir, h.name).filter((i) => i.argv[0] === 'reset' && i.start >= since);
           assert.equal(inv.length, 1, `${h.name}: kubeadm reset ran once`);
@@ -144,20 +137,8 @@ for (const c of [
 
       it('builds a new cluster on the reset hosts: one new init, a new CA, every node joined once', async () => {
         const since = Date.now();
-        const out: string[] = [];
-        const code = await main(
-          [
-            'start',
-            fleet.clusterFile,
-            '--auto-approve',
-            'real-cluster test',
-            '--exit-on-park',
-            '--address',
-            rig.server.address,
-          ],
-          (s) => out.push(s),
-        );
-        assert.equal(code, 0, out.join('\n'));
+        const r = await run('start');
+        assert.equal(r.code, 0, r.out);
         await assertClusterBuilt(fleet, { since });
         assert.notEqual(await sh('cp1', 'sha256sum /etc/kubernetes/pki/ca.crt'), caBefore, 'a new CA');
       });

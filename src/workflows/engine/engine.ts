@@ -24,6 +24,19 @@ export interface EngineResult {
   abort?: Decision;
 }
 
+/** What every workflow's result says of its run: how it ended, the decisions, the skipped hosts, the progress. */
+export interface RunSummary {
+  outcome: Outcome;
+  decisions: Decision[];
+  /** Hosts the operator skipped. */
+  skipped: string[];
+  /** Every phase that changes hosts was skipped: the hosts already matched. */
+  nothingToDo?: boolean;
+  rejection?: Decision;
+  abort?: Decision;
+  progress: Progress;
+}
+
 export interface EngineOptions<F, S> {
   cluster: string;
   hosts: Pick<HostProgress, 'name' | 'address' | 'role'>[];
@@ -129,5 +142,18 @@ export class PhaseEngine<F, S> {
   /** The progress as the memo keeps it, for the workflow's result. */
   compactProgress(): Progress {
     return this.progress.compactView();
+  }
+
+  /** The run's summary for the workflow's result, from what `run` returned. */
+  summary(r: EngineResult): RunSummary {
+    return {
+      outcome: r.outcome,
+      decisions: r.decisions,
+      skipped: r.skipped,
+      ...(r.rejection ? { rejection: r.rejection } : {}),
+      ...(r.abort ? { abort: r.abort } : {}),
+      ...(r.outcome.startsWith('completed') && r.nothingToDo ? { nothingToDo: true } : {}),
+      progress: this.compactProgress(),
+    };
   }
 }
