@@ -6,11 +6,14 @@ export const TOPOLOGIES = ['stacked', 'external'] as const;
 export type Topology = (typeof TOPOLOGIES)[number];
 
 /** Phases of a build that can wait for an operator's approval before they run (the cluster file's `approvals`). */
-export const GATED_PHASES = ['etcd', 'init', 'removeNodes', 'joinControlPlanes', 'joinWorkers'] as const;
+export const GATED_PHASES = ['etcd', 'init', 'joinControlPlanes', 'joinWorkers'] as const;
 export type GatedPhase = (typeof GATED_PHASES)[number];
 
-/** Gates of the operations that take nodes down: always asked, whatever the cluster file lists. */
-export const OPERATION_GATES = ['reset'] as const;
+/**
+ * Gates of the operations that take live nodes down (removing nodes, a reset): always asked,
+ * whatever the cluster file lists, since nothing of a live cluster is reset without an operator.
+ */
+export const OPERATION_GATES = ['removeNodes', 'reset'] as const;
 /** Every gate a run can wait at, and an operator can approve or reject. */
 export const GATES = [...GATED_PHASES, ...OPERATION_GATES] as const;
 export type Gate = (typeof GATES)[number];

@@ -63,7 +63,7 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
     hosts: c.progressHosts,
     phases: buildPhases(c),
     state,
-    approvals: c.spec.approvals,
+    approvals: c.gates,
     model: state,
     clusterHost: c.firstCp,
   });

@@ -73,7 +73,7 @@ export async function planClusterWorkflow(input: PlanClusterInput): Promise<Clus
     return {
       name: p.name,
       title: p.title,
-      ...(p.gate && (c.spec.approvals as readonly string[]).includes(p.gate) ? { gate: p.gate } : {}),
+      ...(p.gate && c.gates.includes(p.gate) ? { gate: p.gate } : {}),
       ...(p.readOnly ? { readOnly: true } : {}),
       ...(isSkipped(plan) ? { skip: plan.skip } : { actions: plan.actions }),
     };

@@ -60,7 +60,7 @@ describe('kubeadm-ha CLI', () => {
       run(['approve', 'c', 'cni', '--as', 'alice', ...NO_SERVER]),
       (e: unknown) =>
         e instanceof UsageError &&
-        /"cni" is not a phase with an approval gate; use one of etcd, init, removeNodes, joinControlPlanes, joinWorkers, reset/.test(
+        /"cni" is not a phase with an approval gate; use one of etcd, init, joinControlPlanes, joinWorkers, removeNodes, reset/.test(
           e.message,
         ),
     );

@@ -99,11 +99,7 @@ describe('cluster file', () => {
     delete minimal.workerConcurrency;
     delete minimal.topology;
     const d = loadClusterFile(write(minimal));
-    assert.deepEqual(
-      d.approvals,
-      ['etcd', 'init', 'removeNodes', 'joinControlPlanes', 'joinWorkers'],
-      'every gate by default',
-    );
+    assert.deepEqual(d.approvals, ['etcd', 'init', 'joinControlPlanes', 'joinWorkers'], 'every gate by default');
     assert.equal(d.certificates, 'copy', "the page's manual copy by default");
     assert.equal(d.etcd, undefined);
     assert.equal(d.workerConcurrency, 10);

@@ -46,10 +46,10 @@ describe(`removing and replacing nodes of a real ${NEWEST} stacked cluster`, () 
     writeFileSync(path, stringify(doc));
     return path;
   };
-  /** Marks a host for removal; only the removal gate is asked, so that `watch` after a retry needs no approval. */
+  /** Marks a host for removal; only the removal gate (always asked) is, so that `watch` after a retry needs no approval. */
   const mark = (doc: Doc, list: 'controlPlanes' | 'workers', name: string) => {
     doc[list].find((h) => h.name === name)!.remove = true;
-    doc.approvals = ['removeNodes'];
+    doc.approvals = [];
   };
   const sh = (host: string, cmd: string) => onHost(fleet, host, cmd);
   const address = (host: string) => fleet.hosts.find((h) => h.name === host)!.address;

@@ -8,7 +8,7 @@ import { WorkflowFailedError, WorkflowHandle, WorkflowUpdateFailedError } from '
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { ClusterReading } from '../../src/activities/types';
-import type { GatedPhase } from '../../src/config/enums';
+import type { Gate } from '../../src/config/enums';
 import type { KubeadmHaActivities } from '../../src/workflows/activities';
 import {
   approveSignal,
@@ -74,7 +74,7 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
     }
     throw new Error(`never saw: ${what}`);
   };
-  const waitFor = (h: Handle, phase: GatedPhase) => until(h, `gate ${phase}`, (p) => p.awaitingApproval === phase);
+  const waitFor = (h: Handle, phase: Gate) => until(h, `gate ${phase}`, (p) => p.awaitingApproval === phase);
   const parkedOn = (h: Handle, host: string) =>
     until(h, `${host} parked`, (p) => p.parked.some((x) => x.host === host));
   /** The run's result, its history saved as the replay fixture `name` (with KHA_RECORD_HISTORIES=1). */
@@ -705,7 +705,7 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
   it('replaces a control plane and removes a worker: after the removeNodes gate, w2 then cp3 leave through cp1, then cp4 joins', async () => {
     const calls: Call[] = [];
     const f = finished(2);
-    const s = spec(['removeNodes'], 2);
+    const s = spec([], 2);
     s.controlPlanes[2] = { ...s.controlPlanes[2], remove: true };
     s.controlPlanes.push({ name: 'cp4', address: '10.0.0.4', port: 22 });
     s.workers[1] = { ...s.workers[1], remove: true };
@@ -751,7 +751,7 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
   it('a host marked remove that is already out of the cluster: the removal phases are skipped with why', async () => {
     const calls: Call[] = [];
     const f = finished(1);
-    const s = spec(['removeNodes'], 2);
+    const s = spec([], 2);
     s.workers[1] = { ...s.workers[1], remove: true };
     const r = await run(fakeActivities(calls, f), { spec: s, tuning: fast }, (h) => h.result());
     assert.equal(r.nothingToDo, true);

@@ -2,6 +2,7 @@
 // hosts, each host's role, and the kubeadm config of the init. Pure: from the spec alone, so the
 // phases' plans may use it.
 import type { OnHost, Role } from '../../activities/types';
+import type { Gate } from '../../config/enums';
 import { type ClusterSpec, type HostSpec, isBuiltEtcd } from '../../config/types';
 import type { InitConfigInput, KubeadmNodeOptions } from '../../kubeadm/config';
 import { clientURL, externalEtcdConfig } from '../../kubeadm/external-etcd';
@@ -63,6 +64,11 @@ export class BuildCluster {
       address: h.address,
       role: this.roleOf(h),
     }));
+  }
+
+  /** The gates this build asks: the file's, and always the removal's (it takes live nodes down). */
+  get gates(): Gate[] {
+    return [...this.spec.approvals, 'removeNodes'];
   }
 
   roleOf(h: HostSpec): Role {
