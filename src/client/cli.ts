@@ -1,103 +1,24 @@
 #!/usr/bin/env node
 // kubeadm-ha: plan, start, reset, approve, reject, watch, list and cancel HA cluster runs; make payload keys, serve the codec.
-import { parseArgs, ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { kubeadmHaDataConverter } from '../codec/data-converter';
 import { codecNotice, loadCodecKeys, newKeyLine, KEY_FILE_ENV } from '../codec/keys';
 import { keygen } from './keygen';
 import { serveCodec } from './serve-codec';
 import { ClusterFileError, loadClusterFile } from '../config/cluster-file';
-import { GATES } from '../config/enums';
-import { cancel, list, plan, start, watch } from './commands';
-import { decide, resolve } from './decisions';
+import { cancel, list, plan, watch } from './commands';
 import { status } from './status';
 import { UsageError } from './usage-error';
 import { messageWithCauses, unreachableReason } from './reach';
-import type { ParkVerdict } from '../shared/definitions';
-import { temporalTarget, TemporalTarget } from './connection';
+import { temporalTarget } from './connection';
+import { gateVerb, parkVerb, START_OPTIONS, startRun, str, type Verb } from './verbs';
 
 const COMMON = `Common options:
   --address HOST:PORT   Temporal frontend (default: $TEMPORAL_ADDRESS or localhost:7233)
   --namespace NAME      Temporal namespace (default: $TEMPORAL_NAMESPACE or default)
   --ui URL              Web UI base for links (default: $TEMPORAL_UI_URL or http://localhost:8233)
   -h, --help            Show help for the command`;
-
-type Values = Record<string, string | boolean | undefined>;
-interface Verb {
-  usage: string;
-  summary: string;
-  options: NonNullable<ParseArgsConfig['options']>;
-  positionals: string[];
-  /** Flags that must be given, with how to describe them when missing. */
-  required?: Record<string, string>;
-  /** Local checks before connecting to Temporal (a bad cluster file needs no server to be refused). */
-  check?(pos: string[]): void;
-  run?(client: Client, t: TemporalTarget, pos: string[], v: Values, print: (s: string) => void): Promise<number>;
-  /** Verbs that need no Temporal connection (keys, the codec server). */
-  local?(pos: string[], v: Values, print: (s: string) => void): Promise<number>;
-}
-
-const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-const phases = GATES.join('|');
-const knownPhase = ([, phase]: string[]) => {
-  if (!(GATES as readonly string[]).includes(phase))
-    throw new UsageError(`"${phase}" is not a phase with an approval gate; use one of ${GATES.join(', ')}`);
-};
-
-function parkVerb(action: ParkVerdict, summary: string): Record<string, Verb> {
-  return {
-    [action]: {
-      usage: `kubeadm-ha ${action} <cluster> <host> --as NAME [--reason TEXT]`,
-      summary,
-      options: { as: { type: 'string' }, reason: { type: 'string' } },
-      positionals: ['cluster', 'host'],
-      required: { as: `--as NAME (who decides to ${action})` },
-      run: (c, _t, [cluster, host], v, print) => resolve(c, cluster, host, action, String(v.as), str(v.reason), print),
-    },
-  };
-}
-
-function gateVerb(
-  verdict: 'approve' | 'reject',
-  textFlag: 'comment' | 'reason',
-  who: string,
-  summary: string,
-): Record<string, Verb> {
-  return {
-    [verdict]: {
-      usage: `kubeadm-ha ${verdict} <cluster> <${phases}> --as NAME [--${textFlag} TEXT]`,
-      summary,
-      options: { as: { type: 'string' }, [textFlag]: { type: 'string' } },
-      positionals: ['cluster', 'phase'],
-      required: { as: `--as NAME (${who})` },
-      check: knownPhase,
-      run: (c, _t, [cluster, phase], v, print) =>
-        decide(c, cluster, phase, verdict, String(v.as), str(v[textFlag]), print),
-    },
-  };
-}
-
-const START_OPTIONS: Verb['options'] = {
-  watch: { type: 'boolean' },
-  'auto-approve': { type: 'string' },
-  'exit-on-park': { type: 'boolean' },
-};
-/** start and reset: a run of the cluster file's cluster, followed when asked to. */
-const startRun =
-  (operation: 'build' | 'reset'): Verb['run'] =>
-  (c, t, [file], v, print) =>
-    start(
-      c,
-      t,
-      {
-        clusterFile: file,
-        watch: Boolean(v.watch) || v['auto-approve'] !== undefined || Boolean(v['exit-on-park']),
-        autoApprove: str(v['auto-approve']),
-        exitOnPark: Boolean(v['exit-on-park']),
-        operation,
-      },
-      print,
-    );
 
 const VERBS: Record<string, Verb> = {
   plan: {

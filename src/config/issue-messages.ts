@@ -1,7 +1,7 @@
 // From zod's issues to the cluster file's messages: each names its field as written
 // (etcd.hosts[1].address), says what is wrong in words, and for an unknown key the key meant.
 import type { z } from 'zod';
-import { knownKeys } from './schema';
+import { clusterFileSchema } from './schema';
 import { describe, didYouMean, isObject, list, type Raw, show, showKey } from './text';
 
 const EXPECTED: Record<string, string> = {
@@ -108,4 +108,33 @@ function unknownKey(key: string, path: readonly PropertyKey[], doc: Raw): string
   }
   if (where === '') return `unknown field; known fields are ${known.join(', ')}`;
   return `unknown field; ${fieldName(path)} takes ${list(known)}`;
+}
+
+/** Keys each mapping takes, by field path ("" for the top level, "etcd" for the etcd forms), for "did you mean". */
+function knownKeys(): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const walk = (s: z.ZodType, at: string) => {
+    const def = (
+      s as unknown as {
+        _zod: {
+          def: {
+            type: string;
+            innerType?: z.ZodType;
+            element?: z.ZodType;
+            options?: z.ZodType[];
+            shape?: Record<string, z.ZodType>;
+          };
+        };
+      }
+    )._zod.def;
+    if (def.innerType) return walk(def.innerType, at);
+    if (def.type === 'array' && def.element) return walk(def.element, `${at}[]`);
+    if (def.type === 'union' && def.options) return def.options.forEach((o) => walk(o, at));
+    if (def.type === 'object' && def.shape) {
+      out.set(at, [...(out.get(at) ?? []), ...Object.keys(def.shape)]);
+      for (const [k, v] of Object.entries(def.shape)) walk(v, at ? `${at}.${k}` : k);
+    }
+  };
+  walk(clusterFileSchema, '');
+  return out;
 }

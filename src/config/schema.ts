@@ -291,32 +291,3 @@ export const clusterFileSchema = z
       .describe('Most workers joining at once (1-500)'),
   })
   .describe('A kubeadm-ha cluster file: an HA Kubernetes cluster built with kubeadm');
-
-/** Keys each mapping takes, by field path ("" for the top level, "etcd" for the etcd forms), for "did you mean". */
-export function knownKeys(): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  const walk = (s: z.ZodType, at: string) => {
-    const def = (
-      s as unknown as {
-        _zod: {
-          def: {
-            type: string;
-            innerType?: z.ZodType;
-            element?: z.ZodType;
-            options?: z.ZodType[];
-            shape?: Record<string, z.ZodType>;
-          };
-        };
-      }
-    )._zod.def;
-    if (def.innerType) return walk(def.innerType, at);
-    if (def.type === 'array' && def.element) return walk(def.element, `${at}[]`);
-    if (def.type === 'union' && def.options) return def.options.forEach((o) => walk(o, at));
-    if (def.type === 'object' && def.shape) {
-      out.set(at, [...(out.get(at) ?? []), ...Object.keys(def.shape)]);
-      for (const [k, v] of Object.entries(def.shape)) walk(v, at ? `${at}.${k}` : k);
-    }
-  };
-  walk(clusterFileSchema, '');
-  return out;
-}
