@@ -6,6 +6,8 @@ export const STATE_DIR = '/var/lib/kubeadm-ha';
 export const stateFile = (mode: number) => ({ mode, mkdirMode: 0o700 });
 export const INIT_CONFIG = `${STATE_DIR}/kubeadm-config.yaml`;
 export const joinConfigPath = (stepId: string) => `${STATE_DIR}/join-config.${stepId}.yaml`;
+/** The UpgradeConfiguration of `kubeadm upgrade apply --config` (kubeadm 1.31+); it holds no secret. */
+export const UPGRADE_CONFIG = `${STATE_DIR}/upgrade-config.yaml`;
 export const CNI_MANIFEST = `${STATE_DIR}/cni.yaml`;
 export const stageDir = (stepId: string) => `${STATE_DIR}/stage/${stepId}`;
 export const tokenFile = (id: string) => `${STATE_DIR}/tokens/${id}`;

@@ -9,6 +9,7 @@ import {
   drainCommand,
   exhaustedBudgets,
   podsBlockedByBudgets,
+  uncordonCommand,
 } from '../../src/kubeadm/drain';
 import {
   type EtcdMember,
@@ -27,7 +28,7 @@ describe('drain', () => {
     assert.match(budgetsCommand(K), /get poddisruptionbudgets --all-namespaces -o jsonpath=/);
   });
 
-  it("names emptyDir's flag as the kubectl in use does, and evicts unless told otherwise", () => {
+  it("names emptyDir's flag as the kubectl in use does, evicts unless told otherwise, uncordons", () => {
     assert.equal(
       drainCommand(K, 'w1', { kubectlVersion: 'v1.19.16', timeoutSeconds: 300 }),
       `${K} drain 'w1' --ignore-daemonsets --delete-local-data --timeout=300s`,
@@ -49,6 +50,7 @@ describe('drain', () => {
       /kubectl v1\.17\.17 has no --disable-eviction \(kubectl 1\.18\+\)/,
     );
     assert.throws(() => drainCommand(K, 'w1', { timeoutSeconds: 0 }), /drain timeout: 0 is not a positive/);
+    assert.equal(uncordonCommand(K, "w1'; reboot"), `${K} uncordon 'w1'\\''; reboot'`);
   });
 
   it('names the pods a disruption budget kept, and the budgets that allow no disruption', () => {

@@ -11,6 +11,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { REAL_KUBEADM_VERSIONS, realKubeadmPath } from '../../fleet/real-kubeadm';
 import { renderInitConfig, renderJoinConfig, type InitConfigInput } from '../../src/kubeadm/config';
 import { renderEtcdMemberConfig } from '../../src/kubeadm/external-etcd';
+import { upgradeApplyCommand, upgradeNodeCommand, upgradePlanCommand } from '../../src/kubeadm/upgrade';
 
 const ETCD_MEMBERS = [1, 2, 3].map((i) => ({ name: `etcd${i}`, address: `198.18.0.4${i}`, port: 22 }));
 import { caCertHashCommand, parseCaCertHash } from '../../src/kubeadm/certs';
@@ -142,10 +143,29 @@ for (const version of REAL_KUBEADM_VERSIONS) {
           controlPlane: { advertiseAddress: '198.18.0.13', certificateKey: KEY },
         }),
         'external etcd member (the HA etcd guide)': renderEtcdMemberConfig(version, ETCD_MEMBERS[1], ETCD_MEMBERS),
+        'upgrade apply (UpgradeConfiguration)': upgradeApplyCommand(version, {
+          ignorePreflightErrors: ['CoreDNSUnsupportedPlugins'],
+          patches: '/etc/kubeadm-ha/patches',
+        }).configFile!.content,
       };
       for (const [what, text] of Object.entries(configs)) {
         const r = validate(text);
         assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'ok\n', ''], `${what}:\n${text}`);
+      }
+    });
+
+    it('knows every flag of our upgrade commands', () => {
+      const opts = { ignorePreflightErrors: ['CoreDNSUnsupportedPlugins'], patches: '/etc/kubeadm-ha/patches' };
+      for (const command of [
+        upgradePlanCommand(version, opts),
+        upgradeApplyCommand(version, opts).command,
+        upgradeNodeCommand(version, 'control-plane', opts),
+      ]) {
+        const sub = command.split(' ')[2];
+        const help = kubeadm(['upgrade', sub, '--help']);
+        assert.equal(help.code, 0, help.stderr);
+        for (const flag of command.match(/ --[a-z-]+/g) ?? [])
+          assert.ok(help.stdout.includes(`${flag.trim()} `), `${command}: ${flag}`);
       }
     });
 
