@@ -40,12 +40,9 @@ export function drainCommand(kubectl: string, node: string, opts: DrainOptions =
   const evict = opts.disableEviction ? ' --disable-eviction' : '';
   return `${kubectl} drain ${shellQuote(node)} --ignore-daemonsets ${emptyDir}${evict} --timeout=${timeout}s`;
 }
-<<<<<<< HEAD
-=======
 
 /** Marks the node schedulable again once it is back (`kubectl uncordon`). */
 export const uncordonCommand = (kubectl: string, node: string): string => `${kubectl} uncordon ${shellQuote(node)}`;
->>>>>>> upgrade-knowledge
 
 export const deleteNodeCommand = (kubectl: string, node: string): string =>
   `${kubectl} delete node ${shellQuote(node)} --ignore-not-found`;
