@@ -12,3 +12,4 @@ export * from './nodes';
 export * from './remove';
 export * from './reset';
 export * from './tokens';
+export * from './upgrade';

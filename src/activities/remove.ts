@@ -7,14 +7,7 @@
 // from where the cluster and the host say it stopped.
 import { ApplicationFailure } from '@temporalio/activity';
 import type { HostSpec } from '../config/types';
-import {
-  budgetsCommand,
-  deleteNodeCommand,
-  drainCommand,
-  exhaustedBudgets,
-  nodeExistsCommand,
-  podsBlockedByBudgets,
-} from '../kubeadm/drain';
+import { deleteNodeCommand, nodeExistsCommand } from '../kubeadm/drain';
 import {
   etcdGatewayCommand,
   type EtcdMember,
@@ -25,7 +18,8 @@ import {
 } from '../kubeadm/etcd';
 import { KUBECTL } from '../kubeadm/paths';
 import { readEtcdMembers, removeEtcdMember } from './cluster-facts';
-import { type Remote, tail, withSessions } from './host-context';
+import { drain } from './drain';
+import { type Remote, withSessions } from './host-context';
 import { kubeadmLeftovers, resetHere } from './node-reset';
 import type { Journaled, OnHost, Role, StepResult } from './types';
 
@@ -68,7 +62,7 @@ export const removeNode = async ({
   await withSessions(ssh, [via], async (cp) => {
     const member =
       role === 'control-plane' && stacked ? await leaveEtcdSafely(cp, host, controlPlanes, done) : undefined;
-    if (!resetAlready) await drain(cp, host, kubernetesVersion, done);
+    if (!resetAlready) done.push(...(await drain(cp, host, { kubectlVersion: kubernetesVersion })));
     if (member) await removeMember(cp, host, member, controlPlanes, done);
   });
   if (!resetAlready)
@@ -122,29 +116,6 @@ async function leaveEtcdSafely(
     done.push(`etcd leadership moved to ${to.name}`);
   }
   return member;
-}
-
-async function drain(cp: Remote, host: HostSpec, kubectlVersion: string, done: string[]): Promise<void> {
-  cp.step(`kubectl drain ${host.name}`);
-  const r = await cp.run(drainCommand(KUBECTL, host.name, { kubectlVersion }));
-  const out = `${r.stdout}\n${r.stderr}`;
-  if (r.exitCode === 0) {
-    done.push('drained');
-    return;
-  }
-  if (/nodes? "[^"]+" not found/.test(out)) return; // deleted by an earlier attempt
-  const pods = podsBlockedByBudgets(out);
-  if (pods.length) {
-    const namespaces = [...new Set(pods.map((p) => p.split('/')[0]))];
-    const budgets = exhaustedBudgets((await cp.run(budgetsCommand(KUBECTL))).stdout, namespaces);
-    throw refuse(
-      'DrainBlocked',
-      `${host.name}: kubectl drain stopped: PodDisruptionBudget ${budgets.join(', ') || '(in ' + namespaces.join(', ') + ')'} ` +
-        `allows no disruption of ${pods.join(', ')}; the node is cordoned. Retry once the budget allows it (more replicas, ` +
-        `or the pods healthy elsewhere), skip it, or abort`,
-    );
-  }
-  throw refuse('DrainFailed', `${host.name}: kubectl drain failed (exit ${r.exitCode}): ${tail(out, 400)}`);
 }
 
 async function removeMember(

@@ -59,6 +59,21 @@ const VERBS: Record<string, Verb> = {
     },
     run: startRun('reset'),
   },
+  upgrade: {
+    usage: 'kubeadm-ha upgrade <cluster-file> [--watch] [--auto-approve NAME] [--exit-on-park]',
+    summary:
+      "Upgrade the cluster to the file's kubernetesVersion, one minor at a time (upgrade.through names each minor between): " +
+      'after one approval (gate "upgrade", with the plan), a backup (etcd snapshot, pki and manifests), kubeadm upgrade apply on ' +
+      'the first control plane, kubeadm upgrade node on the others one at a time, then the workers in batches (upgrade.workerBatch); ' +
+      'on each node drain, the new kubelet and kubectl, restart, uncordon. A drain a PodDisruptionBudget stops parks the node: ' +
+      'retry, disable-eviction, skip (workers) or abort. The options are those of start.',
+    options: START_OPTIONS,
+    positionals: ['cluster-file'],
+    check: ([file]) => {
+      loadClusterFile(file);
+    },
+    run: startRun('upgrade'),
+  },
   ...gateVerb(
     'approve',
     'comment',
@@ -76,6 +91,11 @@ const VERBS: Record<string, Verb> = {
     'Run the step parked on <host> again, after you fixed the host (a half-done node is reset first).',
   ),
   ...parkVerb('skip', 'Skip the worker parked on <host>: the run goes on and ends "completed with skipped hosts".'),
+  ...parkVerb(
+    'disable-eviction',
+    'Drain the node parked on <host> again without eviction (kubectl drain --disable-eviction): its pods are deleted ' +
+      'without asking their PodDisruptionBudgets. Offered only when a budget stopped the drain; recorded with --as.',
+  ),
   ...parkVerb('abort', 'End the run at the step parked on <host>: it stops cleanly and leaves the hosts as they are.'),
   status: {
     usage: 'kubeadm-ha status <cluster> [--json] [--hosts]',

@@ -13,9 +13,10 @@ import {
   workflowIdFor,
 } from '../shared/definitions';
 import type { ClusterPlan } from '../shared/plan';
-import { haClusterWorkflow, planClusterWorkflow, resetClusterWorkflow } from '../workflows';
+import { haClusterWorkflow, planClusterWorkflow, resetClusterWorkflow, upgradeClusterWorkflow } from '../workflows';
 import type { HaClusterInput, HaClusterResult } from '../workflows/ha-cluster';
 import type { ResetClusterInput, ResetClusterResult } from '../workflows/reset-cluster';
+import type { UpgradeClusterInput, UpgradeClusterResult } from '../workflows/upgrade-cluster';
 import { ensureSearchAttributes, TemporalTarget, workflowUrl } from './connection';
 import { update } from './decisions';
 import { progressEvents } from './format';
@@ -26,14 +27,16 @@ import { readProgress, workerPolling } from './status';
 import { table } from './table';
 import { UsageError } from './usage-error';
 
+export type Operation = 'build' | 'reset' | 'upgrade';
+
 export interface StartOptions {
   clusterFile: string;
   watch: boolean;
   autoApprove?: string;
   /** Stop following with EXIT_PARKED once a step parks (the run stays parked for a decision). */
   exitOnPark?: boolean;
-  /** `reset`: take the cluster down (kubeadm-ha reset) instead of building it. */
-  operation?: 'build' | 'reset';
+  /** `reset`: take the cluster down (kubeadm-ha reset); `upgrade`: to the file's kubernetesVersion (kubeadm-ha upgrade). */
+  operation?: Operation;
 }
 
 /** The exit code of `start --exit-on-park` when a step parked: the run waits for an operator. */
@@ -61,7 +64,19 @@ export async function start(
     ],
   };
   try {
-    if (o.operation === 'reset') {
+    if (o.operation === 'upgrade') {
+      if (!spec.upgrade)
+        throw new UsageError(
+          `${o.clusterFile}: upgrade: the file has no upgrade section; say how the new kubeadm, kubelet and kubectl reach ` +
+            'the nodes (upgrade.binaries: a folder on the worker, or upgrade.packages: apt)',
+        );
+      const input: UpgradeClusterInput = { spec };
+      await client.workflow.start(upgradeClusterWorkflow, {
+        ...options,
+        args: [input],
+        staticSummary: `upgrade of cluster **${spec.name}** to Kubernetes ${spec.kubernetesVersion}, one minor at a time, once approved`,
+      });
+    } else if (o.operation === 'reset') {
       const input: ResetClusterInput = { spec };
       await client.workflow.start(resetClusterWorkflow, {
         ...options,
@@ -177,7 +192,10 @@ export async function watch(
 }
 
 /** Exit code and last words for a run that completed: built (or reset), with skipped workers, rejected or aborted. */
-function outcomeCode(r: HaClusterResult | ResetClusterResult, print: (s: string) => void): number {
+function outcomeCode(
+  r: HaClusterResult | ResetClusterResult | UpgradeClusterResult,
+  print: (s: string) => void,
+): number {
   if (r.outcome === 'rejected') {
     print(
       `Rejected at ${r.rejection?.phase} by ${r.rejection?.approver}${r.rejection?.comment ? `: ${r.rejection.comment}` : ''}`,
@@ -191,6 +209,20 @@ function outcomeCode(r: HaClusterResult | ResetClusterResult, print: (s: string)
     return 4;
   }
   if (r.outcome === 'completed-with-skipped') print(`Completed with skipped hosts: ${r.skipped.join(', ')}`);
+  if ('upgraded' in r) {
+    print(
+      r.nothingToDo
+        ? `Nothing to do: the cluster is at ${r.from ?? "the file's version"}`
+        : `Upgraded ${r.upgraded.join(', ') || 'no node'} to ${r.hop}${
+            r.backup
+              ? `; backup in ${r.backup.dir}: ${Object.entries(r.backup.sha256)
+                  .map(([f, d]) => `${f} sha256:${d}`)
+                  .join(', ')}`
+              : ''
+          }`,
+    );
+    return 0;
+  }
   if ('reset' in r) {
     print(
       r.nothingToDo
@@ -212,7 +244,9 @@ function outcomeCode(r: HaClusterResult | ResetClusterResult, print: (s: string)
 
 export async function list(client: Client, json: boolean, print: (s: string) => void): Promise<number> {
   const rows: { cluster: string; workflowId: string; status: string; phase: string; started: string }[] = [];
-  const types = [haClusterWorkflow, resetClusterWorkflow].map((w) => `WorkflowType = '${w.name}'`).join(' OR ');
+  const types = [haClusterWorkflow, resetClusterWorkflow, upgradeClusterWorkflow]
+    .map((w) => `WorkflowType = '${w.name}'`)
+    .join(' OR ');
   for await (const wf of client.workflow.list({ query: types })) {
     rows.push({
       cluster: String(wf.typedSearchAttributes.get(ClusterNameKey) ?? ''),

@@ -16,12 +16,13 @@ export function formatParked(cluster: string, p: ParkedStep): string[] {
     p.retryWill.forEach((w, i) => out.push(`    ${i + 1}. ${w}`));
   }
   out.push('  decide with one of:');
-  const what: Record<string, string> = {
+  const what: Record<ParkedStep['options'][number], string> = {
     retry: p.retryWill?.length
       ? 'after fixing the host; does the above'
       : 'after fixing the host; a half-done node is reset first',
     skip: 'leave this worker out; the run ends "completed with skipped hosts"',
     abort: 'end the run here, leaving the hosts as they are',
+    'disable-eviction': 'drain again deleting the pods without asking their PodDisruptionBudgets',
   };
   for (const o of p.options)
     out.push(`    kubeadm-ha ${o} ${cluster} ${p.host} --as <your name> --reason "..."   # ${what[o]}`);

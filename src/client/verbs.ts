@@ -4,7 +4,7 @@ import type { ParseArgsConfig } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { GATES } from '../config/enums';
 import type { ParkVerdict } from '../shared/definitions';
-import { start } from './commands';
+import { type Operation, start } from './commands';
 import type { TemporalTarget } from './connection';
 import { decide, resolve } from './decisions';
 import { UsageError } from './usage-error';
@@ -69,9 +69,9 @@ export const START_OPTIONS: Verb['options'] = {
   'auto-approve': { type: 'string' },
   'exit-on-park': { type: 'boolean' },
 };
-/** start and reset: a run of the cluster file's cluster, followed when asked to. */
+/** start, reset and upgrade: a run of the cluster file's cluster, followed when asked to. */
 export const startRun =
-  (operation: 'build' | 'reset'): Verb['run'] =>
+  (operation: Operation): Verb['run'] =>
   (c, t, [file], v, print) =>
     start(
       c,

@@ -171,6 +171,16 @@ function toSpec(d: z.output<typeof clusterFileSchema>, base: string): ClusterSpe
     workers: d.workers.map(host),
     approvals: d.approvals,
     workerConcurrency: d.workerConcurrency,
+    ...(d.upgrade
+      ? {
+          upgrade: {
+            ...(d.upgrade.binaries ? { binaries: resolvePath(d.upgrade.binaries, base) } : {}),
+            ...(d.upgrade.packages ? { packages: d.upgrade.packages } : {}),
+            through: d.upgrade.through,
+            workerBatch: d.upgrade.workerBatch,
+          },
+        }
+      : {}),
   };
 }
 

@@ -51,6 +51,21 @@ export function crossChecks(doc: Raw, problems: string[], warnings: string[]): v
     if (kubeadmOptions.patches !== undefined && noPatches) problems.push(`kubeadm.patches: ${noPatches}`);
   }
 
+  const upgrade = isObject(doc.upgrade) ? doc.upgrade : undefined;
+  if (upgrade && (upgrade.binaries === undefined) === (upgrade.packages === undefined))
+    problems.push(
+      'upgrade: say how the new kubeadm, kubelet and kubectl reach the nodes: either binaries (a folder on the worker) or packages: apt, not both',
+    );
+  if (upgrade && v && Array.isArray(upgrade.through)) {
+    for (const [i, t] of upgrade.through.entries()) {
+      const tv = typeof t === 'string' && !supportedVersionProblem(t) ? parseKubeVersion(t) : undefined;
+      if (tv && tv.minor >= v.minor)
+        problems.push(
+          `upgrade.through[${i}]: ${t} is not older than kubernetesVersion ${version}; list only the minors on the way to it`,
+        );
+    }
+  }
+
   // Hosts: duplicates across every list, compared canonically (fd00:0:0::7 is fd00::7; DNS names ignore case).
   const sshPort = portOf(ssh.port) ?? 22;
   const hostLists: [string, unknown][] = [

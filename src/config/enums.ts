@@ -13,7 +13,7 @@ export type GatedPhase = (typeof GATED_PHASES)[number];
  * Gates of the operations that take live nodes down (removing nodes, a reset): always asked,
  * whatever the cluster file lists, since nothing of a live cluster is reset without an operator.
  */
-export const OPERATION_GATES = ['removeNodes', 'reset'] as const;
+export const OPERATION_GATES = ['removeNodes', 'reset', 'upgrade'] as const;
 /** Every gate a run can wait at, and an operator can approve or reject. */
 export const GATES = [...GATED_PHASES, ...OPERATION_GATES] as const;
 export type Gate = (typeof GATES)[number];
@@ -29,3 +29,6 @@ export const CERTIFICATE_MODES = ['copy', 'upload'] as const;
  * there on first use (OpenSSH StrictHostKeyChecking=accept-new). A changed key is always refused.
  */
 export const HOST_KEY_POLICIES = ['strict', 'accept-new'] as const;
+
+/** Package managers `kubeadm-ha upgrade` can install kubeadm, kubelet and kubectl with. */
+export const UPGRADE_PACKAGE_MANAGERS = ['apt'] as const;

@@ -18,7 +18,7 @@ import {
   type Problem,
   userProblem,
 } from './value-problems';
-import { CERTIFICATE_MODES, GATED_PHASES, HOST_KEY_POLICIES, TOPOLOGIES } from './enums';
+import { CERTIFICATE_MODES, GATED_PHASES, HOST_KEY_POLICIES, TOPOLOGIES, UPGRADE_PACKAGE_MANAGERS } from './enums';
 
 /** Bounds on what a cluster file may hold, so hostile or runaway input costs little to refuse. */
 export const LIMITS = {
@@ -282,6 +282,36 @@ export const clusterFileSchema = z
       .max(LIMITS.approvals)
       .default([...GATED_PHASES])
       .describe('Phases that wait for an operator; [] for none (default: all)'),
+    upgrade: z
+      .strictObject({
+        binaries: path(
+          'A folder with <version>/kubeadm, kubelet and kubectl, each with its .sha256 beside it as dl.k8s.io publishes them; the worker copies them to /usr/bin on each node',
+        ).optional(),
+        packages: z
+          .enum(UPGRADE_PACKAGE_MANAGERS)
+          .optional()
+          .describe(
+            "apt: the nodes' configured Kubernetes package repository (apt-mark unhold, install the exact version, hold again)",
+          ),
+        through: z
+          .array(text(supportedVersionProblem))
+          .max(24)
+          .default([])
+          .describe(
+            "The release of each minor between the cluster's and kubernetesVersion, e.g. [v1.36.3]: an upgrade goes one minor at a time",
+          ),
+        workerBatch: z
+          .union([
+            z.number().int().min(1).max(LIMITS.workers),
+            z
+              .string()
+              .regex(/^(100|[1-9][0-9]?)%$/, { error: 'must be a whole number, or a percentage from 1% to 100%' }),
+          ])
+          .default(1)
+          .describe('Workers upgraded at once: a count, or a percentage of the workers (default 1)'),
+      })
+      .optional()
+      .describe('How `kubeadm-ha upgrade` brings the new kubeadm, kubelet and kubectl to the nodes'),
     workerConcurrency: z
       .number({ error: concurrencyError })
       .int({ error: concurrencyError })

@@ -23,6 +23,9 @@ function relativePaths(spec: Raw): string[] {
     ['cni.manifest', spec.cniManifest],
     ['ssh.privateKeyFile', at(spec.ssh, 'privateKeyFile')],
     ['ssh.knownHostsFile', at(spec.ssh, 'knownHostsFile')],
+    ...(at(spec.upgrade, 'binaries') === undefined
+      ? []
+      : [['upgrade.binaries', at(spec.upgrade, 'binaries')] as [string, unknown]]),
     ...(['caFile', 'certFile', 'keyFile'] as const)
       .filter((k) => at(spec.etcd, k) !== undefined)
       .map((k): [string, unknown] => [`etcd.${k}`, at(spec.etcd, k)]),

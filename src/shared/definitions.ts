@@ -31,7 +31,8 @@ export function workflowIdFor(clusterName: string): string {
  * Each waiting item has a key: `gate:<phase>` or `park:<step>:<host>:<attempt>`.
  */
 export type GateVerdict = 'approved' | 'rejected';
-export type ParkVerdict = 'retry' | 'skip' | 'abort';
+/** `disable-eviction`: retry a drain a PodDisruptionBudget stopped, deleting its pods instead of evicting them. */
+export type ParkVerdict = 'retry' | 'skip' | 'abort' | 'disable-eviction';
 export type Verdict = GateVerdict | ParkVerdict;
 
 export interface Decision {

@@ -50,5 +50,9 @@ export function activitiesFor(tuning: RetryTuning = {}): KubeadmHaActivities {
     resetNode: long.resetNode,
     removeNode: long.removeNode,
     verifyNodes: long.verifyNodes,
+    readNodeVersions: quick.readNodeVersions,
+    backupCluster: long.backupCluster,
+    upgradeKubeadm: long.upgradeKubeadm,
+    upgradeKubelet: long.upgradeKubelet,
   };
 }

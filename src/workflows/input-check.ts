@@ -57,3 +57,10 @@ export const checkBuildInput = (input: unknown): void => refuse(inputProblems(in
 export const checkPlanInput = (input: unknown): void => refuse(inputProblems(input, { retry: retrySchema }));
 export const checkResetInput = (input: unknown): void =>
   refuse(inputProblems(input, { tuning: z.strictObject({ retry: retrySchema.optional() }) }));
+export const checkUpgradeInput = (input: unknown): void =>
+  refuse(
+    inputProblems(input, {
+      tuning: z.strictObject({ retry: retrySchema.optional() }),
+      approvedBy: z.string().min(1).max(256),
+    }),
+  );

@@ -5,6 +5,7 @@ import type { ClusterReading, HostFacts, OnHost, TokenRef } from '../../src/acti
 import type { KubeadmHaActivities } from '../../src/workflows/activities';
 import type { ClusterSpec } from '../../src/config/types';
 import type { NodeFiles } from '../../src/kubeadm/node-state';
+import type { NodeVersions } from '../../src/kubeadm/upgrade';
 
 export const spec = (approvals: ClusterSpec['approvals'] = [], workers = 4): ClusterSpec => ({
   name: 'wf-test',
@@ -96,7 +97,18 @@ export interface FakeOptions {
   /** What readCluster answers (a function: read at each call). */
   cluster?: ClusterReading | (() => ClusterReading);
   tokenTtlMs?: number;
+  /** Each node's versions (readNodeVersions); the upgrade fakes move a node to the version they upgrade it to. */
+  versions?: Record<string, NodeVersions>;
 }
+
+/** A node's versions at `v`: a control plane's static pods too. */
+export const nodeAt = (v: string, controlPlane: boolean): NodeVersions => ({
+  kubeadm: v,
+  kubelet: v,
+  staticPods: controlPlane
+    ? { 'kube-apiserver': v, 'kube-controller-manager': v, 'kube-scheduler': v, etcd: '3.5.15-0' }
+    : {},
+});
 
 export function fakeActivities(calls: Call[], o: FakeOptions = {}): KubeadmHaActivities {
   let minted = 0;
@@ -178,6 +190,38 @@ export function fakeActivities(calls: Call[], o: FakeOptions = {}): KubeadmHaAct
     deleteJoinTokens: async (input) => {
       calls.push({ name: `deleteJoinTokens:${input.ids.join(',')}`, attempt: 1 });
       return { deleted: input.ids, leftToExpire: [] };
+    },
+    readNodeVersions: async (input) => {
+      await record('readNodeVersions', input);
+      const v = o.versions?.[input.host.name];
+      if (!v) throw new Error(`no versions for ${input.host.name}`);
+      return structuredClone(v);
+    },
+    backupCluster: async (input) => {
+      await record('backupCluster', input);
+      return {
+        host: input.host.name,
+        alreadyDone: false,
+        dir: `/var/lib/kubeadm-ha/backups/${input.version}`,
+        sha256: { 'etcd-snapshot.db': 'c'.repeat(64) },
+        detail: 'backed up',
+      };
+    },
+    upgradeKubeadm: async (input) => {
+      await record('upgradeKubeadm', input);
+      const v = o.versions?.[input.host.name];
+      if (v) {
+        v.kubeadm = input.version;
+        for (const c of Object.keys(v.staticPods) as (keyof NodeVersions['staticPods'])[])
+          if (c !== 'etcd') v.staticPods[c] = input.version;
+      }
+      return { host: input.host.name, alreadyDone: false, detail: `kubeadm part to ${input.version}` };
+    },
+    upgradeKubelet: async (input) => {
+      await record('upgradeKubelet', input);
+      const v = o.versions?.[input.host.name];
+      if (v) v.kubelet = input.version;
+      return { host: input.host.name, alreadyDone: false, detail: `kubelet at ${input.version}` };
     },
     verifyNodes: async (input) => {
       await record('verifyNodes', input);

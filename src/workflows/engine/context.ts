@@ -3,6 +3,7 @@
 import type { Role } from '../../activities/types';
 import type { Gate } from '../../config/enums';
 import type { HostSpec } from '../../config/types';
+import type { ParkVerdict } from '../../shared/definitions';
 import { mapWithLimit } from './concurrency';
 import type { Decisions } from './decisions';
 import type { RunProgress } from './progress';
@@ -33,6 +34,8 @@ export interface OnHostsOptions {
   joins?: boolean;
   /** The host's last step in the run (a removal, a reset): it is done afterwards, though not joined. */
   last?: boolean;
+  /** The decisions a park offers after a failure of this type, when they are not the usual ones. */
+  parkOptions?(failureType: string, host: HostSpec): ParkVerdict[] | undefined;
 }
 
 export class PhaseContext<S = unknown> {
@@ -53,6 +56,11 @@ export class PhaseContext<S = unknown> {
   /** Who approved `gate` in this run, if anyone did. */
   approverOf(gate: Gate): string | undefined {
     return this.decisions.taken.find((d) => d.phase === gate && d.verdict === 'approved')?.approver;
+  }
+
+  /** Who chose `verdict` for a step parked on `host` in this run, most recently. */
+  choiceOn(host: string, verdict: ParkVerdict): string | undefined {
+    return [...this.decisions.taken].reverse().find((d) => d.host === host && d.verdict === verdict)?.approver;
   }
 
   /** The run was aborted by an operator: no new step starts. */
@@ -79,6 +87,7 @@ export class PhaseContext<S = unknown> {
         skippable: role === 'worker',
         startWithClean: halfDone,
         run: o.run(host),
+        ...(o.parkOptions ? { optionsFor: (type: string) => o.parkOptions!(type, host) } : {}),
         ...(o.clean ? { clean: o.clean(host), resetPlan: this.hosts.resetPlan(host, o.step) } : {}),
       });
       if (r === SKIPPED) {

@@ -50,6 +50,8 @@ export interface StepSpec<T> {
   retryWill?: string[];
   /** The decisions a park offers (default: retry, abort, and skip when skippable). */
   options?: ParkVerdict[];
+  /** The decisions a park offers after a failure of this type, when they differ from `options`. */
+  optionsFor?(failureType: string): ParkVerdict[] | undefined;
   /** Workers may be skipped by the operator; control planes and cluster steps may not. */
   skippable: boolean;
   /** The node is half-done from an earlier run: clean it before the first try. */
@@ -106,7 +108,7 @@ export class StepRunner {
           if (!(await this.cleanOrPark(s, n, attempts, false))) return SKIPPED;
           continue;
         }
-        const decision = await this.park(s, attempts, plan?.retryWill ?? s.retryWill);
+        const decision = await this.park(s, attempts, plan?.retryWill ?? s.retryWill, f.type);
         if (decision.verdict === 'skip') return SKIPPED;
         heals = 0;
         // The retry the operator chose is the approval of the reset the park named.
@@ -159,8 +161,14 @@ export class StepRunner {
    * Parks the step until an operator decides; an abort ends the run (no new step starts). Keyed by the
    * attempt records so far, which grow before every park: each park waits for a decision of its own.
    */
-  private async park<T>(s: StepSpec<T>, attempts: AttemptRecord[], retryWill?: string[]): Promise<Decision> {
-    const options: ParkVerdict[] = s.options ?? (s.skippable ? ['retry', 'skip', 'abort'] : ['retry', 'abort']);
+  private async park<T>(
+    s: StepSpec<T>,
+    attempts: AttemptRecord[],
+    retryWill?: string[],
+    failureType = '',
+  ): Promise<Decision> {
+    const options: ParkVerdict[] =
+      s.optionsFor?.(failureType) ?? s.options ?? (s.skippable ? ['retry', 'skip', 'abort'] : ['retry', 'abort']);
     this.progress.setHost(s.host.name, 'parked', `${s.step} parked: ${attempts[attempts.length - 1].error}`);
     const decided = this.decisions.park({
       key: `park:${s.step}:${s.host.name}:${attempts.length}`,

@@ -1,0 +1,299 @@
+// The upgrade's activities, in the order of kubeadm's "Upgrading kubeadm clusters" page
+// (https://kubernetes.io/docs/tasks/administer-cluster/kubeadm/kubeadm-upgrade/): read a node's
+// versions; back up etcd, the certificates and the manifests before a hop; on each node the new
+// kubeadm and `kubeadm upgrade apply` (first control plane) or `kubeadm upgrade node`; then drain,
+// the new kubelet and kubectl, the kubelet restarted, uncordon. Each change runs journaled under the
+// host lock, so a retry from any worker re-attaches to a running `upgrade apply` instead of starting
+// a second one; and each activity first reads where the node stands, so a new run goes on from there.
+import { createHash } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { HostSpec } from '../config/types';
+import { shellQuote } from '../common/shell-quote';
+import { uncordonCommand } from '../kubeadm/drain';
+import { KUBECTL } from '../kubeadm/paths';
+import {
+  mixedControlPlane,
+  nodeUpgradeState,
+  nodeVersionsCommand,
+  parseNodeVersions,
+  upgradeApplyCommand,
+  upgradeNodeCommand,
+  type NodeVersions,
+  type UpgradeRole,
+} from '../kubeadm/upgrade';
+import {
+  aptInstallCommand,
+  backupCommand,
+  backupDir,
+  binaryInFolder,
+  binaryPath,
+  KUBELET_RESTART,
+  nodeStatusCommand,
+  parseNodeStatus,
+  parseSha256File,
+  parseSha256sum,
+  type UpgradeBinary,
+} from '../kubeadm/upgrade-install';
+import { readWorkerFile } from '../worker-files';
+import { drain } from './drain';
+import { installFiles, type FileCopy } from './file-copy';
+import { type Remote, withSessions } from './host-context';
+import { commandOutcome, kubeadmFailure } from './kubeadm-failure';
+import type { Journaled, OnHost, StepResult } from './types';
+
+/** How the new binaries reach a node: copied from a folder on the worker, or the node's packages. */
+export type BinarySource = { binaries: string } | { packages: 'apt' };
+
+export const readNodeVersions = async ({ host, ssh }: OnHost): Promise<NodeVersions> =>
+  withSessions(ssh, [host], async (node) =>
+    parseNodeVersions(
+      (await node.check(nodeVersionsCommand(), 'reading the versions of kubeadm, the kubelet and the static pods'))
+        .stdout,
+    ),
+  );
+
+export interface BackupResult extends StepResult {
+  dir: string;
+  /** File name to SHA-256, as sha256sum printed them on the host. */
+  sha256: Record<string, string>;
+}
+
+/**
+ * The backup before the hop to `version`, on the first control plane: an etcd snapshot (stacked:
+ * through its etcd pod; external etcd kubeadm-ha built: on `etcdHost` with its etcdctl), then
+ * /etc/kubernetes/pki and the manifests.
+ */
+export const backupCluster = async ({
+  host,
+  ssh,
+  stepId,
+  version,
+  etcdHost,
+  stacked,
+}: OnHost & Journaled & { version: string; stacked: boolean; etcdHost?: HostSpec }): Promise<BackupResult> => {
+  const dir = backupDir(version);
+  const run = async (node: Remote, etcd: Parameters<typeof backupCommand>[1]) => {
+    node.step(`backing up etcd, /etc/kubernetes/pki and the manifests to ${dir}`);
+    const o = await node.journaled({ id: stepId, command: backupCommand(version, etcd) });
+    commandOutcome(node.host.name, 'the backup before the upgrade', o);
+    return parseSha256sum(o.output);
+  };
+  let sha256: Record<string, string>;
+  if (stacked) sha256 = await withSessions(ssh, [host], (node) => run(node, { stackedNode: host.name }));
+  else if (etcdHost) sha256 = await withSessions(ssh, [etcdHost], (node) => run(node, { etcdHost: etcdHost.address }));
+  else sha256 = await withSessions(ssh, [host], (node) => run(node, undefined));
+  const where = stacked || !etcdHost ? host.name : etcdHost.name;
+  return {
+    host: host.name,
+    alreadyDone: false,
+    dir,
+    sha256,
+    detail: `backup in ${where}:${dir}: ${Object.entries(sha256)
+      .map(([f, d]) => `${f} sha256:${d.slice(0, 16)}…`)
+      .join(', ')}`,
+  };
+};
+
+const refuse = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
+
+/** Installs `names` at `version` on the node, journaled; done already when the installed files are those. */
+async function install(
+  node: Remote,
+  id: string,
+  names: UpgradeBinary[],
+  version: string,
+  source: BinarySource,
+  privateKeyFile: string,
+): Promise<void> {
+  const what = `installing ${names.join(', ')} ${version}`;
+  node.step(what);
+  if ('packages' in source) {
+    const o = await node.journaled({ id, command: aptInstallCommand(names, version) });
+    commandOutcome(node.host.name, what, o);
+    return;
+  }
+  const files: FileCopy[] = [];
+  for (const name of names) {
+    const file = binaryInFolder(source.binaries, version, name);
+    let content: Buffer;
+    let expected: string;
+    try {
+      content = await readWorkerFile(file, 'upgrade.binaries', { privateKeyFile });
+      expected = parseSha256File(
+        (await readWorkerFile(`${file}.sha256`, 'upgrade.binaries')).toString('utf8'),
+        `${file}.sha256`,
+      );
+    } catch (e) {
+      if (e instanceof ApplicationFailure) throw e;
+      throw refuse(
+        'UpgradeSourceMissing',
+        `upgrade.binaries: cannot read ${file} or ${file}.sha256 on the worker: ${(e as Error).message}; put ${name} ${version} and its .sha256 there, then retry`,
+      );
+    }
+    const digest = createHash('sha256').update(content).digest('hex');
+    if (digest !== expected)
+      throw refuse(
+        'UpgradeSourceMissing',
+        `upgrade.binaries: ${file} has SHA-256 ${digest}, but ${file}.sha256 says ${expected}; refusing to install it`,
+      );
+    files.push({ path: binaryPath(name), mode: 0o755, content });
+  }
+  const guard = files
+    .map(
+      (f) =>
+        `echo ${shellQuote(`${createHash('sha256').update(f.content).digest('hex')}  ${f.path}`)} | sha256sum -c --quiet 2>/dev/null`,
+    )
+    .join(' && ');
+  await installFiles(node, id, files, what, guard);
+}
+
+const versionsOf = async (node: Remote) =>
+  parseNodeVersions((await node.check(nodeVersionsCommand(), 'reading the node versions')).stdout);
+
+export interface UpgradeOptions {
+  role: UpgradeRole;
+  /** The hop's version: "v1.37.2". */
+  version: string;
+  source: BinarySource;
+  ignorePreflightErrors?: string[];
+  patches?: string;
+}
+
+/**
+ * The kubeadm part of a hop on one node: the new kubeadm, then `kubeadm upgrade apply` (first
+ * control plane) or `kubeadm upgrade node`. Done already when the node's static pods (a control
+ * plane) or its kubelet (a worker) are at the version. A failed apply parks, naming each component's
+ * version and kubeadm's backup folder.
+ */
+export const upgradeKubeadm = async ({
+  host,
+  ssh,
+  stepId,
+  role,
+  version,
+  source,
+  ignorePreflightErrors,
+  patches,
+}: OnHost & Journaled & UpgradeOptions): Promise<StepResult> =>
+  withSessions(ssh, [host], async (node): Promise<StepResult> => {
+    let state = nodeUpgradeState(await versionsOf(node), role, version);
+    if (state.step === 'blocked') throw refuse('UpgradeBlocked', `${host.name}: ${state.detail}`);
+    if (state.step === 'done' || state.step === 'kubelet')
+      return { host: host.name, alreadyDone: true, detail: `kubeadm part done: ${state.detail}` };
+    const done: string[] = [];
+    if (state.step === 'kubeadm') {
+      await install(node, `${stepId}-kubeadm`, ['kubeadm'], version, source, ssh.privateKeyFile);
+      state = nodeUpgradeState(await versionsOf(node), role, version);
+      if (state.step === 'kubeadm')
+        throw refuse('UpgradeFailed', `${host.name}: kubeadm ${version} was installed, yet ${state.detail}`);
+      done.push(`kubeadm ${version} installed`);
+    }
+    if (state.step !== 'apply' && state.step !== 'upgrade-node')
+      return { host: host.name, alreadyDone: done.length === 0, detail: [...done, state.detail].join('; ') };
+    const apply = state.step === 'apply' ? upgradeApplyCommand(version, { ignorePreflightErrors, patches }) : undefined;
+    const command = apply
+      ? apply.command
+      : upgradeNodeCommand(version, role === 'worker' ? 'worker' : 'control-plane', { patches });
+    const what = apply ? `kubeadm upgrade apply ${version}` : 'kubeadm upgrade node';
+    node.step(what);
+    const o = await node.journaled({
+      id: `${stepId}-${apply ? 'apply' : 'node'}`,
+      command,
+      ...(apply?.configFile ? { input: { path: apply.configFile.path, content: apply.configFile.content } } : {}),
+    });
+    if (!(o.state === 'finished' && o.exitCode === 0)) {
+      const after = await versionsOf(node).catch(() => undefined);
+      const mixed = after ? mixedControlPlane(after.staticPods) : undefined;
+      const at = after
+        ? mixed
+          ? `the control plane is mixed: ${mixed.detail}`
+          : `its static pods: ${
+              Object.entries(after.staticPods)
+                .map(([c, v]) => `${c} ${v}`)
+                .join(', ') || 'none'
+            }`
+        : 'its versions could not be read';
+      const why =
+        o.state === 'finished' ? kubeadmFailure(host.name, what, o).failure.summary : `${o.state} before it finished`;
+      throw refuse(
+        'UpgradeFailed',
+        `${host.name}: ${what} failed: ${why}. Now ${at}. kubeadm keeps the manifests and etcd data it replaced in ` +
+          '/etc/kubernetes/tmp/kubeadm-backup-manifests-* and kubeadm-backup-etcd-*; retry runs it again (kubeadm upgrade is idempotent)',
+      );
+    }
+    done.push(`${what} done`);
+    if (role !== 'worker') {
+      const after = nodeUpgradeState(await versionsOf(node), role, version);
+      if (after.step !== 'kubelet' && after.step !== 'done')
+        throw refuse('UpgradeFailed', `${host.name}: ${what} finished, yet ${after.detail}`);
+    }
+    return { host: host.name, alreadyDone: false, attached: o.attached, detail: done.join('; ') };
+  });
+
+/** How long a restarted kubelet may take to report its new version and Ready. */
+const NODE_READY_MS = 5 * 60_000;
+
+/**
+ * The kubelet part of a hop on one node, the page's order: drain (through `via`, a control plane
+ * with admin.conf), the new kubelet and kubectl, the kubelet restarted, the Node Ready at the new
+ * version, uncordon. Done already when the Node reports the version, Ready and schedulable.
+ */
+export const upgradeKubelet = async ({
+  host,
+  ssh,
+  stepId,
+  version,
+  source,
+  via,
+  disableEviction,
+}: OnHost &
+  Journaled & {
+    version: string;
+    source: BinarySource;
+    via: HostSpec;
+    /** Who chose to drain without eviction, after a PodDisruptionBudget stopped the drain. */
+    disableEviction?: { approvedBy: string };
+  }): Promise<StepResult> =>
+  withSessions(ssh, via.name === host.name ? [host] : [host, via], async (node, cpOrSelf): Promise<StepResult> => {
+    const cp = cpOrSelf ?? node;
+    const status = async () =>
+      parseNodeStatus((await cp.check(nodeStatusCommand(KUBECTL, host.name), `reading Node ${host.name}`)).stdout);
+    const before = await status();
+    if (!before) throw refuse('UpgradeBlocked', `${host.name}: no Node of that name is registered`);
+    if (before.kubeletVersion === version && before.ready && !before.cordoned)
+      return { host: host.name, alreadyDone: true, detail: `kubelet at ${version}, Ready, schedulable` };
+    const done: string[] = [];
+    if (before.kubeletVersion !== version) {
+      done.push(
+        ...(await drain(cp, host, {
+          kubectlVersion: version,
+          disableEviction: disableEviction !== undefined,
+          choices:
+            'Retry once the budget allows it (more replicas, or the pods healthy elsewhere), drain it with --disable-eviction ' +
+            '(deletes the pods without asking their budgets), skip the node, or abort',
+        })),
+      );
+      if (disableEviction) done.push(`--disable-eviction chosen by ${disableEviction.approvedBy}`);
+      await install(node, `${stepId}-kubelet`, ['kubelet', 'kubectl'], version, source, ssh.privateKeyFile);
+      node.step('restarting the kubelet');
+      const o = await node.journaled({ id: `${stepId}-restart`, command: KUBELET_RESTART });
+      commandOutcome(host.name, 'restarting the kubelet', o);
+      done.push(`kubelet and kubectl ${version} installed, kubelet restarted`);
+    }
+    const until = Date.now() + NODE_READY_MS;
+    for (;;) {
+      const s = await status();
+      if (s && s.kubeletVersion === version && s.ready) break;
+      if (Date.now() > until)
+        throw refuse(
+          'UpgradeFailed',
+          `${host.name}: the Node reports ${s ? `kubelet ${s.kubeletVersion}, ${s.ready ? 'Ready' : 'NotReady'}` : 'nothing'} ` +
+            `${NODE_READY_MS / 60_000} minutes after the kubelet's restart; see journalctl -u kubelet on the node, then retry`,
+        );
+      node.step(`waiting for Node ${host.name} to report kubelet ${version} and Ready`);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+    await cp.check(uncordonCommand(KUBECTL, host.name), `uncordoning ${host.name}`);
+    done.push('Ready at the new version, uncordoned');
+    return { host: host.name, alreadyDone: false, detail: done.join('; ') };
+  });

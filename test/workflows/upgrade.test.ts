@@ -1,0 +1,172 @@
+// The upgrade workflow's decisions on the time-skipping test server, with stand-in activities that
+// move a node's versions as they upgrade it: one approval before anything changes; a backup, then the
+// first control plane, the others one at a time, then the workers; one hop per run, continued as new
+// for the next; a drain a PodDisruptionBudget stopped parks with --disable-eviction offered.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ApplicationFailure } from '@temporalio/activity';
+import { WorkflowFailedError } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { ClusterSpec } from '../../src/config/types';
+import type { NodeVersions } from '../../src/kubeadm/upgrade';
+import { approveUpdate, type Progress, progressQuery, resolveUpdate, TASK_QUEUE } from '../../src/shared/definitions';
+import { upgradeClusterWorkflow } from '../../src/workflows';
+import type { UpgradeClusterResult } from '../../src/workflows/upgrade-cluster';
+import { startTestServer, workflowBundle, workerDataConverter } from '../helpers/temporal';
+import { type Call, fakeActivities, type FakeOptions, nodeAt, spec } from './fakes';
+
+const upgradeSpec = (to: string, through: string[] = [], workers = 2): ClusterSpec => ({
+  ...spec([], workers),
+  kubernetesVersion: to,
+  upgrade: { binaries: '/srv/kubernetes', through, workerBatch: 2 },
+});
+
+const fleetAt = (v: string, workers = 2): Record<string, NodeVersions> => ({
+  cp1: nodeAt(v, true),
+  cp2: nodeAt(v, true),
+  cp3: nodeAt(v, true),
+  ...Object.fromEntries(Array.from({ length: workers }, (_, i) => [`w${i + 1}`, nodeAt(v, false)])),
+});
+
+describe('upgradeClusterWorkflow on the time-skipping test server', () => {
+  let env: TestWorkflowEnvironment;
+  let n = 0;
+  before(async () => {
+    env = await startTestServer();
+    await workflowBundle();
+  });
+  after(async () => {
+    await env?.teardown();
+  });
+
+  /** Runs an upgrade, approving its gate; `onPark` answers each park (host, options) with an action. */
+  async function upgrade(
+    calls: Call[],
+    versions: Record<string, NodeVersions>,
+    s: ClusterSpec,
+    o: { behave?: FakeOptions['behave']; onPark?: (host: string, options: string[]) => string } = {},
+  ): Promise<{ result: UpgradeClusterResult; gates: number; changedAtGate: number; parks: string[][] }> {
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: TASK_QUEUE,
+      workflowBundle: await workflowBundle(),
+      activities: fakeActivities(calls, { versions, ...(o.behave ? { behave: o.behave } : {}) }),
+      dataConverter: workerDataConverter(),
+    });
+    return worker.runUntil(async () => {
+      const h = await env.client.workflow.start(upgradeClusterWorkflow, {
+        taskQueue: TASK_QUEUE,
+        workflowId: `upgrade-test-${++n}`,
+        args: [{ spec: s }],
+      });
+      let gates = 0;
+      let changedAtGate = -1;
+      const parks: string[][] = [];
+      // Polled, not awaited: awaiting the result lets the time-skipping server run the clock forward.
+      while ((await h.describe()).status.name === 'RUNNING') {
+        const p: Progress | undefined = await h.query(progressQuery).catch(() => undefined);
+        if (p?.awaitingApproval === 'upgrade') {
+          gates++;
+          changedAtGate = calls.filter((c) => c.name.startsWith('upgrade') || c.name === 'backupCluster').length;
+          await h.executeUpdate(approveUpdate, { args: [{ phase: 'upgrade', approver: 'olga' }] });
+        }
+        for (const park of p?.parked ?? []) {
+          parks.push([park.host, ...park.options]);
+          const action = o.onPark?.(park.host, park.options) ?? 'abort';
+          await h.executeUpdate(resolveUpdate, {
+            args: [{ host: park.host, action: action as 'retry', approver: 'olga' }],
+          });
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return { result: await h.result(), gates, changedAtGate, parks };
+    });
+  }
+  const order = (calls: Call[], name: string) =>
+    calls.filter((c) => c.name === name).map((c) => `${c.host}@${(c.input as { version: string }).version}`);
+
+  it('asks once; backs up, then cp1, cp2, cp3 one at a time, then the workers; two hops, one run each', async () => {
+    const calls: Call[] = [];
+    const versions = fleetAt('v1.30.6');
+    const { result, gates, changedAtGate } = await upgrade(calls, versions, upgradeSpec('v1.32.2', ['v1.31.5']));
+    assert.equal(gates, 1, 'one approval covers both hops');
+    assert.equal(changedAtGate, 0, 'nothing changed before the approval');
+    assert.equal(result.outcome, 'completed');
+    assert.equal(result.hop, 'v1.32.2', 'the last run made the last hop');
+    assert.equal(result.from, 'v1.31.5');
+    assert.deepEqual(order(calls, 'backupCluster'), ['cp1@v1.31.5', 'cp1@v1.32.2']);
+    const hop = (v: string) =>
+      order(calls, 'upgradeKubeadm')
+        .filter((x) => x.endsWith(v))
+        .map((x) => x.split('@')[0]);
+    assert.deepEqual(hop('v1.31.5').slice(0, 3), ['cp1', 'cp2', 'cp3']);
+    assert.deepEqual(new Set(hop('v1.31.5').slice(3)), new Set(['w1', 'w2']));
+    assert.deepEqual(hop('v1.32.2').slice(0, 3), ['cp1', 'cp2', 'cp3']);
+    // Within a hop, each node's kubelet comes after its kubeadm, and the backup before everything.
+    const names = calls.map((c) => `${c.name}:${c.host}`);
+    assert.ok(names.indexOf('backupCluster:cp1') < names.indexOf('upgradeKubeadm:cp1'));
+    assert.ok(names.indexOf('upgradeKubeadm:cp1') < names.indexOf('upgradeKubelet:cp1'));
+    assert.ok(names.indexOf('upgradeKubelet:cp1') < names.indexOf('upgradeKubeadm:cp2'));
+    for (const node of Object.keys(versions)) assert.equal(versions[node].kubelet, 'v1.32.2', `${node}'s kubelet`);
+    assert.equal(calls.filter((c) => c.name === 'upgradeKubeadm').length, 10, 'each node once per hop');
+  });
+
+  it('refuses, naming upgrade.through, when a minor on the way has no release given; nothing changes', async () => {
+    const calls: Call[] = [];
+    await assert.rejects(
+      upgrade(calls, fleetAt('v1.30.6'), upgradeSpec('v1.32.2')),
+      (e: unknown) =>
+        e instanceof WorkflowFailedError &&
+        /upgrade\.through: the upgrade from v1\.30\.6 to v1\.32\.2 passes through v1\.31/.test(
+          String(e.cause?.message),
+        ),
+    );
+    assert.equal(calls.filter((c) => c.name !== 'readNodeVersions').length, 0);
+  });
+
+  it('has nothing to do, and asks nothing, when the cluster is at the version', async () => {
+    const calls: Call[] = [];
+    const { result, gates } = await upgrade(calls, fleetAt('v1.31.4'), upgradeSpec('v1.31.4'));
+    assert.equal(gates, 0);
+    assert.equal(result.nothingToDo, true);
+    assert.deepEqual(
+      calls.map((c) => c.name),
+      Array(5).fill('readNodeVersions'),
+    );
+  });
+
+  it('parks a drain a PodDisruptionBudget stopped, offering --disable-eviction; the kubeadm part does not run again', async () => {
+    const calls: Call[] = [];
+    let blocked = false;
+    const { result, parks } = await upgrade(calls, fleetAt('v1.30.6'), upgradeSpec('v1.31.5'), {
+      behave: (name, host, call) => {
+        if (
+          name === 'upgradeKubelet' &&
+          host === 'w1' &&
+          !(call.input as { disableEviction?: unknown }).disableEviction
+        ) {
+          blocked = true;
+          throw ApplicationFailure.create({
+            type: 'DrainBlocked',
+            nonRetryable: true,
+            message: 'w1: kubectl drain stopped: PodDisruptionBudget default/web allows no disruption of default/web-1',
+          });
+        }
+      },
+      onPark: () => 'disable-eviction',
+    });
+    assert.ok(blocked);
+    assert.deepEqual(parks, [['w1', 'retry', 'disable-eviction', 'skip', 'abort']]);
+    assert.equal(result.outcome, 'completed');
+    const w1 = calls.filter((c) => c.host === 'w1');
+    assert.deepEqual(
+      w1.map((c) => c.name),
+      ['readNodeVersions', 'upgradeKubeadm', 'upgradeKubelet', 'upgradeKubelet'],
+    );
+    assert.deepEqual((w1[3].input as { disableEviction?: unknown }).disableEviction, { approvedBy: 'olga' });
+    assert.ok(
+      result.decisions.some((d) => d.host === 'w1' && d.verdict === 'disable-eviction' && d.approver === 'olga'),
+    );
+  });
+});
