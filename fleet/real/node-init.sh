@@ -70,10 +70,12 @@ for kv in vm/overcommit_memory=1 vm/panic_on_oom=0 kernel/panic=10 kernel/panic_
 done
 
 # "Install" the packages: kubeadm, kubelet and kubectl as the Debian packages place them, the CNI
-# plugins where containerd looks, /lib/modules that kube-proxy's DaemonSet mounts.
+# plugins where containerd looks, /lib/modules that kube-proxy's DaemonSet mounts. The binaries are
+# symlinks into the read-only release folder, not bind mounts: an upgrade's `install` (which unlinks
+# the destination first) replaces a symlink with a plain file in the node's /usr layer, where a
+# mount point would fail with EBUSY, and nothing ever writes through to the cached build.
 for b in kubeadm kubelet kubectl; do
-  : > "/usr/bin/$b"
-  mount --bind "$N/bin/$b" "/usr/bin/$b"
+  ln -sfn "$N/bin/$b" "/usr/bin/$b"
 done
 mkdir -p /opt/cni/bin /etc/cni/net.d /usr/lib/modules /etc/kubernetes/manifests /etc/containerd
 mount --bind "$N/cni" /opt/cni/bin
