@@ -8,7 +8,7 @@ import { slotUsage } from './real/cgroups';
 
 const USAGE = `usage:
   cli.js up --dir D --control-planes N --workers M [--etcd N] [--slot S] [--kubernetes-version v1.31.4] [--discovery-timeout 5m0s]
-           [--init-ms N] [--join-ms N] [--bastion] [--real]
+           [--init-ms N] [--join-ms N] [--bastion] [--real [--upgrade-images v1.37.2]]
   cli.js down --dir D
   cli.js status --dir D
   cli.js usage --dir D [--seconds 60]     (a real fleet: each node's memory and CPU while idle)
@@ -54,6 +54,7 @@ async function main(): Promise<number> {
         timing,
         bastion: o.bastion === 'true',
         real: o.real === 'true',
+        upgradeImages: o['upgrade-images'],
       });
       console.log(JSON.stringify(info, null, 2));
       console.error(`fleet up in ${((Date.now() - t) / 1000).toFixed(1)}s; cluster file ${info.clusterFile}`);

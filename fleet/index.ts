@@ -7,4 +7,5 @@ export { setTiming, readTiming } from './timing';
 export { readInvocations, readNetInvocations } from './invocations';
 export type { Invocation } from './invocations';
 export * from './types';
+export { kubernetesBinDir } from './real-kubeadm';
 export { LB_PORT, SSH_PORT, controlPlaneAddress, etcdAddress, lbAddress, workerAddress } from './layout';

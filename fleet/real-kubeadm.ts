@@ -21,8 +21,18 @@ export function repoRoot(): string {
   return process.cwd();
 }
 
+/**
+ * The folder scripts/build-kubernetes.sh builds a release's binaries into (kubeadm, kubelet, kubectl
+ * and the control plane's, each with its `<binary>.sha256`), whether built yet or not. The real
+ * fleet's nodes run this release's kubeadm, kubelet and kubectl from it; an upgrade test stages
+ * another release's from it.
+ */
+export function kubernetesBinDir(version: string): string {
+  return path.join(repoRoot(), '.tools', 'kubernetes', version);
+}
+
 export function realKubeadmPath(version: string): string {
-  return path.join(repoRoot(), '.tools', 'kubernetes', version, 'kubeadm');
+  return path.join(kubernetesBinDir(version), 'kubeadm');
 }
 
 /** The listed release of this minor, whether built or not. */

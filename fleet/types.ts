@@ -30,6 +30,12 @@ export interface FleetOptions {
    * on a bridge with HAProxy, for the release's binaries and images built by scripts/build-real.sh.
    */
   real?: boolean;
+  /**
+   * A real fleet only: another release (e.g. v1.37.2), whose images each node imports too, by the same
+   * roles as its own, so that `kubeadm upgrade apply` to it finds them and pulls nothing. Its binaries
+   * are not installed: see kubernetesBinDir for where to stage them from.
+   */
+  upgradeImages?: string;
 }
 
 /** Where real kubeadm spends its time: init waits for the control plane, join for the TLS bootstrap. */
@@ -64,6 +70,8 @@ export interface FleetInfo {
   cniManifest: string;
   /** Real nodes (FleetOptions.real). */
   real?: boolean;
+  /** The release whose images the real nodes also hold (FleetOptions.upgradeImages). */
+  upgradeImages?: string;
   createdAt: string;
 }
 

@@ -29,6 +29,7 @@ import { FleetHost, FleetInfo, FleetOptions } from './types';
 import {
   FLEET_CLUSTER_FILE_LINES,
   flannelManifest,
+  RealArtifacts,
   RealHostSetup,
   fabricGateway,
   prepareRealHost,
@@ -54,6 +55,10 @@ export async function fleetUp(opts: FleetOptions): Promise<FleetInfo> {
   const etcdHosts = opts.etcdHosts ?? 0;
   if (!Number.isInteger(etcdHosts) || etcdHosts < 0 || etcdHosts > MAX_ETCD_HOSTS)
     throw new Error(`etcd hosts must be 0..${MAX_ETCD_HOSTS}`);
+  if (opts.upgradeImages !== undefined) {
+    if (!opts.real) throw new Error('--upgrade-images needs a real fleet (--real)');
+    if (!/^v1\.\d+\.\d+$/.test(opts.upgradeImages)) throw new Error(`bad --upgrade-images ${opts.upgradeImages}`);
+  }
   if (opts.real) {
     if (opts.bastion) throw new Error('a real fleet has no bastion yet');
     if (opts.workers > MAX_REAL_WORKERS) throw new Error(`a real fleet has at most ${MAX_REAL_WORKERS} workers`);
@@ -75,7 +80,12 @@ export async function fleetUp(opts: FleetOptions): Promise<FleetInfo> {
   // Re-running up replaces the previous fleet in this dir.
   if (fs.existsSync(fleetFile(dir)) || fs.existsSync(path.join(dir, 'hosts'))) await fleetDown(dir);
   prepareMachine();
-  const artifacts = opts.real ? realArtifacts(version) : undefined;
+  const artifacts = opts.real
+    ? {
+        ...realArtifacts(version),
+        ...(opts.upgradeImages ? { upgradeImages: realArtifacts(opts.upgradeImages).images } : {}),
+      }
+    : undefined;
   const slot = claimSlot(dir, opts.slot);
   const lb = lbAddress(slot);
   for (const f of ['faults.json', 'known_hosts', 'timing.json']) fs.rmSync(path.join(dir, f), { force: true });
@@ -148,7 +158,7 @@ async function realFleetUp(
   version: string,
   opts: FleetOptions,
   pub: string,
-  artifacts: ReturnType<typeof realArtifacts>,
+  artifacts: RealArtifacts,
 ): Promise<FleetInfo> {
   const setups: RealHostSetup[] = [];
   const common = { dir, slot, kubernetesVersion: version };
@@ -192,6 +202,7 @@ async function realFleetUp(
       kubernetesVersion: version,
       hosts,
       real: true,
+      ...(opts.upgradeImages ? { upgradeImages: opts.upgradeImages } : {}),
       loadBalancer: { host: lb, port: LB_PORT, pid: haproxyPid(dir) },
       clusterFile: writeClusterFile(dir, clusterName, version, lb, hosts, FLEET_CLUSTER_FILE_LINES),
       privateKeyFile: path.join(dir, 'id_ed25519'),

@@ -13,13 +13,26 @@
 #
 # Without --only: kubeadm kubelet kube-apiserver kube-controller-manager kube-scheduler kube-proxy
 # kubectl. The cache key is the version, the module's checksum (go.sum's h1: of k8s.io/kubernetes)
-# and the binary list; a stamp file beside the binaries holds it.
+# and the binary list; a stamp file beside the binaries holds it. Beside each binary,
+# <binary>.sha256 holds its SHA-256 as dl.k8s.io publishes it (the hex digest and a newline); a
+# cached build that lacks them (or has older ones) gets them without a rebuild.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 ALL="kubeadm kubelet kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubectl"
 command -v go >/dev/null || { echo "build-kubernetes: needs Go (go.dev/doc/install); the modules come from the Go module proxy" >&2; exit 1; }
 source "$ROOT/scripts/go-progress.sh"
+
+# <binary>.sha256 for each of these binaries in this folder, when missing or older than the binary.
+write_sums() {
+  local out=$1 c
+  shift
+  for c in "$@"; do
+    [ -f "$out/$c.sha256" ] && ! [ "$out/$c" -nt "$out/$c.sha256" ] && continue
+    sha256sum "$out/$c" | cut -d' ' -f1 > "$out/$c.sha256.tmp"
+    mv "$out/$c.sha256.tmp" "$out/$c.sha256"
+  done
+}
 
 build_one() {
   local version=$1 cmds=$2
@@ -36,7 +49,12 @@ build_one() {
     if [ -x "$out/$c" ] && grep -qxF "$key $c" "$out/stamp" 2>/dev/null; then continue; fi
     missing+=("$c")
   done
-  if [ ${#missing[@]} -eq 0 ]; then echo "build-kubernetes: $version ($cmds) is cached in $out"; return 0; fi
+  if [ ${#missing[@]} -eq 0 ]; then
+    # shellcheck disable=SC2086 # $cmds is a word list
+    write_sums "$out" $cmds
+    echo "build-kubernetes: $version ($cmds) is cached in $out"
+    return 0
+  fi
   local work
   work=$(mktemp -d /tmp/kubernetes-build.XXXXXX)
   trap 'rm -rf "$work"' RETURN
@@ -67,6 +85,8 @@ build_one() {
     echo "$key $c" >> "$out/stamp.tmp"
     mv "$out/stamp.tmp" "$out/stamp"
   done
+  # shellcheck disable=SC2086 # $cmds is a word list
+  write_sums "$out" $cmds
   cd "$ROOT"
   echo "build-kubernetes: $out ($("$out/kubeadm" version -o short 2>/dev/null || echo "${missing[*]}"))"
 }

@@ -7,7 +7,8 @@
 # and starts the kubelet's service loop, sshd, and the relay that carries SSH in from the machine.
 # It ends as the node's holder: its pid names the node's namespaces.
 #
-# Environment: KHA_HOST_DIR KHA_BIN KHA_CNI KHA_IMAGES KHA_NODE KHA_ADDRESS KHA_GATEWAY KHA_ROLE KHA_CGROUP
+# Environment: KHA_HOST_DIR KHA_BIN KHA_CNI KHA_IMAGES KHA_NODE KHA_ADDRESS KHA_GATEWAY KHA_ROLE KHA_CGROUP,
+# and optionally KHA_UPGRADE_IMAGES (a second release's images folder)
 set -eu
 echo $$ > "$KHA_HOST_DIR/run/holder.pid"
 N=/run/kha-node
@@ -20,6 +21,10 @@ mount --bind "$KHA_HOST_DIR" $N/host
 mount --bind -o ro "$KHA_BIN" $N/bin
 mount --bind -o ro "$KHA_CNI" $N/cni
 mount --bind -o ro "$KHA_IMAGES" $N/images
+if [ -n "${KHA_UPGRADE_IMAGES:-}" ]; then
+  mkdir -p $N/upgrade-images
+  mount --bind -o ro "$KHA_UPGRADE_IMAGES" $N/upgrade-images
+fi
 log "node $KHA_NODE ($KHA_ROLE) starting"
 
 # kubeadm and the kubelet write fixed paths (/etc/kubernetes, /var/lib/kubelet, /usr/libexec/kubernetes
@@ -70,10 +75,12 @@ for kv in vm/overcommit_memory=1 vm/panic_on_oom=0 kernel/panic=10 kernel/panic_
 done
 
 # "Install" the packages: kubeadm, kubelet and kubectl as the Debian packages place them, the CNI
-# plugins where containerd looks, /lib/modules that kube-proxy's DaemonSet mounts.
+# plugins where containerd looks, /lib/modules that kube-proxy's DaemonSet mounts. The binaries are
+# symlinks into the read-only release folder, not bind mounts: an upgrade's `install` (which unlinks
+# the destination first) replaces a symlink with a plain file in the node's /usr layer, where a
+# mount point would fail with EBUSY, and nothing ever writes through to the cached build.
 for b in kubeadm kubelet kubectl; do
-  : > "/usr/bin/$b"
-  mount --bind "$N/bin/$b" "/usr/bin/$b"
+  ln -sfn "$N/bin/$b" "/usr/bin/$b"
 done
 mkdir -p /opt/cni/bin /etc/cni/net.d /usr/lib/modules /etc/kubernetes/manifests /etc/containerd
 mount --bind "$N/cni" /opt/cni/bin
@@ -98,16 +105,25 @@ until ctr --address /run/containerd/containerd.sock version >/dev/null 2>&1; do
   i=$((i + 1)); [ $i -lt 300 ] || { log "containerd did not start"; exit 1; }
   sleep 0.1
 done
-# The images kubeadm would pull, under their registry.k8s.io names: IfNotPresent never pulls.
-while IFS='	' read -r role ref tar; do
-  case "$role" in
-    all|test) ;;
-    control-plane|etcd) [ "$KHA_ROLE" = worker ] && continue ;;
-    *) continue ;;
-  esac
-  [ "$role" = control-plane ] && [ "$KHA_ROLE" = etcd ] && case "$ref" in */etcd:*) ;; *) continue ;; esac
-  ctr -n k8s.io images import "$N/images/$(basename "$tar")" >> "$N/host/logs/images.log" 2>&1 || { log "import of $ref failed"; exit 1; }
-done < "$N/images/images.tsv"
+# The images kubeadm would pull, under their registry.k8s.io names: IfNotPresent never pulls. With
+# KHA_UPGRADE_IMAGES, a second release's too (same roles), for a `kubeadm upgrade apply` to it; an
+# image both releases list (pause, flannel, ...) is imported once.
+imported=" "
+import_images() { # <folder holding images.tsv and the archives>
+  while IFS='	' read -r role ref tar; do
+    case "$role" in
+      all|test) ;;
+      control-plane|etcd) [ "$KHA_ROLE" = worker ] && continue ;;
+      *) continue ;;
+    esac
+    [ "$role" = control-plane ] && [ "$KHA_ROLE" = etcd ] && case "$ref" in */etcd:*) ;; *) continue ;; esac
+    case "$imported" in *" $ref "*) continue ;; esac
+    ctr -n k8s.io images import "$1/$(basename "$tar")" >> "$N/host/logs/images.log" 2>&1 || { log "import of $ref failed"; exit 1; }
+    imported="$imported$ref "
+  done < "$1/images.tsv"
+}
+import_images $N/images
+if [ -n "${KHA_UPGRADE_IMAGES:-}" ]; then import_images $N/upgrade-images; fi
 log "images imported"
 
 # The kubelet's unit as the packages install it, run by the service loop in place of systemd;

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { LOGIN_USER, hostDir, invocationsFile, lbDir, logDir, runDir } from '../layout';
 import { userIds } from '../system';
-import { repoRoot } from '../real-kubeadm';
+import { kubernetesBinDir, repoRoot } from '../real-kubeadm';
 import { alive, readPid, sh } from '../proc';
 import { sshdConfig } from '../hosts';
 import { writeHaproxyConfig } from '../lb';
@@ -55,6 +55,8 @@ export interface RealArtifacts {
   bin: string;
   cni: string;
   images: string;
+  /** A second release's images folder, also imported on each node (FleetOptions.upgradeImages). */
+  upgradeImages?: string;
 }
 
 export const flannelManifest = (): string => path.join(ASSETS(), 'flannel.yaml');
@@ -74,7 +76,7 @@ export function realArtifacts(version: string): RealArtifacts {
     );
   const cache = path.join(repoRoot(), '.tools');
   const a = {
-    bin: path.join(cache, 'kubernetes', version),
+    bin: kubernetesBinDir(version),
     cni: path.join(cache, 'components', 'cni-plugins'),
     images: path.join(cache, 'images', version),
   };
@@ -219,6 +221,7 @@ export async function startRealHost(
       KHA_GATEWAY: fabricGateway(h.slot),
       KHA_ROLE: h.role,
       KHA_CGROUP: cg,
+      ...(artifacts.upgradeImages ? { KHA_UPGRADE_IMAGES: artifacts.upgradeImages } : {}),
     },
   );
   const log = path.join(logDir(h.dir, h.name), 'node-init.log');
