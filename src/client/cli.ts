@@ -7,7 +7,7 @@ import { codecNotice, loadCodecKeys, newKeyLine, KEY_FILE_ENV } from '../codec/k
 import { keygen } from './keygen';
 import { serveCodec } from './serve-codec';
 import { ClusterFileError, loadClusterFile } from '../config/cluster-file';
-import { cancel, list, plan, watch } from './commands';
+import { cancel, list, plan, upgradePlan, watch } from './commands';
 import { status } from './status';
 import { UsageError } from './usage-error';
 import { messageWithCauses, unreachableReason } from './reach';
@@ -60,19 +60,37 @@ const VERBS: Record<string, Verb> = {
     run: startRun('reset'),
   },
   upgrade: {
-    usage: 'kubeadm-ha upgrade <cluster-file> [--watch] [--auto-approve NAME] [--exit-on-park]',
+    usage:
+      'kubeadm-ha upgrade <cluster-file> [--plan [--json] [--save FILE]] [--approved-plan FILE --as NAME] [--watch] [--auto-approve NAME] [--exit-on-park]',
     summary:
       "Upgrade the cluster to the file's kubernetesVersion, one minor at a time (upgrade.through names each minor between): " +
-      'after one approval (gate "upgrade", with the plan), a backup (etcd snapshot, pki and manifests), kubeadm upgrade apply on ' +
+      'after one approval (gate "upgrade"), a backup (etcd snapshot, pki and manifests), kubeadm upgrade apply on ' +
       'the first control plane, kubeadm upgrade node on the others one at a time, then the workers in batches (upgrade.workerBatch); ' +
       'on each node drain, the new kubelet and kubectl, restart, uncordon. A drain a PodDisruptionBudget stops parks the node: ' +
-      'retry, disable-eviction, skip (workers) or abort. The options are those of start.',
-    options: START_OPTIONS,
+      "retry, disable-eviction, skip (workers) or abort. --plan prints what it would do and the facts' fingerprint, changing " +
+      'nothing; --save keeps that plan, and --approved-plan FILE --as NAME starts the upgrade under it without the gate, ' +
+      'stopping before any change if the nodes differ from it. The other options are those of start.',
+    options: {
+      ...START_OPTIONS,
+      plan: { type: 'boolean' },
+      json: { type: 'boolean' },
+      save: { type: 'string' },
+      'approved-plan': { type: 'string' },
+      as: { type: 'string' },
+    },
     positionals: ['cluster-file'],
     check: ([file]) => {
       loadClusterFile(file);
     },
-    run: startRun('upgrade'),
+    run: (c, t, args, v, print) => {
+      const approved = str(v['approved-plan']);
+      if (approved !== undefined && str(v.as) === undefined)
+        throw new UsageError('--approved-plan FILE needs --as NAME: who approved that plan');
+      if (v.plan && approved !== undefined) throw new UsageError('--plan and --approved-plan: choose one');
+      if (v.plan) return upgradePlan(c, args[0], { json: Boolean(v.json), save: str(v.save) }, print);
+      const run = startRun('upgrade', approved === undefined ? undefined : { file: approved, approver: String(v.as) });
+      return run(c, t, args, v, print);
+    },
   },
   ...gateVerb(
     'approve',

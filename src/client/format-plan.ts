@@ -1,12 +1,13 @@
 // `kubeadm-ha plan` as text: each phase with its hosts and actions (identical actions grouped, so a
 // 5,000-worker plan stays readable), or why it is skipped; the gates; the facts' fingerprint.
 import type { ClusterPlan, PlannedAction } from '../shared/plan';
+import type { UpgradePlan } from '../workflows/plan-upgrade';
 import { table } from './table';
 
 /** Hosts named per group of identical actions before the rest are counted. */
 const NAMED = 8;
 
-export function formatPlan(p: ClusterPlan): string {
+export function formatPlan(p: ClusterPlan & { upgrade?: UpgradePlan['upgrade'] }): string {
   const out = [
     `Plan for cluster ${p.cluster} (Kubernetes ${p.kubernetesVersion}), from the hosts as they are now; nothing was changed.`,
     '',
@@ -18,6 +19,15 @@ export function formatPlan(p: ClusterPlan): string {
     ]),
   );
   out.push('', `Cluster: ${p.clusterRead}`, '');
+  if (p.upgrade) {
+    const u = p.upgrade;
+    if (u.hops.length)
+      out.push(
+        `Upgrade from ${u.from} to ${p.kubernetesVersion}: ${u.hops.join(', then ')} (one minor at a time; a run per hop)`,
+        '',
+      );
+    if (u.problem) out.push(`An upgrade cannot go on as the file stands: ${u.problem}`, '');
+  }
   p.phases.forEach((ph, i) => {
     const gate = ph.gate && !ph.skip ? `   [waits for approval: ${ph.gate}]` : '';
     out.push(`${String(i + 1).padStart(2)}. ${ph.name}: ${ph.title}${ph.readOnly ? ' (read-only)' : ''}${gate}`);

@@ -4,7 +4,7 @@ import type { ParseArgsConfig } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { GATES } from '../config/enums';
 import type { ParkVerdict } from '../shared/definitions';
-import { type Operation, start } from './commands';
+import { type Operation, start, type StartOptions } from './commands';
 import type { TemporalTarget } from './connection';
 import { decide, resolve } from './decisions';
 import { UsageError } from './usage-error';
@@ -71,7 +71,7 @@ export const START_OPTIONS: Verb['options'] = {
 };
 /** start, reset and upgrade: a run of the cluster file's cluster, followed when asked to. */
 export const startRun =
-  (operation: Operation): Verb['run'] =>
+  (operation: Operation, approvedPlan?: StartOptions['approvedPlan']): NonNullable<Verb['run']> =>
   (c, t, [file], v, print) =>
     start(
       c,
@@ -82,6 +82,7 @@ export const startRun =
         autoApprove: str(v['auto-approve']),
         exitOnPark: Boolean(v['exit-on-park']),
         operation,
+        ...(approvedPlan ? { approvedPlan } : {}),
       },
       print,
     );

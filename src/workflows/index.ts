@@ -3,3 +3,4 @@ export { haClusterWorkflow } from './ha-cluster';
 export { planClusterWorkflow } from './plan-cluster';
 export { resetClusterWorkflow } from './reset-cluster';
 export { upgradeClusterWorkflow } from './upgrade-cluster';
+export { planUpgradeWorkflow } from './plan-upgrade';

@@ -62,5 +62,17 @@ export const checkUpgradeInput = (input: unknown): void =>
     inputProblems(input, {
       tuning: z.strictObject({ retry: retrySchema.optional() }),
       approvedBy: z.string().min(1).max(256),
+      approvedPlan: z.strictObject({
+        fingerprint: z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in hex'),
+        approver: z.string().min(1).max(256),
+        versions: z.record(
+          z.string().max(253),
+          z.strictObject({
+            kubeadm: z.string().max(64).optional(),
+            kubelet: z.string().max(64).optional(),
+            staticPods: z.record(z.string().max(64), z.string().max(256)),
+          }),
+        ),
+      }),
     }),
   );

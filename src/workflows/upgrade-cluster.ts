@@ -12,13 +12,15 @@ import { BuildCluster } from './build/cluster';
 import { PhaseEngine, type RunSummary } from './engine/engine';
 import { checkUpgradeInput } from './input-check';
 import { upgradePhases } from './upgrade/phases';
-import { UpgradeState } from './upgrade/state';
+import { type ApprovedPlan, UpgradeState } from './upgrade/state';
 
 export interface UpgradeClusterInput {
   spec: ClusterSpec;
   tuning?: { retry?: RetryTuning };
   /** Set by the run before, when it continued as new for the next hop: who approved the upgrade. */
   approvedBy?: string;
+  /** A plan approved beforehand (kubeadm-ha upgrade --approved-plan): no gate, but the run stops if the cluster drifted from it. */
+  approvedPlan?: ApprovedPlan;
 }
 export interface UpgradeClusterResult extends RunSummary {
   /** The hop this run made, and the cluster's version before it. */
@@ -33,6 +35,10 @@ export async function upgradeClusterWorkflow(input: UpgradeClusterInput): Promis
   checkUpgradeInput(input);
   const c = new BuildCluster(input.spec);
   const state = new UpgradeState(c, activitiesFor(input.tuning?.retry));
+  // The first run of an upgrade started with an approved plan checks the cluster against it; a
+  // continued run goes on under that approval.
+  if (input.approvedPlan && !input.approvedBy) state.approvedPlan = input.approvedPlan;
+  const preApproved = input.approvedBy ?? input.approvedPlan?.approver;
   const engine = new PhaseEngine({
     cluster: c.spec.name,
     hosts: c.progressHosts.filter((h) => h.role !== 'etcd'),
@@ -40,13 +46,13 @@ export async function upgradeClusterWorkflow(input: UpgradeClusterInput): Promis
     state,
     // Always asked, whatever the file's approvals: an upgrade restarts every node. A continued run
     // goes on under the approval its first run was given.
-    approvals: input.approvedBy ? [] : ['upgrade'],
+    approvals: preApproved ? [] : ['upgrade'],
     model: state,
     clusterHost: c.firstCp,
   });
   const r = await engine.run(() => state.facts());
   const facts = state.facts();
-  const approvedBy = input.approvedBy ?? approver(r.decisions);
+  const approvedBy = preApproved ?? approver(r.decisions);
   if (r.outcome === 'completed' && facts.hops.length > 1 && approvedBy) {
     await continueAsNew<typeof upgradeClusterWorkflow>({ ...input, approvedBy });
   }

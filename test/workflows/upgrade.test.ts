@@ -11,8 +11,9 @@ import { Worker } from '@temporalio/worker';
 import type { ClusterSpec } from '../../src/config/types';
 import type { NodeVersions } from '../../src/kubeadm/upgrade';
 import { approveUpdate, type Progress, progressQuery, resolveUpdate, TASK_QUEUE } from '../../src/shared/definitions';
-import { upgradeClusterWorkflow } from '../../src/workflows';
-import type { UpgradeClusterResult } from '../../src/workflows/upgrade-cluster';
+import { planUpgradeWorkflow, upgradeClusterWorkflow } from '../../src/workflows';
+import type { UpgradeClusterInput, UpgradeClusterResult } from '../../src/workflows/upgrade-cluster';
+import type { UpgradePlan } from '../../src/workflows/plan-upgrade';
 import { startTestServer, workflowBundle, workerDataConverter } from '../helpers/temporal';
 import { type Call, fakeActivities, type FakeOptions, nodeAt, spec } from './fakes';
 
@@ -45,7 +46,11 @@ describe('upgradeClusterWorkflow on the time-skipping test server', () => {
     calls: Call[],
     versions: Record<string, NodeVersions>,
     s: ClusterSpec,
-    o: { behave?: FakeOptions['behave']; onPark?: (host: string, options: string[]) => string } = {},
+    o: {
+      behave?: FakeOptions['behave'];
+      onPark?: (host: string, options: string[]) => string;
+      approvedPlan?: UpgradeClusterInput['approvedPlan'];
+    } = {},
   ): Promise<{ result: UpgradeClusterResult; gates: number; changedAtGate: number; parks: string[][] }> {
     const worker = await Worker.create({
       connection: env.nativeConnection,
@@ -58,7 +63,7 @@ describe('upgradeClusterWorkflow on the time-skipping test server', () => {
       const h = await env.client.workflow.start(upgradeClusterWorkflow, {
         taskQueue: TASK_QUEUE,
         workflowId: `upgrade-test-${++n}`,
-        args: [{ spec: s }],
+        args: [{ spec: s, ...(o.approvedPlan ? { approvedPlan: o.approvedPlan } : {}) }],
       });
       let gates = 0;
       let changedAtGate = -1;
@@ -168,5 +173,77 @@ describe('upgradeClusterWorkflow on the time-skipping test server', () => {
     assert.ok(
       result.decisions.some((d) => d.host === 'w1' && d.verdict === 'disable-eviction' && d.approver === 'olga'),
     );
+  });
+
+  async function planOf(calls: Call[], versions: Record<string, NodeVersions>, s: ClusterSpec): Promise<UpgradePlan> {
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: TASK_QUEUE,
+      workflowBundle: await workflowBundle(),
+      activities: fakeActivities(calls, { versions }),
+      dataConverter: workerDataConverter(),
+    });
+    return worker.runUntil(
+      env.client.workflow.execute(planUpgradeWorkflow, {
+        taskQueue: TASK_QUEUE,
+        workflowId: `upgrade-plan-test-${++n}`,
+        args: [{ spec: s }],
+      }),
+    );
+  }
+
+  it("plans read-only: the hops, each node's steps, the backup, the gate and a fingerprint", async () => {
+    const calls: Call[] = [];
+    const p = await planOf(calls, fleetAt('v1.30.6'), upgradeSpec('v1.32.2', ['v1.31.5']));
+    assert.deepEqual(
+      calls.map((c) => c.name),
+      Array(5).fill('readNodeVersions'),
+      'only reads',
+    );
+    assert.deepEqual(p.upgrade.hops, ['v1.31.5', 'v1.32.2']);
+    assert.equal(p.upgrade.from, 'v1.30.6');
+    assert.deepEqual(p.gates, ['upgrade']);
+    const phase = (name: string) => p.phases.find((x) => x.name === name)!;
+    assert.match(
+      phase('backupCluster').actions![0].action,
+      /etcd-snapshot\.db .*in \/var\/lib\/kubeadm-ha\/backups\/v1\.31\.5/,
+    );
+    assert.match(
+      phase('upgradeFirstControlPlane').actions![0].action,
+      /^install kubeadm v1\.31\.5, kubeadm upgrade apply v1\.31\.5, drain, /,
+    );
+    assert.deepEqual(
+      phase('upgradeWorkers').actions!.map((a) => a.host),
+      ['w1', 'w2'],
+    );
+    assert.match(p.fingerprint, /^[0-9a-f]{64}$/);
+    assert.equal(
+      (await planOf([], fleetAt('v1.30.6'), upgradeSpec('v1.32.2', ['v1.31.5']))).fingerprint,
+      p.fingerprint,
+    );
+  });
+
+  it('runs an approved plan without the gate; refuses, naming the drift, when a node changed since', async () => {
+    const plan = await planOf([], fleetAt('v1.30.6'), upgradeSpec('v1.31.5'));
+    const approvedPlan = { fingerprint: plan.fingerprint, approver: 'olga', versions: plan.upgrade.versions };
+
+    const drifted = fleetAt('v1.30.6');
+    drifted.w2.kubelet = 'v1.31.5';
+    const calls: Call[] = [];
+    await assert.rejects(
+      upgrade(calls, drifted, upgradeSpec('v1.31.5'), { approvedPlan }),
+      (e: unknown) =>
+        e instanceof WorkflowFailedError &&
+        /approved by olga found it; nothing was changed\. Changed: w2: kubelet v1\.30\.6 -> v1\.31\.5\. Make a new plan/.test(
+          String(e.cause?.message),
+        ),
+    );
+    assert.equal(calls.filter((c) => c.name !== 'readNodeVersions').length, 0, 'nothing changed');
+
+    const ok: Call[] = [];
+    const { result, gates } = await upgrade(ok, fleetAt('v1.30.6'), upgradeSpec('v1.31.5'), { approvedPlan });
+    assert.equal(gates, 0, 'the approved plan is the approval');
+    assert.equal(result.outcome, 'completed');
+    assert.equal(ok.filter((c) => c.name === 'upgradeKubelet').length, 5);
   });
 });

@@ -10,7 +10,16 @@ import { isBuiltEtcd } from '../../config/types';
 import type { PhaseContext } from '../engine/context';
 import type { HostAction, Phase, PhasePlan } from '../engine/phase';
 import type { BuildCluster } from '../build/cluster';
-import { clusterVersion, exactHops, nodeStateIn, upgradeRole, type UpgradeFacts, type UpgradeState } from './state';
+import {
+  clusterVersion,
+  driftOf,
+  exactHops,
+  nodeStateIn,
+  upgradeFingerprint,
+  upgradeRole,
+  type UpgradeFacts,
+  type UpgradeState,
+} from './state';
 
 type UpgradePhase = Phase<UpgradeFacts, UpgradeState>;
 
@@ -135,6 +144,20 @@ export const upgradePhases = (c: BuildCluster): UpgradePhase[] => {
           });
         }
         s.freezeFacts(from, hops);
+        const approved = s.approvedPlan;
+        if (approved && upgradeFingerprint(c.spec, s.versions) !== approved.fingerprint) {
+          const drift = driftOf(approved.versions, s.versions);
+          throw ApplicationFailure.create({
+            type: 'PlanDrift',
+            nonRetryable: true,
+            message:
+              `the cluster is not as the plan ${approved.fingerprint.slice(0, 16)}… approved by ${approved.approver} found it; nothing was changed. ` +
+              (drift.length
+                ? `Changed: ${drift.join('; ')}`
+                : "The nodes are as they were: the cluster file's kubernetesVersion or upgrade section changed") +
+              '. Make a new plan (kubeadm-ha upgrade --plan) and approve that',
+          });
+        }
       },
     },
     {

@@ -3,6 +3,7 @@
 // did: the backup, the nodes whose kubeadm part is done, the nodes upgraded.
 import type { BackupResult, BinarySource } from '../../activities/upgrade';
 import type { ClusterSpec, HostSpec } from '../../config/types';
+import { canonicalJson, sha256Hex } from '../../common/sha256';
 import { compareKubeVersions, kubeVersionString, parseKubeVersion } from '../../kubeadm/version';
 import {
   isMinorHop,
@@ -58,6 +59,46 @@ export function exactHops(spec: ClusterSpec, from: string): string[] {
   });
 }
 
+/** An upgrade plan an operator approved beforehand (kubeadm-ha upgrade --approved-plan): the run refuses to go on if the facts differ. */
+export interface ApprovedPlan {
+  fingerprint: string;
+  approver: string;
+  /** The versions each node had when the plan was made, to name what changed. */
+  versions: Record<string, NodeVersions>;
+}
+
+/** The facts an upgrade plans from, hashed: the target, the upgrade section and every node's versions. */
+export function upgradeFingerprint(spec: ClusterSpec, versions: ReadonlyMap<string, NodeVersions>): string {
+  const nodes = [...versions.entries()].sort(([a], [b]) => a.localeCompare(b));
+  return sha256Hex(canonicalJson({ kubernetesVersion: spec.kubernetesVersion, upgrade: spec.upgrade ?? null, nodes }));
+}
+
+/** What changed on the nodes since `approved` was read, one line per difference. */
+export function driftOf(approved: Record<string, NodeVersions>, now: ReadonlyMap<string, NodeVersions>): string[] {
+  const out: string[] = [];
+  const show = (v: NodeVersions) => {
+    const fields: [string, string | undefined][] = [
+      ['kubeadm', v.kubeadm],
+      ['kubelet', v.kubelet],
+      ...Object.entries(v.staticPods).sort(([a], [b]) => a.localeCompare(b)),
+    ];
+    return new Map(fields.map(([k, x]) => [k, x ?? 'none']));
+  };
+  for (const host of [...new Set([...Object.keys(approved), ...now.keys()])].sort()) {
+    const a = approved[host];
+    const b = now.get(host);
+    if (!a) out.push(`${host}: not in the approved plan`);
+    else if (!b) out.push(`${host}: in the approved plan, not in this run`);
+    else {
+      const [x, y] = [show(a), show(b)];
+      for (const k of new Set([...x.keys(), ...y.keys()]))
+        if ((x.get(k) ?? 'none') !== (y.get(k) ?? 'none'))
+          out.push(`${host}: ${k} ${x.get(k) ?? 'none'} -> ${y.get(k) ?? 'none'}`);
+    }
+  }
+  return out;
+}
+
 export function upgradeRole(c: BuildCluster, h: HostSpec): UpgradeRole {
   if (h.name === c.firstCp.name) return 'first-control-plane';
   return c.roleOf(h) === 'worker' ? 'worker' : 'control-plane';
@@ -76,6 +117,8 @@ export class UpgradeState implements HostModel {
   /** Nodes upgraded by this run, in order. */
   readonly upgraded: string[] = [];
   backup: BackupResult | undefined;
+  /** The plan approved beforehand, if the run was started with one. */
+  approvedPlan: ApprovedPlan | undefined;
   private gathered: UpgradeFacts | undefined;
 
   constructor(

@@ -1,0 +1,162 @@
+// Upgrading a real stacked 3+2 cluster (the real fleet: containerd, the real kubelet, kubeadm and
+// etcd, HAProxy) across one minor, the two newest releases the fleet builds, through the CLI and
+// worker as they ship. The binaries come from the folder the build caches them in, each with its
+// .sha256 as dl.k8s.io publishes them. The worker is SIGKILLed during the real `kubeadm upgrade
+// apply` and again during a control plane's drain; a PodDisruptionBudget stops a worker's drain,
+// which parks and goes on with --disable-eviction. Then every Node reports the new kubelet and is
+// Ready and schedulable, the control planes' static pods are at the new version, the backup's
+// snapshot is on cp1 with the digest the run printed, and each `upgrade apply` and `upgrade node`
+// ran once per node (the hosts' kubeadm invocation logs).
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parse, stringify } from 'yaml';
+import type { FleetInfo } from '../../fleet';
+import { readInvocations } from '../../fleet/invocations';
+import { kubernetesBinDir, REAL_FLEET_VERSIONS } from '../../fleet/real-kubeadm';
+import { main } from '../../src/client/cli';
+import { KUBECTL } from '../../src/kubeadm/paths';
+import { sessionPool } from '../../src/ssh/pool';
+import { eventually, onHost, Rig } from '../helpers/harness';
+
+const [FROM, TO] = REAL_FLEET_VERSIONS.slice(-2);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe(`upgrading a real stacked 3+2 cluster from ${FROM} to ${TO}`, () => {
+  const rig = new Rig();
+  let fleet: FleetInfo;
+  before(async () => {
+    await rig.up();
+    fleet = await rig.fleet({ controlPlanes: 3, workers: 2, real: true, kubernetesVersion: FROM, upgradeImages: TO });
+  });
+  after(async () => {
+    await sessionPool().closeAll();
+    await rig.down();
+  });
+
+  const sh = (host: string, cmd: string) => onHost(fleet, host, cmd);
+  const cli = async (args: string[]) => {
+    const out: string[] = [];
+    const code = await main([...args, '--address', rig.server.address], (s) => out.push(s));
+    return { code, out: out.join('\n') };
+  };
+  const replaceWorker = async () => {
+    rig.worker.kill();
+    await sleep(500);
+    await rig.newWorker();
+  };
+  const upgradeFile = () => {
+    const doc = parse(readFileSync(fleet.clusterFile, 'utf8')) as Record<string, unknown>;
+    doc.kubernetesVersion = TO;
+    // The build's cache is laid out as the binaries folder wants it: <folder>/<version>/kubeadm and kubeadm.sha256.
+    doc.upgrade = { binaries: dirname(kubernetesBinDir(TO)) };
+    const path = join(dirname(fleet.clusterFile), 'upgrade.yaml');
+    writeFileSync(path, stringify(doc));
+    return path;
+  };
+  const invocations = (host: string, ...prefix: string[]) =>
+    readInvocations(fleet.dir, host).filter((i) => prefix.every((p, k) => i.argv[k] === p));
+
+  it(`builds the cluster at ${FROM}`, async () => {
+    const r = await cli(['start', fleet.clusterFile, '--auto-approve', 'upgrade test', '--exit-on-park']);
+    assert.equal(r.code, 0, r.out);
+  });
+
+  it(
+    'upgrades it: the worker killed during kubeadm upgrade apply and during a drain, a PodDisruptionBudget parks w2 until --disable-eviction',
+    { timeout: 40 * 60_000 },
+    async () => {
+      const pause = await sh('w2', "ctr -n k8s.io images ls -q | grep '/pause:' | head -1");
+      const objects = [
+        `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"guarded","namespace":"default"},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"guarded"}},"template":{"metadata":{"labels":{"app":"guarded"}},"spec":{"nodeSelector":{"kubernetes.io/hostname":"w2"},"containers":[{"name":"pause","image":"${pause}"}]}}}}`,
+        '{"apiVersion":"policy/v1","kind":"PodDisruptionBudget","metadata":{"name":"guarded-pdb","namespace":"default"},"spec":{"minAvailable":1,"selector":{"matchLabels":{"app":"guarded"}}}}',
+      ];
+      for (const o of objects) await sh('cp1', `echo '${o}' | ${KUBECTL} apply -f -`);
+      await sh('cp1', `${KUBECTL} rollout status deployment/guarded --timeout=180s`);
+
+      const file = upgradeFile();
+      const run = cli(['upgrade', file, '--auto-approve', 'upgrade test', '--exit-on-park']);
+      await eventually(
+        'kubeadm upgrade apply running on cp1',
+        async () => invocations('cp1', 'upgrade', 'apply').some((i) => i.end === undefined) || undefined,
+        600_000,
+        100,
+      );
+      await replaceWorker();
+      await eventually(
+        'cp2 cordoned for its drain',
+        async () =>
+          (await sh('cp1', `${KUBECTL} get node cp2 -o jsonpath='{.spec.unschedulable}'`)) === 'true' || undefined,
+        900_000,
+        200,
+      );
+      await replaceWorker();
+      const parked = await run;
+      assert.equal(parked.code, 5, parked.out);
+      assert.match(
+        parked.out,
+        /w2: kubectl drain stopped: PodDisruptionBudget default\/guarded-pdb allows no disruption of default\/guarded-/,
+      );
+      assert.match(parked.out, /kubeadm-ha disable-eviction \S+ w2 --as/);
+      const choice = await cli([
+        'disable-eviction',
+        fleet.clusterName,
+        'w2',
+        '--as',
+        'upgrade test',
+        '--reason',
+        'test pod',
+      ]);
+      assert.equal(choice.code, 0, choice.out);
+      const w = await cli(['watch', fleet.clusterName]);
+      assert.equal(w.code, 0, w.out);
+      assert.match(
+        w.out,
+        new RegExp(`Upgraded .* to ${TO.replace(/\./g, '\\.')}; backup in /var/lib/kubeadm-ha/backups/`),
+      );
+
+      // Every Node at the new kubelet, Ready and schedulable; the control planes' static pods at TO.
+      const nodes = await sh(
+        'cp1',
+        `${KUBECTL} get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.nodeInfo.kubeletVersion} {.status.conditions[?(@.type=="Ready")].status} {.spec.unschedulable}{"\\n"}{end}'`,
+      );
+      assert.deepEqual(
+        nodes.split('\n').sort(),
+        ['cp1', 'cp2', 'cp3', 'w1', 'w2'].map((n) => `${n} ${TO} True`),
+      );
+      for (const cp of ['cp1', 'cp2', 'cp3'])
+        assert.equal(
+          await sh(cp, "grep -h 'image:' /etc/kubernetes/manifests/kube-*.yaml | sed 's/.*://' | sort -u"),
+          TO,
+          `${cp}'s static pods`,
+        );
+
+      // Exactly once, whatever died: one apply on cp1, one upgrade node on every other node.
+      assert.equal(invocations('cp1', 'upgrade', 'apply').length, 1, 'cp1: kubeadm upgrade apply once');
+      for (const node of ['cp2', 'cp3', 'w1', 'w2'])
+        assert.equal(invocations(node, 'upgrade', 'node').length, 1, `${node}: kubeadm upgrade node once`);
+
+      // The backup the run reported is on cp1, with that digest.
+      const digest = /etcd-snapshot\.db sha256:([0-9a-f]{64})/.exec(w.out)?.[1];
+      assert.ok(digest, w.out);
+      assert.equal(
+        (await sh('cp1', `sha256sum /var/lib/kubeadm-ha/backups/${TO}/etcd-snapshot.db`)).split(' ')[0],
+        digest,
+      );
+    },
+  );
+
+  it('a second upgrade run has nothing to do', async () => {
+    const t0 = Date.now();
+    const r = await cli(['upgrade', upgradeFile(), '--auto-approve', 'upgrade test', '--exit-on-park']);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /Nothing to do/);
+    for (const h of fleet.hosts)
+      assert.deepEqual(
+        readInvocations(fleet.dir, h.name).filter((i) => i.start >= t0 && i.argv[0] !== 'version'),
+        [],
+        `${h.name}: no kubeadm command but version`,
+      );
+  });
+});
