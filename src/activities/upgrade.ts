@@ -16,8 +16,11 @@ import {
   nodeUpgradeState,
   nodeVersionsCommand,
   parseNodeVersions,
+  parseUpgradePlan,
+  planSummary,
   upgradeApplyCommand,
   upgradeNodeCommand,
+  upgradePlanCommand,
   type NodeVersions,
   type UpgradeRole,
 } from '../kubeadm/upgrade';
@@ -32,6 +35,7 @@ import {
   parseNodeStatus,
   parseSha256File,
   parseSha256sum,
+  SNAPSHOT_FILE,
   type UpgradeBinary,
 } from '../kubeadm/upgrade-install';
 import { readWorkerFile } from '../worker-files';
@@ -72,24 +76,35 @@ export const backupCluster = async ({
   stacked,
 }: OnHost & Journaled & { version: string; stacked: boolean; etcdHost?: HostSpec }): Promise<BackupResult> => {
   const dir = backupDir(version);
-  const run = async (node: Remote, etcd: Parameters<typeof backupCommand>[1]) => {
-    node.step(`backing up etcd, /etc/kubernetes/pki and the manifests to ${dir}`);
-    const o = await node.journaled({ id: stepId, command: backupCommand(version, etcd) });
+  const run = async (node: Remote, id: string, etcd: Parameters<typeof backupCommand>[1], archive: boolean) => {
+    node.step(
+      `backing up ${[etcd ? 'etcd' : '', archive ? '/etc/kubernetes/pki and the manifests' : ''].filter(Boolean).join(', ')} to ${dir}`,
+    );
+    const o = await node.journaled({ id, command: backupCommand(version, etcd, archive) });
     commandOutcome(node.host.name, 'the backup before the upgrade', o);
     return parseSha256sum(o.output);
   };
-  let sha256: Record<string, string>;
-  if (stacked) sha256 = await withSessions(ssh, [host], (node) => run(node, { stackedNode: host.name }));
-  else if (etcdHost) sha256 = await withSessions(ssh, [etcdHost], (node) => run(node, { etcdHost: etcdHost.address }));
-  else sha256 = await withSessions(ssh, [host], (node) => run(node, undefined));
-  const where = stacked || !etcdHost ? host.name : etcdHost.name;
+  // An external etcd's snapshot is taken on its host; the certificates and manifests are the first control plane's.
+  const snapshot =
+    !stacked && etcdHost
+      ? await withSessions(ssh, [etcdHost], (node) =>
+          run(node, `${stepId}-etcd`, { etcdHost: etcdHost.address }, false),
+        )
+      : {};
+  const sha256 = {
+    ...snapshot,
+    ...(await withSessions(ssh, [host], (node) =>
+      run(node, stepId, stacked ? { stackedNode: host.name } : undefined, true),
+    )),
+  };
+  const where = (f: string) => (f === SNAPSHOT_FILE && !stacked && etcdHost ? etcdHost.name : host.name);
   return {
     host: host.name,
     alreadyDone: false,
     dir,
     sha256,
-    detail: `backup in ${where}:${dir}: ${Object.entries(sha256)
-      .map(([f, d]) => `${f} sha256:${d.slice(0, 16)}…`)
+    detail: `backup in ${dir}: ${Object.entries(sha256)
+      .map(([f, d]) => `${where(f)}:${f} sha256:${d.slice(0, 16)}…`)
       .join(', ')}`,
   };
 };
@@ -191,9 +206,11 @@ export const upgradeKubeadm = async ({
     if (state.step !== 'apply' && state.step !== 'upgrade-node')
       return { host: host.name, alreadyDone: done.length === 0, detail: [...done, state.detail].join('; ') };
     const apply = state.step === 'apply' ? upgradeApplyCommand(version, { ignorePreflightErrors, patches }) : undefined;
+    // The page runs `kubeadm upgrade plan` right before the apply. It is part of the journaled command,
+    // so a retry that finds the apply running attaches to it instead of planning beside it.
     const command = apply
-      ? apply.command
-      : upgradeNodeCommand(version, role === 'worker' ? 'worker' : 'control-plane', { patches });
+      ? `${upgradePlanCommand(version, { ignorePreflightErrors })} && echo ${PLAN_END} && ${apply.command}`
+      : upgradeNodeCommand(version, role === 'worker' ? 'worker' : 'control-plane', { patches, ignorePreflightErrors });
     const what = apply ? `kubeadm upgrade apply ${version}` : 'kubeadm upgrade node';
     node.step(what);
     const o = await node.journaled({
@@ -201,6 +218,16 @@ export const upgradeKubeadm = async ({
       command,
       ...(apply?.configFile ? { input: { path: apply.configFile.path, content: apply.configFile.content } } : {}),
     });
+    const planned = apply ? o.output.split(`\n${PLAN_END}\n`) : [];
+    if (apply && planned.length < 2) {
+      const why = o.state === 'finished' ? `exit ${o.exitCode}` : o.state;
+      throw refuse(
+        'UpgradeFailed',
+        `${host.name}: kubeadm upgrade plan ${version} failed (${why}), so the apply did not start: ` +
+          kubeadmFailure(host.name, 'kubeadm upgrade plan', { exitCode: o.exitCode, output: o.output }).failure.summary,
+      );
+    }
+    if (apply) done.push(planLine(planned[0], version));
     if (!(o.state === 'finished' && o.exitCode === 0)) {
       const after = await versionsOf(node).catch(() => undefined);
       const mixed = after ? mixedControlPlane(after.staticPods) : undefined;
@@ -229,6 +256,18 @@ export const upgradeKubeadm = async ({
     }
     return { host: host.name, alreadyDone: false, attached: o.attached, detail: done.join('; ') };
   });
+
+/** Printed between the plan and the apply in their one journaled command. */
+const PLAN_END = 'kubeadm-ha:upgrade-plan-done';
+
+/** What `kubeadm upgrade plan` said it will upgrade, in one line (its text is only reported: the apply decides). */
+function planLine(output: string, version: string): string {
+  try {
+    return `kubeadm upgrade plan: ${planSummary(parseUpgradePlan(output), version)}`;
+  } catch (e) {
+    return `kubeadm upgrade plan's text not read (${(e as Error).message})`;
+  }
+}
 
 /** How long a restarted kubelet may take to report its new version and Ready. */
 const NODE_READY_MS = 5 * 60_000;

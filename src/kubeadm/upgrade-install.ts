@@ -60,12 +60,14 @@ export const PKI_ARCHIVE = 'pki-and-manifests.tar.gz';
 /**
  * The backup before a hop: `etcdctl snapshot save` inside the node's etcd static pod when etcd is
  * stacked (its data folder is the host's /var/lib/etcd, so the snapshot lands on the host), or with
- * the host's own etcdctl on an etcd host; then /etc/kubernetes/pki and the manifests in one archive.
+ * the host's own etcdctl on an etcd host; then (unless `archive` is false: an etcd host's run)
+ * /etc/kubernetes/pki and the manifests in one archive.
  * Prints sha256sum's lines for what it wrote. Made again from scratch when it runs again.
  */
 export function backupCommand(
   version: string,
   etcd: { stackedNode: string } | { etcdHost: string } | undefined,
+  archive = true,
 ): string {
   const dir = backupDir(version);
   const snapshot = `${dir}/${SNAPSHOT_FILE}`;
@@ -90,8 +92,8 @@ export function backupCommand(
     `rm -rf ${shellQuote(dir)}`,
     `mkdir -p ${shellQuote(dir)}`,
     ...save,
-    `tar -C /etc/kubernetes -czf ${shellQuote(`${dir}/${PKI_ARCHIVE}`)} pki manifests`,
-    `cd ${shellQuote(dir)} && sha256sum ${etcd ? `${SNAPSHOT_FILE} ` : ''}${PKI_ARCHIVE}`,
+    ...(archive ? [`tar -C /etc/kubernetes -czf ${shellQuote(`${dir}/${PKI_ARCHIVE}`)} pki manifests`] : []),
+    `cd ${shellQuote(dir)} && sha256sum${etcd ? ` ${SNAPSHOT_FILE}` : ''}${archive ? ` ${PKI_ARCHIVE}` : ''}`,
   ].join('\n');
 }
 

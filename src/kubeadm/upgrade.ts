@@ -196,16 +196,20 @@ export function renderUpgradeConfig(input: {
  * `kubeadm upgrade node` for a control plane other than the first, or a worker, run with the new
  * kubeadm after the first control plane's apply. 1.15+: `kubeadm upgrade node` (plus --patches, 1.22+);
  * 1.13/1.14: `experimental-control-plane` then `config --kubelet-version` on a control plane, `config
- * --kubelet-version` on a worker (see the head of this file).
+ * --kubelet-version` on a worker (see the head of this file). From 1.20 it runs a preflight phase
+ * (`kubeadm upgrade node phase preflight`), which honours the named checks as init and join do;
+ * before, it had no preflight to skip.
  */
 export function upgradeNodeCommand(
   version: string,
   role: 'control-plane' | 'worker',
-  opts: { patches?: string } = {},
+  opts: { patches?: string; ignorePreflightErrors?: string[] } = {},
 ): string {
   const v = exactVersion('version', version);
   const patches = patchesDir(v, opts.patches);
-  if (v.minor >= 15) return `kubeadm upgrade node${patches === undefined ? '' : ` --patches ${shellQuote(patches)}`}`;
+  const ignored = v.minor >= 20 ? checkNames('ignorePreflightErrors', opts.ignorePreflightErrors) : [];
+  if (v.minor >= 15)
+    return `kubeadm upgrade node${ignoreFlag(ignored)}${patches === undefined ? '' : ` --patches ${shellQuote(patches)}`}`;
   const config = `kubeadm upgrade node config --kubelet-version ${vs(v)}`;
   return role === 'control-plane' ? `kubeadm upgrade node experimental-control-plane && ${config}` : config;
 }
@@ -372,6 +376,25 @@ export function parseUpgradePlan(stdout: string): UpgradePlan {
   }
   finish(lines.length - 1);
   return plan;
+}
+
+/**
+ * The upgrade kubeadm offers to `version`, in one line: each component's versions ("kube-apiserver
+ * v1.36.3 -> v1.37.2; etcd 3.6.8-0 -> 3.7.0-0"), a component shown once however many nodes run it.
+ * Throws when kubeadm offers no upgrade to that version.
+ */
+export function planSummary(plan: UpgradePlan, version: string): string {
+  const u = plan.upgrades.find((x) => sameVersion(x.applyVersion, version));
+  if (!u) {
+    const offered = plan.upgrades.map((x) => x.applyVersion).join(', ') || 'none';
+    throw new Error(`kubeadm upgrade plan offers no upgrade to ${version} (it offers: ${offered})`);
+  }
+  const seen = new Map<string, string>();
+  for (const r of [...u.components, ...u.manual]) {
+    const line = `${r.component} ${r.current} -> ${r.target}`;
+    if (![...seen.values()].includes(line)) seen.set(`${r.component} ${r.current}`, line);
+  }
+  return [...seen.values()].join('; ');
 }
 
 // ---- A node's own state ----------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-// Upgrading a real stacked 3+2 cluster (the real fleet: containerd, the real kubelet, kubeadm and
-// etcd, HAProxy) across one minor, the two newest releases the fleet builds, through the CLI and
-// worker as they ship. The binaries come from the folder the build caches them in, each with its
+// Upgrading real clusters (the real fleet: containerd, the real kubelet, kubeadm and etcd, HAProxy)
+// across one minor, the two newest releases the fleet builds, through the CLI and worker as they
+// ship: a stacked 3+2 cluster, and an external-etcd one whose etcd hosts keep their etcd. The binaries come from the folder the build caches them in, each with its
 // .sha256 as dl.k8s.io publishes them. The worker is SIGKILLed during the real `kubeadm upgrade
 // apply` and again during a control plane's drain; a PodDisruptionBudget stops a worker's drain,
 // which parks and goes on with --disable-eviction. Then every Node reports the new kubelet and is
@@ -159,4 +159,82 @@ describe(`upgrading a real stacked 3+2 cluster from ${FROM} to ${TO}`, () => {
         `${h.name}: no kubeadm command but version`,
       );
   });
+});
+
+describe(`upgrading a real external-etcd cluster (2 control planes, 1 worker, 3 etcd hosts) from ${FROM} to ${TO}`, () => {
+  const rig = new Rig();
+  let fleet: FleetInfo;
+  before(async () => {
+    await rig.up();
+    fleet = await rig.fleet({
+      controlPlanes: 2,
+      workers: 1,
+      etcdHosts: 3,
+      real: true,
+      kubernetesVersion: FROM,
+      upgradeImages: TO,
+    });
+  });
+  after(async () => {
+    await sessionPool().closeAll();
+    await rig.down();
+  });
+
+  const sh = (host: string, cmd: string) => onHost(fleet, host, cmd);
+  const cli = async (args: string[]) => {
+    const out: string[] = [];
+    const code = await main([...args, '--address', rig.server.address], (s) => out.push(s));
+    return { code, out: out.join('\n') };
+  };
+
+  it(
+    'builds it, then upgrades the control planes and the worker; the snapshot is taken on etcd1; etcd is left to its hosts',
+    { timeout: 40 * 60_000 },
+    async () => {
+      const built = await cli(['start', fleet.clusterFile, '--auto-approve', 'upgrade test', '--exit-on-park']);
+      assert.equal(built.code, 0, built.out);
+      const doc = parse(readFileSync(fleet.clusterFile, 'utf8')) as Record<string, unknown>;
+      doc.kubernetesVersion = TO;
+      doc.upgrade = { binaries: dirname(kubernetesBinDir(TO)) };
+      const file = join(dirname(fleet.clusterFile), 'upgrade.yaml');
+      writeFileSync(file, stringify(doc));
+      const etcdBefore = await sh('etcd1', "grep -h 'image:' /etc/kubernetes/manifests/etcd.yaml");
+      const r = await cli(['upgrade', file, '--auto-approve', 'upgrade test', '--exit-on-park']);
+      assert.equal(r.code, 0, r.out);
+      const nodes = await sh(
+        'cp1',
+        `${KUBECTL} get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.nodeInfo.kubeletVersion} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}'`,
+      );
+      assert.deepEqual(
+        nodes.split('\n').sort(),
+        ['cp1', 'cp2', 'w1'].map((n) => `${n} ${TO} True`),
+      );
+      for (const cp of ['cp1', 'cp2'])
+        assert.equal(
+          await sh(cp, "grep -h 'image:' /etc/kubernetes/manifests/kube-*.yaml | sed 's/.*://' | sort -u"),
+          TO,
+          `${cp}'s static pods`,
+        );
+      assert.equal(
+        await sh('etcd1', "grep -h 'image:' /etc/kubernetes/manifests/etcd.yaml"),
+        etcdBefore,
+        'etcd untouched',
+      );
+      assert.equal(
+        readInvocations(fleet.dir, 'cp1').filter((i) => i.argv[0] === 'upgrade' && i.argv[1] === 'apply').length,
+        1,
+      );
+      for (const node of ['cp2', 'w1'])
+        assert.equal(
+          readInvocations(fleet.dir, node).filter((i) => i.argv[0] === 'upgrade' && i.argv[1] === 'node').length,
+          1,
+        );
+      const digest = /etcd-snapshot\.db sha256:([0-9a-f]{64})/.exec(r.out)?.[1];
+      assert.ok(digest, r.out);
+      assert.equal(
+        (await sh('etcd1', `sha256sum /var/lib/kubeadm-ha/backups/${TO}/etcd-snapshot.db`)).split(' ')[0],
+        digest,
+      );
+    },
+  );
 });

@@ -41,6 +41,9 @@ describe('upgrade-install', () => {
     );
     assert.match(stacked, /tar -C \/etc\/kubernetes -czf .*pki-and-manifests\.tar\.gz' pki manifests/);
     assert.match(stacked, /sha256sum etcd-snapshot\.db pki-and-manifests\.tar\.gz$/);
+    const etcdHost = backupCommand('v1.37.2', { etcdHost: '10.0.0.41' }, false);
+    assert.doesNotMatch(etcdHost, /tar /, "an etcd host's run archives nothing: pki and manifests are the control plane's");
+    assert.match(etcdHost, /sha256sum etcd-snapshot\.db$/);
     assert.match(
       backupCommand('v1.37.2', { etcdHost: '10.0.0.41' }),
       /etcdctl --endpoints='https:\/\/10\.0\.0\.41:2379' .* snapshot save/,

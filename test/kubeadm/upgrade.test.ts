@@ -24,6 +24,7 @@ import {
   upgradeNodeCommand,
   upgradePlanCommand,
   type NodeVersions,
+  planSummary,
 } from '../../src/kubeadm/upgrade';
 import { fixture } from './fixtures';
 
@@ -139,6 +140,14 @@ describe('upgrade commands', () => {
       upgradeNodeCommand('v1.37.2', 'worker', { patches: PATCHES }),
       `kubeadm upgrade node --patches '${PATCHES}'`,
     );
+    // kubeadm upgrade node has had a preflight phase since 1.20: before, there was nothing to skip.
+    const ignore = { ignorePreflightErrors: ['SystemVerification'] };
+    assert.equal(
+      upgradeNodeCommand('v1.37.2', 'worker', ignore),
+      'kubeadm upgrade node --ignore-preflight-errors=SystemVerification',
+    );
+    assert.equal(upgradeNodeCommand('v1.19.16', 'worker', ignore), 'kubeadm upgrade node');
+    assert.throws(() => upgradeNodeCommand('v1.37.2', 'worker', { ignorePreflightErrors: ['all'] }), /never "all"/);
     assert.throws(() => upgradeNodeCommand('v1.14.10', 'worker', { patches: PATCHES }), /patches\.directory arrived/);
     assert.throws(() => upgradeNodeCommand('v1.36', 'worker'), /invalid Kubernetes version/);
   });
@@ -167,6 +176,16 @@ describe('parseUpgradePlan', () => {
     assert.deepEqual(up.components[10], { component: 'CoreDNS', current: 'v1.14.2', target: 'v1.14.6' });
     assert.deepEqual(up.components[13], { component: 'etcd', node: 'cp3', current: '3.6.8-0', target: '3.7.0-0' });
     assert.deepEqual([up.applyVersion, up.applyFlags, up.kubeadmFirst, up.external], ['v1.37.2', [], undefined, []]);
+  });
+
+  it('sums the upgrade to one version up in a line, each component once; refuses a version kubeadm does not offer', () => {
+    const plan = parseUpgradePlan(fixture('upgrade-plan-1.37.stdout.txt'));
+    assert.equal(
+      planSummary(plan, 'v1.37.2'),
+      'kube-apiserver v1.36.3 -> v1.37.2; kube-controller-manager v1.36.3 -> v1.37.2; kube-scheduler v1.36.3 -> v1.37.2; ' +
+        'kube-proxy 1.36.3 -> v1.37.2; CoreDNS v1.14.2 -> v1.14.6; etcd 3.6.8-0 -> 3.7.0-0; kubelet v1.36.3 -> v1.37.2',
+    );
+    assert.throws(() => planSummary(plan, 'v1.37.3'), /offers no upgrade to v1\.37\.3 \(it offers: v1\.37\.2\)/);
   });
 
   it('1.21-1.29: kubelets counted, TARGET', () => {
