@@ -63,6 +63,36 @@ describe(`upgrading a real stacked 3+2 cluster from ${FROM} to ${TO}`, () => {
     assert.equal(r.code, 0, r.out);
   });
 
+  it('an approved plan refuses to run once the cluster drifted from it, naming the drift, and changes nothing', async () => {
+    const file = upgradeFile();
+    const saved = join(dirname(file), 'upgrade-plan.json');
+    const plan = await cli(['upgrade', file, '--plan', '--save', saved]);
+    assert.equal(plan.code, 0, plan.out);
+    assert.ok(plan.out.includes(`Upgrade from ${FROM} to ${TO}: ${TO} (one minor at a time`), plan.out);
+    assert.match(plan.out, /Facts fingerprint: sha256:[0-9a-f]{64}/);
+    // Someone starts by hand on cp3: its scheduler's manifest names the new release.
+    const manifest = '/etc/kubernetes/manifests/kube-scheduler.yaml';
+    await sh('cp3', `sed -i 's#kube-scheduler:${FROM}#kube-scheduler:${TO}#' ${manifest}`);
+    const t0 = Date.now();
+    const r = await cli(['upgrade', file, '--approved-plan', saved, '--as', 'upgrade test', '--exit-on-park']);
+    await sh('cp3', `sed -i 's#kube-scheduler:${TO}#kube-scheduler:${FROM}#' ${manifest}`);
+    assert.equal(r.code, 1, r.out);
+    assert.ok(
+      r.out.includes(
+        `approved by upgrade test found it; nothing was changed. Changed: cp3: kube-scheduler ${FROM} -> ${TO}`,
+      ),
+      r.out,
+    );
+    for (const h of fleet.hosts)
+      assert.deepEqual(
+        readInvocations(fleet.dir, h.name)
+          .filter((i) => i.start >= t0 && i.argv[0] !== 'version')
+          .map((i) => i.argv.join(' ')),
+        [],
+        `${h.name}: no kubeadm command but version`,
+      );
+  });
+
   it(
     'upgrades it: the worker killed during kubeadm upgrade apply and during a drain, a PodDisruptionBudget parks w2 until --disable-eviction',
     { timeout: 40 * 60_000 },

@@ -175,6 +175,27 @@ describe('upgradeClusterWorkflow on the time-skipping test server', () => {
     );
   });
 
+  it('a PodDisruptionBudget park decided by skip leaves that worker out; by retry, the drain runs again as it was', async () => {
+    const calls: Call[] = [];
+    const blockedOnce = new Set<string>();
+    const { result, parks } = await upgrade(calls, fleetAt('v1.30.6'), upgradeSpec('v1.31.5'), {
+      behave: (name, host) => {
+        if (name === 'upgradeKubelet' && host?.startsWith('w') && !blockedOnce.has(host)) {
+          blockedOnce.add(host);
+          throw ApplicationFailure.create({ type: 'DrainBlocked', nonRetryable: true, message: `${host}: blocked` });
+        }
+      },
+      onPark: (host) => (host === 'w1' ? 'skip' : 'retry'),
+    });
+    assert.deepEqual(parks.map((p) => p[0]).sort(), ['w1', 'w2']);
+    assert.equal(result.outcome, 'completed-with-skipped');
+    assert.deepEqual(result.skipped, ['w1']);
+    const w2 = calls.filter((c) => c.host === 'w2' && c.name === 'upgradeKubelet');
+    assert.equal(w2.length, 2);
+    assert.equal((w2[1].input as { disableEviction?: unknown }).disableEviction, undefined, 'a retry still evicts');
+    assert.ok(!result.upgraded.includes('w1') && result.upgraded.includes('w2'));
+  });
+
   async function planOf(calls: Call[], versions: Record<string, NodeVersions>, s: ClusterSpec): Promise<UpgradePlan> {
     const worker = await Worker.create({
       connection: env.nativeConnection,
