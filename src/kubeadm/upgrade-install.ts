@@ -62,7 +62,7 @@ export const PKI_ARCHIVE = 'pki-and-manifests.tar.gz';
  * stacked (its data folder is the host's /var/lib/etcd, so the snapshot lands on the host), or with
  * the host's own etcdctl on an etcd host; then (unless `archive` is false: an etcd host's run)
  * /etc/kubernetes/pki and the manifests in one archive.
- * Prints sha256sum's lines for what it wrote. Made again from scratch when it runs again.
+ * Prints a digest line for each file it wrote (parseSha256sum). Made again from scratch when it runs again.
  */
 export function backupCommand(
   version: string,
@@ -93,15 +93,16 @@ export function backupCommand(
     `mkdir -p ${shellQuote(dir)}`,
     ...save,
     ...(archive ? [`tar -C /etc/kubernetes -czf ${shellQuote(`${dir}/${PKI_ARCHIVE}`)} pki manifests`] : []),
-    `cd ${shellQuote(dir)} && sha256sum${etcd ? ` ${SNAPSHOT_FILE}` : ''}${archive ? ` ${PKI_ARCHIVE}` : ''}`,
+    // "sha256:" before each digest: output is redacted, and a bare 64-hex string reads as a certificate key.
+    `cd ${shellQuote(dir)} && sha256sum${etcd ? ` ${SNAPSHOT_FILE}` : ''}${archive ? ` ${PKI_ARCHIVE}` : ''} | sed 's/^/sha256:/'`,
   ].join('\n');
 }
 
-/** sha256sum's lines: file name to digest. */
+/** backupCommand's digest lines ("sha256:<hex>  <file>"): file name to digest. */
 export function parseSha256sum(stdout: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of (stdout ?? '').split('\n')) {
-    const m = /^([0-9a-f]{64}) [ *](\S+)$/.exec(line.trim());
+    const m = /^sha256:([0-9a-f]{64}) [ *](\S+)$/.exec(line.trim());
     if (m) out[m[2]] = m[1];
   }
   return out;

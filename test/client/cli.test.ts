@@ -34,7 +34,8 @@ describe('kubeadm-ha CLI', () => {
     await assert.rejects(
       run(['approv']),
       (e: unknown) =>
-        e instanceof UsageError && /unknown command "approv"; commands: plan, start, reset, approve/.test(e.message),
+        e instanceof UsageError &&
+        /unknown command "approv"; commands: plan, start, reset, upgrade, approve/.test(e.message),
     );
     await assert.rejects(
       run(['status', 'c', '--jsn']),

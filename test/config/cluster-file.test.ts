@@ -671,6 +671,43 @@ describe('cluster file', () => {
     assert.match(text({ ...good(), workers }), /^workers: has 1001 entries; at most 1000 are allowed$/m);
   });
 
+  it('reads the upgrade section: binaries resolved against the file, one source only, the minors on the way, the batch', () => {
+    const spec = loadClusterFile(
+      write({
+        ...good(),
+        kubernetesVersion: 'v1.33.2',
+        upgrade: { binaries: './k8s', through: ['v1.32.5'], workerBatch: '25%' },
+      }),
+    );
+    assert.deepEqual(spec.upgrade, { binaries: join(dir, 'k8s'), through: ['v1.32.5'], workerBatch: '25%' });
+    assert.deepEqual(loadClusterFile(write({ ...good(), upgrade: { packages: 'apt' } })).upgrade, {
+      packages: 'apt',
+      through: [],
+      workerBatch: 1,
+    });
+    const both = problems({ ...good(), upgrade: { binaries: './k8s', packages: 'apt' } });
+    assert.ok(
+      both.some((l) => l.startsWith('upgrade: say how the new kubeadm, kubelet and kubectl reach the nodes')),
+      both.join('\n'),
+    );
+    assert.ok(problems({ ...good(), upgrade: {} }).some((l) => l.startsWith('upgrade: say how')));
+    const later = problems({ ...good(), upgrade: { packages: 'apt', through: ['v1.31.9'] } });
+    assert.ok(
+      later.some((l) => l.startsWith('upgrade.through[0]: v1.31.9 is not older than kubernetesVersion v1.31.4')),
+      later.join('\n'),
+    );
+    const batch = problems({ ...good(), upgrade: { packages: 'apt', workerBatch: '0%' } });
+    assert.ok(
+      batch.some((l) => l.startsWith('upgrade.workerBatch')),
+      batch.join('\n'),
+    );
+    const yum = problems({ ...good(), upgrade: { packages: 'yum' } });
+    assert.ok(
+      yum.some((l) => l.startsWith('upgrade.packages')),
+      yum.join('\n'),
+    );
+  });
+
   it('escapes control characters from the file and cuts long values', () => {
     const { name: _, ...rest } = good();
     const p = problems(`${stringify(rest)}"\\e[31mred\\0": 1\nname: "a\\nb\\u202e"\n`);
@@ -679,7 +716,7 @@ describe('cluster file', () => {
     assert.doesNotMatch(all, /[\u0000-\u0009\u000b-\u001f\u007f\u202e]/, 'no raw control character');
     assert.ok(
       p.includes(
-        '"\\u001b[31mred\\0": unknown field; known fields are name, kubernetesVersion, topology, etcd, certificates, loadBalancer, networking, kubeletConfiguration, kubeProxyConfiguration, kubeadm, cni, ssh, controlPlanes, workers, approvals, workerConcurrency',
+        '"\\u001b[31mred\\0": unknown field; known fields are name, kubernetesVersion, topology, etcd, certificates, loadBalancer, networking, kubeletConfiguration, kubeProxyConfiguration, kubeadm, cni, ssh, controlPlanes, workers, approvals, upgrade, workerConcurrency',
       ),
       all,
     );
