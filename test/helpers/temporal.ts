@@ -7,10 +7,11 @@ import './file-roots';
 import type { DataConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { kubeadmHaDataConverter, workerDataConverter as workerConverter } from '../../src/codec/data-converter';
 import { ensureKeyFile, KEY_ENV, KEY_FILE_ENV } from '../../src/codec/keys';
-import { SEARCH_ATTRIBUTES } from '../../src/shared/definitions';
+import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../../src/shared/definitions';
+import type { KubeadmHaActivities } from '../../src/workflows/activities';
 import { workflowBundleOption } from '../../src/workflow-bundle';
 
 const { IndexedValueType } = temporal.api.enums.v1;
@@ -79,4 +80,15 @@ export function workflowBundle(): Promise<{ codePath: string }> {
   quietRuntime();
   bundle ??= workflowBundleOption();
   return bundle;
+}
+
+/** A worker on the test server's task queue with the workflows as they ship and the given (stand-in) activities. */
+export async function testWorker(env: TestWorkflowEnvironment, activities: KubeadmHaActivities): Promise<Worker> {
+  return Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: TASK_QUEUE,
+    workflowBundle: await workflowBundle(),
+    activities,
+    dataConverter: workerDataConverter(),
+  });
 }

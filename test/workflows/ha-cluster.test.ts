@@ -6,7 +6,6 @@ import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowFailedError, WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { ClusterReading } from '../../src/activities/types';
 import type { Gate } from '../../src/config/enums';
 import type { KubeadmHaActivities } from '../../src/workflows/activities';
@@ -28,7 +27,7 @@ import {
 import { haClusterWorkflow } from '../../src/workflows';
 import type { HaClusterInput } from '../../src/workflows/ha-cluster';
 import { historyText, recordHistory } from '../helpers/history';
-import { startTestServer, TEMPORAL_CLI, workflowBundle, workerDataConverter } from '../helpers/temporal';
+import { startTestServer, TEMPORAL_CLI, workflowBundle, testWorker } from '../helpers/temporal';
 import { Call, CLEAN, fakeActivities, finished, JOINED_CP, JOINED_WORKER, preflight, spec, transient } from './fakes';
 
 const fast = { retry: { initialInterval: '50ms', maximumAttempts: 3 } };
@@ -50,13 +49,7 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
     input: HaClusterInput,
     body: (h: Handle) => Promise<T>,
   ): Promise<T> {
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: TASK_QUEUE,
-      workflowBundle: await workflowBundle(),
-      activities,
-      dataConverter: workerDataConverter(),
-    });
+    const worker = await testWorker(env, activities);
     return worker.runUntil(async () => {
       const h = await env.client.workflow.start(haClusterWorkflow, {
         taskQueue: TASK_QUEUE,

@@ -6,7 +6,6 @@ import { after, before, describe, it } from 'node:test';
 import { Client, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, type PayloadCodec } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { payloadRefusal } from '../../src/activities/payload-refusal';
 import { FAILURE_CONVERTER_PATH } from '../../src/codec/data-converter';
 import { EncryptionCodec } from '../../src/codec/encryption-codec';
@@ -15,7 +14,7 @@ import { approveSignal, approveUpdate, progressQuery, TASK_QUEUE } from '../../s
 import { refusedPayload } from '../../src/shared/refused-payload';
 import { haClusterWorkflow } from '../../src/workflows';
 import type { HaClusterInput } from '../../src/workflows/ha-cluster';
-import { startTestServer, workflowBundle, workerDataConverter } from '../helpers/temporal';
+import { startTestServer, workflowBundle, testWorker } from '../helpers/temporal';
 import { Call, fakeActivities, spec } from './fakes';
 
 describe('who can steer the worker', () => {
@@ -31,13 +30,7 @@ describe('who can steer the worker', () => {
 
   /** Runs `body` with a worker that holds the tests' key and records every activity call. */
   async function withWorker<T>(calls: Call[], body: () => Promise<T>): Promise<T> {
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: TASK_QUEUE,
-      workflowBundle: await workflowBundle(),
-      activities: fakeActivities(calls),
-      dataConverter: workerDataConverter(),
-    });
+    const worker = await testWorker(env, fakeActivities(calls));
     return worker.runUntil(body);
   }
   /**

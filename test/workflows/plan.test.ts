@@ -5,13 +5,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { ClusterReading } from '../../src/activities/types';
 import { approveUpdate, progressQuery, TASK_QUEUE } from '../../src/shared/definitions';
 import type { ClusterPlan } from '../../src/shared/plan';
 import { haClusterWorkflow, planClusterWorkflow } from '../../src/workflows';
 import type { HaClusterInput } from '../../src/workflows/ha-cluster';
-import { startTestServer, workflowBundle, workerDataConverter } from '../helpers/temporal';
+import { startTestServer, workflowBundle, testWorker } from '../helpers/temporal';
 import { type Call, CLEAN, fakeActivities, type FakeOptions, finished, JOINED_WORKER, spec } from './fakes';
 
 /** The host-changing steps per host, in order, as a plan's actions say them. */
@@ -65,14 +64,7 @@ describe('plan against start, host by host', () => {
   async function planThenStart(input: HaClusterInput, o: FakeOptions) {
     const planCalls: Call[] = [];
     const startCalls: Call[] = [];
-    const worker = async (calls: Call[]) =>
-      Worker.create({
-        connection: env.nativeConnection,
-        taskQueue: TASK_QUEUE,
-        workflowBundle: await workflowBundle(),
-        activities: fakeActivities(calls, o),
-        dataConverter: workerDataConverter(),
-      });
+    const worker = async (calls: Call[]) => testWorker(env, fakeActivities(calls, o));
     const plan = await (
       await worker(planCalls)
     ).runUntil(
@@ -187,13 +179,7 @@ describe('plan against start, host by host', () => {
         if (name === 'inspectHost' && host === 'w2')
           throw Object.assign(new Error('w2: connection refused'), { name: 'SshUnavailable' });
       };
-      const worker = await Worker.create({
-        connection: env.nativeConnection,
-        taskQueue: TASK_QUEUE,
-        workflowBundle: await workflowBundle(),
-        activities: fakeActivities(calls, { behave }),
-        dataConverter: workerDataConverter(),
-      });
+      const worker = await testWorker(env, fakeActivities(calls, { behave }));
       const p = await worker.runUntil(
         env.client.workflow.execute(planClusterWorkflow, {
           taskQueue: TASK_QUEUE,

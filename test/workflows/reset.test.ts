@@ -4,11 +4,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { approveUpdate, type Progress, progressQuery, rejectUpdate, TASK_QUEUE } from '../../src/shared/definitions';
 import { resetClusterWorkflow } from '../../src/workflows';
 import type { ResetClusterInput, ResetClusterResult } from '../../src/workflows/reset-cluster';
-import { startTestServer, workflowBundle, workerDataConverter } from '../helpers/temporal';
+import { startTestServer, workflowBundle, testWorker } from '../helpers/temporal';
 import { type Call, CLEAN, fakeActivities, finished, JOINED_CP, spec } from './fakes';
 
 describe('resetClusterWorkflow on the time-skipping test server', () => {
@@ -29,13 +28,7 @@ describe('resetClusterWorkflow on the time-skipping test server', () => {
     input: ResetClusterInput,
     decide: 'approve' | 'reject' = 'approve',
   ): Promise<{ result: ResetClusterResult; gate: Progress | undefined; resetsAtGate: number }> {
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: TASK_QUEUE,
-      workflowBundle: await workflowBundle(),
-      activities: fakeActivities(calls, { files }),
-      dataConverter: workerDataConverter(),
-    });
+    const worker = await testWorker(env, fakeActivities(calls, { files }));
     return worker.runUntil(async () => {
       const h = await env.client.workflow.start(resetClusterWorkflow, {
         taskQueue: TASK_QUEUE,

@@ -7,14 +7,13 @@ import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { ClusterSpec } from '../../src/config/types';
 import type { NodeVersions } from '../../src/kubeadm/upgrade';
 import { approveUpdate, type Progress, progressQuery, resolveUpdate, TASK_QUEUE } from '../../src/shared/definitions';
 import { planUpgradeWorkflow, upgradeClusterWorkflow } from '../../src/workflows';
 import type { UpgradeClusterInput, UpgradeClusterResult } from '../../src/workflows/upgrade-cluster';
 import type { UpgradePlan } from '../../src/workflows/plan-upgrade';
-import { startTestServer, workflowBundle, workerDataConverter } from '../helpers/temporal';
+import { startTestServer, workflowBundle, testWorker } from '../helpers/temporal';
 import { type Call, fakeActivities, type FakeOptions, nodeAt, spec } from './fakes';
 
 const upgradeSpec = (to: string, through: string[] = [], workers = 2): ClusterSpec => ({
@@ -52,13 +51,10 @@ describe('upgradeClusterWorkflow on the time-skipping test server', () => {
       approvedPlan?: UpgradeClusterInput['approvedPlan'];
     } = {},
   ): Promise<{ result: UpgradeClusterResult; gates: number; changedAtGate: number; parks: string[][] }> {
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: TASK_QUEUE,
-      workflowBundle: await workflowBundle(),
-      activities: fakeActivities(calls, { versions, ...(o.behave ? { behave: o.behave } : {}) }),
-      dataConverter: workerDataConverter(),
-    });
+    const worker = await testWorker(
+      env,
+      fakeActivities(calls, { versions, ...(o.behave ? { behave: o.behave } : {}) }),
+    );
     return worker.runUntil(async () => {
       const h = await env.client.workflow.start(upgradeClusterWorkflow, {
         taskQueue: TASK_QUEUE,
@@ -68,8 +64,12 @@ describe('upgradeClusterWorkflow on the time-skipping test server', () => {
       let gates = 0;
       let changedAtGate = -1;
       const parks: string[][] = [];
-      // Polled, not awaited: awaiting the result lets the time-skipping server run the clock forward.
-      while ((await h.describe()).status.name === 'RUNNING') {
+      // Polled, not awaited: awaiting the result lets the time-skipping server run the clock forward,
+      // and a parked run would wait forever. Between two hops the latest run may read CONTINUED_AS_NEW.
+      for (let i = 0; ; i++) {
+        const status = (await h.describe()).status.name;
+        if (status !== 'RUNNING' && status !== 'CONTINUED_AS_NEW') break;
+        if (i > 1200) throw new Error(`the run is still ${status} after a minute`);
         const p: Progress | undefined = await h.query(progressQuery).catch(() => undefined);
         if (p?.awaitingApproval === 'upgrade') {
           gates++;
@@ -197,13 +197,7 @@ describe('upgradeClusterWorkflow on the time-skipping test server', () => {
   });
 
   async function planOf(calls: Call[], versions: Record<string, NodeVersions>, s: ClusterSpec): Promise<UpgradePlan> {
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: TASK_QUEUE,
-      workflowBundle: await workflowBundle(),
-      activities: fakeActivities(calls, { versions }),
-      dataConverter: workerDataConverter(),
-    });
+    const worker = await testWorker(env, fakeActivities(calls, { versions }));
     return worker.runUntil(
       env.client.workflow.execute(planUpgradeWorkflow, {
         taskQueue: TASK_QUEUE,
