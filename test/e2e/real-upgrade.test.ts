@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
-import type { FleetInfo } from '../../fleet';
+import type { FleetInfo, FleetOptions } from '../../fleet';
 import { readInvocations } from '../../fleet/invocations';
 import { kubernetesBinDir, REAL_FLEET_VERSIONS } from '../../fleet/real-kubeadm';
 import { main } from '../../src/client/cli';
@@ -23,43 +23,52 @@ import { eventually, onHost, Rig } from '../helpers/harness';
 const [FROM, TO] = REAL_FLEET_VERSIONS.slice(-2);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe(`upgrading a real stacked 3+2 cluster from ${FROM} to ${TO}`, () => {
+/** One real fleet at FROM with TO's images, its dev server and worker, for a describe; torn down after it. */
+function upgradeRig(nodes: Pick<FleetOptions, 'controlPlanes' | 'workers' | 'etcdHosts'>) {
   const rig = new Rig();
-  let fleet: FleetInfo;
+  const t = {
+    rig,
+    fleet: undefined as unknown as FleetInfo,
+    sh: (host: string, cmd: string) => onHost(t.fleet, host, cmd),
+    cli: async (args: string[]) => {
+      const out: string[] = [];
+      const code = await main([...args, '--address', rig.server.address], (s) => out.push(s));
+      return { code, out: out.join('\n') };
+    },
+    /** The fleet's cluster file at TO, with the build's cache as the binaries folder (<folder>/<version>/kubeadm and kubeadm.sha256). */
+    upgradeFile: () => {
+      const doc = parse(readFileSync(t.fleet.clusterFile, 'utf8')) as Record<string, unknown>;
+      doc.kubernetesVersion = TO;
+      doc.upgrade = { binaries: dirname(kubernetesBinDir(TO)) };
+      const path = join(dirname(t.fleet.clusterFile), 'upgrade.yaml');
+      writeFileSync(path, stringify(doc));
+      return path;
+    },
+  };
   before(async () => {
     await rig.up();
-    fleet = await rig.fleet({ controlPlanes: 3, workers: 2, real: true, kubernetesVersion: FROM, upgradeImages: TO });
+    t.fleet = await rig.fleet({ ...nodes, real: true, kubernetesVersion: FROM, upgradeImages: TO });
   });
   after(async () => {
     await sessionPool().closeAll();
     await rig.down();
   });
+  return t;
+}
 
-  const sh = (host: string, cmd: string) => onHost(fleet, host, cmd);
-  const cli = async (args: string[]) => {
-    const out: string[] = [];
-    const code = await main([...args, '--address', rig.server.address], (s) => out.push(s));
-    return { code, out: out.join('\n') };
-  };
+describe(`upgrading a real stacked 3+2 cluster from ${FROM} to ${TO}`, () => {
+  const t = upgradeRig({ controlPlanes: 3, workers: 2 });
+  const { rig, sh, cli, upgradeFile } = t;
   const replaceWorker = async () => {
     rig.worker.kill();
     await sleep(500);
     await rig.newWorker();
   };
-  const upgradeFile = () => {
-    const doc = parse(readFileSync(fleet.clusterFile, 'utf8')) as Record<string, unknown>;
-    doc.kubernetesVersion = TO;
-    // The build's cache is laid out as the binaries folder wants it: <folder>/<version>/kubeadm and kubeadm.sha256.
-    doc.upgrade = { binaries: dirname(kubernetesBinDir(TO)) };
-    const path = join(dirname(fleet.clusterFile), 'upgrade.yaml');
-    writeFileSync(path, stringify(doc));
-    return path;
-  };
   const invocations = (host: string, ...prefix: string[]) =>
-    readInvocations(fleet.dir, host).filter((i) => prefix.every((p, k) => i.argv[k] === p));
+    readInvocations(t.fleet.dir, host).filter((i) => prefix.every((p, k) => i.argv[k] === p));
 
   it(`builds the cluster at ${FROM}`, async () => {
-    const r = await cli(['start', fleet.clusterFile, '--auto-approve', 'upgrade test', '--exit-on-park']);
+    const r = await cli(['start', t.fleet.clusterFile, '--auto-approve', 'upgrade test', '--exit-on-park']);
     assert.equal(r.code, 0, r.out);
   });
 
@@ -83,9 +92,9 @@ describe(`upgrading a real stacked 3+2 cluster from ${FROM} to ${TO}`, () => {
       ),
       r.out,
     );
-    for (const h of fleet.hosts)
+    for (const h of t.fleet.hosts)
       assert.deepEqual(
-        readInvocations(fleet.dir, h.name)
+        readInvocations(t.fleet.dir, h.name)
           .filter((i) => i.start >= t0 && i.argv[0] !== 'version')
           .map((i) => i.argv.join(' ')),
         [],
@@ -131,7 +140,7 @@ describe(`upgrading a real stacked 3+2 cluster from ${FROM} to ${TO}`, () => {
       assert.match(parked.out, /kubeadm-ha disable-eviction \S+ w2 --as/);
       const choice = await cli([
         'disable-eviction',
-        fleet.clusterName,
+        t.fleet.clusterName,
         'w2',
         '--as',
         'upgrade test',
@@ -139,7 +148,7 @@ describe(`upgrading a real stacked 3+2 cluster from ${FROM} to ${TO}`, () => {
         'test pod',
       ]);
       assert.equal(choice.code, 0, choice.out);
-      const w = await cli(['watch', fleet.clusterName]);
+      const w = await cli(['watch', t.fleet.clusterName]);
       assert.equal(w.code, 0, w.out);
       assert.match(
         w.out,
@@ -185,9 +194,9 @@ describe(`upgrading a real stacked 3+2 cluster from ${FROM} to ${TO}`, () => {
     const r = await cli(['upgrade', upgradeFile(), '--auto-approve', 'upgrade test', '--exit-on-park']);
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /Nothing to do/);
-    for (const h of fleet.hosts)
+    for (const h of t.fleet.hosts)
       assert.deepEqual(
-        readInvocations(fleet.dir, h.name).filter((i) => i.start >= t0 && i.argv[0] !== 'version'),
+        readInvocations(t.fleet.dir, h.name).filter((i) => i.start >= t0 && i.argv[0] !== 'version'),
         [],
         `${h.name}: no kubeadm command but version`,
       );
@@ -195,42 +204,16 @@ describe(`upgrading a real stacked 3+2 cluster from ${FROM} to ${TO}`, () => {
 });
 
 describe(`upgrading a real external-etcd cluster (2 control planes, 3 etcd hosts) from ${FROM} to ${TO}`, () => {
-  const rig = new Rig();
-  let fleet: FleetInfo;
-  before(async () => {
-    await rig.up();
-    fleet = await rig.fleet({
-      controlPlanes: 2,
-      workers: 0,
-      etcdHosts: 3,
-      real: true,
-      kubernetesVersion: FROM,
-      upgradeImages: TO,
-    });
-  });
-  after(async () => {
-    await sessionPool().closeAll();
-    await rig.down();
-  });
-
-  const sh = (host: string, cmd: string) => onHost(fleet, host, cmd);
-  const cli = async (args: string[]) => {
-    const out: string[] = [];
-    const code = await main([...args, '--address', rig.server.address], (s) => out.push(s));
-    return { code, out: out.join('\n') };
-  };
+  const t = upgradeRig({ controlPlanes: 2, workers: 0, etcdHosts: 3 });
+  const { sh, cli, upgradeFile } = t;
 
   it(
     'builds it, then upgrades both control planes; the snapshot is taken on etcd1; etcd is left to its hosts',
     { timeout: 40 * 60_000 },
     async () => {
-      const built = await cli(['start', fleet.clusterFile, '--auto-approve', 'upgrade test', '--exit-on-park']);
+      const built = await cli(['start', t.fleet.clusterFile, '--auto-approve', 'upgrade test', '--exit-on-park']);
       assert.equal(built.code, 0, built.out);
-      const doc = parse(readFileSync(fleet.clusterFile, 'utf8')) as Record<string, unknown>;
-      doc.kubernetesVersion = TO;
-      doc.upgrade = { binaries: dirname(kubernetesBinDir(TO)) };
-      const file = join(dirname(fleet.clusterFile), 'upgrade.yaml');
-      writeFileSync(file, stringify(doc));
+      const file = upgradeFile();
       const etcdBefore = await sh('etcd1', "grep -h 'image:' /etc/kubernetes/manifests/etcd.yaml");
       const r = await cli(['upgrade', file, '--auto-approve', 'upgrade test', '--exit-on-park']);
       assert.equal(r.code, 0, r.out);
@@ -257,12 +240,12 @@ describe(`upgrading a real external-etcd cluster (2 control planes, 3 etcd hosts
         'etcd untouched',
       );
       assert.equal(
-        readInvocations(fleet.dir, 'cp1').filter((i) => i.argv[0] === 'upgrade' && i.argv[1] === 'apply').length,
+        readInvocations(t.fleet.dir, 'cp1').filter((i) => i.argv[0] === 'upgrade' && i.argv[1] === 'apply').length,
         1,
       );
       for (const node of ['cp2'])
         assert.equal(
-          readInvocations(fleet.dir, node).filter((i) => i.argv[0] === 'upgrade' && i.argv[1] === 'node').length,
+          readInvocations(t.fleet.dir, node).filter((i) => i.argv[0] === 'upgrade' && i.argv[1] === 'node').length,
           1,
         );
       const digest = /etcd-snapshot\.db sha256:([0-9a-f]{64})/.exec(r.out)?.[1];

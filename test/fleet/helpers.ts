@@ -4,7 +4,15 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
 import * as path from 'node:path';
+import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { after, before } from 'node:test';
+import { fleetDown, fleetUp, type FleetInfo, type FleetOptions } from '../../fleet';
 import { HOST_MOUNTS } from '../../fleet/layout';
+import { loadClusterFile } from '../../src/config/cluster-file';
+import { openSession } from '../../src/ssh/session';
+import { loadTarget } from '../../src/ssh/target';
+import type { HostSession } from '../../src/ssh/types';
 
 export interface Run {
   code: number;
@@ -223,4 +231,38 @@ export function stackedControlPlanes(
   r = ssh(dir, cp2, 'sudo -n kubeadm join --config /var/lib/kubeadm-ha/join-config.yaml');
   if (r.code !== 0) throw new Error(`control-plane join failed: ${r.stderr}`);
   return { token: m[1], hash: m[2] };
+}
+
+/**
+ * A real fleet brought up for a describe (`beforeUp` first), and an SSH session to its first control
+ * plane; both gone after it. `run` fails the test unless the command exits with `exitCode`.
+ */
+export function realFleetWithSession(
+  prefix: string,
+  opts: Omit<FleetOptions, 'dir'>,
+  beforeUp?: () => Promise<void>,
+): { dir: string; fleet: FleetInfo; session: HostSession; run(cmd: string, exitCode?: number): Promise<string> } {
+  const dir = fs.mkdtempSync(path.join(tmpdir(), prefix));
+  const t = {
+    dir,
+    fleet: undefined as unknown as FleetInfo,
+    session: undefined as unknown as HostSession,
+    run: async (cmd: string, exitCode = 0): Promise<string> => {
+      const r = await t.session.run(cmd);
+      assert.equal(r.exitCode, exitCode, `${cmd}: ${r.stdout}${r.stderr}`);
+      return r.stdout.trim();
+    },
+  };
+  before(async () => {
+    await beforeUp?.();
+    t.fleet = await fleetUp({ dir, ...opts });
+    const spec = loadClusterFile(t.fleet.clusterFile);
+    t.session = await openSession(await loadTarget(spec.controlPlanes[0], spec.ssh));
+  });
+  after(async () => {
+    await t.session?.close();
+    await fleetDown(dir);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return t;
 }

@@ -4,20 +4,15 @@
 // routes and iptables rules, its /var/lib/kubelet. `down` leaves no process, cgroup or address.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
 import '../helpers/file-roots';
-import { after, before, describe, it } from 'node:test';
-import { fleetDown, fleetUp, type FleetInfo } from '../../fleet';
+import { describe, it } from 'node:test';
+import { fleetDown } from '../../fleet';
 import { REAL_FLEET_VERSIONS } from '../../fleet/real-kubeadm';
 import { slotCgroups } from '../../fleet/real/cgroups';
 import { shellQuote } from '../../src/common/shell-quote';
-import { loadClusterFile } from '../../src/config/cluster-file';
 import { kubeletEtcdFiles } from '../../src/kubeadm/external-etcd';
-import { loadTarget } from '../../src/ssh/target';
-import { openSession } from '../../src/ssh/session';
-import type { HostSession } from '../../src/ssh/types';
+import { realFleetWithSession } from './helpers';
 
 const VERSION = REAL_FLEET_VERSIONS[REAL_FLEET_VERSIONS.length - 1];
 const machine = () => ({
@@ -31,31 +26,20 @@ const machine = () => ({
 });
 
 describe(`a real fleet node (${VERSION}) before kubeadm`, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kha-real-node-'));
   const before0 = machine();
-  let fleet: FleetInfo;
-  let session: HostSession;
-  before(async () => {
-    fleet = await fleetUp({ dir, controlPlanes: 1, workers: 1, real: true, kubernetesVersion: VERSION });
-    const spec = loadClusterFile(fleet.clusterFile);
-    session = await openSession(await loadTarget(spec.controlPlanes[0], spec.ssh));
+  const t = realFleetWithSession('kha-real-node-', {
+    controlPlanes: 1,
+    workers: 1,
+    real: true,
+    kubernetesVersion: VERSION,
   });
-  after(async () => {
-    await session?.close();
-    await fleetDown(dir);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const run = async (cmd: string, exitCode = 0): Promise<string> => {
-    const r = await session.run(cmd);
-    assert.equal(r.exitCode, exitCode, `${cmd}: ${r.stdout}${r.stderr}`);
-    return r.stdout.trim();
-  };
+  const { dir, run } = t;
 
   it("is its own host: hostname, address, kubeadm of the release, containerd with the images under kubeadm's names", async () => {
     assert.equal(await run('hostname'), 'cp1');
     assert.match(
       await run('ip -4 -o addr show eth0'),
-      new RegExp(` ${fleet.hosts[0].address.replace(/\./g, '\\.')}/24 `),
+      new RegExp(` ${t.fleet.hosts[0].address.replace(/\./g, '\\.')}/24 `),
     );
     assert.equal(await run('kubeadm version -o short'), VERSION);
     const images = await run('ctr -n k8s.io images ls -q');
@@ -64,7 +48,7 @@ describe(`a real fleet node (${VERSION}) before kubeadm`, () => {
     assert.match(images, /^registry\.k8s\.io\/etcd:3\.\d+\.\d+-0$/m);
     assert.match(images, /^registry\.k8s\.io\/pause:/m);
     // The page's load balancer probe: a connection to HAProxy on the fleet bridge succeeds, no timeout.
-    await run(`nc -v -w 2 ${fleet.loadBalancer.host} ${fleet.loadBalancer.port} </dev/null`);
+    await run(`nc -v -w 2 ${t.fleet.loadBalancer.host} ${t.fleet.loadBalancer.port} </dev/null`);
   });
 
   it('systemctl answers as kubeadm asks, and the unit runs what its drop-ins say', async () => {
@@ -89,7 +73,7 @@ describe(`a real fleet node (${VERSION}) before kubeadm`, () => {
     );
     const pidFile = '/run/kha-node/host/run/kubelet.pid';
     const first = await waitFor(
-      async () => (await session.run(`systemctl is-active kubelet && cat ${pidFile}`)).stdout.trim().split('\n')[1],
+      async () => (await t.session.run(`systemctl is-active kubelet && cat ${pidFile}`)).stdout.trim().split('\n')[1],
     );
     assert.equal(
       await run(`tr '\\0' ' ' < /proc/${first}/cmdline`),
@@ -109,12 +93,12 @@ describe(`a real fleet node (${VERSION}) before kubeadm`, () => {
 
   it('changes nothing outside the fleet, and down removes every process, cgroup and address', async () => {
     assert.deepEqual(machine(), before0, 'sysctls, routes, iptables, /var/lib/kubelet and /etc/cni of the machine');
-    await session.close();
+    await t.session.close();
     await fleetDown(dir);
-    assert.deepEqual(slotCgroups(fleet.slot), [], 'no cgroup left');
+    assert.deepEqual(slotCgroups(t.fleet.slot), [], 'no cgroup left');
     assert.doesNotMatch(
       execFileSync('ip', ['-o', 'addr', 'show', 'lo'], { encoding: 'utf8' }),
-      new RegExp(`198\\.18\\.${fleet.slot}\\.`),
+      new RegExp(`198\\.18\\.${t.fleet.slot}\\.`),
     );
     assert.deepEqual(machine(), before0);
   });

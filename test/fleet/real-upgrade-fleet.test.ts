@@ -8,15 +8,12 @@ import { createReadStream, existsSync, mkdtempSync, readFileSync, readdirSync, r
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '../helpers/file-roots';
-import { after, before, describe, it } from 'node:test';
-import { fleetDown, fleetUp, kubernetesBinDir, type FleetInfo } from '../../fleet';
+import { describe, it } from 'node:test';
+import { fleetDown, fleetUp, kubernetesBinDir } from '../../fleet';
 import { REAL_FLEET_VERSIONS } from '../../fleet/real-kubeadm';
+import { realFleetWithSession } from './helpers';
 import { shellQuote } from '../../src/common/shell-quote';
-import { loadClusterFile } from '../../src/config/cluster-file';
 import { kubeletEtcdFiles } from '../../src/kubeadm/external-etcd';
-import { loadTarget } from '../../src/ssh/target';
-import { openSession } from '../../src/ssh/session';
-import type { HostSession } from '../../src/ssh/types';
 
 const [FROM, TO] = REAL_FLEET_VERSIONS;
 const STAGE = '/var/tmp/kha-upgrade';
@@ -36,33 +33,15 @@ async function digests(dir: string): Promise<Record<string, string>> {
 }
 
 describe(`a real fleet at ${FROM} with ${TO}'s images, upgraded in place`, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kha-real-upgrade-'));
-  let fleet: FleetInfo;
-  let session: HostSession;
   let cacheBefore: Record<string, string>;
-  before(async () => {
-    cacheBefore = await digests(kubernetesBinDir(FROM));
-    fleet = await fleetUp({
-      dir,
-      controlPlanes: 1,
-      workers: 0,
-      real: true,
-      kubernetesVersion: FROM,
-      upgradeImages: TO,
-    });
-    const spec = loadClusterFile(fleet.clusterFile);
-    session = await openSession(await loadTarget(spec.controlPlanes[0], spec.ssh));
-  });
-  after(async () => {
-    await session?.close();
-    await fleetDown(dir);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const run = async (cmd: string, exitCode = 0): Promise<string> => {
-    const r = await session.run(cmd);
-    assert.equal(r.exitCode, exitCode, `${cmd}: ${r.stdout}${r.stderr}`);
-    return r.stdout.trim();
-  };
+  const t = realFleetWithSession(
+    'kha-real-upgrade-',
+    { controlPlanes: 1, workers: 0, real: true, kubernetesVersion: FROM, upgradeImages: TO },
+    async () => {
+      cacheBefore = await digests(kubernetesBinDir(FROM));
+    },
+  );
+  const { dir, run } = t;
 
   it('refuses a release whose images are not built, naming the build command, and upgradeImages without real', async () => {
     const other = mkdtempSync(join(tmpdir(), 'kha-real-upgrade-bad-'));
@@ -88,7 +67,7 @@ describe(`a real fleet at ${FROM} with ${TO}'s images, upgraded in place`, () =>
   });
 
   it("holds both releases' images, and kubeadm, kubelet and kubectl as symlinks into the release folder", async () => {
-    assert.equal(fleet.upgradeImages, TO);
+    assert.equal(t.fleet.upgradeImages, TO);
     const images = await run('ctr -n k8s.io images ls -q');
     for (const v of [FROM, TO])
       for (const name of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy'])
@@ -111,7 +90,7 @@ describe(`a real fleet at ${FROM} with ${TO}'s images, upgraded in place`, () =>
     await run('systemctl enable --now kubelet');
     const first = await waitFor(
       async () =>
-        (await session.run(`systemctl is-active kubelet >/dev/null && cat ${PID_FILE}`)).stdout.trim() || undefined,
+        (await t.session.run(`systemctl is-active kubelet >/dev/null && cat ${PID_FILE}`)).stdout.trim() || undefined,
     );
     assert.equal(await run(`readlink /proc/${first}/exe`), '/run/kha-node/bin/kubelet');
 
@@ -120,7 +99,7 @@ describe(`a real fleet at ${FROM} with ${TO}'s images, upgraded in place`, () =>
     for (const b of ['kubeadm', 'kubelet']) {
       const sum = readFileSync(join(bin, `${b}.sha256`), 'utf8');
       assert.match(sum, /^[0-9a-f]{64}\n$/);
-      await session.writeFile(`${STAGE}/${b}`, readFileSync(join(bin, b)), { mode: 0o755 });
+      await t.session.writeFile(`${STAGE}/${b}`, readFileSync(join(bin, b)), { mode: 0o755 });
       assert.equal(await run(`sha256sum ${STAGE}/${b} | cut -d' ' -f1`), sum.trim());
       await run(`install -D -m 0755 -o root -g root ${STAGE}/${b} /usr/bin/${b}`);
       await run(`test -f /usr/bin/${b} && test ! -L /usr/bin/${b}`);
@@ -143,14 +122,14 @@ describe(`a real fleet at ${FROM} with ${TO}'s images, upgraded in place`, () =>
     await new Promise((r) => setTimeout(r, 3000));
     assert.equal(await run(`systemctl is-active kubelet && cat ${PID_FILE}`), `active\n${second}`);
     // The new files are the node's own: in its /usr layer on the machine.
-    const layer = join(fleet.dir, 'hosts', 'cp1', 'layers', 'usr', 'upper', 'bin');
+    const layer = join(t.fleet.dir, 'hosts', 'cp1', 'layers', 'usr', 'upper', 'bin');
     for (const b of ['kubeadm', 'kubelet'])
       assert.equal(await sha256(join(layer, b)), readFileSync(join(bin, `${b}.sha256`), 'utf8').trim());
   });
 
   it(`leaves ${FROM}'s cached build unchanged, and down removes the node's layers`, async () => {
     assert.deepEqual(await digests(kubernetesBinDir(FROM)), cacheBefore);
-    await session.close();
+    await t.session.close();
     await fleetDown(dir);
     assert.ok(!existsSync(join(dir, 'hosts', 'cp1', 'layers')), 'no layers left');
     assert.deepEqual(await digests(kubernetesBinDir(FROM)), cacheBefore);
