@@ -56,19 +56,21 @@ describe('upgradeClusterWorkflow on the time-skipping test server', () => {
       fakeActivities(calls, { versions, ...(o.behave ? { behave: o.behave } : {}) }),
     );
     return worker.runUntil(async () => {
-      const h = await env.client.workflow.start(upgradeClusterWorkflow, {
+      const started = await env.client.workflow.start(upgradeClusterWorkflow, {
         taskQueue: TASK_QUEUE,
         workflowId: `upgrade-test-${++n}`,
         args: [{ spec: s, ...(o.approvedPlan ? { approvedPlan: o.approvedPlan } : {}) }],
       });
+      // By workflow ID alone, so it follows the run a hop continued as.
+      const h = env.client.workflow.getHandle<typeof upgradeClusterWorkflow>(started.workflowId);
       let gates = 0;
       let changedAtGate = -1;
       const parks: string[][] = [];
       // Polled, not awaited: awaiting the result lets the time-skipping server run the clock forward,
-      // and a parked run would wait forever. Between two hops the latest run may read CONTINUED_AS_NEW.
+      // and a parked run would wait forever.
       for (let i = 0; ; i++) {
         const status = (await h.describe()).status.name;
-        if (status !== 'RUNNING' && status !== 'CONTINUED_AS_NEW') break;
+        if (status !== 'RUNNING') break;
         if (i > 1200) throw new Error(`the run is still ${status} after a minute`);
         const p: Progress | undefined = await h.query(progressQuery).catch(() => undefined);
         if (p?.awaitingApproval === 'upgrade') {
@@ -227,6 +229,11 @@ describe('upgradeClusterWorkflow on the time-skipping test server', () => {
       phase('upgradeFirstControlPlane').actions![0].action,
       /^install kubeadm v1\.31\.5, kubeadm upgrade apply v1\.31\.5, drain, /,
     );
+    assert.match(
+      phase('upgradeControlPlanes').actions![0].action,
+      /; etcd: 3 members, quorum 2; 2 stay up while its member restarts \(margin 0\)$/,
+    );
+    assert.doesNotMatch(phase('upgradeWorkers').actions![0].action, /etcd/);
     assert.deepEqual(
       phase('upgradeWorkers').actions!.map((a) => a.host),
       ['w1', 'w2'],

@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import type { HostSpec } from '../../config/types';
 import { backupDir, PKI_ARCHIVE, SNAPSHOT_FILE, workerBatchSize } from '../../kubeadm/upgrade-install';
 import { isBuiltEtcd } from '../../config/types';
+import { quorumOf } from '../../kubeadm/etcd';
 import type { PhaseContext } from '../engine/context';
 import type { HostAction, Phase, PhasePlan } from '../engine/phase';
 import type { BuildCluster } from '../build/cluster';
@@ -41,8 +42,24 @@ function nodeSteps(c: BuildCluster, facts: UpgradeFacts, h: HostSpec, hop: strin
       'restart the kubelet',
       'wait for Ready at the new version',
       'uncordon',
-    ].join(', ') + ` (now: ${node.detail})`
+    ].join(', ') +
+    ` (now: ${node.detail})` +
+    (role !== 'worker' && c.stacked ? `; ${etcdMargin(c, facts)}` : '')
   );
+}
+
+/**
+ * A stacked control plane's etcd member restarts with its upgraded static pod (kubeadm upgrades etcd
+ * with the other components): the others must keep a quorum meanwhile. From the members inspection
+ * found (a control plane with an etcd manifest).
+ */
+function etcdMargin(c: BuildCluster, facts: UpgradeFacts): string {
+  const members = c.spec.controlPlanes.filter((h) => facts.versions.get(h.name)?.staticPods.etcd !== undefined).length;
+  const q = quorumOf(members);
+  const up = members - 1;
+  return up >= q
+    ? `etcd: ${members} members, quorum ${q}; ${up} stay up while its member restarts (margin ${up - q})`
+    : `etcd: ${members} members, quorum ${q}; while its member restarts etcd has no quorum (${up} up): the API is down until it is back`;
 }
 
 function planNodes(c: BuildCluster, facts: UpgradeFacts, hosts: HostSpec[], none: string): PhasePlan {
