@@ -30,6 +30,7 @@ import {
   backupDir,
   binaryInFolder,
   binaryPath,
+  apiServerReadyCommand,
   KUBELET_RESTART,
   nodeStatusCommand,
   parseNodeStatus,
@@ -285,9 +286,12 @@ export const upgradeKubelet = async ({
   source,
   via,
   disableEviction,
+  controlPlane,
 }: OnHost &
   Journaled & {
     version: string;
+    /** Runs an API server: done only once it is ready. */
+    controlPlane?: boolean;
     source: BinarySource;
     via: HostSpec;
     /** Who chose to drain without eviction, after a PodDisruptionBudget stopped the drain. */
@@ -331,6 +335,23 @@ export const upgradeKubelet = async ({
         );
       node.step(`waiting for Node ${host.name} to report kubelet ${version} and Ready`);
       await new Promise((r) => setTimeout(r, 2000));
+    }
+    // A new kubelet may restart the static pods; a control plane's API server serves only once
+    // ready (its RBAC roles loaded), and until then the load balancer's TCP check may send it
+    // requests it refuses (Forbidden): the node is done once its own /readyz says ok.
+    if (controlPlane) {
+      const readyz = apiServerReadyCommand(host.address);
+      for (;;) {
+        const r = await node.run(readyz);
+        if (r.exitCode === 0 && r.stdout.trim() === 'ok') break;
+        if (Date.now() > until)
+          throw refuse(
+            'UpgradeFailed',
+            `${host.name}: its API server is not ready ${NODE_READY_MS / 60_000} minutes after the kubelet's restart: ${(r.stdout + r.stderr).trim().slice(0, 300)}`,
+          );
+        node.step(`waiting for the API server on ${host.name} to be ready`);
+        await new Promise((res) => setTimeout(res, 2000));
+      }
     }
     await cp.check(uncordonCommand(KUBECTL, host.name), `uncordoning ${host.name}`);
     done.push('Ready at the new version, uncordoned');

@@ -8,7 +8,7 @@
 // Pure: no I/O.
 import { shellQuote } from '../common/shell-quote';
 import { etcdctlCommand } from './etcd';
-import { KUBECTL, STATE_DIR } from './paths';
+import { CA_CERT, KUBECTL, STATE_DIR } from './paths';
 import { kubeVersionString, parseKubeVersion } from './version';
 
 /** The binaries an upgrade replaces, where the packages put them. */
@@ -132,3 +132,11 @@ export function parseNodeStatus(stdout: string): NodeStatus | undefined {
   if (!kubeletVersion || !/^v\d/.test(kubeletVersion)) return undefined;
   return { kubeletVersion, ready: ready === 'True', cordoned: cordoned === 'true' };
 }
+
+/**
+ * The node's own API server's /readyz, checked against the cluster CA ("ok" once every readiness
+ * check passed, RBAC's bootstrap roles among them); /readyz is readable without credentials
+ * (the system:public-info-viewer role).
+ */
+export const apiServerReadyCommand = (address: string): string =>
+  `curl -sS --max-time 5 --cacert ${CA_CERT} ${shellQuote(`https://${address.includes(':') ? `[${address}]` : address}:6443/readyz`)}`;

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  apiServerReadyCommand,
   aptInstallCommand,
   backupCommand,
   binaryInFolder,
@@ -70,6 +71,14 @@ describe('upgrade-install', () => {
     assert.equal(workerBatchSize('1%', 10), 1);
     assert.equal(workerBatchSize('100%', 0), 1);
     assert.throws(() => workerBatchSize('0%', 10), /not a percentage/);
+  });
+
+  it("asks a control plane's own API server whether it is ready, against the cluster CA", () => {
+    assert.equal(
+      apiServerReadyCommand('10.0.0.7'),
+      "curl -sS --max-time 5 --cacert /etc/kubernetes/pki/ca.crt 'https://10.0.0.7:6443/readyz'",
+    );
+    assert.match(apiServerReadyCommand('fd00::7'), /'https:\/\/\[fd00::7\]:6443\/readyz'$/);
   });
 
   it("reads the Node's kubelet version, Ready and cordon", () => {

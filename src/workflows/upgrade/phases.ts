@@ -110,6 +110,7 @@ const upgradeOn = (c: BuildCluster, ctx: PhaseContext<UpgradeState>, hosts: Host
         version: hop,
         source: s.source,
         via: c.firstCp,
+        ...(c.roleOf(host) === 'control-plane' ? { controlPlane: true } : {}),
         ...(forced ? { disableEviction: { approvedBy: forced } } : {}),
       });
       parts.push(k.detail);
