@@ -12,7 +12,6 @@ import { shellQuote } from '../common/shell-quote';
 import { uncordonCommand } from '../kubeadm/drain';
 import { KUBECTL } from '../kubeadm/paths';
 import {
-  mixedControlPlane,
   nodeUpgradeState,
   nodeVersionsCommand,
   parseNodeVersions,
@@ -20,6 +19,7 @@ import {
   planSummary,
   upgradeApplyCommand,
   upgradeNodeCommand,
+  upgradeFailureText,
   upgradePlanCommand,
   type NodeVersions,
   type UpgradeRole,
@@ -56,6 +56,27 @@ export const readNodeVersions = async ({ host, ssh }: OnHost): Promise<NodeVersi
         .stdout,
     ),
   );
+
+/**
+ * `kubeadm upgrade plan vX.Y.Z` on the first control plane, read-only, for `upgrade --plan`: what
+ * kubeadm offers, in one line, or why it refuses. Only asked where kubeadm vX.Y.Z is installed.
+ */
+export const readKubeadmUpgradePlan = async ({
+  host,
+  ssh,
+  version,
+  ignorePreflightErrors,
+}: OnHost & { version: string; ignorePreflightErrors?: string[] }): Promise<string> =>
+  withSessions(ssh, [host], async (node) => {
+    node.step(`kubeadm upgrade plan ${version}`);
+    const r = await node.run(upgradePlanCommand(version, { ignorePreflightErrors }));
+    if (r.exitCode !== 0)
+      return `kubeadm upgrade plan on ${host.name} refuses: ${
+        kubeadmFailure(host.name, 'kubeadm upgrade plan', { exitCode: r.exitCode, output: `${r.stdout}\n${r.stderr}` })
+          .failure.summary
+      }`;
+    return planLine(r.stdout, version);
+  });
 
 export interface BackupResult extends StepResult {
   dir: string;
@@ -231,22 +252,11 @@ export const upgradeKubeadm = async ({
     if (apply) done.push(planLine(planned[0], version));
     if (!(o.state === 'finished' && o.exitCode === 0)) {
       const after = await versionsOf(node).catch(() => undefined);
-      const mixed = after ? mixedControlPlane(after.staticPods) : undefined;
-      const at = after
-        ? mixed
-          ? `the control plane is mixed: ${mixed.detail}`
-          : `its static pods: ${
-              Object.entries(after.staticPods)
-                .map(([c, v]) => `${c} ${v}`)
-                .join(', ') || 'none'
-            }`
-        : 'its versions could not be read';
       const why =
         o.state === 'finished' ? kubeadmFailure(host.name, what, o).failure.summary : `${o.state} before it finished`;
       throw refuse(
         'UpgradeFailed',
-        `${host.name}: ${what} failed: ${why}. Now ${at}. kubeadm keeps the manifests and etcd data it replaced in ` +
-          '/etc/kubernetes/tmp/kubeadm-backup-manifests-* and kubeadm-backup-etcd-*; retry runs it again (kubeadm upgrade is idempotent)',
+        upgradeFailureText({ host: host.name, what, why, ...(after ? { after } : {}), output: o.output }),
       );
     }
     done.push(`${what} done`);

@@ -26,6 +26,7 @@ export function formatPlan(p: ClusterPlan & { upgrade?: UpgradePlan['upgrade'] }
         `Upgrade from ${u.from} to ${p.kubernetesVersion}: ${u.hops.join(', then ')} (one minor at a time; a run per hop)`,
         '',
       );
+    if (u.kubeadmPlan) out.push(u.kubeadmPlan, '');
     if (u.problem) out.push(`An upgrade cannot go on as the file stands: ${u.problem}`, '');
   }
   p.phases.forEach((ph, i) => {

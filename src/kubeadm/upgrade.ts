@@ -590,3 +590,38 @@ export function nodeUpgradeState(node: NodeVersions, role: UpgradeRole, target: 
   if (mixed) return { step, detail: `the control plane is mixed: ${mixed.detail}`, mixed };
   return { step, detail: `${controlPlane ? 'control plane' : 'kubelet'} at ${vs(lowest)}, kubeadm at ${vs(t)}` };
 }
+
+/**
+ * The folders a `kubeadm upgrade apply`/`node` run backed up into, as its output names them
+ * ("backing up old manifest to \"/etc/kubernetes/tmp/kubeadm-backup-manifests-<time>/kube-apiserver.yaml\"",
+ * and the etcd data's kubeadm-backup-etcd-<time>: cmd/kubeadm/app/phases/upgrade/staticpods.go).
+ */
+export function kubeadmBackupDirs(output: string): string[] {
+  return [...new Set((output ?? '').match(/\/etc\/kubernetes\/tmp\/kubeadm-backup-(?:manifests|etcd)-[0-9-]+/g) ?? [])];
+}
+
+/**
+ * Why a failed `kubeadm upgrade apply`/`node` parks, for the operator: kubeadm's error, where each
+ * component stands now (naming a mixed control plane), and where kubeadm kept what it replaced.
+ */
+export function upgradeFailureText(o: {
+  host: string;
+  what: string;
+  why: string;
+  /** The node's versions after the failure; undefined when they could not be read. */
+  after?: NodeVersions;
+  output: string;
+}): string {
+  const mixed = o.after ? mixedControlPlane(o.after.staticPods) : undefined;
+  const pods = o.after ? Object.entries(o.after.staticPods).map(([c, v]) => `${c} ${v}`) : [];
+  const at = !o.after
+    ? 'its versions could not be read'
+    : mixed
+      ? `the control plane is mixed: ${mixed.detail}`
+      : `its static pods: ${pods.join(', ') || 'none'}`;
+  const dirs = kubeadmBackupDirs(o.output);
+  const kept = dirs.length
+    ? `kubeadm kept what it replaced in ${dirs.join(' and ')}`
+    : 'kubeadm had replaced nothing yet (no kubeadm-backup-* folder in its output)';
+  return `${o.host}: ${o.what} failed: ${o.why}. Now ${at}. ${kept}; retry runs it again (kubeadm's upgrade is idempotent), or abort`;
+}

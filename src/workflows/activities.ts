@@ -51,6 +51,7 @@ export function activitiesFor(tuning: RetryTuning = {}): KubeadmHaActivities {
     removeNode: long.removeNode,
     verifyNodes: long.verifyNodes,
     readNodeVersions: quick.readNodeVersions,
+    readKubeadmUpgradePlan: quick.readKubeadmUpgradePlan,
     backupCluster: long.backupCluster,
     upgradeKubeadm: long.upgradeKubeadm,
     upgradeKubelet: long.upgradeKubelet,

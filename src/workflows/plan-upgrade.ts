@@ -28,6 +28,8 @@ export interface UpgradePlan extends ClusterPlan {
     problem?: string;
     /** Each node's versions as read: what `--approved-plan` compares the cluster with. */
     versions: Record<string, NodeVersions>;
+    /** kubeadm's own `upgrade plan` for the first hop, or when it will be asked. */
+    kubeadmPlan?: string;
   };
 }
 
@@ -60,6 +62,21 @@ export async function planUpgradeWorkflow(input: PlanUpgradeInput): Promise<Upgr
     problem = `${[...unreachable.keys()].join(', ')} could not be read; an upgrade would park there`;
   s.freezeFacts(from, hops);
   const facts = s.facts();
+  // kubeadm's own plan needs the hop's kubeadm on the first control plane; a plan installs nothing.
+  let kubeadmPlan: string | undefined;
+  if (hops[0]) {
+    const ignored = c.spec.kubeadm?.ignorePreflightErrors ?? [];
+    kubeadmPlan =
+      s.versions.get(c.firstCp.name)?.kubeadm === hops[0]
+        ? await s.acts
+            .readKubeadmUpgradePlan({
+              ...c.at(c.firstCp),
+              version: hops[0],
+              ...(ignored.length ? { ignorePreflightErrors: ignored } : {}),
+            })
+            .catch((err) => `kubeadm upgrade plan could not be asked: ${failureOf(err).message}`)
+        : `kubeadm upgrade plan ${hops[0]} runs on ${c.firstCp.name} once kubeadm ${hops[0]} is installed there, right before the apply; what it offers is in that step's detail`;
+  }
   const phases = flatten(upgradePhases(c)).map((p): PlannedPhase => {
     const plan = p.plan(facts);
     return {
@@ -96,6 +113,7 @@ export async function planUpgradeWorkflow(input: PlanUpgradeInput): Promise<Upgr
       hops,
       ...(problem ? { problem } : {}),
       versions: Object.fromEntries(s.versions),
+      ...(kubeadmPlan ? { kubeadmPlan } : {}),
     },
   };
 }

@@ -25,6 +25,8 @@ import {
   upgradePlanCommand,
   type NodeVersions,
   planSummary,
+  kubeadmBackupDirs,
+  upgradeFailureText,
 } from '../../src/kubeadm/upgrade';
 import { fixture } from './fixtures';
 
@@ -483,5 +485,57 @@ describe('nodeUpgradeState', () => {
       detail: 'the kubelet reports no version',
     });
     assert.throws(() => nodeUpgradeState(cp(T, T, {}), 'worker', 'v1.37'), /target: invalid Kubernetes version/);
+  });
+});
+
+describe('upgradeFailureText', () => {
+  // kubeadm's own lines (cmd/kubeadm/app/phases/upgrade/staticpods.go), as the real v1.37.2 printed them.
+  const output = [
+    '[upgrade/staticpods] Moving new manifest to "/etc/kubernetes/manifests/kube-apiserver.yaml" and backing up old manifest to "/etc/kubernetes/tmp/kubeadm-backup-manifests-2026-12-05-07-53-43/kube-apiserver.yaml"',
+    '[upgrade/staticpods] Waiting for the kubelet to restart the component',
+  ].join('\n');
+
+  it("names kubeadm's error, a mixed control plane and the exact backup folder", () => {
+    assert.equal(
+      upgradeFailureText({
+        host: 'cp1',
+        what: 'kubeadm upgrade apply v1.37.2',
+        why: 'timed out waiting for the condition',
+        after: {
+          kubeadm: 'v1.37.2',
+          kubelet: 'v1.36.3',
+          staticPods: {
+            'kube-apiserver': 'v1.37.2',
+            'kube-controller-manager': 'v1.36.3',
+            'kube-scheduler': 'v1.36.3',
+            etcd: '3.7.0-0',
+          },
+        },
+        output,
+      }),
+      'cp1: kubeadm upgrade apply v1.37.2 failed: timed out waiting for the condition. Now the control plane is mixed: ' +
+        'kube-controller-manager, kube-scheduler at v1.36.3; kube-apiserver at v1.37.2 (etcd 3.7.0-0). kubeadm kept what it ' +
+        'replaced in /etc/kubernetes/tmp/kubeadm-backup-manifests-2026-12-05-07-53-43; retry runs it again ' +
+        "(kubeadm's upgrade is idempotent), or abort",
+    );
+  });
+
+  it('says so when kubeadm replaced nothing yet, or the versions could not be read', () => {
+    const text = upgradeFailureText({
+      host: 'cp2',
+      what: 'kubeadm upgrade node',
+      why: 'preflight',
+      output: '[preflight] x',
+    });
+    assert.match(text, /Now its versions could not be read\. kubeadm had replaced nothing yet/);
+    assert.deepEqual(
+      kubeadmBackupDirs(
+        `${output}\n${output}\nbackup etcd data to /etc/kubernetes/tmp/kubeadm-backup-etcd-2026-12-05-07-53-43/etcd`,
+      ),
+      [
+        '/etc/kubernetes/tmp/kubeadm-backup-manifests-2026-12-05-07-53-43',
+        '/etc/kubernetes/tmp/kubeadm-backup-etcd-2026-12-05-07-53-43',
+      ],
+    );
   });
 });

@@ -197,6 +197,10 @@ export function fakeActivities(calls: Call[], o: FakeOptions = {}): KubeadmHaAct
       if (!v) throw new Error(`no versions for ${input.host.name}`);
       return structuredClone(v);
     },
+    readKubeadmUpgradePlan: async (input) => {
+      await record('readKubeadmUpgradePlan', input);
+      return `kubeadm upgrade plan: kube-apiserver v1.30.6 -> ${input.version}`;
+    },
     backupCluster: async (input) => {
       await record('backupCluster', input);
       return {

@@ -239,6 +239,20 @@ describe('upgradeClusterWorkflow on the time-skipping test server', () => {
       ['w1', 'w2'],
     );
     assert.match(p.fingerprint, /^[0-9a-f]{64}$/);
+    assert.match(
+      p.upgrade.kubeadmPlan!,
+      /^kubeadm upgrade plan v1\.31\.5 runs on cp1 once kubeadm v1\.31\.5 is installed there/,
+    );
+    // With the hop's kubeadm already on cp1, kubeadm's own plan is asked, read-only.
+    const installed = fleetAt('v1.30.6');
+    installed.cp1.kubeadm = 'v1.31.5';
+    const asked: Call[] = [];
+    const withKubeadm = await planOf(asked, installed, upgradeSpec('v1.32.2', ['v1.31.5']));
+    assert.equal(withKubeadm.upgrade.kubeadmPlan, 'kubeadm upgrade plan: kube-apiserver v1.30.6 -> v1.31.5');
+    assert.deepEqual(
+      asked.filter((c) => c.name === 'readKubeadmUpgradePlan').map((c) => c.host),
+      ['cp1'],
+    );
     assert.equal(
       (await planOf([], fleetAt('v1.30.6'), upgradeSpec('v1.32.2', ['v1.31.5']))).fingerprint,
       p.fingerprint,
