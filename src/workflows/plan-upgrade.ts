@@ -13,7 +13,14 @@ import { flatten, isSkipped } from './engine/phase';
 import { failureOf } from './engine/steps';
 import { checkPlanInput } from './input-check';
 import { upgradePhases } from './upgrade/phases';
-import { clusterVersion, exactHops, nodeStateIn, upgradeFingerprint, UpgradeState } from './upgrade/state';
+import {
+  clusterVersion,
+  exactHops,
+  missingSourceProblem,
+  nodeStateIn,
+  upgradeFingerprint,
+  UpgradeState,
+} from './upgrade/state';
 
 export interface PlanUpgradeInput {
   spec: ClusterSpec;
@@ -60,6 +67,7 @@ export async function planUpgradeWorkflow(input: PlanUpgradeInput): Promise<Upgr
   }
   if (unreachable.size)
     problem = `${[...unreachable.keys()].join(', ')} could not be read; an upgrade would park there`;
+  problem = missingSourceProblem(c.spec) ?? problem;
   s.freezeFacts(from, hops);
   const facts = s.facts();
   // kubeadm's own plan needs the hop's kubeadm on the first control plane; a plan installs nothing.

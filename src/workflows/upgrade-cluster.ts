@@ -3,7 +3,7 @@
 // with the build's workflow ID, so an upgrade and a build of one cluster never run at once. A run
 // does one hop and continues as new for the next, so each hop's history starts afresh; the
 // approval of the plan carries over to the continued runs.
-import { continueAsNew } from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew } from '@temporalio/workflow';
 import type { BackupResult } from '../activities/upgrade';
 import type { ClusterSpec } from '../config/types';
 import type { Decision } from '../shared/definitions';
@@ -12,7 +12,7 @@ import { BuildCluster } from './build/cluster';
 import { PhaseEngine, type RunSummary } from './engine/engine';
 import { checkUpgradeInput } from './input-check';
 import { upgradePhases } from './upgrade/phases';
-import { type ApprovedPlan, UpgradeState } from './upgrade/state';
+import { type ApprovedPlan, missingSourceProblem, UpgradeState } from './upgrade/state';
 
 export interface UpgradeClusterInput {
   spec: ClusterSpec;
@@ -33,6 +33,8 @@ export interface UpgradeClusterResult extends RunSummary {
 
 export async function upgradeClusterWorkflow(input: UpgradeClusterInput): Promise<UpgradeClusterResult> {
   checkUpgradeInput(input);
+  const missing = missingSourceProblem(input.spec);
+  if (missing) throw ApplicationFailure.create({ type: 'UpgradeRefused', nonRetryable: true, message: missing });
   const c = new BuildCluster(input.spec);
   const state = new UpgradeState(c, activitiesFor(input.tuning?.retry));
   // The first run of an upgrade started with an approved plan checks the cluster against it; a

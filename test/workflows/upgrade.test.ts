@@ -132,6 +132,20 @@ describe('upgradeClusterWorkflow on the time-skipping test server', () => {
     assert.equal(calls.filter((c) => c.name !== 'readNodeVersions').length, 0);
   });
 
+  it('refuses a spec that does not say where the binaries come from, before any activity', async () => {
+    const calls: Call[] = [];
+    const { upgrade: _, ...noSource } = upgradeSpec('v1.31.5');
+    await assert.rejects(
+      upgrade(calls, fleetAt('v1.30.6'), noSource),
+      (e: unknown) =>
+        e instanceof WorkflowFailedError &&
+        /upgrade: the cluster file does not say how the new kubeadm, kubelet and kubectl reach the nodes/.test(
+          String(e.cause?.message),
+        ),
+    );
+    assert.deepEqual(calls, []);
+  });
+
   it('has nothing to do, and asks nothing, when the cluster is at the version', async () => {
     const calls: Call[] = [];
     const { result, gates } = await upgrade(calls, fleetAt('v1.31.4'), upgradeSpec('v1.31.4'));

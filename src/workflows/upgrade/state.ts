@@ -59,6 +59,13 @@ export function exactHops(spec: ClusterSpec, from: string): string[] {
   });
 }
 
+/** Why an upgrade cannot start: the cluster file does not say how the new binaries reach the nodes. */
+export const missingSourceProblem = (spec: ClusterSpec): string | undefined =>
+  spec.upgrade?.binaries || spec.upgrade?.packages
+    ? undefined
+    : 'upgrade: the cluster file does not say how the new kubeadm, kubelet and kubectl reach the nodes: ' +
+      'add upgrade.binaries (a folder on the worker) or upgrade.packages: apt; nothing was changed';
+
 /** An upgrade plan an operator approved beforehand (kubeadm-ha upgrade --approved-plan): the run refuses to go on if the facts differ. */
 export interface ApprovedPlan {
   fingerprint: string;
@@ -139,6 +146,7 @@ export class UpgradeState implements HostModel {
     return this.facts().hops[0];
   }
 
+  /** The upgrade workflow refuses a spec without one (missingSourceProblem) before it gets here. */
   get source(): BinarySource {
     const u = this.c.spec.upgrade;
     return u?.binaries ? { binaries: u.binaries } : { packages: 'apt' };
