@@ -19,7 +19,9 @@ files=$(find test -name '*.test.ts' | sort | sed 's|^\(.*\)\.ts$|lib/\1.js|')
 # Processes the tests start inherit it: scripts/leftovers.ts tells them from another checkout's.
 export KHA_TEST_CHECKOUT="$PWD"
 rc=0
-node --test --test-concurrency=1 --test-timeout=600000 \
+# A file's whole run must end within the timeout: 30 minutes, for test/e2e/real-upgrade (about 25:
+# two real clusters upgraded across a minor, every control plane's static pods restarted).
+node --test --test-concurrency=1 --test-timeout=1800000 \
   --test-reporter=./lib/scripts/test-report.js --test-reporter-destination=stdout $files || rc=$?
 # Whatever a test file left running (a fleet, a server, a worker) fails the suite too.
 node lib/scripts/leftovers.js || rc=1
