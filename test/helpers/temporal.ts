@@ -7,6 +7,7 @@ import './file-roots';
 import type { DataConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { after, before } from 'node:test';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { kubeadmHaDataConverter, workerDataConverter as workerConverter } from '../../src/codec/data-converter';
 import { ensureKeyFile, KEY_ENV, KEY_FILE_ENV } from '../../src/codec/keys';
@@ -91,4 +92,17 @@ export async function testWorker(env: TestWorkflowEnvironment, activities: Kubea
     activities,
     dataConverter: workerDataConverter(),
   });
+}
+
+/** The time-skipping server for a describe's tests: started (with the bundle ready) before them, torn down after. */
+export function onTestServer(): { env: TestWorkflowEnvironment } {
+  const server = { env: undefined as unknown as TestWorkflowEnvironment };
+  before(async () => {
+    server.env = await startTestServer();
+    await workflowBundle();
+  });
+  after(async () => {
+    await server.env?.teardown();
+  });
+  return server;
 }

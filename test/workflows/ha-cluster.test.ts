@@ -2,10 +2,9 @@
 // order, approval gates (update + signal), rejection, retries that re-attach, reset-and-retry, parking
 // with retry / skip / abort, resuming from facts, and fresh join tokens after long waits.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowFailedError, WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ClusterReading } from '../../src/activities/types';
 import type { Gate } from '../../src/config/enums';
 import type { KubeadmHaActivities } from '../../src/workflows/activities';
@@ -27,21 +26,14 @@ import {
 import { haClusterWorkflow } from '../../src/workflows';
 import type { HaClusterInput } from '../../src/workflows/ha-cluster';
 import { historyText, recordHistory } from '../helpers/history';
-import { startTestServer, TEMPORAL_CLI, workflowBundle, testWorker } from '../helpers/temporal';
+import { onTestServer, TEMPORAL_CLI, testWorker } from '../helpers/temporal';
 import { Call, CLEAN, fakeActivities, finished, JOINED_CP, JOINED_WORKER, preflight, spec, transient } from './fakes';
 
 const fast = { retry: { initialInterval: '50ms', maximumAttempts: 3 } };
 
 describe('haClusterWorkflow on the time-skipping test server', () => {
-  let env: TestWorkflowEnvironment;
+  const server = onTestServer();
   let n = 0;
-  before(async () => {
-    env = await startTestServer();
-    await workflowBundle();
-  });
-  after(async () => {
-    await env?.teardown();
-  });
 
   type Handle = WorkflowHandle<typeof haClusterWorkflow>;
   async function run<T>(
@@ -49,9 +41,9 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
     input: HaClusterInput,
     body: (h: Handle) => Promise<T>,
   ): Promise<T> {
-    const worker = await testWorker(env, activities);
+    const worker = await testWorker(server.env, activities);
     return worker.runUntil(async () => {
-      const h = await env.client.workflow.start(haClusterWorkflow, {
+      const h = await server.env.client.workflow.start(haClusterWorkflow, {
         taskQueue: TASK_QUEUE,
         workflowId: `wf-test-${++n}-${Date.now()}`,
         args: [input],
@@ -73,7 +65,7 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
   /** The run's result, its history saved as the replay fixture `name` (with KHA_RECORD_HISTORIES=1). */
   const resultRecorded = (name: string) => async (h: Handle) => {
     const r = await h.result();
-    await recordHistory(h, name, env.address, TEMPORAL_CLI);
+    await recordHistory(h, name, server.env.address, TEMPORAL_CLI);
     return r;
   };
   const names = (calls: Call[], name: string) => calls.filter((c) => c.name === name).map((c) => c.host);
@@ -302,7 +294,7 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
       await waitFor(h, 'joinWorkers');
       await h.executeUpdate(approveUpdate, { args: [{ phase: 'joinWorkers', approver: 'carol' }] });
       const result = await h.result();
-      await recordHistory(h, 'gates', env.address, TEMPORAL_CLI);
+      await recordHistory(h, 'gates', server.env.address, TEMPORAL_CLI);
       assert.equal(result.outcome, 'completed');
       assert.deepEqual(
         result.decisions.map((x) => `${x.key}:${x.approver}`),
@@ -381,7 +373,7 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
     });
     await run(acts, { spec: spec(), tuning: fast }, async (h) => {
       const result = await h.result();
-      await recordHistory(h, 'healed-by-reset', env.address, TEMPORAL_CLI);
+      await recordHistory(h, 'healed-by-reset', server.env.address, TEMPORAL_CLI);
       assert.equal(result.outcome, 'completed');
       const cp2 = calls
         .filter((c) => c.host === 'cp2' && ['joinNode', 'cleanNode', 'distributeCerts'].includes(c.name))
@@ -431,7 +423,7 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
             args: [{ host: 'w2', action, approver: 'erin', reason: 'node broken' }],
           });
         const r = await h.result();
-        await recordHistory(h, `parked-${action}`, env.address, TEMPORAL_CLI);
+        await recordHistory(h, `parked-${action}`, server.env.address, TEMPORAL_CLI);
         const ended = (await h.describe()).typedSearchAttributes;
         assert.equal(
           ended.get(FailedPhaseKey),
@@ -613,7 +605,7 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
         calls.filter((c) => c.name === 'joinNode').every((c) => c.host),
         'joins use the CA hash read from the cluster',
       );
-      await recordHistory(h, 'resumed', env.address, TEMPORAL_CLI);
+      await recordHistory(h, 'resumed', server.env.address, TEMPORAL_CLI);
     });
   });
 
@@ -673,7 +665,7 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
       { spec: spec(['init', 'joinControlPlanes', 'joinWorkers']), tuning: fast },
       async (h) => {
         const result = await h.result();
-        await recordHistory(h, 'nothing-to-do', env.address, TEMPORAL_CLI);
+        await recordHistory(h, 'nothing-to-do', server.env.address, TEMPORAL_CLI);
         return result;
       },
     );
@@ -808,7 +800,7 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
       for (const cp of ['cp1', 'cp2', 'cp3'])
         await h.executeUpdate(resolveUpdate, { args: [{ host: cp, action: 'retry', approver: 'erin' }] });
       const r = await h.result();
-      await recordHistory(h, 'unknown-retried', env.address, TEMPORAL_CLI);
+      await recordHistory(h, 'unknown-retried', server.env.address, TEMPORAL_CLI);
       assert.equal(r.outcome, 'completed');
       assert.equal(r.nothingToDo, true);
       assert.deepEqual(changes(calls), [], 'not a reset, an init or a join, before or after the retry');
@@ -880,7 +872,7 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
         args: [{ host: 'cp3', action: 'retry', approver: 'erin', reason: 'CHG-1' }],
       });
       const r = await h.result();
-      await recordHistory(h, 'reset-approved', env.address, TEMPORAL_CLI);
+      await recordHistory(h, 'reset-approved', server.env.address, TEMPORAL_CLI);
       assert.equal(r.outcome, 'completed');
       const clean = calls.find((c) => c.name === 'cleanNode')!;
       assert.deepEqual(

@@ -2,10 +2,9 @@
 // workflow: a run started without the key, or with a spec the CLI would refuse, fails before any
 // activity is scheduled; a plain signal is ignored and a plain update refused.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Client, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, type PayloadCodec } from '@temporalio/common';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { payloadRefusal } from '../../src/activities/payload-refusal';
 import { FAILURE_CONVERTER_PATH } from '../../src/codec/data-converter';
 import { EncryptionCodec } from '../../src/codec/encryption-codec';
@@ -14,23 +13,16 @@ import { approveSignal, approveUpdate, progressQuery, TASK_QUEUE } from '../../s
 import { refusedPayload } from '../../src/shared/refused-payload';
 import { haClusterWorkflow } from '../../src/workflows';
 import type { HaClusterInput } from '../../src/workflows/ha-cluster';
-import { startTestServer, workflowBundle, testWorker } from '../helpers/temporal';
+import { onTestServer, testWorker } from '../helpers/temporal';
 import { Call, fakeActivities, spec } from './fakes';
 
 describe('who can steer the worker', () => {
-  let env: TestWorkflowEnvironment;
+  const server = onTestServer();
   let n = 0;
-  before(async () => {
-    env = await startTestServer();
-    await workflowBundle();
-  });
-  after(async () => {
-    await env?.teardown();
-  });
 
   /** Runs `body` with a worker that holds the tests' key and records every activity call. */
   async function withWorker<T>(calls: Call[], body: () => Promise<T>): Promise<T> {
-    const worker = await testWorker(env, fakeActivities(calls));
+    const worker = await testWorker(server.env, fakeActivities(calls));
     return worker.runUntil(body);
   }
   /**
@@ -41,8 +33,8 @@ describe('who can steer the worker', () => {
     const reader = new EncryptionCodec(loadCodecKeys(), 'the test', 'show');
     const codec: PayloadCodec = { encode: async (p) => p, decode: (p) => reader.decode(p) };
     return new Client({
-      connection: env.connection,
-      namespace: env.namespace,
+      connection: server.env.connection,
+      namespace: server.env.namespace,
       dataConverter: { payloadCodecs: [codec], failureConverterPath: FAILURE_CONVERTER_PATH },
     });
   };
@@ -56,7 +48,7 @@ describe('who can steer the worker', () => {
     return err.cause;
   };
   const scheduledActivities = async (workflowId: string) =>
-    (await env.client.workflow.getHandle(workflowId).fetchHistory()).events!.filter(
+    (await server.env.client.workflow.getHandle(workflowId).fetchHistory()).events!.filter(
       (e) => e.activityTaskScheduledEventAttributes,
     ).length;
 
@@ -94,7 +86,9 @@ describe('who can steer the worker', () => {
       tuning: { token: { ttlSeconds: '60s; reboot' as unknown as number, minRemainingSeconds: 1 } },
     } as HaClusterInput;
     const failure = await withWorker(calls, () =>
-      failureOf(env.client.workflow.execute(haClusterWorkflow, { taskQueue: TASK_QUEUE, workflowId, args: [hostile] })),
+      failureOf(
+        server.env.client.workflow.execute(haClusterWorkflow, { taskQueue: TASK_QUEUE, workflowId, args: [hostile] }),
+      ),
     );
     assert.equal(failure.type, 'InvalidInput');
     assert.equal(failure.nonRetryable, true);
@@ -115,7 +109,7 @@ describe('who can steer the worker', () => {
     const calls: Call[] = [];
     const workflowId = `gate-${++n}`;
     await withWorker(calls, async () => {
-      const h = await env.client.workflow.start(haClusterWorkflow, {
+      const h = await server.env.client.workflow.start(haClusterWorkflow, {
         taskQueue: TASK_QUEUE,
         workflowId,
         args: [{ spec: spec(['init'], 1) }],

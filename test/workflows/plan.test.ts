@@ -3,14 +3,13 @@
 // with the same kubeadm steps in the same order, and nothing else; and it runs only read-only
 // activities.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe, it } from 'node:test';
 import type { ClusterReading } from '../../src/activities/types';
 import { approveUpdate, progressQuery, TASK_QUEUE } from '../../src/shared/definitions';
 import type { ClusterPlan } from '../../src/shared/plan';
 import { haClusterWorkflow, planClusterWorkflow } from '../../src/workflows';
 import type { HaClusterInput } from '../../src/workflows/ha-cluster';
-import { startTestServer, workflowBundle, testWorker } from '../helpers/temporal';
+import { onTestServer, testWorker } from '../helpers/temporal';
 import { type Call, CLEAN, fakeActivities, type FakeOptions, finished, JOINED_WORKER, spec } from './fakes';
 
 /** The host-changing steps per host, in order, as a plan's actions say them. */
@@ -50,25 +49,18 @@ function ranSteps(calls: Call[]): Record<string, string[]> {
 }
 
 describe('plan against start, host by host', () => {
-  let env: TestWorkflowEnvironment;
+  const server = onTestServer();
   let n = 0;
-  before(async () => {
-    env = await startTestServer();
-    await workflowBundle();
-  });
-  after(async () => {
-    await env?.teardown();
-  });
 
   /** The plan, then a start on the same stand-ins: the calls each made. */
   async function planThenStart(input: HaClusterInput, o: FakeOptions) {
     const planCalls: Call[] = [];
     const startCalls: Call[] = [];
-    const worker = async (calls: Call[]) => testWorker(env, fakeActivities(calls, o));
+    const worker = async (calls: Call[]) => testWorker(server.env, fakeActivities(calls, o));
     const plan = await (
       await worker(planCalls)
     ).runUntil(
-      env.client.workflow.execute(planClusterWorkflow, {
+      server.env.client.workflow.execute(planClusterWorkflow, {
         taskQueue: TASK_QUEUE,
         workflowId: `plan-${++n}`,
         args: [{ spec: input.spec }],
@@ -77,7 +69,7 @@ describe('plan against start, host by host', () => {
     const result = await (
       await worker(startCalls)
     ).runUntil(async () => {
-      const h = await env.client.workflow.start(haClusterWorkflow, {
+      const h = await server.env.client.workflow.start(haClusterWorkflow, {
         taskQueue: TASK_QUEUE,
         workflowId: `start-${n}`,
         args: [input],
@@ -179,9 +171,9 @@ describe('plan against start, host by host', () => {
         if (name === 'inspectHost' && host === 'w2')
           throw Object.assign(new Error('w2: connection refused'), { name: 'SshUnavailable' });
       };
-      const worker = await testWorker(env, fakeActivities(calls, { behave }));
+      const worker = await testWorker(server.env, fakeActivities(calls, { behave }));
       const p = await worker.runUntil(
-        env.client.workflow.execute(planClusterWorkflow, {
+        server.env.client.workflow.execute(planClusterWorkflow, {
           taskQueue: TASK_QUEUE,
           workflowId: `plan-${++n}`,
           args: [{ spec: spec([], 3), retry: { initialInterval: '10ms' } }],

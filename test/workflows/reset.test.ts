@@ -2,24 +2,16 @@
 // approval listing the hosts before anything changes, workers first, then the control planes one at
 // a time with the first one last, then the etcd hosts; hosts that hold nothing are left alone.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe, it } from 'node:test';
 import { approveUpdate, type Progress, progressQuery, rejectUpdate, TASK_QUEUE } from '../../src/shared/definitions';
 import { resetClusterWorkflow } from '../../src/workflows';
 import type { ResetClusterInput, ResetClusterResult } from '../../src/workflows/reset-cluster';
-import { startTestServer, workflowBundle, testWorker } from '../helpers/temporal';
+import { onTestServer, testWorker } from '../helpers/temporal';
 import { type Call, CLEAN, fakeActivities, finished, JOINED_CP, spec } from './fakes';
 
 describe('resetClusterWorkflow on the time-skipping test server', () => {
-  let env: TestWorkflowEnvironment;
+  const server = onTestServer();
   let n = 0;
-  before(async () => {
-    env = await startTestServer();
-    await workflowBundle();
-  });
-  after(async () => {
-    await env?.teardown();
-  });
 
   /** Runs a reset; `decide` answers its gate (approve unless told otherwise). */
   async function reset(
@@ -28,9 +20,9 @@ describe('resetClusterWorkflow on the time-skipping test server', () => {
     input: ResetClusterInput,
     decide: 'approve' | 'reject' = 'approve',
   ): Promise<{ result: ResetClusterResult; gate: Progress | undefined; resetsAtGate: number }> {
-    const worker = await testWorker(env, fakeActivities(calls, { files }));
+    const worker = await testWorker(server.env, fakeActivities(calls, { files }));
     return worker.runUntil(async () => {
-      const h = await env.client.workflow.start(resetClusterWorkflow, {
+      const h = await server.env.client.workflow.start(resetClusterWorkflow, {
         taskQueue: TASK_QUEUE,
         workflowId: `reset-test-${++n}`,
         args: [input],

@@ -3,17 +3,16 @@
 // first control plane, the others one at a time, then the workers; one hop per run, continued as new
 // for the next; a drain a PodDisruptionBudget stopped parks with --disable-eviction offered.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ClusterSpec } from '../../src/config/types';
 import type { NodeVersions } from '../../src/kubeadm/upgrade';
 import { approveUpdate, type Progress, progressQuery, resolveUpdate, TASK_QUEUE } from '../../src/shared/definitions';
 import { planUpgradeWorkflow, upgradeClusterWorkflow } from '../../src/workflows';
 import type { UpgradeClusterInput, UpgradeClusterResult } from '../../src/workflows/upgrade-cluster';
 import type { UpgradePlan } from '../../src/workflows/plan-upgrade';
-import { startTestServer, workflowBundle, testWorker } from '../helpers/temporal';
+import { onTestServer, testWorker } from '../helpers/temporal';
 import { type Call, fakeActivities, type FakeOptions, nodeAt, spec } from './fakes';
 
 const upgradeSpec = (to: string, through: string[] = [], workers = 2): ClusterSpec => ({
@@ -30,15 +29,8 @@ const fleetAt = (v: string, workers = 2): Record<string, NodeVersions> => ({
 });
 
 describe('upgradeClusterWorkflow on the time-skipping test server', () => {
-  let env: TestWorkflowEnvironment;
+  const server = onTestServer();
   let n = 0;
-  before(async () => {
-    env = await startTestServer();
-    await workflowBundle();
-  });
-  after(async () => {
-    await env?.teardown();
-  });
 
   /** Runs an upgrade, approving its gate; `onPark` answers each park (host, options) with an action. */
   async function upgrade(
@@ -52,17 +44,17 @@ describe('upgradeClusterWorkflow on the time-skipping test server', () => {
     } = {},
   ): Promise<{ result: UpgradeClusterResult; gates: number; changedAtGate: number; parks: string[][] }> {
     const worker = await testWorker(
-      env,
+      server.env,
       fakeActivities(calls, { versions, ...(o.behave ? { behave: o.behave } : {}) }),
     );
     return worker.runUntil(async () => {
-      const started = await env.client.workflow.start(upgradeClusterWorkflow, {
+      const started = await server.env.client.workflow.start(upgradeClusterWorkflow, {
         taskQueue: TASK_QUEUE,
         workflowId: `upgrade-test-${++n}`,
         args: [{ spec: s, ...(o.approvedPlan ? { approvedPlan: o.approvedPlan } : {}) }],
       });
       // By workflow ID alone, so it follows the run a hop continued as.
-      const h = env.client.workflow.getHandle<typeof upgradeClusterWorkflow>(started.workflowId);
+      const h = server.env.client.workflow.getHandle<typeof upgradeClusterWorkflow>(started.workflowId);
       let gates = 0;
       let changedAtGate = -1;
       const parks: string[][] = [];
@@ -213,9 +205,9 @@ describe('upgradeClusterWorkflow on the time-skipping test server', () => {
   });
 
   async function planOf(calls: Call[], versions: Record<string, NodeVersions>, s: ClusterSpec): Promise<UpgradePlan> {
-    const worker = await testWorker(env, fakeActivities(calls, { versions }));
+    const worker = await testWorker(server.env, fakeActivities(calls, { versions }));
     return worker.runUntil(
-      env.client.workflow.execute(planUpgradeWorkflow, {
+      server.env.client.workflow.execute(planUpgradeWorkflow, {
         taskQueue: TASK_QUEUE,
         workflowId: `upgrade-plan-test-${++n}`,
         args: [{ spec: s }],
