@@ -11,19 +11,16 @@ import type { HostSpec } from '../config/types';
 import { shellQuote } from '../common/shell-quote';
 import { uncordonCommand } from '../kubeadm/drain';
 import { KUBECTL } from '../kubeadm/paths';
+import { upgradeApplyCommand, upgradeNodeCommand, upgradePlanCommand } from '../kubeadm/upgrade';
 import {
   nodeUpgradeState,
   nodeVersionsCommand,
   parseNodeVersions,
-  parseUpgradePlan,
-  planSummary,
-  upgradeApplyCommand,
-  upgradeNodeCommand,
   upgradeFailureText,
-  upgradePlanCommand,
   type NodeVersions,
   type UpgradeRole,
-} from '../kubeadm/upgrade';
+} from '../kubeadm/upgrade-node';
+import { parseUpgradePlan, planSummary } from '../kubeadm/upgrade-plan';
 import {
   aptInstallCommand,
   backupCommand,

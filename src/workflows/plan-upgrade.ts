@@ -3,7 +3,7 @@
 // them: the hops, each node's steps and where it stands, the backup, the gates. Nothing parks and
 // nothing changes. Its fingerprint and the versions it read are what an operator approves with
 // `kubeadm-ha upgrade --approved-plan`: that run refuses to go on if the cluster has drifted since.
-import type { NodeVersions } from '../kubeadm/upgrade';
+import type { NodeVersions } from '../kubeadm/upgrade-node';
 import type { ClusterSpec } from '../config/types';
 import type { ClusterPlan, PlannedPhase } from '../shared/plan';
 import { activitiesFor, type RetryTuning } from './activities';

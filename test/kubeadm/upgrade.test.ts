@@ -9,25 +9,26 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import {
-  imageTag,
   isMinorHop,
+  renderUpgradeConfig,
+  upgradeApplyCommand,
+  upgradeHops,
+  upgradeNodeCommand,
+  upgradePlanCommand,
+} from '../../src/kubeadm/upgrade';
+import {
+  imageTag,
   mixedControlPlane,
   nodeUpgradeState,
   nodeVersionsCommand,
   parseKubeadmVersion,
   parseKubeletVersion,
   parseNodeVersions,
-  parseUpgradePlan,
-  renderUpgradeConfig,
-  upgradeApplyCommand,
-  upgradeHops,
-  upgradeNodeCommand,
-  upgradePlanCommand,
   type NodeVersions,
-  planSummary,
   kubeadmBackupDirs,
   upgradeFailureText,
-} from '../../src/kubeadm/upgrade';
+} from '../../src/kubeadm/upgrade-node';
+import { parseUpgradePlan, planSummary } from '../../src/kubeadm/upgrade-plan';
 import { fixture } from './fixtures';
 
 const PATCHES = '/etc/kubeadm-ha/patches';

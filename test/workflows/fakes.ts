@@ -5,7 +5,7 @@ import type { ClusterReading, HostFacts, OnHost, TokenRef } from '../../src/acti
 import type { KubeadmHaActivities } from '../../src/workflows/activities';
 import type { ClusterSpec } from '../../src/config/types';
 import type { NodeFiles } from '../../src/kubeadm/node-state';
-import type { NodeVersions } from '../../src/kubeadm/upgrade';
+import type { NodeVersions } from '../../src/kubeadm/upgrade-node';
 
 export const spec = (approvals: ClusterSpec['approvals'] = [], workers = 4): ClusterSpec => ({
   name: 'wf-test',

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { ClusterSpec } from '../../src/config/types';
-import type { NodeVersions } from '../../src/kubeadm/upgrade';
+import type { NodeVersions } from '../../src/kubeadm/upgrade-node';
 import { approveUpdate, type Progress, progressQuery, resolveUpdate, TASK_QUEUE } from '../../src/shared/definitions';
 import { planUpgradeWorkflow, upgradeClusterWorkflow } from '../../src/workflows';
 import type { UpgradeClusterInput, UpgradeClusterResult } from '../../src/workflows/upgrade-cluster';

@@ -5,15 +5,13 @@ import type { BackupResult, BinarySource } from '../../activities/upgrade';
 import type { ClusterSpec, HostSpec } from '../../config/types';
 import { canonicalJson, sha256Hex } from '../../common/sha256';
 import { compareKubeVersions, kubeVersionString, parseKubeVersion } from '../../kubeadm/version';
+import { isMinorHop, upgradeHops, VERSIONED_COMPONENTS } from '../../kubeadm/upgrade';
 import {
-  isMinorHop,
   nodeUpgradeState,
-  upgradeHops,
-  VERSIONED_COMPONENTS,
   type NodeUpgradeState,
   type NodeVersions,
   type UpgradeRole,
-} from '../../kubeadm/upgrade';
+} from '../../kubeadm/upgrade-node';
 import type { KubeadmHaActivities } from '../activities';
 import type { BuildCluster } from '../build/cluster';
 import type { HostModel } from '../engine/context';
