@@ -5,10 +5,8 @@
 // the new kubelet and kubectl, the kubelet restarted, uncordon. Each change runs journaled under the
 // host lock, so a retry from any worker re-attaches to a running `upgrade apply` instead of starting
 // a second one; and each activity first reads where the node stands, so a new run goes on from there.
-import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { HostSpec } from '../config/types';
-import { shellQuote } from '../common/shell-quote';
 import { uncordonCommand } from '../kubeadm/drain';
 import { KUBECTL } from '../kubeadm/paths';
 import { upgradeApplyCommand, upgradeNodeCommand, upgradePlanCommand } from '../kubeadm/upgrade';
@@ -22,29 +20,20 @@ import {
 } from '../kubeadm/upgrade-node';
 import { parseUpgradePlan, planSummary } from '../kubeadm/upgrade-plan';
 import {
-  aptInstallCommand,
   backupCommand,
   backupDir,
-  binaryInFolder,
-  binaryPath,
   apiServerReadyCommand,
   KUBELET_RESTART,
   nodeStatusCommand,
   parseNodeStatus,
-  parseSha256File,
   parseSha256sum,
   SNAPSHOT_FILE,
-  type UpgradeBinary,
 } from '../kubeadm/upgrade-install';
-import { readWorkerFile } from '../worker-files';
+import { type BinarySource, install } from './binaries';
 import { drain } from './drain';
-import { installFiles, type FileCopy } from './file-copy';
 import { type Remote, withSessions } from './host-context';
 import { commandOutcome, kubeadmFailure } from './kubeadm-failure';
 import type { Journaled, OnHost, StepResult } from './types';
-
-/** How the new binaries reach a node: copied from a folder on the worker, or the node's packages. */
-export type BinarySource = { binaries: string } | { packages: 'apt' };
 
 export const readNodeVersions = async ({ host, ssh }: OnHost): Promise<NodeVersions> =>
   withSessions(ssh, [host], async (node) =>
@@ -129,57 +118,6 @@ export const backupCluster = async ({
 };
 
 const refuse = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
-
-/** Installs `names` at `version` on the node, journaled; done already when the installed files are those. */
-async function install(
-  node: Remote,
-  id: string,
-  names: UpgradeBinary[],
-  version: string,
-  source: BinarySource,
-  privateKeyFile: string,
-): Promise<void> {
-  const what = `installing ${names.join(', ')} ${version}`;
-  node.step(what);
-  if ('packages' in source) {
-    const o = await node.journaled({ id, command: aptInstallCommand(names, version) });
-    commandOutcome(node.host.name, what, o);
-    return;
-  }
-  const files: FileCopy[] = [];
-  for (const name of names) {
-    const file = binaryInFolder(source.binaries, version, name);
-    let content: Buffer;
-    let expected: string;
-    try {
-      content = await readWorkerFile(file, 'upgrade.binaries', { privateKeyFile });
-      expected = parseSha256File(
-        (await readWorkerFile(`${file}.sha256`, 'upgrade.binaries')).toString('utf8'),
-        `${file}.sha256`,
-      );
-    } catch (e) {
-      if (e instanceof ApplicationFailure) throw e;
-      throw refuse(
-        'UpgradeSourceMissing',
-        `upgrade.binaries: cannot read ${file} or ${file}.sha256 on the worker: ${(e as Error).message}; put ${name} ${version} and its .sha256 there, then retry`,
-      );
-    }
-    const digest = createHash('sha256').update(content).digest('hex');
-    if (digest !== expected)
-      throw refuse(
-        'UpgradeSourceMissing',
-        `upgrade.binaries: ${file} has SHA-256 ${digest}, but ${file}.sha256 says ${expected}; refusing to install it`,
-      );
-    files.push({ path: binaryPath(name), mode: 0o755, content });
-  }
-  const guard = files
-    .map(
-      (f) =>
-        `echo ${shellQuote(`${createHash('sha256').update(f.content).digest('hex')}  ${f.path}`)} | sha256sum -c --quiet 2>/dev/null`,
-    )
-    .join(' && ');
-  await installFiles(node, id, files, what, guard);
-}
 
 const versionsOf = async (node: Remote) =>
   parseNodeVersions((await node.check(nodeVersionsCommand(), 'reading the node versions')).stdout);

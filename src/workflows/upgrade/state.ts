@@ -1,7 +1,8 @@
 // The upgrade's state: each node's versions as inspection read them (the facts the phases plan
 // from, frozen once it ends), the hops from the cluster's version to the file's, and what this run
 // did: the backup, the nodes whose kubeadm part is done, the nodes upgraded.
-import type { BackupResult, BinarySource } from '../../activities/upgrade';
+import type { BinarySource } from '../../activities/binaries';
+import type { BackupResult } from '../../activities/upgrade';
 import type { ClusterSpec, HostSpec } from '../../config/types';
 import { canonicalJson, sha256Hex } from '../../common/sha256';
 import { compareKubeVersions, kubeVersionString, parseKubeVersion } from '../../kubeadm/version';
