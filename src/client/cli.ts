@@ -7,7 +7,8 @@ import { codecNotice, loadCodecKeys, newKeyLine, KEY_FILE_ENV } from '../codec/k
 import { keygen } from './keygen';
 import { serveCodec } from './serve-codec';
 import { ClusterFileError, loadClusterFile } from '../config/cluster-file';
-import { cancel, list, plan, upgradePlan, watch } from './commands';
+import { cancel, list, plan, watch } from './commands';
+import { upgradePlan } from './upgrade-plan';
 import { status } from './status';
 import { UsageError } from './usage-error';
 import { messageWithCauses, unreachableReason } from './reach';
