@@ -14,12 +14,10 @@ import {
 import { readWorkerFile } from '../worker-files';
 import { installFiles, type FileCopy } from './file-copy';
 import type { Remote } from './host-context';
-import { commandOutcome } from './kubeadm-failure';
+import { commandOutcome, refuse } from './kubeadm-failure';
 
 /** How the new binaries reach a node: copied from a folder on the worker, or the node's packages. */
 export type BinarySource = { binaries: string } | { packages: 'apt' };
-
-const refuse = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
 
 export /** Installs `names` at `version` on the node, journaled; done already when the installed files are those. */
 async function install(

@@ -21,6 +21,10 @@ const TYPES: Record<KubeadmFailureKind, string> = {
   unknown: 'KubeadmFailed',
 };
 
+/** A failure no retry of the activity heals: the workflow parks the step with it. */
+export const refuse = (type: string, message: string) =>
+  ApplicationFailure.create({ type, message, nonRetryable: true });
+
 export function kubeadmFailure(
   hostName: string,
   what: string,

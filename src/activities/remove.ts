@@ -19,11 +19,10 @@ import {
 import { KUBECTL } from '../kubeadm/paths';
 import { readEtcdMembers, removeEtcdMember } from './cluster-facts';
 import { drain } from './drain';
+import { refuse } from './kubeadm-failure';
 import { type Remote, withSessions } from './host-context';
 import { kubeadmLeftovers, resetHere } from './node-reset';
 import type { Journaled, OnHost, Role, StepResult } from './types';
-
-const refuse = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
 
 /** The host part of a member's client URL (https://10.0.0.7:2379, https://[fd00::7]:2379). */
 const clientAddress = (m: EtcdMember): string | undefined => {

@@ -5,7 +5,6 @@
 // the new kubelet and kubectl, the kubelet restarted, uncordon. Each change runs journaled under the
 // host lock, so a retry from any worker re-attaches to a running `upgrade apply` instead of starting
 // a second one; and each activity first reads where the node stands, so a new run goes on from there.
-import { ApplicationFailure } from '@temporalio/activity';
 import type { HostSpec } from '../config/types';
 import { uncordonCommand } from '../kubeadm/drain';
 import { KUBECTL } from '../kubeadm/paths';
@@ -32,7 +31,7 @@ import {
 import { type BinarySource, install } from './binaries';
 import { drain } from './drain';
 import { type Remote, withSessions } from './host-context';
-import { commandOutcome, kubeadmFailure } from './kubeadm-failure';
+import { commandOutcome, kubeadmFailure, refuse } from './kubeadm-failure';
 import type { Journaled, OnHost, StepResult } from './types';
 
 export const readNodeVersions = async ({ host, ssh }: OnHost): Promise<NodeVersions> =>
@@ -116,8 +115,6 @@ export const backupCluster = async ({
       .join(', ')}`,
   };
 };
-
-const refuse = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
 
 const versionsOf = async (node: Remote) =>
   parseNodeVersions((await node.check(nodeVersionsCommand(), 'reading the node versions')).stdout);
