@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // kubeadm-ha: plan, start, reset, approve, reject, watch, list and cancel HA cluster runs; make payload keys, serve the codec.
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { kubeadmHaDataConverter } from '../codec/data-converter';
 import { codecNotice, loadCodecKeys, newKeyLine, KEY_FILE_ENV } from '../codec/keys';
 import { keygen } from './keygen';
@@ -11,15 +11,14 @@ import { cancel, list, plan, watch } from './commands';
 import { upgradePlan } from './upgrade-plan';
 import { status } from './status';
 import { UsageError } from './usage-error';
-import { messageWithCauses, unreachableReason } from './reach';
-import { temporalTarget } from './connection';
+import { messageWithCauses } from './reach';
+import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionFlags, TemporalConfigError, temporalTarget } from './connection';
+import { openConnection } from './connect';
 import { gateVerb, parkVerb, START_OPTIONS, startRun, str, type Verb } from './verbs';
 
 const COMMON = `Common options:
-  --address HOST:PORT   Temporal frontend (default: $TEMPORAL_ADDRESS or localhost:7233)
-  --namespace NAME      Temporal namespace (default: $TEMPORAL_NAMESPACE or default)
-  --ui URL              Web UI base for links (default: $TEMPORAL_UI_URL or http://localhost:8233)
-  -h, --help            Show help for the command`;
+  -h, --help                Show help for the command
+${CONNECTION_HELP}`;
 
 const VERBS: Record<string, Verb> = {
   plan: {
@@ -165,7 +164,7 @@ const VERBS: Record<string, Verb> = {
     usage: 'kubeadm-ha codec-server [--port 8888] [--listen 127.0.0.1] [--origin URL]... [--token-file PATH]',
     summary:
       `Serve POST /encode and /decode for the Temporal Web UI with the keys of ${KEY_FILE_ENV}, so the UI shows payloads decrypted. ` +
-      '--origin is the Web UI\'s origin allowed by CORS (default http://localhost:8233; repeat for more); --token-file requires "Authorization: Bearer <token>".',
+      '--origin is the Web UI\'s origin allowed by CORS (default: the origin of --ui or TEMPORAL_UI_URL, else http://localhost:8233; repeat for more); --token-file requires "Authorization: Bearer <token>".',
     options: {
       port: { type: 'string' },
       origin: { type: 'string', multiple: true },
@@ -203,9 +202,7 @@ export async function main(argv: string[], print: (s: string) => void = console.
       strict: true,
       options: {
         ...verb.options,
-        address: { type: 'string' },
-        namespace: { type: 'string' },
-        ui: { type: 'string' },
+        ...CONNECTION_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -230,20 +227,8 @@ export async function main(argv: string[], print: (s: string) => void = console.
   if (verb.local) return verb.local(parsed.positionals, v, print);
   const keys = loadCodecKeys();
   if (!keys.encryptKeyId) console.error(`kubeadm-ha: ${codecNotice(keys)}`);
-  const t = temporalTarget({ address: str(v.address), namespace: str(v.namespace), ui: str(v.ui) });
-  const unreachable = await unreachableReason(t.address);
-  if (unreachable)
-    throw new UsageError(
-      `cannot reach Temporal at ${t.address}: ${unreachable}; start it (npm run server) or set --address / TEMPORAL_ADDRESS`,
-    );
-  let connection: Connection;
-  try {
-    connection = await Connection.connect({ address: t.address });
-  } catch (err) {
-    throw new UsageError(
-      `cannot reach Temporal at ${t.address} (${messageWithCauses(err)}); start it (npm run server) or set --address / TEMPORAL_ADDRESS`,
-    );
-  }
+  const t = temporalTarget(connectionFlags(v));
+  const connection = await openConnection(t);
   try {
     const client = new Client({
       connection,
@@ -260,7 +245,8 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err) => {
-      if (err instanceof UsageError || err instanceof ClusterFileError) console.error(`kubeadm-ha: ${err.message}`);
+      if (err instanceof UsageError || err instanceof ClusterFileError || err instanceof TemporalConfigError)
+        console.error(`kubeadm-ha: ${err.message}`);
       else console.error(`kubeadm-ha: ${messageWithCauses(err)}`);
       process.exit(err instanceof ClusterFileError ? 2 : 1);
     },

@@ -1,8 +1,10 @@
 // Why a Temporal address cannot be used, found in about two seconds: the SDK's own connect waits
 // for its deadline and then says only "Failed to connect before the deadline". A Temporal frontend
-// speaks gRPC, which is HTTP/2 without TLS negotiation here ("prior knowledge", RFC 9113 §3.3).
+// speaks gRPC: HTTP/2 without TLS negotiation ("prior knowledge", RFC 9113 §3.3), or over TLS with
+// ALPN h2, where the handshake says what is wrong with either side's certificate.
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
+import type { TLSConfig } from '@temporalio/client';
 
 const PROBE_MS = 2000;
 
@@ -11,8 +13,34 @@ function hostPort(address: string): { host: string; port: number } | undefined {
   return m ? { host: m[1] ?? m[2], port: Number(m[3]) } : undefined;
 }
 
-/** A short reason the address is unusable, or undefined when an HTTP/2 server answers there. */
-export async function unreachableReason(address: string, timeoutMs = PROBE_MS): Promise<string | undefined> {
+/** What a TLS handshake error means for the operator; OpenSSL's codes as Node reports them. */
+export function tlsFailureReason(code: string, message: string, serverName: string): string {
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return `the server's certificate is not for "${serverName}" (${message.replace(/^.*?: /, '')}); set --tls-server-name (TEMPORAL_TLS_SERVER_NAME) to a name it carries`;
+  if (
+    /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?)$/.test(
+      code,
+    )
+  )
+    return `the server's certificate is not signed by a CA this side trusts (${code}); set --tls-ca-path (TEMPORAL_TLS_SERVER_CA_CERT_PATH) to the CA that signed it`;
+  if (code === 'CERT_HAS_EXPIRED') return "the server's certificate has expired; its operator must renew it";
+  if (/CERTIFICATE_REQUIRED/.test(code) || /certificate required/i.test(message))
+    return 'the server requires a client certificate (mTLS); set --tls-cert-path and --tls-key-path (TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH)';
+  if (/CERTIFICATE_EXPIRED/.test(code))
+    return 'the server refused the client certificate as expired; get a new one';
+  if (/UNKNOWN_CA|BAD_CERTIFICATE|DECRYPT_ERROR|CERTIFICATE_UNKNOWN/.test(code))
+    return `the server refused the client certificate (${code}): it was not issued by a CA the server trusts`;
+  if (/WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|RECORD_LAYER_FAILURE/.test(code) || /wrong version number/.test(message))
+    return 'the server does not speak TLS there; drop --tls and the TLS settings (TEMPORAL_TLS_*, the profile\'s tls table)';
+  return `TLS handshake failed: ${code ? `${code}: ` : ''}${message}`;
+}
+
+/** A short reason the address is unusable, or undefined when an HTTP/2 server answers there (over TLS when `tls` is set). */
+export async function unreachableReason(
+  address: string,
+  timeoutMs = PROBE_MS,
+  tls?: TLSConfig | boolean,
+): Promise<string | undefined> {
   const hp = hostPort(address);
   if (!hp) return `"${address}" is not host:port (e.g. localhost:7233)`;
   const tcp = await new Promise<string | undefined>((resolve) => {
@@ -36,7 +64,17 @@ export async function unreachableReason(address: string, timeoutMs = PROBE_MS): 
   if (tcp) return tcp;
   return new Promise((resolve) => {
     const host = hp.host.includes(':') ? `[${hp.host}]` : hp.host;
-    const session = http2.connect(`http://${host}:${hp.port}`);
+    const t = typeof tls === 'object' ? tls : undefined;
+    const serverName = t?.serverNameOverride ?? hp.host;
+    const session = tls
+      ? http2.connect(`https://${host}:${hp.port}`, {
+          servername: net.isIP(serverName) ? undefined : serverName,
+          ...(t?.serverRootCACertificate ? { ca: Buffer.from(t.serverRootCACertificate) } : {}),
+          ...(t?.clientCertPair
+            ? { cert: Buffer.from(t.clientCertPair.crt), key: Buffer.from(t.clientCertPair.key) }
+            : {}),
+        })
+      : http2.connect(`http://${host}:${hp.port}`);
     const done = (r: string | undefined) => {
       session.destroy();
       resolve(r);
@@ -59,11 +97,16 @@ export async function unreachableReason(address: string, timeoutMs = PROBE_MS): 
     });
     session.once('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      notGrpc(e.code ?? e.message);
+      if (tls) done(tlsFailureReason(e.code ?? '', e.message, serverName));
+      else notGrpc(e.code ?? e.message);
     });
     session.once('close', () => {
       clearTimeout(timer);
-      notGrpc('the connection closed before any HTTP/2 SETTINGS');
+      if (tls) done('the server closed the TLS connection before any HTTP/2 SETTINGS');
+      else
+        notGrpc(
+          'the connection closed before any HTTP/2 SETTINGS; a frontend that wants TLS does that: set --tls or the TLS settings',
+        );
     });
   });
 }

@@ -3,6 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { createCodecServer, isLoopback } from '../codec/codec-server';
 import { EncryptionCodec } from '../codec/encryption-codec';
 import { codecNotice, loadCodecKeys } from '../codec/keys';
+import { connectionFlags, temporalTarget } from './connection';
 import { UsageError } from './usage-error';
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
@@ -33,7 +34,8 @@ export async function serveCodec(
     );
   const tokenFile = str(v['token-file']);
   const token = tokenFile ? readTokenFile(tokenFile) : undefined;
-  const origins = (v.origin as unknown as string[] | undefined) ?? ['http://localhost:8233'];
+  // The Web UI of the Temporal the other commands use (--ui, TEMPORAL_UI_URL), unless named.
+  const origins = (v.origin as unknown as string[] | undefined) ?? [new URL(temporalTarget(connectionFlags(v)).ui).origin];
   const host = str(v.listen) ?? '127.0.0.1';
   if (!isLoopback(host) && token === undefined) {
     throw new UsageError(

@@ -115,12 +115,17 @@ function bounded(lines: string[]): string[] {
 /** The workflow's input: defaults applied, host ports filled in, paths absolute (see ClusterSpec). */
 function toSpec(d: z.output<typeof clusterFileSchema>, base: string): ClusterSpec {
   const port = d.ssh.port;
-  const host = (h: { name: string; address: string; port?: number; remove?: true }): HostSpec => ({
-    name: h.name,
-    address: h.address,
-    port: h.port ?? port,
-    ...(h.remove ? { remove: true } : {}),
-  });
+  const host = (h: { name: string; address: string; port?: number; taskQueue?: string; remove?: true }): HostSpec => {
+    const taskQueue = h.taskQueue ?? d.taskQueue;
+    return {
+      name: h.name,
+      address: h.address,
+      port: h.port ?? port,
+      // Only files that name queues carry them, so the specs (and histories) of others keep their shape.
+      ...(taskQueue ? { taskQueue } : {}),
+      ...(h.remove ? { remove: true } : {}),
+    };
+  };
   let etcd: EtcdSpec | undefined;
   if (d.etcd) {
     etcd =

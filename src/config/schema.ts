@@ -15,6 +15,7 @@ import {
   endpointProblem,
   hostPathProblem,
   preflightCheckProblem,
+  taskQueueProblem,
   type Problem,
   userProblem,
 } from './value-problems';
@@ -92,6 +93,11 @@ const hostFields = (advertises?: string) => ({
       : 'IP address or DNS name the worker connects to over SSH',
   ),
   port: port().optional().describe('SSH port; default ssh.port'),
+  taskQueue: text(taskQueueProblem)
+    .optional()
+    .describe(
+      "Task queue of the workers that can reach this host (its network zone): only they run its steps; default the file's taskQueue",
+    ),
 });
 
 export const hostSchema = (advertises?: string) => z.strictObject(hostFields(advertises));
@@ -312,6 +318,11 @@ export const clusterFileSchema = z
       })
       .optional()
       .describe('How `kubeadm-ha upgrade` brings the new kubeadm, kubelet and kubectl to the nodes'),
+    taskQueue: text(taskQueueProblem)
+      .optional()
+      .describe(
+        'Task queue of the hosts that name none (default kubeadm-ha, where the runs themselves go): start a worker with --task-queue NAME on a machine that reaches them',
+      ),
     workerConcurrency: z
       .number({ error: concurrencyError })
       .int({ error: concurrencyError })

@@ -73,3 +73,9 @@ export const preflightCheckProblem: Problem = (c) =>
       : `${show(c)} is not a kubeadm preflight check name (as printed in "[ERROR <Name>]: ...", e.g. SystemVerification)`;
 export const hostPathProblem: Problem = (p) =>
   p.startsWith('/') && !/[\0\n]/.test(p) ? undefined : `${show(p)} must be an absolute path on the hosts`;
+
+/** A Temporal task queue name as kubeadm-ha's workers take it with --task-queue. */
+export const taskQueueProblem: Problem = (q) =>
+  /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$/.test(q)
+    ? undefined
+    : `${show(q)} is not a task queue name: letters, digits and . _ : @ -, starting with a letter or digit, at most 200 characters`;

@@ -27,8 +27,31 @@ export function activitiesFor(tuning: RetryTuning = {}): KubeadmHaActivities {
     retry,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   };
-  const quick = proxyActivities<KubeadmHaActivities>({ ...common, startToCloseTimeout: '3m' });
-  const long = proxyActivities<KubeadmHaActivities>({ ...common, startToCloseTimeout: '30m' });
+  const queues = new Map<string, { quick: KubeadmHaActivities; long: KubeadmHaActivities }>();
+  const on = (taskQueue: string | undefined) => {
+    const key = taskQueue ?? '';
+    let p = queues.get(key);
+    if (!p) {
+      const q = taskQueue ? { taskQueue } : {};
+      p = {
+        quick: proxyActivities<KubeadmHaActivities>({ ...common, ...q, startToCloseTimeout: '3m' }),
+        long: proxyActivities<KubeadmHaActivities>({ ...common, ...q, startToCloseTimeout: '30m' }),
+      };
+      queues.set(key, p);
+    }
+    return p;
+  };
+  // A call goes to the task queue of the host it acts on (the workers of its network zone), else the
+  // run's own queue: every activity's input names its host (OnHost).
+  const routed = (kind: 'quick' | 'long'): KubeadmHaActivities =>
+    new Proxy({} as KubeadmHaActivities, {
+      get:
+        (_, name: string) =>
+        (input: { host?: { taskQueue?: string } } | undefined) =>
+          (on(input?.host?.taskQueue)[kind] as unknown as Record<string, (i: unknown) => Promise<unknown>>)[name](input),
+    });
+  const quick = routed('quick');
+  const long = routed('long');
   // One line per activity: how long one attempt may take. A missing or unknown name fails to compile.
   return {
     inspectHost: quick.inspectHost,

@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { watch } from '../../src/client/commands';
-import type { TemporalTarget } from '../../src/client/connection';
+import { type TemporalTarget, temporalTarget } from '../../src/client/connection';
 import { main } from '../../src/client/cli';
 import { EXIT_STALLED } from '../../src/client/run-end';
 import { TASK_QUEUE, workflowIdFor } from '../../src/shared/definitions';
@@ -22,7 +22,7 @@ describe('how following a run ends with nobody there', () => {
   let target: TemporalTarget;
   before(async () => {
     env = await startDevServer();
-    target = { address: env.address, namespace: 'default', ui: 'http://localhost:8233' };
+    target = temporalTarget({ address: env.address }, {});
   });
   after(async () => {
     await env?.teardown();

@@ -331,7 +331,7 @@ describe('cluster file', () => {
     );
     assert.match(
       text({ ...good(), workers: [{ name: 'w1', address: '10.0.1.1', role: 'x' }] }),
-      /^workers\[0\]\.role: unknown field; workers\[0\] takes name, address, port and remove$/m,
+      /^workers\[0\]\.role: unknown field; workers\[0\] takes name, address, port, taskQueue and remove$/m,
     );
     assert.match(
       text({
@@ -716,7 +716,7 @@ describe('cluster file', () => {
     assert.doesNotMatch(all, /[\u0000-\u0009\u000b-\u001f\u007f\u202e]/, 'no raw control character');
     assert.ok(
       p.includes(
-        '"\\u001b[31mred\\0": unknown field; known fields are name, kubernetesVersion, topology, etcd, certificates, loadBalancer, networking, kubeletConfiguration, kubeProxyConfiguration, kubeadm, cni, ssh, controlPlanes, workers, approvals, upgrade, workerConcurrency',
+        '"\\u001b[31mred\\0": unknown field; known fields are name, kubernetesVersion, topology, etcd, certificates, loadBalancer, networking, kubeletConfiguration, kubeProxyConfiguration, kubeadm, cni, ssh, controlPlanes, workers, approvals, upgrade, taskQueue, workerConcurrency',
       ),
       all,
     );

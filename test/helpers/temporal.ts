@@ -83,11 +83,15 @@ export function workflowBundle(): Promise<{ codePath: string }> {
   return bundle;
 }
 
-/** A worker on the test server's task queue with the workflows as they ship and the given (stand-in) activities. */
-export async function testWorker(env: TestWorkflowEnvironment, activities: KubeadmHaActivities): Promise<Worker> {
+/** A worker on the test server's task queue (or a zone's) with the workflows as they ship and the given (stand-in) activities. */
+export async function testWorker(
+  env: TestWorkflowEnvironment,
+  activities: KubeadmHaActivities,
+  taskQueue = TASK_QUEUE,
+): Promise<Worker> {
   return Worker.create({
     connection: env.nativeConnection,
-    taskQueue: TASK_QUEUE,
+    taskQueue,
     workflowBundle: await workflowBundle(),
     activities,
     dataConverter: workerDataConverter(),

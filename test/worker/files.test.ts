@@ -84,7 +84,7 @@ describe('the worker file roots', () => {
     assert.deepEqual(parseWorkerArgs([], { KUBEADM_HA_FILE_ROOTS: outside }).fileRoots, [outside]);
     assert.throws(
       () => parseWorkerArgs(['--bogus'], {}),
-      /unknown worker argument "--bogus"; the worker takes --file-roots/,
+      /Unknown option '--bogus'; the worker takes --file-roots/,
     );
     assert.throws(
       () => resolveFileRoots('/'),

@@ -267,6 +267,34 @@ describe('haClusterWorkflow on the time-skipping test server', () => {
     assert.equal(new Set(ids).size, ids.length, 'every step has its own journal id');
   });
 
+  it("sends a host's activities only to its zone's task queue; the others to the run's own", async () => {
+    const onDefault: Call[] = [];
+    const onZone: Call[] = [];
+    const base = spec([], 4);
+    const zoned = new Set(['w3', 'w4']);
+    const input = {
+      spec: { ...base, workers: base.workers.map((w) => (zoned.has(w.name) ? { ...w, taskQueue: 'zone-b' } : w)) },
+    };
+    const zoneWorker = await testWorker(server.env, fakeActivities(onZone), 'zone-b');
+    const { result, scheduled } = await zoneWorker.runUntil(
+      run(fakeActivities(onDefault), input, async (h) => {
+        const result = await h.result();
+        const events = (await h.fetchHistory()).events ?? [];
+        const scheduled = events
+          .map((e) => e.activityTaskScheduledEventAttributes)
+          .filter((a) => a?.activityType?.name === 'joinNode')
+          .map((a) => a!.taskQueue!.name);
+        return { result, scheduled };
+      }),
+    );
+    assert.equal(result.outcome, 'completed');
+    assert.deepEqual([...new Set(onZone.map((c) => c.host))].sort(), ['w3', 'w4'], 'only the zone hosts ran on zone-b');
+    for (const step of ['inspectHost', 'joinNode'])
+      assert.deepEqual(names(onZone, step).sort(), ['w3', 'w4'], `${step} of w3 and w4 ran on zone-b`);
+    assert.ok(!onDefault.some((c) => c.host && zoned.has(c.host)), 'no step of w3 or w4 on the default queue');
+    assert.deepEqual(scheduled.filter((q) => q === 'zone-b').length, 2, 'two joinNode tasks scheduled on zone-b');
+  });
+
   it('waits at each gate; the update refuses a phase that is not waiting; approvals land in history', async () => {
     const calls: Call[] = [];
     await run(fakeActivities(calls), { spec: spec(['init', 'joinControlPlanes', 'joinWorkers']) }, async (h) => {
