@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(openssh-server openssh-client haproxy sudo iptables openssl util-linux netcat-openbsd python3-venv etcd-server etcd-client iproute2 chromium containerd runc socat gcc libc6-dev busybox-static)
+APT_PACKAGES=(openssh-server openssh-client haproxy sudo iptables openssl util-linux netcat-openbsd python3-venv etcd-server etcd-client iproute2 chromium containerd runc socat gcc libc6-dev busybox-static postgresql)
 missing=()
 # Installed means "install ok installed": a removed package keeps a dpkg entry (config-files).
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -89,12 +89,20 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))
 EOF
 }
 
+# alive PID: the process exists and is not a zombie (postgres, double-forked by pg_ctl, is reaped by
+# whatever the init of the machine is, maybe late).
+alive() {
+  local state
+  state=$(sed -n 's/^[0-9]* (.*) \(.\) .*/\1/p' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+
 # stop_pid NAME PID: TERM, then KILL after 15 s.
 stop_pid() {
   local name=$1 pid=$2 i
-  kill -0 "$pid" 2>/dev/null || return 0
+  alive "$pid" || return 0
   kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < 150; i++)); do kill -0 "$pid" 2>/dev/null || { log "stopped $name (pid $pid)"; return 0; }; sleep 0.1; done
+  for ((i = 0; i < 150; i++)); do alive "$pid" || { log "stopped $name (pid $pid)"; return 0; }; sleep 0.1; done
   kill -KILL "$pid" 2>/dev/null || true
   log "killed $name (pid $pid)"
 }
@@ -110,7 +118,7 @@ cmd_stop() {
   if [ -d "$PRIV" ]; then
     local bin
     if [ -f "$PRIV/data/postmaster.pid" ] && bin=$(pg_bin); then
-      as_postgres "$bin/pg_ctl" -D "$PRIV/data" -m fast -w -t 30 stop >/dev/null 2>&1 || true
+      as_postgres "$bin/pg_ctl" -D "$PRIV/data" -m fast -w -t 30 stop >/dev/null || true
     fi
     # Whatever pg_ctl could not stop (or a postmaster.pid it never wrote).
     local pmpid
@@ -394,11 +402,16 @@ setup_namespace() {
   temporal_cli operator namespace describe -n "$NAMESPACE" >/dev/null 2>&1 ||
     temporal_cli operator namespace create -n "$NAMESPACE" >/dev/null
   local pair name type list i
+  # A new namespace reaches the hosts' namespace registries at their next refresh (up to 10 s).
+  for ((i = 0; ; i++)); do
+    temporal_cli operator search-attribute list -n "$NAMESPACE" >/dev/null 2>"$DIR/sa.err" && break
+    [ "$i" -lt 60 ] || { cat "$DIR/sa.err" >&2; die "namespace $NAMESPACE did not become usable"; }
+    sleep 0.5
+  done
   for pair in $SEARCH_ATTRIBUTES; do
     name=${pair%%:*}; type=${pair#*:}
     list=$(temporal_cli operator search-attribute list -n "$NAMESPACE")
     if grep -qw "$name" <<<"$list"; then continue; fi
-    # Right after the namespace is created, its registry entry may not have reached every host yet.
     for ((i = 0; ; i++)); do
       temporal_cli operator search-attribute create -n "$NAMESPACE" --name "$name" --type "$type" >/dev/null 2>"$DIR/sa.err" && break
       [ "$i" -lt 30 ] || { cat "$DIR/sa.err" >&2; die "could not create search attribute $name"; }

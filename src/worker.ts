@@ -92,7 +92,13 @@ export async function runWorker(argv: string[] = []): Promise<void> {
 
 if (require.main === module) {
   runWorker(process.argv.slice(2)).catch((err) => {
-    console.error(err instanceof TemporalConfigError ? `kubeadm-ha worker: ${err.message}` : err instanceof Error ? err.message : err);
+    console.error(
+      err instanceof TemporalConfigError
+        ? `kubeadm-ha worker: ${err.message}`
+        : err instanceof Error
+          ? err.message
+          : err,
+    );
     process.exit(1);
   });
 }

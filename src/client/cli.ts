@@ -12,7 +12,13 @@ import { upgradePlan } from './upgrade-plan';
 import { status } from './status';
 import { UsageError } from './usage-error';
 import { messageWithCauses } from './reach';
-import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionFlags, TemporalConfigError, temporalTarget } from './connection';
+import {
+  CONNECTION_HELP,
+  CONNECTION_OPTIONS,
+  connectionFlags,
+  TemporalConfigError,
+  temporalTarget,
+} from './connection';
 import { openConnection } from './connect';
 import { gateVerb, parkVerb, START_OPTIONS, startRun, str, type Verb } from './verbs';
 

@@ -41,7 +41,8 @@ export async function openConnection(t: TemporalTarget): Promise<Connection> {
   } catch (err) {
     await connection.close();
     throw new TemporalConfigError(
-      refusalReason(err, t) ?? `Temporal at ${t.address} did not describe namespace "${t.namespace}": ${messageWithCauses(err)}`,
+      refusalReason(err, t) ??
+        `Temporal at ${t.address} did not describe namespace "${t.namespace}": ${messageWithCauses(err)}`,
     );
   }
   return connection;

@@ -51,11 +51,13 @@ Temporal Cloud or a self-hosted server with mTLS:
   kubeadm-ha start cluster.yaml --address <ns>.<account>.tmprl.cloud:7233 --namespace <ns>.<account> \\
     --tls-cert-path client.pem --tls-key-path client.key`;
 
-export type ConnectionFlags = { [K in keyof typeof CONNECTION_OPTIONS]?: (typeof CONNECTION_OPTIONS)[K] extends {
-  type: 'boolean';
-}
-  ? boolean
-  : string };
+export type ConnectionFlags = {
+  [K in keyof typeof CONNECTION_OPTIONS]?: (typeof CONNECTION_OPTIONS)[K] extends {
+    type: 'boolean';
+  }
+    ? boolean
+    : string;
+};
 
 /** The options both Connection (client) and NativeConnection (worker) take. */
 export interface ConnectOptions {

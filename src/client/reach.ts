@@ -4,6 +4,7 @@
 // ALPN h2, where the handshake says what is wrong with either side's certificate.
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import type { TLSConfig } from '@temporalio/client';
 
 const PROBE_MS = 2000;
@@ -26,12 +27,14 @@ export function tlsFailureReason(code: string, message: string, serverName: stri
   if (code === 'CERT_HAS_EXPIRED') return "the server's certificate has expired; its operator must renew it";
   if (/CERTIFICATE_REQUIRED/.test(code) || /certificate required/i.test(message))
     return 'the server requires a client certificate (mTLS); set --tls-cert-path and --tls-key-path (TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH)';
-  if (/CERTIFICATE_EXPIRED/.test(code))
-    return 'the server refused the client certificate as expired; get a new one';
+  if (/CERTIFICATE_EXPIRED/.test(code)) return 'the server refused the client certificate as expired; get a new one';
   if (/UNKNOWN_CA|BAD_CERTIFICATE|DECRYPT_ERROR|CERTIFICATE_UNKNOWN/.test(code))
     return `the server refused the client certificate (${code}): it was not issued by a CA the server trusts`;
-  if (/WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|RECORD_LAYER_FAILURE/.test(code) || /wrong version number/.test(message))
-    return 'the server does not speak TLS there; drop --tls and the TLS settings (TEMPORAL_TLS_*, the profile\'s tls table)';
+  if (
+    /WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|RECORD_LAYER_FAILURE/.test(code) ||
+    /wrong version number/.test(message)
+  )
+    return "the server does not speak TLS there; drop --tls and the TLS settings (TEMPORAL_TLS_*, the profile's tls table)";
   return `TLS handshake failed: ${code ? `${code}: ` : ''}${message}`;
 }
 
@@ -62,52 +65,84 @@ export async function unreachableReason(
     );
   });
   if (tcp) return tcp;
+  return tls ? tlsProbe(hp, timeoutMs, typeof tls === 'object' ? tls : {}) : plainProbe(hp, timeoutMs);
+}
+
+const noHttp2 = (timeoutMs: number) =>
+  `it accepts connections but does not answer HTTP/2 within ${timeoutMs / 1000} s, as a Temporal frontend (gRPC) would`;
+
+function plainProbe(hp: { host: string; port: number }, timeoutMs: number): Promise<string | undefined> {
   return new Promise((resolve) => {
     const host = hp.host.includes(':') ? `[${hp.host}]` : hp.host;
-    const t = typeof tls === 'object' ? tls : undefined;
-    const serverName = t?.serverNameOverride ?? hp.host;
-    const session = tls
-      ? http2.connect(`https://${host}:${hp.port}`, {
-          servername: net.isIP(serverName) ? undefined : serverName,
-          ...(t?.serverRootCACertificate ? { ca: Buffer.from(t.serverRootCACertificate) } : {}),
-          ...(t?.clientCertPair
-            ? { cert: Buffer.from(t.clientCertPair.crt), key: Buffer.from(t.clientCertPair.key) }
-            : {}),
-        })
-      : http2.connect(`http://${host}:${hp.port}`);
+    const session = http2.connect(`http://${host}:${hp.port}`);
     const done = (r: string | undefined) => {
+      clearTimeout(timer);
       session.destroy();
       resolve(r);
     };
-    const timer = setTimeout(
-      () =>
-        done(
-          `it accepts connections but does not answer HTTP/2 within ${timeoutMs / 1000} s, as a Temporal frontend (gRPC) would`,
-        ),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => done(noHttp2(timeoutMs)), timeoutMs);
     // An HTTP/2 server's first frame is its SETTINGS; an HTTP/1 server answers with text and closes.
     const notGrpc = (why: string) =>
       done(
         `something answers there, but not as a Temporal frontend (gRPC over HTTP/2: ${why}); the frontend listens on 7233, the Web UI on 8233`,
       );
-    session.once('remoteSettings', () => {
-      clearTimeout(timer);
-      done(undefined);
+    session.once('remoteSettings', () => done(undefined));
+    session.once('error', (e: NodeJS.ErrnoException) => notGrpc(e.code ?? e.message));
+    session.once('close', () =>
+      notGrpc(
+        'the connection closed before any HTTP/2 SETTINGS; a frontend that wants TLS does that: set --tls or the TLS settings',
+      ),
+    );
+  });
+}
+
+/** HTTP/2's connection preface and an empty SETTINGS frame (RFC 9113 §3.4): a frontend answers with its SETTINGS. */
+const PREFACE = Buffer.concat([
+  Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'),
+  Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]),
+]);
+
+/**
+ * The TLS handshake, then the HTTP/2 preface: under TLS 1.3 a server judges the client certificate
+ * after the client's side of the handshake is done, so its refusal comes as an alert (Go's servers)
+ * or a bare close (others) only once something is sent.
+ */
+function tlsProbe(hp: { host: string; port: number }, timeoutMs: number, t: TLSConfig): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const serverName = t.serverNameOverride ?? hp.host;
+    let handshaken = false;
+    const s = tlsConnect({
+      host: hp.host,
+      port: hp.port,
+      ALPNProtocols: ['h2'],
+      ...(net.isIP(serverName) ? {} : { servername: serverName }),
+      ...(t.serverRootCACertificate ? { ca: Buffer.from(t.serverRootCACertificate) } : {}),
+      ...(t.clientCertPair ? { cert: Buffer.from(t.clientCertPair.crt), key: Buffer.from(t.clientCertPair.key) } : {}),
     });
-    session.once('error', (e: NodeJS.ErrnoException) => {
+    const done = (r: string | undefined) => {
       clearTimeout(timer);
-      if (tls) done(tlsFailureReason(e.code ?? '', e.message, serverName));
-      else notGrpc(e.code ?? e.message);
+      s.destroy();
+      resolve(r);
+    };
+    const timer = setTimeout(() => done(noHttp2(timeoutMs)), timeoutMs);
+    s.once('secureConnect', () => {
+      handshaken = true;
+      if (s.alpnProtocol !== 'h2')
+        return done('the TLS server there does not offer HTTP/2 (ALPN h2), as a Temporal frontend (gRPC) would');
+      s.write(PREFACE);
     });
-    session.once('close', () => {
-      clearTimeout(timer);
-      if (tls) done('the server closed the TLS connection before any HTTP/2 SETTINGS');
-      else
-        notGrpc(
-          'the connection closed before any HTTP/2 SETTINGS; a frontend that wants TLS does that: set --tls or the TLS settings',
-        );
-    });
+    // A frame header is 9 bytes; its fourth is the type, 4 for SETTINGS.
+    s.once('data', (b: Buffer) =>
+      done(b.length >= 9 && b[3] === 4 ? undefined : 'the TLS server there does not speak gRPC'),
+    );
+    s.once('error', (e: NodeJS.ErrnoException) => done(tlsFailureReason(e.code ?? '', e.message, serverName)));
+    s.once('close', () =>
+      done(
+        handshaken && t.clientCertPair
+          ? 'the server closed the connection right after the TLS handshake: it refused the client certificate (not issued by a CA it trusts, or expired)'
+          : 'the server closed the TLS connection during the handshake',
+      ),
+    );
   });
 }
 

@@ -35,7 +35,9 @@ export async function serveCodec(
   const tokenFile = str(v['token-file']);
   const token = tokenFile ? readTokenFile(tokenFile) : undefined;
   // The Web UI of the Temporal the other commands use (--ui, TEMPORAL_UI_URL), unless named.
-  const origins = (v.origin as unknown as string[] | undefined) ?? [new URL(temporalTarget(connectionFlags(v)).ui).origin];
+  const origins = (v.origin as unknown as string[] | undefined) ?? [
+    new URL(temporalTarget(connectionFlags(v)).ui).origin,
+  ];
   const host = str(v.listen) ?? '127.0.0.1';
   if (!isLoopback(host) && token === undefined) {
     throw new UsageError(

@@ -45,10 +45,8 @@ export function activitiesFor(tuning: RetryTuning = {}): KubeadmHaActivities {
   // run's own queue: every activity's input names its host (OnHost).
   const routed = (kind: 'quick' | 'long'): KubeadmHaActivities =>
     new Proxy({} as KubeadmHaActivities, {
-      get:
-        (_, name: string) =>
-        (input: { host?: { taskQueue?: string } } | undefined) =>
-          (on(input?.host?.taskQueue)[kind] as unknown as Record<string, (i: unknown) => Promise<unknown>>)[name](input),
+      get: (_, name: string) => (input: { host?: { taskQueue?: string } } | undefined) =>
+        (on(input?.host?.taskQueue)[kind] as unknown as Record<string, (i: unknown) => Promise<unknown>>)[name](input),
     });
   const quick = routed('quick');
   const long = routed('long');

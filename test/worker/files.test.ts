@@ -82,10 +82,7 @@ describe('the worker file roots', () => {
       allowed,
     ]);
     assert.deepEqual(parseWorkerArgs([], { KUBEADM_HA_FILE_ROOTS: outside }).fileRoots, [outside]);
-    assert.throws(
-      () => parseWorkerArgs(['--bogus'], {}),
-      /Unknown option '--bogus'; the worker takes --file-roots/,
-    );
+    assert.throws(() => parseWorkerArgs(['--bogus'], {}), /Unknown option '--bogus'; the worker takes --file-roots/);
     assert.throws(
       () => resolveFileRoots('/'),
       (e: unknown) => e instanceof FileRootsError && /would let a run read every file/.test(e.message),
