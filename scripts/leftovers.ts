@@ -41,6 +41,10 @@ export function suiteKind(cmdline: string[]): string | undefined {
   if (/\/standins\//.test(line)) return 'fleet stand-in';
   if (cmd === 'temporal' && argv[1] === 'server') return 'Temporal dev server';
   if (cmd === 'temporal-test-server') return 'Temporal test server';
+  if (cmd === 'temporal-server') return 'Temporal server (scripts/temporal-prod.sh)';
+  if (cmd === 'ui-server') return 'Temporal Web UI server';
+  // PostgreSQL's children retitle themselves into one string: "postgres: checkpointer".
+  if (cmd === 'postgres' || (argv[0] ?? '').startsWith('postgres:')) return 'PostgreSQL';
   if (argv.some((a) => basename(a) === 'worker.js')) return 'kubeadm-ha worker';
   if (argv.some((a) => /(^|\/)src\/client\/cli\.js$/.test(a)) && !argv.includes('codec-server'))
     return 'kubeadm-ha client';

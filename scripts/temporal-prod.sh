@@ -53,15 +53,15 @@ usage() { echo "usage: scripts/temporal-prod.sh start DIR [PORT] | stop DIR" >&2
 CMD=$1
 DIR=$2
 PORT=${3:-}
-mkdir -p "$DIR"
-DIR=$(cd "$DIR" && pwd)
+[ "$CMD" = start ] && mkdir -p "$DIR"
+DIR=$(realpath -m "$DIR")
 PRIV=/tmp/kha-temporal-pg-$(printf '%s' "$DIR" | sha256sum | cut -c1-16)
 
 pg_bin() {
-  local v
-  v=$(ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -1)
-  [ -n "$v" ] && [ -x "/usr/lib/postgresql/$v/bin/pg_ctl" ] || return 1
-  echo "/usr/lib/postgresql/$v/bin"
+  local bin
+  bin=$(printf '%s\n' /usr/lib/postgresql/*/bin/pg_ctl | sort -V | tail -1)
+  [ -x "$bin" ] || return 1
+  dirname "$bin"
 }
 
 # as_postgres CMD...: runs CMD as the postgres OS user, in $PRIV, with KHA_TEST_CHECKOUT passed on.
@@ -124,7 +124,7 @@ cmd_stop() {
     local pmpid
     pmpid=$(awk '$1 == "postgres" { print $2 }' "$DIR/pids" 2>/dev/null || true)
     [ -n "$pmpid" ] && stop_pid postgres "$pmpid"
-    [ -f "$PRIV/postgres.log" ] && cp "$PRIV/postgres.log" "$DIR/postgres.log" 2>/dev/null || true
+    if [ -f "$PRIV/postgres.log" ]; then cp "$PRIV/postgres.log" "$DIR/postgres.log" 2>/dev/null || true; fi
     rm -rf "$PRIV"
     log "stopped PostgreSQL, removed $PRIV"
   fi
@@ -140,57 +140,8 @@ temporal_cli() {
 
 make_certs() {
   TLS=$DIR/tls
-  rm -rf "$TLS"; mkdir -p "$TLS"; chmod 700 "$TLS"
-  local w; w=$(mktemp -d /tmp/temporal-prod-ca.XXXXXX)
-  (
-    set -e
-    umask 077
-    cd "$TLS"
-    key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; chmod 600 "$1"; }
-    ca() { # ca NAME CN
-      key "$1.key"
-      openssl req -x509 -new -key "$1.key" -sha256 -days 3650 -subj "/CN=$2" \
-        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign -out "$1.pem"
-    }
-    leaf() { # leaf NAME CN CA EXTENSIONS
-      key "$1.key"
-      openssl req -new -key "$1.key" -subj "/CN=$2" -out "$w/$1.csr"
-      printf '%b' "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n$4\n" > "$w/$1.ext"
-      openssl x509 -req -in "$w/$1.csr" -CA "$3.pem" -CAkey "$3.key" -set_serial "0x$(openssl rand -hex 16)" \
-        -days 825 -sha256 -extfile "$w/$1.ext" -out "$1.pem" 2>/dev/null
-    }
-    ca ca kubeadm-ha-test-ca
-    leaf server localhost ca 'extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1'
-    leaf client kubeadm-ha-client ca 'extendedKeyUsage=clientAuth'
-    leaf wrong-name-server wrong.example ca 'extendedKeyUsage=serverAuth\nsubjectAltName=DNS:wrong.example'
-    ca wrong-ca kubeadm-ha-wrong-ca
-    leaf wrong-ca-client kubeadm-ha-client wrong-ca 'extendedKeyUsage=clientAuth'
-    # Expired: OpenSSL 3.0's x509 has no -not_before/-not_after, so `openssl ca` with explicit dates.
-    key expired-client.key
-    openssl req -new -key expired-client.key -subj /CN=kubeadm-ha-client -out "$w/expired.csr"
-    mkdir -p "$w/newcerts"; : > "$w/index.txt"; openssl rand -hex 16 > "$w/serial"
-    cat > "$w/ca.cnf" <<EOF
-[ca]
-default_ca = ca_default
-[ca_default]
-database = $w/index.txt
-new_certs_dir = $w/newcerts
-serial = $w/serial
-default_md = sha256
-policy = policy_any
-unique_subject = no
-[policy_any]
-commonName = supplied
-[client_ext]
-basicConstraints = CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = clientAuth
-EOF
-    openssl ca -batch -notext -config "$w/ca.cnf" -cert ca.pem -keyfile ca.key -in "$w/expired.csr" \
-      -startdate 20200101000000Z -enddate 20200102000000Z -extensions client_ext -out expired-client.pem 2>/dev/null
-    chmod 644 ./*.pem
-  )
-  rm -rf "$w"
+  rm -rf "$TLS"
+  bash "$HERE/scripts/test-certs.sh" "$TLS"
 }
 
 start_postgres() {
@@ -378,12 +329,13 @@ forwardHeaders:
 EOF
 }
 
-# spawn NAME LOG CMD...: starts CMD in its own session, its output to LOG, and records its pid.
+# spawn NAME LOG CMD...: starts CMD in its own session, its output to LOG, records its pid in
+# DIR/pids and in SPAWNED.
 spawn() {
   local name=$1 logf=$2; shift 2
   setsid "$@" </dev/null >"$logf" 2>&1 &
-  echo "$name $!" >> "$DIR/pids"
-  eval "${name//-/_}_PID=$!"
+  SPAWNED=$!
+  echo "$name $SPAWNED" >> "$DIR/pids"
 }
 
 wait_frontend() {
@@ -432,6 +384,14 @@ wait_ui() {
   die "the UI did not list namespace $NAMESPACE within 60 s"
 }
 
+# A start that fails half-way stops what it started.
+on_start_exit() {
+  local rc=$?
+  [ "$rc" -eq 0 ] && return
+  echo "temporal-prod: start failed; stopping what started" >&2
+  cmd_stop >&2 || true
+}
+
 cmd_start() {
   local t0=$SECONDS
   [ -x "$TEMPORAL_CLI" ] || die "no Temporal CLI at $TEMPORAL_CLI (set TEMPORAL_CLI)"
@@ -440,7 +400,7 @@ cmd_start() {
   if ! [ -x "$SERVER_DIR/temporal-server" ] || ! [ -x "$SERVER_DIR/temporal-sql-tool" ] || ! [ -x "$UI_DIR/ui-server" ]; then
     "$HERE/scripts/build-temporal-server.sh"
   fi
-  trap 'rc=$?; if [ $rc -ne 0 ]; then echo "temporal-prod: start failed; stopping what started" >&2; cmd_stop >&2 || true; fi' EXIT
+  trap on_start_exit EXIT
   local ports
   read -r -a ports <<<"$(free_ports 11)"
   FRONTEND_PORT=${PORT:-${ports[0]}}
@@ -459,6 +419,7 @@ cmd_start() {
 
   write_server_config
   spawn temporal-server "$DIR/temporal-server.log" "$SERVER_DIR/temporal-server" --config-file "$SERVER_CONFIG" --allow-no-auth start
+  temporal_server_PID=$SPAWNED
   wait_frontend
   log "temporal-server $SERVER_VERSION: frontend on 127.0.0.1:$FRONTEND_PORT (mTLS) ($((SECONDS - t0)) s)"
   setup_namespace
@@ -466,6 +427,7 @@ cmd_start() {
 
   write_ui_config
   spawn ui-server "$DIR/ui-server.log" "$UI_DIR/ui-server" --root "$DIR/ui" --config config --env prod start
+  ui_server_PID=$SPAWNED
   wait_ui
 
   {

@@ -1,61 +1,68 @@
 #!/usr/bin/env bash
-# Certificates for the tests' TLS (openssl from Debian), into DIR (keys 0600):
-#   ca.pem ca.key             the CA the server and its clients trust
-#   server.pem server.key     the server: SAN localhost, 127.0.0.1 (not temporal.example)
-#   client.pem client.key     a client the CA signed
-#   expired.pem expired.key   a client the CA signed, valid only in January 2020
-#   other-ca.pem              another CA, and other-client.pem/.key signed by it (a server refuses it)
+# Certificates for the tests' TLS (openssl; keys 0600, EC P-256), into DIR:
+#   ca.pem ca.key                            the CA the server trusts for client certificates, and
+#                                            that signed the server certificate
+#   server.pem server.key                    a server: SAN DNS:localhost, IP:127.0.0.1 (NOT
+#                                            temporal.example: a client that expects that name must fail)
+#   client.pem client.key                    a client certificate signed by ca.pem (CN kubeadm-ha-client)
+#   wrong-ca.pem wrong-ca.key                a second CA the server does not trust
+#   wrong-ca-client.pem wrong-ca-client.key  a client certificate signed by wrong-ca.pem
+#   expired-client.pem expired-client.key    a client certificate signed by ca.pem, valid only
+#                                            2020-01-01..2020-01-02
+#   wrong-name-server.pem wrong-name-server.key  a server certificate signed by ca.pem for wrong.example only
+#
 #   scripts/test-certs.sh DIR
 set -euo pipefail
-DIR=${1:?usage: scripts/test-certs.sh DIR}
-mkdir -p "$DIR"
-cd "$DIR"
-umask 077
-key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
-ca() { # ca NAME CN
-  key "$1.key"
-  openssl req -x509 -new -key "$1.key" -subj "/CN=$2" -days 30 -out "$1.pem" \
-    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
-}
-leaf() { # leaf NAME CN CA EXT [extra x509 args]
-  local name=$1 cn=$2 ca=$3 ext=$4
-  shift 4
-  key "$name.key"
-  openssl req -new -key "$name.key" -subj "/CN=$cn" -out "$name.csr" 2>/dev/null
-  printf '%s\n' "$ext" >"$name.ext"
-  openssl x509 -req -in "$name.csr" -CA "$ca.pem" -CAkey "$ca.key" -CAcreateserial -days 30 \
-    -extfile "$name.ext" -out "$name.pem" "$@" 2>/dev/null
-  rm -f "$name.csr" "$name.ext"
-}
-ca ca "kubeadm-ha test CA"
-ca other-ca "another CA"
-leaf server localhost ca "subjectAltName=DNS:localhost,IP:127.0.0.1
-extendedKeyUsage=serverAuth"
-leaf client kubeadm-ha-worker ca "extendedKeyUsage=clientAuth"
-leaf other-client kubeadm-ha-worker other-ca "extendedKeyUsage=clientAuth"
-# Expired: `openssl ca` sets both dates (x509 -req cannot before OpenSSL 3.4's -not_before/-not_after).
-key expired.key
-openssl req -new -key expired.key -subj "/CN=kubeadm-ha-expired" -out expired.csr 2>/dev/null
-mkdir -p ca-db && : >ca-db/index.txt && echo 1000 >ca-db/serial
-cat >ca-db/ca.cnf <<CNF
+TLS=${1:?usage: scripts/test-certs.sh DIR}
+mkdir -p "$TLS"
+chmod 700 "$TLS"
+w=$(mktemp -d /tmp/kha-test-ca.XXXXXX)
+trap 'rm -rf "$w"' EXIT
+  (
+    set -e
+    umask 077
+    cd "$TLS"
+    key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; chmod 600 "$1"; }
+    ca() { # ca NAME CN
+      key "$1.key"
+      openssl req -x509 -new -key "$1.key" -sha256 -days 3650 -subj "/CN=$2" \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign -out "$1.pem"
+    }
+    leaf() { # leaf NAME CN CA EXTENSIONS
+      key "$1.key"
+      openssl req -new -key "$1.key" -subj "/CN=$2" -out "$w/$1.csr"
+      printf '%b' "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n$4\n" > "$w/$1.ext"
+      openssl x509 -req -in "$w/$1.csr" -CA "$3.pem" -CAkey "$3.key" -set_serial "0x$(openssl rand -hex 16)" \
+        -days 825 -sha256 -extfile "$w/$1.ext" -out "$1.pem" 2>/dev/null
+    }
+    ca ca kubeadm-ha-test-ca
+    leaf server localhost ca 'extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1'
+    leaf client kubeadm-ha-client ca 'extendedKeyUsage=clientAuth'
+    leaf wrong-name-server wrong.example ca 'extendedKeyUsage=serverAuth\nsubjectAltName=DNS:wrong.example'
+    ca wrong-ca kubeadm-ha-wrong-ca
+    leaf wrong-ca-client kubeadm-ha-client wrong-ca 'extendedKeyUsage=clientAuth'
+    # Expired: OpenSSL 3.0's x509 has no -not_before/-not_after, so `openssl ca` with explicit dates.
+    key expired-client.key
+    openssl req -new -key expired-client.key -subj /CN=kubeadm-ha-client -out "$w/expired.csr"
+    mkdir -p "$w/newcerts"; : > "$w/index.txt"; openssl rand -hex 16 > "$w/serial"
+    cat > "$w/ca.cnf" <<EOF
 [ca]
-default_ca = test
-[test]
-dir = ca-db
-database = ca-db/index.txt
-serial = ca-db/serial
-new_certs_dir = ca-db
-certificate = ca.pem
-private_key = ca.key
+default_ca = ca_default
+[ca_default]
+database = $w/index.txt
+new_certs_dir = $w/newcerts
+serial = $w/serial
 default_md = sha256
-policy = any
-copy_extensions = none
-[any]
+policy = policy_any
+unique_subject = no
+[policy_any]
 commonName = supplied
-[ext]
+[client_ext]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature
 extendedKeyUsage = clientAuth
-CNF
-openssl ca -batch -config ca-db/ca.cnf -extensions ext -startdate 20200101000000Z -enddate 20200131000000Z \
-  -in expired.csr -out expired.pem -notext 2>/dev/null
-rm -rf ca-db expired.csr ca.srl other-ca.srl
-chmod 644 ./*.pem
+EOF
+    openssl ca -batch -notext -config "$w/ca.cnf" -cert ca.pem -keyfile ca.key -in "$w/expired.csr" \
+      -startdate 20200101000000Z -enddate 20200102000000Z -extensions client_ext -out expired-client.pem 2>/dev/null
+    chmod 644 ./*.pem
+  )

@@ -11,6 +11,9 @@ bash scripts/setup.sh
 # module proxy, reused afterwards.
 bash scripts/build-kubernetes.sh --only kubeadm $(node lib/fleet/real-kubeadm.js)
 bash scripts/build-real.sh $(node lib/fleet/real-kubeadm.js real)
+# The production-like Temporal (mTLS, PostgreSQL, the Web UI server) at the version temporal-compose.yml
+# pins, for test/temporal/prod-server and test/e2e/several-workers.
+bash scripts/build-temporal-server.sh
 export TEMPORAL_CLI_PATH="$PWD/.tools/venv/bin/temporal"
 "$TEMPORAL_CLI_PATH" --version >/dev/null   # warm the binary: the SDK gives the server only 5 s to start
 # Every test file, the fast tier's (test/unit-tier.txt, npm run test:unit) among them: from the

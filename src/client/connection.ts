@@ -154,16 +154,22 @@ function loadProfile(flags: ConnectionFlags, env: NodeJS.ProcessEnv): ClientConf
     }
   }
   const name = flags.profile ?? env.TEMPORAL_PROFILE;
-  try {
-    return loadClientConfigProfile({
+  const load = (disableFile = false) =>
+    loadClientConfigProfile({
       profile: name,
       overrideEnvVars,
+      disableFile,
       ...(flags['config-file'] ? { configSource: { path: flags['config-file'] } } : {}),
     });
+  try {
+    return load();
   } catch (err) {
+    // A file without any [profile.*] table (empty, say) makes envconfig 1.24 read a property of undefined:
+    // it has no profiles, so only the variables count, as with no file.
+    if (err instanceof TypeError && name === undefined) return load(true);
     const m = (err as Error).message;
     const inFile = file ?? '~/.config/temporalio/temporal.toml';
-    if (/Profile '.*' not found/.test(m))
+    if (/Profile '.*' not found/.test(m) || (err instanceof TypeError && name !== undefined))
       throw new TemporalConfigError(
         `profile "${name}" is not in ${inFile} (${flags.profile ? '--profile' : 'TEMPORAL_PROFILE'}); name one of its [profile.NAME] tables`,
       );

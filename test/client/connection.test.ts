@@ -47,7 +47,7 @@ describe('the Temporal connection settings', () => {
     const prod = temporalTarget({}, { ...env, TEMPORAL_PROFILE: 'prod' });
     assert.equal(prod.address, 'prod.example:7233');
     assert.equal(prod.namespace, 'prod-ns');
-    assert.match(prod.auth, /^mTLS \(client certificate .*client\.pem, subject CN=kubeadm-ha-worker\)$/);
+    assert.match(prod.auth, /^mTLS \(client certificate .*client\.pem, subject CN=kubeadm-ha-client\)$/);
     const tls = prod.connect.tls as { serverNameOverride?: string; clientCertPair?: unknown };
     assert.equal(tls.serverNameOverride, 'localhost');
     assert.ok(tls.clientCertPair);
@@ -72,12 +72,12 @@ describe('the Temporal connection settings', () => {
   it('refuses an expired certificate, a key that is not its pair, half a pair and a missing file, naming each', () => {
     const flags = (cert: string, key: string) => ({ 'tls-cert-path': pem(cert), 'tls-key-path': pem(key) });
     assert.throws(
-      () => temporalTarget(flags('expired.pem', 'expired.key'), {}),
-      /client certificate \(--tls-cert-path, TEMPORAL_TLS_CLIENT_CERT_PATH\) .*expired\.pem: the certificate expired on 2020-01-31T00:00:00\.000Z/,
+      () => temporalTarget(flags('expired-client.pem', 'expired-client.key'), {}),
+      /client certificate \(--tls-cert-path, TEMPORAL_TLS_CLIENT_CERT_PATH\) .*expired-client\.pem: the certificate expired on 2020-01-02T00:00:00\.000Z/,
     );
     assert.throws(
-      () => temporalTarget(flags('client.pem', 'other-client.key'), {}),
-      /other-client\.key is not the key of .*client\.pem; pass the pair/,
+      () => temporalTarget(flags('client.pem', 'wrong-ca-client.key'), {}),
+      /wrong-ca-client\.key is not the key of .*client\.pem; pass the pair/,
     );
     assert.throws(
       () => temporalTarget({ 'tls-cert-path': pem('client.pem') }, {}),
@@ -146,7 +146,7 @@ describe('the Temporal connection settings', () => {
     });
     it('a client certificate of another CA', async () => {
       assert.match(
-        (await probe(tlsAddress, withPair('other-client.pem', 'other-client.key'))) ?? '',
+        (await probe(tlsAddress, withPair('wrong-ca-client.pem', 'wrong-ca-client.key'))) ?? '',
         // Node's TLS server closes without an alert; Go's (Temporal's) sends one: both name the refusal.
         /refused the client certificate/,
       );

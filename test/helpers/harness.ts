@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
 import { cpSync, createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { fleetDown, fleetUp, readInvocations, type FleetInfo, type FleetOptions } from '../../fleet';
@@ -48,8 +48,20 @@ export interface DevServerUi {
   codecEndpoint?: string;
 }
 
+/** A Temporal server a rig runs on: where it is, and how the CLI and the worker connect to it. */
+export interface TemporalService {
+  address: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** The TEMPORAL_* variables a worker or CLI process connects with. */
+  connectionEnv(): Record<string, string>;
+  /** The same as CLI flags. */
+  cliFlags(): string[];
+  client(): Promise<{ client: Client; close: () => Promise<void> }>;
+}
+
 /** `temporal server start-dev` on a SQLite file: stop() and start() keep every run. Headless unless `ui` is set. */
-export class DevServer {
+export class DevServer implements TemporalService {
   address = '';
   private proc: ChildProcess | undefined;
   private port = 0;
@@ -107,6 +119,14 @@ export class DevServer {
     await stopProcess(p, 10_000);
   }
 
+  connectionEnv(): Record<string, string> {
+    return { TEMPORAL_ADDRESS: this.address };
+  }
+
+  cliFlags(): string[] {
+    return ['--address', this.address];
+  }
+
   async client(): Promise<{ client: Client; close: () => Promise<void> }> {
     const connection = await Connection.connect({ address: this.address });
     return { client: new Client({ connection, dataConverter: dataConverter() }), close: () => connection.close() };
@@ -120,18 +140,41 @@ export class WorkerProcess {
   private static n = 0;
 
   constructor(
-    private readonly server: DevServer,
+    private readonly server: TemporalService,
     logDir: string,
+    /** A zone's task queue (--task-queue); the runs' own by default. */
+    private readonly taskQueue?: string,
   ) {
     this.log = join(logDir, `worker-${++WorkerProcess.n}.log`);
   }
 
+  /** The identity Temporal records for it (the SDK's default, pid@hostname), once started. */
+  get identity(): string {
+    return `${this.proc?.pid}@${hostname()}`;
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
   async start(): Promise<void> {
     const out = createWriteStream(this.log, { flags: 'a' });
-    this.proc = spawn(process.execPath, workerArgv(), {
-      env: workerEnv({ ...process.env, TEMPORAL_ADDRESS: this.server.address, LOG_LEVEL: 'INFO' }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const env = { ...process.env };
+    // The server's own connection settings only: none from the machine's environment or profile.
+    for (const k of Object.keys(env)) if (k.startsWith('TEMPORAL_') && k !== 'TEMPORAL_CLI_PATH') delete env[k];
+    this.proc = spawn(
+      process.execPath,
+      [...workerArgv(), ...(this.taskQueue ? ['--task-queue', this.taskQueue] : [])],
+      {
+        env: workerEnv({
+          ...env,
+          ...this.server.connectionEnv(),
+          TEMPORAL_CONFIG_FILE: '/dev/null',
+          LOG_LEVEL: 'INFO',
+        }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.proc.stdout!.pipe(out);
     this.proc.stderr!.pipe(out);
     const ready = new Promise<void>((res, rej) => {
@@ -161,12 +204,16 @@ export class WorkerProcess {
   }
 }
 
-/** A dev server, one worker process at a time, and the fleets a test file brings up, torn down together. */
+/** A Temporal server (a dev server by default), its worker processes and the fleets a test file brings up, torn down together. */
 export class Rig {
-  readonly server = new DevServer();
+  /** The first worker, which newWorker replaces. */
   worker!: WorkerProcess;
+  /** More workers on the same server (several on a queue, or a zone's). */
+  readonly extraWorkers: WorkerProcess[] = [];
   private readonly logs = mkdtempSync(join(tmpdir(), 'kha-rig-'));
   private readonly dirs: string[] = [];
+
+  constructor(readonly server: TemporalService = new DevServer()) {}
 
   async up(): Promise<void> {
     await this.server.start();
@@ -175,7 +222,7 @@ export class Rig {
 
   async down(): Promise<void> {
     try {
-      await this.worker?.stop();
+      await Promise.all([this.worker, ...this.extraWorkers].map((w) => w?.stop()));
       await this.server.stop();
     } finally {
       // Every fleet down before any log is copied: a copy that fails must not leave a fleet running.
@@ -197,6 +244,14 @@ export class Rig {
   async newWorker(): Promise<void> {
     this.worker = new WorkerProcess(this.server, this.logs);
     await this.worker.start();
+  }
+
+  /** Starts another worker beside the first, on the runs' queue or a zone's. */
+  async addWorker(taskQueue?: string): Promise<WorkerProcess> {
+    const w = new WorkerProcess(this.server, this.logs, taskQueue);
+    this.extraWorkers.push(w);
+    await w.start();
+    return w;
   }
 
   async fleet(opts: Omit<FleetOptions, 'dir'>): Promise<FleetInfo> {
