@@ -101,11 +101,11 @@ export class RunProgress {
   }
 
   /**
-   * A host's step ended. Publishes every tenth of the fleet, so the Web UI and a worker-less status
+   * A host's step ended (or `hosts` steps, as a wave reports them). Publishes every tenth of the fleet, so the Web UI and a worker-less status
    * stay current at any size for a bounded number of memo updates; every time while a step is parked.
    */
-  hostFinished(): void {
-    this.finishedSincePublished++;
+  hostFinished(hosts = 1): void {
+    this.finishedSincePublished += hosts;
     if (this.decisions.parked.size > 0 || this.finishedSincePublished >= Math.max(1, Math.ceil(this.hosts.length / 10)))
       this.changed();
   }

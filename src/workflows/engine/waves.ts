@@ -71,8 +71,9 @@ export async function runWaves<R extends WaveResult>(
       void getExternalWorkflowHandle(r.wave)
         .signal(resolveSignal, i)
         .catch(() => undefined); // the wave ended meanwhile: its result says how
-    ctx.relayParks(r.wave, r.parked, send);
-    ctx.progress.changed();
+    // Parks and decisions are published at once; finished hosts as the run's own are, every tenth of the fleet.
+    if (ctx.relayParks(r.wave, r.parked, send)) ctx.progress.changed();
+    else ctx.progress.hostFinished(r.hosts.filter((h) => h.state !== 'pending' && h.state !== 'running').length);
   });
   const results: Promise<R>[] = [];
   for (const spec of waves) {
