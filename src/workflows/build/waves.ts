@@ -16,8 +16,9 @@ import type { BuildState } from './state';
  */
 export const WORKER_WAVES = 'worker-waves';
 /**
- * Workers per wave. A wave's history is about 10 events per worker it joins (7 per worker it
- * inspects), so 500 keep it near 5,000 events and 2 MB: half of Temporal's 10,240-event warning.
+ * Workers per wave. A wave's history is at most about 10 events and 4 KB per worker it joins (one
+ * workflow task per join; about 3.4 events at concurrency 50, docs/benchmark.md), so 500 keep it
+ * under 5,000 events and 2 MB: half of Temporal's 10,240-event warning.
  */
 export const WAVE_SIZE = 500;
 
