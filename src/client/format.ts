@@ -62,6 +62,12 @@ export function formatProgress(
       ...p.phases.map((ph) => [ph.name, ph.state, ph.reason ? `${ph.title} (${ph.reason})` : ph.title]),
     ]),
   );
+  if (p.waves?.length) {
+    // The waves' own progress and history: `temporal workflow show -w <id>`, or the Web UI under the run.
+    const done = p.waves.filter((w) => w.state === 'done').length;
+    const open = p.waves.filter((w) => w.state !== 'done').map((w) => `${w.id} (${w.hosts} hosts, ${w.state})`);
+    out.push(`Waves: ${done} of ${p.waves.length} done${open.length ? `; ${open.join(', ')}` : ''}`);
+  }
   out.push('');
   if (manyHosts(p) && !opts.allHosts) out.push(...largeClusterHosts(p, opts.rate));
   else out.push(hostTable(p.hosts));

@@ -76,8 +76,9 @@ export async function status(
     return 0;
   }
   if (note) print(`Note: ${note}`);
+  // A run with waves finishes its hosts in the waves' histories, not its own: no rate from it.
   const rate =
-    p && desc.status.name === 'RUNNING' && manyHosts(p) && !allHosts
+    p && desc.status.name === 'RUNNING' && manyHosts(p) && !allHosts && !p.waves?.length
       ? await runningPhaseRate(handle, p).catch(() => undefined)
       : undefined;
   print(

@@ -23,12 +23,21 @@ import { CERTIFICATE_MODES, GATED_PHASES, HOST_KEY_POLICIES, TOPOLOGIES, UPGRADE
 
 /** Bounds on what a cluster file may hold, so hostile or runaway input costs little to refuse. */
 export const LIMITS = {
-  /** Bytes; checked before the file is parsed. */
-  fileBytes: 256 * 1024,
+  /**
+   * Bytes; checked before the file is parsed. A file of `workers` workers, each with a 253-character
+   * DNS name, an address and a port (about 300 bytes in YAML), fits, with room for the rest.
+   */
+  fileBytes: 2 * 1024 * 1024,
   /** Problems listed; the rest are counted ("and N more"). */
   problems: 50,
   controlPlanes: 100,
-  workers: 1000,
+  /**
+   * Kubernetes supports clusters of at most 5,000 nodes ("Considerations for large clusters",
+   * kubernetes.io/docs/setup/best-practices/cluster-large/): a file may ask for no more. A run joins
+   * workers beyond a wave's 500 in child workflows (src/workflows/build/waves.ts), so no history
+   * grows with the fleet.
+   */
+  workers: 5000,
   etcdHosts: 100,
   endpoints: 100,
   approvals: 16,

@@ -138,5 +138,32 @@ export interface Progress {
   counts: Record<HostState, number>;
   cleanups: Cleanup[];
   lastError?: string;
+  /** The waves of a large fleet's workers, when the run has any. */
+  waves?: WaveProgress[];
 }
 export const progressQuery = defineQuery<Progress>('progress');
+
+/**
+ * A wave: a child workflow that runs one step (inspection, a join) on a share of a large fleet's
+ * workers, so that no single execution's history grows with the fleet. Its id is the run's
+ * workflow id with `/<name>` after it, so the Web UI lists it beside its run.
+ */
+export interface WaveProgress {
+  /** The child's workflow id: `<run's workflow id>/workers-3`. */
+  id: string;
+  step: string;
+  hosts: number;
+  state: 'running' | 'done' | 'failed';
+}
+/**
+ * What a wave tells its run, in order, at each change it publishes: the hosts whose state changed,
+ * the steps parked in it now (the run offers them to operators and relays their decisions), and how
+ * many of its hosts are still pending or running (none: the next wave may start).
+ */
+export interface WaveReport {
+  wave: string;
+  hosts: Pick<HostProgress, 'name' | 'state' | 'detail'>[];
+  parked: ParkedStep[];
+  open: number;
+}
+export const waveReportSignal = defineSignal<[WaveReport]>('waveReport');

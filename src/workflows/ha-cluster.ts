@@ -20,12 +20,18 @@ import { joinWorkers } from './build/phases/join-workers';
 import { probeLoadBalancer } from './build/phases/probe-load-balancer';
 import { removeControlPlanes, removeWorkers } from './build/phases/remove-nodes';
 import { verifyNodes } from './build/phases/verify-nodes';
+import { WAVE_SIZE, WORKER_WAVES } from './build/waves';
 import { type BuildFacts, BuildState, DEFAULT_UPLOADED_CERTS, type UploadedCertsTuning } from './build/state';
 
 export interface HaClusterInput {
   spec: ClusterSpec;
-  /** Test and operator overrides: activity retries, join-token lifetime, uploaded-certificate lifetime. */
-  tuning?: { retry?: RetryTuning; token?: TokenTuning; uploadedCerts?: UploadedCertsTuning };
+  /** Test and operator overrides: activity retries, join-token lifetime, uploaded-certificate lifetime, workers per wave. */
+  tuning?: {
+    retry?: RetryTuning;
+    token?: TokenTuning;
+    uploadedCerts?: UploadedCertsTuning;
+    waves?: { size: number };
+  };
 }
 export interface HaClusterResult extends RunSummary {
   nodes: { name: string; ready: boolean; roles: string[] }[];
@@ -58,6 +64,15 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
     `kubeadm-ha ${workflowInfo().workflowId}`,
   );
   const state = new BuildState(c, acts, tokens, input.tuning?.uploadedCerts ?? DEFAULT_UPLOADED_CERTS, patched);
+  const waveSize = input.tuning?.waves?.size ?? WAVE_SIZE;
+  // Only a fleet larger than a wave asks the patch: the histories of others keep their shape.
+  if (c.spec.workers.length > waveSize && patched(WORKER_WAVES)) {
+    const { retry, token } = input.tuning ?? {};
+    state.waves = {
+      size: waveSize,
+      ...(retry || token ? { tuning: { ...(retry ? { retry } : {}), ...(token ? { token } : {}) } } : {}),
+    };
+  }
   const engine = new PhaseEngine({
     cluster: c.spec.name,
     hosts: c.progressHosts,

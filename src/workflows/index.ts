@@ -4,3 +4,4 @@ export { planClusterWorkflow } from './plan-cluster';
 export { resetClusterWorkflow } from './reset-cluster';
 export { upgradeClusterWorkflow } from './upgrade-cluster';
 export { planUpgradeWorkflow } from './plan-upgrade';
+export { workerWaveWorkflow } from './worker-wave';

@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import { z } from 'zod';
 import { specProblems } from '../config/spec-check';
 import { INVALID_INPUT } from '../shared/failures';
+import { WAVE_SIZE } from './build/waves';
 
 /** A Temporal duration string as the tests and operators write them: 50ms, 0.050s, 2s, 1m. */
 const duration = z.string().regex(/^\d{1,6}(\.\d{1,3})?(ms|s|m|h)$/, 'must be a duration such as 500ms, 2s or 1m');
@@ -23,6 +24,8 @@ const tuningSchema = z.strictObject({
   retry: retrySchema.optional(),
   token: z.strictObject({ ttlSeconds: seconds(1), minRemainingSeconds: seconds(0) }).optional(),
   uploadedCerts: z.strictObject({ validSeconds: seconds(1), minRemainingSeconds: seconds(0) }).optional(),
+  // At most the default: a larger wave's history would near Temporal's 10,240-event warning.
+  waves: z.strictObject({ size: z.number().int().min(1).max(WAVE_SIZE) }).optional(),
 });
 
 function zodProblems(field: string, schema: z.ZodType, value: unknown): string[] {

@@ -178,6 +178,17 @@ describe('progress views of large clusters', () => {
     );
   });
 
+  it('status names the waves of a run in waves: how many are done, and the open ones', () => {
+    const p = large(1200, 600, 20);
+    p.waves = [
+      { id: 'kubeadm-ha-big/inspect-1', step: 'inspectHost', hosts: 500, state: 'done' },
+      { id: 'kubeadm-ha-big/workers-1', step: 'joinNode', hosts: 500, state: 'done' },
+      { id: 'kubeadm-ha-big/workers-2', step: 'joinNode', hosts: 500, state: 'running' },
+    ];
+    const text = formatProgress(p, 'RUNNING', 'kubeadm-ha-big');
+    assert.match(text, /^Waves: 2 of 3 done; kubeadm-ha-big\/workers-2 \(500 hosts, running\)$/m);
+  });
+
   it('status of a recorded (compact) view counts what it does not list; small clusters keep the full table', () => {
     const p = large(100, 50, 10);
     p.hosts = p.hosts.filter((h) => h.state !== 'done' && h.state !== 'pending');

@@ -1,7 +1,7 @@
 // The cluster file is checked before anything runs: every problem names its field and says what to do.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -656,19 +656,37 @@ describe('cluster file', () => {
   });
 
   it('bounds its input: file size, list lengths and the number of problems listed', () => {
-    const huge = Array.from({ length: 40000 }, (_, i) => `unknownKey${i}: ${'x'.repeat(20)}`).join('\n');
-    assert.ok(huge.length > 1_000_000);
+    const huge = Array.from({ length: 100_000 }, (_, i) => `unknownKey${i}: ${'x'.repeat(20)}`).join('\n');
+    assert.ok(huge.length > 3_000_000);
     const started = Date.now();
     assert.deepEqual(problems(huge), [
-      `the cluster file is larger than 256 KiB (${Buffer.byteLength(huge)} bytes or more); a cluster file is far smaller: is it the right file?`,
+      `the cluster file is larger than 2048 KiB (${Buffer.byteLength(huge)} bytes or more); a cluster file is far smaller: is it the right file?`,
     ]);
     const many = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, 1]));
     const p = problems({ ...good(), ...many });
     assert.equal(p.length, LIMITS.problems + 1);
     assert.equal(p[LIMITS.problems], `and ${5000 - LIMITS.problems} more (fix these first)`);
     assert.ok(Date.now() - started < 10_000);
-    const workers = Array.from({ length: 1001 }, (_, i) => ({ name: `w${i}`, address: `10.1.${i >> 8}.${i & 255}` }));
-    assert.match(text({ ...good(), workers }), /^workers: has 1001 entries; at most 1000 are allowed$/m);
+    const workers = Array.from({ length: 5001 }, (_, i) => ({ name: `w${i}`, address: `10.1.${i >> 8}.${i & 255}` }));
+    assert.match(text({ ...good(), workers }), /^workers: has 5001 entries; at most 5000 are allowed$/m);
+  });
+
+  it("accepts 5,000 workers, Kubernetes' largest supported cluster, each with a name as long as a node name may be", () => {
+    // A worker as large as a file may write it: a 253-character DNS name, an address and a port.
+    const name = (i: number) => `worker-${String(i).padStart(4, '0')}.${'rack.'.repeat(46)}example.com`;
+    const workers = Array.from({ length: 5000 }, (_, i) => ({
+      name: name(i),
+      address: `10.${2 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`,
+      port: 2222,
+    }));
+    assert.equal(name(4999).length, 253);
+    const file = write({ ...good(), workers });
+    const bytes = statSync(file).size;
+    assert.ok(bytes > 1024 * 1024 && bytes < LIMITS.fileBytes, `${bytes} bytes`);
+    const started = Date.now();
+    const { spec } = readClusterFile(file);
+    assert.equal(spec.workers.length, 5000);
+    assert.ok(Date.now() - started < 5_000, `${Date.now() - started} ms`);
   });
 
   it('reads the upgrade section: binaries resolved against the file, one source only, the minors on the way, the batch', () => {

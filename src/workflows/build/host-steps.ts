@@ -2,7 +2,7 @@
 // the engine gives it and returns what to show for the host.
 import { patched } from '@temporalio/workflow';
 import type { HostSpec } from '../../config/types';
-import type { PhaseContext } from '../engine/context';
+import type { OnHostsOptions, PhaseContext } from '../engine/context';
 import type { HostAction } from '../engine/phase';
 import type { BuildFacts, BuildState } from './state';
 import { resetPlan } from './state';
@@ -75,6 +75,32 @@ export const join = (b: BuildState) => (host: HostSpec) => async (stepId: string
   });
   return r.detail;
 };
+
+/** The workers' join, at most workerConcurrency at once: a failed try is cleaned by a reset. */
+export const joinWorkerSteps = (b: BuildState): OnHostsOptions => ({
+  step: 'joinNode',
+  limit: b.c.spec.workerConcurrency,
+  run: join(b),
+  clean: cleanNode(b),
+  joins: true,
+});
+
+export const inspectInput = (b: BuildState, host: HostSpec) => ({
+  ...b.c.at(host),
+  role: b.c.roleOf(host),
+  kubernetesVersion: b.c.spec.kubernetesVersion,
+});
+
+/** Inspection of each host, at most workerConcurrency at once: its facts are kept in the state. */
+export const inspectSteps = (b: BuildState): OnHostsOptions => ({
+  step: 'inspectHost',
+  limit: b.c.spec.workerConcurrency,
+  run: (host) => async () => {
+    const f = await b.acts.inspectHost(inspectInput(b, host));
+    b.hostFacts.set(host.name, f);
+    return `kubeadm ${f.kubeadmVersion}${f.busy ? `, still running ${f.busy}` : ''}`;
+  },
+});
 
 /** What a step on `host` would do, given the state inspection found it in: `verb`, after a reset when it is half-done. */
 export function actionOn(c: BuildCluster, facts: BuildFacts, host: HostSpec, step: string, verb: string): HostAction {

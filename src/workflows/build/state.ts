@@ -8,9 +8,9 @@ import type { ClusterKnowledge, NodeState, UnknownFact } from '../../kubeadm/nod
 import { ADMIN_CONF } from '../../kubeadm/paths';
 import type { HostModel } from '../engine/context';
 import type { ResetPlan } from '../engine/steps';
-import type { KubeadmHaActivities } from '../activities';
+import type { KubeadmHaActivities, RetryTuning } from '../activities';
 import type { BuildCluster } from './cluster';
-import type { JoinTokens } from './join-tokens';
+import type { JoinTokens, TokenTuning } from './join-tokens';
 
 /** What the phases' plans read: gathered once by inspection, never changed by a later phase's run. */
 export interface BuildFacts {
@@ -49,6 +49,8 @@ export class BuildState implements HostModel {
   /** Workflow time of the last upload with our key; unknown (so due) when the init ran in an earlier run. */
   certsUploadedAt: number | undefined;
   nodes: Pick<NodeRow, 'name' | 'ready' | 'roles'>[] = [];
+  /** Set for a fleet too large for one history: its workers are inspected and joined in waves (./waves.ts). */
+  waves: { size: number; tuning?: { retry?: RetryTuning; token?: TokenTuning } } | undefined;
   private gathered: BuildFacts | undefined;
 
   constructor(

@@ -3,7 +3,7 @@
 import type { Role } from '../../activities/types';
 import type { Gate } from '../../config/enums';
 import type { HostSpec } from '../../config/types';
-import type { ParkVerdict } from '../../shared/definitions';
+import type { ParkDecisionInput, ParkedStep, ParkVerdict } from '../../shared/definitions';
 import { mapWithLimit } from './concurrency';
 import type { Decisions } from './decisions';
 import type { RunProgress } from './progress';
@@ -63,6 +63,17 @@ export class PhaseContext<S = unknown> {
     return [...this.decisions.taken].reverse().find((d) => d.host === host && d.verdict === verdict)?.approver;
   }
 
+  /** What the progress says of a host an operator skipped: who, and why. */
+  skippedBy(host: string): string {
+    const by = [...this.decisions.taken].reverse().find((d) => d.host === host && d.verdict === 'skip');
+    return `skipped by ${by?.approver}${by?.comment ? `: ${by.comment}` : ''}`;
+  }
+
+  /** Steps parked in a wave, offered to operators as this run's (engine/waves.ts). */
+  relayParks(wave: string, parked: ParkedStep[], send: (i: ParkDecisionInput) => void): boolean {
+    return this.decisions.relayParks(wave, parked, send);
+  }
+
   /** The run was aborted by an operator: no new step starts. */
   get aborted(): boolean {
     return this.runner.abort !== undefined;
@@ -92,12 +103,7 @@ export class PhaseContext<S = unknown> {
       });
       if (r === SKIPPED) {
         this.skipped.push(host.name);
-        const by = [...this.decisions.taken].reverse().find((d) => d.host === host.name && d.verdict === 'skip');
-        this.progress.setHost(
-          host.name,
-          'skipped',
-          `skipped by ${by?.approver}${by?.comment ? `: ${by.comment}` : ''}`,
-        );
+        this.progress.setHost(host.name, 'skipped', this.skippedBy(host.name));
         this.progress.hostFinished();
         return;
       }

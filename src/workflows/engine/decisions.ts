@@ -3,6 +3,8 @@
 // `park:<step>:<host>:<attempt>`); a decision names what it resolves, and the update validators
 // refuse one that matches nothing waiting, so a typo never approves or skips the wrong thing.
 // Signals (Web UI, `temporal workflow signal`) take the same path and are ignored when they match nothing.
+// A step parked in a wave (a child workflow, engine/waves.ts) is offered here like one of the run's
+// own, and the decision taken here is relayed to the wave: operators only ever address the run.
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import type { Gate } from '../../config/enums';
 import {
@@ -32,6 +34,8 @@ export class Decisions {
   awaitingGate: Gate | undefined;
   readonly parked = new Map<string, ParkedStep>(); // by host
   readonly taken: Decision[] = [];
+  /** Hosts whose park is held in a wave: the wave's id, and how a decision reaches it. */
+  private readonly relays = new Map<string, { wave: string; send: (i: ParkDecisionInput) => void }>();
 
   constructor() {
     const approve = (i: ApprovalInput): Request => ({
@@ -78,6 +82,28 @@ export class Decisions {
   park(step: ParkedStep): Promise<Decision> {
     this.parked.set(step.host, step);
     return this.waitFor(step.key, () => this.parked.delete(step.host));
+  }
+
+  /**
+   * The steps parked in `wave` now, as it reported them: they replace what it reported before. One
+   * already decided here is left out (the wave reported before the decision reached it). True when
+   * the parked set changed.
+   */
+  relayParks(wave: string, parked: ParkedStep[], send: (i: ParkDecisionInput) => void): boolean {
+    let changed = false;
+    for (const [host, r] of this.relays) {
+      if (r.wave !== wave || parked.some((p) => p.host === host)) continue;
+      this.relays.delete(host);
+      this.parked.delete(host);
+      changed = true;
+    }
+    for (const p of parked) {
+      if (this.find(p.key) !== undefined || this.parked.get(p.host)?.key === p.key) continue;
+      this.parked.set(p.host, p);
+      this.relays.set(p.host, { wave, send });
+      changed = true;
+    }
+    return changed;
   }
 
   private async waitFor(key: string, done: () => void): Promise<Decision> {
@@ -157,6 +183,11 @@ export class Decisions {
       comment: i.reason,
     });
     this.parked.delete(i.host);
+    const relay = this.relays.get(i.host);
+    if (relay) {
+      this.relays.delete(i.host);
+      relay.send(i);
+    }
     return d;
   }
 

@@ -15,6 +15,7 @@ import {
   PROGRESS_MEMO,
   RunStatus,
   StatusKey,
+  type WaveProgress,
 } from '../../shared/definitions';
 import type { Decisions } from './decisions';
 
@@ -32,6 +33,12 @@ export class RunProgress {
   /** Where a step last parked or the run failed (FailedPhaseKey). */
   private failedPhase: string | undefined;
   private finishedSincePublished = 0;
+  /** The waves of the run's workers, as engine/waves.ts runs them. */
+  readonly waves: WaveProgress[] = [];
+  /** Set in a wave: called after each publish, to report to the run (engine/waves.ts). */
+  private onPublished: (() => void) | undefined;
+  /** Hosts whose state changed since the last report; kept only in a wave. */
+  private readonly changedHosts = new Set<string>();
 
   constructor(
     private readonly cluster: string,
@@ -67,6 +74,26 @@ export class RunProgress {
     host.state = state;
     if (detail === undefined) delete host.detail;
     else host.detail = detail;
+    if (this.onPublished) this.changedHosts.add(name);
+  }
+
+  /** In a wave: `report` runs after each publish (see changedSinceReport). */
+  reportEachPublish(report: () => void): void {
+    this.onPublished = report;
+  }
+
+  /**
+   * The hosts whose state changed since the last call, for a wave's report. Their detail only when
+   * an operator needs it (parked, failed, skipped): a wave's report stays small per host.
+   */
+  changedSinceReport(): Pick<HostProgress, 'name' | 'state' | 'detail'>[] {
+    const out = [...this.changedHosts].map((name) => {
+      const h = this.byName.get(name)!;
+      const told = h.state !== 'done' && h.state !== 'running' && h.state !== 'pending' && h.detail !== undefined;
+      return { name, state: h.state, ...(told ? { detail: h.detail } : {}) };
+    });
+    this.changedHosts.clear();
+    return out;
   }
 
   detailOf(name: string): string | undefined {
@@ -74,11 +101,11 @@ export class RunProgress {
   }
 
   /**
-   * A host's step ended. Publishes every tenth of the fleet, so the Web UI and a worker-less status
+   * A host's step ended (or `hosts` steps, as a wave reports them). Publishes every tenth of the fleet, so the Web UI and a worker-less status
    * stay current at any size for a bounded number of memo updates; every time while a step is parked.
    */
-  hostFinished(): void {
-    this.finishedSincePublished++;
+  hostFinished(hosts = 1): void {
+    this.finishedSincePublished += hosts;
     if (this.decisions.parked.size > 0 || this.finishedSincePublished >= Math.max(1, Math.ceil(this.hosts.length / 10)))
       this.changed();
   }
@@ -113,6 +140,7 @@ export class RunProgress {
       counts: this.counts(),
       cleanups: [...this.cleanups],
       ...(this.lastError ? { lastError: this.lastError } : {}),
+      ...(this.waves.length ? { waves: this.waves.map((w) => ({ ...w })) } : {}),
     };
   }
 
@@ -154,9 +182,11 @@ export class RunProgress {
           `**${p.host}**: ${clip(p.attempts.at(-1)?.error ?? '', 300)}` +
           (p.retryWill?.length ? `; a retry will: ${p.retryWill.map((w, i) => `(${i + 1}) ${w}`).join(' ')}` : ''),
       );
+    const waves = this.waves.filter((w) => w.state !== 'done').map((w) => `${w.id} ${w.state} (${w.hosts} hosts)`);
     const details = [
       `**${status}** in **${phase}**${this.decisions.awaitingGate ? `: waiting for approval of **${this.decisions.awaitingGate}**` : ''}`,
       `hosts: ${counts}`,
+      ...(waves.length ? [`waves: ${waves.join(', ')}; ${this.waves.length - waves.length} done`] : []),
       ...(parked ? [`parked: ${parked} (kubeadm-ha status ${this.cluster})`, ...why] : []),
       ...(this.lastError ? [`last error: ${this.lastError}`] : []),
     ].join('\n\n');
@@ -164,6 +194,7 @@ export class RunProgress {
     if (lastParked) this.failedPhase = lastParked.phase;
     const key = `${status}|${phase}|${this.failedPhase}|${details}`;
     if (key === this.shown) return;
+    this.onPublished?.();
     this.shown = key;
     this.finishedSincePublished = 0;
     // Still one upsert per change: a run with nothing failed keeps the history shape it had before the key existed.

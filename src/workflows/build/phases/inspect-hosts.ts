@@ -8,7 +8,9 @@ import { controlPlaneState, etcdHostState, initState, type NodeState, workerStat
 import type { PhaseContext } from '../../engine/context';
 import type { Phase } from '../../engine/phase';
 import type { BuildCluster } from '../cluster';
+import { inspectInput, inspectSteps } from '../host-steps';
 import type { BuildFacts, BuildState } from '../state';
+import { inWaves } from '../waves';
 
 /** Runs from before this patch reset a node whose facts could not be read; now it parks. */
 const UNKNOWN_PARKS = 'unknown-parks';
@@ -23,15 +25,16 @@ export const inspectHosts = (c: BuildCluster): Phase<BuildFacts, BuildState> => 
   }),
   run: async (ctx, hosts) => {
     const b = ctx.state;
-    await ctx.onHosts(hosts, {
-      step: 'inspectHost',
-      limit: c.spec.workerConcurrency,
-      run: (host) => async () => {
-        const f = await b.acts.inspectHost(inspectInput(b, host));
-        b.hostFacts.set(host.name, f);
-        return `kubeadm ${f.kubeadmVersion}${f.busy ? `, still running ${f.busy}` : ''}`;
-      },
-    });
+    if (b.waves) {
+      // The workers to join are inspected in waves (../waves.ts), the other hosts here.
+      const waved = new Set(c.spec.workers);
+      await ctx.onHosts(
+        hosts.filter((h) => !waved.has(h)),
+        inspectSteps(b),
+      );
+      for (const r of await inWaves(ctx, 'inspectHost', c.spec.workers))
+        for (const f of r.facts ?? []) b.hostFacts.set(f.name, f);
+    } else await ctx.onHosts(hosts, inspectSteps(b));
     if (hasAdminConf(b)) await ctx.onFirst('readCluster', () => readClusterFacts(b));
     else b.cluster = { unknown: b.noApiServer() };
     for (const h of hosts) classify(ctx, h);
@@ -39,12 +42,6 @@ export const inspectHosts = (c: BuildCluster): Phase<BuildFacts, BuildState> => 
     if (unknown.length && patched(UNKNOWN_PARKS)) await Promise.all(unknown.map((host) => parkUnknown(ctx, host)));
     b.freezeFacts(ctx.skipped);
   },
-});
-
-const inspectInput = (b: BuildState, host: HostSpec) => ({
-  ...b.c.at(host),
-  role: b.c.roleOf(host),
-  kubernetesVersion: b.c.spec.kubernetesVersion,
 });
 
 /**

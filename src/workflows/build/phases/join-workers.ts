@@ -1,7 +1,10 @@
 // The workers, at most workerConcurrency at once; one that cannot join parks while the others go on.
+// A large fleet's workers join in waves, each its own child workflow (../waves.ts), which mints and
+// deletes its own join token.
 import type { Phase } from '../../engine/phase';
 import type { BuildCluster } from '../cluster';
-import { actionOn, cleanNode, join, joinedFacts, notJoined } from '../host-steps';
+import { actionOn, joinedFacts, joinWorkerSteps, notJoined } from '../host-steps';
+import { inWaves } from '../waves';
 import type { BuildFacts, BuildState } from '../state';
 
 export const joinWorkers = (c: BuildCluster): Phase<BuildFacts, BuildState> => ({
@@ -17,13 +20,11 @@ export const joinWorkers = (c: BuildCluster): Phase<BuildFacts, BuildState> => (
   },
   run: async (ctx, hosts) => {
     const b = ctx.state;
-    await ctx.onHosts(hosts, {
-      step: 'joinNode',
-      limit: c.spec.workerConcurrency,
-      run: join(b),
-      clean: cleanNode(b),
-      joins: true,
-    });
+    if (b.waves) {
+      await inWaves(ctx, 'joinNode', hosts);
+      return;
+    }
+    await ctx.onHosts(hosts, joinWorkerSteps(b));
     await b.tokens.deleteMinted();
   },
 });
