@@ -7,7 +7,8 @@ export const SSH_PORT = 2222;
 export const LB_PORT = 6443;
 /** Fleets side by side: slot S owns 127.S.0.0/16 and 198.18.S.0/24 (slot 0: the addresses of docs/ and the demo). */
 export const MAX_SLOT = 99;
-export const MAX_WORKERS = 500;
+/** The bench's largest fleet (docs/benchmark.md): 127.S.20.x to 127.S.23.x. */
+export const MAX_WORKERS = 1000;
 export const MAX_CONTROL_PLANES = 29;
 export const MAX_ETCD_HOSTS = 7;
 export const DEFAULT_K8S_VERSION = 'v1.31.4';
@@ -46,7 +47,7 @@ export const CODE_MOUNT = '/opt/kubeadm-ha-fleet';
 export const NODE_NET = '198.18';
 export const controlPlaneAddress = (slot: number, i: number): string => `${NODE_NET}.${slot}.${10 + i}`;
 export const etcdAddress = (slot: number, i: number): string => `${NODE_NET}.${slot}.${40 + i}`;
-/** 250 workers per /24 (127.S.20.x, 127.S.21.x): .0 and .255 stay unused. */
+/** 250 workers per /24 (127.S.20.x to 127.S.23.x): .0 and .255 stay unused. */
 export const workerAddress = (slot: number, i: number): string =>
   `127.${slot}.${20 + Math.floor((i - 1) / 250)}.${((i - 1) % 250) + 1}`;
 export const lbAddress = (slot: number): string => `127.${slot}.30.1`;

@@ -21,6 +21,7 @@ import { parseArgs, promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { fleetDown, fleetUp, readInvocations, type FleetHost, type FleetInfo } from '../fleet';
+import { MAX_WORKERS } from '../fleet/layout';
 import { readState, updateState } from '../fleet/standins/state';
 import { kubeadmHaDataConverter } from '../src/codec/data-converter';
 import { ensureKeyFile, KEY_ENV, KEY_FILE_ENV } from '../src/codec/keys';
@@ -58,6 +59,9 @@ interface Result {
   machineCpuS?: number;
   forks?: number;
   historyEvents?: number;
+  /** Executions of the run (the build and its waves) and the most events any one holds. */
+  executions?: number;
+  maxExecutionEvents?: number;
   historyBytes?: number;
   peakRssMiB?: number;
 }
@@ -317,13 +321,26 @@ async function benchKubeadmHa(f: FleetInfo, workers: FleetHost[], concurrency: n
     writeFileSync(join(out, 'status-after.txt'), st.stdout);
     if (desc.status.name !== 'COMPLETED') log(`run ended ${desc.status.name}; see ${out}/worker.log`);
     const info = desc.raw.workflowExecutionInfo;
-    const historyEvents = Number(info?.historyLength ?? 0);
-    const historyBytes = Number(info?.historySizeBytes ?? 0);
-    // The join span, from the history's own timestamps.
+    // A fleet larger than a wave joins its workers in child workflows (src/workflows/build/waves.ts):
+    // the span and the history figures take every execution of the run.
     const history = await handle.fetchHistory();
+    const executions = [{ id: handle.workflowId, events: history.events ?? [] }];
+    for (const e of history.events ?? []) {
+      const child = e.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId;
+      if (child) executions.push({ id: child, events: (await client.workflow.getHandle(child).fetchHistory()).events ?? [] });
+    }
+    let historyEvents = Number(info?.historyLength ?? 0);
+    let historyBytes = Number(info?.historySizeBytes ?? 0);
+    let maxExecutionEvents = historyEvents;
+    for (const x of executions.slice(1)) {
+      const i = (await client.workflow.getHandle(x.id).describe()).raw.workflowExecutionInfo;
+      historyEvents += Number(i?.historyLength ?? 0);
+      historyBytes += Number(i?.historySizeBytes ?? 0);
+      maxExecutionEvents = Math.max(maxExecutionEvents, Number(i?.historyLength ?? 0));
+    }
     const ts = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) =>
       Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
-    // Activity type per ActivityTaskScheduled event id; per type the first scheduled and last completed.
+    // Activity type per ActivityTaskScheduled event (execution and event id); per type the first scheduled and last completed.
     const typeOf = new Map<string, string>();
     const scheduledAt = new Map<string, number>();
     const startedAt = new Map<string, number>();
@@ -331,30 +348,34 @@ async function benchKubeadmHa(f: FleetInfo, workers: FleetHost[], concurrency: n
     let toStart = 0;
     let toClose = 0;
     let nJoins = 0;
-    for (const e of history.events ?? []) {
-      const s = e.activityTaskScheduledEventAttributes;
-      if (s) {
-        const type = s.activityType?.name ?? '?';
-        typeOf.set(String(e.eventId), type);
-        scheduledAt.set(String(e.eventId), ts(e));
-        (phases[type] ??= { first: ts(e), last: ts(e), n: 0 }).n++;
-      }
-      const st = e.activityTaskStartedEventAttributes;
-      if (st) startedAt.set(String(st.scheduledEventId), ts(e));
-      const c = e.activityTaskCompletedEventAttributes;
-      if (c) {
-        const id = String(c.scheduledEventId);
-        const type = typeOf.get(id) ?? '?';
-        const p = phases[type];
-        if (p) p.last = Math.max(p.last, ts(e));
-        // Started events are written when the attempt ends (for retried activities), so their time is the attempt's start.
-        if (type === 'joinNode' && startedAt.has(id)) {
-          toStart += startedAt.get(id)! - scheduledAt.get(id)!;
-          toClose += ts(e) - startedAt.get(id)!;
-          nJoins++;
+    for (const x of executions)
+      for (const e of x.events) {
+        const key = (id: unknown) => `${x.id}:${String(id)}`;
+        const s = e.activityTaskScheduledEventAttributes;
+        if (s) {
+          const type = s.activityType?.name ?? '?';
+          typeOf.set(key(e.eventId), type);
+          scheduledAt.set(key(e.eventId), ts(e));
+          const p = (phases[type] ??= { first: ts(e), last: ts(e), n: 0 });
+          p.first = Math.min(p.first, ts(e));
+          p.n++;
+        }
+        const st = e.activityTaskStartedEventAttributes;
+        if (st) startedAt.set(key(st.scheduledEventId), ts(e));
+        const c = e.activityTaskCompletedEventAttributes;
+        if (c) {
+          const id = key(c.scheduledEventId);
+          const type = typeOf.get(id) ?? '?';
+          const p = phases[type];
+          if (p) p.last = Math.max(p.last, ts(e));
+          // Started events are written when the attempt ends (for retried activities), so their time is the attempt's start.
+          if (type === 'joinNode' && startedAt.has(id)) {
+            toStart += startedAt.get(id)! - scheduledAt.get(id)!;
+            toClose += ts(e) - startedAt.get(id)!;
+            nJoins++;
+          }
         }
       }
-    }
     const joins = phases.joinNode ?? { first: 0, last: 0, n: 0 };
     const { ok, failed, kubeadmJoinMeanS } = joinsSince(f, workers, since);
     writeFileSync(join(out, 'history-bytes.json'), JSON.stringify(historyBytesByEvent(history.events ?? []), null, 2));
@@ -380,6 +401,8 @@ async function benchKubeadmHa(f: FleetInfo, workers: FleetHost[], concurrency: n
       kubeadmJoinMeanS,
       historyEvents,
       historyBytes,
+      executions: executions.length,
+      maxExecutionEvents,
       peakRssMiB: rss,
       joinNodeScheduleToStartMeanS: nJoins ? toStart / nJoins / 1000 : NaN,
       joinNodeStartToCloseMeanS: nJoins ? toClose / nJoins / 1000 : NaN,
@@ -682,8 +705,8 @@ async function main(): Promise<number> {
   }
   const n = Number(v.workers);
   const c = Number(v.concurrency);
-  if (!Number.isInteger(n) || n < 1 || n > 500 || !Number.isInteger(c) || c < 1 || c > 500)
-    throw new Error('--workers 1..500, --concurrency 1..500');
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS || !Number.isInteger(c) || c < 1 || c > 500)
+    throw new Error(`--workers 1..${MAX_WORKERS}, --concurrency 1..500`);
   const only = new Set(v.only!.split(','));
   const slot = v.slot !== undefined ? Number(v.slot) : undefined;
   if (slot === undefined) process.env.KHA_FLEET_FIRST_SLOT ??= '50';
