@@ -327,7 +327,8 @@ async function benchKubeadmHa(f: FleetInfo, workers: FleetHost[], concurrency: n
     const executions = [{ id: handle.workflowId, events: history.events ?? [] }];
     for (const e of history.events ?? []) {
       const child = e.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId;
-      if (child) executions.push({ id: child, events: (await client.workflow.getHandle(child).fetchHistory()).events ?? [] });
+      if (child)
+        executions.push({ id: child, events: (await client.workflow.getHandle(child).fetchHistory()).events ?? [] });
     }
     let historyEvents = Number(info?.historyLength ?? 0);
     let historyBytes = Number(info?.historySizeBytes ?? 0);
