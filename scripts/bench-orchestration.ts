@@ -9,6 +9,7 @@
 // (WorkflowTaskScheduled to Completed, from the histories), the worker's CPU and peak resident set
 // and the server's CPU (/proc/<pid>/stat) over the run, and how long `status` takes while the
 // largest run joins its workers. Prints a markdown table and a JSON line.
+import { devServerArgv } from './dev-server';
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -23,7 +24,7 @@ import { status } from '../src/client/status';
 import { kubeadmHaDataConverter, workerDataConverter } from '../src/codec/data-converter';
 import { ensureKeyFile, KEY_FILE_ENV } from '../src/codec/keys';
 import type { ClusterSpec } from '../src/config/types';
-import { ClusterNameKey, progressQuery, SEARCH_ATTRIBUTES, TASK_QUEUE, workflowIdFor } from '../src/shared/definitions';
+import { ClusterNameKey, progressQuery, TASK_QUEUE, workflowIdFor } from '../src/shared/definitions';
 import { workflowBundleOption } from '../src/workflow-bundle';
 import { workerEnv, WORKER_NODE_FLAGS } from '../src/worker-node-flags';
 import type { KubeadmHaActivities } from '../src/workflows/activities';
@@ -210,24 +211,7 @@ async function main(): Promise<void> {
 
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
-  const server = spawn(
-    TEMPORAL_CLI,
-    [
-      'server',
-      'start-dev',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--headless',
-      '--db-filename',
-      '',
-      '--log-level',
-      'error',
-      ...SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
-    ],
-    { stdio: 'ignore' },
-  );
+  const server = spawn(TEMPORAL_CLI, devServerArgv(port, ''), { stdio: 'ignore' });
   let worker: ChildProcess | undefined;
   let connection: Connection | undefined;
   const rows: Row[] = [];

@@ -13,6 +13,7 @@
 // Between contenders every worker is reset (`sudo -n kubeadm reset -f`, which leaves the Node, as
 // kubeadm's reset does) and its Node is removed from the fleet's cluster state (what `kubectl delete
 // node` does), so each contender joins the same N clean workers.
+import { devServerArgv } from './dev-server';
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
@@ -28,7 +29,7 @@ import { ensureKeyFile, KEY_ENV, KEY_FILE_ENV } from '../src/codec/keys';
 import { caCertHashCommand, parseCaCertHash } from '../src/kubeadm/certs';
 import { renderJoinConfig } from '../src/kubeadm/config';
 import { workerArgv, workerEnv } from '../src/worker-node-flags';
-import { PROGRESS_MEMO, type Progress, SEARCH_ATTRIBUTES, workflowIdFor } from '../src/shared/definitions';
+import { PROGRESS_MEMO, type Progress, workflowIdFor } from '../src/shared/definitions';
 
 const ROOT = resolve(__dirname, '../..');
 const TEMPORAL_CLI = process.env.TEMPORAL_CLI_PATH ?? resolve(ROOT, '.tools/venv/bin/temporal');
@@ -235,25 +236,7 @@ async function benchKubeadmHa(f: FleetInfo, workers: FleetHost[], concurrency: n
   const dbDir = join(out, 'temporal');
   rmSync(dbDir, { recursive: true, force: true });
   mkdirSync(dbDir, { recursive: true });
-  const attrs = SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]);
-  const server = spawn(
-    TEMPORAL_CLI,
-    [
-      'server',
-      'start-dev',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--headless',
-      '--db-filename',
-      join(dbDir, 'temporal.db'),
-      '--log-level',
-      'error',
-      ...attrs,
-    ],
-    { stdio: 'ignore' },
-  );
+  const server = spawn(TEMPORAL_CLI, devServerArgv(port, join(dbDir, 'temporal.db')), { stdio: 'ignore' });
   let worker: ChildProcess | undefined;
   let connection: Connection | undefined;
   try {

@@ -28,23 +28,9 @@ CNI_PLUGINS_VERSION=v1.10.0
 CNI_PLUGINS=(bridge host-local loopback portmap)
 CNI_FLANNEL_VERSION=v0.9.1
 command -v go >/dev/null || { echo "build-components: needs Go (go.dev/doc/install)" >&2; exit 1; }
-source "$ROOT/scripts/go-progress.sh"
+source "$ROOT/scripts/go-build.sh"
 
 log() { echo "build-components: $*"; }
-
-# module_info MODULE@VERSION: prints "<dir> <h1 sum>" of the downloaded module.
-module_info() {
-  local info
-  info=$(go mod download -json "$1") || { echo "build-components: the Go module proxy has no $1" >&2; return 1; }
-  printf '%s %s\n' "$(sed -n 's/^\t"Dir": "\(.*\)",$/\1/p' <<<"$info")" "$(sed -n 's/^\t"Sum": "\(.*\)",$/\1/p' <<<"$info")"
-}
-
-# cached DIR KEY FILES...: true when DIR/stamp is KEY and every FILE is there.
-cached() {
-  local dir=$1 key=$2; shift 2
-  [ "$(cat "$dir/stamp" 2>/dev/null)" = "$key" ] || return 1
-  local f; for f in "$@"; do [ -x "$dir/$f" ] || return 1; done
-}
 
 # A writable copy of a module's source (the module cache is read-only), built with its own
 # go.mod/go.sum so the dependency versions are the ones upstream released with.

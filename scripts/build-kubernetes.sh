@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 ALL="kubeadm kubelet kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubectl"
 command -v go >/dev/null || { echo "build-kubernetes: needs Go (go.dev/doc/install); the modules come from the Go module proxy" >&2; exit 1; }
-source "$ROOT/scripts/go-progress.sh"
+source "$ROOT/scripts/go-build.sh"
 
 # <binary>.sha256 for each of these binaries in this folder, when missing or older than the binary.
 write_sums() {

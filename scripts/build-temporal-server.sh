@@ -24,7 +24,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 command -v go >/dev/null || { echo "build-temporal-server: needs Go (go.dev/doc/install); the modules come from the Go module proxy" >&2; exit 1; }
-source "$ROOT/scripts/go-progress.sh"
+source "$ROOT/scripts/go-build.sh"
 
 log() { echo "build-temporal-server: $*"; }
 
@@ -46,20 +46,6 @@ if [ "${1:-}" = "--print" ]; then
 fi
 
 BUILD_FLAGS=(-trimpath -tags disable_grpc_modules -ldflags "-s -w")
-
-# module_info MODULE@VERSION: prints "<dir> <h1 sum>" of the downloaded module.
-module_info() {
-  local info
-  info=$(go mod download -json "$1") || { echo "build-temporal-server: the Go module proxy has no $1" >&2; return 1; }
-  printf '%s %s\n' "$(sed -n 's/^\t"Dir": "\(.*\)",$/\1/p' <<<"$info")" "$(sed -n 's/^\t"Sum": "\(.*\)",$/\1/p' <<<"$info")"
-}
-
-# cached DIR KEY FILES...: true when DIR/stamp is KEY and every FILE is there.
-cached() {
-  local dir=$1 key=$2; shift 2
-  [ "$(cat "$dir/stamp" 2>/dev/null)" = "$key" ] || return 1
-  local f; for f in "$@"; do [ -e "$dir/$f" ] || return 1; done
-}
 
 # build_in MODDIR LABEL OUTDIR PACKAGES...: fetches the modules the packages need (timed apart from
 # the compile, so the two costs show), then ONE go build of the packages into OUTDIR. Runs in the

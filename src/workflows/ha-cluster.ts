@@ -2,14 +2,14 @@
 // both topologies. Each phase lives in build/phases/ and plans from the facts inspection gathered;
 // the shared engine (engine/) runs them: skip with the reason, gate, run, park. The workflow only
 // decides; activities act on the hosts.
-import { patched, workflowInfo } from '@temporalio/workflow';
+import { patched } from '@temporalio/workflow';
 import type { ClusterSpec } from '../config/types';
 import { activitiesFor, type RetryTuning } from './activities';
 import { checkBuildInput } from './input-check';
 import { PhaseEngine, type RunSummary } from './engine/engine';
 import type { Phase } from './engine/phase';
 import { BuildCluster } from './build/cluster';
-import { DEFAULT_TOKEN_TUNING, JoinTokens, type TokenTuning } from './build/join-tokens';
+import { runTokens, type TokenTuning } from './build/join-tokens';
 import { distributeCerts } from './build/phases/distribute-certs';
 import { etcdCluster } from './build/phases/etcd-cluster';
 import { init } from './build/phases/init';
@@ -57,12 +57,7 @@ export async function haClusterWorkflow(input: HaClusterInput): Promise<HaCluste
   if (patched('check-input')) checkBuildInput(input);
   const c = new BuildCluster(input.spec);
   const acts = activitiesFor(input.tuning?.retry);
-  const tokens = new JoinTokens(
-    acts,
-    c.at(c.firstCp),
-    input.tuning?.token ?? DEFAULT_TOKEN_TUNING,
-    `kubeadm-ha ${workflowInfo().workflowId}`,
-  );
+  const tokens = runTokens(acts, c, input.tuning?.token);
   const state = new BuildState(c, acts, tokens, input.tuning?.uploadedCerts ?? DEFAULT_UPLOADED_CERTS, patched);
   const waveSize = input.tuning?.waves?.size ?? WAVE_SIZE;
   // Only a fleet larger than a wave asks the patch: the histories of others keep their shape.

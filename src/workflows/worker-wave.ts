@@ -2,7 +2,7 @@
 // or joins its share of the workers with the same steps, parks and progress as the build itself,
 // and reports to the build as it goes (engine/waves.ts). Its input comes from the build, not from an
 // operator: the cluster file with this wave's workers only, and what the build learned before.
-import { patched, workflowInfo } from '@temporalio/workflow';
+import { patched } from '@temporalio/workflow';
 import type { HostFacts } from '../activities/types';
 import type { ClusterSpec } from '../config/types';
 import type { NodeState } from '../kubeadm/node-state';
@@ -12,7 +12,7 @@ import type { Phase } from './engine/phase';
 import { reportToRun, unfinishedIn, type WaveResult } from './engine/waves';
 import { BuildCluster } from './build/cluster';
 import { inspectSteps, joinWorkerSteps } from './build/host-steps';
-import { DEFAULT_TOKEN_TUNING, JoinTokens, type TokenTuning } from './build/join-tokens';
+import { runTokens, type TokenTuning } from './build/join-tokens';
 import { type BuildFacts, BuildState, DEFAULT_UPLOADED_CERTS } from './build/state';
 
 export type WaveStep = 'inspectHost' | 'joinNode';
@@ -64,12 +64,7 @@ const wavePhase = (c: BuildCluster, step: WaveStep): Phase<BuildFacts, BuildStat
 export async function workerWaveWorkflow(input: WorkerWaveInput): Promise<WorkerWaveResult> {
   const c = new BuildCluster(input.spec);
   const acts = activitiesFor(input.tuning?.retry);
-  const tokens = new JoinTokens(
-    acts,
-    c.at(c.firstCp),
-    input.tuning?.token ?? DEFAULT_TOKEN_TUNING,
-    `kubeadm-ha ${workflowInfo().workflowId}`,
-  );
+  const tokens = runTokens(acts, c, input.tuning?.token);
   const state = new BuildState(c, acts, tokens, DEFAULT_UPLOADED_CERTS, patched);
   state.caCertHash = input.caCertHash ?? '';
   for (const [name, s] of Object.entries(input.halfDone ?? {})) state.states.set(name, s);

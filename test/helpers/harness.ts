@@ -14,11 +14,12 @@ import { parseGetNodes } from '../../src/kubeadm/kubectl';
 import { parseMemberList, etcdctlCommand } from '../../src/kubeadm/etcd';
 import { KUBECTL } from '../../src/kubeadm/paths';
 import { isControlPlaneRow } from '../../src/kubeadm/node-state';
-import { PROGRESS_MEMO, Progress, SEARCH_ATTRIBUTES, workflowIdFor } from '../../src/shared/definitions';
+import { PROGRESS_MEMO, Progress, workflowIdFor } from '../../src/shared/definitions';
 import { loadTarget } from '../../src/ssh/target';
 import { openSession } from '../../src/ssh/session';
 import type { HostSession } from '../../src/ssh/types';
 import { workerArgv, workerEnv } from '../../src/worker-node-flags';
+import { devServerArgv } from '../../scripts/dev-server';
 import { dataConverter, TEMPORAL_CLI } from './temporal';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -71,7 +72,6 @@ export class DevServer implements TemporalService {
   async start(): Promise<void> {
     this.port ||= await freePort();
     this.address = `127.0.0.1:${this.port}`;
-    const attrs = SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]);
     const ui = this.ui
       ? [
           '--ui-ip',
@@ -81,25 +81,8 @@ export class DevServer implements TemporalService {
           '--ui-disable-news-fetch',
           ...(this.ui.codecEndpoint ? ['--ui-codec-endpoint', this.ui.codecEndpoint] : []),
         ]
-      : ['--headless'];
-    this.proc = spawn(
-      TEMPORAL_CLI,
-      [
-        'server',
-        'start-dev',
-        '--ip',
-        '127.0.0.1',
-        '--port',
-        String(this.port),
-        ...ui,
-        '--db-filename',
-        join(this.dir, 'temporal.db'),
-        '--log-level',
-        'error',
-        ...attrs,
-      ],
-      { stdio: 'ignore' },
-    );
+      : undefined;
+    this.proc = spawn(TEMPORAL_CLI, devServerArgv(this.port, join(this.dir, 'temporal.db'), ui), { stdio: 'ignore' });
     for (let i = 0; i < 120; i++) {
       try {
         const c = await Connection.connect({ address: this.address, connectTimeout: 1000 });

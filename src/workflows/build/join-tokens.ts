@@ -2,9 +2,10 @@
 // clock, how long the bootstrap token has left, and has a new one minted when it is too short.
 // Only the token's public ID is known here; its secret stays on the first control plane and in
 // worker memory. Minted tokens are deleted when their phase is done.
-import { log } from '@temporalio/workflow';
+import { log, workflowInfo } from '@temporalio/workflow';
 import type { OnHost, TokenRef } from '../../activities/types';
 import type { KubeadmHaActivities } from '../activities';
+import type { BuildCluster } from './cluster';
 
 export interface TokenTuning {
   /** Lifetime of a minted token. */
@@ -62,4 +63,13 @@ export class JoinTokens {
       );
     return left;
   }
+}
+
+/** This execution's join tokens: minted on the first control plane, described by the workflow id (kubeadm token's --description). */
+export function runTokens(
+  acts: KubeadmHaActivities,
+  c: BuildCluster,
+  tuning: TokenTuning = DEFAULT_TOKEN_TUNING,
+): JoinTokens {
+  return new JoinTokens(acts, c.at(c.firstCp), tuning, `kubeadm-ha ${workflowInfo().workflowId}`);
 }
