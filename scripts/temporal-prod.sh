@@ -9,6 +9,11 @@
 #                                               # PORT: the frontend's gRPC port (default: a free one)
 #   scripts/temporal-prod.sh stop DIR           # stops all it started; idempotent
 #
+# API-key mode: with TEMPORAL_PROD_JWKS_URL (a JWKS over http) and TEMPORAL_PROD_ADMIN_API_KEY_FILE
+# (a JWT with "permissions": ["temporal-system:admin"] the rig sets itself up with), the frontend
+# also wants an API key (Temporal's default JWT claim mapper and authorizer); the server's own worker
+# then goes through an internal frontend, and no Web UI is started.
+#
 # `start` writes DIR/env, shell `export` lines for clients (the names the temporal CLI and
 # @temporalio/envconfig read):
 #   TEMPORAL_ADDRESS=127.0.0.1:<port>  TEMPORAL_NAMESPACE=default
@@ -131,11 +136,27 @@ cmd_stop() {
   rm -f "$DIR/pids"
 }
 
-# temporal_cli ARGS...: the temporal CLI against our frontend with the good client certificate,
-# ignoring the caller's TEMPORAL_* environment and config file.
+# temporal_cli ARGS...: the temporal CLI against our frontend as the rig itself: the good client
+# certificate, and in API-key mode the rig's admin key, from the profile DIR/cli.toml (0600, so no key
+# in argv); the caller's TEMPORAL_* environment and config file are ignored.
 temporal_cli() {
-  "$TEMPORAL_CLI" --disable-config-file --disable-config-env "$@" --address "127.0.0.1:$FRONTEND_PORT" \
-    --tls-cert-path "$TLS/client.pem" --tls-key-path "$TLS/client.key" --tls-ca-path "$TLS/ca.pem" --tls-server-name localhost
+  "$TEMPORAL_CLI" --config-file "$DIR/cli.toml" --profile rig --disable-config-env "$@"
+}
+
+write_cli_profile() {
+  (
+    umask 077
+    {
+      echo '[profile.rig]'
+      echo "address = \"127.0.0.1:$FRONTEND_PORT\""
+      [ -n "${TEMPORAL_PROD_ADMIN_API_KEY_FILE:-}" ] && echo "api_key = \"$(cat "$TEMPORAL_PROD_ADMIN_API_KEY_FILE")\""
+      echo '[profile.rig.tls]'
+      echo "client_cert_path = \"$TLS/client.pem\""
+      echo "client_key_path = \"$TLS/client.key\""
+      echo "server_ca_cert_path = \"$TLS/ca.pem\""
+      echo 'server_name = "localhost"'
+    } > "$DIR/cli.toml"
+  )
 }
 
 make_certs() {
@@ -230,15 +251,9 @@ global:
         serverName: localhost
         rootCaFiles:
           - $TLS/ca.pem
-    # The system worker (worker service) calls the frontend like any client: with a client certificate.
-    systemWorker:
-      certFile: $TLS/client.pem
-      keyFile: $TLS/client.key
-      client:
-        serverName: localhost
-        rootCaFiles:
-          - $TLS/ca.pem
+$(system_worker_tls)
 
+$(authorization_config)
 services:
   frontend:
     rpc:
@@ -261,6 +276,7 @@ services:
       grpcPort: $WORKER_PORT
       membershipPort: $WORKER_MEMBERSHIP_PORT
       bindOnIP: 127.0.0.1
+$(internal_frontend_config)
 
 clusterMetadata:
   enableGlobalNamespace: false
@@ -295,6 +311,50 @@ dynamicConfigClient:
   pollInterval: 10s
 EOF
   SERVER_CONFIG=$cfg
+}
+
+# The system worker (worker service) calls the frontend like any client: with a client certificate.
+# In API-key mode it calls the internal frontend instead, plaintext like the other internode traffic.
+system_worker_tls() {
+  [ -z "${TEMPORAL_PROD_JWKS_URL:-}" ] || return 0
+  cat <<SYSTEM
+    systemWorker:
+      certFile: $TLS/client.pem
+      keyFile: $TLS/client.key
+      client:
+        serverName: localhost
+        rootCaFiles:
+          - $TLS/ca.pem
+SYSTEM
+}
+
+# API-key mode (TEMPORAL_PROD_JWKS_URL set): the frontend takes JWTs signed by a key of that JWKS as
+# API keys (Temporal's default claim mapper and authorizer: "permissions": ["<namespace>:<role>"]),
+# and the server's own worker goes through an internal frontend, which needs none.
+authorization_config() {
+  [ -n "${TEMPORAL_PROD_JWKS_URL:-}" ] || return 0
+  cat <<AUTH
+  authorization:
+    jwtKeyProvider:
+      keySourceURIs:
+        - $TEMPORAL_PROD_JWKS_URL
+      refreshInterval: 1m
+    permissionsClaimName: permissions
+    authorizer: default
+    claimMapper: default
+AUTH
+}
+
+internal_frontend_config() {
+  [ -n "${TEMPORAL_PROD_JWKS_URL:-}" ] || return 0
+  cat <<INTERNAL
+  internal-frontend:
+    rpc:
+      grpcPort: $INTERNAL_PORT
+      membershipPort: $INTERNAL_MEMBERSHIP_PORT
+      httpPort: $INTERNAL_HTTP_PORT
+      bindOnIP: 127.0.0.1
+INTERNAL
 }
 
 write_ui_config() {
@@ -402,11 +462,12 @@ cmd_start() {
   fi
   trap on_start_exit EXIT
   local ports
-  read -r -a ports <<<"$(free_ports 11)"
+  read -r -a ports <<<"$(free_ports 14)"
   FRONTEND_PORT=${PORT:-${ports[0]}}
   PG_PORT=${ports[1]} FRONTEND_HTTP_PORT=${ports[2]} FRONTEND_MEMBERSHIP_PORT=${ports[3]}
   HISTORY_PORT=${ports[4]} HISTORY_MEMBERSHIP_PORT=${ports[5]} MATCHING_PORT=${ports[6]}
   MATCHING_MEMBERSHIP_PORT=${ports[7]} WORKER_PORT=${ports[8]} WORKER_MEMBERSHIP_PORT=${ports[9]} UI_PORT=${ports[10]}
+  INTERNAL_PORT=${ports[11]} INTERNAL_MEMBERSHIP_PORT=${ports[12]} INTERNAL_HTTP_PORT=${ports[13]}
   : > "$DIR/pids"
   rm -f "$DIR/env"
 
@@ -418,17 +479,24 @@ cmd_start() {
   log "schema ready ($((SECONDS - t0)) s)"
 
   write_server_config
-  spawn temporal-server "$DIR/temporal-server.log" "$SERVER_DIR/temporal-server" --config-file "$SERVER_CONFIG" --allow-no-auth start
+  write_cli_profile
+  local services=(--service frontend --service history --service matching --service worker)
+  # The internal frontend runs only when asked for by name.
+  [ -z "${TEMPORAL_PROD_JWKS_URL:-}" ] || services+=(--service internal-frontend)
+  spawn temporal-server "$DIR/temporal-server.log" "$SERVER_DIR/temporal-server" --config-file "$SERVER_CONFIG" --allow-no-auth start "${services[@]}"
   temporal_server_PID=$SPAWNED
   wait_frontend
   log "temporal-server $SERVER_VERSION: frontend on 127.0.0.1:$FRONTEND_PORT (mTLS) ($((SECONDS - t0)) s)"
   setup_namespace
   log "namespace $NAMESPACE and search attributes ready ($((SECONDS - t0)) s)"
 
-  write_ui_config
-  spawn ui-server "$DIR/ui-server.log" "$UI_DIR/ui-server" --root "$DIR/ui" --config config --env prod start
-  ui_server_PID=$SPAWNED
-  wait_ui
+  # The Web UI server takes no API key of ours: it runs in mTLS mode only.
+  if [ -z "${TEMPORAL_PROD_JWKS_URL:-}" ]; then
+    write_ui_config
+    spawn ui-server "$DIR/ui-server.log" "$UI_DIR/ui-server" --root "$DIR/ui" --config config --env prod start
+    ui_server_PID=$SPAWNED
+    wait_ui
+  fi
 
   {
     printf 'export %s=%q\n' \
@@ -444,7 +512,11 @@ cmd_start() {
       TEMPORAL_PROD_PG_PASSWORD temporal
   } > "$DIR/env"
   trap - EXIT
-  log "ready in $((SECONDS - t0)) s: frontend 127.0.0.1:$FRONTEND_PORT (mTLS), UI http://127.0.0.1:$UI_PORT, env in $DIR/env"
+  if [ -n "${TEMPORAL_PROD_JWKS_URL:-}" ]; then
+    log "ready in $((SECONDS - t0)) s: frontend 127.0.0.1:$FRONTEND_PORT (mTLS and API keys signed by a key of $TEMPORAL_PROD_JWKS_URL; no Web UI), env in $DIR/env"
+  else
+    log "ready in $((SECONDS - t0)) s: frontend 127.0.0.1:$FRONTEND_PORT (mTLS), UI http://127.0.0.1:$UI_PORT, env in $DIR/env"
+  fi
 }
 
 case $CMD in

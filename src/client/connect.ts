@@ -11,8 +11,18 @@ const grpcStatus = { NOT_FOUND: 5, PERMISSION_DENIED: 7, UNAUTHENTICATED: 16 } a
 
 /** What a refused call means, from its gRPC status, for this target. */
 export function refusalReason(err: unknown, t: TemporalTarget): string | undefined {
-  const code = (err as { code?: number }).code;
-  const detail = messageWithCauses(err).replace(/^\d+ [A-Z_]+: /, '');
+  // The SDK wraps the call's error ("Failed to connect to Temporal server: 7 PERMISSION_DENIED: ..."):
+  // the status and the server's words are the innermost error's with a code.
+  let code: number | undefined;
+  let detail = messageWithCauses(err);
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const c = (e as { code?: unknown }).code;
+    if (typeof c === 'number') {
+      code = c;
+      detail = (e as Error).message;
+    }
+  }
+  detail = detail.replace(/^.*?\d+ [A-Z_]+: /, '');
   if (code === grpcStatus.NOT_FOUND && /namespace/i.test(detail))
     return `namespace "${t.namespace}" does not exist on ${t.address} (${detail}); create it (temporal operator namespace create ${t.namespace}) or set --namespace (TEMPORAL_NAMESPACE)`;
   if (code === grpcStatus.UNAUTHENTICATED || code === grpcStatus.PERMISSION_DENIED)
