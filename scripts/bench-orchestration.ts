@@ -9,10 +9,9 @@
 // (WorkflowTaskScheduled to Completed, from the histories), the worker's CPU and peak resident set
 // and the server's CPU (/proc/<pid>/stat) over the run, and how long `status` takes while the
 // largest run joins its workers. Prints a markdown table and a JSON line.
-import { devServerArgv } from './dev-server';
+import { devServerArgv, freePort } from './dev-server';
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Context } from '@temporalio/activity';
@@ -128,16 +127,6 @@ function cpuOf(pid: number): number {
 function rssMiB(pid: number): number {
   const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : 0;
-}
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
 }
 const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -13,10 +13,9 @@
 // Between contenders every worker is reset (`sudo -n kubeadm reset -f`, which leaves the Node, as
 // kubeadm's reset does) and its Node is removed from the fleet's cluster state (what `kubectl delete
 // node` does), so each contender joins the same N clean workers.
-import { devServerArgv } from './dev-server';
+import { devServerArgv, freePort } from './dev-server';
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
@@ -106,17 +105,6 @@ function rssMiB(pid: number): number {
 function peakRssMiB(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
 }
 
 async function stop(p: ChildProcess | undefined, graceMs = 35_000): Promise<void> {

@@ -8,6 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
 import type { ConnectionLike, TLSConfig } from '@temporalio/client';
 import { type ClientConfigProfile, type ConfigDataSource, loadClientConfigProfile } from '@temporalio/envconfig';
+import { readSecretFile } from '../common/secret-file';
 import { SEARCH_ATTRIBUTES } from '../shared/definitions';
 import { temporal } from '@temporalio/proto';
 
@@ -103,10 +104,12 @@ function read(s: Source): Buffer {
 
 const where = (s: Source) => (s.path ? `${s.setting} ${s.path}` : `${s.setting} (inline data)`);
 
-function certificate(s: Source, now: Date): X509Certificate {
+/** The certificate's PEM, read once, after checking that it parses and is valid now. */
+function certificate(s: Source, now: Date): { cert: X509Certificate; pem: Buffer } {
+  const pem = read(s);
   let cert: X509Certificate;
   try {
-    cert = new X509Certificate(read(s));
+    cert = new X509Certificate(pem);
   } catch (err) {
     if (err instanceof TemporalConfigError) throw err;
     throw new TemporalConfigError(`${where(s)}: not a PEM certificate (${(err as Error).message})`);
@@ -119,23 +122,7 @@ function certificate(s: Source, now: Date): X509Certificate {
     throw new TemporalConfigError(
       `${where(s)}: the certificate is not valid before ${new Date(cert.validFrom).toISOString()} (is this machine's clock right?)`,
     );
-  return cert;
-}
-
-function apiKeyFromFile(path: string): string {
-  let mode: number;
-  try {
-    mode = statSync(path).mode;
-  } catch (err) {
-    throw new TemporalConfigError(`--api-key-file ${path}: cannot read it (${(err as NodeJS.ErrnoException).code})`);
-  }
-  if (mode & 0o077)
-    throw new TemporalConfigError(
-      `--api-key-file ${path} is readable by group or others (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${path}`,
-    );
-  const key = readFileSync(path, 'utf8').trim();
-  if (key === '') throw new TemporalConfigError(`--api-key-file ${path} is empty`);
-  return key;
+  return { cert, pem };
 }
 
 function loadProfile(flags: ConnectionFlags, env: NodeJS.ProcessEnv): ClientConfigProfile {
@@ -182,7 +169,9 @@ export function temporalTarget(flags: ConnectionFlags = {}, env: NodeJS.ProcessE
   const p = loadProfile(flags, env);
   const address = flags.address ?? p.address ?? 'localhost:7233';
   const namespace = flags.namespace ?? p.namespace ?? 'default';
-  const apiKey = flags['api-key-file'] ? apiKeyFromFile(flags['api-key-file']) : p.apiKey;
+  const apiKey = flags['api-key-file']
+    ? readSecretFile(flags['api-key-file'], '--api-key-file', (m) => new TemporalConfigError(m))
+    : p.apiKey;
   const tls = { ...p.tls };
   if (flags.tls) tls.disabled = false;
   if (flags['tls-cert-path']) tls.clientCert = { path: flags['tls-cert-path'] };
@@ -208,14 +197,11 @@ export function temporalTarget(flags: ConnectionFlags = {}, env: NodeJS.ProcessE
   if (wantsTls && tls.disabled !== true) {
     const now = new Date();
     tlsConfig = {};
-    if (ca) {
-      certificate(ca, now);
-      tlsConfig.serverRootCACertificate = read(ca);
-    }
+    if (ca) tlsConfig.serverRootCACertificate = certificate(ca, now).pem;
     if (tls.serverName) tlsConfig.serverNameOverride = tls.serverName;
     auth = 'TLS';
     if (cert && key) {
-      const c = certificate(cert, now);
+      const { cert: c, pem: crt } = certificate(cert, now);
       const keyPem = read(key);
       try {
         if (!c.checkPrivateKey(createPrivateKey(keyPem)))
@@ -224,7 +210,7 @@ export function temporalTarget(flags: ConnectionFlags = {}, env: NodeJS.ProcessE
         if (err instanceof TemporalConfigError) throw err;
         throw new TemporalConfigError(`${where(key)}: not a PEM private key (${(err as Error).message})`);
       }
-      tlsConfig.clientCertPair = { crt: read(cert), key: keyPem };
+      tlsConfig.clientCertPair = { crt, key: keyPem };
       auth = `mTLS (client certificate ${cert.path ?? 'from the profile'}, subject ${c.subject.replace(/\n/g, ', ')})`;
     }
     if (apiKey !== undefined) auth = `API key${cert ? ` and ${auth}` : ''}`;

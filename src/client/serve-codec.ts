@@ -1,5 +1,5 @@
 // `kubeadm-ha codec-server`: the payload codec over HTTP for the Web UI, refusing what would expose the key.
-import { readFileSync, statSync } from 'node:fs';
+import { readSecretFile } from '../common/secret-file';
 import { createCodecServer, isLoopback } from '../codec/codec-server';
 import { EncryptionCodec } from '../codec/encryption-codec';
 import { codecNotice, loadCodecKeys } from '../codec/keys';
@@ -7,19 +7,6 @@ import { connectionFlags, temporalTarget } from './connection';
 import { UsageError } from './usage-error';
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-
-/** The codec server's token: private like the key file, and not empty. */
-function readTokenFile(path: string): string {
-  const mode = statSync(path).mode;
-  if (mode & 0o077) {
-    throw new UsageError(
-      `--token-file ${path} is readable by group or others (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${path}`,
-    );
-  }
-  const token = readFileSync(path, 'utf8').trim();
-  if (token === '') throw new UsageError(`--token-file ${path} is empty`);
-  return token;
-}
 
 export async function serveCodec(
   v: Record<string, string | boolean | undefined>,
@@ -33,7 +20,8 @@ export async function serveCodec(
       'the codec server needs the payload keys: set KUBEADM_HA_CODEC_KEY_FILE (or KUBEADM_HA_CODEC_KEY)',
     );
   const tokenFile = str(v['token-file']);
-  const token = tokenFile ? readTokenFile(tokenFile) : undefined;
+  // Private like the key file, and not empty.
+  const token = tokenFile ? readSecretFile(tokenFile, '--token-file', (m) => new UsageError(m)) : undefined;
   // The Web UI of the Temporal the other commands use (--ui, TEMPORAL_UI_URL), unless named.
   const origins = (v.origin as unknown as string[] | undefined) ?? [
     new URL(temporalTarget(connectionFlags(v)).ui).origin,

@@ -9,7 +9,8 @@ import type { z } from 'zod';
 import { crossChecks } from './cross-checks';
 import { fileChecks, readBounded, resolvePath, TooLarge } from './file-checks';
 import { defaultMessage, issueProblems } from './issue-messages';
-import { clusterFileSchema, LIMITS } from './schema';
+import { clusterFileSchema } from './schema';
+import { LIMITS } from './schema-parts';
 import { escapeControls, isObject, type Raw } from './text';
 import type { ClusterSpec, EtcdSpec, HostSpec } from './types';
 

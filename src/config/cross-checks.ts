@@ -5,7 +5,7 @@
 import { isIP } from '../kubeadm/validate';
 import { configFieldProblem, parseKubeVersion, supportedVersionProblem, uploadCertsProblem } from '../kubeadm/version';
 import { canonicalAddress, Cidr, cidrContains, cidrsOverlap, parseCidr, parseIp } from './net';
-import { LIMITS } from './schema';
+import { LIMITS } from './schema-parts';
 import { cidrListProblem } from './value-problems';
 import { isObject, list, type Raw, show } from './text';
 

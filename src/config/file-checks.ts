@@ -6,7 +6,7 @@ import { accessSync, closeSync, constants, fstatSync, openSync, readSync, statSy
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { utils as sshUtils } from 'ssh2';
-import { LIMITS } from './schema';
+import { LIMITS } from './schema-parts';
 import { escapeControls, isObject, type Raw } from './text';
 
 export class TooLarge extends Error {

@@ -5,7 +5,8 @@
 // committed JSON Schema). Only type imports come from there, so workflow code that imports this
 // module does not load zod. The fields' enums are in ./enums.
 import type { z } from 'zod';
-import type { builtEtcdSchema, clusterFileSchema, existingEtcdSchema, removableHostSchema } from './schema';
+import type { clusterFileSchema } from './schema';
+import type { builtEtcdSchema, existingEtcdSchema, removableHostSchema } from './schema-parts';
 
 /** T with the fields of O replacing its own: what loading adds to the file's shape (defaults from other fields, resolved paths). */
 type With<T, O> = Omit<T, keyof O> & O;

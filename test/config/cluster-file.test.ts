@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { checkClusterFile, ClusterFileError, loadClusterFile, readClusterFile } from '../../src/config/cluster-file';
-import { LIMITS } from '../../src/config/schema';
+import { LIMITS } from '../../src/config/schema-parts';
 import { clusterJsonSchemaText, SCHEMA_FILE } from '../../src/config/json-schema';
 import { canonicalAddress, cidrContains, parseCidr, parseIp } from '../../src/config/net';
 import { checkNodeName } from '../../src/kubeadm/validate';

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { LIMITS } from '../../src/config/schema';
+import { LIMITS } from '../../src/config/schema-parts';
 
 const ROOT = resolve(__dirname, '../../..');
 

@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
 import { cpSync, createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -19,7 +18,9 @@ import { loadTarget } from '../../src/ssh/target';
 import { openSession } from '../../src/ssh/session';
 import type { HostSession } from '../../src/ssh/types';
 import { workerArgv, workerEnv } from '../../src/worker-node-flags';
-import { devServerArgv } from '../../scripts/dev-server';
+import { devServerArgv, freePort } from '../../scripts/dev-server';
+
+export { freePort };
 import { dataConverter, TEMPORAL_CLI } from './temporal';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -30,17 +31,6 @@ async function stopProcess(p: ChildProcess | undefined, graceMs: number): Promis
   const gone = new Promise((r) => p.once('exit', r));
   p.kill('SIGTERM');
   await Promise.race([gone, sleep(graceMs).then(() => p.kill('SIGKILL'))]);
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
 }
 
 /** The dev server's Web UI: its port, and the codec server it tells the browser to call (if any). */
